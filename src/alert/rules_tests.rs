@@ -1,0 +1,127 @@
+use super::*;
+use crate::config::{Config, DEFAULT_CONFIG};
+
+fn shipped() -> RuleSet {
+    Config::from_parts(DEFAULT_CONFIG, "shipped", Vec::new())
+        .unwrap()
+        .rules()
+        .unwrap()
+}
+
+fn rule(name: &str, pattern: &str, title: &str, group_by: Option<&str>, rooms: &[&str]) -> RuleConfig {
+    RuleConfig {
+        name: name.into(),
+        pattern: pattern.into(),
+        title: title.into(),
+        severity: "sev2".into(),
+        group_by: group_by.map(Into::into),
+        rooms: rooms.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn shipped_rules_catch_typical_alert_lines() {
+    let rules = shipped();
+    let cases = [
+        ("NDW ETL failed", "failed", "NDW ETL failed", Severity::Sev2),
+        (
+            "Nightly backup job has failed with exit code 2",
+            "failed",
+            "Nightly backup job failed",
+            Severity::Sev2,
+        ),
+        (
+            "[FIRING] api-gateway is down",
+            "down",
+            "api-gateway is down",
+            Severity::Sev2,
+        ),
+        (
+            "db-2.internal unreachable from eu-west",
+            "unreachable",
+            "db-2.internal unreachable",
+            Severity::Sev2,
+        ),
+        (
+            "CRITICAL: disk full on db-2",
+            "critical",
+            "disk full on db-2",
+            Severity::Sev1,
+        ),
+        (
+            "CRITICAL - checkout is down",
+            "critical",
+            "checkout is down",
+            Severity::Sev1,
+        ),
+    ];
+    for (text, rule, title, sev) in cases {
+        let m = rules
+            .match_text(text, &["alerts"])
+            .unwrap_or_else(|| panic!("{text} did not match"));
+        assert_eq!(
+            (m.rule.as_str(), m.title.as_str(), m.severity),
+            (rule, title, sev),
+            "{text}"
+        );
+    }
+    for text in [
+        "good morning",
+        "deploy finished",
+        "the critical path is fine",
+        "who is on call?",
+    ] {
+        assert_eq!(rules.match_text(text, &["alerts"]), None, "{text}");
+    }
+}
+
+#[test]
+fn fingerprints_group_repeats() {
+    let rules = shipped();
+    let a = rules.match_text("NDW ETL failed", &["alerts"]).unwrap();
+    let b = rules.match_text("ndw  ETL failed (attempt 2)", &["alerts"]).unwrap();
+    let c = rules.match_text("BAG ETL failed", &["alerts"]).unwrap();
+    assert_eq!(a.fingerprint, "failed:ndw etl");
+    assert_eq!(a.fingerprint, b.fingerprint);
+    assert_ne!(a.fingerprint, c.fingerprint);
+}
+
+#[test]
+fn templates_and_rooms() {
+    let rules = RuleSet::compile(&[
+        rule(
+            "etl",
+            r"(?i)(?P<job>\w[\w ]*?) ETL .*failed",
+            "{job} ETL failed",
+            Some("{job}"),
+            &["alerts"],
+        ),
+        rule("any", r"(?P<x>boom)?.*explod", "{{literal}} {text}", None, &[]),
+    ])
+    .unwrap();
+    let m = rules.match_text("NDW ETL run 7 failed", &["C0123", "alerts"]).unwrap();
+    assert_eq!(
+        (m.title.as_str(), m.fingerprint.as_str()),
+        ("NDW ETL failed", "etl:ndw")
+    );
+    // Room-restricted rule does not apply elsewhere.
+    assert_eq!(rules.match_text("NDW ETL run 7 failed", &["random"]), None);
+    let m = rules.match_text("it exploded", &["random"]).unwrap();
+    assert_eq!(m.title, "{literal} it exploded");
+}
+
+#[test]
+fn config_errors_name_the_rule() {
+    let e = RuleSet::compile(&[rule("bad", "(", "x", None, &[])]).unwrap_err();
+    assert_eq!(e.rule, "bad");
+    assert!(e.msg.contains("invalid pattern"));
+    let e = RuleSet::compile(&[rule("t", "(?P<a>x)", "{b}", None, &[])]).unwrap_err();
+    assert!(e.to_string().contains("alert rule `t`: title: `{b}`"), "{e}");
+    let e = RuleSet::compile(&[rule("t", "x", "ok", Some("{oops"), &[])]).unwrap_err();
+    assert!(e.msg.contains("group_by"), "{e}");
+    let e = RuleSet::compile(&[rule("d", "x", "t", None, &[]), rule("d", "y", "t", None, &[])]).unwrap_err();
+    assert!(e.msg.contains("unique"));
+    let mut r = rule("s", "x", "t", None, &[]);
+    r.severity = "urgent".into();
+    assert!(RuleSet::compile(&[r]).unwrap_err().msg.contains("severity"));
+}

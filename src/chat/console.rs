@@ -1,0 +1,259 @@
+//! The console adapter: `warroom console` chats with the bot on stdin/stdout, no account
+//! needed. Each input line is a message from one user in the current room; bot lines are
+//! prefixed with their room (`[inc-1-ndw-etl-failed] ...`).
+
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+use super::{ChatAdapter, ChatError, ExportFile, Inbound, Notice, Shutdown, dispatch};
+use crate::command::ExportFormat;
+use crate::domain::{IncidentId, Person, Source};
+use crate::incident::IncidentService;
+
+const ROOM_PREFIX: &str = "console:";
+
+pub struct Console<R, W> {
+    input: R,
+    out: W,
+    user: Person,
+    alert_rooms: Vec<String>,
+    room: String,
+    postmortem_dir: PathBuf,
+    interactive: bool,
+}
+
+impl<R, W> Console<R, W>
+where
+    R: AsyncBufRead + Unpin + Send + 'static,
+    W: Write + Send + 'static,
+{
+    /// `alert_rooms` must not be empty; the console starts in the first one.
+    pub fn new(input: R, out: W, user: &str, alert_rooms: Vec<String>, data_dir: &Path, interactive: bool) -> Self {
+        let room = alert_rooms.first().cloned().unwrap_or_else(|| "alerts".into());
+        Console {
+            input,
+            out,
+            user: Person::new(user, user),
+            alert_rooms,
+            room,
+            postmortem_dir: data_dir.join("postmortems"),
+            interactive,
+        }
+    }
+
+    fn say(&mut self, room: &str, text: &str) {
+        for line in text.lines() {
+            let _ = writeln!(self.out, "[{room}] {line}");
+        }
+        let _ = self.out.flush();
+    }
+
+    fn prompt(&mut self) {
+        if self.interactive {
+            let _ = write!(self.out, "{}@{}> ", self.user.name, self.room);
+            let _ = self.out.flush();
+        }
+    }
+
+    fn incident_room(&self, service: &IncidentService, id: IncidentId) -> String {
+        match service.store().incident(id) {
+            Ok(Some(inc)) => inc
+                .rooms
+                .iter()
+                .find_map(|r| r.strip_prefix(ROOM_PREFIX))
+                .map_or(inc.slug.clone(), str::to_string),
+            _ => self.room.clone(),
+        }
+    }
+
+    /// Write an export next to the others and make it durable: temp file, fsync, rename.
+    fn save(&self, incident: IncidentId, format: ExportFormat, content: &str) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(&self.postmortem_dir)?;
+        let path = self.postmortem_dir.join(format!("{incident}.{}", format.extension()));
+        let tmp = path.with_extension("tmp");
+        {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(content.as_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        std::fs::File::open(&self.postmortem_dir)?.sync_all()?;
+        Ok(std::path::absolute(&path).unwrap_or(path))
+    }
+
+    fn save_and_report(&mut self, room: &str, file: &ExportFile) {
+        match self.save(file.incident, file.format, &file.content) {
+            Ok(p) => self.say(room, &format!("Postmortem written to {}", p.display())),
+            Err(e) => self.say(room, &format!("⚠ could not write the postmortem file: {e}")),
+        }
+    }
+
+    async fn apply(&mut self, service: &Arc<IncidentService>, notices: Vec<Notice>) {
+        for n in notices {
+            match n {
+                Notice::Reply(t) => {
+                    let room = self.room.clone();
+                    self.say(&room, &t);
+                }
+                Notice::Opened {
+                    incident,
+                    announcement,
+                    origin_room,
+                } => {
+                    let room = incident.slug.clone();
+                    if let Err(e) = service.bind_room(incident.id, &format!("{ROOM_PREFIX}{room}")).await {
+                        let here = self.room.clone();
+                        self.say(&here, &e.0);
+                    }
+                    let origin = origin_room
+                        .strip_prefix(ROOM_PREFIX)
+                        .unwrap_or(&origin_room)
+                        .to_string();
+                    self.say(
+                        &origin,
+                        &format!("{} opened: {} — now in room {room}", incident.id, incident.title),
+                    );
+                    self.say(&room, &announcement);
+                    self.room = room;
+                }
+                Notice::Post { incident, text } => {
+                    let room = self.incident_room(service, incident);
+                    self.say(&room, &text);
+                }
+                Notice::Postmortem {
+                    incident,
+                    markdown,
+                    file,
+                } => {
+                    let room = self.incident_room(service, incident);
+                    self.say(&room, &markdown);
+                    self.save_and_report(&room, &file);
+                }
+                Notice::File(file) => {
+                    let room = self.incident_room(service, file.incident);
+                    self.save_and_report(&room, &file);
+                }
+            }
+        }
+    }
+
+    /// Console-only commands; returns false to stop.
+    fn local_command(&mut self, service: &IncidentService, line: &str) -> Option<bool> {
+        let mut words = line.split_whitespace();
+        let cmd = words.next()?.trim_start_matches(['/', '!']);
+        match cmd {
+            "room" => {
+                match words.next() {
+                    Some(name) => {
+                        self.room = name.trim_start_matches('#').to_string();
+                        let room = self.room.clone();
+                        self.say(&room, &format!("you are now in {room}"));
+                    }
+                    None => {
+                        let rooms = service
+                            .store()
+                            .incidents(false)
+                            .map(|v| {
+                                v.iter()
+                                    .map(|i| format!("{} ({})", i.slug, i.id))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            })
+                            .unwrap_or_default();
+                        let room = self.room.clone();
+                        self.say(
+                            &room,
+                            &format!(
+                                "you are in {room}; alert rooms: {}; open incident rooms: {}",
+                                self.alert_rooms.join(", "),
+                                if rooms.is_empty() { "none".into() } else { rooms }
+                            ),
+                        );
+                    }
+                }
+                Some(true)
+            }
+            "quit" | "exit" => Some(false),
+            _ => None,
+        }
+    }
+
+    async fn run_loop(mut self, service: Arc<IncidentService>, mut shutdown: Shutdown) -> Result<(), ChatError> {
+        let fail = |msg: String| ChatError::Failed {
+            adapter: "console",
+            msg,
+        };
+        if self.interactive {
+            let room = self.room.clone();
+            self.say(
+                &room,
+                "warroom console: paste alert lines here, or type /help. `/room NAME` switches rooms; Ctrl-D ends.",
+            );
+        }
+        let mut buf = Vec::new();
+        loop {
+            self.prompt();
+            buf.clear();
+            let read = tokio::select! {
+                r = self.input.read_until(b'\n', &mut buf) => r,
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            };
+            match read {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Err(fail(format!("reading input: {e}"))),
+            }
+            let line = String::from_utf8_lossy(&buf);
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.trim().is_empty() {
+                continue;
+            }
+            match self.local_command(&service, line) {
+                Some(true) => continue,
+                Some(false) => break,
+                None => {}
+            }
+            let msg = Inbound {
+                source: Source::Console,
+                room: format!("{ROOM_PREFIX}{}", self.room),
+                room_names: vec![self.room.clone()],
+                alert_room: self.alert_rooms.contains(&self.room),
+                author: self.user.clone(),
+                text: line.to_string(),
+                event_id: None,
+                at: service.now(),
+            };
+            let notices = dispatch(&service, msg).await;
+            self.apply(&service, notices).await;
+        }
+        service
+            .store()
+            .sync()
+            .await
+            .map_err(|e| fail(format!("final sync: {e}")))?;
+        Ok(())
+    }
+}
+
+impl<R, W> ChatAdapter for Console<R, W>
+where
+    R: AsyncBufRead + Unpin + Send + 'static,
+    W: Write + Send + 'static,
+{
+    fn name(&self) -> &'static str {
+        "console"
+    }
+
+    fn run(
+        self: Box<Self>,
+        service: Arc<IncidentService>,
+        shutdown: Shutdown,
+    ) -> Pin<Box<dyn Future<Output = Result<(), ChatError>> + Send>> {
+        Box::pin((*self).run_loop(service, shutdown))
+    }
+}

@@ -1,0 +1,47 @@
+//! Chat adapters: the `ChatAdapter` trait every platform implements (console now; Slack and
+//! Matrix next), and `dispatch`, which runs each inbound message in its own task so that a
+//! panic while handling one message becomes an error reply instead of a dead bot.
+
+pub mod console;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::incident::IncidentService;
+pub use crate::incident::{ExportFile, Inbound, Notice};
+
+/// Set to `true` when the process should stop taking new work.
+pub type Shutdown = tokio::sync::watch::Receiver<bool>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("{adapter}: {msg}")]
+    Failed { adapter: &'static str, msg: String },
+}
+
+/// A chat platform connection. `run` receives messages, hands them to the service through
+/// `dispatch`, and carries out the resulting notices, until its input ends or `shutdown` fires.
+pub trait ChatAdapter: Send {
+    fn name(&self) -> &'static str;
+    fn run(
+        self: Box<Self>,
+        service: Arc<IncidentService>,
+        shutdown: Shutdown,
+    ) -> Pin<Box<dyn Future<Output = Result<(), ChatError>> + Send>>;
+}
+
+/// Handle one message in its own task. A panic is logged and answered with an error reply.
+pub async fn dispatch(service: &Arc<IncidentService>, msg: Inbound) -> Vec<Notice> {
+    let svc = Arc::clone(service);
+    let room = msg.room.clone();
+    match tokio::spawn(async move { svc.handle(msg).await }).await {
+        Ok(notices) => notices,
+        Err(e) => {
+            tracing::error!(%room, error = %e, "message handler failed");
+            vec![Notice::Reply(
+                "⚠ warroom hit an internal error while handling that message. Check with `incident show` or `timeline list` whether it was recorded.".into(),
+            )]
+        }
+    }
+}

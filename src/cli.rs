@@ -1,0 +1,340 @@
+//! The command line (DESIGN.md §3): argument parsing and one function per subcommand.
+//! Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
+
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::app::{App, AppError, shutdown_signal};
+use crate::chat::ChatAdapter;
+use crate::chat::console::Console;
+use crate::command::ExportFormat;
+use crate::config::{Config, read_secret};
+use crate::domain::IncidentId;
+use crate::store::{Store, restore};
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "warroom",
+    version,
+    about = "Self-hosted incident-response bot for Slack and Matrix"
+)]
+pub struct Cli {
+    /// Config file (default: ./config/warroom.toml if present, else the built-in defaults)
+    #[arg(long, global = true, env = "WARROOM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory holding the store, adapter state and written postmortems
+    #[arg(long, global = true, env = "WARROOM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Log format on stderr
+    #[arg(long, global = true, env = "WARROOM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run the bot: every configured adapter (slack, matrix) and the HTTP server
+    Run,
+    /// Chat with the bot in this terminal; no chat account needed; stdin may be a pipe
+    Console {
+        /// Your name in the timeline (default: $USER)
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// List incidents (open ones by default)
+    Incidents {
+        /// Include closed incidents
+        #[arg(long)]
+        all: bool,
+    },
+    /// Write an incident's postmortem
+    Export {
+        /// Incident id, e.g. INC-3
+        id: String,
+        /// md, json or html
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Output file (default: standard output)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate and print the effective configuration, secrets redacted
+    CheckConfig,
+    /// Write all data as JSON Lines to FILE (`-` for standard output)
+    Backup { file: PathBuf },
+    /// Load a backup into the data dir (which must hold no store, unless --force)
+    Restore {
+        file: PathBuf,
+        /// Move an existing store aside (it is kept, renamed) and restore in its place
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Entry point used by `main`.
+pub fn main() -> ExitCode {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    let level = if matches!(cli.command, Cmd::Run) {
+        "info"
+    } else {
+        "warn"
+    };
+    telemetry::init(cli.log_format, level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            let usage = e
+                .chain()
+                .any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some())
+                || matches!(e.downcast_ref::<AppError>(), Some(AppError::Config(_)));
+            eprintln!("error: {e:#}");
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let (config, _) = Config::load(cli.config.as_deref(), std::env::vars())?;
+    Ok(config)
+}
+
+fn open_store(cli: &Cli, holder: &str) -> anyhow::Result<Store> {
+    Ok(Store::open(&cli.data_dir, holder)?)
+}
+
+pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Cmd::Run => run(&cli).await,
+        Cmd::Console { user } => console(&cli, user.clone()).await,
+        Cmd::Incidents { all } => incidents(&cli, *all),
+        Cmd::Export { id, format, out } => export(&cli, id, format, out.as_deref()),
+        Cmd::CheckConfig => check_config(&cli),
+        Cmd::Backup { file } => backup(&cli, file),
+        Cmd::Restore { file, force } => restore_cmd(&cli, file, *force),
+    }
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli)?;
+    let mut missing = Vec::new();
+    if config.matrix.is_some() {
+        missing.push("Matrix");
+    }
+    if config.slack.is_some() {
+        missing.push("Slack");
+    }
+    if missing.is_empty() {
+        eprintln!(
+            "warroom run: no chat adapter is configured (add a [matrix] or [slack] section to the config).\n\
+             To try warroom without a chat account, run `warroom console`."
+        );
+    } else {
+        eprintln!(
+            "warroom run: the {} adapter is not part of this build yet. Use `warroom console` meanwhile.",
+            missing.join(" and ")
+        );
+    }
+    Ok(ExitCode::from(2))
+}
+
+async fn console(cli: &Cli, user: Option<String>) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli)?;
+    if config.console.alert_rooms.is_empty() {
+        bail!("console.alert_rooms is empty; the console needs a room to start in");
+    }
+    let user = user
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "operator".into());
+    let rooms = config.console.alert_rooms.clone();
+    let app = App::build(config, &cli.data_dir, "warroom console")?;
+    let interactive = std::io::stdin().is_terminal();
+    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    let adapter: Box<dyn ChatAdapter> = Box::new(Console::new(
+        input,
+        std::io::stdout(),
+        &user,
+        rooms,
+        &app.data_dir,
+        interactive,
+    ));
+    adapter.run(app.service.clone(), shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(cli, "warroom incidents")?;
+    let config = load_config(cli)?;
+    let tz = config.tz()?;
+    let list = store.incidents(all)?;
+    if list.is_empty() {
+        println!(
+            "{}",
+            if all {
+                "No incidents."
+            } else {
+                "No open incidents. (`warroom incidents --all` lists closed ones too.)"
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<8} {:<5} {:<14} {:<21} TITLE", "ID", "SEV", "STATUS", "DECLARED");
+    for i in list {
+        let at = i.declared_at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z");
+        println!(
+            "{:<8} {:<5} {:<14} {:<21} {}",
+            i.id.to_string(),
+            i.severity.as_str(),
+            i.status.as_str(),
+            at.to_string(),
+            i.title
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let id: IncidentId = id.parse()?;
+    let format: ExportFormat = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let config = load_config(cli)?;
+    let app = App::build(config, &cli.data_dir, "warroom export")?;
+    let file = app.service.export(id, format).map_err(|r| anyhow::anyhow!(r.0))?;
+    match out {
+        Some(path) => {
+            write_atomically(path, file.content.as_bytes())?;
+            eprintln!("{id} postmortem written to {}", path.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(file.content.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write `bytes` to `path` via a temp file, fsync and rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("warroom-tmp");
+    {
+        let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let (config, source) = Config::load(cli.config.as_deref(), std::env::vars())?;
+    let rules = config.rules()?;
+    let mut problems = Vec::new();
+    println!("# configuration from {source}, with WARROOM_* environment overrides; secrets redacted");
+    print!("{}", config.to_redacted_toml());
+    println!("\n# checks");
+    println!("# timezone: {} ok", config.timezone);
+    println!("# alert rules: {} compiled", rules.len());
+    println!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
+    println!("# data dir: {}", cli.data_dir.display());
+    if let Some(m) = &config.matrix {
+        match (
+            read_secret(&m.password, &m.password_file, "matrix.password"),
+            read_secret(&m.access_token, &m.access_token_file, "matrix.access_token"),
+        ) {
+            (Err(e), _) | (_, Err(e)) => problems.push(e),
+            (Ok(None), Ok(None)) => problems.push(
+                "[matrix] needs a password (WARROOM_MATRIX__PASSWORD or password_file) or an access token".into(),
+            ),
+            _ => println!("# matrix: credentials present (adapter not in this build yet)"),
+        }
+    }
+    if let Some(s) = &config.slack {
+        for (v, f, k) in [
+            (&s.bot_token, &s.bot_token_file, "slack.bot_token"),
+            (&s.app_token, &s.app_token_file, "slack.app_token"),
+            (&s.signing_secret, &s.signing_secret_file, "slack.signing_secret"),
+        ] {
+            if let Err(e) = read_secret(v, f, k) {
+                problems.push(e);
+            }
+        }
+        println!("# slack: configured (adapter not in this build yet)");
+    }
+    for (name, hook) in [
+        ("alertmanager", &config.hooks.alertmanager),
+        ("grafana", &config.hooks.grafana),
+        ("generic", &config.hooks.generic),
+    ] {
+        if let Some(h) = hook {
+            for (v, f, k) in [
+                (&h.bearer_token, &h.bearer_token_file, "bearer_token"),
+                (&h.hmac_secret, &h.hmac_secret_file, "hmac_secret"),
+            ] {
+                if let Err(e) = read_secret(v, f, &format!("hooks.{name}.{k}")) {
+                    problems.push(e);
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("# configuration ok");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        Ok(ExitCode::from(2))
+    }
+}
+
+fn backup(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
+    let store = open_store(cli, "warroom backup")?;
+    let now = chrono::Utc::now();
+    let stats = if file == Path::new("-") {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        store.backup(&mut out, now)?
+    } else {
+        let mut buf = Vec::new();
+        let stats = store.backup(&mut buf, now)?;
+        write_atomically(file, &buf)?;
+        stats
+    };
+    eprintln!(
+        "backup: {} incidents, {} timeline entries, {} event ids written to {}",
+        stats.incidents,
+        stats.entries,
+        stats.seen,
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore_cmd(cli: &Cli, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let (stats, moved) = restore(&cli.data_dir, BufReader::new(f), force)?;
+    if let Some(old) = moved {
+        eprintln!("the previous store was moved to {}", old.display());
+    }
+    eprintln!(
+        "restored {} incidents, {} timeline entries, {} event ids into {}",
+        stats.incidents,
+        stats.entries,
+        stats.seen,
+        cli.data_dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,124 @@
+//! The command language shared by every chat platform: one typed `Command`, one parser, and
+//! usage/help text generated from the same table (`help::COMMANDS`).
+
+pub mod help;
+pub mod lex;
+mod parse;
+pub mod when;
+
+pub use help::{Family, Spec, help_text};
+pub use parse::parse;
+pub use when::{When, WhenError};
+
+use crate::domain::{Milestone, Role, Section, Severity, Status};
+
+/// What a line of chat turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// Ordinary text (maybe an alert).
+    NotACommand,
+    Command(Command),
+    /// Looked like a command but was not valid: reply with the message; change nothing.
+    Invalid(UsageError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help(Option<Family>),
+    Incident(IncidentCmd),
+    Timeline(TimelineCmd),
+    Action { text: String, owner: Option<String> },
+    Postmortem(PostmortemCmd),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentCmd {
+    Declare { title: String, severity: Option<Severity> },
+    Severity(Severity),
+    Status { status: Status, note: Option<String> },
+    Role { role: Role, user: String },
+    Milestone { milestone: Milestone, when: Option<When> },
+    Affects(Vec<String>),
+    Resolve { when: Option<When>, note: Option<String> },
+    Close,
+    Reopen,
+    Show,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimelineCmd {
+    Add { when: Option<When>, text: String },
+    List,
+    Edit { seq: u64, text: String },
+    Delete { seq: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostmortemCmd {
+    Show,
+    Set {
+        section: Section,
+        text: String,
+        replace: bool,
+    },
+    Export(ExportFormat),
+}
+
+/// File formats of the postmortem export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+    Html,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Markdown => "md",
+            ExportFormat::Json => "json",
+            ExportFormat::Html => "html",
+        }
+    }
+    pub fn mime(self) -> &'static str {
+        match self {
+            ExportFormat::Markdown => "text/markdown; charset=utf-8",
+            ExportFormat::Json => "application/json",
+            ExportFormat::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Ok(ExportFormat::Markdown),
+            "json" => Ok(ExportFormat::Json),
+            "html" | "htm" => Ok(ExportFormat::Html),
+            _ => Err(format!("`{s}` is not an export format; use md, json or html")),
+        }
+    }
+}
+
+/// A command that could not be understood: what was wrong, and the usage lines that apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError {
+    pub message: String,
+    pub usage: Vec<&'static Spec>,
+}
+
+impl UsageError {
+    /// The reply text, with the platform's command prefix.
+    pub fn render(&self, prefix: char) -> String {
+        let mut out = self.message.clone();
+        for s in &self.usage {
+            out.push_str(&format!("\nusage: {prefix}{}  — {}", s.usage, s.summary));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+mod parse_tests;

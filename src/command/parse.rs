@@ -1,0 +1,304 @@
+//! The parser: a chat line in, a `Parsed` out. Pure; never touches state.
+
+use super::help::{Family, spec_for};
+use super::lex::{Token, text_of, tokenize};
+use super::when::{self, When};
+use super::{Command, ExportFormat, IncidentCmd, Parsed, PostmortemCmd, TimelineCmd, UsageError};
+use crate::domain::{Milestone, Role, Section, Severity, Status};
+
+type R<T> = Result<T, UsageError>;
+
+fn bad(key: &str, message: impl Into<String>) -> UsageError {
+    UsageError {
+        message: message.into(),
+        usage: vec![spec_for(key)],
+    }
+}
+
+/// Parse one chat line. Lines that start with `/` or `!` followed by a word are commands.
+pub fn parse(line: &str) -> Parsed {
+    let trimmed = line.trim_start();
+    let Some(rest) = trimmed.strip_prefix('/').or_else(|| trimmed.strip_prefix('!')) else {
+        return Parsed::NotACommand;
+    };
+    let offset = line.len() - rest.len();
+    let mut tokens = tokenize(rest);
+    for t in &mut tokens {
+        t.start += offset;
+        t.end += offset;
+    }
+    let Some(first) = tokens.first() else {
+        return Parsed::NotACommand;
+    };
+    let word = first.value.as_str();
+    let looks_like_command = first.start == offset
+        && word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !looks_like_command {
+        return Parsed::NotACommand;
+    }
+    let args = &tokens[1..];
+    let result = match word.to_ascii_lowercase().as_str() {
+        "help" => Ok(Command::Help(args.first().and_then(|t| Family::from_word(&t.value)))),
+        w => match Family::from_word(w) {
+            Some(Family::Incident) => parse_incident(line, args),
+            Some(Family::Timeline) => parse_timeline(line, args),
+            Some(Family::Action) => parse_action(line, args),
+            Some(Family::Postmortem) => parse_postmortem(line, args),
+            None => Err(UsageError {
+                message: format!(
+                    "unknown command `{word}`; the commands are incident, timeline, action and postmortem (try `help`)"
+                ),
+                usage: Vec::new(),
+            }),
+        },
+    };
+    match result {
+        Ok(c) => Parsed::Command(c),
+        Err(e) => Parsed::Invalid(e),
+    }
+}
+
+fn lower(t: &Token) -> String {
+    t.value.to_ascii_lowercase()
+}
+
+fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
+    let Some(sub) = args.first() else {
+        return Ok(Command::Help(Some(Family::Incident)));
+    };
+    let rest = &args[1..];
+    let cmd = match lower(sub).as_str() {
+        "declare" | "open" | "new" => {
+            let mut severity = None;
+            let mut title_tokens = Vec::new();
+            let mut i = 0;
+            while i < rest.len() {
+                let v = rest[i].value.as_str();
+                if v == "--sev" || v == "--severity" {
+                    let s = rest
+                        .get(i + 1)
+                        .ok_or_else(|| bad("incident declare", "--sev needs a severity"))?;
+                    severity = Some(
+                        s.value
+                            .parse::<Severity>()
+                            .map_err(|e| bad("incident declare", e.to_string()))?,
+                    );
+                    i += 2;
+                } else if let Some(s) = v.strip_prefix("--sev=").or_else(|| v.strip_prefix("--severity=")) {
+                    severity = Some(
+                        s.parse::<Severity>()
+                            .map_err(|e| bad("incident declare", e.to_string()))?,
+                    );
+                    i += 1;
+                } else {
+                    title_tokens.push(i);
+                    i += 1;
+                }
+            }
+            let contiguous = title_tokens.windows(2).all(|w| w[1] == w[0] + 1);
+            let title = match (title_tokens.first(), title_tokens.last()) {
+                (Some(&a), Some(&b)) if contiguous => text_of(line, &rest[a..=b]),
+                _ => title_tokens
+                    .iter()
+                    .map(|&i| rest[i].value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
+            if title.trim().is_empty() {
+                return Err(bad("incident declare", "an incident needs a title"));
+            }
+            IncidentCmd::Declare { title, severity }
+        }
+        "sev" | "severity" => match rest {
+            [s] => IncidentCmd::Severity(
+                s.value
+                    .parse()
+                    .map_err(|e: crate::domain::ParseError| bad("incident sev", e.to_string()))?,
+            ),
+            _ => return Err(bad("incident sev", "give exactly one severity")),
+        },
+        "status" => {
+            let s = rest.first().ok_or_else(|| bad("incident status", "which status?"))?;
+            let status: Status = s
+                .value
+                .parse()
+                .map_err(|e: crate::domain::ParseError| bad("incident status", e.to_string()))?;
+            let note = Some(text_of(line, &rest[1..])).filter(|n| !n.is_empty());
+            IncidentCmd::Status { status, note }
+        }
+        "role" => match rest {
+            [r, u] => IncidentCmd::Role {
+                role: r
+                    .value
+                    .parse()
+                    .map_err(|e: crate::domain::ParseError| bad("incident role", e.to_string()))?,
+                user: u.value.clone(),
+            },
+            _ => return Err(bad("incident role", "give a role and one user")),
+        },
+        "lead" | "commander" => match rest {
+            [u] => IncidentCmd::Role {
+                role: Role::Commander,
+                user: u.value.clone(),
+            },
+            _ => return Err(bad("incident role", "give one user")),
+        },
+        "milestone" => {
+            let m = rest
+                .first()
+                .ok_or_else(|| bad("incident milestone", "which milestone?"))?;
+            let milestone: Milestone = m
+                .value
+                .parse()
+                .map_err(|e: crate::domain::ParseError| bad("incident milestone", e.to_string()))?;
+            let when = match &rest[1..] {
+                [] => None,
+                w => Some(when::parse_all(w).map_err(|e| bad("incident milestone", e.0))?),
+            };
+            IncidentCmd::Milestone { milestone, when }
+        }
+        "affects" | "services" => {
+            let services: Vec<String> = rest
+                .iter()
+                .flat_map(|t| t.value.split(','))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if services.is_empty() {
+                return Err(bad("incident affects", "name at least one service"));
+            }
+            IncidentCmd::Affects(services)
+        }
+        "resolve" => {
+            let (when, n) = split_when(rest);
+            let note = Some(text_of(line, &rest[n..])).filter(|n| !n.is_empty());
+            IncidentCmd::Resolve { when, note }
+        }
+        "close" => no_args(rest, "incident close", IncidentCmd::Close)?,
+        "reopen" => no_args(rest, "incident reopen", IncidentCmd::Reopen)?,
+        "show" | "info" => no_args(rest, "incident show", IncidentCmd::Show)?,
+        "help" => return Ok(Command::Help(Some(Family::Incident))),
+        other => {
+            return Err(UsageError {
+                message: format!("unknown incident command `{other}`"),
+                usage: super::help::COMMANDS
+                    .iter()
+                    .filter(|s| s.family == Family::Incident)
+                    .collect(),
+            });
+        }
+    };
+    Ok(Command::Incident(cmd))
+}
+
+fn no_args<T>(rest: &[Token], key: &str, v: T) -> R<T> {
+    if rest.is_empty() {
+        Ok(v)
+    } else {
+        Err(bad(key, format!("`{key}` takes no arguments")))
+    }
+}
+
+fn split_when(tokens: &[Token]) -> (Option<When>, usize) {
+    match when::parse_prefix(tokens) {
+        Some((w, n)) => (Some(w), n),
+        None => (None, 0),
+    }
+}
+
+fn parse_seq(t: Option<&Token>, key: &str) -> R<u64> {
+    let t = t.ok_or_else(|| bad(key, "which entry? give its number from `timeline list`"))?;
+    t.value
+        .trim_start_matches('#')
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| bad(key, format!("`{}` is not an entry number", t.value)))
+}
+
+fn parse_timeline(line: &str, args: &[Token]) -> R<Command> {
+    let sub = args.first().map(lower);
+    let cmd = match sub.as_deref() {
+        None => return Err(bad("timeline add", "what happened?")),
+        Some("list") | Some("show") if args.len() == 1 => TimelineCmd::List,
+        Some("help") if args.len() == 1 => return Ok(Command::Help(Some(Family::Timeline))),
+        Some("edit") => {
+            let seq = parse_seq(args.get(1), "timeline edit")?;
+            let text = text_of(line, &args[2.min(args.len())..]);
+            if text.is_empty() {
+                return Err(bad("timeline edit", "give the new text"));
+            }
+            TimelineCmd::Edit { seq, text }
+        }
+        Some("delete") | Some("remove") | Some("rm") => {
+            let seq = parse_seq(args.get(1), "timeline delete")?;
+            if args.len() > 2 {
+                return Err(bad(
+                    "timeline delete",
+                    "`timeline delete` takes only an entry number; to record text starting with that word use `timeline add ...`",
+                ));
+            }
+            TimelineCmd::Delete { seq }
+        }
+        Some(first) => {
+            let body = if first == "add" { &args[1..] } else { args };
+            let (when, n) = split_when(body);
+            let text = text_of(line, &body[n..]);
+            if text.is_empty() {
+                return Err(bad("timeline add", "what happened? give some text after the time"));
+            }
+            TimelineCmd::Add { when, text }
+        }
+    };
+    Ok(Command::Timeline(cmd))
+}
+
+/// Is this token a mention of a user (`@alice`, `@alice:server`, Slack's `<@U123>`)?
+pub fn is_mention(s: &str) -> bool {
+    (s.starts_with('@') && s.len() > 1) || (s.starts_with("<@") && s.ends_with('>'))
+}
+
+fn parse_action(line: &str, args: &[Token]) -> R<Command> {
+    let (body, owner) = match args.split_last() {
+        Some((last, body)) if is_mention(&last.value) && !body.is_empty() => (body, Some(last.value.clone())),
+        _ => (args, None),
+    };
+    let text = text_of(line, body);
+    if text.is_empty() {
+        return Err(bad("action", "describe the action"));
+    }
+    Ok(Command::Action { text, owner })
+}
+
+fn parse_postmortem(line: &str, args: &[Token]) -> R<Command> {
+    let Some(first) = args.first() else {
+        return Ok(Command::Postmortem(PostmortemCmd::Show));
+    };
+    let cmd = match lower(first).as_str() {
+        "show" | "preview" if args.len() == 1 => PostmortemCmd::Show,
+        "help" if args.len() == 1 => return Ok(Command::Help(Some(Family::Postmortem))),
+        "export" => match &args[1..] {
+            [] => PostmortemCmd::Export(ExportFormat::Markdown),
+            [f] => PostmortemCmd::Export(f.value.parse().map_err(|e: String| bad("postmortem export", e))?),
+            _ => return Err(bad("postmortem export", "give one format")),
+        },
+        _ => {
+            let section: Section = first
+                .value
+                .parse()
+                .map_err(|e: crate::domain::ParseError| bad("postmortem set", e.to_string()))?;
+            let mut rest = &args[1..];
+            let replace = rest.first().is_some_and(|t| t.value == "--replace");
+            if replace {
+                rest = &rest[1..];
+            }
+            let text = text_of(line, rest);
+            if text.is_empty() {
+                return Err(bad("postmortem set", format!("give the text for {section}")));
+            }
+            PostmortemCmd::Set { section, text, replace }
+        }
+    };
+    Ok(Command::Postmortem(cmd))
+}

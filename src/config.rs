@@ -1,0 +1,409 @@
+//! Layered configuration: TOML file (or the shipped defaults), then `WARROOM_<SECTION>__<KEY>`
+//! environment variables. Unknown keys are errors naming the key; secrets may only come from
+//! the environment or from `*_file` keys, and are redacted whenever the config is printed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::alert::{RuleConfig, RuleError, RuleSet};
+
+/// The shipped `config/warroom.toml`, used when no config file is given or found.
+pub const DEFAULT_CONFIG: &str = include_str!("../config/warroom.toml");
+
+/// Environment variables with the `WARROOM_` prefix that are not config keys.
+pub const NON_CONFIG_ENV: &[&str] = &[
+    "WARROOM_DATA_DIR",
+    "WARROOM_CONFIG",
+    "WARROOM_LOG",
+    "WARROOM_LOG_FORMAT",
+];
+
+/// Keys whose values are secrets (last path element).
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "access_token",
+    "bot_token",
+    "app_token",
+    "signing_secret",
+    "bearer_token",
+    "hmac_secret",
+];
+
+/// A secret value: never printed, never logged.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_tz")]
+    pub timezone: String,
+    #[serde(default)]
+    pub console: ConsoleConfig,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<MatrixConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackConfig>,
+    #[serde(default)]
+    pub hooks: HooksConfig,
+}
+
+fn default_tz() -> String {
+    "UTC".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    #[serde(default = "default_console_rooms")]
+    pub alert_rooms: Vec<String>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            alert_rooms: default_console_rooms(),
+        }
+    }
+}
+
+fn default_console_rooms() -> Vec<String> {
+    vec!["alerts".into()]
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: default_listen(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixConfig {
+    pub homeserver: String,
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub alert_rooms: Vec<String>,
+    #[serde(default)]
+    pub responders: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlackMode {
+    #[default]
+    Socket,
+    Http,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    #[serde(default)]
+    pub mode: SlackMode,
+    #[serde(default = "default_slack_api")]
+    pub api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_token_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_token_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret_file: Option<PathBuf>,
+    #[serde(default)]
+    pub alert_channels: Vec<String>,
+    #[serde(default)]
+    pub responders: Vec<String>,
+}
+
+fn default_slack_api() -> String {
+    "https://slack.com/api/".into()
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<HookConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grafana: Option<HookConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generic: Option<HookConfig>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hmac_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hmac_secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {msg}")]
+    Syntax { path: String, msg: String },
+    #[error("config key `{key}`{origin}: {msg}")]
+    Key { key: String, origin: String, msg: String },
+    #[error("`{key}` is a secret and must not be written in the config file; set {env} or `{key}_file` instead")]
+    SecretInFile { key: String, env: String },
+    #[error("environment variable {var}: {msg}")]
+    Env { var: String, msg: String },
+    #[error("timezone `{0}` is not an IANA time zone name (e.g. UTC, Europe/London, America/New_York)")]
+    Timezone(String),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+}
+
+/// Where the configuration came from (shown by `check-config`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    BuiltIn,
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigSource::File(p) => write!(f, "{}", p.display()),
+            ConfigSource::BuiltIn => f.write_str("built-in defaults (config/warroom.toml as shipped)"),
+        }
+    }
+}
+
+fn env_name(path: &[String]) -> String {
+    format!(
+        "WARROOM_{}",
+        path.iter()
+            .map(|p| p.to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join("__")
+    )
+}
+
+fn find_secrets_in_file(value: &toml::Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    if let toml::Value::Table(t) = value {
+        for (k, v) in t {
+            path.push(k.clone());
+            if SECRET_KEYS.contains(&k.as_str()) {
+                out.push(path.clone());
+            }
+            find_secrets_in_file(v, path, out);
+            path.pop();
+        }
+    }
+}
+
+fn env_value(raw: &str) -> toml::Value {
+    let t = raw.trim();
+    if t.starts_with('[')
+        && let Ok(toml::Value::Table(mut tbl)) = toml::from_str::<toml::Value>(&format!("v = {t}"))
+        && let Some(v) = tbl.remove("v")
+    {
+        return v;
+    }
+    toml::Value::String(raw.to_string())
+}
+
+fn set_path(root: &mut toml::Value, path: &[String], value: toml::Value, var: &str) -> Result<(), ConfigError> {
+    let mut cur = root;
+    for (i, key) in path.iter().enumerate() {
+        let toml::Value::Table(t) = cur else {
+            return Err(ConfigError::Env {
+                var: var.into(),
+                msg: format!("`{}` is not a section", path[..i].join(".")),
+            });
+        };
+        if i + 1 == path.len() {
+            t.insert(key.clone(), value);
+            return Ok(());
+        }
+        cur = t
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Load from `path`, else `./config/warroom.toml` if present, else the shipped defaults;
+    /// then apply `env` (normally `std::env::vars()`).
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, ConfigSource), ConfigError> {
+        let local = Path::new("config/warroom.toml");
+        let (text, source) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.into(),
+                    source: e,
+                })?,
+                ConfigSource::File(p.into()),
+            ),
+            None if local.is_file() => (
+                std::fs::read_to_string(local).map_err(|e| ConfigError::Read {
+                    path: local.into(),
+                    source: e,
+                })?,
+                ConfigSource::File(local.into()),
+            ),
+            None => (DEFAULT_CONFIG.to_string(), ConfigSource::BuiltIn),
+        };
+        let config = Self::from_parts(&text, &source.to_string(), env)?;
+        Ok((config, source))
+    }
+
+    /// Parse TOML text (named `origin` in errors) and apply environment overrides.
+    pub fn from_parts(
+        text: &str,
+        origin: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut root: toml::Value = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: origin.into(),
+            msg: e.to_string(),
+        })?;
+        let mut secrets = Vec::new();
+        find_secrets_in_file(&root, &mut Vec::new(), &mut secrets);
+        if let Some(p) = secrets.first() {
+            return Err(ConfigError::SecretInFile {
+                key: p.join("."),
+                env: env_name(p),
+            });
+        }
+        let mut from_env: BTreeMap<String, String> = BTreeMap::new();
+        let mut vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("WARROOM_")).collect();
+        vars.sort();
+        for (var, val) in vars {
+            if NON_CONFIG_ENV.contains(&var.as_str()) {
+                continue;
+            }
+            let path: Vec<String> = var["WARROOM_".len()..]
+                .split("__")
+                .map(|s| s.to_ascii_lowercase())
+                .collect();
+            if path.iter().any(|p| p.is_empty()) {
+                return Err(ConfigError::Env {
+                    var,
+                    msg: "empty key segment".into(),
+                });
+            }
+            set_path(&mut root, &path, env_value(&val), &var)?;
+            from_env.insert(path.join("."), var);
+        }
+        let config: Config = serde_path_to_error::deserialize(root).map_err(|e| {
+            let key = e.path().to_string();
+            let origin = from_env
+                .iter()
+                .find(|(k, _)| key.starts_with(k.as_str()) || k.starts_with(&key))
+                .map_or_else(String::new, |(_, v)| format!(" (from {v})"));
+            ConfigError::Key {
+                key,
+                origin,
+                msg: e.into_inner().to_string(),
+            }
+        })?;
+        config.tz()?;
+        config.rules()?;
+        Ok(config)
+    }
+
+    pub fn tz(&self) -> Result<Tz, ConfigError> {
+        self.timezone
+            .parse::<Tz>()
+            .map_err(|_| ConfigError::Timezone(self.timezone.clone()))
+    }
+
+    pub fn rules(&self) -> Result<RuleSet, RuleError> {
+        RuleSet::compile(&self.alerts.rules)
+    }
+
+    /// The configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+/// Read a secret from its value or its file (trailing newline removed).
+pub fn read_secret(value: &Option<Secret>, file: &Option<PathBuf>, key: &str) -> Result<Option<Secret>, String> {
+    match (value, file) {
+        (Some(_), Some(_)) => Err(format!("set either {key} (environment) or {key}_file, not both")),
+        (Some(v), None) => Ok(Some(v.clone())),
+        (None, Some(p)) => std::fs::read_to_string(p)
+            .map(|s| Some(Secret(s.trim_end_matches(['\n', '\r']).to_string())))
+            .map_err(|e| format!("{key}_file {}: {e}", p.display())),
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

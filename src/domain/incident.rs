@@ -1,0 +1,505 @@
+//! The incident aggregate and its transitions. Every transition validates, mutates and
+//! returns the automatic timeline entries it implies; an error leaves the incident untouched.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::MAX_TEXT_CHARS;
+use super::timeline::{EntryKind, NewEntry, Person, Source};
+use super::types::{IncidentId, Milestone, Role, Section, Severity, Status};
+
+/// How far in the future a user-given time may lie before it is refused (clock skew).
+const FUTURE_SLACK_SECS: i64 = 120;
+
+/// The alert that opened an incident; pre-fills the postmortem's Detection section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertInfo {
+    pub rule: String,
+    pub text: String,
+    pub sender: Person,
+    pub room: String,
+    pub at: DateTime<Utc>,
+    pub source: Source,
+}
+
+/// A follow-up action item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    pub n: u32,
+    pub text: String,
+    pub owner: Option<String>,
+    pub added_by: Person,
+    pub at: DateTime<Utc>,
+}
+
+/// One person's text for a postmortem section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contribution {
+    pub text: String,
+    pub by: Person,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub declared_at: DateTime<Utc>,
+    pub declared_by: Person,
+    pub source: Source,
+    /// Room name used for new chat rooms and channels: `inc-<n>-<slug>`.
+    pub slug: String,
+    /// Role assignments in the order they were made; one holder per role.
+    pub roles: Vec<(Role, String)>,
+    pub milestones: BTreeMap<Milestone, DateTime<Utc>>,
+    pub services: Vec<String>,
+    pub actions: Vec<Action>,
+    pub sections: BTreeMap<Section, Vec<Contribution>>,
+    /// Alert grouping key while the incident is open.
+    pub fingerprint: Option<String>,
+    pub trigger: Option<AlertInfo>,
+    /// Alerts received for this incident, the first one included.
+    pub alert_count: u64,
+    /// Chat rooms bound to this incident (`platform:room`).
+    pub rooms: Vec<String>,
+    /// Highest timeline sequence number handed out (maintained by the store).
+    pub last_seq: u64,
+}
+
+/// A transition that is not allowed, with what the user should do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("{id} is already closed")]
+    AlreadyClosed { id: IncidentId },
+    #[error("{id} is closed; use `incident reopen` first to {what}")]
+    Closed { id: IncidentId, what: &'static str },
+    #[error("{id} is {status}; only a resolved or closed incident can be reopened")]
+    NotReopenable { id: IncidentId, status: Status },
+    #[error("severity is already {0}")]
+    SameSeverity(Severity),
+    #[error("status is already {0}")]
+    SameStatus(Status),
+    #[error("{id} is already resolved; use `incident milestone resolved WHEN` to correct the time")]
+    AlreadyResolved { id: IncidentId },
+    #[error("{milestone} can't be {} {other} ({other_at})", if *.before { "before" } else { "after" })]
+    MilestoneOrder {
+        milestone: Milestone,
+        other: Milestone,
+        other_at: DateTime<Utc>,
+        before: bool,
+    },
+    #[error("{what} time {at} is in the future")]
+    Future { what: String, at: DateTime<Utc> },
+    #[error("text is empty")]
+    Empty,
+    #[error("text is too long ({len} characters; at most {MAX_TEXT_CHARS})")]
+    TooLong { len: usize },
+    #[error("{0} already holds that role")]
+    SameRole(String),
+}
+
+impl TransitionError {
+    /// The message with times shown in `tz` instead of UTC.
+    pub fn message<Tz: TimeZone>(&self, tz: &Tz) -> String
+    where
+        Tz::Offset: Display,
+    {
+        let show = |t: &DateTime<Utc>| t.with_timezone(tz).format("%Y-%m-%d %H:%M %Z").to_string();
+        match self {
+            TransitionError::MilestoneOrder {
+                milestone,
+                other,
+                other_at,
+                before,
+            } => format!(
+                "{milestone} can't be {} {other} ({}); correct {other} first with `incident milestone {other} WHEN`",
+                if *before { "before" } else { "after" },
+                show(other_at)
+            ),
+            TransitionError::Future { what, at } => format!("{what} time {} is in the future", show(at)),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub fn check_text(text: &str) -> Result<(), TransitionError> {
+    let len = text.chars().count();
+    if text.trim().is_empty() {
+        Err(TransitionError::Empty)
+    } else if len > MAX_TEXT_CHARS {
+        Err(TransitionError::TooLong { len })
+    } else {
+        Ok(())
+    }
+}
+
+fn check_not_future(what: &str, when: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), TransitionError> {
+    if (when - now).num_seconds() > FUTURE_SLACK_SECS {
+        return Err(TransitionError::Future {
+            what: what.to_string(),
+            at: when,
+        });
+    }
+    Ok(())
+}
+
+/// Everything needed to open an incident.
+pub struct Opening {
+    pub id: IncidentId,
+    pub title: String,
+    pub severity: Severity,
+    pub by: Person,
+    pub at: DateTime<Utc>,
+    pub source: Source,
+    pub fingerprint: Option<String>,
+    pub trigger: Option<AlertInfo>,
+}
+
+impl Incident {
+    /// Open an incident, by hand or from an alert. Detection time is the alert's time, or the
+    /// declaration time when declared by hand.
+    pub fn open(o: Opening) -> Result<(Incident, Vec<NewEntry>), TransitionError> {
+        check_text(&o.title)?;
+        let detected = o.trigger.as_ref().map_or(o.at, |a| a.at.min(o.at));
+        let mut milestones = BTreeMap::new();
+        milestones.insert(Milestone::Detected, detected);
+        let mut entries = Vec::new();
+        if let Some(alert) = &o.trigger {
+            entries.push(NewEntry::new(
+                alert.at,
+                &alert.sender,
+                EntryKind::AlertReceived,
+                format!("alert received (rule {}): {}", alert.rule, alert.text),
+                alert.source,
+            ));
+        }
+        entries.push(NewEntry::new(
+            o.at,
+            &o.by,
+            EntryKind::Declared,
+            format!("{} declared: {}, {}", o.id, o.title, o.severity.label()),
+            o.source,
+        ));
+        let incident = Incident {
+            id: o.id,
+            slug: room_slug(o.id, &o.title),
+            title: o.title.trim().to_string(),
+            severity: o.severity,
+            status: Status::Investigating,
+            declared_at: o.at,
+            declared_by: o.by,
+            source: o.source,
+            roles: Vec::new(),
+            milestones,
+            services: Vec::new(),
+            actions: Vec::new(),
+            sections: BTreeMap::new(),
+            fingerprint: o.fingerprint,
+            alert_count: u64::from(o.trigger.is_some()),
+            trigger: o.trigger,
+            rooms: Vec::new(),
+            last_seq: 0,
+        };
+        Ok((incident, entries))
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.status.is_closed()
+    }
+
+    fn ensure_open(&self, what: &'static str) -> Result<(), TransitionError> {
+        if self.is_closed() {
+            return Err(TransitionError::Closed { id: self.id, what });
+        }
+        Ok(())
+    }
+
+    pub fn role_holder(&self, role: &Role) -> Option<&str> {
+        self.roles.iter().find(|(r, _)| r == role).map(|(_, who)| who.as_str())
+    }
+
+    pub fn set_severity(
+        &mut self,
+        sev: Severity,
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        if sev == self.severity {
+            return Err(TransitionError::SameSeverity(sev));
+        }
+        let text = format!("severity {} → {}", self.severity, sev);
+        self.severity = sev;
+        Ok(vec![NewEntry::new(at, by, EntryKind::Severity, text, src)])
+    }
+
+    pub fn set_status(
+        &mut self,
+        status: Status,
+        note: Option<&str>,
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        self.ensure_open("change its status")?;
+        if status == self.status {
+            return Err(TransitionError::SameStatus(status));
+        }
+        if let Some(n) = note {
+            check_text(n)?;
+        }
+        let mut entries = Vec::new();
+        let text = match note {
+            Some(n) => format!("status {} → {}: {}", self.status, status, n.trim()),
+            None => format!("status {} → {}", self.status, status),
+        };
+        if status == Status::Resolved && !self.milestones.contains_key(&Milestone::Resolved) {
+            entries.extend(self.set_milestone(Milestone::Resolved, at, by, at, src)?);
+        } else if self.status == Status::Resolved {
+            self.milestones.remove(&Milestone::Resolved);
+        }
+        self.status = status;
+        entries.insert(0, NewEntry::new(at, by, EntryKind::Status, text, src));
+        Ok(entries)
+    }
+
+    pub fn assign_role(
+        &mut self,
+        role: Role,
+        who: &str,
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        check_text(who)?;
+        let who = who.trim().to_string();
+        let text = match self.roles.iter_mut().find(|(r, _)| *r == role) {
+            Some((_, holder)) if *holder == who => return Err(TransitionError::SameRole(who)),
+            Some((_, holder)) => {
+                let previous = std::mem::replace(holder, who.clone());
+                format!("{who} is now {role} (was {previous})")
+            }
+            None => {
+                self.roles.push((role.clone(), who.clone()));
+                format!("{who} is now {role}")
+            }
+        };
+        Ok(vec![NewEntry::new(at, by, EntryKind::Role, text, src)])
+    }
+
+    /// Record when a milestone happened. `now` bounds how far in the future `when` may be.
+    pub fn set_milestone(
+        &mut self,
+        m: Milestone,
+        when: DateTime<Utc>,
+        by: &Person,
+        now: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        check_not_future(m.as_str(), when, now)?;
+        for other in m.must_follow() {
+            if let Some(&t) = self.milestones.get(other)
+                && when < t
+            {
+                return Err(TransitionError::MilestoneOrder {
+                    milestone: m,
+                    other: *other,
+                    other_at: t,
+                    before: true,
+                });
+            }
+        }
+        for other in Milestone::ALL {
+            if other.must_follow().contains(&m)
+                && let Some(&t) = self.milestones.get(&other)
+                && when > t
+            {
+                return Err(TransitionError::MilestoneOrder {
+                    milestone: m,
+                    other,
+                    other_at: t,
+                    before: false,
+                });
+            }
+        }
+        let text = match self.milestones.insert(m, when) {
+            Some(prev) if prev != when => {
+                format!("milestone {m} (corrected; was {})", prev.format("%Y-%m-%d %H:%M UTC"))
+            }
+            _ => format!("milestone {m}"),
+        };
+        Ok(vec![NewEntry::new(when, by, EntryKind::Milestone, text, src)])
+    }
+
+    pub fn add_services(
+        &mut self,
+        services: &[String],
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        let mut added = Vec::new();
+        for s in services {
+            let s = s.trim().trim_end_matches(',').to_string();
+            if !s.is_empty() && !self.services.contains(&s) && !added.contains(&s) {
+                added.push(s);
+            }
+        }
+        if added.is_empty() {
+            return Ok(Vec::new());
+        }
+        let text = format!("affects: {}", added.join(", "));
+        self.services.extend(added);
+        Ok(vec![NewEntry::new(at, by, EntryKind::Services, text, src)])
+    }
+
+    pub fn resolve(
+        &mut self,
+        when: DateTime<Utc>,
+        note: Option<&str>,
+        by: &Person,
+        now: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        self.ensure_open("resolve it")?;
+        if self.status == Status::Resolved {
+            return Err(TransitionError::AlreadyResolved { id: self.id });
+        }
+        if let Some(n) = note {
+            check_text(n)?;
+        }
+        let mut entries = self.set_milestone(Milestone::Resolved, when, by, now, src)?;
+        let text = match note {
+            Some(n) => format!("status {} → resolved: {}", self.status, n.trim()),
+            None => format!("status {} → resolved", self.status),
+        };
+        self.status = Status::Resolved;
+        entries.insert(0, NewEntry::new(now, by, EntryKind::Status, text, src));
+        Ok(entries)
+    }
+
+    pub fn close(&mut self, by: &Person, at: DateTime<Utc>, src: Source) -> Result<Vec<NewEntry>, TransitionError> {
+        if self.is_closed() {
+            return Err(TransitionError::AlreadyClosed { id: self.id });
+        }
+        let mut entries = Vec::new();
+        if !self.milestones.contains_key(&Milestone::Resolved) {
+            entries.extend(self.set_milestone(Milestone::Resolved, at, by, at, src)?);
+        }
+        self.milestones.insert(Milestone::Closed, at);
+        self.status = Status::Closed;
+        entries.push(NewEntry::new(
+            at,
+            by,
+            EntryKind::Closed,
+            format!("{} closed", self.id),
+            src,
+        ));
+        Ok(entries)
+    }
+
+    pub fn reopen(&mut self, by: &Person, at: DateTime<Utc>, src: Source) -> Result<Vec<NewEntry>, TransitionError> {
+        if !matches!(self.status, Status::Closed | Status::Resolved) {
+            return Err(TransitionError::NotReopenable {
+                id: self.id,
+                status: self.status,
+            });
+        }
+        self.milestones.remove(&Milestone::Closed);
+        self.milestones.remove(&Milestone::Resolved);
+        let text = format!("{} reopened (was {})", self.id, self.status);
+        self.status = Status::Investigating;
+        Ok(vec![NewEntry::new(at, by, EntryKind::Reopened, text, src)])
+    }
+
+    pub fn add_action(
+        &mut self,
+        text: &str,
+        owner: Option<&str>,
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        check_text(text)?;
+        let n = self.actions.iter().map(|a| a.n).max().unwrap_or(0) + 1;
+        let owner = owner.map(|o| o.trim().to_string()).filter(|o| !o.is_empty());
+        let entry = match &owner {
+            Some(o) => format!("action #{n}: {} (owner {o})", text.trim()),
+            None => format!("action #{n}: {}", text.trim()),
+        };
+        self.actions.push(Action {
+            n,
+            text: text.trim().to_string(),
+            owner,
+            added_by: by.clone(),
+            at,
+        });
+        Ok(vec![NewEntry::new(at, by, EntryKind::Action, entry, src)])
+    }
+
+    /// Add to (or with `replace`, overwrite) a postmortem section. Not a timeline event.
+    pub fn contribute(
+        &mut self,
+        section: Section,
+        text: &str,
+        replace: bool,
+        by: &Person,
+        at: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        check_text(text)?;
+        let items = self.sections.entry(section).or_default();
+        if replace {
+            items.clear();
+        }
+        items.push(Contribution {
+            text: text.trim().to_string(),
+            by: by.clone(),
+            at,
+        });
+        Ok(())
+    }
+
+    /// A further alert with this incident's fingerprint.
+    pub fn alert_repeated(&mut self, text: &str, sender: &Person, at: DateTime<Utc>, src: Source) -> Vec<NewEntry> {
+        self.alert_count += 1;
+        let text = format!("alert repeated (×{}): {}", self.alert_count, text.trim());
+        vec![NewEntry::new(at, sender, EntryKind::AlertRepeated, text, src)]
+    }
+}
+
+/// `inc-<n>-<slug of title>`: lowercase ASCII letters, digits and `-`, at most 80 characters,
+/// valid as a Slack channel name and a Matrix alias localpart.
+pub fn room_slug(id: IncidentId, title: &str) -> String {
+    let prefix = format!("inc-{}", id.0);
+    let mut slug = String::new();
+    let mut dash = false;
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            if dash && !slug.is_empty() {
+                slug.push('-');
+            }
+            dash = false;
+            slug.push(c);
+        } else {
+            dash = true;
+        }
+        if slug.len() >= 80 {
+            break;
+        }
+    }
+    let room = if slug.is_empty() {
+        prefix
+    } else {
+        format!("{prefix}-{slug}")
+    };
+    let mut room: String = room.chars().take(80).collect();
+    while room.ends_with('-') {
+        room.pop();
+    }
+    room
+}

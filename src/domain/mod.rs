@@ -1,0 +1,13 @@
+//! Pure incident domain: ids, severities, statuses, roles, milestones, timeline entries and the
+//! transitions between them. No I/O and no clock: every transition takes its time as a parameter.
+
+mod incident;
+mod timeline;
+mod types;
+
+pub use incident::{Action, AlertInfo, Contribution, Incident, Opening, TransitionError, check_text, room_slug};
+pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
+pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
+
+/// Longest free text accepted in one field (timeline entry, section contribution, title, ...).
+pub const MAX_TEXT_CHARS: usize = 8_000;

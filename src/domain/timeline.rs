@@ -1,0 +1,201 @@
+//! Timeline entries: what happened when, who said so, and where it came from.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Someone (or something) acting on an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Person {
+    /// Stable platform identity: a Matrix mxid, a Slack user id, a console user name.
+    pub id: String,
+    /// Display name shown in postmortems.
+    pub name: String,
+}
+
+impl Person {
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Person {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
+    /// The bot itself, author of automatic entries.
+    pub fn warroom() -> Self {
+        Person::new("warroom", "warroom")
+    }
+}
+
+/// Where an entry or an input came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Console,
+    Slack,
+    Matrix,
+    Webhook,
+    Cli,
+    System,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Console => "console",
+            Source::Slack => "slack",
+            Source::Matrix => "matrix",
+            Source::Webhook => "webhook",
+            Source::Cli => "cli",
+            Source::System => "system",
+        }
+    }
+}
+
+/// What kind of event an entry records. Everything but `Note` is written automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Declared,
+    AlertReceived,
+    AlertRepeated,
+    Note,
+    Severity,
+    Status,
+    Role,
+    Milestone,
+    Services,
+    Action,
+    Closed,
+    Reopened,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Declared => "declared",
+            EntryKind::AlertReceived => "alert_received",
+            EntryKind::AlertRepeated => "alert_repeated",
+            EntryKind::Note => "note",
+            EntryKind::Severity => "severity",
+            EntryKind::Status => "status",
+            EntryKind::Role => "role",
+            EntryKind::Milestone => "milestone",
+            EntryKind::Services => "services",
+            EntryKind::Action => "action",
+            EntryKind::Closed => "closed",
+            EntryKind::Reopened => "reopened",
+        }
+    }
+}
+
+/// An entry to be appended; the store gives it its sequence number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub at: DateTime<Utc>,
+    pub author: Person,
+    pub kind: EntryKind,
+    pub text: String,
+    pub source: Source,
+}
+
+impl NewEntry {
+    pub fn new(at: DateTime<Utc>, author: &Person, kind: EntryKind, text: impl Into<String>, source: Source) -> Self {
+        NewEntry {
+            at,
+            author: author.clone(),
+            kind,
+            text: text.into(),
+            source,
+        }
+    }
+}
+
+/// A stored timeline entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// 1-based, per incident, gap-free in the order entries were recorded.
+    pub seq: u64,
+    /// When it happened (may be backdated).
+    pub at: DateTime<Utc>,
+    /// When warroom recorded it.
+    pub recorded_at: DateTime<Utc>,
+    pub author: Person,
+    pub kind: EntryKind,
+    pub text: String,
+    pub source: Source,
+    /// Set when the text was changed with `timeline edit`: previous text and who changed it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    /// Set by `timeline delete`; deleted entries are kept for the audit trail but not shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Edit>,
+}
+
+/// Audit record of a change to an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edit {
+    pub at: DateTime<Utc>,
+    pub by: Person,
+    pub previous_text: String,
+}
+
+impl TimelineEntry {
+    pub fn from_new(seq: u64, recorded_at: DateTime<Utc>, e: NewEntry) -> Self {
+        TimelineEntry {
+            seq,
+            at: e.at,
+            recorded_at,
+            author: e.author,
+            kind: e.kind,
+            text: e.text,
+            source: e.source,
+            edits: Vec::new(),
+            deleted: None,
+        }
+    }
+
+    pub fn is_visible(&self) -> bool {
+        self.deleted.is_none()
+    }
+
+    /// Replace the text, keeping the old one in the audit trail. Only notes can be edited:
+    /// automatic entries are facts recorded by warroom.
+    pub fn edit(&mut self, text: String, by: &Person, at: DateTime<Utc>) -> Result<(), String> {
+        self.check_editable("edit")?;
+        let previous_text = std::mem::replace(&mut self.text, text);
+        self.edits.push(Edit {
+            at,
+            by: by.clone(),
+            previous_text,
+        });
+        Ok(())
+    }
+
+    pub fn delete(&mut self, by: &Person, at: DateTime<Utc>) -> Result<(), String> {
+        self.check_editable("delete")?;
+        self.deleted = Some(Edit {
+            at,
+            by: by.clone(),
+            previous_text: self.text.clone(),
+        });
+        Ok(())
+    }
+
+    fn check_editable(&self, verb: &str) -> Result<(), String> {
+        if self.deleted.is_some() {
+            return Err(format!("entry #{} was deleted", self.seq));
+        }
+        if self.kind != EntryKind::Note {
+            return Err(format!(
+                "entry #{} was recorded automatically ({}); only notes added with `timeline` can be {verb}ed",
+                self.seq,
+                self.kind.as_str().replace('_', " ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Entries in the order they are shown everywhere: by event time, then by sequence.
+pub fn sort_for_display(entries: &mut [TimelineEntry]) {
+    entries.sort_by(|a, b| a.at.cmp(&b.at).then(a.seq.cmp(&b.seq)));
+}

@@ -1,0 +1,219 @@
+//! `IncidentService`: the only writer of incident state. It turns inbound chat messages (and,
+//! later, webhook alerts) into durable changes and answers with `Notice`s for the adapters;
+//! every notice is produced only after the change it reports is durable.
+
+mod alerts;
+mod commands;
+mod text;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::alert::RuleSet;
+use crate::command::{self, ExportFormat, Parsed};
+use crate::domain::{Incident, IncidentId, Person, Source, TransitionError};
+use crate::postmortem::{self, Postmortem};
+use crate::store::{Store, StoreError, WriteError};
+
+pub use text::announcement;
+
+/// Source of "now"; tests substitute a fixed clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A message from a chat platform, in platform-neutral form.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub source: Source,
+    /// Room key, qualified by platform: `console:alerts`, `matrix:!abc:server`, `slack:C0123`.
+    pub room: String,
+    /// Names the alert rules may know this room by (name, id, alias).
+    pub room_names: Vec<String>,
+    /// Is this a watched alert room?
+    pub alert_room: bool,
+    pub author: Person,
+    pub text: String,
+    /// Platform event id, for de-duplication of redeliveries.
+    pub event_id: Option<String>,
+    /// When the platform says the message was sent.
+    pub at: DateTime<Utc>,
+}
+
+/// A file produced for a room (postmortem export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    pub incident: IncidentId,
+    pub name: String,
+    pub format: ExportFormat,
+    pub content: String,
+}
+
+/// What the adapters should say or do after an input was handled.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// Reply in the room the input came from.
+    Reply(String),
+    /// A new incident: open its room, `bind_room` it, post `announcement` there.
+    Opened {
+        incident: Box<Incident>,
+        announcement: String,
+        origin_room: String,
+    },
+    /// Post in the incident's room(s).
+    Post { incident: IncidentId, text: String },
+    /// The incident was closed: post the draft and attach it as a file.
+    Postmortem {
+        incident: IncidentId,
+        markdown: String,
+        file: ExportFile,
+    },
+    /// A requested export, to upload into the room it was asked in.
+    File(ExportFile),
+}
+
+/// Why something could not be done; the text is for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store error");
+        Refusal(format!(
+            "⚠ could not save: {e}. Nothing was recorded; please try again."
+        ))
+    }
+}
+
+pub struct IncidentService {
+    store: Store,
+    rules: RuleSet,
+    tz: Tz,
+    clock: Arc<dyn Clock>,
+}
+
+/// The command prefix users of a platform type.
+pub fn prefix_for(source: Source) -> char {
+    match source {
+        Source::Matrix => '!',
+        _ => '/',
+    }
+}
+
+impl IncidentService {
+    pub fn new(store: Store, rules: RuleSet, tz: Tz, clock: Arc<dyn Clock>) -> Self {
+        IncidentService {
+            store,
+            rules,
+            tz,
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Handle one inbound message. Never fails: problems become replies.
+    pub async fn handle(&self, msg: Inbound) -> Vec<Notice> {
+        if let Some(ev) = &msg.event_id {
+            match self.store.is_seen(ev) {
+                Ok(true) => {
+                    tracing::debug!(event_id = %ev, "duplicate delivery ignored");
+                    return Vec::new();
+                }
+                Ok(false) => {}
+                Err(e) => return vec![Notice::Reply(Refusal::from(e).0)],
+            }
+        }
+        let result = match command::parse(&msg.text) {
+            Parsed::NotACommand if msg.alert_room => self.handle_alert(&msg).await,
+            Parsed::NotACommand => Ok(Vec::new()),
+            Parsed::Invalid(e) => Ok(vec![Notice::Reply(e.render(prefix_for(msg.source)))]),
+            Parsed::Command(c) => self.run(c, &msg).await,
+        };
+        let mut notices = result.unwrap_or_else(|r| vec![Notice::Reply(r.0)]);
+        // A redelivered event that raced past the early check is refused with an empty reply.
+        notices.retain(|n| !matches!(n, Notice::Reply(t) if t.is_empty()));
+        notices
+    }
+
+    /// Bind a chat room to an incident (after the adapter created it).
+    pub async fn bind_room(&self, id: IncidentId, room: &str) -> Result<Incident, Refusal> {
+        let room = room.to_string();
+        let c = self
+            .store
+            .update_incident::<(), TransitionError>(id, None, self.now(), |i| {
+                if !i.rooms.contains(&room) {
+                    i.rooms.push(room.clone());
+                }
+                Ok(((), Vec::new()))
+            })
+            .await
+            .map_err(|e| self.refusal(e))?;
+        Ok(c.incident)
+    }
+
+    /// The postmortem draft of an incident as it is now.
+    pub fn postmortem(&self, id: IncidentId) -> Result<Postmortem, Refusal> {
+        let inc = self
+            .store
+            .incident(id)?
+            .ok_or_else(|| Refusal(format!("{id} does not exist")))?;
+        let entries = self.store.entries(id)?;
+        Ok(Postmortem::build(&inc, &entries, self.tz, self.now()))
+    }
+
+    pub fn export(&self, id: IncidentId, format: ExportFormat) -> Result<ExportFile, Refusal> {
+        let pm = self.postmortem(id)?;
+        Ok(ExportFile {
+            incident: id,
+            name: postmortem::file_name(&pm, format),
+            format,
+            content: postmortem::render(&pm, format),
+        })
+    }
+
+    fn refusal<E: std::fmt::Display>(&self, e: WriteError<E>) -> Refusal {
+        match e {
+            WriteError::Rejected(r) => Refusal(r.to_string()),
+            WriteError::Duplicate => Refusal(String::new()),
+            WriteError::NotFound(id) => Refusal(format!("{id} does not exist")),
+            WriteError::NoEntry(id, seq) => Refusal(format!("{id} has no timeline entry #{seq}; see `timeline list`")),
+            WriteError::Store(s) => Refusal::from(s),
+        }
+    }
+}
+
+/// Transition errors with times shown in the configured zone.
+pub(crate) struct Shown(pub String);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -1,0 +1,105 @@
+//! Texts the bot posts: announcements, incident summaries and timeline listings.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::prefix_for;
+use crate::domain::{Incident, Source, TimelineEntry, sort_for_display};
+
+/// Timeline listings in chat show at most this many entries (the export has all).
+pub const LIST_LIMIT: usize = 50;
+
+pub fn show_time(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// The message that opens an incident room.
+pub fn announcement(inc: &Incident, source: Source, tz: Tz) -> String {
+    let p = prefix_for(source);
+    let mut out = format!(
+        "🚨 {}: {} — {}, {}\n",
+        inc.id,
+        inc.title,
+        inc.severity.label(),
+        inc.status
+    );
+    match &inc.trigger {
+        Some(a) => out.push_str(&format!(
+            "Opened from an alert in {} by {} at {}: \"{}\"\n",
+            a.room,
+            a.sender.name,
+            show_time(a.at, tz),
+            a.text
+        )),
+        None => out.push_str(&format!(
+            "Declared by {} at {}.\n",
+            inc.declared_by.name,
+            show_time(inc.declared_at, tz)
+        )),
+    }
+    out.push_str(&format!(
+        "Record what happens: {p}timeline [WHEN] <text> · {p}incident lead @you · {p}incident status identified|monitoring · {p}incident resolve · {p}action <text> @owner · {p}postmortem <section> <text> · {p}incident close · {p}incident help"
+    ));
+    out
+}
+
+/// `incident show`.
+pub fn summary(inc: &Incident, tz: Tz) -> String {
+    let mut out = format!(
+        "{}: {}\nseverity {} · status {}",
+        inc.id,
+        inc.title,
+        inc.severity.label(),
+        inc.status
+    );
+    for (role, who) in &inc.roles {
+        out.push_str(&format!(" · {role} {who}"));
+    }
+    out.push('\n');
+    let ms: Vec<String> = inc
+        .milestones
+        .iter()
+        .map(|(m, t)| format!("{m} {}", show_time(*t, tz)))
+        .collect();
+    out.push_str(&format!("milestones: {}\n", ms.join(", ")));
+    if !inc.services.is_empty() {
+        out.push_str(&format!("affects: {}\n", inc.services.join(", ")));
+    }
+    out.push_str(&format!(
+        "alerts: {} · timeline entries: {} · actions: {}",
+        inc.alert_count,
+        inc.last_seq,
+        inc.actions.len()
+    ));
+    out
+}
+
+/// `timeline list`: visible entries sorted by time, the last `LIST_LIMIT` of them.
+pub fn timeline_list(inc: &Incident, entries: &[TimelineEntry], tz: Tz) -> String {
+    let mut visible: Vec<TimelineEntry> = entries.iter().filter(|e| e.is_visible()).cloned().collect();
+    sort_for_display(&mut visible);
+    let mut out = format!(
+        "Timeline of {} ({} entries, times in {}):",
+        inc.id,
+        visible.len(),
+        tz.name()
+    );
+    let skip = visible.len().saturating_sub(LIST_LIMIT);
+    if skip > 0 {
+        out.push_str(&format!(
+            "\n… {skip} earlier entries not shown (`postmortem export` has them all)"
+        ));
+    }
+    for e in &visible[skip..] {
+        let edited = if e.edits.is_empty() { "" } else { " (edited)" };
+        out.push_str(&format!(
+            "\n#{:<3} {}  {}: {}{}",
+            e.seq,
+            show_time(e.at, tz),
+            e.author.name,
+            e.text,
+            edited
+        ));
+    }
+    out
+}

@@ -1,0 +1,15 @@
+//! warroom: a self-hosted incident-response bot. The library holds the whole application;
+//! `main.rs` is a thin CLI over it. See DESIGN.md for the architecture.
+#![recursion_limit = "256"]
+
+pub mod alert;
+pub mod app;
+pub mod chat;
+pub mod cli;
+pub mod command;
+pub mod config;
+pub mod domain;
+pub mod incident;
+pub mod postmortem;
+pub mod store;
+pub mod telemetry;

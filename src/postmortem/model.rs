@@ -1,0 +1,293 @@
+//! The postmortem view-model. Everything a renderer shows is computed here, once.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::domain::{
+    Action, Contribution, Incident, Milestone, Person, Section, Severity, Status, TimelineEntry, sort_for_display,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Postmortem {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub severity_label: String,
+    pub status: Status,
+    pub timezone: String,
+    pub roles: Vec<RoleView>,
+    pub milestones: Vec<MilestoneView>,
+    pub durations: Vec<DurationView>,
+    pub services: Vec<String>,
+    pub sections: Vec<SectionView>,
+    pub timeline: Vec<TimelineRow>,
+    pub actions: Vec<Action>,
+    pub alert_count: u64,
+    pub generated_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub tz: Tz,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleView {
+    pub role: String,
+    pub who: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestoneView {
+    pub name: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DurationView {
+    /// `time_to_detect`, `time_to_acknowledge`, `time_to_mitigate`, `time_to_resolve`.
+    pub name: String,
+    pub label: String,
+    pub seconds: Option<i64>,
+    pub from: String,
+    pub to: String,
+    /// Why it is missing, or how it was measured if not from the usual start.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionView {
+    pub key: String,
+    pub heading: String,
+    /// Pre-filled text (Detection: the alert that opened the incident).
+    pub prefilled: Option<String>,
+    pub items: Vec<Contribution>,
+    pub list: bool,
+    /// Shown in italics when nobody filled the section.
+    pub prompt: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineRow {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub author: Person,
+    pub kind: String,
+    pub text: String,
+    pub source: String,
+    pub edited: bool,
+}
+
+fn heading_and_prompt(s: Section) -> (&'static str, &'static str) {
+    match s {
+        Section::Summary => (
+            "Summary",
+            "What happened, in two or three sentences? (`postmortem summary ...`)",
+        ),
+        Section::Impact => (
+            "Impact",
+            "Who or what was affected, how badly, for how long? (`postmortem impact ...`)",
+        ),
+        Section::RootCause => (
+            "Root causes",
+            "Why did it happen? Add each cause with `postmortem root-cause ...`",
+        ),
+        Section::Trigger => ("Trigger", "What set it off? (`postmortem trigger ...`)"),
+        Section::Resolution => (
+            "Resolution",
+            "What fixed or mitigated it? (`postmortem resolution ...`)",
+        ),
+        Section::Detection => ("Detection", "How did we find out? (`postmortem detection ...`)"),
+        Section::WentWell => ("What went well", "Add with `postmortem went-well ...`"),
+        Section::WentWrong => ("What went wrong", "Add with `postmortem went-wrong ...`"),
+        Section::Lucky => ("Where we got lucky", "Add with `postmortem lucky ...`"),
+    }
+}
+
+/// `45s`, `12m`, `1h 05m`, `2d 03h 10m`.
+pub fn format_duration(secs: i64) -> String {
+    let sign = if secs < 0 { "-" } else { "" };
+    let s = secs.abs();
+    let (d, h, m) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
+    let body = if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{m}m")
+    } else if s < 86_400 {
+        format!("{h}h {m:02}m")
+    } else {
+        format!("{d}d {h:02}h {m:02}m")
+    };
+    format!("{sign}{body}")
+}
+
+impl Postmortem {
+    pub fn build(incident: &Incident, entries: &[TimelineEntry], tz: Tz, now: DateTime<Utc>) -> Postmortem {
+        let ms = |m: Milestone| incident.milestones.get(&m).copied();
+        let mut timeline: Vec<TimelineEntry> = entries.iter().filter(|e| e.is_visible()).cloned().collect();
+        sort_for_display(&mut timeline);
+        let show = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string();
+        let duration = |name: &str, label: &str, from: Milestone, to: Milestone, fallback: Option<Milestone>| {
+            let (start, note) = match (ms(from), fallback.and_then(ms)) {
+                (Some(s), _) => (Some(s), None),
+                (None, Some(f)) => (
+                    Some(f),
+                    Some(format!(
+                        "from {}; set `incident milestone {from} WHEN` for the start of impact",
+                        fallback.map_or("", |f| f.as_str())
+                    )),
+                ),
+                (None, None) => (None, None),
+            };
+            let seconds = match (start, ms(to)) {
+                (Some(a), Some(b)) => Some((b - a).num_seconds()),
+                _ => None,
+            };
+            let note = match (seconds, note) {
+                (Some(_), n) => n,
+                (None, _) => Some(format!(
+                    "needs {}",
+                    [(from, start.is_none()), (to, ms(to).is_none())]
+                        .iter()
+                        .filter(|(_, missing)| *missing)
+                        .map(|(m, _)| format!("`incident milestone {m}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )),
+            };
+            DurationView {
+                name: name.into(),
+                label: label.into(),
+                seconds,
+                from: from.to_string(),
+                to: to.to_string(),
+                note,
+            }
+        };
+        let durations = vec![
+            duration(
+                "time_to_detect",
+                "Time to detect",
+                Milestone::Started,
+                Milestone::Detected,
+                None,
+            ),
+            duration(
+                "time_to_acknowledge",
+                "Time to acknowledge",
+                Milestone::Detected,
+                Milestone::Acknowledged,
+                None,
+            ),
+            duration(
+                "time_to_mitigate",
+                "Time to mitigate",
+                Milestone::Started,
+                Milestone::Mitigated,
+                Some(Milestone::Detected),
+            ),
+            duration(
+                "time_to_resolve",
+                "Time to resolve",
+                Milestone::Started,
+                Milestone::Resolved,
+                Some(Milestone::Detected),
+            ),
+        ];
+        let sections = Section::ALL
+            .iter()
+            .map(|&s| {
+                let (heading, prompt) = heading_and_prompt(s);
+                let prefilled = match (s, &incident.trigger) {
+                    (Section::Detection, Some(a)) => Some(
+                        format!(
+                            "Detected by an alert in {} at {} (rule `{}`, posted by {}): \"{}\"",
+                            a.room,
+                            show(a.at),
+                            a.rule,
+                            a.sender.name,
+                            a.text.trim()
+                        ) + if incident.alert_count > 1 {
+                            format!(" — {} alerts in all.", incident.alert_count)
+                        } else {
+                            String::new()
+                        }
+                        .as_str(),
+                    ),
+                    (Section::Detection, None) => Some(format!(
+                        "Declared by hand by {} at {}.",
+                        incident.declared_by.name,
+                        show(incident.declared_at)
+                    )),
+                    _ => None,
+                };
+                SectionView {
+                    key: s.as_str().into(),
+                    heading: heading.into(),
+                    prefilled,
+                    items: incident.sections.get(&s).cloned().unwrap_or_default(),
+                    list: s.is_list(),
+                    prompt: prompt.into(),
+                }
+            })
+            .collect();
+        Postmortem {
+            id: incident.id.to_string(),
+            title: incident.title.clone(),
+            severity: incident.severity,
+            severity_label: incident.severity.label().into(),
+            status: incident.status,
+            timezone: tz.name().into(),
+            roles: incident
+                .roles
+                .iter()
+                .map(|(r, w)| RoleView {
+                    role: r.to_string(),
+                    who: w.clone(),
+                })
+                .collect(),
+            milestones: Milestone::ALL
+                .iter()
+                .map(|&m| MilestoneView {
+                    name: m.to_string(),
+                    at: ms(m),
+                })
+                .collect(),
+            durations,
+            services: incident.services.clone(),
+            sections,
+            timeline: timeline
+                .into_iter()
+                .map(|e| TimelineRow {
+                    seq: e.seq,
+                    at: e.at,
+                    edited: !e.edits.is_empty(),
+                    author: e.author,
+                    kind: e.kind.as_str().into(),
+                    text: e.text,
+                    source: e.source.as_str().into(),
+                })
+                .collect(),
+            actions: incident.actions.clone(),
+            alert_count: incident.alert_count,
+            generated_at: now,
+            tz,
+        }
+    }
+
+    /// A time in the postmortem's zone, with date and zone abbreviation.
+    pub fn show_time(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M %Z").to_string()
+    }
+
+    pub fn section(&self, key: &str) -> Option<&SectionView> {
+        self.sections.iter().find(|s| s.key == key)
+    }
+
+    /// Total time from start (or detection) to resolution, if known.
+    pub fn total(&self) -> Option<Duration> {
+        self.durations
+            .iter()
+            .find(|d| d.name == "time_to_resolve")
+            .and_then(|d| d.seconds)
+            .map(Duration::seconds)
+    }
+}

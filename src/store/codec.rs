@@ -1,0 +1,66 @@
+//! Byte layout of keys (big-endian, so scans come in order) and versioned JSON values.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::domain::IncidentId;
+
+/// Schema version written into every value as `"v"`. Bump when a value's shape changes.
+pub const SCHEMA: u32 = 1;
+
+pub fn id_key(id: IncidentId) -> [u8; 8] {
+    id.0.to_be_bytes()
+}
+
+pub fn entry_key(id: IncidentId, seq: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&id.0.to_be_bytes());
+    k[8..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn decode_u64(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
+    let arr: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{what}: expected 8 bytes, found {}", bytes.len())))?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+#[derive(Serialize)]
+struct VersionedRef<'a, T> {
+    v: u32,
+    #[serde(flatten)]
+    data: &'a T,
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    v: u32,
+}
+
+#[derive(Deserialize)]
+struct Versioned<T> {
+    #[allow(dead_code)]
+    v: u32,
+    #[serde(flatten)]
+    data: T,
+}
+
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising our own plain data types to JSON cannot fail (string keys, no NaN floats).
+    serde_json::to_vec(&VersionedRef { v: SCHEMA, data: value }).unwrap_or_default()
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    let version: VersionOnly =
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+    if version.v > SCHEMA {
+        return Err(StoreError::NewerSchema {
+            found: version.v,
+            supported: SCHEMA,
+        });
+    }
+    let v: Versioned<T> = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+    Ok(v.data)
+}

@@ -1,0 +1,254 @@
+//! The durable store: the only module that uses sled. Semantic methods over named trees
+//! (`incidentid_incident`, `incidentid_seq_entry`, `room_incidentid`, `fingerprint_incidentid`,
+//! `eventid_seen`); every write returns only after it is flushed and fsynced (group commit).
+
+mod backup;
+mod codec;
+mod durable;
+mod lock;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use backup::{BackupStats, RestoreError, restore};
+pub use codec::SCHEMA;
+pub use durable::sync_dir;
+pub use lock::{DirLock, LOCK_FILE};
+pub use write::{Committed, OpenOrAttach, WriteError};
+
+use crate::domain::{Incident, IncidentId, TimelineEntry};
+use codec::{decode, decode_u64, id_key};
+use durable::Durability;
+
+/// Sub-directory of the data dir holding sled's files.
+pub const STORE_DIR: &str = "store";
+
+const META_SCHEMA: &[u8] = b"schema_version";
+const META_NEXT_ID: &[u8] = b"next_incident_id";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data dir {} is in use by {holder}; stop that process first (for read-only commands, wait until it exits)", dir.display())]
+    Locked { dir: PathBuf, holder: String },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the store could not be opened or read: {0}")]
+    Sled(#[source] sled::Error),
+    #[error(
+        "the store holds a damaged record ({0}); restore a backup with `warroom restore FILE` into an empty data dir"
+    )]
+    Corrupt(String),
+    #[error(
+        "the store was written by a newer warroom (schema {found}; this build reads up to {supported}); upgrade warroom, or restore a backup into an empty data dir"
+    )]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("{} exists but is not a warroom store (no schema marker); refusing to start empty over it. Move it aside, or point --data-dir elsewhere", path.display())]
+    NotAStore { path: PathBuf },
+    #[error("the store at {} could not be opened ({detail}); it may be damaged. Keep it for inspection, move it aside and restore a backup with `warroom restore FILE`", path.display())]
+    Unopenable { path: PathBuf, detail: String },
+}
+
+impl StoreError {
+    pub fn io(path: &Path, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Handle to the open store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    meta: sled::Tree,
+    incidents: sled::Tree,
+    entries: sled::Tree,
+    rooms: sled::Tree,
+    fingerprints: sled::Tree,
+    seen: sled::Tree,
+    durability: Arc<Durability>,
+    dir: PathBuf,
+    _lock: DirLock,
+}
+
+fn sled_config(dir: &Path) -> sled::Config {
+    sled::Config::new().path(dir).flush_every_ms(Some(500))
+}
+
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    sled_config(dir).open().map_err(|e| match e {
+        sled::Error::Io(io) => StoreError::Unopenable {
+            path: dir.to_path_buf(),
+            detail: io.to_string(),
+        },
+        other => StoreError::Unopenable {
+            path: dir.to_path_buf(),
+            detail: other.to_string(),
+        },
+    })
+}
+
+/// Create a new, empty store at `dir` atomically: built beside it, then renamed into place.
+fn init_store(dir: &Path) -> Result<(), StoreError> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let tmp = parent.join(format!("{}.init-tmp", STORE_DIR));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    }
+    {
+        let db = open_db(&tmp)?;
+        let meta = db.open_tree("meta").map_err(StoreError::Sled)?;
+        meta.insert(META_SCHEMA, &SCHEMA.to_be_bytes())
+            .map_err(StoreError::Sled)?;
+        meta.insert(META_NEXT_ID, &1u64.to_be_bytes())
+            .map_err(StoreError::Sled)?;
+        Durability::new(db.clone(), &tmp)?.sync_now()?;
+        for f in ["conf", "db"] {
+            let p = tmp.join(f);
+            std::fs::File::open(&p)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| StoreError::io(&p, e))?;
+        }
+        sync_dir(&tmp)?;
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| StoreError::io(dir, e))?;
+    sync_dir(parent)
+}
+
+impl Store {
+    /// Open (or create) the store in `data_dir`, taking the data-dir lock. `holder` describes
+    /// this process for anyone who finds the lock taken (e.g. `warroom console`).
+    pub fn open(data_dir: &Path, holder: &str) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+        let lock = DirLock::acquire(data_dir, holder)?;
+        let dir = data_dir.join(STORE_DIR);
+        if !dir.exists() {
+            init_store(&dir)?;
+        }
+        Self::open_dir(&dir, lock)
+    }
+
+    fn open_dir(dir: &Path, lock: DirLock) -> Result<Store, StoreError> {
+        let db = open_db(dir)?;
+        let tree = |name: &str| db.open_tree(name).map_err(StoreError::Sled);
+        let meta = tree("meta")?;
+        match meta.get(META_SCHEMA).map_err(StoreError::Sled)? {
+            None => {
+                return Err(StoreError::NotAStore {
+                    path: dir.to_path_buf(),
+                });
+            }
+            Some(v) => {
+                let found = u32::from_be_bytes(
+                    v.as_ref()
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("schema marker".into()))?,
+                );
+                if found > SCHEMA {
+                    return Err(StoreError::NewerSchema {
+                        found,
+                        supported: SCHEMA,
+                    });
+                }
+            }
+        }
+        let durability = Arc::new(Durability::new(db.clone(), dir)?);
+        let store = Store {
+            inner: Arc::new(Inner {
+                incidents: tree("incidentid_incident")?,
+                entries: tree("incidentid_seq_entry")?,
+                rooms: tree("room_incidentid")?,
+                fingerprints: tree("fingerprint_incidentid")?,
+                seen: tree("eventid_seen")?,
+                meta,
+                durability,
+                dir: dir.to_path_buf(),
+                _lock: lock,
+            }),
+        };
+        // Decode every incident now, so damage is reported at start, not mid-incident.
+        store.incidents(true)?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Number of flush+fsync rounds so far (group commit makes this lower than the writes).
+    pub fn sync_count(&self) -> u64 {
+        self.inner.durability.sync_count()
+    }
+
+    /// Make everything written so far durable (used at shutdown).
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        let t = self.inner.durability.ticket();
+        self.inner.durability.wait(t).await
+    }
+
+    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        self.inner
+            .incidents
+            .get(id_key(id))
+            .map_err(StoreError::Sled)?
+            .map(|v| decode(&v, &format!("incident {id}")))
+            .transpose()
+    }
+
+    fn incident_via(&self, tree: &sled::Tree, key: &str, what: &str) -> Result<Option<Incident>, StoreError> {
+        match tree.get(key.as_bytes()).map_err(StoreError::Sled)? {
+            Some(v) => self.incident(IncidentId(decode_u64(&v, what)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The incident bound to a chat room (`platform:room`).
+    pub fn incident_by_room(&self, room: &str) -> Result<Option<Incident>, StoreError> {
+        self.incident_via(&self.inner.rooms, room, "room index")
+    }
+
+    /// The open incident holding an alert fingerprint.
+    pub fn incident_by_fingerprint(&self, fingerprint: &str) -> Result<Option<Incident>, StoreError> {
+        self.incident_via(&self.inner.fingerprints, fingerprint, "fingerprint index")
+    }
+
+    /// Incidents in id order; closed ones only with `all`.
+    pub fn incidents(&self, all: bool) -> Result<Vec<Incident>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.inner.incidents.iter() {
+            let (k, v) = kv.map_err(StoreError::Sled)?;
+            let inc: Incident = decode(&v, &format!("incident key {k:?}"))?;
+            if all || !inc.is_closed() {
+                out.push(inc);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every timeline entry of an incident, deleted ones included, in sequence order.
+    pub fn entries(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.inner.entries.scan_prefix(id_key(id)) {
+            let (_, v) = kv.map_err(StoreError::Sled)?;
+            out.push(decode(&v, &format!("timeline entry of {id}"))?);
+        }
+        Ok(out)
+    }
+
+    /// Has an inbound platform event with this id been handled already?
+    pub fn is_seen(&self, event_id: &str) -> Result<bool, StoreError> {
+        self.inner
+            .seen
+            .contains_key(event_id.as_bytes())
+            .map_err(StoreError::Sled)
+    }
+}
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

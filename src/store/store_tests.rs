@@ -1,0 +1,201 @@
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::domain::{EntryKind, NewEntry, Opening, Person, Severity, Source, TransitionError};
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()
+}
+
+fn opening(id: IncidentId, fp: &str) -> Opening {
+    Opening {
+        id,
+        title: "NDW ETL failed".into(),
+        severity: Severity::Sev2,
+        by: Person::new("alice", "Alice"),
+        at: now(),
+        source: Source::Console,
+        fingerprint: Some(fp.into()),
+        trigger: None,
+    }
+}
+
+async fn create(store: &Store, fp: &str) -> Incident {
+    store
+        .create_incident::<TransitionError>(None, now(), |id| Incident::open(opening(id, fp)))
+        .await
+        .unwrap()
+        .incident
+}
+
+fn note(text: &str) -> NewEntry {
+    NewEntry::new(
+        now(),
+        &Person::new("bob", "Bob"),
+        EntryKind::Note,
+        text,
+        Source::Console,
+    )
+}
+
+#[tokio::test]
+async fn writes_survive_reopen_and_indexes_follow_state() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), "test").unwrap();
+        let inc = create(&store, "etl:ndw").await;
+        assert_eq!(inc.id, IncidentId(1));
+        let c = store
+            .update_incident::<(), TransitionError>(inc.id, Some("ev-1"), now(), |i| {
+                i.rooms.push("console:inc-1-ndw-etl-failed".into());
+                Ok(((), vec![note("one"), note("two")]))
+            })
+            .await
+            .unwrap();
+        assert_eq!(c.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+        // Same event id again: nothing written.
+        let dup = store
+            .update_incident::<(), TransitionError>(inc.id, Some("ev-1"), now(), |_| Ok(((), vec![note("dup")])))
+            .await;
+        assert!(matches!(dup, Err(WriteError::Duplicate)));
+        // A rejected change writes nothing.
+        let rej = store
+            .update_incident::<(), &str>(inc.id, Some("ev-2"), now(), |i| {
+                i.title = "changed".into();
+                Err("no")
+            })
+            .await;
+        assert!(matches!(rej, Err(WriteError::Rejected("no"))));
+        assert!(!store.is_seen("ev-2").unwrap());
+        assert!(store.sync_count() >= 2);
+    }
+    let store = Store::open(dir.path(), "test").unwrap();
+    let inc = store.incident_by_room("console:inc-1-ndw-etl-failed").unwrap().unwrap();
+    assert_eq!(inc.title, "NDW ETL failed");
+    assert_eq!(store.incident_by_fingerprint("etl:ndw").unwrap().unwrap().id, inc.id);
+    let texts: Vec<_> = store.entries(inc.id).unwrap().into_iter().map(|e| e.text).collect();
+    assert_eq!(texts.len(), 3);
+    assert_eq!(&texts[1..], ["one", "two"]);
+    // Closing drops the fingerprint from the index; the next incident gets id 2.
+    store
+        .update_incident::<(), TransitionError>(inc.id, None, now(), |i| {
+            Ok(((), i.close(&Person::warroom(), now(), Source::Console)?))
+        })
+        .await
+        .unwrap();
+    assert!(store.incident_by_fingerprint("etl:ndw").unwrap().is_none());
+    assert_eq!(create(&store, "etl:ndw").await.id, IncidentId(2));
+    assert_eq!(store.incidents(false).unwrap().len(), 1);
+    assert_eq!(store.incidents(true).unwrap().len(), 2);
+}
+
+#[test]
+fn second_opener_is_told_who_holds_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let _a = Store::open(dir.path(), "warroom console").unwrap();
+    let err = Store::open(dir.path(), "warroom incidents").err().unwrap();
+    let msg = err.to_string();
+    assert!(msg.contains("in use by pid"), "{msg}");
+    assert!(msg.contains("warroom console"), "{msg}");
+}
+
+#[test]
+fn refuses_foreign_or_newer_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    // A sled db without our marker.
+    {
+        let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
+        db.insert(b"x", b"y").unwrap();
+        db.flush().unwrap();
+    }
+    let err = Store::open(dir.path(), "t").err().unwrap();
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
+    // A store from a future schema.
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path(), "t").unwrap());
+    {
+        let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert(META_SCHEMA, &(SCHEMA + 1).to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let err = Store::open(dir.path(), "t").err().unwrap();
+    assert!(err.to_string().contains("newer warroom"), "{err}");
+}
+
+#[test]
+fn garbage_store_is_refused_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join(STORE_DIR);
+    std::fs::create_dir_all(&store_dir).unwrap();
+    std::fs::write(store_dir.join("conf"), b"this is not a sled config\n").unwrap();
+    std::fs::write(store_dir.join("db"), vec![0xAB; 4096]).unwrap();
+    let err = Store::open(dir.path(), "t").err().unwrap();
+    assert!(
+        matches!(err, StoreError::Unopenable { .. } | StoreError::NotAStore { .. }),
+        "{err}"
+    );
+    // The damaged files are left as they were.
+    assert_eq!(std::fs::read(store_dir.join("db")).unwrap(), vec![0xAB; 4096]);
+}
+
+#[tokio::test]
+async fn backup_restore_round_trip_and_validation() {
+    let src = tempfile::tempdir().unwrap();
+    let store = Store::open(src.path(), "t").unwrap();
+    let inc = create(&store, "fp").await;
+    store
+        .update_incident::<(), TransitionError>(inc.id, Some("$ev"), now(), |_| Ok(((), vec![note("x")])))
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let stats = store.backup(&mut buf, now()).unwrap();
+    assert_eq!(
+        stats,
+        BackupStats {
+            incidents: 1,
+            entries: 2,
+            seen: 1
+        }
+    );
+    drop(store);
+
+    let dst = tempfile::tempdir().unwrap();
+    let (restored, moved) = restore(dst.path(), &buf[..], false).unwrap();
+    assert_eq!(restored, stats);
+    assert!(moved.is_none());
+    let copy = Store::open(dst.path(), "t").unwrap();
+    let mut again = Vec::new();
+    copy.backup(&mut again, now()).unwrap();
+    assert_eq!(
+        String::from_utf8(again).unwrap(),
+        String::from_utf8(buf.clone()).unwrap()
+    );
+    assert!(copy.is_seen("$ev").unwrap());
+    drop(copy);
+
+    // Existing store: refused without --force; with it, moved aside.
+    assert!(matches!(
+        restore(dst.path(), &buf[..], false),
+        Err(RestoreError::Exists(_))
+    ));
+    let (_, moved) = restore(dst.path(), &buf[..], true).unwrap();
+    assert!(moved.unwrap().exists());
+
+    // A truncated file changes nothing.
+    let text = String::from_utf8(buf).unwrap();
+    let cut: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let empty = tempfile::tempdir().unwrap();
+    let err = restore(empty.path(), cut.as_bytes(), false).unwrap_err();
+    assert!(err.to_string().contains("no end marker"), "{err}");
+    assert!(!empty.path().join(STORE_DIR).exists());
+    let err = restore(
+        empty.path(),
+        &b"{\"type\":\"meta\",\"next_incident_id\":1}\n"[..],
+        false,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("header"), "{err}");
+}

@@ -1,0 +1,308 @@
+//! Transactional writes. Each write runs a caller's pure closure inside one sled transaction
+//! that also hands out timeline sequence numbers, keeps the room and fingerprint indexes in
+//! step with the incident, and records the inbound event id; it returns once durable.
+
+use chrono::{DateTime, Utc};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+
+use super::codec::{decode, decode_u64, encode, entry_key, id_key};
+use super::{META_NEXT_ID, Store, StoreError};
+use crate::domain::{Incident, IncidentId, NewEntry, TimelineEntry};
+
+/// What a write produced, returned after it is durable.
+#[derive(Debug, Clone)]
+pub struct Committed<T> {
+    pub value: T,
+    pub incident: Incident,
+    /// Timeline entries this write appended (or, for an entry edit, the edited entry).
+    pub entries: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError<E> {
+    /// The domain refused the change; nothing was written.
+    #[error("rejected")]
+    Rejected(E),
+    /// The inbound event was handled before; nothing was written.
+    #[error("event already handled")]
+    Duplicate,
+    #[error("{0} does not exist")]
+    NotFound(IncidentId),
+    #[error("timeline entry #{1} of {0} does not exist")]
+    NoEntry(IncidentId, u64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+enum Abort<E> {
+    Rejected(E),
+    Duplicate,
+    NotFound,
+    Corrupt(String),
+}
+
+type Tx<T, E> = Result<T, ConflictableTransactionError<Abort<E>>>;
+
+fn abort<E>(a: Abort<E>) -> ConflictableTransactionError<Abort<E>> {
+    ConflictableTransactionError::Abort(a)
+}
+
+struct Trees<'a> {
+    meta: &'a TransactionalTree,
+    incidents: &'a TransactionalTree,
+    entries: &'a TransactionalTree,
+    rooms: &'a TransactionalTree,
+    fingerprints: &'a TransactionalTree,
+    seen: &'a TransactionalTree,
+}
+
+impl Trees<'_> {
+    fn claim_event<E>(&self, event_id: Option<&str>, now: DateTime<Utc>) -> Tx<(), E> {
+        if let Some(ev) = event_id {
+            if self.seen.get(ev.as_bytes())?.is_some() {
+                return Err(abort(Abort::Duplicate));
+            }
+            self.seen.insert(ev.as_bytes(), now.to_rfc3339().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Hand out the next incident id (part of the caller's transaction).
+    fn allocate_id<E>(&self) -> Tx<IncidentId, E> {
+        let next = match self.meta.get(META_NEXT_ID)? {
+            Some(v) => decode_u64(&v, "next id").map_err(|e| abort(Abort::Corrupt(e.to_string())))?,
+            None => 1,
+        };
+        self.meta.insert(META_NEXT_ID, &(next + 1).to_be_bytes())?;
+        Ok(IncidentId(next))
+    }
+
+    fn load<E>(&self, id: IncidentId) -> Tx<Incident, E> {
+        let v = self.incidents.get(id_key(id))?.ok_or(abort(Abort::NotFound))?;
+        decode(&v, "incident").map_err(|e| abort(Abort::Corrupt(e.to_string())))
+    }
+
+    /// Write `after` (whose previous state is `before`), append `new` entries, update indexes.
+    fn save<E>(
+        &self,
+        before: Option<&Incident>,
+        after: &mut Incident,
+        new: Vec<NewEntry>,
+        now: DateTime<Utc>,
+    ) -> Tx<Vec<TimelineEntry>, E> {
+        let mut appended = Vec::with_capacity(new.len());
+        for e in new {
+            after.last_seq += 1;
+            let entry = TimelineEntry::from_new(after.last_seq, now, e);
+            self.entries.insert(&entry_key(after.id, entry.seq), encode(&entry))?;
+            appended.push(entry);
+        }
+        let id_bytes = after.id.0.to_be_bytes();
+        for room in &after.rooms {
+            if before.is_none_or(|b| !b.rooms.contains(room)) {
+                self.rooms.insert(room.as_bytes(), &id_bytes)?;
+            }
+        }
+        // The fingerprint index points at the open incident holding it.
+        if let Some(old) = before.and_then(|b| b.fingerprint.as_ref()) {
+            let holds = self
+                .fingerprints
+                .get(old.as_bytes())?
+                .is_some_and(|v| v.as_ref() == id_bytes);
+            if holds && (after.is_closed() || after.fingerprint.as_ref() != Some(old)) {
+                self.fingerprints.remove(old.as_bytes())?;
+            }
+        }
+        if let (false, Some(fp)) = (after.is_closed(), after.fingerprint.as_ref())
+            && self.fingerprints.get(fp.as_bytes())?.is_none()
+        {
+            self.fingerprints.insert(fp.as_bytes(), &id_bytes)?;
+        }
+        self.incidents.insert(&id_key(after.id), encode(after))?;
+        Ok(appended)
+    }
+}
+
+fn finish<T, E>(r: Result<T, TransactionError<Abort<E>>>) -> Result<T, WriteError<E>> {
+    r.map_err(|e| match e {
+        TransactionError::Abort(Abort::Rejected(e)) => WriteError::Rejected(e),
+        TransactionError::Abort(Abort::Duplicate) => WriteError::Duplicate,
+        TransactionError::Abort(Abort::NotFound) => WriteError::NotFound(IncidentId(0)),
+        TransactionError::Abort(Abort::Corrupt(m)) => WriteError::Store(StoreError::Corrupt(m)),
+        TransactionError::Storage(s) => WriteError::Store(StoreError::Sled(s)),
+    })
+}
+
+impl Store {
+    fn transact<A, E>(&self, f: impl Fn(&Trees<'_>) -> Tx<A, E>) -> Result<A, WriteError<E>> {
+        use sled::Transactional;
+        let i = &self.inner;
+        finish(
+            (&i.meta, &i.incidents, &i.entries, &i.rooms, &i.fingerprints, &i.seen).transaction(
+                |(meta, incidents, entries, rooms, fingerprints, seen)| {
+                    f(&Trees {
+                        meta,
+                        incidents,
+                        entries,
+                        rooms,
+                        fingerprints,
+                        seen,
+                    })
+                },
+            ),
+        )
+    }
+
+    async fn durable<T, E>(&self, v: T) -> Result<T, WriteError<E>> {
+        let ticket = self.inner.durability.ticket();
+        self.inner.durability.wait(ticket).await?;
+        Ok(v)
+    }
+
+    /// Open a new incident: allocate the next id, let `build` construct it, store it.
+    pub async fn create_incident<E>(
+        &self,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+        build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
+    ) -> Result<Committed<()>, WriteError<E>> {
+        let done = self.transact(|t| {
+            t.claim_event(event_id, now)?;
+            let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
+            let entries = t.save(None, &mut incident, new, now)?;
+            Ok(Committed {
+                value: (),
+                incident,
+                entries,
+            })
+        })?;
+        self.durable(done).await
+    }
+
+    /// Change an incident with `f`, which returns a value for the caller and the timeline
+    /// entries the change implies. A rejection from `f` writes nothing.
+    pub async fn update_incident<T, E>(
+        &self,
+        id: IncidentId,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+        f: impl Fn(&mut Incident) -> Result<(T, Vec<NewEntry>), E>,
+    ) -> Result<Committed<T>, WriteError<E>> {
+        let done = self
+            .transact(|t| {
+                t.claim_event(event_id, now)?;
+                let before = t.load(id)?;
+                let mut after = before.clone();
+                let (value, new) = f(&mut after).map_err(|e| abort(Abort::Rejected(e)))?;
+                let entries = t.save(Some(&before), &mut after, new, now)?;
+                Ok(Committed {
+                    value,
+                    incident: after,
+                    entries,
+                })
+            })
+            .map_err(|e| match e {
+                WriteError::NotFound(_) => WriteError::NotFound(id),
+                other => other,
+            })?;
+        self.durable(done).await
+    }
+
+    /// Change one stored timeline entry (edit or delete).
+    pub async fn update_entry<E>(
+        &self,
+        id: IncidentId,
+        seq: u64,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+        f: impl Fn(&mut TimelineEntry) -> Result<(), E>,
+    ) -> Result<Committed<()>, WriteError<E>> {
+        let done = self
+            .transact(|t| {
+                t.claim_event(event_id, now)?;
+                let incident = t.load(id)?;
+                let key = entry_key(id, seq);
+                let raw = t.entries.get(key)?.ok_or(abort(Abort::NotFound))?;
+                let mut entry: TimelineEntry =
+                    decode(&raw, "entry").map_err(|e| abort(Abort::Corrupt(e.to_string())))?;
+                f(&mut entry).map_err(|e| abort(Abort::Rejected(e)))?;
+                t.entries.insert(&key, encode(&entry))?;
+                Ok(Committed {
+                    value: (),
+                    incident,
+                    entries: vec![entry],
+                })
+            })
+            .map_err(|e| match e {
+                WriteError::NotFound(_) => match self.incident(id) {
+                    Ok(Some(_)) => WriteError::NoEntry(id, seq),
+                    Ok(None) => WriteError::NotFound(id),
+                    Err(s) => WriteError::Store(s),
+                },
+                other => other,
+            })?;
+        self.durable(done).await
+    }
+
+    /// Record an inbound event id that caused no other write, so a redelivery is ignored.
+    /// Returns false if it was already recorded.
+    pub async fn mark_seen(&self, event_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        match self.transact::<(), ()>(|t| t.claim_event(Some(event_id), now)) {
+            Ok(()) => self.durable::<bool, ()>(true).await.map_err(|e| match e {
+                WriteError::Store(s) => s,
+                _ => StoreError::Corrupt("unexpected".into()),
+            }),
+            Err(WriteError::Duplicate) => Ok(false),
+            Err(WriteError::Store(s)) => Err(s),
+            Err(_) => Err(StoreError::Corrupt("unexpected write error".into())),
+        }
+    }
+}
+
+/// Outcome of `open_or_attach`.
+#[derive(Debug, Clone)]
+pub enum OpenOrAttach {
+    Opened(Committed<()>),
+    Attached(Committed<()>),
+}
+
+impl Store {
+    /// In one transaction: if an open incident holds `fingerprint`, apply `attach` to it;
+    /// otherwise open a new one with `build`. Concurrent alerts with one fingerprint therefore
+    /// never open two incidents.
+    pub async fn open_or_attach<E>(
+        &self,
+        fingerprint: &str,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+        build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
+        attach: impl Fn(&mut Incident) -> Vec<NewEntry>,
+    ) -> Result<OpenOrAttach, WriteError<E>> {
+        let done = self.transact(|t| {
+            t.claim_event(event_id, now)?;
+            if let Some(v) = t.fingerprints.get(fingerprint.as_bytes())? {
+                let id =
+                    IncidentId(decode_u64(&v, "fingerprint index").map_err(|e| abort(Abort::Corrupt(e.to_string())))?);
+                let before = t.load(id)?;
+                if !before.is_closed() {
+                    let mut after = before.clone();
+                    let new = attach(&mut after);
+                    let entries = t.save(Some(&before), &mut after, new, now)?;
+                    return Ok(OpenOrAttach::Attached(Committed {
+                        value: (),
+                        incident: after,
+                        entries,
+                    }));
+                }
+            }
+            let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
+            let entries = t.save(None, &mut incident, new, now)?;
+            Ok(OpenOrAttach::Opened(Committed {
+                value: (),
+                incident,
+                entries,
+            }))
+        })?;
+        self.durable(done).await
+    }
+}

@@ -1,0 +1,183 @@
+//! A scripted console session from alert to postmortem, and a restart on the same data dir.
+
+use crate::support::{Sandbox, ok, read, stderr};
+
+const ROOM: &str = "inc-1-ndw-etl-failed";
+
+#[test]
+fn alert_to_postmortem_and_restart_keeps_everything() {
+    let sb = Sandbox::new();
+    let script = "\
+good morning team
+NDW ETL failed
+/incident lead @alice
+/timeline 2026-11-20 13:25 UTC restarted docker on etl-1
+/timeline 2026-11-20T13:31:00Z \"rerun\" started, it's slow
+/incident sev sev1
+/incident sev sev9
+/incident milestone started 2026-11-20 13:00 UTC
+/incident milestone detected 2026-11-20 13:05 UTC
+/incident affects etl ndw-api
+/postmortem impact NDW data was 50 minutes stale
+/postmortem root-cause log rotation disabled
+/action alert on disk usage @bob
+/room alerts
+NDW ETL failed
+CRITICAL: payments db unreachable
+/room inc-1-ndw-etl-failed
+/incident resolve
+/incident close
+";
+    let out = ok(sb.console("alice", script));
+    let lines: Vec<&str> = out.lines().collect();
+    // Every bot line is prefixed with its room.
+    assert!(lines.iter().all(|l| l.starts_with('[')), "{out}");
+    // Chatter is ignored; the alert opens INC-1 and the console moves into its room.
+    assert_eq!(
+        lines[0],
+        format!("[alerts] INC-1 opened: NDW ETL failed — now in room {ROOM}")
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "[{ROOM}] 🚨 INC-1: NDW ETL failed — SEV2 (major), investigating"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "[{ROOM}] Added #4 at 2026-11-20 13:25 UTC: restarted docker on etl-1"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("Added #5 at 2026-11-20 13:31 UTC: \"rerun\" started, it's slow"),
+        "{out}"
+    );
+    assert!(out.contains("not a valid severity"), "{out}");
+    // The repeated alert attaches to INC-1; a different alert opens INC-2 (sev1).
+    assert!(
+        out.contains(&format!("[{ROOM}] alert repeated (×2): NDW ETL failed")),
+        "{out}"
+    );
+    assert!(out.contains("[alerts] INC-2 opened: payments db unreachable"), "{out}");
+    assert!(
+        out.contains("🚨 INC-2: payments db unreachable — SEV1 (critical)"),
+        "{out}"
+    );
+    // Close prints the draft and writes it to DATA_DIR/postmortems/INC-1.md.
+    let md_path = sb.data().join("postmortems/INC-1.md");
+    assert!(
+        out.contains(&format!("[{ROOM}] Postmortem written to {}", md_path.display())),
+        "{out}"
+    );
+    let md = read(&md_path);
+    assert!(out.contains(&format!("[{ROOM}] # INC-1: NDW ETL failed")));
+    for want in [
+        "| Severity | SEV1 (critical) |",
+        "| Commander | @alice |",
+        "| Started | 2026-11-20 13:00 UTC |",
+        "| Detected | 2026-11-20 13:05 UTC |",
+        "| Time to detect | 5m |",
+        "| Affected services | etl, ndw-api |",
+        "NDW data was 50 minutes stale",
+        "- log rotation disabled (alice)",
+        "| 1 | alert on disk usage | @bob |",
+        "| 2026-11-20 13:25 UTC | alice | restarted docker on etl-1 |",
+        "alert repeated (×2): NDW ETL failed",
+        "_What happened, in two or three sentences?",
+    ] {
+        assert!(md.contains(want), "missing {want:?} in\n{md}");
+    }
+    // Backdated entries sort before the later ones.
+    assert!(md.find("13:00 UTC | alice | milestone started").unwrap() < md.find("restarted docker").unwrap());
+
+    // Restart: a new process on the same data dir sees everything.
+    let list = ok(sb.run(&["incidents", "--all"]));
+    assert!(
+        list.contains("INC-1") && list.contains("closed") && list.contains("NDW ETL failed"),
+        "{list}"
+    );
+    assert!(list.contains("INC-2") && list.contains("investigating"), "{list}");
+    let open = ok(sb.run(&["incidents"]));
+    assert!(!open.contains("INC-1 ") && open.contains("INC-2"), "{open}");
+    let json = ok(sb.run(&["export", "INC-1", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["timeline"][0]["at"], "2026-11-20T13:00:00Z");
+    let n = v["timeline"].as_array().unwrap().len();
+
+    // Continue the incident in a second session.
+    let out = ok(sb.console(
+        "bob",
+        &format!(
+            "/room {ROOM}\n/incident reopen\n/timeline edit 4 restarted docker on etl-1 and etl-2\n/timeline list\n"
+        ),
+    ));
+    assert!(out.contains("INC-1 reopened"), "{out}");
+    assert!(out.contains("restarted docker on etl-1 and etl-2 (edited)"), "{out}");
+    let json = ok(sb.run(&["export", "INC-1", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["status"], "investigating");
+    assert_eq!(v["timeline"].as_array().unwrap().len(), n + 1);
+
+    // Export to a file, HTML too.
+    let html = sb.dir.path().join("inc1.html");
+    let o = sb.run(&["export", "INC-1", "--format", "html", "--out", html.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(read(&html).contains("<h1>INC-1: NDW ETL failed</h1>"));
+}
+
+#[test]
+fn cli_errors_are_clear_and_change_nothing() {
+    let sb = Sandbox::new();
+    ok(sb.console("alice", "NDW ETL failed\n"));
+    let o = sb.run(&["export", "INC-9"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("INC-9 does not exist"), "{}", stderr(&o));
+    let o = sb.run(&["export", "INC-1", "--format", "pdf"]);
+    assert!(stderr(&o).contains("not an export format"), "{}", stderr(&o));
+    let o = sb.run(&["run"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("warroom console"), "{}", stderr(&o));
+    // A bad config is a usage error naming the key; the data is untouched.
+    let cfg = sb.dir.path().join("bad.toml");
+    std::fs::write(&cfg, "timezone = \"UTC\"\n[console]\nalert_room = [\"x\"]\n").unwrap();
+    let o = sb.run(&["--config", cfg.to_str().unwrap(), "check-config"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("console.alert_room"), "{}", stderr(&o));
+    let o = sb
+        .cmd(&["check-config"])
+        .env("WARROOM_TIMEZONE", "Europe/Amsterdam")
+        .output()
+        .unwrap();
+    let shown = ok(o);
+    assert!(
+        shown.contains("timezone = \"Europe/Amsterdam\"") && shown.contains("configuration ok"),
+        "{shown}"
+    );
+    assert!(ok(sb.run(&["incidents"])).contains("INC-1"));
+}
+
+/// The scripted demo from the README runs cleanly, twice in a row on one data dir.
+#[test]
+fn readme_demo_session_runs() {
+    let sb = Sandbox::new();
+    let script = read(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo-session.txt"));
+    for (n, id) in [(1, "INC-1"), (2, "INC-2")] {
+        let out = ok(sb.console("alice", &script));
+        assert!(out.contains(&format!("{id} opened: NDW ETL failed")), "run {n}: {out}");
+        assert!(!out.contains("usage:") && !out.contains("⚠"), "run {n}: {out}");
+        let md = read(&sb.data().join(format!("postmortems/{id}.md")));
+        for want in [
+            "| Time to detect | 10m |",
+            "| Time to acknowledge | 2m |",
+            "| Time to mitigate | 40m |",
+            "| Time to resolve | 55m |",
+            "etl-1 ran out of disk",
+            "- log rotation was disabled on etl-1 (alice)",
+            "| 2 | alert on disk usage above 80% | @carol |",
+        ] {
+            assert!(md.contains(want), "run {n}: missing {want:?} in\n{md}");
+        }
+    }
+}
