@@ -14,7 +14,7 @@ use crate::chat::console::Console;
 use crate::command::ExportFormat;
 use crate::config::{Config, read_secret};
 use crate::domain::IncidentId;
-use crate::store::{Store, restore};
+use crate::store::{STORE_DIR, Store, restore};
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
@@ -112,7 +112,20 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// Commands that read existing data refuse a data dir without a store instead of creating one
+/// (a mistyped `--data-dir` should not look like "no incidents").
+fn require_store(cli: &Cli) -> anyhow::Result<()> {
+    if !cli.data_dir.join(STORE_DIR).exists() {
+        bail!(
+            "no warroom store in {} (wrong --data-dir? it is created by `warroom console` or `warroom run`)",
+            cli.data_dir.display()
+        );
+    }
+    Ok(())
+}
+
 fn open_store(cli: &Cli, holder: &str) -> anyhow::Result<Store> {
+    require_store(cli)?;
     Ok(Store::open(&cli.data_dir, holder)?)
 }
 
@@ -211,6 +224,7 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
     let id: IncidentId = id.parse()?;
     let format: ExportFormat = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let config = load_config(cli)?;
+    require_store(cli)?;
     let app = App::build(config, &cli.data_dir, "warroom export")?;
     let file = app.service.export(id, format).map_err(|r| anyhow::anyhow!(r.0))?;
     match out {

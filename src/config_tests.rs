@@ -1,3 +1,4 @@
+//! Tests of the config module (config_tests).
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -1,3 +1,4 @@
+//! Tests of the alert module (rules_tests).
 use super::*;
 use crate::config::{Config, DEFAULT_CONFIG};
 

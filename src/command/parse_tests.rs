@@ -1,3 +1,4 @@
+//! Tests of the command module (parse_tests).
 use chrono::NaiveTime;
 
 use super::when::When;

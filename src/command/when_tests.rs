@@ -1,3 +1,4 @@
+//! Tests of the command module (when_tests).
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
 

@@ -503,3 +503,7 @@ pub fn room_slug(id: IncidentId, title: &str) -> String {
     }
     room
 }
+
+#[cfg(test)]
+#[path = "incident_tests.rs"]
+mod tests;

@@ -1,3 +1,4 @@
+//! Tests of the incident module (service_tests).
 use std::sync::Mutex;
 
 use chrono::{Duration, TimeZone};

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Postmortem, SectionView, format_duration};
+use super::model::{Postmortem, SectionView};
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -67,12 +67,7 @@ pub fn render(pm: &Postmortem) -> String {
         row(&mut out, &m.name, &m.at.map_or("—".into(), |t| pm.show_time(t)));
     }
     for d in &pm.durations {
-        let v = match (d.seconds, &d.note) {
-            (Some(s), Some(n)) => format!("{} ({n})", format_duration(s)),
-            (Some(s), None) => format_duration(s),
-            (None, Some(n)) => format!("— ({n})"),
-            (None, None) => "—".into(),
-        };
+        let v = d.shown();
         row(&mut out, &d.label, &v);
     }
     row(

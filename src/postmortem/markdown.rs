@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Postmortem, SectionView, format_duration};
+use super::model::{Postmortem, SectionView};
 
 /// Make text safe inside a Markdown table cell.
 fn cell(s: &str) -> String {
@@ -63,12 +63,7 @@ pub fn render(pm: &Postmortem) -> String {
         );
     }
     for d in &pm.durations {
-        let value = match (d.seconds, &d.note) {
-            (Some(s), Some(n)) => format!("{} ({})", format_duration(s), n),
-            (Some(s), None) => format_duration(s),
-            (None, Some(n)) => format!("— ({n})"),
-            (None, None) => "—".into(),
-        };
+        let value = d.shown();
         let _ = writeln!(out, "| {} | {} |", d.label, cell(&value));
     }
     let services = if pm.services.is_empty() {

@@ -76,6 +76,18 @@ pub struct TimelineRow {
     pub edited: bool,
 }
 
+impl DurationView {
+    /// `50m`, `35m (note)`, `— (needs ...)`.
+    pub fn shown(&self) -> String {
+        match (self.seconds, &self.note) {
+            (Some(s), Some(n)) => format!("{} ({n})", format_duration(s)),
+            (Some(s), None) => format_duration(s),
+            (None, Some(n)) => format!("— ({n})"),
+            (None, None) => "—".into(),
+        }
+    }
+}
+
 fn heading_and_prompt(s: Section) -> (&'static str, &'static str) {
     match s {
         Section::Summary => (

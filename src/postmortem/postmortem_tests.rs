@@ -1,3 +1,4 @@
+//! Tests of the postmortem module (postmortem_tests).
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 

@@ -1,3 +1,4 @@
+//! Tests of the store module (store_tests).
 use chrono::{TimeZone, Utc};
 
 use super::*;

@@ -130,6 +130,11 @@ CRITICAL: payments db unreachable
 #[test]
 fn cli_errors_are_clear_and_change_nothing() {
     let sb = Sandbox::new();
+    // Reading commands do not create a store in a mistyped data dir.
+    let o = sb.run(&["incidents"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no warroom store"), "{}", stderr(&o));
+    assert!(!sb.data().exists());
     ok(sb.console("alice", "NDW ETL failed\n"));
     let o = sb.run(&["export", "INC-9"]);
     assert_eq!(o.status.code(), Some(1));

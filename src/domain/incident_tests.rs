@@ -1,0 +1,212 @@
+//! Tests of the incident transitions: valid paths, and refusals that leave the incident as it was.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::*;
+
+fn t(m: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap() + Duration::minutes(m)
+}
+
+fn who() -> Person {
+    Person::new("alice", "Alice")
+}
+
+fn open() -> Incident {
+    Incident::open(Opening {
+        id: IncidentId(1),
+        title: "DB down".into(),
+        severity: Severity::Sev2,
+        by: who(),
+        at: t(0),
+        source: Source::Console,
+        fingerprint: None,
+        trigger: None,
+    })
+    .unwrap()
+    .0
+}
+
+/// Apply `f` and check that a refusal changed nothing.
+fn refused(
+    inc: &mut Incident,
+    f: impl FnOnce(&mut Incident) -> Result<Vec<NewEntry>, TransitionError>,
+) -> TransitionError {
+    let before = inc.clone();
+    let err = f(inc).unwrap_err();
+    assert_eq!(*inc, before, "a refused transition changed the incident");
+    err
+}
+
+#[test]
+fn lifecycle_and_automatic_entries() {
+    let mut inc = open();
+    assert_eq!(inc.status, Status::Investigating);
+    assert_eq!(inc.milestones.get(&Milestone::Detected), Some(&t(0)));
+    let e = inc
+        .set_status(Status::Identified, Some("bad index"), &who(), t(5), Source::Console)
+        .unwrap();
+    assert_eq!(e[0].text, "status investigating → identified: bad index");
+    inc.set_status(Status::Monitoring, None, &who(), t(10), Source::Console)
+        .unwrap();
+    // Setting status resolved records the resolved milestone too.
+    let e = inc
+        .set_status(Status::Resolved, None, &who(), t(20), Source::Console)
+        .unwrap();
+    assert_eq!(e.len(), 2);
+    assert_eq!(inc.milestones.get(&Milestone::Resolved), Some(&t(20)));
+    // Going back to monitoring clears it again.
+    inc.set_status(Status::Monitoring, None, &who(), t(21), Source::Console)
+        .unwrap();
+    assert!(!inc.milestones.contains_key(&Milestone::Resolved));
+    let e = inc.close(&who(), t(30), Source::Console).unwrap();
+    assert_eq!(e.last().unwrap().kind, EntryKind::Closed);
+    assert_eq!(
+        inc.milestones.get(&Milestone::Resolved),
+        Some(&t(30)),
+        "close implies resolved"
+    );
+    assert_eq!(inc.status, Status::Closed);
+    inc.reopen(&who(), t(40), Source::Console).unwrap();
+    assert_eq!(inc.status, Status::Investigating);
+    assert!(!inc.milestones.contains_key(&Milestone::Closed));
+}
+
+#[test]
+fn refusals_change_nothing() {
+    let mut inc = open();
+    assert!(matches!(
+        refused(&mut inc, |i| i.reopen(&who(), t(1), Source::Console)),
+        TransitionError::NotReopenable { .. }
+    ));
+    assert!(matches!(
+        refused(&mut inc, |i| i.set_severity(
+            Severity::Sev2,
+            &who(),
+            t(1),
+            Source::Console
+        )),
+        TransitionError::SameSeverity(_)
+    ));
+    assert!(matches!(
+        refused(&mut inc, |i| i.set_status(
+            Status::Investigating,
+            None,
+            &who(),
+            t(1),
+            Source::Console
+        )),
+        TransitionError::SameStatus(_)
+    ));
+    // Nothing before `started`, and `started` not after `detected`.
+    inc.set_milestone(Milestone::Started, t(-10), &who(), t(1), Source::Console)
+        .unwrap();
+    let err = refused(&mut inc, |i| {
+        i.set_milestone(Milestone::Detected, t(-20), &who(), t(1), Source::Console)
+    });
+    assert_eq!(
+        err.to_string(),
+        format!("detected can't be before started ({})", t(-10))
+    );
+    let err = refused(&mut inc, |i| {
+        i.set_milestone(Milestone::Started, t(5), &who(), t(6), Source::Console)
+    });
+    assert!(
+        matches!(
+            err,
+            TransitionError::MilestoneOrder {
+                before: false,
+                other: Milestone::Detected,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        refused(&mut inc, |i| i.set_milestone(
+            Milestone::Mitigated,
+            t(60),
+            &who(),
+            t(1),
+            Source::Console
+        )),
+        TransitionError::Future { .. }
+    ));
+    assert!(matches!(
+        refused(&mut inc, |i| i.add_action("  ", None, &who(), t(1), Source::Console)),
+        TransitionError::Empty
+    ));
+    let long = "x".repeat(MAX_TEXT_CHARS + 1);
+    assert!(matches!(
+        refused(&mut inc, |i| i.add_action(&long, None, &who(), t(1), Source::Console)),
+        TransitionError::TooLong { .. }
+    ));
+    inc.assign_role(Role::Commander, "@alice", &who(), t(1), Source::Console)
+        .unwrap();
+    assert!(matches!(
+        refused(&mut inc, |i| i.assign_role(
+            Role::Commander,
+            "@alice",
+            &who(),
+            t(1),
+            Source::Console
+        )),
+        TransitionError::SameRole(_)
+    ));
+    let e = inc
+        .assign_role(Role::Commander, "@bob", &who(), t(2), Source::Console)
+        .unwrap();
+    assert_eq!(e[0].text, "@bob is now commander (was @alice)");
+    // Closing twice, resolving a closed incident.
+    inc.close(&who(), t(3), Source::Console).unwrap();
+    assert!(matches!(
+        refused(&mut inc, |i| i.close(&who(), t(4), Source::Console)),
+        TransitionError::AlreadyClosed { .. }
+    ));
+    assert!(matches!(
+        refused(&mut inc, |i| i.resolve(t(4), None, &who(), t(4), Source::Console)),
+        TransitionError::Closed { .. }
+    ));
+    assert!(matches!(
+        refused(&mut inc, |i| i.set_status(
+            Status::Monitoring,
+            None,
+            &who(),
+            t(4),
+            Source::Console
+        )),
+        TransitionError::Closed { .. }
+    ));
+}
+
+#[test]
+fn milestone_messages_use_the_given_zone() {
+    let mut inc = open();
+    inc.set_milestone(Milestone::Started, t(-30), &who(), t(1), Source::Console)
+        .unwrap();
+    let err = inc
+        .set_milestone(Milestone::Detected, t(-40), &who(), t(1), Source::Console)
+        .unwrap_err();
+    let tz: chrono_tz::Tz = "Europe/London".parse().unwrap();
+    // 2026-03-29 11:30 UTC is 12:30 BST (the clocks went forward that morning).
+    assert_eq!(
+        err.message(&tz),
+        "detected can't be before started (2026-03-29 12:30 BST); correct started first with `incident milestone started WHEN`"
+    );
+}
+
+#[test]
+fn room_slugs_are_valid_channel_names() {
+    assert_eq!(room_slug(IncidentId(1), "NDW ETL failed"), "inc-1-ndw-etl-failed");
+    assert_eq!(room_slug(IncidentId(2), "  !!! "), "inc-2");
+    assert_eq!(
+        room_slug(IncidentId(3), "Café — DB/API down 🔥"),
+        "inc-3-caf-db-api-down"
+    );
+    let long = room_slug(IncidentId(4), &"word ".repeat(100));
+    assert!(long.len() <= 80 && !long.ends_with('-'), "{long}");
+    assert!(
+        long.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    );
+}
