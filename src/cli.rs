@@ -68,7 +68,7 @@ pub enum Cmd {
     CheckConfig,
     /// Write all data as JSON Lines to FILE (`-` for standard output)
     Backup { file: PathBuf },
-    /// Load a backup into the data dir (which must hold no store, unless --force)
+    /// Load a backup (`-` for standard input) into the data dir (which must hold no store, unless --force)
     Restore {
         file: PathBuf,
         /// Move an existing store aside (it is kept, renamed) and restore in its place
@@ -338,8 +338,12 @@ fn backup(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn restore_cmd(cli: &Cli, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
-    let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let (stats, moved) = restore(&cli.data_dir, BufReader::new(f), force)?;
+    let (stats, moved) = if file == Path::new("-") {
+        restore(&cli.data_dir, std::io::stdin().lock(), force)?
+    } else {
+        let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+        restore(&cli.data_dir, BufReader::new(f), force)?
+    };
     if let Some(old) = moved {
         eprintln!("the previous store was moved to {}", old.display());
     }

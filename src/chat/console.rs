@@ -145,7 +145,8 @@ where
     /// Console-only commands; returns false to stop.
     fn local_command(&mut self, service: &IncidentService, line: &str) -> Option<bool> {
         let mut words = line.split_whitespace();
-        let cmd = words.next()?.trim_start_matches(['/', '!']);
+        let first = words.next()?;
+        let cmd = first.strip_prefix('/').or_else(|| first.strip_prefix('!'))?;
         match cmd {
             "room" => {
                 match words.next() {

@@ -106,6 +106,8 @@ impl std::str::FromStr for ExportFormat {
 pub struct UsageError {
     pub message: String,
     pub usage: Vec<&'static Spec>,
+    /// The first word is not a command at all (in an alert room such a line may be an alert).
+    pub unknown_command: bool,
 }
 
 impl UsageError {

@@ -12,6 +12,7 @@ fn bad(key: &str, message: impl Into<String>) -> UsageError {
     UsageError {
         message: message.into(),
         usage: vec![spec_for(key)],
+        unknown_command: false,
     }
 }
 
@@ -50,6 +51,7 @@ pub fn parse(line: &str) -> Parsed {
                     "unknown command `{word}`; the commands are incident, timeline, action and postmortem (try `help`)"
                 ),
                 usage: Vec::new(),
+                unknown_command: true,
             }),
         },
     };
@@ -171,7 +173,7 @@ fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
             IncidentCmd::Affects(services)
         }
         "resolve" => {
-            let (when, n) = split_when(rest);
+            let (when, n) = split_when(rest, "incident resolve")?;
             let note = Some(text_of(line, &rest[n..])).filter(|n| !n.is_empty());
             IncidentCmd::Resolve { when, note }
         }
@@ -186,6 +188,7 @@ fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
                     .iter()
                     .filter(|s| s.family == Family::Incident)
                     .collect(),
+                unknown_command: false,
             });
         }
     };
@@ -200,10 +203,21 @@ fn no_args<T>(rest: &[Token], key: &str, v: T) -> R<T> {
     }
 }
 
-fn split_when(tokens: &[Token]) -> (Option<When>, usize) {
+/// An optional `WHEN` at the start of `tokens`. A word that looks like a time but is not a
+/// valid one (`25:00`, `2024-02-30`, a date without a time) is an error, not text.
+fn split_when(tokens: &[Token], key: &str) -> R<(Option<When>, usize)> {
     match when::parse_prefix(tokens) {
-        Some((w, n)) => (Some(w), n),
-        None => (None, 0),
+        Some((w, n)) => Ok((Some(w), n)),
+        None => match tokens.first() {
+            Some(t) if when::looks_like_time(&t.value) => Err(bad(
+                key,
+                format!(
+                    "`{}` is not a valid time; use HH:MM, YYYY-MM-DD HH:MM or RFC 3339",
+                    t.value
+                ),
+            )),
+            _ => Ok((None, 0)),
+        },
     }
 }
 
@@ -223,6 +237,13 @@ fn parse_timeline(line: &str, args: &[Token]) -> R<Command> {
         None => return Err(bad("timeline add", "what happened?")),
         Some("list") | Some("show") if args.len() == 1 => TimelineCmd::List,
         Some("help") if args.len() == 1 => return Ok(Command::Help(Some(Family::Timeline))),
+        // `timeline list 20` is a mistaken listing, not a note.
+        Some("list") | Some("show") if args.len() == 2 && args[1].value.chars().all(|c| c.is_ascii_digit()) => {
+            return Err(bad(
+                "timeline list",
+                "`timeline list` takes no arguments; it shows the last 50 entries",
+            ));
+        }
         Some("edit") => {
             let seq = parse_seq(args.get(1), "timeline edit")?;
             let text = text_of(line, &args[2.min(args.len())..]);
@@ -243,7 +264,7 @@ fn parse_timeline(line: &str, args: &[Token]) -> R<Command> {
         }
         Some(first) => {
             let body = if first == "add" { &args[1..] } else { args };
-            let (when, n) = split_when(body);
+            let (when, n) = split_when(body, "timeline add")?;
             let text = text_of(line, &body[n..]);
             if text.is_empty() {
                 return Err(bad("timeline add", "what happened? give some text after the time"));

@@ -253,6 +253,27 @@ fn timeline_bad_arguments() {
     assert!(invalid("/timeline edit 3").message.contains("new text"));
     assert!(invalid("/timeline delete").message.contains("which entry"));
     assert!(invalid("/timeline delete 3 old pods").message.contains("timeline add"));
+    // Malformed times are refused, not stored as text at "now".
+    assert!(
+        invalid("/timeline 25:00 db restarted")
+            .message
+            .contains("`25:00` is not a valid time")
+    );
+    assert!(
+        invalid("/timeline 2024-02-30 10:00 x")
+            .message
+            .contains("not a valid time")
+    );
+    assert!(
+        invalid("/timeline 2024-01-01 restarted")
+            .message
+            .contains("not a valid time")
+    );
+    assert!(invalid("/incident resolve 24:10").message.contains("not a valid time"));
+    assert!(invalid("/timeline list 20").message.contains("takes no arguments"));
+    // Unknown command words are flagged as such (an alert room treats them as text).
+    assert!(invalid("/backup failed").unknown_command);
+    assert!(!invalid("/incident frobnicate").unknown_command);
 }
 
 #[test]

@@ -138,6 +138,19 @@ pub fn parse_prefix(tokens: &[Token]) -> Option<(When, usize)> {
     None
 }
 
+/// Does this word look like the start of a time (`25:00`, `2024-02-30`) even if it is not a
+/// valid one? Such words are refused rather than taken as text.
+pub fn looks_like_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let clock = b.len() >= 4 && b.len() <= 8 && b.iter().all(|c| c.is_ascii_digit() || *c == b':') && b.contains(&b':');
+    let date = b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-';
+    clock || date
+}
+
 /// Parse a complete `WHEN` (all tokens must be used).
 pub fn parse_all(tokens: &[Token]) -> Result<When, WhenError> {
     let shown = tokens.iter().map(|t| t.value.as_str()).collect::<Vec<_>>().join(" ");
@@ -188,14 +201,13 @@ fn clock_to_utc<Z: TimeZone>(
 ) -> Result<DateTime<Utc>, WhenError> {
     let today = now.with_timezone(zone).date_naive();
     let limit = now + Duration::seconds(CLOCK_GRACE_SECS);
-    match to_utc(zone, name, today.and_time(time)) {
-        Ok(t) if t <= limit => Ok(t),
-        // Today's would be in the future (or does not exist today): it was yesterday.
-        _ => {
-            let yesterday = today.pred_opt().ok_or_else(|| WhenError("date out of range".into()))?;
-            to_utc(zone, name, yesterday.and_time(time))
-        }
+    let t = to_utc(zone, name, today.and_time(time))?;
+    if t <= limit {
+        return Ok(t);
     }
+    // Today's would be in the future: it was yesterday.
+    let yesterday = today.pred_opt().ok_or_else(|| WhenError("date out of range".into()))?;
+    to_utc(zone, name, yesterday.and_time(time))
 }
 
 #[cfg(test)]

@@ -105,8 +105,11 @@ fn dst_gap_is_refused_with_reason() {
     let now = utc(2026, 3, 29, 12, 0);
     let err = resolve("2026-03-29 01:30", now, "Europe/London").unwrap_err();
     assert!(err.0.contains("does not exist in Europe/London"), "{err}");
-    // A clock time that falls into today's gap means yesterday's 01:30.
-    assert_eq!(resolve("01:30", now, "Europe/London").unwrap(), utc(2026, 3, 28, 1, 30));
+    // A clock time in today's gap is refused too, not silently moved to yesterday.
+    let err = resolve("01:30", now, "Europe/London").unwrap_err();
+    assert!(err.0.contains("does not exist"), "{err}");
+    // Later that day, an ordinary time still works.
+    assert_eq!(resolve("11:00", now, "Europe/London").unwrap(), utc(2026, 3, 29, 10, 0));
 }
 
 #[test]
@@ -133,4 +136,14 @@ fn yesterday_across_dst_change() {
     // Now is 00:30 UTC on 2026-03-30 (01:30 BST); "23:00" means 2026-03-29 23:00 BST = 22:00 UTC.
     let now = utc(2026, 3, 30, 0, 30);
     assert_eq!(resolve("23:00", now, "Europe/London").unwrap(), utc(2026, 3, 29, 22, 0));
+}
+
+#[test]
+fn malformed_times_are_recognised() {
+    for s in ["25:00", "13:61", "2024-02-30", "2024-01-01", "99:99:99"] {
+        assert!(looks_like_time(s), "{s}");
+    }
+    for s in ["restarted", "v1.2.3", "1:2", "abcd-ef-gh", "10"] {
+        assert!(!looks_like_time(s), "{s}");
+    }
 }

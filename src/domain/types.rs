@@ -39,7 +39,7 @@ impl FromStr for IncidentId {
     /// Accepts `INC-7`, `inc-7`, `#7` and `7`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let digits = if t.len() > 4 && t[..4].eq_ignore_ascii_case("inc-") {
+        let digits = if t.len() > 4 && t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("inc-")) {
             &t[4..]
         } else {
             t.strip_prefix('#').unwrap_or(t)
@@ -384,6 +384,8 @@ mod tests {
         assert_eq!("5".parse::<IncidentId>().unwrap(), IncidentId(5));
         assert!("INC-0".parse::<IncidentId>().is_err());
         assert!("INC-x".parse::<IncidentId>().is_err());
+        assert!("ab€".parse::<IncidentId>().is_err());
+        assert!("€€".parse::<IncidentId>().is_err());
         assert_eq!(IncidentId(9).to_string(), "INC-9");
     }
 

@@ -31,6 +31,13 @@ impl IncidentService {
         })
     }
 
+    /// The incident of this room for a read-only command. Waits for in-flight writes to be
+    /// durable first, so nothing shown can disappear in a crash.
+    async fn read_here(&self, msg: &Inbound) -> Result<Incident, Refusal> {
+        self.store.sync().await?;
+        self.incident_here(msg)
+    }
+
     /// Apply a domain transition to the incident of this room; returns the updated incident.
     async fn change<T>(
         &self,
@@ -173,7 +180,7 @@ impl IncidentService {
                 reply(format!("{} reopened; status is {}.", inc.id, inc.status))
             }
             IncidentCmd::Show => {
-                let inc = self.incident_here(msg)?;
+                let inc = self.read_here(msg).await?;
                 reply(text::summary(&inc, tz))
             }
         }
@@ -201,7 +208,7 @@ impl IncidentService {
                 reply(format!("Added #{seq} at {}: {text}", show_time(t, self.tz)))
             }
             TimelineCmd::List => {
-                let inc = self.incident_here(msg)?;
+                let inc = self.read_here(msg).await?;
                 let entries = self.store.entries(inc.id)?;
                 reply(text::timeline_list(&inc, &entries, self.tz))
             }
@@ -248,12 +255,12 @@ impl IncidentService {
                 reply(format!("{} {section}.", if replace { "Replaced" } else { "Added to" }))
             }
             PostmortemCmd::Show => {
-                let inc = self.incident_here(msg)?;
+                let inc = self.read_here(msg).await?;
                 let pm = self.postmortem(inc.id)?;
                 reply(postmortem::render(&pm, ExportFormat::Markdown))
             }
             PostmortemCmd::Export(format) => {
-                let inc = self.incident_here(msg)?;
+                let inc = self.read_here(msg).await?;
                 Ok(vec![Notice::File(self.export(inc.id, format)?)])
             }
         }

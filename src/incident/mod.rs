@@ -148,6 +148,8 @@ impl IncidentService {
         }
         let result = match command::parse(&msg.text) {
             Parsed::NotACommand if msg.alert_room => self.handle_alert(&msg).await,
+            // `/backup failed` in an alert room is an alert, not a typo of a command.
+            Parsed::Invalid(e) if msg.alert_room && e.unknown_command => self.handle_alert(&msg).await,
             Parsed::NotACommand => Ok(Vec::new()),
             Parsed::Invalid(e) => Ok(vec![Notice::Reply(e.render(prefix_for(msg.source)))]),
             Parsed::Command(c) => self.run(c, &msg).await,
@@ -200,6 +202,12 @@ impl IncidentService {
             WriteError::Duplicate => Refusal(String::new()),
             WriteError::NotFound(id) => Refusal(format!("{id} does not exist")),
             WriteError::NoEntry(id, seq) => Refusal(format!("{id} has no timeline entry #{seq}; see `timeline list`")),
+            WriteError::NotDurable(s) => {
+                tracing::error!(error = %s, "write committed but not confirmed durable");
+                Refusal(format!(
+                    "⚠ recorded, but not confirmed on disk ({s}). Check with `timeline list` or `incident show` before repeating it."
+                ))
+            }
             WriteError::Store(s) => Refusal::from(s),
         }
     }

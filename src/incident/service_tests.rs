@@ -104,9 +104,15 @@ async fn alert_opens_and_repeats_attach() {
     let other = h.open("BAG ETL failed").await;
     assert_eq!(other.id, IncidentId(2));
     assert!(h.say("alerts", "bob", "looking into it").await.is_empty());
+    // A slash-prefixed alert line in an alert room is an alert, not an unknown command.
+    let n = h.say("alerts", "cron", "/backup failed").await;
+    assert!(
+        matches!(&n[..], [Notice::Opened { incident, .. }] if incident.title == "/backup failed"),
+        "{n:?}"
+    );
     // After close, the same alert opens a new incident.
     h.say(&inc.slug, "alice", "/incident close").await;
-    assert_eq!(h.open("NDW ETL failed").await.id, IncidentId(3));
+    assert_eq!(h.open("NDW ETL failed").await.id, IncidentId(4));
 }
 
 #[tokio::test]

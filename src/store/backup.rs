@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::codec::{SCHEMA, decode_u64, encode, entry_key, id_key};
+use super::codec::{SCHEMA, decode_u64, encode, encode_ids, entry_key, id_key};
 use super::lock::DirLock;
 use super::{META_NEXT_ID, META_SCHEMA, STORE_DIR, Store, StoreError, sync_dir};
 use crate::domain::{Incident, IncidentId, TimelineEntry};
@@ -210,18 +210,22 @@ fn parse(r: impl BufRead) -> Result<Parsed, RestoreError> {
         Some(_) => {
             let max_id = p.incidents.iter().map(|i| i.id.0).max().unwrap_or(0);
             p.next_id = p.next_id.max(max_id + 1);
+            let mut seqs: std::collections::BTreeMap<IncidentId, Vec<u64>> = Default::default();
+            for (id, e) in &p.entries {
+                seqs.entry(*id).or_default().push(e.seq);
+            }
             for inc in &p.incidents {
-                let last = p
-                    .entries
-                    .iter()
-                    .filter(|(id, _)| *id == inc.id)
-                    .map(|(_, e)| e.seq)
-                    .max()
-                    .unwrap_or(0);
-                if last > inc.last_seq {
+                if inc.id.0 == 0 {
+                    return Err(RestoreError::Incomplete("an incident has id 0".into()));
+                }
+                let mut got = seqs.remove(&inc.id).unwrap_or_default();
+                got.sort_unstable();
+                if got != (1..=inc.last_seq).collect::<Vec<_>>() {
                     return Err(RestoreError::Incomplete(format!(
-                        "{} has entry #{last} beyond its last_seq {}",
-                        inc.id, inc.last_seq
+                        "{} should have timeline entries #1..#{} exactly once each; the file holds {} entries for it",
+                        inc.id,
+                        inc.last_seq,
+                        got.len()
                     )));
                 }
             }
@@ -243,7 +247,13 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
     }
     let tmp = data_dir.join(format!("{STORE_DIR}.restore-tmp"));
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+        // Left by an interrupted restore: a partial new store, or (if it stopped right after
+        // the swap) the previous store. Keep it, never delete it.
+        let stale = data_dir.join(format!(
+            "{STORE_DIR}.restore-interrupted-{}",
+            Utc::now().format("%Y%m%dT%H%M%S")
+        ));
+        std::fs::rename(&tmp, &stale).map_err(|e| StoreError::io(&tmp, e))?;
     }
     {
         let db = super::open_db(&tmp)?;
@@ -259,17 +269,20 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
         let s = |r: Result<Option<sled::IVec>, sled::Error>| r.map(|_| ()).map_err(StoreError::Sled);
         s(meta.insert(META_SCHEMA, &SCHEMA.to_be_bytes()))?;
         s(meta.insert(META_NEXT_ID, &parsed.next_id.to_be_bytes()))?;
+        let mut open_by_fp: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
         for inc in &parsed.incidents {
             let idb = inc.id.0.to_be_bytes();
             s(incidents.insert(id_key(inc.id), encode(inc)))?;
             for room in &inc.rooms {
                 s(rooms.insert(room.as_bytes(), &idb))?;
             }
-            if let (false, Some(fp)) = (inc.is_closed(), &inc.fingerprint)
-                && fps.get(fp.as_bytes()).map_err(StoreError::Sled)?.is_none()
-            {
-                s(fps.insert(fp.as_bytes(), &idb))?;
+            if let (false, Some(fp)) = (inc.is_closed(), &inc.fingerprint) {
+                open_by_fp.entry(fp.clone()).or_default().push(inc.id.0);
             }
+        }
+        for (fp, mut ids) in open_by_fp {
+            ids.sort_unstable();
+            s(fps.insert(fp.as_bytes(), encode_ids(&ids)))?;
         }
         for (id, e) in &parsed.entries {
             s(entries.insert(entry_key(*id, e.seq), encode(e)))?;
@@ -280,14 +293,17 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
         super::durable::Durability::new(db.clone(), &tmp)?.sync_now()?;
         sync_dir(&tmp)?;
     }
+    // Swap the new store in without a moment where the data dir has no store: with an old
+    // store present, exchange the two directories atomically, then rename the old one aside.
     let moved = if target.exists() {
         let aside = data_dir.join(format!("{STORE_DIR}.replaced-{}", Utc::now().format("%Y%m%dT%H%M%S")));
-        std::fs::rename(&target, &aside).map_err(|e| StoreError::io(&target, e))?;
+        exchange(&tmp, &target)?;
+        std::fs::rename(&tmp, &aside).map_err(|e| StoreError::io(&tmp, e))?;
         Some(aside)
     } else {
+        std::fs::rename(&tmp, &target).map_err(|e| StoreError::io(&target, e))?;
         None
     };
-    std::fs::rename(&tmp, &target).map_err(|e| StoreError::io(&target, e))?;
     sync_dir(data_dir)?;
     let stats = BackupStats {
         incidents: parsed.incidents.len() as u64,
@@ -295,4 +311,28 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
         seen: parsed.seen.len() as u64,
     };
     Ok((stats, moved))
+}
+
+/// Atomically exchange two directories (Linux `renameat2(RENAME_EXCHANGE)`).
+fn exchange(a: &Path, b: &Path) -> Result<(), StoreError> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes()).map_err(|_| StoreError::io(p, std::io::ErrorKind::InvalidInput.into()))
+    };
+    let (ca, cb) = (c(a)?, c(b)?);
+    // SAFETY: both paths are valid NUL-terminated C strings that outlive the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc != 0 {
+        return Err(StoreError::io(b, std::io::Error::last_os_error()));
+    }
+    Ok(())
 }

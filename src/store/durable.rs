@@ -1,11 +1,14 @@
 //! Group commit: writers that finish a sled transaction get a ticket and wait until a flush
 //! plus fsync covering that ticket has completed. One waiter at a time leads a sync for every
-//! ticket issued so far; everyone it covered returns without syncing again.
+//! ticket issued so far; everyone it covered returns without syncing again. A failed sync
+//! poisons the store: Linux reports an fsync error once and may drop the dirty pages, so a
+//! later "successful" fsync proves nothing; only a restart (which replays sled's log from
+//! disk) makes durability claims trustworthy again.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::StoreError;
 
@@ -18,7 +21,11 @@ pub struct Durability {
     /// Highest ticket known durable.
     synced: AtomicU64,
     /// Number of flush+fsync rounds done (for benchmarks and metrics).
-    pub syncs: AtomicU64,
+    syncs: AtomicU64,
+    /// Set when a flush or fsync failed; every later wait fails.
+    poisoned: AtomicBool,
+    /// Highest blob file name (sled names blobs by log sequence number) already fsynced.
+    blobs_synced: Mutex<u64>,
     leader: tokio::sync::Mutex<()>,
 }
 
@@ -33,6 +40,8 @@ impl Durability {
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
+            poisoned: AtomicBool::new(false),
+            blobs_synced: Mutex::new(0),
             leader: tokio::sync::Mutex::new(()),
         })
     }
@@ -42,20 +51,34 @@ impl Durability {
         self.written.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    pub fn check_poison(&self) -> Result<(), StoreError> {
+        if self.poisoned.load(Ordering::SeqCst) {
+            return Err(StoreError::Poisoned);
+        }
+        Ok(())
+    }
+
     /// Return once everything up to `ticket` is on stable storage.
     pub async fn wait(self: &Arc<Self>, ticket: u64) -> Result<(), StoreError> {
+        self.check_poison()?;
         if self.synced.load(Ordering::SeqCst) >= ticket {
             return Ok(());
         }
         let _lead = self.leader.lock().await;
+        self.check_poison()?;
         if self.synced.load(Ordering::SeqCst) >= ticket {
             return Ok(());
         }
         let target = self.written.load(Ordering::SeqCst);
         let me = Arc::clone(self);
-        tokio::task::spawn_blocking(move || me.sync_now())
+        let result = tokio::task::spawn_blocking(move || me.sync_now())
             .await
-            .map_err(|e| StoreError::Corrupt(format!("sync task failed: {e}")))??;
+            .unwrap_or_else(|e| Err(StoreError::Corrupt(format!("sync task failed: {e}"))));
+        if let Err(e) = result {
+            self.poisoned.store(true, Ordering::SeqCst);
+            tracing::error!(error = %e, "durable sync failed; the store refuses further writes until restarted");
+            return Err(e);
+        }
         self.synced.fetch_max(target, Ordering::SeqCst);
         Ok(())
     }
@@ -67,22 +90,39 @@ impl Durability {
         self.log_file
             .sync_all()
             .map_err(|e| StoreError::io(&self.dir.join("db"), e))?;
-        // Values above sled's blob threshold live in their own files, which sled does not fsync.
+        self.sync_new_blobs()?;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Values above sled's blob threshold (~128 KiB) live in their own files, which sled does
+    /// not fsync. Sync the ones created since the last round; sled may delete old ones at any
+    /// time, so a file that vanished is skipped.
+    fn sync_new_blobs(&self) -> Result<(), StoreError> {
         let blobs = self.dir.join("blobs");
-        if let Ok(rd) = std::fs::read_dir(&blobs) {
-            let mut any = false;
-            for entry in rd.flatten() {
-                any = true;
-                let p = entry.path();
-                File::open(&p)
-                    .and_then(|f| f.sync_all())
-                    .map_err(|e| StoreError::io(&p, e))?;
+        let Ok(rd) = std::fs::read_dir(&blobs) else {
+            return Ok(());
+        };
+        let mut done = self.blobs_synced.lock().unwrap_or_else(|p| p.into_inner());
+        let mut highest = *done;
+        for entry in rd.flatten() {
+            let Some(lsn) = entry.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) else {
+                continue;
+            };
+            if lsn <= *done {
+                continue;
             }
-            if any {
-                sync_dir(&blobs)?;
+            let p = entry.path();
+            match File::open(&p).and_then(|f| f.sync_all()) {
+                Ok(()) => highest = highest.max(lsn),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&p, e)),
             }
         }
-        self.syncs.fetch_add(1, Ordering::Relaxed);
+        if highest > *done {
+            sync_dir(&blobs)?;
+            *done = highest;
+        }
         Ok(())
     }
 

@@ -43,6 +43,12 @@ pub enum StoreError {
         "the store was written by a newer warroom (schema {found}; this build reads up to {supported}); upgrade warroom, or restore a backup into an empty data dir"
     )]
     NewerSchema { found: u32, supported: u32 },
+    #[error(
+        "a write was committed but could not be made durable earlier (disk error); warroom refuses further writes until it is restarted. Check the disk, then restart; nothing acknowledged before the error is lost"
+    )]
+    Poisoned,
+    #[error("the data dir has no store but holds {} from an earlier or interrupted restore; rename it to `store` to use it, or move it out of the data dir to start empty", path.display())]
+    Leftover { path: PathBuf },
     #[error("{} exists but is not a warroom store (no schema marker); refusing to start empty over it. Move it aside, or point --data-dir elsewhere", path.display())]
     NotAStore { path: PathBuf },
     #[error("the store at {} could not be opened ({detail}); it may be damaged. Keep it for inspection, move it aside and restore a backup with `warroom restore FILE`", path.display())]
@@ -93,6 +99,19 @@ fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     })
 }
 
+/// A data dir without a store but with copies left by a restore is not "new": refuse to start
+/// empty next to data someone will want back.
+fn refuse_if_leftovers(data_dir: &Path) -> Result<(), StoreError> {
+    let rd = std::fs::read_dir(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+    for entry in rd.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&format!("{STORE_DIR}.replaced-")) || name.starts_with(&format!("{STORE_DIR}.restore")) {
+            return Err(StoreError::Leftover { path: entry.path() });
+        }
+    }
+    Ok(())
+}
+
 /// Create a new, empty store at `dir` atomically: built beside it, then renamed into place.
 fn init_store(dir: &Path) -> Result<(), StoreError> {
     let parent = dir.parent().unwrap_or(Path::new("."));
@@ -128,6 +147,7 @@ impl Store {
         let lock = DirLock::acquire(data_dir, holder)?;
         let dir = data_dir.join(STORE_DIR);
         if !dir.exists() {
+            refuse_if_leftovers(data_dir)?;
             init_store(&dir)?;
         }
         Self::open_dir(&dir, lock)
@@ -212,9 +232,22 @@ impl Store {
         self.incident_via(&self.inner.rooms, room, "room index")
     }
 
-    /// The open incident holding an alert fingerprint.
+    /// The (oldest) open incident holding an alert fingerprint.
     pub fn incident_by_fingerprint(&self, fingerprint: &str) -> Result<Option<Incident>, StoreError> {
-        self.incident_via(&self.inner.fingerprints, fingerprint, "fingerprint index")
+        let Some(v) = self
+            .inner
+            .fingerprints
+            .get(fingerprint.as_bytes())
+            .map_err(StoreError::Sled)?
+        else {
+            return Ok(None);
+        };
+        for id in codec::decode_ids(&v)? {
+            if let Some(inc) = self.incident(IncidentId(id))?.filter(|i| !i.is_closed()) {
+                return Ok(Some(inc));
+            }
+        }
+        Ok(None)
     }
 
     /// Incidents in id order; closed ones only with `all`.

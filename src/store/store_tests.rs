@@ -200,3 +200,83 @@ async fn backup_restore_round_trip_and_validation() {
     .unwrap_err();
     assert!(err.to_string().contains("header"), "{err}");
 }
+
+async fn close(store: &Store, id: IncidentId) {
+    store
+        .update_incident::<(), TransitionError>(id, None, now(), |i| {
+            Ok(((), i.close(&Person::warroom(), now(), Source::Console)?))
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn fingerprint_index_follows_reopen_and_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "t").unwrap();
+    let a = create(&store, "fp").await;
+    close(&store, a.id).await;
+    let b = create(&store, "fp").await;
+    assert_eq!(store.incident_by_fingerprint("fp").unwrap().unwrap().id, b.id);
+    // Reopen A while B holds the fingerprint, then close B: A must still be found.
+    store
+        .update_incident::<(), TransitionError>(a.id, None, now(), |i| {
+            Ok(((), i.reopen(&Person::warroom(), now(), Source::Console)?))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.incident_by_fingerprint("fp").unwrap().unwrap().id,
+        a.id,
+        "oldest open incident first"
+    );
+    close(&store, b.id).await;
+    assert_eq!(store.incident_by_fingerprint("fp").unwrap().unwrap().id, a.id);
+    let attached = store
+        .open_or_attach::<TransitionError>(
+            "fp",
+            None,
+            now(),
+            |id| Incident::open(opening(id, "fp")),
+            |i| i.alert_repeated("x", &Person::warroom(), now(), Source::Console),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(attached, OpenOrAttach::Attached(c) if c.incident.id == a.id));
+    close(&store, a.id).await;
+    assert!(store.incident_by_fingerprint("fp").unwrap().is_none());
+}
+
+#[test]
+fn restore_leftovers_are_never_silently_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("store.replaced-20260101T000000")).unwrap();
+    let err = Store::open(dir.path(), "t").err().unwrap();
+    assert!(matches!(err, StoreError::Leftover { .. }), "{err}");
+    assert!(!dir.path().join(STORE_DIR).exists());
+}
+
+#[tokio::test]
+async fn restore_rejects_duplicate_or_missing_entries() {
+    let src = tempfile::tempdir().unwrap();
+    let store = Store::open(src.path(), "t").unwrap();
+    let inc = create(&store, "fp").await;
+    store
+        .update_incident::<(), TransitionError>(inc.id, None, now(), |_| Ok(((), vec![note("x")])))
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    store.backup(&mut buf, now()).unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Duplicate the last entry in place of the first one: same count, wrong sequence numbers.
+    let entry_lines: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("\"type\":\"entry\""))
+        .collect();
+    let mut bad = lines.clone();
+    bad[entry_lines[0]] = lines[*entry_lines.last().unwrap()];
+    let empty = tempfile::tempdir().unwrap();
+    let err = restore(empty.path(), bad.join("\n").as_bytes(), false).unwrap_err();
+    assert!(err.to_string().contains("exactly once"), "{err}");
+    assert!(!empty.path().join(STORE_DIR).exists());
+}

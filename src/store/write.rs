@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-use super::codec::{decode, decode_u64, encode, entry_key, id_key};
+use super::codec::{decode, decode_ids, decode_u64, encode, encode_ids, entry_key, id_key};
 use super::{META_NEXT_ID, Store, StoreError};
 use crate::domain::{Incident, IncidentId, NewEntry, TimelineEntry};
 
@@ -30,6 +30,9 @@ pub enum WriteError<E> {
     NotFound(IncidentId),
     #[error("timeline entry #{1} of {0} does not exist")]
     NoEntry(IncidentId, u64),
+    /// The change was committed but could not be confirmed on disk; do not blindly retry.
+    #[error("recorded, but not confirmed on disk: {0}")]
+    NotDurable(StoreError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -63,6 +66,24 @@ impl Trees<'_> {
                 return Err(abort(Abort::Duplicate));
             }
             self.seen.insert(ev.as_bytes(), now.to_rfc3339().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn fingerprint_ids<E>(&self, fp: &str) -> Tx<Vec<u64>, E> {
+        match self.fingerprints.get(fp.as_bytes())? {
+            Some(v) => decode_ids(&v).map_err(|e| abort(Abort::Corrupt(e.to_string()))),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn fingerprint_update<E>(&self, fp: &str, f: impl FnOnce(&mut Vec<u64>)) -> Tx<(), E> {
+        let mut ids = self.fingerprint_ids(fp)?;
+        f(&mut ids);
+        if ids.is_empty() {
+            self.fingerprints.remove(fp.as_bytes())?;
+        } else {
+            self.fingerprints.insert(fp.as_bytes(), encode_ids(&ids))?;
         }
         Ok(())
     }
@@ -103,20 +124,19 @@ impl Trees<'_> {
                 self.rooms.insert(room.as_bytes(), &id_bytes)?;
             }
         }
-        // The fingerprint index points at the open incident holding it.
-        if let Some(old) = before.and_then(|b| b.fingerprint.as_ref()) {
-            let holds = self
-                .fingerprints
-                .get(old.as_bytes())?
-                .is_some_and(|v| v.as_ref() == id_bytes);
-            if holds && (after.is_closed() || after.fingerprint.as_ref() != Some(old)) {
-                self.fingerprints.remove(old.as_bytes())?;
-            }
+        // The fingerprint index lists the open incidents holding each fingerprint.
+        let held = |i: &Incident| if i.is_closed() { None } else { i.fingerprint.clone() };
+        let (was, now_fp) = (before.and_then(held), held(after));
+        if let Some(old) = was.filter(|w| Some(w) != now_fp.as_ref()) {
+            self.fingerprint_update(&old, |ids| ids.retain(|i| *i != after.id.0))?;
         }
-        if let (false, Some(fp)) = (after.is_closed(), after.fingerprint.as_ref())
-            && self.fingerprints.get(fp.as_bytes())?.is_none()
-        {
-            self.fingerprints.insert(fp.as_bytes(), &id_bytes)?;
+        if let Some(fp) = now_fp {
+            self.fingerprint_update(&fp, |ids| {
+                if !ids.contains(&after.id.0) {
+                    ids.push(after.id.0);
+                    ids.sort_unstable();
+                }
+            })?;
         }
         self.incidents.insert(&id_key(after.id), encode(after))?;
         Ok(appended)
@@ -137,6 +157,7 @@ impl Store {
     fn transact<A, E>(&self, f: impl Fn(&Trees<'_>) -> Tx<A, E>) -> Result<A, WriteError<E>> {
         use sled::Transactional;
         let i = &self.inner;
+        i.durability.check_poison()?;
         finish(
             (&i.meta, &i.incidents, &i.entries, &i.rooms, &i.fingerprints, &i.seen).transaction(
                 |(meta, incidents, entries, rooms, fingerprints, seen)| {
@@ -155,7 +176,11 @@ impl Store {
 
     async fn durable<T, E>(&self, v: T) -> Result<T, WriteError<E>> {
         let ticket = self.inner.durability.ticket();
-        self.inner.durability.wait(ticket).await?;
+        self.inner
+            .durability
+            .wait(ticket)
+            .await
+            .map_err(WriteError::NotDurable)?;
         Ok(v)
     }
 
@@ -249,7 +274,7 @@ impl Store {
     pub async fn mark_seen(&self, event_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         match self.transact::<(), ()>(|t| t.claim_event(Some(event_id), now)) {
             Ok(()) => self.durable::<bool, ()>(true).await.map_err(|e| match e {
-                WriteError::Store(s) => s,
+                WriteError::Store(s) | WriteError::NotDurable(s) => s,
                 _ => StoreError::Corrupt("unexpected".into()),
             }),
             Err(WriteError::Duplicate) => Ok(false),
@@ -280,19 +305,23 @@ impl Store {
     ) -> Result<OpenOrAttach, WriteError<E>> {
         let done = self.transact(|t| {
             t.claim_event(event_id, now)?;
-            if let Some(v) = t.fingerprints.get(fingerprint.as_bytes())? {
-                let id =
-                    IncidentId(decode_u64(&v, "fingerprint index").map_err(|e| abort(Abort::Corrupt(e.to_string())))?);
-                let before = t.load(id)?;
-                if !before.is_closed() {
-                    let mut after = before.clone();
-                    let new = attach(&mut after);
-                    let entries = t.save(Some(&before), &mut after, new, now)?;
-                    return Ok(OpenOrAttach::Attached(Committed {
-                        value: (),
-                        incident: after,
-                        entries,
-                    }));
+            // Attach to the oldest open incident with this fingerprint; drop stale ids on the way.
+            for id in t.fingerprint_ids(fingerprint)? {
+                match t.load(IncidentId(id)) {
+                    Ok(before) if !before.is_closed() => {
+                        let mut after = before.clone();
+                        let new = attach(&mut after);
+                        let entries = t.save(Some(&before), &mut after, new, now)?;
+                        return Ok(OpenOrAttach::Attached(Committed {
+                            value: (),
+                            incident: after,
+                            entries,
+                        }));
+                    }
+                    Ok(_) | Err(ConflictableTransactionError::Abort(Abort::NotFound)) => {
+                        t.fingerprint_update(fingerprint, |ids| ids.retain(|i| *i != id))?;
+                    }
+                    Err(e) => return Err(e),
                 }
             }
             let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
