@@ -136,7 +136,10 @@ fn cli_errors_are_clear_and_change_nothing() {
     assert!(stderr(&o).contains("no warroom store"), "{}", stderr(&o));
     assert!(!sb.data().exists());
     // Alert text that starts with a console word is still an alert, and the session goes on.
-    let out = ok(sb.console("alice", "exit code 137: nightly ETL failed\n/room alerts\nroom 4 AC unit is down\n"));
+    let out = ok(sb.console(
+        "alice",
+        "exit code 137: nightly ETL failed\n/room alerts\nroom 4 AC unit is down\n",
+    ));
     assert!(out.contains("INC-1 opened: exit code 137: nightly ETL failed"), "{out}");
     assert!(out.contains("INC-2 opened: room 4 AC unit is down"), "{out}");
     let o = sb.run(&["export", "INC-9"]);
