@@ -206,15 +206,15 @@ pub struct HookConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}: {source}; pass --config with a readable file, or leave it out to use ./config/warroom.toml or the built-in defaults", path.display())]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("config file {path}: {msg}")]
+    #[error("config file {path}: {msg}\nfix it, then check with `warroom check-config`")]
     Syntax { path: String, msg: String },
     #[error("config key `{key}`{origin}: {msg}")]
     Key { key: String, origin: String, msg: String },
     #[error("`{key}` is a secret and must not be written in the config file; set {env} or `{key}_file` instead")]
     SecretInFile { key: String, env: String },
-    #[error("environment variable {var}: {msg}")]
+    #[error("environment variable {var}: {msg}; unset it or correct its name (WARROOM_<SECTION>__<KEY>)")]
     Env { var: String, msg: String },
     #[error("timezone `{0}` is not an IANA time zone name (e.g. UTC, Europe/London, America/New_York)")]
     Timezone(String),

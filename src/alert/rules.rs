@@ -117,11 +117,6 @@ impl RuleSet {
         self.rules.is_empty()
     }
 
-    /// Rooms named by any rule (part of the watched set).
-    pub fn rooms(&self) -> impl Iterator<Item = &str> {
-        self.rules.iter().flat_map(|r| r.rooms.iter().map(String::as_str))
-    }
-
     /// Match `text` that arrived in a watched room known by any of `room_names`.
     pub fn match_text(&self, text: &str, room_names: &[&str]) -> Option<Match> {
         let text = text.trim();

@@ -207,7 +207,11 @@ where
             match read {
                 Ok(0) => break,
                 Ok(_) => {}
-                Err(e) => return Err(fail(format!("reading input: {e}"))),
+                Err(e) => {
+                    return Err(fail(format!(
+                        "reading input failed ({e}); everything acknowledged so far is saved, start `warroom console` again to continue"
+                    )));
+                }
             }
             let line = String::from_utf8_lossy(&buf);
             let line = line.trim_end_matches(['\n', '\r']);

@@ -11,14 +11,6 @@ pub enum Family {
 }
 
 impl Family {
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Incident => "incident",
-            Family::Timeline => "timeline",
-            Family::Action => "action",
-            Family::Postmortem => "postmortem",
-        }
-    }
     pub fn from_word(w: &str) -> Option<Family> {
         match w.to_ascii_lowercase().as_str() {
             "incident" | "inc" => Some(Family::Incident),

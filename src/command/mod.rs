@@ -80,13 +80,6 @@ impl ExportFormat {
             ExportFormat::Html => "html",
         }
     }
-    pub fn mime(self) -> &'static str {
-        match self {
-            ExportFormat::Markdown => "text/markdown; charset=utf-8",
-            ExportFormat::Json => "application/json",
-            ExportFormat::Html => "text/html; charset=utf-8",
-        }
-    }
 }
 
 impl std::str::FromStr for ExportFormat {

@@ -74,7 +74,7 @@ pub struct Incident {
 /// A transition that is not allowed, with what the user should do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
-    #[error("{id} is already closed")]
+    #[error("{id} is already closed; `incident reopen` reopens it")]
     AlreadyClosed { id: IncidentId },
     #[error("{id} is closed; use `incident reopen` first to {what}")]
     Closed { id: IncidentId, what: &'static str },
@@ -93,11 +93,13 @@ pub enum TransitionError {
         other_at: DateTime<Utc>,
         before: bool,
     },
-    #[error("{what} time {at} is in the future")]
+    #[error("{what} time {at} is in the future; give the time it actually happened")]
     Future { what: String, at: DateTime<Utc> },
-    #[error("text is empty")]
+    #[error("text is empty; say what happened")]
     Empty,
-    #[error("text is too long ({len} characters; at most {MAX_TEXT_CHARS})")]
+    #[error(
+        "text is too long ({len} characters; at most {MAX_TEXT_CHARS}); shorten it or split it over several entries"
+    )]
     TooLong { len: usize },
     #[error("{0} already holds that role")]
     SameRole(String),
@@ -121,7 +123,12 @@ impl TransitionError {
                 if *before { "before" } else { "after" },
                 show(other_at)
             ),
-            TransitionError::Future { what, at } => format!("{what} time {} is in the future", show(at)),
+            TransitionError::Future { what, at } => {
+                format!(
+                    "{what} time {} is in the future; give the time it actually happened",
+                    show(at)
+                )
+            }
             other => other.to_string(),
         }
     }
@@ -212,15 +219,16 @@ impl Incident {
         self.status.is_closed()
     }
 
+    /// The alert fingerprint this incident groups, while it is open (closed incidents group nothing).
+    pub fn open_fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref().filter(|_| !self.is_closed())
+    }
+
     fn ensure_open(&self, what: &'static str) -> Result<(), TransitionError> {
         if self.is_closed() {
             return Err(TransitionError::Closed { id: self.id, what });
         }
         Ok(())
-    }
-
-    pub fn role_holder(&self, role: &Role) -> Option<&str> {
-        self.roles.iter().find(|(r, _)| r == role).map(|(_, who)| who.as_str())
     }
 
     pub fn set_severity(

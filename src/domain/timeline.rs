@@ -33,8 +33,6 @@ pub enum Source {
     Slack,
     Matrix,
     Webhook,
-    Cli,
-    System,
 }
 
 impl Source {
@@ -44,8 +42,6 @@ impl Source {
             Source::Slack => "slack",
             Source::Matrix => "matrix",
             Source::Webhook => "webhook",
-            Source::Cli => "cli",
-            Source::System => "system",
         }
     }
 }

@@ -126,10 +126,6 @@ impl IncidentService {
         &self.store
     }
 
-    pub fn tz(&self) -> Tz {
-        self.tz
-    }
-
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -178,10 +174,11 @@ impl IncidentService {
 
     /// The postmortem draft of an incident as it is now.
     pub fn postmortem(&self, id: IncidentId) -> Result<Postmortem, Refusal> {
-        let inc = self
-            .store
-            .incident(id)?
-            .ok_or_else(|| Refusal(format!("{id} does not exist")))?;
+        let inc = self.store.incident(id)?.ok_or_else(|| {
+            Refusal(format!(
+                "{id} does not exist; `warroom incidents --all` lists the incidents"
+            ))
+        })?;
         let entries = self.store.entries(id)?;
         Ok(Postmortem::build(&inc, &entries, self.tz, self.now()))
     }
@@ -200,7 +197,9 @@ impl IncidentService {
         match e {
             WriteError::Rejected(r) => Refusal(r.to_string()),
             WriteError::Duplicate => Refusal(String::new()),
-            WriteError::NotFound(id) => Refusal(format!("{id} does not exist")),
+            WriteError::NotFound(id) => Refusal(format!(
+                "{id} does not exist; `warroom incidents --all` lists the incidents"
+            )),
             WriteError::NoEntry(id, seq) => Refusal(format!("{id} has no timeline entry #{seq}; see `timeline list`")),
             WriteError::NotDurable(s) => {
                 tracing::error!(error = %s, "write committed but not confirmed durable");

@@ -159,7 +159,7 @@ async fn commands_record_timeline_and_reply_after_write() {
     let got = h.incident(inc.id);
     assert_eq!(got.severity, Severity::Sev1);
     assert_eq!(got.status, Status::Identified);
-    assert_eq!(got.role_holder(&crate::domain::Role::Commander), Some("@alice"));
+    assert_eq!(got.roles, [(crate::domain::Role::Commander, "@alice".to_string())]);
     assert_eq!(got.actions[0].owner.as_deref(), Some("@bob"));
     let list = Harness::reply(&h.say(&room, "bob", "/timeline list").await);
     let pos = |s: &str| list.find(s).unwrap_or_else(|| panic!("{s} missing in {list}"));

@@ -1,6 +1,6 @@
 //! The postmortem view-model. Everything a renderer shows is computed here, once.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -292,14 +292,5 @@ impl Postmortem {
 
     pub fn section(&self, key: &str) -> Option<&SectionView> {
         self.sections.iter().find(|s| s.key == key)
-    }
-
-    /// Total time from start (or detection) to resolution, if known.
-    pub fn total(&self) -> Option<Duration> {
-        self.durations
-            .iter()
-            .find(|d| d.name == "time_to_resolve")
-            .and_then(|d| d.seconds)
-            .map(Duration::seconds)
     }
 }

@@ -116,9 +116,11 @@ impl Store {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
-    #[error("line {line}: {msg}")]
+    #[error("backup line {line}: {msg}; the file is damaged or not a warroom backup. Nothing was changed")]
     Invalid { line: usize, msg: String },
-    #[error("the backup is incomplete: {0}")]
+    #[error(
+        "the backup is incomplete: {0}. Nothing was changed; use a complete file (`warroom backup FILE` writes one)"
+    )]
     Incomplete(String),
     #[error("{} already holds a warroom store; restore into an empty data dir, or pass --force to move the existing store aside", .0.display())]
     Exists(PathBuf),
@@ -276,8 +278,8 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
             for room in &inc.rooms {
                 s(rooms.insert(room.as_bytes(), &idb))?;
             }
-            if let (false, Some(fp)) = (inc.is_closed(), &inc.fingerprint) {
-                open_by_fp.entry(fp.clone()).or_default().push(inc.id.0);
+            if let Some(fp) = inc.open_fingerprint() {
+                open_by_fp.entry(fp.to_string()).or_default().push(inc.id.0);
             }
         }
         for (fp, mut ids) in open_by_fp {

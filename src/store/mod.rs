@@ -31,9 +31,11 @@ const META_NEXT_ID: &[u8] = b"next_incident_id";
 pub enum StoreError {
     #[error("the data dir {} is in use by {holder}; stop that process first (for read-only commands, wait until it exits)", dir.display())]
     Locked { dir: PathBuf, holder: String },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}; check that it exists, that this user may write it, and that the disk has free space", path.display())]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("the store could not be opened or read: {0}")]
+    #[error(
+        "the store could not be opened or read: {0}; retry, and if it persists check the disk, then restore a backup (`warroom restore FILE`) into an empty data dir"
+    )]
     Sled(#[source] sled::Error),
     #[error(
         "the store holds a damaged record ({0}); restore a backup with `warroom restore FILE` into an empty data dir"
@@ -205,7 +207,10 @@ impl Store {
         self.inner.durability.sync_count()
     }
 
-    /// Make everything written so far durable (used at shutdown).
+    /// Wait until every write committed so far is durable (before reads that are shown to
+    /// users, and at shutdown). Takes a fresh ticket rather than the newest issued one: a
+    /// writer takes its ticket only after its commit, so a commit this read can already see
+    /// may not have a ticket yet.
     pub async fn sync(&self) -> Result<(), StoreError> {
         let t = self.inner.durability.ticket();
         self.inner.durability.wait(t).await

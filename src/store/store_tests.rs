@@ -29,6 +29,14 @@ async fn create(store: &Store, fp: &str) -> Incident {
         .incident
 }
 
+/// Append one note to an incident, optionally as inbound event `event_id`.
+async fn add_note(store: &Store, id: IncidentId, event_id: Option<&str>, text: &str) {
+    store
+        .update_incident::<(), TransitionError>(id, event_id, now(), |_| Ok(((), vec![note(text)])))
+        .await
+        .unwrap();
+}
+
 fn note(text: &str) -> NewEntry {
     NewEntry::new(
         now(),
@@ -147,10 +155,7 @@ async fn backup_restore_round_trip_and_validation() {
     let src = tempfile::tempdir().unwrap();
     let store = Store::open(src.path(), "t").unwrap();
     let inc = create(&store, "fp").await;
-    store
-        .update_incident::<(), TransitionError>(inc.id, Some("$ev"), now(), |_| Ok(((), vec![note("x")])))
-        .await
-        .unwrap();
+    add_note(&store, inc.id, Some("$ev"), "x").await;
     let mut buf = Vec::new();
     let stats = store.backup(&mut buf, now()).unwrap();
     assert_eq!(
@@ -261,10 +266,7 @@ async fn restore_rejects_duplicate_or_missing_entries() {
     let src = tempfile::tempdir().unwrap();
     let store = Store::open(src.path(), "t").unwrap();
     let inc = create(&store, "fp").await;
-    store
-        .update_incident::<(), TransitionError>(inc.id, None, now(), |_| Ok(((), vec![note("x")])))
-        .await
-        .unwrap();
+    add_note(&store, inc.id, None, "x").await;
     let mut buf = Vec::new();
     store.backup(&mut buf, now()).unwrap();
     let text = String::from_utf8(buf).unwrap();

@@ -125,13 +125,12 @@ impl Trees<'_> {
             }
         }
         // The fingerprint index lists the open incidents holding each fingerprint.
-        let held = |i: &Incident| if i.is_closed() { None } else { i.fingerprint.clone() };
-        let (was, now_fp) = (before.and_then(held), held(after));
-        if let Some(old) = was.filter(|w| Some(w) != now_fp.as_ref()) {
-            self.fingerprint_update(&old, |ids| ids.retain(|i| *i != after.id.0))?;
+        let (was, now_fp) = (before.and_then(Incident::open_fingerprint), after.open_fingerprint());
+        if let Some(old) = was.filter(|w| Some(*w) != now_fp) {
+            self.fingerprint_update(old, |ids| ids.retain(|i| *i != after.id.0))?;
         }
         if let Some(fp) = now_fp {
-            self.fingerprint_update(&fp, |ids| {
+            self.fingerprint_update(fp, |ids| {
                 if !ids.contains(&after.id.0) {
                     ids.push(after.id.0);
                     ids.sort_unstable();
@@ -267,20 +266,6 @@ impl Store {
                 other => other,
             })?;
         self.durable(done).await
-    }
-
-    /// Record an inbound event id that caused no other write, so a redelivery is ignored.
-    /// Returns false if it was already recorded.
-    pub async fn mark_seen(&self, event_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        match self.transact::<(), ()>(|t| t.claim_event(Some(event_id), now)) {
-            Ok(()) => self.durable::<bool, ()>(true).await.map_err(|e| match e {
-                WriteError::Store(s) | WriteError::NotDurable(s) => s,
-                _ => StoreError::Corrupt("unexpected".into()),
-            }),
-            Err(WriteError::Duplicate) => Ok(false),
-            Err(WriteError::Store(s)) => Err(s),
-            Err(_) => Err(StoreError::Corrupt("unexpected write error".into())),
-        }
     }
 }
 
