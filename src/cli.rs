@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{App, AppError, shutdown_signal};
 use crate::chat::ChatAdapter;
 use crate::chat::console::Console;
+use crate::chat::matrix::MatrixAdapter;
 use crate::command::ExportFormat;
 use crate::config::{Config, read_secret};
 use crate::domain::IncidentId;
@@ -135,7 +136,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Console { user } => console(&cli, user.clone()).await,
         Cmd::Incidents { all } => incidents(&cli, *all),
         Cmd::Export { id, format, out } => export(&cli, id, format, out.as_deref()),
-        Cmd::CheckConfig => check_config(&cli),
+        Cmd::CheckConfig => check_config(&cli).await,
         Cmd::Backup { file } => backup(&cli, file),
         Cmd::Restore { file, force } => restore_cmd(&cli, file, *force),
     }
@@ -143,25 +144,43 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
-    let mut missing = Vec::new();
-    if config.matrix.is_some() {
-        missing.push("Matrix");
-    }
     if config.slack.is_some() {
-        missing.push("Slack");
+        eprintln!("warroom run: the Slack adapter is not part of this build yet; [slack] is ignored.");
     }
-    if missing.is_empty() {
+    let Some(matrix) = config.matrix.clone() else {
         eprintln!(
-            "warroom run: no chat adapter is configured (add a [matrix] or [slack] section to the config).\n\
+            "warroom run: no chat adapter is configured (add a [matrix] section to the config).\n\
              To try warroom without a chat account, run `warroom console`."
         );
-    } else {
-        eprintln!(
-            "warroom run: the {} adapter is not part of this build yet. Use `warroom console` meanwhile.",
-            missing.join(" and ")
-        );
+        return Ok(ExitCode::from(2));
+    };
+    let app = App::build(config, &cli.data_dir, "warroom run")?;
+    let shutdown = shutdown_signal();
+    let adapters: Vec<Box<dyn ChatAdapter>> = vec![Box::new(MatrixAdapter::new(matrix, app.data_dir.clone()))];
+    let mut tasks = tokio::task::JoinSet::new();
+    for a in adapters {
+        let name = a.name();
+        let (svc, stop) = (app.service.clone(), shutdown.clone());
+        tasks.spawn(async move { (name, a.run(svc, stop).await) });
     }
-    Ok(ExitCode::from(2))
+    tracing::info!(data_dir = %app.data_dir.display(), "warroom running");
+    let mut failed = false;
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok((name, Ok(()))) => tracing::info!(adapter = name, "adapter stopped"),
+            Ok((name, Err(e))) => {
+                tracing::error!(adapter = name, error = %e, "adapter failed");
+                eprintln!("error: {e}");
+                failed = true;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "adapter task panicked");
+                failed = true;
+            }
+        }
+    }
+    app.service.store().sync().await?;
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 async fn console(cli: &Cli, user: Option<String>) -> anyhow::Result<ExitCode> {
@@ -253,7 +272,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
+async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     let (config, source) = Config::load(cli.config.as_deref(), std::env::vars())?;
     let rules = config.rules()?;
     let mut problems = Vec::new();
@@ -273,7 +292,14 @@ fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
             (Ok(None), Ok(None)) => problems.push(
                 "[matrix] needs a password (WARROOM_MATRIX__PASSWORD or password_file) or an access token".into(),
             ),
-            _ => println!("# matrix: credentials present (adapter not in this build yet)"),
+            _ => {
+                for finding in crate::chat::matrix::check(m, &cli.data_dir).await {
+                    match finding {
+                        Ok(line) => println!("# {line}"),
+                        Err(problem) => problems.push(problem),
+                    }
+                }
+            }
         }
     }
     if let Some(s) = &config.slack {

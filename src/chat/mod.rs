@@ -1,8 +1,9 @@
-//! Chat adapters: the `ChatAdapter` trait every platform implements (console now; Slack and
-//! Matrix next), and `dispatch`, which runs each inbound message in its own task so that a
+//! Chat adapters: the `ChatAdapter` trait every platform implements (console, Matrix; Slack
+//! next), and `dispatch`, which runs each inbound message in its own task so that a
 //! panic while handling one message becomes an error reply instead of a dead bot.
 
 pub mod console;
+pub mod matrix;
 
 use std::future::Future;
 use std::pin::Pin;

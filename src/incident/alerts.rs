@@ -9,6 +9,7 @@ impl IncidentService {
     pub(super) async fn handle_alert(&self, msg: &Inbound) -> Result<Vec<Notice>, Refusal> {
         let names: Vec<&str> = msg.room_names.iter().map(String::as_str).collect();
         let Some(m) = self.rules.match_text(&msg.text, &names) else {
+            tracing::debug!(room = %msg.room, "message in an alert room matched no alert rule");
             return Ok(Vec::new());
         };
         let now = self.now();

@@ -126,6 +126,11 @@ impl IncidentService {
         &self.store
     }
 
+    /// The configured time zone.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

@@ -79,6 +79,9 @@ struct Inner {
     rooms: sled::Tree,
     fingerprints: sled::Tree,
     seen: sled::Tree,
+    /// Adapter bookkeeping (e.g. the Matrix sync position); describes one deployment's
+    /// connections, so it is not part of backups.
+    adapter_state: sled::Tree,
     durability: Arc<Durability>,
     dir: PathBuf,
     _lock: DirLock,
@@ -187,6 +190,7 @@ impl Store {
                 rooms: tree("room_incidentid")?,
                 fingerprints: tree("fingerprint_incidentid")?,
                 seen: tree("eventid_seen")?,
+                adapter_state: tree("adapterkey_state")?,
                 meta,
                 durability,
                 dir: dir.to_path_buf(),
@@ -276,6 +280,27 @@ impl Store {
             out.push(decode(&v, &format!("timeline entry of {id}"))?);
         }
         Ok(out)
+    }
+
+    /// A value an adapter saved with `set_adapter_state` (e.g. `matrix.next_batch`).
+    pub fn adapter_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner
+            .adapter_state
+            .get(key.as_bytes())
+            .map_err(StoreError::Sled)?
+            .map(|v| String::from_utf8(v.to_vec()).map_err(|_| StoreError::Corrupt(format!("adapter state {key}"))))
+            .transpose()
+    }
+
+    /// Save an adapter's bookkeeping value; returns once it is durable.
+    pub async fn set_adapter_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.inner.durability.check_poison()?;
+        self.inner
+            .adapter_state
+            .insert(key.as_bytes(), value.as_bytes())
+            .map_err(StoreError::Sled)?;
+        let t = self.inner.durability.ticket();
+        self.inner.durability.wait(t).await
     }
 
     /// Has an inbound platform event with this id been handled already?

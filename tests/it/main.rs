@@ -1,7 +1,11 @@
-//! Integration tests: the real `warroom` binary and library against real sled files.
+//! Integration tests: the real `warroom` binary and library against real sled files and a real
+//! Synapse homeserver.
 
 mod backup_restore;
 mod console_session;
 mod crash;
 mod lock;
+mod matrix;
+mod mx;
 mod support;
+mod synapse;

@@ -61,6 +61,12 @@ impl Sandbox {
     }
 }
 
+/// Pick rustls's crypto provider once per test process (two are linked in; see
+/// PLATFORM-NOTES), before any HTTP client is built.
+pub fn init_crypto() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

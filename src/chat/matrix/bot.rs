@@ -1,0 +1,187 @@
+//! The running Matrix bot: shared state (client, service, alert rooms, outbox) and how each
+//! outbound job is carried out against the homeserver.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use matrix_sdk::attachment::AttachmentConfig;
+use matrix_sdk::ruma::events::relation::Reply;
+use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
+use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId};
+use matrix_sdk::{Client, Room};
+use tokio::sync::Mutex;
+
+use super::outbox::{Failure, Job, JobKind, Lane, Outbox};
+use super::text;
+use crate::chat::ExportFile;
+use crate::command::ExportFormat;
+use crate::config::MatrixConfig;
+use crate::domain::{Incident, IncidentId};
+use crate::incident::IncidentService;
+
+/// Room keys in the store are qualified by platform.
+pub const ROOM_PREFIX: &str = "matrix:";
+
+pub struct Bot {
+    pub client: Client,
+    pub service: Arc<IncidentService>,
+    pub cfg: MatrixConfig,
+    pub me: OwnedUserId,
+    /// Watched alert rooms by id, with the names the config uses for them.
+    pub alert_rooms: RwLock<HashMap<OwnedRoomId, Vec<String>>>,
+    pub outbox: Outbox,
+    /// Random id of this store, written into the rooms it creates.
+    pub instance: String,
+    /// The topic last set per incident room, to skip no-op topic changes.
+    topics: Mutex<HashMap<IncidentId, String>>,
+}
+
+pub fn room_key(room: &RoomId) -> String {
+    format!("{ROOM_PREFIX}{room}")
+}
+
+/// The Matrix room of an incident, if it has one.
+pub fn matrix_room(inc: &Incident) -> Option<OwnedRoomId> {
+    inc.rooms
+        .iter()
+        .find_map(|r| r.strip_prefix(ROOM_PREFIX))
+        .and_then(|r| RoomId::parse(r).ok())
+}
+
+fn mime_of(format: ExportFormat) -> mime::Mime {
+    match format {
+        ExportFormat::Markdown => "text/markdown; charset=utf-8".parse(),
+        ExportFormat::Json => Ok(mime::APPLICATION_JSON),
+        ExportFormat::Html => Ok(mime::TEXT_HTML_UTF_8),
+    }
+    .unwrap_or(mime::TEXT_PLAIN_UTF_8)
+}
+
+impl Bot {
+    pub fn new(
+        client: Client,
+        service: Arc<IncidentService>,
+        cfg: MatrixConfig,
+        me: OwnedUserId,
+        instance: String,
+    ) -> Bot {
+        Bot {
+            instance,
+            client,
+            service,
+            cfg,
+            me,
+            alert_rooms: RwLock::new(HashMap::new()),
+            outbox: Outbox::default(),
+            topics: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn is_alert_room(&self, room: &RoomId) -> Option<Vec<String>> {
+        self.alert_rooms
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(room)
+            .cloned()
+    }
+
+    pub fn incident(&self, id: IncidentId) -> Result<Incident, Failure> {
+        self.service
+            .store()
+            .incident(id)
+            .map_err(|e| Failure::Transient(e.to_string()))?
+            .ok_or_else(|| Failure::Permanent(format!("{id} does not exist")))
+    }
+
+    pub fn joined(&self, room: &RoomId) -> Result<Room, Failure> {
+        self.client
+            .get_room(room)
+            .ok_or_else(|| Failure::Transient(format!("room {room} is not known yet")))
+    }
+
+    /// The room a lane's messages go to.
+    fn room_of(&self, lane: &Lane) -> Result<Room, Failure> {
+        match lane {
+            Lane::Room(r) => self.joined(r),
+            Lane::Incident(id) => {
+                let inc = self.incident(*id)?;
+                let room = matrix_room(&inc).ok_or_else(|| Failure::Permanent(format!("{id} has no Matrix room")))?;
+                self.joined(&room)
+            }
+        }
+    }
+
+    pub async fn execute(&self, lane: &Lane, job: &Job) -> Result<(), Failure> {
+        match &job.kind {
+            JobKind::Say { text, reply_to } => {
+                let room = self.room_of(lane)?;
+                let mut content = RoomMessageEventContent::notice_html(text.clone(), text::lines_to_html(text));
+                if let Some(ev) = reply_to {
+                    content.relates_to = Some(Relation::Reply(Reply::with_event_id(ev.clone())));
+                }
+                room.send(content).with_transaction_id(job.txn("say")).await?;
+                Ok(())
+            }
+            JobKind::OpenRoom {
+                incident,
+                announcement,
+                origin,
+                invite_also,
+            } => {
+                self.open_room(job, *incident, announcement, origin.clone(), invite_also.clone())
+                    .await
+            }
+            JobKind::Postmortem {
+                incident,
+                markdown,
+                file,
+            } => {
+                let room = self.room_of(lane)?;
+                let content = if markdown.len() <= text::MAX_INLINE_MARKDOWN {
+                    RoomMessageEventContent::notice_markdown(markdown.clone())
+                } else {
+                    let summary = format!(
+                        "📝 The draft postmortem of {incident} is too long for one message ({} KB); it is attached as {}.",
+                        markdown.len() / 1024,
+                        file.name
+                    );
+                    RoomMessageEventContent::notice_html(summary.clone(), text::lines_to_html(&summary))
+                };
+                room.send(content).with_transaction_id(job.txn("draft")).await?;
+                self.upload(&room, job, file).await
+            }
+            JobKind::File { file } => {
+                let room = self.room_of(lane)?;
+                self.upload(&room, job, file).await
+            }
+            JobKind::Topic { incident } => {
+                let inc = self.incident(*incident)?;
+                let Some(room_id) = matrix_room(&inc) else {
+                    return Ok(());
+                };
+                let topic = text::topic(&inc);
+                let mut topics = self.topics.lock().await;
+                if topics.get(incident) == Some(&topic) {
+                    return Ok(());
+                }
+                let room = self.joined(&room_id)?;
+                if room.topic().as_deref() != Some(topic.as_str()) {
+                    room.set_room_topic(&topic).await?;
+                }
+                topics.insert(*incident, topic);
+                Ok(())
+            }
+        }
+    }
+
+    async fn upload(&self, room: &Room, job: &Job, file: &ExportFile) -> Result<(), Failure> {
+        room.send_attachment(
+            file.name.clone(),
+            &mime_of(file.format),
+            file.content.clone().into_bytes(),
+            AttachmentConfig::new().txn_id(job.txn("file")),
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! `warroom check-config` for Matrix: logs in the way the bot would, and reports in plain
+//! words a login failure, an alert room the bot cannot join, or a responder who does not exist.
+
+use std::path::Path;
+
+use matrix_sdk::ruma::api::client::membership::joined_rooms::v3::Request as JoinedRooms;
+use matrix_sdk::ruma::api::client::profile::get_profile::v3::Request as GetProfile;
+use matrix_sdk::ruma::{OwnedRoomId, RoomAliasId, RoomId, RoomOrAliasId, UserId};
+
+use super::client::{self, Credentials};
+use crate::config::MatrixConfig;
+
+/// One line of the report: `Ok` is fine, `Err` is a problem to fix.
+pub type Finding = Result<String, String>;
+
+/// Check the Matrix section against the homeserver. Uses the saved session when there is one;
+/// otherwise logs in with a throwaway device that is logged out again at the end.
+pub async fn check(cfg: &MatrixConfig, data_dir: &Path) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let user = match client::user_id(cfg) {
+        Ok(u) => u,
+        Err(e) => return vec![Err(e.to_string())],
+    };
+    let probe = match client::build(cfg, None).await {
+        Ok(c) => c,
+        Err(e) => return vec![Err(e.to_string())],
+    };
+    let saved = client::load_session(&data_dir.join(client::STATE_DIR))
+        .ok()
+        .flatten()
+        .filter(|s| s.meta.user_id == user);
+    let mut log_out = false;
+    let login = match saved {
+        Some(session) => {
+            let device = session.meta.device_id.clone();
+            match client::whoami(cfg, &session.tokens.access_token).await {
+                Ok(_) => probe
+                    .restore_session(session)
+                    .await
+                    .map(|_| format!("Matrix: the saved session of {user} (device {device}) works"))
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(format!("Matrix: the saved session of {user} no longer works: {e}")),
+            }
+        }
+        None => match client::credentials(cfg) {
+            Err(e) => Err(e.to_string()),
+            Ok(Credentials::Token(t)) => match client::whoami(cfg, &t).await {
+                Ok((u, d)) => probe
+                    .restore_session(matrix_sdk::authentication::matrix::MatrixSession {
+                        meta: matrix_sdk::SessionMeta {
+                            user_id: u,
+                            device_id: d,
+                        },
+                        tokens: matrix_sdk::SessionTokens {
+                            access_token: t,
+                            refresh_token: None,
+                        },
+                    })
+                    .await
+                    .map(|_| format!("Matrix: the access token of {user} works"))
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+            Ok(Credentials::Password(p)) => {
+                match probe
+                    .matrix_auth()
+                    .login_username(user.as_str(), &p)
+                    .initial_device_display_name("warroom check-config")
+                    .send()
+                    .await
+                {
+                    Ok(_) => {
+                        log_out = true;
+                        Ok(format!("Matrix: logged in as {user} at {}", cfg.homeserver))
+                    }
+                    Err(e) => Err(format!(
+                        "Matrix login as {user} at {} failed: {e}. Check matrix.user, the password and matrix.homeserver.",
+                        cfg.homeserver
+                    )),
+                }
+            }
+        },
+    };
+    let ok = login.is_ok();
+    out.push(login);
+    if !ok {
+        return out;
+    }
+    let joined: Vec<OwnedRoomId> = probe
+        .send(JoinedRooms::new())
+        .await
+        .map(|r| r.joined_rooms)
+        .unwrap_or_default();
+    for name in &cfg.alert_rooms {
+        out.push(check_room(&probe, name, &joined, &user).await);
+    }
+    for r in &cfg.responders {
+        out.push(match UserId::parse(r.as_str()) {
+            Err(e) => Err(format!(
+                "responder {r:?} is not a Matrix user id like @alice:example.org ({e})"
+            )),
+            Ok(u) => match probe.send(GetProfile::new(u.clone())).await {
+                Ok(_) => Ok(format!("responder {u} exists")),
+                Err(e) if e.as_client_api_error().is_some_and(|a| a.status_code.as_u16() == 404) => Err(format!(
+                    "responder {u} does not exist on its homeserver; fix matrix.responders"
+                )),
+                Err(e) => Err(format!("responder {u} could not be checked: {e}")),
+            },
+        });
+    }
+    if log_out && let Err(e) = probe.matrix_auth().logout().await {
+        tracing::warn!(error = %e, "could not log the check-config device out");
+    }
+    out
+}
+
+async fn check_room(probe: &matrix_sdk::Client, name: &str, joined: &[OwnedRoomId], me: &UserId) -> Finding {
+    let Ok(target) = RoomOrAliasId::parse(name) else {
+        return Err(format!(
+            "alert room {name:?} is not a room id (!id:server) or alias (#name:server)"
+        ));
+    };
+    let room_id = match RoomId::parse(target.as_str()) {
+        Ok(id) => id,
+        Err(_) => {
+            let Ok(alias) = RoomAliasId::parse(target.as_str()) else {
+                return Err(format!("alert room {name:?} is not a valid alias"));
+            };
+            match probe.resolve_room_alias(&alias).await {
+                Ok(r) => r.room_id,
+                Err(e) => {
+                    return Err(format!(
+                        "alert room {name}: the alias does not resolve ({e}); create the room or fix matrix.alert_rooms"
+                    ));
+                }
+            }
+        }
+    };
+    if joined.contains(&room_id) {
+        return Ok(format!("alert room {name}: the bot is in it"));
+    }
+    match probe.join_room_by_id_or_alias(&target, &[]).await {
+        Ok(_) => Ok(format!("alert room {name}: joined")),
+        Err(e) => Err(format!(
+            "the bot cannot join alert room {name} ({e}); invite {me} to it, or make it joinable"
+        )),
+    }
+}

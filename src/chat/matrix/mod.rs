@@ -1,0 +1,145 @@
+//! The Matrix adapter, the only module importing matrix_sdk: logs in (session kept in the
+//! data dir), watches alert rooms, opens incident rooms, runs `!` commands and posts the
+//! postmortem, and keeps going (queueing, retrying) while the homeserver is unreachable.
+
+mod bot;
+mod check;
+mod client;
+mod outbox;
+mod rooms;
+mod sync;
+mod text;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use matrix_sdk::ruma::{RoomId, TransactionId};
+
+pub use check::check;
+pub use client::STATE_DIR;
+
+use super::{ChatAdapter, ChatError, Shutdown};
+use crate::config::MatrixConfig;
+use crate::domain::Source;
+use crate::incident::{IncidentService, announcement};
+use bot::{Bot, matrix_room};
+use client::ConnectError;
+use outbox::{JobKind, Lane};
+
+/// Store key of the random id that marks this store's incident rooms.
+const INSTANCE_KEY: &str = "matrix.instance";
+/// How long shutdown waits for queued messages to go out.
+const DRAIN: Duration = Duration::from_secs(5);
+
+pub struct MatrixAdapter {
+    cfg: MatrixConfig,
+    data_dir: PathBuf,
+}
+
+impl MatrixAdapter {
+    pub fn new(cfg: MatrixConfig, data_dir: PathBuf) -> MatrixAdapter {
+        MatrixAdapter { cfg, data_dir }
+    }
+
+    async fn run_loop(self, service: Arc<IncidentService>, mut shutdown: Shutdown) -> Result<(), ChatError> {
+        let fail = |msg: String| ChatError::Failed { adapter: "matrix", msg };
+        let me = client::user_id(&self.cfg).map_err(|e| fail(e.to_string()))?;
+        let mut backoff = Duration::from_secs(1);
+        let client = loop {
+            match client::connect(&self.cfg, &self.data_dir).await {
+                Ok(c) => break c,
+                Err(ConnectError::Fatal(m)) => return Err(fail(m)),
+                Err(ConnectError::Unavailable(m)) => {
+                    tracing::warn!(error = %m, retry_in_s = backoff.as_secs(), "matrix: cannot log in yet");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.wait_for(|s| *s) => return Ok(()),
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        };
+        let store = service.store().clone();
+        let instance = match store.adapter_state(INSTANCE_KEY).map_err(|e| fail(e.to_string()))? {
+            Some(i) => i,
+            None => {
+                let i = TransactionId::new().to_string();
+                store
+                    .set_adapter_state(INSTANCE_KEY, &i)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                i
+            }
+        };
+        let bot = Arc::new(Bot::new(client, service, self.cfg, me, instance));
+        bot.join_alert_rooms().await;
+        bot.reconcile().await;
+        let result = bot.sync_loop(shutdown.clone()).await;
+        let left = bot.outbox.drain(DRAIN).await;
+        if left > 0 {
+            tracing::warn!(
+                left,
+                "matrix: stopping with messages still queued (the homeserver did not take them in time)"
+            );
+        }
+        result
+    }
+}
+
+impl Bot {
+    /// Incidents opened from Matrix whose room was never created (the bot stopped in between)
+    /// get their room now.
+    async fn reconcile(self: &Arc<Self>) {
+        let open = match self.service.store().incidents(false) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "matrix: cannot list open incidents");
+                return;
+            }
+        };
+        for inc in open {
+            if inc.source != Source::Matrix || matrix_room(&inc).is_some() {
+                continue;
+            }
+            tracing::info!(incident = %inc.id, "matrix: creating the room an earlier run did not get to");
+            let origin = inc
+                .trigger
+                .as_ref()
+                .and_then(|a| RoomId::parse(a.room.as_str()).ok())
+                .map(|r| (r, None));
+            let invite = inc
+                .trigger
+                .as_ref()
+                .map_or(inc.declared_by.id.as_str(), |a| a.sender.id.as_str())
+                .parse()
+                .ok();
+            self.enqueue(
+                Lane::Incident(inc.id),
+                JobKind::OpenRoom {
+                    incident: inc.id,
+                    announcement: announcement(&inc, Source::Matrix, self.service.tz()),
+                    origin,
+                    invite_also: invite,
+                },
+            )
+            .await;
+        }
+    }
+}
+
+impl ChatAdapter for MatrixAdapter {
+    fn name(&self) -> &'static str {
+        "matrix"
+    }
+
+    fn run(
+        self: Box<Self>,
+        service: Arc<IncidentService>,
+        shutdown: Shutdown,
+    ) -> Pin<Box<dyn Future<Output = Result<(), ChatError>> + Send>> {
+        Box::pin((*self).run_loop(service, shutdown))
+    }
+}

@@ -1,0 +1,337 @@
+//! Receiving: our own `sync_once` loop (low latency, and the sync position is ours: saved in
+//! the store only after every event of a batch was handled), joining alert rooms, and turning
+//! room messages into `Inbound`s for the service and its notices into outbox jobs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use matrix_sdk::Room;
+use matrix_sdk::config::{SyncSettings, SyncToken};
+use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::ruma::events::room::message::{MessageType, Relation};
+use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent};
+use matrix_sdk::ruma::{OwnedRoomId, RoomId, RoomOrAliasId, UInt};
+
+use super::bot::{Bot, room_key};
+use super::outbox::{JobKind, Lane};
+use super::text::strip_reply_fallback;
+use crate::chat::{ChatError, Inbound, Notice, Shutdown, dispatch};
+use crate::domain::{Person, Source};
+
+/// Store key of the position after the last fully handled sync batch.
+pub const TOKEN_KEY: &str = "matrix.next_batch";
+const LONG_POLL: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Events per room per sync: enough that a bot that was down for a while still gets every
+/// command in one batch in normal use.
+const TIMELINE_LIMIT: u32 = 200;
+
+fn failed(msg: String) -> ChatError {
+    ChatError::Failed { adapter: "matrix", msg }
+}
+
+fn filter() -> Filter {
+    let mut f = FilterDefinition::default();
+    f.room.timeline.limit = Some(UInt::from(TIMELINE_LIMIT));
+    Filter::FilterDefinition(f)
+}
+
+/// A room message reduced to what the service needs, or `None` if it is not for us: our own
+/// messages, notices (what bots say), edits, and anything that is not plain text.
+struct Message {
+    event_id: matrix_sdk::ruma::OwnedEventId,
+    sender: matrix_sdk::ruma::OwnedUserId,
+    body: String,
+    at: DateTime<Utc>,
+}
+
+fn message_of(ev: &TimelineEvent, me: &matrix_sdk::ruma::UserId) -> Option<Message> {
+    let parsed = match ev.raw().deserialize() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::debug!(error = %e, "matrix: skipping an event that does not parse");
+            return None;
+        }
+    };
+    let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(SyncMessageLikeEvent::Original(m))) =
+        parsed
+    else {
+        tracing::debug!(kind = %parsed.event_type(), "matrix: not a room message");
+        return None;
+    };
+    if m.sender == me || matches!(m.content.relates_to, Some(Relation::Replacement(_))) {
+        return None;
+    }
+    let body = match &m.content.msgtype {
+        MessageType::Text(t) => t.body.clone(),
+        _ => return None,
+    };
+    let ms = i64::try_from(u64::from(m.origin_server_ts.get())).unwrap_or(0);
+    Some(Message {
+        event_id: m.event_id,
+        sender: m.sender,
+        body: strip_reply_fallback(&body).to_string(),
+        at: DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now),
+    })
+}
+
+impl Bot {
+    /// Join the configured alert rooms (resolving aliases); rooms the bot may not join yet are
+    /// retried when it is invited.
+    pub async fn join_alert_rooms(&self) {
+        for name in &self.cfg.alert_rooms {
+            let Ok(target) = RoomOrAliasId::parse(name.as_str()) else {
+                tracing::error!(room = %name, "matrix.alert_rooms: not a room id (!id:server) or alias (#name:server)");
+                continue;
+            };
+            let room_id: Option<OwnedRoomId> = match RoomId::parse(target.as_str()) {
+                Ok(id) => Some(id),
+                Err(_) => match matrix_sdk::ruma::RoomAliasId::parse(target.as_str()) {
+                    Ok(alias) => match self.client.resolve_room_alias(&alias).await {
+                        Ok(r) => Some(r.room_id),
+                        Err(e) => {
+                            tracing::warn!(room = %name, error = %e, "matrix: cannot resolve alert room alias yet");
+                            None
+                        }
+                    },
+                    Err(_) => None,
+                },
+            };
+            let Some(room_id) = room_id else { continue };
+            {
+                let mut rooms = self.alert_rooms.write().unwrap_or_else(|p| p.into_inner());
+                let names = rooms.entry(room_id.clone()).or_default();
+                for n in [name.clone(), room_id.to_string()] {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+            }
+            let joined = self
+                .client
+                .get_room(&room_id)
+                .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined);
+            if !joined {
+                match self.client.join_room_by_id_or_alias(&target, &[]).await {
+                    Ok(_) => tracing::info!(room = %name, "matrix: joined alert room"),
+                    Err(e) => tracing::warn!(
+                        room = %name, error = %e,
+                        "matrix: cannot join alert room yet; invite {} to it", self.me
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Accept invites to alert rooms; ignore the rest.
+    async fn handle_invites(&self, invited: impl Iterator<Item = &OwnedRoomId>) {
+        let invited: Vec<OwnedRoomId> = invited.cloned().collect();
+        if invited.is_empty() {
+            return;
+        }
+        if invited.iter().any(|r| self.is_alert_room(r).is_none()) {
+            // An alias may resolve now that the room exists.
+            self.join_alert_rooms().await;
+        }
+        for room_id in invited {
+            if self.is_alert_room(&room_id).is_none() {
+                tracing::info!(room = %room_id, "matrix: ignoring an invite to a room that is not in matrix.alert_rooms");
+                continue;
+            }
+            for attempt in 1..=3u32 {
+                match self.client.join_room_by_id(&room_id).await {
+                    Ok(_) => {
+                        tracing::info!(room = %room_id, "matrix: accepted invite to alert room");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(room = %room_id, attempt, error = %e, "matrix: joining alert room failed");
+                        tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn display_name(&self, room: &Room, user: &matrix_sdk::ruma::UserId) -> String {
+        match room.get_member_no_sync(user).await {
+            Ok(Some(m)) => m.display_name().unwrap_or(user.localpart()).to_string(),
+            _ => user.localpart().to_string(),
+        }
+    }
+
+    /// Handle one room message: the service decides (alert, command or nothing), then its
+    /// notices become outbox jobs.
+    async fn handle_message(self: &Arc<Self>, room: &Room, m: Message) {
+        let room_id = room.room_id().to_owned();
+        let alert_names = self.is_alert_room(&room_id);
+        let text = m.body.trim_start();
+        let looks_like_command = text.starts_with('!') || text.starts_with('/');
+        if alert_names.is_none() && !looks_like_command {
+            tracing::debug!(room = %room_id, "matrix: not an alert room and not a command");
+            return;
+        }
+        let key = room_key(&room_id);
+        let here = self.service.store().incident_by_room(&key).ok().flatten().map(|i| i.id);
+        let mut room_names = vec![room_id.to_string()];
+        if let Some(names) = &alert_names {
+            room_names.extend(names.iter().filter(|n| **n != room_id.as_str()).cloned());
+        }
+        if let Some(alias) = room.canonical_alias()
+            && !room_names.contains(&alias.to_string())
+        {
+            room_names.push(alias.to_string());
+        }
+        let msg = Inbound {
+            source: Source::Matrix,
+            room: key,
+            room_names,
+            alert_room: alert_names.is_some(),
+            author: Person::new(m.sender.as_str(), self.display_name(room, &m.sender).await),
+            text: m.body.clone(),
+            event_id: Some(m.event_id.to_string()),
+            at: m.at,
+        };
+        let notices = dispatch(&self.service, msg).await;
+        let origin_lane = here.map_or_else(|| Lane::Room(room_id.clone()), Lane::Incident);
+        let acted = !notices.is_empty();
+        for n in notices {
+            let (lane, kind) = match n {
+                Notice::Reply(text) => (
+                    origin_lane.clone(),
+                    JobKind::Say {
+                        text,
+                        reply_to: Some(m.event_id.clone()),
+                    },
+                ),
+                Notice::Opened {
+                    incident, announcement, ..
+                } => (
+                    Lane::Incident(incident.id),
+                    JobKind::OpenRoom {
+                        incident: incident.id,
+                        announcement,
+                        origin: Some((room_id.clone(), Some(m.event_id.clone()))),
+                        invite_also: Some(m.sender.clone()),
+                    },
+                ),
+                Notice::Post { incident, text } => (Lane::Incident(incident), JobKind::Say { text, reply_to: None }),
+                Notice::Postmortem {
+                    incident,
+                    markdown,
+                    file,
+                } => (
+                    Lane::Incident(incident),
+                    JobKind::Postmortem {
+                        incident,
+                        markdown,
+                        file,
+                    },
+                ),
+                Notice::File(file) => (origin_lane.clone(), JobKind::File { file }),
+            };
+            self.enqueue(lane, kind).await;
+        }
+        if let (Some(id), true) = (here, acted) {
+            self.enqueue(Lane::Incident(id), JobKind::Topic { incident: id }).await;
+        }
+    }
+
+    /// Handle every message of one sync batch, room by room, in timeline order.
+    async fn handle_batch(self: &Arc<Self>, rooms: &matrix_sdk::sync::RoomUpdates) {
+        for (room_id, update) in &rooms.joined {
+            let Some(room) = self.client.get_room(room_id) else {
+                continue;
+            };
+            // A newly joined room always comes limited; a full page means we may have missed some.
+            if update.timeline.limited && update.timeline.events.len() >= TIMELINE_LIMIT as usize {
+                tracing::warn!(room = %room_id, limit = TIMELINE_LIMIT, "matrix: more messages arrived than one sync returns; older ones in this gap are not handled");
+            }
+            tracing::debug!(room = %room_id, events = update.timeline.events.len(), "matrix: sync batch");
+            for ev in &update.timeline.events {
+                if let Some(m) = message_of(ev, &self.me) {
+                    self.handle_message(&room, m).await;
+                }
+            }
+        }
+    }
+
+    /// The sync loop, until shutdown. The first start (no saved position) skips the backlog:
+    /// history is never replayed. Later starts continue from the saved position, so messages
+    /// sent while the bot was down are handled, once.
+    pub async fn sync_loop(self: &Arc<Self>, mut shutdown: Shutdown) -> Result<(), ChatError> {
+        let store = self.service.store().clone();
+        let mut token = store
+            .adapter_state(TOKEN_KEY)
+            .map_err(|e| failed(format!("cannot read the saved sync position: {e}")))?;
+        if token.is_none() {
+            tracing::info!("matrix: first start on this store; earlier room history will not be replayed");
+        }
+        let mut timeout = Duration::ZERO;
+        let mut backoff = Duration::from_secs(1);
+        let mut down_since: Option<std::time::Instant> = None;
+        loop {
+            let settings = SyncSettings::default()
+                .timeout(timeout)
+                .filter(filter())
+                .token(token.clone().map_or(SyncToken::NoToken, SyncToken::Specific));
+            let result = tokio::select! {
+                r = self.client.sync_once(settings) => r,
+                _ = shutdown.wait_for(|s| *s) => return Ok(()),
+            };
+            let response = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    if matches!(e.client_api_error_kind(), Some(ErrorKind::UnknownToken(_))) {
+                        return Err(failed(format!(
+                            "the homeserver no longer accepts our access token ({e}); move {}/matrix aside and restart to log in again",
+                            store
+                                .dir()
+                                .parent()
+                                .map_or_else(|| ".".into(), |p| p.display().to_string())
+                        )));
+                    }
+                    if down_since.is_none() {
+                        down_since = Some(std::time::Instant::now());
+                        tracing::warn!(error = %e, "matrix: sync failed; retrying with backoff (other adapters keep working)");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.wait_for(|s| *s) => return Ok(()),
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    timeout = Duration::ZERO;
+                    continue;
+                }
+            };
+            if let Some(since) = down_since.take() {
+                tracing::info!(
+                    down_secs = since.elapsed().as_secs(),
+                    "matrix: homeserver reachable again"
+                );
+            }
+            backoff = Duration::from_secs(1);
+            self.handle_invites(response.rooms.invited.keys()).await;
+            if token.is_some() {
+                self.handle_batch(&response.rooms).await;
+            } else {
+                let skipped: usize = response.rooms.joined.values().map(|r| r.timeline.events.len()).sum();
+                tracing::info!(skipped, "matrix: initial sync done, backlog skipped");
+            }
+            if let Err(e) = store.set_adapter_state(TOKEN_KEY, &response.next_batch).await {
+                // Handled events are de-duplicated by event id, so replaying them is safe.
+                tracing::error!(error = %e, "matrix: cannot save the sync position; this batch will be seen again");
+            } else {
+                token = Some(response.next_batch);
+            }
+            if timeout.is_zero() {
+                tracing::info!("matrix: ready");
+            }
+            timeout = LONG_POLL;
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The Matrix adapter end to end: the real `warroom run` binary against a real Synapse, with
+//! people and an alerting script driven over the client-server API.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::mx::{BOT_USER, BotProc, Mx};
+use crate::support::{ok, read, stderr, stdout};
+use crate::synapse::Synapse;
+
+const ALERTS: &str = "#alerts:localhost";
+
+struct World {
+    alice: Mx,
+    cron: Mx,
+    alerts: String,
+    bot: BotProc,
+}
+
+/// Synapse users alice (responder, admin) and cron (posts alerts), a public `#alerts` room, and
+/// a configured (not yet started) bot.
+async fn world(syn: &Synapse) -> World {
+    let alice = Mx::register(syn, "alice", true).await;
+    let cron = Mx::register(syn, "cron", false).await;
+    let alerts = alice
+        .create_room(json!({"preset": "public_chat", "room_alias_name": "alerts", "name": "Alerts"}))
+        .await;
+    cron.join(ALERTS).await;
+    let bot = BotProc::new(syn, &[ALERTS], &["@alice:localhost"]).await;
+    World {
+        alice,
+        cron,
+        alerts,
+        bot,
+    }
+}
+
+fn body(m: &Value) -> &str {
+    m["content"]["body"].as_str().unwrap_or("")
+}
+
+/// Bot messages in a room whose body contains `needle`.
+async fn count_bot(who: &Mx, room: &str, needle: &str) -> usize {
+    who.messages_from(room, BOT_USER)
+        .await
+        .iter()
+        .filter(|m| body(m).contains(needle))
+        .count()
+}
+
+/// Open an incident from an alert and join its room as alice; returns the room id.
+async fn open_incident(w: &World, alert: &str) -> String {
+    let ev = w.cron.say(&w.alerts, alert).await;
+    let room = w.alice.wait_invite().await;
+    w.alice.join(&room).await;
+    let link = w.alice.wait_reply(&w.alerts, BOT_USER, &ev).await;
+    assert!(link.contains("opened"), "{link}");
+    room
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_to_postmortem_in_matrix() {
+    let syn = Synapse::start().await;
+    let mut w = world(&syn).await;
+    w.bot.start().await;
+
+    // An alert from another account (a cron script) opens INC-1 in its own room.
+    let alert = w.cron.say(&w.alerts, "NDW ETL failed").await;
+    let room = w.alice.wait_invite().await;
+    w.alice.join(&room).await;
+    let link = w.alice.wait_reply(&w.alerts, BOT_USER, &alert).await;
+    assert!(link.contains("INC-1 opened: NDW ETL failed"), "{link}");
+    assert!(link.contains("#inc-1-ndw-etl-failed:localhost"), "{link}");
+    let (_, name) = w.alice.state(&room, "m.room.name", "").await;
+    assert_eq!(name["name"], "INC-1: NDW ETL failed");
+    let (_, alias) = w.alice.state(&room, "m.room.canonical_alias", "").await;
+    assert_eq!(alias["alias"], "#inc-1-ndw-etl-failed:localhost");
+    let (_, topic) = w.alice.state(&room, "m.room.topic", "").await;
+    assert!(topic["topic"].as_str().unwrap().contains("investigating"), "{topic}");
+    // The alert's poster is invited too.
+    let (_, cron_member) = w.alice.state(&room, "m.room.member", "@cron:localhost").await;
+    assert_eq!(cron_member["membership"], "invite");
+    let announce = w
+        .alice
+        .wait_message(&room, BOT_USER, "the announcement", |m| body(m).contains("🚨 INC-1"))
+        .await;
+    assert_eq!(announce["content"]["msgtype"], "m.notice");
+    assert!(body(&announce).contains("NDW ETL failed"), "{}", body(&announce));
+    assert!(announce["content"]["formatted_body"].as_str().is_some());
+
+    // Commands, with a backdated entry; each gets a notice in reply.
+    let ev = w.alice.say(&room, "!timeline 13:25 restarted docker").await;
+    assert!(w.alice.wait_reply(&room, BOT_USER, &ev).await.contains("#"));
+    let ev = w
+        .alice
+        .say(&room, "!postmortem impact ETL data delayed by two hours")
+        .await;
+    w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    let ev = w
+        .alice
+        .say(&room, "!action add a disk-space alert @alice:localhost")
+        .await;
+    w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    let ev = w.alice.say(&room, "!incident sev sev1").await;
+    w.alice.wait_reply(&room, BOT_USER, &ev).await;
+
+    // A malformed command gets a usage notice and changes nothing.
+    let ev = w.alice.say(&room, "!incident sev bogus").await;
+    let usage = w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    assert!(
+        usage.to_lowercase().contains("usage") || usage.contains("sev1"),
+        "{usage}"
+    );
+
+    // A reply quoting `!incident close` closes nothing: the fallback is stripped.
+    let quoted = w
+        .alice
+        .send_content(
+            &room,
+            json!({"msgtype": "m.text",
+                   "body": "> <@alice:localhost> !incident close\n\nthanks all, keep going",
+                   "m.relates_to": {"m.in_reply_to": {"event_id": ev}}}),
+        )
+        .await;
+    let ev = w.alice.say(&room, "!incident show").await;
+    let show = w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    assert!(show.contains("investigating"), "{show}");
+    assert!(show.contains("SEV1"), "{show}");
+    assert_eq!(
+        w.alice
+            .messages_from(&room, BOT_USER)
+            .await
+            .iter()
+            .filter(|m| m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == quoted.as_str())
+            .count(),
+        0
+    );
+
+    // The same alert again joins INC-1: noted in its room, not announced again.
+    w.cron.say(&w.alerts, "NDW ETL failed").await;
+    w.alice
+        .wait_message(&room, BOT_USER, "the repeat note", |m| {
+            body(m).contains("alert repeated")
+        })
+        .await;
+    assert!(
+        w.alice.invites().await.is_empty(),
+        "a repeated alert opened another room"
+    );
+    assert_eq!(count_bot(&w.alice, &w.alerts, "opened").await, 1);
+
+    let ev = w.alice.say(&room, "!incident resolve").await;
+    w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    // The topic follows the status.
+    let start = std::time::Instant::now();
+    loop {
+        let (_, topic) = w.alice.state(&room, "m.room.topic", "").await;
+        let t = topic["topic"].as_str().unwrap_or("").to_string();
+        if t.contains("resolved") && t.contains("SEV1") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "topic not updated: {t}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Close: the draft as a formatted message, and the Markdown file in the room.
+    w.alice.say(&room, "!incident close").await;
+    let draft = w
+        .alice
+        .wait_message(&room, BOT_USER, "the draft", |m| body(m).starts_with("# INC-1"))
+        .await;
+    assert!(draft["content"]["formatted_body"].as_str().unwrap().contains("<table>"));
+    let file = w
+        .alice
+        .wait_message(&room, BOT_USER, "the postmortem file", |m| {
+            m["content"]["msgtype"] == "m.file" && body(m) == "INC-1-postmortem.md"
+        })
+        .await;
+    let md = w.alice.download(file["content"]["url"].as_str().unwrap()).await;
+    for want in [
+        "restarted docker",
+        "13:25",
+        "ETL data delayed by two hours",
+        "add a disk-space alert",
+        "## Timeline",
+        "alert repeated",
+    ] {
+        assert!(md.contains(want), "{want} missing from the postmortem:\n{md}");
+    }
+    assert!(!md.contains("bogus"), "{md}");
+    assert!(!md.contains("keep going"), "{md}");
+
+    // Export from chat.
+    w.alice.say(&room, "!postmortem export json").await;
+    let json_file = w
+        .alice
+        .wait_message(&room, BOT_USER, "the JSON export", |m| {
+            body(m) == "INC-1-postmortem.json"
+        })
+        .await;
+    let exported: Value = serde_json::from_str(&w.alice.download(json_file["content"]["url"].as_str().unwrap()).await)
+        .expect("export is JSON");
+    assert_eq!(exported["id"], "INC-1");
+
+    assert!(w.bot.stop().success(), "{}", w.bot.log());
+    let listed = ok(w.bot.cmd(&["incidents", "--all"]).output().unwrap());
+    assert!(listed.contains("INC-1"), "{listed}");
+    assert!(!listed.contains("INC-2"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_runs_each_command_exactly_once() {
+    let syn = Synapse::start().await;
+    let mut w = world(&syn).await;
+    w.bot.start().await;
+    let room = open_incident(&w, "payments API is down").await;
+    let first = w.alice.say(&room, "!timeline first entry").await;
+    w.alice.wait_reply(&room, BOT_USER, &first).await;
+    let session = read(&w.bot.sb.data().join("matrix/session.json"));
+    assert!(w.bot.stop().success(), "{}", w.bot.log());
+
+    // While the bot is down.
+    let down1 = w.alice.say(&room, "!timeline while down one").await;
+    let down2 = w.alice.say(&room, "!timeline while down two").await;
+
+    w.bot.start().await;
+    w.alice.wait_reply(&room, BOT_USER, &down1).await;
+    w.alice.wait_reply(&room, BOT_USER, &down2).await;
+    let ev = w.alice.say(&room, "!timeline list").await;
+    let list = w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    for entry in ["first entry", "while down one", "while down two"] {
+        assert_eq!(list.matches(entry).count(), 1, "{entry} in:\n{list}");
+    }
+    // Commands handled before the restart were not run again.
+    let replies_to_first = w
+        .alice
+        .messages_from(&room, BOT_USER)
+        .await
+        .iter()
+        .filter(|m| m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == first.as_str())
+        .count();
+    assert_eq!(replies_to_first, 1);
+    // The same device, not a new login per start.
+    assert_eq!(read(&w.bot.sb.data().join("matrix/session.json")), session);
+    let (_, devices) = w
+        .alice
+        .call(
+            reqwest::Method::GET,
+            "/_synapse/admin/v2/users/@warroom:localhost/devices",
+            None,
+        )
+        .await;
+    assert_eq!(devices["total"], 1, "{devices}");
+    assert!(w.bot.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_store_does_not_replay_history() {
+    let syn = Synapse::start().await;
+    let mut w = world(&syn).await;
+    w.bot.start().await;
+    let old_room = open_incident(&w, "NDW ETL failed").await;
+    let ev = w.alice.say(&old_room, "!timeline from the first store").await;
+    w.alice.wait_reply(&old_room, BOT_USER, &ev).await;
+    assert!(w.bot.stop().success());
+    // History the next bot will find: a close command and an alert.
+    w.alice.say(&old_room, "!incident close").await;
+    w.cron.say(&w.alerts, "billing DB is down").await;
+
+    // A new data dir: new store, new device.
+    let first_store = w.bot.new_data_dir();
+    w.bot.start().await;
+    let before = w.alice.messages_from(&old_room, BOT_USER).await.len();
+    // Something new still works, and it is INC-1 of the new store in a new room (the old
+    // room's alias belongs to the first store's INC-1).
+    let new_room = open_incident(&w, "NDW ETL failed").await;
+    assert_ne!(new_room, old_room);
+    let (_, alias) = w.alice.state(&new_room, "m.room.canonical_alias", "").await;
+    assert_eq!(alias["alias"], "#inc-1-ndw-etl-failed-2:localhost");
+    assert_eq!(w.alice.messages_from(&old_room, BOT_USER).await.len(), before);
+    assert!(w.bot.stop().success());
+    let listed = ok(w.bot.cmd(&["incidents", "--all"]).output().unwrap());
+    assert!(listed.contains("INC-1"), "{listed}");
+    assert!(!listed.contains("INC-2"), "old history was replayed:\n{listed}");
+    assert!(!listed.contains("billing"), "old history was replayed:\n{listed}");
+    drop(first_store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_and_an_outage_lose_nothing_and_keep_order() {
+    // The bot may send one message per second after a burst of 2; people are exempt.
+    let mut syn = Synapse::start_with(Some((1.0, 2))).await;
+    let mut w = world(&syn).await;
+    for who in ["@alice:localhost", "@cron:localhost"] {
+        let (status, v) = w
+            .alice
+            .call(
+                reqwest::Method::POST,
+                &format!("/_synapse/admin/v1/users/{who}/override_ratelimit"),
+                Some(json!({"messages_per_second": 0, "burst_count": 0})),
+            )
+            .await;
+        assert_eq!(status, 200, "{v}");
+    }
+    w.bot.start().await;
+    let room = open_incident(&w, "search cluster is down").await;
+    let mut sent = Vec::new();
+    for n in 1..=6 {
+        sent.push(w.alice.say(&room, &format!("!timeline step {n}")).await);
+    }
+    // Once the first reply is through, the homeserver goes away for a while.
+    w.alice.wait_reply(&room, BOT_USER, &sent[0]).await;
+    syn.stop();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(w.bot.is_running(), "the bot died with the homeserver:\n{}", w.bot.log());
+    syn.restart().await;
+    for ev in &sent {
+        w.alice.wait_reply(&room, BOT_USER, ev).await;
+    }
+    let after = w.alice.say(&room, "!timeline after the outage").await;
+    w.alice.wait_reply(&room, BOT_USER, &after).await;
+    // Every reply exactly once, in the order of the commands.
+    let replies: Vec<String> = w
+        .alice
+        .messages_from(&room, BOT_USER)
+        .await
+        .iter()
+        .filter_map(|m| {
+            m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
+                .as_str()
+                .map(String::from)
+        })
+        .filter(|id| sent.contains(id))
+        .collect();
+    assert_eq!(replies, sent, "replies missing, repeated or out of order");
+    assert!(
+        w.bot.log().contains("rate limited") || w.bot.log().contains("will retry"),
+        "{}",
+        w.bot.log()
+    );
+    assert!(w.bot.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_reports_matrix_problems_in_plain_words() {
+    let syn = Synapse::start().await;
+    let w = world(&syn).await;
+    // A private room nobody invited the bot to, and a responder who does not exist.
+    w.alice
+        .create_room(json!({"preset": "private_chat", "room_alias_name": "secret"}))
+        .await;
+    std::fs::write(
+        &w.bot.config,
+        format!(
+            "[matrix]\nhomeserver = \"{}\"\nuser = \"{BOT_USER}\"\nalert_rooms = [\"{ALERTS}\", \"#secret:localhost\", \"#nowhere:localhost\"]\nresponders = [\"@alice:localhost\", \"@ghost:localhost\"]\n",
+            syn.url
+        ),
+    )
+    .unwrap();
+    let o = w.bot.cmd(&["check-config"]).output().unwrap();
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(out.contains("logged in as @warroom:localhost"), "{out}");
+    assert!(out.contains("alert room #alerts:localhost"), "{out}");
+    assert!(err.contains("cannot join alert room #secret:localhost"), "{err}");
+    assert!(err.contains("#nowhere:localhost: the alias does not resolve"), "{err}");
+    assert!(err.contains("responder @ghost:localhost does not exist"), "{err}");
+    assert!(!err.contains(crate::mx::BOT_PASSWORD) && !out.contains(crate::mx::BOT_PASSWORD));
+
+    // A wrong password is a login failure, said plainly.
+    let o = w
+        .bot
+        .cmd(&["check-config"])
+        .env("WARROOM_MATRIX__PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).contains("Matrix login as @warroom:localhost"),
+        "{}",
+        stderr(&o)
+    );
+    // `run` with a wrong password stops with the same plain message instead of retrying forever.
+    let o = w
+        .bot
+        .cmd(&["run"])
+        .env("WARROOM_MATRIX__PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("refused the credentials"), "{}", stderr(&o));
+}
