@@ -251,7 +251,14 @@ async fn restart_runs_each_command_exactly_once() {
             None,
         )
         .await;
-    assert_eq!(devices["total"], 1, "{devices}");
+    // (Registration through the admin API made one device with no name; ours is "warroom".)
+    let ours = devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["display_name"] == "warroom")
+        .count();
+    assert_eq!(ours, 1, "{devices}");
     assert!(w.bot.stop().success());
 }
 
@@ -389,4 +396,73 @@ async fn check_config_reports_matrix_problems_in_plain_words() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("refused the credentials"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_alert_room_opens_an_incident() {
+    use matrix_sdk::config::SyncSettings;
+    use matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset};
+    use matrix_sdk::ruma::events::room::member::MembershipState;
+    use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+
+    let syn = Synapse::start().await;
+    let alice = Mx::register(&syn, "alice", true).await;
+    syn.register("pager", "pager-pw", false).await;
+    let mut bot = BotProc::new(&syn, &["#secure-alerts:localhost"], &["@alice:localhost"]).await;
+
+    // An E2EE-capable sender (the SDK, in memory) makes an encrypted alert room and invites the bot.
+    let pager = matrix_sdk::Client::builder()
+        .homeserver_url(&syn.url)
+        .build()
+        .await
+        .unwrap();
+    pager
+        .matrix_auth()
+        .login_username("pager", "pager-pw")
+        .send()
+        .await
+        .unwrap();
+    pager.sync_once(SyncSettings::default()).await.unwrap();
+    let mut req = CreateRoom::new();
+    req.room_alias_name = Some("secure-alerts".into());
+    req.preset = Some(RoomPreset::PrivateChat);
+    req.invite = vec![BOT_USER.try_into().unwrap()];
+    let room = pager.create_room(req).await.unwrap();
+    room.enable_encryption().await.unwrap();
+
+    bot.start().await;
+    let bot_id: matrix_sdk::ruma::OwnedUserId = BOT_USER.try_into().unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        pager
+            .sync_once(SyncSettings::default().timeout(Duration::from_millis(500)))
+            .await
+            .unwrap();
+        let joined = room
+            .get_member_no_sync(&bot_id)
+            .await
+            .unwrap()
+            .is_some_and(|m| *m.membership() == MembershipState::Join);
+        if joined {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the bot did not join:\n{}",
+            bot.log()
+        );
+    }
+    assert!(room.latest_encryption_state().await.unwrap().is_encrypted());
+    room.send(RoomMessageEventContent::text_plain("NDW ETL failed"))
+        .await
+        .unwrap();
+
+    let inc = alice.wait_invite().await;
+    alice.join(&inc).await;
+    let announce = alice
+        .wait_message(&inc, BOT_USER, "the announcement", |m| body(m).contains("🚨 INC-1"))
+        .await;
+    assert!(body(&announce).contains("NDW ETL failed"), "{}", body(&announce));
+    // The link back into the encrypted alert room is encrypted, so only check it was sent.
+    assert!(bot.stop().success(), "{}", bot.log());
 }
