@@ -282,3 +282,23 @@ async fn restore_rejects_duplicate_or_missing_entries() {
     assert!(err.to_string().contains("exactly once"), "{err}");
     assert!(!empty.path().join(STORE_DIR).exists());
 }
+
+#[tokio::test]
+async fn adapter_state_is_durable_and_left_out_of_backups() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), "test").unwrap();
+        assert_eq!(store.adapter_state("matrix.next_batch").unwrap(), None);
+        store.set_adapter_state("matrix.next_batch", "s1_2_3").await.unwrap();
+        store.set_adapter_state("matrix.next_batch", "s4_5_6").await.unwrap();
+    }
+    let store = Store::open(dir.path(), "test").unwrap();
+    assert_eq!(
+        store.adapter_state("matrix.next_batch").unwrap().as_deref(),
+        Some("s4_5_6")
+    );
+    // A backup describes incidents, not one deployment's chat connections.
+    let mut out = Vec::new();
+    store.backup(&mut out, now()).unwrap();
+    assert!(!String::from_utf8(out).unwrap().contains("s4_5_6"));
+}

@@ -466,3 +466,35 @@ async fn encrypted_alert_room_opens_an_incident() {
     // The link back into the encrypted alert room is encrypted, so only check it was sent.
     assert!(bot.stop().success(), "{}", bot.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_too_big_for_one_event_goes_out_as_a_file() {
+    let syn = Synapse::start().await;
+    let mut w = world(&syn).await;
+    w.bot.start().await;
+    let room = open_incident(&w, "NDW ETL failed").await;
+    // Four long sections: about 28,000 characters of Markdown, more than one event should hold.
+    for section in ["summary", "impact", "root-cause", "resolution"] {
+        let text = format!("{section} ").repeat(7000 / (section.len() + 1));
+        let ev = w.alice.say(&room, &format!("!postmortem {section} {text}")).await;
+        w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    }
+    w.alice.say(&room, "!incident close").await;
+    let summary = w
+        .alice
+        .wait_message(&room, BOT_USER, "the summary", |m| {
+            body(m).contains("too long for one message")
+        })
+        .await;
+    assert!(body(&summary).contains("INC-1-postmortem.md"), "{}", body(&summary));
+    let file = w
+        .alice
+        .wait_message(&room, BOT_USER, "the file", |m| body(m) == "INC-1-postmortem.md")
+        .await;
+    let md = w.alice.download(file["content"]["url"].as_str().unwrap()).await;
+    assert!(md.len() > 24_000, "{}", md.len());
+    assert!(md.contains("root-cause root-cause"));
+    // No inline draft was attempted.
+    assert_eq!(count_bot(&w.alice, &room, "## Timeline").await, 0);
+    assert!(w.bot.stop().success());
+}

@@ -130,7 +130,8 @@ impl Bot {
         Ok(failed)
     }
 
-    /// Everything that opening an incident room involves; every step is safe to repeat.
+    /// Everything that opening an incident room involves; every step is safe to repeat (the
+    /// messages carry fixed transaction ids, invites skip members).
     pub async fn open_room(
         &self,
         job: &Job,
@@ -154,11 +155,12 @@ impl Bot {
         {
             people.push(u);
         }
-        bad.extend(self.invite_all(&room, &people).await?);
         let html = text::lines_to_html(announcement);
         room.send(RoomMessageEventContent::notice_html(announcement.to_string(), html))
             .with_transaction_id(job.txn("announce"))
             .await?;
+        // Announce first: whoever joins finds it waiting, and it is not delayed by invites.
+        bad.extend(self.invite_all(&room, &people).await?);
         if !bad.is_empty() {
             let t = format!("⚠ could not invite: {}", bad.join(", "));
             room.send(RoomMessageEventContent::notice_html(t.clone(), text::lines_to_html(&t)))

@@ -253,6 +253,15 @@ impl Bot {
             }
             tracing::debug!(room = %room_id, events = update.timeline.events.len(), "matrix: sync batch");
             for ev in &update.timeline.events {
+                if let matrix_sdk::deserialized_responses::TimelineEventKind::UnableToDecrypt { utd_info, .. } =
+                    &ev.kind
+                {
+                    tracing::warn!(
+                        room = %room_id, event = ?ev.event_id(), reason = ?utd_info.reason,
+                        "matrix: cannot decrypt a message (its keys were not shared with this device); it is not handled"
+                    );
+                    continue;
+                }
                 if let Some(m) = message_of(ev, &self.me) {
                     self.handle_message(&room, m).await;
                 }
