@@ -82,15 +82,6 @@ impl Mx {
         v["room_id"].as_str().expect("room_id").to_string()
     }
 
-    pub async fn invite(&self, room: &str, user: &str) {
-        self.ok(
-            reqwest::Method::POST,
-            &format!("/_matrix/client/v3/rooms/{}/invite", enc(room)),
-            Some(json!({"user_id": user})),
-        )
-        .await;
-    }
-
     pub async fn send_content(&self, room: &str, content: Value) -> String {
         let txn = self.txn.fetch_add(1, Ordering::SeqCst);
         let v = self
@@ -303,6 +294,7 @@ impl BotProc {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    #[allow(dead_code)] // used by benches/matrix.rs
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }

@@ -183,7 +183,6 @@ disable_existing_loggers: false
 pub struct Synapse {
     child: Option<Child>,
     pub url: String,
-    pub port: u16,
     dir: tempfile::TempDir,
     secret: String,
     http: reqwest::Client,
@@ -217,7 +216,6 @@ impl Synapse {
         let mut s = Synapse {
             child: None,
             url: format!("http://127.0.0.1:{port}"),
-            port,
             dir,
             secret,
             http: reqwest::Client::new(),
@@ -340,10 +338,6 @@ impl Synapse {
             body["user_id"].as_str().expect("user_id").to_string(),
             body["access_token"].as_str().expect("token").to_string(),
         )
-    }
-
-    pub fn log(&self) -> String {
-        self.log_tail()
     }
 }
 
