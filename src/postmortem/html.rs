@@ -4,8 +4,8 @@ use std::fmt::Write;
 
 use super::model::{Postmortem, SectionView};
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Escape text for HTML element content and attribute values.
+pub(crate) fn escape_into(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -13,9 +13,19 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("<br>"),
             c => out.push(c),
         }
+    }
+}
+
+/// Escaped text with line breaks kept.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (n, line) in s.split('\n').enumerate() {
+        if n > 0 {
+            out.push_str("<br>");
+        }
+        escape_into(line, &mut out);
     }
     out
 }

@@ -5,6 +5,7 @@ mod html;
 mod markdown;
 mod model;
 
+pub(crate) use html::escape_into;
 pub use model::{DurationView, MilestoneView, Postmortem, SectionView, TimelineRow, format_duration};
 
 use crate::command::ExportFormat;

@@ -2,6 +2,7 @@
 //! and the size limit of one event. Pure functions, unit-tested.
 
 use crate::domain::Incident;
+use crate::postmortem::escape_into;
 
 /// Markdown longer than this is not posted as one event (Matrix caps an event at 64 KiB and the
 /// HTML rendering roughly doubles the text): it goes out as a file with a short summary.
@@ -24,18 +25,6 @@ pub fn strip_reply_fallback(body: &str) -> &str {
     rest.strip_prefix('\n').unwrap_or(rest)
 }
 
-fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-}
-
 /// The HTML body for a bot reply written as plain lines: escaped, `code` spans kept as code,
 /// line breaks kept (Markdown would join the lines of a timeline listing into one paragraph).
 pub fn lines_to_html(text: &str) -> String {
@@ -56,7 +45,7 @@ pub fn lines_to_html(text: &str) -> String {
                     out.push('`');
                 }
             }
-            escape(part, &mut out);
+            escape_into(part, &mut out);
         }
     }
     out
