@@ -65,7 +65,8 @@ pub enum PostmortemCmd {
 }
 
 /// File formats of the postmortem export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Markdown,
     Json,

@@ -52,7 +52,7 @@ pub struct Inbound {
 }
 
 /// A file produced for a room (postmortem export).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExportFile {
     pub incident: IncidentId,
     pub name: String,

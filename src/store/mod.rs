@@ -1,6 +1,7 @@
 //! The durable store: the only module that uses sled. Semantic methods over named trees
 //! (`incidentid_incident`, `incidentid_seq_entry`, `room_incidentid`, `fingerprint_incidentid`,
-//! `eventid_seen`); every write returns only after it is flushed and fsynced (group commit).
+//! `eventid_seen`, and adapter bookkeeping in `adapterkey_state` and `adapterseq_job`); every
+//! write returns only after it is flushed and fsynced (group commit).
 
 mod backup;
 mod codec;
@@ -20,6 +21,18 @@ pub use write::{Committed, OpenOrAttach, WriteError};
 use crate::domain::{Incident, IncidentId, TimelineEntry};
 use codec::{decode, decode_u64, id_key};
 use durable::Durability;
+
+fn queue_prefix(adapter: &str) -> Vec<u8> {
+    let mut k = adapter.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn queue_key(adapter: &str, seq: u64) -> Vec<u8> {
+    let mut k = queue_prefix(adapter);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
 
 /// Sub-directory of the data dir holding sled's files.
 pub const STORE_DIR: &str = "store";
@@ -82,6 +95,9 @@ struct Inner {
     /// Adapter bookkeeping (e.g. the Matrix sync position); describes one deployment's
     /// connections, so it is not part of backups.
     adapter_state: sled::Tree,
+    /// Outbound work adapters accepted but have not delivered yet (`adapterseq_job`).
+    adapter_queue: sled::Tree,
+    queue_lock: std::sync::Mutex<()>,
     durability: Arc<Durability>,
     dir: PathBuf,
     _lock: DirLock,
@@ -191,6 +207,8 @@ impl Store {
                 fingerprints: tree("fingerprint_incidentid")?,
                 seen: tree("eventid_seen")?,
                 adapter_state: tree("adapterkey_state")?,
+                adapter_queue: tree("adapterseq_job")?,
+                queue_lock: std::sync::Mutex::new(()),
                 meta,
                 durability,
                 dir: dir.to_path_buf(),
@@ -301,6 +319,65 @@ impl Store {
             .map_err(StoreError::Sled)?;
         let t = self.inner.durability.ticket();
         self.inner.durability.wait(t).await
+    }
+
+    /// Queue an adapter's outbound job durably (e.g. a Matrix reply that must survive a restart
+    /// while the homeserver is down); returns its sequence number, increasing across restarts.
+    pub async fn queue_push(&self, adapter: &str, job: &str) -> Result<u64, StoreError> {
+        let i = &self.inner;
+        i.durability.check_poison()?;
+        let seq = {
+            let _one_at_a_time = i.queue_lock.lock().unwrap_or_else(|p| p.into_inner());
+            let last = i
+                .adapter_queue
+                .scan_prefix(queue_prefix(adapter))
+                .next_back()
+                .transpose()
+                .map_err(StoreError::Sled)?;
+            let seq = match last {
+                Some((k, _)) => {
+                    k[adapter.len() + 1..]
+                        .try_into()
+                        .map(u64::from_be_bytes)
+                        .map_err(|_| StoreError::Corrupt(format!("{adapter} queue key")))?
+                        + 1
+                }
+                None => 0,
+            };
+            i.adapter_queue
+                .insert(queue_key(adapter, seq), job.as_bytes())
+                .map_err(StoreError::Sled)?;
+            seq
+        };
+        let t = i.durability.ticket();
+        i.durability.wait(t).await?;
+        Ok(seq)
+    }
+
+    /// Drop a delivered job. Not fsynced on purpose: a job that reappears after a crash is sent
+    /// again with the same transaction id, which the platform de-duplicates.
+    pub fn queue_remove(&self, adapter: &str, seq: u64) -> Result<(), StoreError> {
+        self.inner
+            .adapter_queue
+            .remove(queue_key(adapter, seq))
+            .map_err(StoreError::Sled)?;
+        Ok(())
+    }
+
+    /// An adapter's queued jobs, oldest first.
+    pub fn queued(&self, adapter: &str) -> Result<Vec<(u64, String)>, StoreError> {
+        let prefix = queue_prefix(adapter);
+        let mut out = Vec::new();
+        for kv in self.inner.adapter_queue.scan_prefix(&prefix) {
+            let (k, v) = kv.map_err(StoreError::Sled)?;
+            let seq = k[prefix.len()..]
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt(format!("{adapter} queue key")))?;
+            let job = String::from_utf8(v.to_vec()).map_err(|_| StoreError::Corrupt(format!("{adapter} queue job")))?;
+            out.push((seq, job));
+        }
+        Ok(out)
     }
 
     /// Has an inbound platform event with this id been handled already?

@@ -302,3 +302,25 @@ async fn adapter_state_is_durable_and_left_out_of_backups() {
     store.backup(&mut out, now()).unwrap();
     assert!(!String::from_utf8(out).unwrap().contains("s4_5_6"));
 }
+
+#[tokio::test]
+async fn adapter_queue_survives_reopen_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), "test").unwrap();
+        let a = store.queue_push("matrix", "first").await.unwrap();
+        let b = store.queue_push("matrix", "second").await.unwrap();
+        store.queue_push("slack", "other adapter").await.unwrap();
+        let c = store.queue_push("matrix", "third").await.unwrap();
+        assert!(a < b && b < c);
+        store.queue_remove("matrix", b).unwrap();
+        store.sync().await.unwrap();
+    }
+    let store = Store::open(dir.path(), "test").unwrap();
+    let jobs: Vec<String> = store.queued("matrix").unwrap().into_iter().map(|(_, j)| j).collect();
+    assert_eq!(jobs, ["first", "third"]);
+    // Sequence numbers keep increasing after a restart.
+    let next = store.queue_push("matrix", "fourth").await.unwrap();
+    assert!(store.queued("matrix").unwrap().iter().all(|(s, _)| *s <= next));
+    assert_eq!(store.queued("slack").unwrap().len(), 1);
+}

@@ -303,6 +303,22 @@ impl BotProc {
         self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
+    /// Wait until the bot's log contains `needle` at least `n` times.
+    pub async fn wait_log(&self, needle: &str, n: usize) {
+        let start = Instant::now();
+        while self.log().matches(needle).count() < n {
+            assert!(start.elapsed() < WAIT, "{needle:?} never logged:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no chance to drain or flush anything.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("bot running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
     /// SIGTERM and wait; returns the exit status.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("bot running");

@@ -93,10 +93,17 @@ impl Bot {
             .ok_or_else(|| Failure::Permanent(format!("{id} does not exist")))
     }
 
+    /// A room the bot is in. The SDK knows every room we joined or created, so an unknown room
+    /// (or one we were kicked from) will not come back by retrying.
     pub fn joined(&self, room: &RoomId) -> Result<Room, Failure> {
-        self.client
-            .get_room(room)
-            .ok_or_else(|| Failure::Transient(format!("room {room} is not known yet")))
+        match self.client.get_room(room) {
+            Some(r) if r.state() == matrix_sdk::RoomState::Joined => Ok(r),
+            Some(r) => Err(Failure::Permanent(format!(
+                "the bot is no longer in room {room} ({:?})",
+                r.state()
+            ))),
+            None => Err(Failure::Permanent(format!("the bot is not in room {room}"))),
+        }
     }
 
     /// The room a lane's messages go to.
@@ -111,11 +118,16 @@ impl Bot {
         }
     }
 
-    pub async fn execute(&self, lane: &Lane, job: &Job) -> Result<(), Failure> {
+    pub async fn execute(self: &Arc<Self>, lane: &Lane, job: &Job) -> Result<(), Failure> {
         match &job.kind {
-            JobKind::Say { text, reply_to } => {
+            JobKind::Say { text, html, reply_to } => {
                 let room = self.room_of(lane)?;
-                let mut content = RoomMessageEventContent::notice_html(text.clone(), text::lines_to_html(text));
+                let html = html.clone().unwrap_or_else(|| text::lines_to_html(text));
+                let mut content = RoomMessageEventContent::notice_html(text.clone(), html);
+                if !text::fits(&content) {
+                    let cut = text::cut(text);
+                    content = RoomMessageEventContent::notice_html(cut.clone(), text::lines_to_html(&cut));
+                }
                 if let Some(ev) = reply_to {
                     content.relates_to = Some(Relation::Reply(Reply::with_event_id(ev.clone())));
                 }
@@ -137,8 +149,9 @@ impl Bot {
                 file,
             } => {
                 let room = self.room_of(lane)?;
-                let content = if markdown.len() <= text::MAX_INLINE_MARKDOWN {
-                    RoomMessageEventContent::notice_markdown(markdown.clone())
+                let inline = RoomMessageEventContent::notice_markdown(markdown.clone());
+                let content = if text::fits(&inline) {
+                    inline
                 } else {
                     let summary = format!(
                         "📝 The draft postmortem of {incident} is too long for one message ({} KB); it is attached as {}.",
@@ -160,15 +173,14 @@ impl Bot {
                     return Ok(());
                 };
                 let topic = text::topic(&inc);
-                let mut topics = self.topics.lock().await;
-                if topics.get(incident) == Some(&topic) {
+                if self.topics.lock().await.get(incident) == Some(&topic) {
                     return Ok(());
                 }
                 let room = self.joined(&room_id)?;
                 if room.topic().as_deref() != Some(topic.as_str()) {
                     room.set_room_topic(&topic).await?;
                 }
-                topics.insert(*incident, topic);
+                self.topics.lock().await.insert(*incident, topic);
                 Ok(())
             }
         }

@@ -76,7 +76,14 @@ fn login_error(cfg: &MatrixConfig, e: &matrix_sdk::Error) -> ConnectError {
         Some(api) if api.status_code.is_client_error() && api.status_code.as_u16() != 429 => {
             fatal(format!("Matrix login as {} failed: {e}", cfg.user))
         }
-        _ => ConnectError::Unavailable(format!("Matrix homeserver {} unavailable: {e}", cfg.homeserver)),
+        _ if matches!(e, matrix_sdk::Error::Http(_)) => {
+            ConnectError::Unavailable(format!("Matrix homeserver {} unavailable: {e}", cfg.homeserver))
+        }
+        // Not the network: the local SDK state or the session itself is unusable.
+        _ => fatal(format!(
+            "Matrix login as {} failed: {e}. If the saved state is the problem, stop warroom and move the matrix directory in the data dir aside to log in afresh.",
+            cfg.user
+        )),
     }
 }
 

@@ -75,8 +75,10 @@ impl MatrixAdapter {
             }
         };
         let bot = Arc::new(Bot::new(client, service, self.cfg, me, instance));
-        bot.join_alert_rooms().await;
-        bot.reconcile().await;
+        let opening = bot.restore_queue().await;
+        bot.reconcile(&opening).await;
+        // Alert rooms are joined after the first sync, once our device keys are uploaded (so
+        // senders in encrypted rooms share their keys with this device).
         let result = bot.sync_loop(shutdown.clone()).await;
         let left = bot.outbox.drain(DRAIN).await;
         if left > 0 {
@@ -92,7 +94,7 @@ impl MatrixAdapter {
 impl Bot {
     /// Incidents opened from Matrix whose room was never created (the bot stopped in between)
     /// get their room now.
-    async fn reconcile(self: &Arc<Self>) {
+    async fn reconcile(self: &Arc<Self>, already_queued: &[crate::domain::IncidentId]) {
         let open = match self.service.store().incidents(false) {
             Ok(v) => v,
             Err(e) => {
@@ -101,7 +103,7 @@ impl Bot {
             }
         };
         for inc in open {
-            if inc.source != Source::Matrix || matrix_room(&inc).is_some() {
+            if inc.source != Source::Matrix || matrix_room(&inc).is_some() || already_queued.contains(&inc.id) {
                 continue;
             }
             tracing::info!(incident = %inc.id, "matrix: creating the room an earlier run did not get to");

@@ -3,19 +3,20 @@
 //! so one bad user id does not block the others, the announcement posted, and the alert room
 //! told where the incident lives.
 
+use std::sync::Arc;
+
 use matrix_sdk::Room;
 use matrix_sdk::ruma::api::client::room::Visibility;
 use matrix_sdk::ruma::api::client::room::create_room::v3::{CreationContent, Request as CreateRoom, RoomPreset};
 use matrix_sdk::ruma::api::client::state::get_state_event_for_key::v3::Request as GetState;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::StateEventType;
-use matrix_sdk::ruma::events::relation::Reply;
-use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomAliasId, OwnedRoomId, OwnedUserId, RoomAliasId, UserId};
 
 use super::bot::{Bot, matrix_room, room_key};
-use super::outbox::{Failure, Job};
+use super::outbox::{Failure, Job, JobKind, Lane};
 use super::text;
 use crate::domain::{Incident, IncidentId};
 
@@ -133,7 +134,7 @@ impl Bot {
     /// Everything that opening an incident room involves; every step is safe to repeat (the
     /// messages carry fixed transaction ids, invites skip members).
     pub async fn open_room(
-        &self,
+        self: &Arc<Self>,
         job: &Job,
         id: IncidentId,
         announcement: &str,
@@ -167,9 +168,9 @@ impl Bot {
                 .with_transaction_id(job.txn("invites"))
                 .await?;
         }
+        // The link goes through the alert room's own lane, so that room's messages stay in order.
         if let Some((origin_room, event)) = origin
             && origin_room != room.room_id()
-            && let Some(origin) = self.client.get_room(&origin_room)
         {
             let target = alias
                 .as_ref()
@@ -191,11 +192,15 @@ impl Bot {
                 inc.severity.label(),
                 inc.status
             );
-            let mut content = RoomMessageEventContent::notice_html(plain, html);
-            if let Some(ev) = event {
-                content.relates_to = Some(Relation::Reply(Reply::with_event_id(ev)));
-            }
-            origin.send(content).with_transaction_id(job.txn("link")).await?;
+            self.enqueue(
+                Lane::Room(origin_room),
+                JobKind::Say {
+                    text: plain,
+                    html: Some(html),
+                    reply_to: event,
+                },
+            )
+            .await;
         }
         Ok(())
     }

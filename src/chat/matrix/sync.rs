@@ -29,6 +29,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Events per room per sync: enough that a bot that was down for a while still gets every
 /// command in one batch in normal use.
 const TIMELINE_LIMIT: u32 = 200;
+/// How often to retry alert rooms that could not be resolved or joined.
+const ROOM_RETRY: Duration = Duration::from_secs(30);
 
 fn failed(msg: String) -> ChatError {
     ChatError::Failed { adapter: "matrix", msg }
@@ -79,10 +81,22 @@ fn message_of(ev: &TimelineEvent, me: &matrix_sdk::ruma::UserId) -> Option<Messa
     })
 }
 
+/// Is this our own `m.room.member` join?
+fn is_own_join(ev: &TimelineEvent, me: &matrix_sdk::ruma::UserId) -> bool {
+    let Ok(v) = ev.raw().deserialize_as::<serde_json::Value>() else {
+        return false;
+    };
+    v["type"] == "m.room.member"
+        && v["state_key"] == me.as_str()
+        && v["content"]["membership"] == "join"
+        && v["unsigned"]["prev_content"]["membership"] != "join"
+}
+
 impl Bot {
-    /// Join the configured alert rooms (resolving aliases); rooms the bot may not join yet are
-    /// retried when it is invited.
-    pub async fn join_alert_rooms(&self) {
+    /// Join the configured alert rooms (resolving aliases); returns how many are not joined yet
+    /// (retried later, and when the bot is invited).
+    pub async fn join_alert_rooms(&self) -> usize {
+        let mut missing = 0;
         for name in &self.cfg.alert_rooms {
             let Ok(target) = RoomOrAliasId::parse(name.as_str()) else {
                 tracing::error!(room = %name, "matrix.alert_rooms: not a room id (!id:server) or alias (#name:server)");
@@ -101,7 +115,10 @@ impl Bot {
                     Err(_) => None,
                 },
             };
-            let Some(room_id) = room_id else { continue };
+            let Some(room_id) = room_id else {
+                missing += 1;
+                continue;
+            };
             {
                 let mut rooms = self.alert_rooms.write().unwrap_or_else(|p| p.into_inner());
                 let names = rooms.entry(room_id.clone()).or_default();
@@ -118,13 +135,17 @@ impl Bot {
             if !joined {
                 match self.client.join_room_by_id_or_alias(&target, &[]).await {
                     Ok(_) => tracing::info!(room = %name, "matrix: joined alert room"),
-                    Err(e) => tracing::warn!(
-                        room = %name, error = %e,
-                        "matrix: cannot join alert room yet; invite {} to it", self.me
-                    ),
+                    Err(e) => {
+                        missing += 1;
+                        tracing::warn!(
+                            room = %name, error = %e,
+                            "matrix: cannot join alert room yet; invite {} to it", self.me
+                        );
+                    }
                 }
             }
         }
+        missing
     }
 
     /// Accept invites to alert rooms; ignore the rest.
@@ -135,7 +156,7 @@ impl Bot {
         }
         if invited.iter().any(|r| self.is_alert_room(r).is_none()) {
             // An alias may resolve now that the room exists.
-            self.join_alert_rooms().await;
+            let _ = self.join_alert_rooms().await;
         }
         for room_id in invited {
             if self.is_alert_room(&room_id).is_none() {
@@ -197,6 +218,9 @@ impl Bot {
             at: m.at,
         };
         let notices = dispatch(&self.service, msg).await;
+        if !notices.is_empty() {
+            tracing::info!(room = %room_id, event = %m.event_id, sender = %m.sender, notices = notices.len(), "matrix: handled");
+        }
         let origin_lane = here.map_or_else(|| Lane::Room(room_id.clone()), Lane::Incident);
         let acted = !notices.is_empty();
         for n in notices {
@@ -205,6 +229,7 @@ impl Bot {
                     origin_lane.clone(),
                     JobKind::Say {
                         text,
+                        html: None,
                         reply_to: Some(m.event_id.clone()),
                     },
                 ),
@@ -219,7 +244,14 @@ impl Bot {
                         invite_also: Some(m.sender.clone()),
                     },
                 ),
-                Notice::Post { incident, text } => (Lane::Incident(incident), JobKind::Say { text, reply_to: None }),
+                Notice::Post { incident, text } => (
+                    Lane::Incident(incident),
+                    JobKind::Say {
+                        text,
+                        html: None,
+                        reply_to: None,
+                    },
+                ),
                 Notice::Postmortem {
                     incident,
                     markdown,
@@ -252,7 +284,17 @@ impl Bot {
                 tracing::warn!(room = %room_id, limit = TIMELINE_LIMIT, "matrix: more messages arrived than one sync returns; older ones in this gap are not handled");
             }
             tracing::debug!(room = %room_id, events = update.timeline.events.len(), "matrix: sync batch");
-            for ev in &update.timeline.events {
+            // A room we just joined comes with history from before our join: never act on it.
+            let skip = update
+                .timeline
+                .events
+                .iter()
+                .rposition(|ev| is_own_join(ev, &self.me))
+                .map_or(0, |i| i + 1);
+            if skip > 1 {
+                tracing::info!(room = %room_id, skipped = skip - 1, "matrix: joined a room; its earlier history is not handled");
+            }
+            for ev in &update.timeline.events[skip..] {
                 if let matrix_sdk::deserialized_responses::TimelineEventKind::UnableToDecrypt { utd_info, .. } =
                     &ev.kind
                 {
@@ -283,6 +325,9 @@ impl Bot {
         let mut timeout = Duration::ZERO;
         let mut backoff = Duration::from_secs(1);
         let mut down_since: Option<std::time::Instant> = None;
+        // Alert rooms not joined yet, and when we last tried (None: not yet).
+        let mut missing_rooms = 0usize;
+        let mut last_join: Option<std::time::Instant> = None;
         loop {
             let settings = SyncSettings::default()
                 .timeout(timeout)
@@ -324,6 +369,10 @@ impl Bot {
                 );
             }
             backoff = Duration::from_secs(1);
+            if last_join.is_none_or(|t| missing_rooms > 0 && t.elapsed() >= ROOM_RETRY) {
+                missing_rooms = self.join_alert_rooms().await;
+                last_join = Some(std::time::Instant::now());
+            }
             self.handle_invites(response.rooms.invited.keys()).await;
             if token.is_some() {
                 self.handle_batch(&response.rooms).await;

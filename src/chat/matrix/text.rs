@@ -4,9 +4,21 @@
 use crate::domain::Incident;
 use crate::postmortem::escape_into;
 
-/// Markdown longer than this is not posted as one event (Matrix caps an event at 64 KiB and the
-/// HTML rendering roughly doubles the text): it goes out as a file with a short summary.
-pub const MAX_INLINE_MARKDOWN: usize = 24_000;
+/// Largest message content we send as one event: Matrix caps a whole event at 64 KiB, and the
+/// envelope (ids, signatures, relations) needs some of that.
+pub const MAX_CONTENT_BYTES: usize = 56 * 1024;
+
+/// Does this content fit in one event?
+pub fn fits(content: &impl serde::Serialize) -> bool {
+    serde_json::to_vec(content).is_ok_and(|v| v.len() <= MAX_CONTENT_BYTES)
+}
+
+/// A reply too long for one event, cut to a size that fits with a note saying so.
+pub fn cut(text: &str) -> String {
+    let mut out: String = text.chars().take(12_000).collect();
+    out.push_str("\n… (cut: too long for one Matrix message; `!postmortem export md` has everything)");
+    out
+}
 
 /// Remove the reply fallback (`> <@user:server> quoted text` lines and the blank line after
 /// them) that clients put in front of a reply's body, so a reply quoting `!incident close`
@@ -109,6 +121,22 @@ mod tests {
             "Usage: <code>!timeline [WHEN] &lt;text&gt;</code><br>\n#1 &lt;b&gt;x&lt;/b&gt; &amp; y"
         );
         assert_eq!(lines_to_html("a `b"), "a `b");
+    }
+
+    #[test]
+    fn oversized_content_is_detected_and_cut() {
+        use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+        let small = RoomMessageEventContent::notice_markdown("# INC-1\n| a | b |\n|---|---|\n| 1 | 2 |");
+        assert!(fits(&small));
+        let big = "word ".repeat(8_000);
+        let content = RoomMessageEventContent::notice_html(big.clone(), lines_to_html(&big));
+        assert!(!fits(&content));
+        let c = cut(&big);
+        assert!(fits(&RoomMessageEventContent::notice_html(
+            c.clone(),
+            lines_to_html(&c)
+        )));
+        assert!(c.ends_with("has everything)"));
     }
 
     #[test]
