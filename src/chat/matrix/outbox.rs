@@ -144,10 +144,13 @@ impl From<crate::incident::Refusal> for Failure {
     }
 }
 
+/// A job and its sequence number in the saved queue (`None` if it could not be saved).
+type Queued = (Option<u64>, Job);
+
 /// The lanes and a count of jobs not yet finished (for draining at shutdown).
 #[derive(Default)]
 pub struct Outbox {
-    lanes: Mutex<HashMap<Lane, mpsc::UnboundedSender<(Option<u64>, Job)>>>,
+    lanes: Mutex<HashMap<Lane, mpsc::UnboundedSender<Queued>>>,
     pending: AtomicUsize,
     idle: Notify,
 }
@@ -244,7 +247,7 @@ impl Bot {
         }
     }
 
-    async fn work(self: Arc<Self>, lane: Lane, mut rx: mpsc::UnboundedReceiver<(Option<u64>, Job)>) {
+    async fn work(self: Arc<Self>, lane: Lane, mut rx: mpsc::UnboundedReceiver<Queued>) {
         while let Some((seq, job)) = rx.recv().await {
             self.run_job(&lane, &job).await;
             if let Some(seq) = seq
