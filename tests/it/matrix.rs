@@ -104,6 +104,9 @@ async fn alert_to_postmortem_in_matrix() {
     w.alice.wait_reply(&room, BOT_USER, &ev).await;
     let ev = w.alice.say(&room, "!incident sev sev1").await;
     w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    // `/` works too when a client sends it as text.
+    let ev = w.alice.say(&room, "/timeline rolled back the config via slash").await;
+    w.alice.wait_reply(&room, BOT_USER, &ev).await;
 
     // A malformed command gets a usage notice and changes nothing.
     let ev = w.alice.say(&room, "!incident sev bogus").await;
@@ -176,6 +179,7 @@ async fn alert_to_postmortem_in_matrix() {
         "add a disk-space alert",
         "## Timeline",
         "alert repeated",
+        "rolled back the config via slash",
     ] {
         assert!(md.contains(want), "{want} missing from the postmortem:\n{md}");
     }
@@ -193,10 +197,28 @@ async fn alert_to_postmortem_in_matrix() {
         .expect("export is JSON");
     assert_eq!(exported["id"], "INC-1");
 
+    // Declaring by hand in the alert room opens a second incident with its own room.
+    let ev = w
+        .alice
+        .say(&w.alerts, "!incident declare \"Payments are slow\" --sev sev2")
+        .await;
+    let declared = w.alice.wait_invite().await;
+    assert_ne!(declared, room);
+    w.alice.join(&declared).await;
+    let (_, name) = w.alice.state(&declared, "m.room.name", "").await;
+    assert_eq!(name["name"], "INC-2: Payments are slow");
+    assert!(
+        w.alice
+            .wait_reply(&w.alerts, BOT_USER, &ev)
+            .await
+            .contains("INC-2 opened")
+    );
+
     assert!(w.bot.stop().success(), "{}", w.bot.log());
     let listed = ok(w.bot.cmd(&["incidents", "--all"]).output().unwrap());
     assert!(listed.contains("INC-1"), "{listed}");
-    assert!(!listed.contains("INC-2"), "{listed}");
+    assert!(listed.contains("INC-2"), "{listed}");
+    assert!(!listed.contains("INC-3"), "{listed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
