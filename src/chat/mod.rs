@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod matrix;
+pub mod outbox;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -11,9 +11,10 @@ use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId};
 use matrix_sdk::{Client, Room};
 use tokio::sync::Mutex;
 
-use super::outbox::{Failure, Job, JobKind, Lane, Outbox};
+use super::outbox::{Failure, Job, JobKind, Lane};
 use super::text;
 use crate::chat::ExportFile;
+use crate::chat::outbox::{Courier, Outbox};
 use crate::command::ExportFormat;
 use crate::config::MatrixConfig;
 use crate::domain::{Incident, IncidentId};
@@ -29,7 +30,7 @@ pub struct Bot {
     pub me: OwnedUserId,
     /// Watched alert rooms by id, with the names the config uses for them.
     pub alert_rooms: RwLock<HashMap<OwnedRoomId, Vec<String>>>,
-    pub outbox: Outbox,
+    pub outbox: Outbox<Bot>,
     /// Random id of this store, written into the rooms it creates.
     pub instance: String,
     /// The topic last set per incident room, to skip no-op topic changes.
@@ -118,7 +119,8 @@ impl Bot {
         }
     }
 
-    pub async fn execute(self: &Arc<Self>, lane: &Lane, job: &Job) -> Result<(), Failure> {
+    pub async fn execute(self: &Arc<Self>, job: &Job) -> Result<(), Failure> {
+        let lane = &job.lane;
         match &job.kind {
             JobKind::Say { text, html, reply_to } => {
                 let room = self.room_of(lane)?;
@@ -195,5 +197,45 @@ impl Bot {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl Courier for Bot {
+    type Job = Job;
+    const QUEUE: &'static str = "matrix";
+
+    fn store(&self) -> &crate::store::Store {
+        self.service.store()
+    }
+
+    fn outbox(&self) -> &Outbox<Self> {
+        &self.outbox
+    }
+
+    fn lane(job: &Job) -> String {
+        job.lane.to_string()
+    }
+
+    fn deliver(self: &Arc<Self>, job: &Job) -> impl std::future::Future<Output = Result<(), Failure>> + Send {
+        self.execute(job)
+    }
+}
+
+impl Bot {
+    /// Queue a job in its lane (saved durably first).
+    pub async fn enqueue(self: &Arc<Self>, lane: Lane, kind: JobKind) {
+        Outbox::enqueue(self, Job::new(lane, kind)).await;
+    }
+
+    /// Jobs a previous run queued and did not deliver, back in their lanes in order; returns
+    /// the incidents whose room opening is among them.
+    pub fn restore_queue(self: &Arc<Self>) -> Vec<IncidentId> {
+        let mut opening = Vec::new();
+        Outbox::restore(self, |job: &Job| {
+            if let JobKind::OpenRoom { incident, .. } = &job.kind {
+                opening.push(*incident);
+            }
+        });
+        opening
     }
 }

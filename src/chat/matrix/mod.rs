@@ -75,7 +75,7 @@ impl MatrixAdapter {
             }
         };
         let bot = Arc::new(Bot::new(client, service, self.cfg, me, instance));
-        let opening = bot.restore_queue().await;
+        let opening = bot.restore_queue();
         bot.reconcile(&opening).await;
         // Alert rooms are joined after the first sync, once our device keys are uploaded (so
         // senders in encrypted rooms share their keys with this device).

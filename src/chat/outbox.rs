@@ -1,0 +1,221 @@
+//! The durable outbound queue every chat adapter uses: one ordered lane per destination, each
+//! drained by its own task that retries with backoff (up to 30 s) until the platform takes the
+//! message and honours rate limits. Jobs are saved in the store when queued and dropped when
+//! delivered, so a restart or crash while the platform is away loses nothing; adapters make
+//! redelivery harmless (transaction ids, idempotent steps).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Notify, mpsc};
+
+use crate::store::Store;
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Why delivering a job failed, and what to do about it.
+#[derive(Debug)]
+pub enum Failure {
+    /// The platform asked us to wait this long.
+    RateLimited(Duration),
+    /// Network trouble or a server error: retry with backoff.
+    Transient(String),
+    /// The platform refused (forbidden, too large, unknown room): retrying will not help.
+    Permanent(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::RateLimited(d) => write!(f, "rate limited for {d:?}"),
+            Failure::Transient(s) | Failure::Permanent(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<crate::incident::Refusal> for Failure {
+    fn from(r: crate::incident::Refusal) -> Self {
+        Failure::Transient(r.0)
+    }
+}
+
+/// What an adapter plugs into the outbox.
+pub trait Courier: Send + Sync + Sized + 'static {
+    type Job: Serialize + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static;
+    /// Name of this adapter's queue in the store.
+    const QUEUE: &'static str;
+    fn store(&self) -> &Store;
+    fn outbox(&self) -> &Outbox<Self>;
+    /// Jobs in the same lane are delivered strictly in order.
+    fn lane(job: &Self::Job) -> String;
+    /// Carry out one job; called again after a failure that is not permanent.
+    fn deliver(self: &Arc<Self>, job: &Self::Job) -> impl Future<Output = Result<(), Failure>> + Send;
+}
+
+/// A job and its sequence number in the saved queue (`None` if it could not be saved).
+type Queued<J> = (Option<u64>, J);
+
+/// The lanes and a count of jobs not yet finished (for draining at shutdown).
+pub struct Outbox<C: Courier> {
+    lanes: Mutex<HashMap<String, mpsc::UnboundedSender<Queued<C::Job>>>>,
+    pending: AtomicUsize,
+    idle: Notify,
+}
+
+impl<C: Courier> Default for Outbox<C> {
+    fn default() -> Self {
+        Outbox {
+            lanes: Mutex::new(HashMap::new()),
+            pending: AtomicUsize::new(0),
+            idle: Notify::new(),
+        }
+    }
+}
+
+impl<C: Courier> Outbox<C> {
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::SeqCst)
+    }
+
+    /// Wait until every queued job is done, or `limit` has passed; returns the jobs left.
+    pub async fn drain(&self, limit: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let idle = self.idle.notified();
+            if self.pending() == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.pending();
+            }
+        }
+    }
+
+    /// Queue a job: saved in the store first (durably), then handed to its lane's worker.
+    pub async fn enqueue(courier: &Arc<C>, job: C::Job) {
+        let seq = match serde_json::to_string(&job) {
+            Ok(json) => match courier.store().queue_push(C::QUEUE, &json).await {
+                Ok(seq) => Some(seq),
+                Err(e) => {
+                    tracing::error!(queue = C::QUEUE, error = %e, "cannot save a queued message; it is kept in memory only");
+                    None
+                }
+            },
+            Err(e) => {
+                tracing::error!(queue = C::QUEUE, error = %e, "cannot encode a queued message");
+                None
+            }
+        };
+        Self::submit(courier, seq, job);
+    }
+
+    /// Put back the jobs a previous run queued and did not deliver, in order; `seen` looks at
+    /// each first.
+    pub fn restore(courier: &Arc<C>, mut seen: impl FnMut(&C::Job)) -> usize {
+        let store = courier.store();
+        let jobs = match store.queued(C::QUEUE) {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::error!(queue = C::QUEUE, error = %e, "cannot read the saved outbound queue");
+                return 0;
+            }
+        };
+        if !jobs.is_empty() {
+            tracing::info!(
+                queue = C::QUEUE,
+                jobs = jobs.len(),
+                "resuming messages queued by the previous run"
+            );
+        }
+        let mut n = 0;
+        for (seq, json) in jobs {
+            match serde_json::from_str::<C::Job>(&json) {
+                Ok(job) => {
+                    seen(&job);
+                    Self::submit(courier, Some(seq), job);
+                    n += 1;
+                }
+                Err(e) => {
+                    tracing::error!(queue = C::QUEUE, error = %e, seq, "dropping a saved message this version cannot read");
+                    let _ = store.queue_remove(C::QUEUE, seq);
+                }
+            }
+        }
+        n
+    }
+
+    /// Hand a job to its lane (synchronous: the lane map is never held across an await).
+    fn submit(courier: &Arc<C>, seq: Option<u64>, job: C::Job) {
+        let outbox = courier.outbox();
+        outbox.pending.fetch_add(1, Ordering::SeqCst);
+        let lane = C::lane(&job);
+        let mut lanes = outbox.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = lanes.entry(lane.clone()).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(Self::work(Arc::clone(courier), lane, rx));
+            tx
+        });
+        if tx.send((seq, job)).is_err() {
+            outbox.pending.fetch_sub(1, Ordering::SeqCst);
+            tracing::error!(queue = C::QUEUE, "outbox lane closed; message dropped");
+        }
+    }
+
+    async fn work(courier: Arc<C>, lane: String, mut rx: mpsc::UnboundedReceiver<Queued<C::Job>>) {
+        while let Some((seq, job)) = rx.recv().await {
+            Self::run_job(&courier, &lane, &job).await;
+            if let Some(seq) = seq
+                && let Err(e) = courier.store().queue_remove(C::QUEUE, seq)
+            {
+                tracing::warn!(queue = C::QUEUE, error = %e, seq, "cannot drop a delivered message from the queue; it may be delivered again");
+            }
+            let outbox = courier.outbox();
+            if outbox.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
+                outbox.idle.notify_waiters();
+            }
+        }
+    }
+
+    /// Run a job until it succeeds or fails for good; failures in between are logged now and
+    /// then, and backoff grows to at most 30 s.
+    async fn run_job(courier: &Arc<C>, lane: &str, job: &C::Job) {
+        let mut backoff = Duration::from_millis(500);
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            match courier.deliver(job).await {
+                Ok(()) => {
+                    if attempts > 1 {
+                        tracing::info!(queue = C::QUEUE, lane, attempts, "queued message delivered");
+                    }
+                    return;
+                }
+                Err(Failure::Permanent(e)) => {
+                    tracing::error!(queue = C::QUEUE, lane, error = %e, ?job, "giving up on a message the platform refused");
+                    return;
+                }
+                Err(Failure::RateLimited(d)) => {
+                    tracing::warn!(
+                        queue = C::QUEUE,
+                        lane,
+                        wait_ms = d.as_millis() as u64,
+                        "rate limited, waiting"
+                    );
+                    tokio::time::sleep(d).await;
+                }
+                Err(Failure::Transient(e)) => {
+                    if attempts == 1 || attempts.is_multiple_of(10) {
+                        tracing::warn!(queue = C::QUEUE, lane, attempts, error = %e, "sending failed, will retry");
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+}
