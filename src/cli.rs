@@ -12,6 +12,7 @@ use crate::app::{App, AppError, shutdown_signal};
 use crate::chat::ChatAdapter;
 use crate::chat::console::Console;
 use crate::chat::matrix::MatrixAdapter;
+use crate::chat::slack::SlackAdapter;
 use crate::command::ExportFormat;
 use crate::config::{Config, read_secret};
 use crate::domain::IncidentId;
@@ -144,19 +145,23 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
-    if config.slack.is_some() {
-        eprintln!("warroom run: the Slack adapter is not part of this build yet; [slack] is ignored.");
-    }
-    let Some(matrix) = config.matrix.clone() else {
+    if config.matrix.is_none() && config.slack.is_none() {
         eprintln!(
-            "warroom run: no chat adapter is configured (add a [matrix] section to the config).\n\
+            "warroom run: no chat adapter is configured (add a [matrix] or [slack] section to the config).\n\
              To try warroom without a chat account, run `warroom console`."
         );
         return Ok(ExitCode::from(2));
-    };
+    }
+    let (matrix, slack, listen) = (config.matrix.clone(), config.slack.clone(), config.http.listen.clone());
     let app = App::build(config, &cli.data_dir, "warroom run")?;
     let shutdown = shutdown_signal();
-    let adapters: Vec<Box<dyn ChatAdapter>> = vec![Box::new(MatrixAdapter::new(matrix, app.data_dir.clone()))];
+    let mut adapters: Vec<Box<dyn ChatAdapter>> = Vec::new();
+    if let Some(m) = matrix {
+        adapters.push(Box::new(MatrixAdapter::new(m, app.data_dir.clone())));
+    }
+    if let Some(s) = slack {
+        adapters.push(Box::new(SlackAdapter::new(s, listen)));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for a in adapters {
         let name = a.name();
@@ -312,7 +317,7 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
                 problems.push(e);
             }
         }
-        println!("# slack: configured (adapter not in this build yet)");
+        println!("# slack: configured ({:?} mode, API {})", s.mode, s.api_url);
     }
     for (name, hook) in [
         ("alertmanager", &config.hooks.alertmanager),

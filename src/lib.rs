@@ -9,6 +9,7 @@ pub mod cli;
 pub mod command;
 pub mod config;
 pub mod domain;
+pub mod http;
 pub mod incident;
 pub mod postmortem;
 pub mod store;

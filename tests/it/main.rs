@@ -4,8 +4,10 @@
 mod backup_restore;
 mod console_session;
 mod crash;
+mod fake_slack;
 mod lock;
 mod matrix;
 mod mx;
+mod slack;
 mod support;
 mod synapse;

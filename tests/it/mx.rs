@@ -209,6 +209,10 @@ pub struct BotProc {
     pub config: PathBuf,
     child: Option<Child>,
     log: PathBuf,
+    /// Environment for every command (secrets).
+    env: Vec<(String, String)>,
+    /// The log line that says the bot is ready.
+    ready: &'static str,
 }
 
 pub const BOT_USER: &str = "@warroom:localhost";
@@ -217,28 +221,35 @@ impl BotProc {
     /// Register the bot account and write a config naming `alert_rooms` and `responders`.
     pub async fn new(syn: &Synapse, alert_rooms: &[&str], responders: &[&str]) -> BotProc {
         syn.register("warroom", BOT_PASSWORD, false).await;
-        let sb = Sandbox::new();
-        let config = sb.dir.path().join("warroom.toml");
         let list = |v: &[&str]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
-        // The shipped config (its alert rules included) plus a [matrix] section.
-        let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/warroom.toml"))
-            .expect("config/warroom.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "{shipped}\n[matrix]\nhomeserver = \"{}\"\nuser = \"{BOT_USER}\"\nalert_rooms = [{}]\nresponders = [{}]\n",
+        Self::configured(
+            &format!(
+                "[matrix]\nhomeserver = \"{}\"\nuser = \"{BOT_USER}\"\nalert_rooms = [{}]\nresponders = [{}]\n",
                 syn.url,
                 list(alert_rooms),
                 list(responders)
             ),
+            &[("WARROOM_MATRIX__PASSWORD", BOT_PASSWORD)],
+            "matrix: ready",
         )
-        .expect("write config");
+    }
+
+    /// A bot whose config is the shipped one (its alert rules included) plus `section`, with
+    /// `env` set for every command; `ready` is the log line that says it is up.
+    pub fn configured(section: &str, env: &[(&str, &str)], ready: &'static str) -> BotProc {
+        let sb = Sandbox::new();
+        let config = sb.dir.path().join("warroom.toml");
+        let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/warroom.toml"))
+            .expect("config/warroom.toml");
+        std::fs::write(&config, format!("{shipped}\n{section}")).expect("write config");
         let log = sb.dir.path().join("bot.log");
         BotProc {
             sb,
             config,
             child: None,
             log,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ready,
         }
     }
 
@@ -255,11 +266,11 @@ impl BotProc {
 
     pub fn cmd(&self, args: &[&str]) -> std::process::Command {
         let mut c = self.sb.cmd(&["--config", self.config.to_str().expect("utf-8 path")]);
-        c.args(args).env("WARROOM_MATRIX__PASSWORD", BOT_PASSWORD);
+        c.args(args).envs(self.env.iter().map(|(k, v)| (k, v)));
         c
     }
 
-    /// Start `warroom run` and wait until its first sync is done.
+    /// Start `warroom run` and wait until it says it is ready.
     pub async fn start(&mut self) {
         let log = std::fs::File::create(&self.log).expect("bot log");
         let child = self
@@ -277,7 +288,7 @@ impl BotProc {
         loop {
             let text = self.log();
             // The log file is recreated per run.
-            if text.contains("matrix: ready") {
+            if text.contains(self.ready) {
                 return;
             }
             if let Some(c) = self.child.as_mut()

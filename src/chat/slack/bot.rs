@@ -1,0 +1,234 @@
+//! The running Slack bot: shared state (Web API, service, alert channels, outbox), the jobs it
+//! queues, and how each job is carried out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use super::api::{Api, ApiError};
+use super::text;
+use crate::chat::ExportFile;
+use crate::chat::outbox::{Courier, Failure, Outbox};
+use crate::config::SlackConfig;
+use crate::domain::{Incident, IncidentId};
+use crate::incident::IncidentService;
+
+/// Room keys in the store are qualified by platform.
+pub const ROOM_PREFIX: &str = "slack:";
+
+pub fn room_key(channel: &str) -> String {
+    format!("{ROOM_PREFIX}{channel}")
+}
+
+/// The Slack channel of an incident, if it has one.
+pub fn slack_channel(inc: &Incident) -> Option<String> {
+    inc.rooms
+        .iter()
+        .find_map(|r| r.strip_prefix(ROOM_PREFIX))
+        .map(str::to_string)
+}
+
+/// Where a job's messages go; jobs in one lane run in order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Lane {
+    Incident(IncidentId),
+    Channel(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum JobKind {
+    /// A message, optionally with Block Kit blocks and in a thread.
+    Say {
+        text: String,
+        blocks: Option<serde_json::Value>,
+        thread_ts: Option<String>,
+    },
+    /// A late answer to a slash command (through its `response_url`).
+    Respond { response_url: String, text: String },
+    /// Create (or find) the incident's channel and bind it; queues the announcement, the
+    /// invites and the link from `origin` as jobs of their own.
+    OpenChannel {
+        incident: IncidentId,
+        announcement: String,
+        origin: Option<(String, Option<String>)>,
+        invite_also: Option<String>,
+    },
+    /// Invite people into the incident's channel, one by one; report the failures there.
+    Invite { incident: IncidentId, users: Vec<String> },
+    /// Upload a file.
+    File { file: ExportFile },
+    /// Bring the incident channel's topic in line with its severity and status.
+    Topic { incident: IncidentId },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    pub lane: Lane,
+    pub kind: JobKind,
+}
+
+pub struct SlackBot {
+    pub api: Api,
+    pub service: Arc<IncidentService>,
+    pub cfg: SlackConfig,
+    /// The bot's user id and bot id, once `auth.test` answered.
+    pub me: RwLock<Option<(String, Option<String>)>>,
+    /// Watched alert channels by id, with the names the config uses for them.
+    pub alert_channels: RwLock<HashMap<String, Vec<String>>>,
+    pub outbox: Outbox<SlackBot>,
+    topics: Mutex<HashMap<IncidentId, String>>,
+}
+
+impl SlackBot {
+    pub fn new(api: Api, service: Arc<IncidentService>, cfg: SlackConfig) -> SlackBot {
+        SlackBot {
+            api,
+            service,
+            cfg,
+            me: RwLock::new(None),
+            alert_channels: RwLock::new(HashMap::new()),
+            outbox: Outbox::default(),
+            topics: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn me(&self) -> Option<(String, Option<String>)> {
+        self.me.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn alert_names(&self, channel: &str) -> Option<Vec<String>> {
+        self.alert_channels
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(channel)
+            .cloned()
+    }
+
+    pub fn incident(&self, id: IncidentId) -> Result<Incident, Failure> {
+        self.service
+            .store()
+            .incident(id)
+            .map_err(|e| Failure::Transient(e.to_string()))?
+            .ok_or_else(|| Failure::Permanent(format!("{id} does not exist")))
+    }
+
+    pub async fn enqueue(self: &Arc<Self>, lane: Lane, kind: JobKind) {
+        Outbox::enqueue(self, Job { lane, kind }).await;
+    }
+
+    /// The channel a lane's messages go to.
+    fn channel_of(&self, lane: &Lane) -> Result<String, Failure> {
+        match lane {
+            Lane::Channel(c) => Ok(c.clone()),
+            Lane::Incident(id) => slack_channel(&self.incident(*id)?)
+                .ok_or_else(|| Failure::Permanent(format!("{id} has no Slack channel"))),
+        }
+    }
+
+    async fn execute(self: &Arc<Self>, job: &Job) -> Result<(), Failure> {
+        match &job.kind {
+            JobKind::Say {
+                text,
+                blocks,
+                thread_ts,
+            } => {
+                let channel = self.channel_of(&job.lane)?;
+                // Blocks beyond Slack's limit would be refused: fall back to the text alone.
+                let blocks = blocks
+                    .clone()
+                    .filter(|b| b.as_array().is_some_and(|a| a.len() <= text::MAX_BLOCKS));
+                for (i, part) in text::split(text, text::MAX_TEXT).iter().enumerate() {
+                    let blocks = if i == 0 { blocks.clone() } else { None };
+                    self.api.post(&channel, part, blocks, thread_ts.as_deref()).await?;
+                }
+                Ok(())
+            }
+            JobKind::Respond { response_url, text } => Ok(self.api.respond(response_url, text).await?),
+            JobKind::OpenChannel {
+                incident,
+                announcement,
+                origin,
+                invite_also,
+            } => {
+                self.open_channel(*incident, announcement, origin.clone(), invite_also.clone())
+                    .await
+            }
+            JobKind::Invite { incident, users } => self.invite(*incident, users).await,
+            JobKind::File { file } => {
+                let channel = self.channel_of(&job.lane)?;
+                self.api
+                    .upload(&channel, &file.name, &file.name, file.content.clone().into_bytes())
+                    .await?;
+                Ok(())
+            }
+            JobKind::Topic { incident } => {
+                let inc = self.incident(*incident)?;
+                let Some(channel) = slack_channel(&inc) else {
+                    return Ok(());
+                };
+                let topic = text::topic(&inc);
+                if self.topics.lock().await.get(incident) == Some(&topic) {
+                    return Ok(());
+                }
+                self.api.set_topic(&channel, &topic).await?;
+                self.topics.lock().await.insert(*incident, topic);
+                Ok(())
+            }
+        }
+    }
+
+    /// Invite each user; `already_in_channel` is fine, other refusals are reported in the
+    /// channel and do not stop the rest.
+    async fn invite(self: &Arc<Self>, id: IncidentId, users: &[String]) -> Result<(), Failure> {
+        let channel = self.channel_of(&Lane::Incident(id))?;
+        let mut failed = Vec::new();
+        for user in users {
+            match self.api.invite(&channel, user).await {
+                Ok(()) => {}
+                Err(ApiError::Slack(code)) if code == "already_in_channel" || code == "cant_invite_self" => {}
+                Err(ApiError::Slack(code)) => {
+                    tracing::warn!(%user, %channel, %code, "slack: invite failed");
+                    failed.push(format!("<@{user}> ({code})"));
+                }
+                Err(ApiError::Other(f)) => return Err(f),
+            }
+        }
+        if !failed.is_empty() {
+            self.api
+                .post(
+                    &channel,
+                    &format!("⚠ could not invite: {}", failed.join(", ")),
+                    None,
+                    None,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Courier for SlackBot {
+    type Job = Job;
+    const QUEUE: &'static str = "slack";
+
+    fn store(&self) -> &crate::store::Store {
+        self.service.store()
+    }
+
+    fn outbox(&self) -> &Outbox<Self> {
+        &self.outbox
+    }
+
+    fn lane(job: &Job) -> String {
+        match &job.lane {
+            Lane::Incident(id) => format!("incident:{id}"),
+            Lane::Channel(c) => format!("channel:{c}"),
+        }
+    }
+
+    fn deliver(self: &Arc<Self>, job: &Job) -> impl std::future::Future<Output = Result<(), Failure>> + Send {
+        self.execute(job)
+    }
+}

@@ -1,0 +1,115 @@
+//! Incident channels: `conversations.create` with a valid name; `name_taken` (a retry after a
+//! lost answer, or someone else's channel) never gives one incident two channels; then the
+//! announcement, the invites and the threaded link from the alert, each as its own job.
+
+use std::sync::Arc;
+
+use super::api::ApiError;
+use super::bot::{JobKind, Lane, SlackBot, room_key, slack_channel};
+use super::text;
+use crate::chat::outbox::Failure;
+use crate::domain::{Incident, IncidentId};
+
+/// How many names (`inc-1-x`, `inc-1-x-2`, ...) to try when a name belongs to another channel.
+const NAME_TRIES: u32 = 5;
+/// A channel we created this long before the incident was declared is not this incident's.
+const SAME_INCIDENT_SLACK_SECS: i64 = 120;
+
+impl SlackBot {
+    /// The incident's channel: bound already, created now, or found (ours, from an earlier
+    /// attempt whose answer was lost).
+    async fn ensure_channel(&self, inc: &Incident) -> Result<String, Failure> {
+        if let Some(c) = slack_channel(inc) {
+            return Ok(c);
+        }
+        let me = self.me().map(|(user, _)| user);
+        for n in 1..=NAME_TRIES {
+            let name = text::channel_name(inc, (n > 1).then_some(n));
+            if !text::valid_channel_name(&name) {
+                return Err(Failure::Permanent(format!(
+                    "{}: no valid channel name ({name:?})",
+                    inc.id
+                )));
+            }
+            let channel = match self.api.create_channel(&name).await {
+                Ok(id) => id,
+                Err(ApiError::Slack(code)) if code == "name_taken" => match self.api.find_channel(&name).await? {
+                    Some((id, creator, created))
+                        if creator.is_some()
+                            && creator == me
+                            && created >= inc.declared_at.timestamp() - SAME_INCIDENT_SLACK_SECS =>
+                    {
+                        tracing::info!(incident = %inc.id, channel = %id, "slack: reusing the channel an earlier attempt created");
+                        id
+                    }
+                    _ => {
+                        tracing::warn!(incident = %inc.id, %name, "slack: channel name taken by another channel, trying the next");
+                        continue;
+                    }
+                },
+                Err(e) => return Err(e.into()),
+            };
+            self.service.bind_room(inc.id, &room_key(&channel)).await?;
+            tracing::info!(incident = %inc.id, %channel, %name, "slack: incident channel ready");
+            return Ok(channel);
+        }
+        Err(Failure::Permanent(format!(
+            "{}: the channel names {} and {} variants are all taken",
+            inc.id,
+            text::channel_name(inc, None),
+            NAME_TRIES - 1
+        )))
+    }
+
+    /// Open the incident's channel, then queue what follows (announcement, invites, link).
+    pub async fn open_channel(
+        self: &Arc<Self>,
+        id: IncidentId,
+        announcement: &str,
+        origin: Option<(String, Option<String>)>,
+        invite_also: Option<String>,
+    ) -> Result<(), Failure> {
+        let inc = self.incident(id)?;
+        let channel = self.ensure_channel(&inc).await?;
+        let lane = Lane::Incident(id);
+        self.enqueue(
+            lane.clone(),
+            JobKind::Say {
+                text: announcement.to_string(),
+                blocks: Some(text::announcement_blocks(&inc, announcement)),
+                thread_ts: None,
+            },
+        )
+        .await;
+        self.enqueue(lane.clone(), JobKind::Topic { incident: id }).await;
+        let mut users: Vec<String> = self.cfg.responders.clone();
+        if let Some(u) = invite_also
+            && !users.contains(&u)
+        {
+            users.push(u);
+        }
+        if !users.is_empty() {
+            self.enqueue(lane, JobKind::Invite { incident: id, users }).await;
+        }
+        if let Some((origin_channel, ts)) = origin
+            && origin_channel != channel
+        {
+            self.enqueue(
+                Lane::Channel(origin_channel),
+                JobKind::Say {
+                    text: format!(
+                        "{} opened: {} — <#{channel}> ({} · {})",
+                        inc.id,
+                        text::escape(&inc.title),
+                        inc.severity.label(),
+                        inc.status
+                    ),
+                    blocks: None,
+                    thread_ts: ts,
+                },
+            )
+            .await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,327 @@
+//! Receiving: slash commands and message events (from Socket Mode or HTTP mode alike) become
+//! `Inbound`s for the service; its notices become outbox jobs, except the reply to a slash
+//! command, which goes back in the acknowledgement.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use slack_morphism::prelude::*;
+
+use super::bot::{JobKind, Lane, SlackBot, room_key};
+use super::text;
+use crate::chat::{Inbound, Notice, dispatch};
+use crate::domain::{Person, Source};
+
+/// Slack wants a slash command acknowledged within 3 s; answer by then whatever happens.
+const ACK_BUDGET: Duration = Duration::from_millis(2500);
+
+/// A slash command, from either connection mode.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SlashCommand {
+    pub command: String,
+    #[serde(default)]
+    pub text: String,
+    pub channel_id: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub user_name: Option<String>,
+    pub response_url: String,
+    pub trigger_id: String,
+}
+
+impl From<SlackCommandEvent> for SlashCommand {
+    fn from(e: SlackCommandEvent) -> Self {
+        SlashCommand {
+            command: e.command.to_string(),
+            text: e.text.unwrap_or_default(),
+            channel_id: e.channel_id.to_string(),
+            user_id: e.user_id.to_string(),
+            user_name: None,
+            response_url: e.response_url.0.to_string(),
+            trigger_id: e.trigger_id.to_string(),
+        }
+    }
+}
+
+/// Slack's `ts` ("1355517523.000005") as a time.
+fn ts_time(ts: &str) -> Option<DateTime<Utc>> {
+    let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
+    let secs: i64 = secs.parse().ok()?;
+    let micros: u32 = format!("{micros:0<6}").get(..6)?.parse().ok()?;
+    DateTime::from_timestamp(secs, micros * 1000)
+}
+
+/// The text of a message for the alert rules: its text plus its attachments' title and text
+/// (or fallback), which is where integrations and incoming webhooks put alerts.
+fn message_text(m: &SlackMessageEvent) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(c) = &m.content {
+        if let Some(t) = c.text.as_ref().filter(|t| !t.trim().is_empty()) {
+            parts.push(t.clone());
+        }
+        for a in c.attachments.iter().flatten() {
+            if let Some(t) = &a.title {
+                parts.push(t.clone());
+            }
+            match (&a.text, &a.fallback) {
+                (Some(t), _) if !t.trim().is_empty() => parts.push(t.clone()),
+                (_, Some(f)) if parts.is_empty() => parts.push(f.clone()),
+                _ => {}
+            }
+        }
+    }
+    parts.join("\n")
+}
+
+impl SlackBot {
+    /// Is this message ours (never an alert or a command)?
+    fn is_own(&self, m: &SlackMessageEvent, app_id: &str) -> bool {
+        let me = self.me();
+        let by_user = me
+            .as_ref()
+            .zip(m.sender.user.as_ref())
+            .is_some_and(|((u, _), s)| s.0 == *u);
+        let by_bot = me
+            .as_ref()
+            .and_then(|(_, b)| b.clone())
+            .zip(m.sender.bot_id.as_ref())
+            .is_some_and(|(b, s)| s.0 == b);
+        let by_app = m.sender.bot_profile.as_ref().is_some_and(|p| p.app_id == app_id);
+        by_user || by_bot || by_app
+    }
+
+    /// A push event (Events API, either mode). Returns once its effect is durable.
+    pub async fn on_event(self: &Arc<Self>, ev: SlackPushEventCallback) {
+        let SlackEventCallbackBody::Message(m) = ev.event else {
+            return;
+        };
+        if m.hidden == Some(true)
+            || !matches!(m.subtype, None | Some(SlackMessageEventType::BotMessage))
+            || self.is_own(&m, &ev.api_app_id.0)
+        {
+            return;
+        }
+        let Some(channel) = m.origin.channel.as_ref().map(|c| c.to_string()) else {
+            return;
+        };
+        let Some(names) = self.alert_names(&channel) else {
+            return;
+        };
+        let text = message_text(&m);
+        if text.trim().is_empty() {
+            return;
+        }
+        let ts = m.origin.ts.to_string();
+        let (author, invitee) = match (&m.sender.user, &m.sender.username, &m.sender.bot_profile) {
+            (Some(u), _, _) => (
+                Person::new(u.to_string(), self.api.user_name(&u.0).await),
+                Some(u.to_string()),
+            ),
+            (None, Some(name), _) => (Person::new(name.clone(), name.clone()), None),
+            (None, None, Some(p)) => {
+                let name = if p.name.is_empty() {
+                    "integration".to_string()
+                } else {
+                    p.name.clone()
+                };
+                (Person::new(name.clone(), name), None)
+            }
+            _ => (Person::new("integration", "integration"), None),
+        };
+        let mut room_names = vec![channel.clone()];
+        room_names.extend(names.into_iter().filter(|n| *n != channel));
+        let msg = Inbound {
+            source: Source::Slack,
+            room: room_key(&channel),
+            room_names,
+            alert_room: true,
+            author,
+            text,
+            event_id: Some(format!("slack:event:{}", ev.event_id.0)),
+            at: ts_time(&ts).unwrap_or_else(Utc::now),
+        };
+        let notices = dispatch(&self.service, msg).await;
+        if !notices.is_empty() {
+            tracing::info!(%channel, event = %ev.event_id.0, notices = notices.len(), "slack: handled message");
+        }
+        for n in notices {
+            self.queue_notice(n, &channel, Some(ts.clone()), invitee.clone()).await;
+        }
+    }
+
+    /// A slash command: handled and made durable within the ack budget; the reply is returned
+    /// for the acknowledgement, everything slower is queued.
+    pub async fn on_command(self: &Arc<Self>, cmd: SlashCommand) -> String {
+        let me = Arc::clone(self);
+        let response_url = cmd.response_url.clone();
+        let work = tokio::spawn(async move { me.command(cmd).await });
+        let mut work = work;
+        match tokio::time::timeout(ACK_BUDGET, &mut work).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "slack: command handler failed");
+                "⚠ warroom hit an internal error while handling that command. Check with `/incident show` whether it was recorded.".into()
+            }
+            Err(_) => {
+                // Still running: answer through response_url when it is done.
+                let me = Arc::clone(self);
+                tokio::spawn(async move {
+                    if let Ok(reply) = work.await {
+                        me.enqueue(
+                            Lane::Channel("response_url".into()),
+                            JobKind::Respond {
+                                response_url,
+                                text: reply,
+                            },
+                        )
+                        .await;
+                    }
+                });
+                "⏳ Working on it; the result will follow here.".into()
+            }
+        }
+    }
+
+    async fn command(self: &Arc<Self>, cmd: SlashCommand) -> String {
+        let channel = cmd.channel_id.clone();
+        let name = match &cmd.user_name {
+            Some(n) => n.clone(),
+            None => self.api.user_name(&cmd.user_id).await,
+        };
+        let alert_names = self.alert_names(&channel);
+        let mut room_names = vec![channel.clone()];
+        room_names.extend(alert_names.iter().flatten().filter(|n| **n != channel).cloned());
+        let msg = Inbound {
+            source: Source::Slack,
+            room: room_key(&channel),
+            room_names,
+            alert_room: alert_names.is_some(),
+            author: Person::new(cmd.user_id.clone(), name),
+            text: format!("{} {}", cmd.command.trim(), cmd.text.trim()),
+            event_id: Some(format!("slack:trigger:{}", cmd.trigger_id)),
+            at: Utc::now(),
+        };
+        let here = self
+            .service
+            .store()
+            .incident_by_room(&room_key(&channel))
+            .ok()
+            .flatten()
+            .map(|i| i.id);
+        let notices = dispatch(&self.service, msg).await;
+        let mut replies = Vec::new();
+        let acted = !notices.is_empty();
+        for n in notices {
+            match n {
+                Notice::Reply(t) => replies.push(t),
+                Notice::Opened { ref incident, .. } => {
+                    replies.push(format!(
+                        "🚨 {} declared: {} — opening #{}",
+                        incident.id,
+                        incident.title,
+                        text::channel_name(incident, None)
+                    ));
+                    self.queue_notice(n, &channel, None, Some(cmd.user_id.clone())).await;
+                }
+                other => self.queue_notice(other, &channel, None, None).await,
+            }
+        }
+        if let (Some(id), true) = (here, acted) {
+            self.enqueue(Lane::Incident(id), JobKind::Topic { incident: id }).await;
+        }
+        if replies.is_empty() {
+            "✓".into()
+        } else {
+            replies.join("\n")
+        }
+    }
+
+    /// Turn a notice into jobs. `thread_ts`: the alert message the notice is about.
+    async fn queue_notice(
+        self: &Arc<Self>,
+        n: Notice,
+        channel: &str,
+        thread_ts: Option<String>,
+        invitee: Option<String>,
+    ) {
+        let here = self
+            .service
+            .store()
+            .incident_by_room(&room_key(channel))
+            .ok()
+            .flatten()
+            .map(|i| i.id);
+        let origin_lane = here.map_or_else(|| Lane::Channel(channel.to_string()), Lane::Incident);
+        match n {
+            Notice::Reply(text) => {
+                self.enqueue(
+                    origin_lane,
+                    JobKind::Say {
+                        text,
+                        blocks: None,
+                        thread_ts,
+                    },
+                )
+                .await;
+            }
+            Notice::Opened {
+                incident, announcement, ..
+            } => {
+                self.enqueue(
+                    Lane::Incident(incident.id),
+                    JobKind::OpenChannel {
+                        incident: incident.id,
+                        announcement,
+                        origin: Some((channel.to_string(), thread_ts)),
+                        invite_also: invitee,
+                    },
+                )
+                .await;
+            }
+            Notice::Post { incident, text } => {
+                self.enqueue(
+                    Lane::Incident(incident),
+                    JobKind::Say {
+                        text,
+                        blocks: None,
+                        thread_ts: None,
+                    },
+                )
+                .await;
+            }
+            Notice::Postmortem {
+                incident,
+                markdown,
+                file,
+            } => {
+                for part in text::postmortem_messages(&incident.to_string(), &markdown) {
+                    self.enqueue(
+                        Lane::Incident(incident),
+                        JobKind::Say {
+                            text: part,
+                            blocks: None,
+                            thread_ts: None,
+                        },
+                    )
+                    .await;
+                }
+                self.enqueue(Lane::Incident(incident), JobKind::File { file }).await;
+            }
+            Notice::File(file) => self.enqueue(origin_lane, JobKind::File { file }).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_ts_is_a_time() {
+        let t = ts_time("1355517523.000005").unwrap();
+        assert_eq!(t.timestamp(), 1355517523);
+        assert_eq!(t.timestamp_subsec_micros(), 5);
+        assert!(ts_time("garbage").is_none());
+    }
+}

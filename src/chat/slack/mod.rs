@@ -1,0 +1,176 @@
+//! The Slack adapter, the only module importing slack_morphism: Socket Mode (default) or HTTP
+//! mode, slash commands acknowledged within Slack's 3 s after a durable write, alert channels
+//! watched (bots and integrations included), incident channels opened, postmortems posted and
+//! uploaded, and everything outbound queued durably while Slack is unreachable.
+
+mod api;
+mod bot;
+mod channels;
+mod http_mode;
+mod inbound;
+mod socket;
+mod text;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{ChatAdapter, ChatError, Shutdown};
+use crate::chat::outbox::Outbox;
+use crate::config::{SlackConfig, SlackMode, read_secret};
+use crate::incident::IncidentService;
+use api::{Api, ApiError};
+use bot::SlackBot;
+
+/// How long shutdown waits for queued messages to go out.
+const DRAIN: Duration = Duration::from_secs(5);
+
+pub struct SlackAdapter {
+    cfg: SlackConfig,
+    listen: String,
+}
+
+fn fail(msg: String) -> ChatError {
+    ChatError::Failed { adapter: "slack", msg }
+}
+
+/// Does this look like a channel id (`C0123ABCD`, `G...`) rather than a name?
+fn is_channel_id(s: &str) -> bool {
+    s.len() >= 9
+        && (s.starts_with('C') || s.starts_with('G'))
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+impl SlackAdapter {
+    /// `listen`: the `http.listen` address, used in HTTP mode.
+    pub fn new(cfg: SlackConfig, listen: String) -> SlackAdapter {
+        SlackAdapter { cfg, listen }
+    }
+
+    async fn run_loop(self, service: Arc<IncidentService>, shutdown: Shutdown) -> Result<(), ChatError> {
+        let secret = |v, f, k| -> Result<Option<String>, ChatError> {
+            read_secret(v, f, k)
+                .map(|s| s.map(|s| s.expose().to_string()))
+                .map_err(fail)
+        };
+        let bot_token = secret(&self.cfg.bot_token, &self.cfg.bot_token_file, "slack.bot_token")?.ok_or_else(|| {
+            fail("[slack] needs a bot token: set WARROOM_SLACK__BOT_TOKEN or slack.bot_token_file".into())
+        })?;
+        let client = api::client(&self.cfg.api_url).map_err(fail)?;
+        let mode = self.cfg.mode;
+        let app_token = secret(&self.cfg.app_token, &self.cfg.app_token_file, "slack.app_token")?;
+        let signing = secret(
+            &self.cfg.signing_secret,
+            &self.cfg.signing_secret_file,
+            "slack.signing_secret",
+        )?;
+        let bot = Arc::new(SlackBot::new(Api::new(client.clone(), &bot_token), service, self.cfg));
+        // Channel ids are known without asking Slack, so alerts count from the first event.
+        {
+            let mut map = bot.alert_channels.write().unwrap_or_else(|p| p.into_inner());
+            for c in bot.cfg.alert_channels.iter().filter(|c| is_channel_id(c)) {
+                map.insert(c.clone(), vec![c.clone()]);
+            }
+        }
+        Outbox::restore(&bot, |_| {});
+        tokio::spawn(Arc::clone(&bot).identify(shutdown.clone()));
+        let result = match mode {
+            SlackMode::Socket => {
+                let app = app_token.ok_or_else(|| {
+                    fail("Socket Mode needs an app token (xapp-...): set WARROOM_SLACK__APP_TOKEN or slack.app_token_file, or use mode = \"http\"".into())
+                })?;
+                socket::run(Arc::clone(&bot), client, app, shutdown).await
+            }
+            SlackMode::Http => {
+                let secret = signing.ok_or_else(|| {
+                    fail("HTTP mode needs the signing secret: set WARROOM_SLACK__SIGNING_SECRET or slack.signing_secret_file".into())
+                })?;
+                tracing::info!("slack: ready (http mode)");
+                crate::http::serve(&self.listen, http_mode::router(Arc::clone(&bot), secret), shutdown)
+                    .await
+                    .map_err(fail)
+            }
+        };
+        let left = bot.outbox.drain(DRAIN).await;
+        if left > 0 {
+            tracing::warn!(
+                left,
+                "slack: stopping with messages still queued; they are sent on the next start"
+            );
+        }
+        result
+    }
+}
+
+impl SlackBot {
+    /// Learn who we are (`auth.test`, retried while Slack is unreachable), then resolve alert
+    /// channel names and join the public alert channels.
+    async fn identify(self: Arc<Self>, mut shutdown: Shutdown) {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            match self.api.auth_test().await {
+                Ok(me) => {
+                    tracing::info!(user = %me.0, "slack: authenticated");
+                    *self.me.write().unwrap_or_else(|p| p.into_inner()) = Some(me);
+                    break;
+                }
+                Err(ApiError::Slack(code)) => {
+                    tracing::error!(%code, "slack: the bot token was refused (auth.test); check WARROOM_SLACK__BOT_TOKEN");
+                    return;
+                }
+                Err(ApiError::Other(f)) => {
+                    tracing::warn!(error = %f, retry_in_s = backoff.as_secs(), "slack: Web API unreachable");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.wait_for(|s| *s) => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        for name in self.cfg.alert_channels.clone() {
+            let id = if is_channel_id(&name) {
+                name.clone()
+            } else {
+                match self.api.find_channel(name.trim_start_matches('#')).await {
+                    Ok(Some((id, _, _))) => {
+                        self.alert_channels
+                            .write()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(id.clone(), vec![id.clone(), name.clone()]);
+                        id
+                    }
+                    Ok(None) => {
+                        tracing::error!(channel = %name, "slack: alert channel not found; fix slack.alert_channels");
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(channel = %name, error = ?e, "slack: cannot look up alert channel");
+                        continue;
+                    }
+                }
+            };
+            match self.api.join(&id).await {
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::warn!(channel = %name, error = ?e, "slack: cannot join alert channel; invite the bot to it")
+                }
+            }
+        }
+    }
+}
+
+impl ChatAdapter for SlackAdapter {
+    fn name(&self) -> &'static str {
+        "slack"
+    }
+
+    fn run(
+        self: Box<Self>,
+        service: Arc<IncidentService>,
+        shutdown: Shutdown,
+    ) -> Pin<Box<dyn Future<Output = Result<(), ChatError>> + Send>> {
+        Box::pin((*self).run_loop(service, shutdown))
+    }
+}

@@ -1,0 +1,90 @@
+//! Socket Mode (the default: no public URL needed): slack-morphism's listener opens the
+//! connection with the app token (`apps.connections.open`) and acknowledges each envelope
+//! after our callback returns, that is, after the change is durable. A slash command's reply
+//! travels in its acknowledgement.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use slack_morphism::prelude::*;
+
+use super::api::{Client, Connector};
+use super::bot::SlackBot;
+use crate::chat::{ChatError, Shutdown};
+
+async fn bot_of(state: &SlackClientEventsUserState) -> Option<Arc<SlackBot>> {
+    state.read().await.get_user_state::<Arc<SlackBot>>().cloned()
+}
+
+async fn on_command(
+    ev: SlackCommandEvent,
+    _client: Arc<SlackClient<Connector>>,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<SlackCommandEventResponse> {
+    let reply = match bot_of(&state).await {
+        Some(bot) => bot.on_command(ev.into()).await,
+        None => "warroom is starting; try again in a moment.".into(),
+    };
+    Ok(
+        SlackCommandEventResponse::new(SlackMessageContent::new().with_text(reply))
+            .with_response_type(SlackMessageResponseType::InChannel),
+    )
+}
+
+async fn on_push(
+    ev: SlackPushEventCallback,
+    _client: Arc<SlackClient<Connector>>,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    if let Some(bot) = bot_of(&state).await {
+        bot.on_event(ev).await;
+    }
+    Ok(())
+}
+
+fn on_error(
+    err: Box<dyn std::error::Error + Send + Sync>,
+    _client: Arc<SlackClient<Connector>>,
+    _state: SlackClientEventsUserState,
+) -> axum::http::StatusCode {
+    tracing::warn!(error = %err, "slack: socket mode error");
+    axum::http::StatusCode::OK
+}
+
+/// Listen until shutdown; connecting is retried with backoff while Slack is unreachable.
+pub async fn run(
+    bot: Arc<SlackBot>,
+    client: Arc<Client>,
+    app_token: String,
+    mut shutdown: Shutdown,
+) -> Result<(), ChatError> {
+    let callbacks = SlackSocketModeListenerCallbacks::new()
+        .with_command_events(on_command)
+        .with_push_events(on_push);
+    let env = Arc::new(
+        SlackClientEventsListenerEnvironment::new(client)
+            .with_user_state(bot)
+            .with_error_handler(on_error),
+    );
+    let listener = SlackClientSocketModeListener::new(&SlackClientSocketModeConfig::new(), env, callbacks);
+    let token = SlackApiToken::new(app_token.into());
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match listener.listen_for(&token).await {
+            Ok(()) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_s = backoff.as_secs(), "slack: cannot open a Socket Mode connection yet");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.wait_for(|s| *s) => return Ok(()),
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    listener.start().await;
+    tracing::info!("slack: ready (socket mode)");
+    let _ = shutdown.wait_for(|s| *s).await;
+    listener.shutdown().await;
+    Ok(())
+}

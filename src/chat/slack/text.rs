@@ -1,0 +1,223 @@
+//! Slack text: valid channel names from any title, Block Kit announcements, topics, and
+//! splitting long texts to Slack's limits (40,000 characters and 50 blocks per message).
+//! Pure functions, unit-tested.
+
+use crate::domain::Incident;
+
+/// Slack's limit on a channel name.
+pub const MAX_CHANNEL_NAME: usize = 80;
+/// Slack truncates `text` beyond 40,000 characters; stay below with room for a fence.
+pub const MAX_TEXT: usize = 39_000;
+/// Slack's limit on blocks per message.
+pub const MAX_BLOCKS: usize = 50;
+
+/// A valid channel name for an incident: `inc-<n>-<slug>`, lowercase letters, digits, `-`
+/// and `_` only, at most 80 characters, never only punctuation, whatever the title holds.
+/// `suffix` (2, 3, ...) makes an alternative when the name is taken by someone else.
+pub fn channel_name(inc: &Incident, suffix: Option<u32>) -> String {
+    let tail = suffix.map(|n| format!("-{n}")).unwrap_or_default();
+    let head = format!("inc-{}", inc.id.0);
+    let mut slug = String::new();
+    for c in inc.title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-');
+    let room = MAX_CHANNEL_NAME.saturating_sub(head.len() + tail.len() + 1);
+    let slug: String = slug.chars().take(room).collect();
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        format!("{head}{tail}")
+    } else {
+        format!("{head}-{slug}{tail}")
+    }
+}
+
+/// Is this a name Slack accepts?
+pub fn valid_channel_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= MAX_CHANNEL_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name.chars().any(|c| c.is_ascii_alphanumeric())
+}
+
+/// Channel topic: severity and status first, kept current by the adapter (Slack caps topics
+/// at 250 characters).
+pub fn topic(inc: &Incident) -> String {
+    let t = format!("{} · {} · {} — {}", inc.id, inc.severity.label(), inc.status, inc.title);
+    t.chars().take(250).collect()
+}
+
+/// Escape `&`, `<` and `>` as Slack's text formatting requires.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The announcement as Block Kit: a header, the announcement text, and a context line.
+pub fn announcement_blocks(inc: &Incident, announcement: &str) -> serde_json::Value {
+    let header: String = format!("🚨 {}: {}", inc.id, inc.title).chars().take(150).collect();
+    let body: String = escape(announcement).chars().take(2900).collect();
+    serde_json::json!([
+        {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": true}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": body}},
+        {"type": "context", "elements": [
+            {"type": "mrkdwn", "text": format!("Severity *{}* · status *{}* · `/incident help` lists the commands", inc.severity.label(), inc.status)}
+        ]}
+    ])
+}
+
+/// Split `text` into pieces of at most `max` characters, at line breaks where possible.
+pub fn split(text: &str, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut cur_len = 0;
+    for line in text.split_inclusive('\n') {
+        let len = line.chars().count();
+        if cur_len + len > max && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+            cur_len = 0;
+        }
+        if len > max {
+            // One very long line: hard-cut it.
+            let chars: Vec<char> = line.chars().collect();
+            for chunk in chars.chunks(max) {
+                out.push(chunk.iter().collect());
+            }
+            continue;
+        }
+        cur.push_str(line);
+        cur_len += len;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The draft postmortem as messages that each respect Slack's limits: Markdown in code fences
+/// (Slack does not render Markdown tables), first one titled.
+pub fn postmortem_messages(id: &str, markdown: &str) -> Vec<String> {
+    let parts = split(markdown, MAX_TEXT);
+    let n = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let head = if n == 1 {
+                format!("📝 Draft postmortem of {id} (the .md file follows):\n")
+            } else {
+                format!("📝 Draft postmortem of {id}, part {}/{n}:\n", i + 1)
+            };
+            format!("{head}```\n{}\n```", p.trim_end_matches('\n'))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{IncidentId, Opening, Person, Severity, Source};
+
+    fn incident(title: &str, n: u64) -> Incident {
+        let at = chrono::Utc::now();
+        Incident::open(Opening {
+            id: IncidentId(n),
+            title: title.into(),
+            severity: Severity::Sev2,
+            by: Person::new("U1", "alice"),
+            at,
+            source: Source::Slack,
+            fingerprint: None,
+            trigger: None,
+        })
+        .map(|(i, _)| i)
+        .unwrap_or_else(|_| panic!("open {title:?}"))
+    }
+
+    #[test]
+    fn channel_names_from_ordinary_titles() {
+        assert_eq!(
+            channel_name(&incident("NDW ETL failed", 1), None),
+            "inc-1-ndw-etl-failed"
+        );
+        assert_eq!(
+            channel_name(&incident("DB: 50% CPU!!", 12), Some(2)),
+            "inc-12-db-50-cpu-2"
+        );
+        assert_eq!(channel_name(&incident("!!!???", 3), None), "inc-3");
+        assert_eq!(channel_name(&incident("Ünïcödé 🚨 down", 4), None), "inc-4-n-c-d-down");
+    }
+
+    /// Property: whatever the title (Unicode, emoji, punctuation only, 10k characters), the
+    /// name is valid, starts with the incident id and stays valid with a suffix.
+    #[test]
+    fn channel_names_are_always_valid() {
+        let pools: [&[char]; 5] = [
+            &['a', 'Z', '0', '9', '-', '_', ' '],
+            &['!', '?', '.', ',', ':', ';', '#', '@', '/', '\\', '"', '\'', '-', '_'],
+            &['é', 'ß', 'Ж', '中', '文', 'ı', 'İ', 'ﬁ'],
+            &['🚨', '🔥', '👩', '\u{200d}', '💻', '\u{0301}', '\u{200b}', '\u{feff}'],
+            &['\n', '\t', ' ', '\u{a0}', '\u{2028}'],
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for case in 0..3000 {
+            let len = match case % 4 {
+                0 => rng.usize(0..5),
+                1 => rng.usize(0..100),
+                2 => rng.usize(100..1000),
+                _ => 10_000,
+            };
+            let title: String = (0..len)
+                .map(|_| {
+                    let pool = pools[rng.usize(0..pools.len())];
+                    pool[rng.usize(0..pool.len())]
+                })
+                .collect();
+            let n = rng.u64(1..100_000);
+            let inc = Incident {
+                title: title.clone(),
+                ..incident("x", n)
+            };
+            for suffix in [None, Some(2), Some(17)] {
+                let name = channel_name(&inc, suffix);
+                assert!(valid_channel_name(&name), "{name:?} from {title:?}");
+                assert!(name.starts_with(&format!("inc-{n}")), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_texts_split_within_limits() {
+        let md: String = (0..5000).map(|i| format!("| row {i} | some text |\n")).collect();
+        let msgs = postmortem_messages("INC-1", &md);
+        assert!(msgs.len() > 1);
+        for m in &msgs {
+            assert!(m.chars().count() <= 40_000, "{}", m.len());
+        }
+        let joined: String = msgs
+            .iter()
+            .map(|m| {
+                let body = m.split_once("```\n").unwrap().1;
+                body.strip_suffix("\n```").unwrap().to_string() + "\n"
+            })
+            .collect();
+        assert_eq!(joined, md);
+        assert_eq!(
+            split(&"x".repeat(25), 10),
+            ["x".repeat(10), "x".repeat(10), "x".repeat(5)]
+        );
+    }
+
+    #[test]
+    fn announcement_has_blocks_within_limits() {
+        let inc = incident("disk <full> & more", 2);
+        let b = announcement_blocks(&inc, "text with <tags>");
+        assert!(b.as_array().unwrap().len() <= MAX_BLOCKS);
+        assert!(b[1]["text"]["text"].as_str().unwrap().contains("&lt;tags&gt;"));
+    }
+}

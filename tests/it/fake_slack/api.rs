@@ -1,0 +1,354 @@
+//! The fake's HTTP side: `/api/{method}` (GET query, POST form or JSON, bearer token), the
+//! upload URL, `response_url`, and the Socket Mode WebSocket route.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State as AxState, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::{APP_TOKEN, BOT_ID, BOT_TOKEN, BOT_USER, Call, Channel, Fault, File, Message, State};
+
+#[derive(Clone)]
+pub struct Shared {
+    pub url: String,
+    pub state: Arc<Mutex<State>>,
+    pub envelopes: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Value>>>,
+}
+
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/api/{method}", any(method))
+        .route("/upload/{id}", post(upload))
+        .route("/respond/{trigger}", post(respond))
+        .route("/socket", get(socket))
+        .with_state(shared)
+}
+
+fn ok(v: Value) -> Response {
+    let mut v = v;
+    v["ok"] = json!(true);
+    axum::Json(v).into_response()
+}
+
+fn err(code: &str) -> Response {
+    axum::Json(json!({"ok": false, "error": code})).into_response()
+}
+
+/// Parameters from the query string, a form body or a JSON body, as JSON.
+fn params(headers: &HeaderMap, query: Option<String>, body: &Bytes) -> Value {
+    let mut out = serde_json::Map::new();
+    let mut form = |text: &str| {
+        for (k, v) in form_urlencoded_pairs(text) {
+            out.insert(k, Value::String(v));
+        }
+    };
+    if let Some(q) = query {
+        form(&q);
+    }
+    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.starts_with("application/json") {
+        if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) {
+            out.extend(m);
+        }
+    } else if !body.is_empty() {
+        form(&String::from_utf8_lossy(body));
+    }
+    Value::Object(out)
+}
+
+fn form_urlencoded_pairs(text: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default()
+}
+
+fn channel_json(c: &Channel) -> Value {
+    json!({
+        "id": c.id, "name": c.name, "name_normalized": c.name, "is_channel": true, "is_private": false,
+        "created": c.created, "creator": c.creator, "is_member": c.members.iter().any(|m| m == BOT_USER),
+        "is_archived": false, "num_members": c.members.len(),
+        "topic": {"value": c.topic, "creator": "", "last_set": 0},
+        "purpose": {"value": "", "creator": "", "last_set": 0}
+    })
+}
+
+fn str_param<'a>(p: &'a Value, k: &str) -> &'a str {
+    p[k].as_str().unwrap_or("")
+}
+
+async fn method(
+    AxState(sh): AxState<Shared>,
+    Path(method): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = params(&headers, query, &body);
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim_start_matches("Bearer ")
+        .to_string();
+    let (fault, down) = {
+        let mut s = sh.state.lock().unwrap();
+        s.calls.push(Call {
+            method: method.clone(),
+            params: p.clone(),
+            at: Instant::now(),
+        });
+        let fault = match s.faults.get(&method).cloned() {
+            Some(f @ (Fault::RateLimit(_) | Fault::LoseAnswer)) => {
+                s.faults.remove(&method);
+                Some(f)
+            }
+            other => other,
+        };
+        (fault, s.down)
+    };
+    if down {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Slack is down (fake)").into_response();
+    }
+    match fault {
+        Some(Fault::RateLimit(secs)) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", secs.to_string())],
+                axum::Json(json!({"ok": false, "error": "ratelimited"})),
+            )
+                .into_response();
+        }
+        Some(Fault::Hang(d)) => tokio::time::sleep(d).await,
+        Some(Fault::LoseAnswer) | None => {}
+    }
+    let lose = matches!(fault, Some(Fault::LoseAnswer));
+    let want = if method == "apps.connections.open" {
+        APP_TOKEN
+    } else {
+        BOT_TOKEN
+    };
+    if auth != want {
+        return err(if auth.is_empty() { "not_authed" } else { "invalid_auth" });
+    }
+    let answer = answer(&sh, &method, &p);
+    if lose {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "lost (fake)").into_response();
+    }
+    answer
+}
+
+fn answer(sh: &Shared, method: &str, p: &Value) -> Response {
+    let p = p.clone();
+    let mut s = sh.state.lock().unwrap();
+    match method {
+        "auth.test" => ok(
+            json!({"url": "https://fake.slack.com/", "team": "Fake", "user": "warroom",
+                                  "team_id": super::TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}),
+        ),
+        "apps.connections.open" => ok(json!({"url": format!("{}/socket", sh.url.replace("http://", "ws://"))})),
+        "conversations.create" => {
+            let name = str_param(&p, "name").to_string();
+            if name.is_empty() {
+                return err("invalid_name_required");
+            }
+            if name.chars().count() > 80 {
+                return err("invalid_name_maxlength");
+            }
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            {
+                return err("invalid_name_specials");
+            }
+            if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
+                return err("invalid_name_punctuation");
+            }
+            if s.channels.iter().any(|c| c.name == name) {
+                return err("name_taken");
+            }
+            let id = s.id("C");
+            let created = chrono::Utc::now().timestamp();
+            let c = Channel {
+                id,
+                name,
+                creator: BOT_USER.into(),
+                created,
+                topic: String::new(),
+                members: vec![BOT_USER.into()],
+            };
+            let v = channel_json(&c);
+            s.channels.push(c);
+            ok(json!({"channel": v}))
+        }
+        "conversations.list" => {
+            let chans: Vec<Value> = s.channels.iter().map(channel_json).collect();
+            ok(json!({"channels": chans, "response_metadata": {"next_cursor": ""}}))
+        }
+        "conversations.join" => {
+            let id = str_param(&p, "channel").to_string();
+            match s.channels.iter_mut().find(|c| c.id == id) {
+                None => err("channel_not_found"),
+                Some(c) => {
+                    if !c.members.iter().any(|m| m == BOT_USER) {
+                        c.members.push(BOT_USER.into());
+                    }
+                    let v = channel_json(c);
+                    ok(json!({"channel": v}))
+                }
+            }
+        }
+        "conversations.invite" => {
+            let id = str_param(&p, "channel").to_string();
+            let users: Vec<String> = match &p["users"] {
+                Value::Array(a) => a.iter().filter_map(|u| u.as_str().map(String::from)).collect(),
+                Value::String(csv) => csv.split(',').map(|u| u.trim().to_string()).collect(),
+                _ => Vec::new(),
+            };
+            let known: Vec<String> = s.users.keys().cloned().collect();
+            let Some(c) = s.channels.iter_mut().find(|c| c.id == id) else {
+                return err("channel_not_found");
+            };
+            if users.iter().any(|u| !known.contains(u)) {
+                return err("user_not_found");
+            }
+            if users.iter().all(|u| c.members.contains(u)) {
+                return err("already_in_channel");
+            }
+            for u in users {
+                if !c.members.contains(&u) {
+                    c.members.push(u);
+                }
+            }
+            let v = channel_json(c);
+            ok(json!({"channel": v}))
+        }
+        "conversations.setTopic" => {
+            let id = str_param(&p, "channel").to_string();
+            let topic = str_param(&p, "topic").to_string();
+            if topic.chars().count() > 250 {
+                return err("too_long");
+            }
+            match s.channels.iter_mut().find(|c| c.id == id) {
+                None => err("channel_not_found"),
+                Some(c) => {
+                    c.topic = topic;
+                    let v = channel_json(c);
+                    ok(json!({"channel": v}))
+                }
+            }
+        }
+        "chat.postMessage" => {
+            let channel = str_param(&p, "channel").to_string();
+            let text = str_param(&p, "text").to_string();
+            let blocks = match &p["blocks"] {
+                Value::String(b) => serde_json::from_str(b).ok(),
+                Value::Array(_) => Some(p["blocks"].clone()),
+                _ => None,
+            };
+            let Some(c) = s.channels.iter().find(|c| c.id == channel) else {
+                return err("channel_not_found");
+            };
+            if !c.members.iter().any(|m| m == BOT_USER) {
+                return err("not_in_channel");
+            }
+            if text.is_empty() && blocks.is_none() {
+                return err("no_text");
+            }
+            if text.chars().count() > 40_000 {
+                return err("msg_too_long");
+            }
+            if blocks.as_ref().and_then(Value::as_array).is_some_and(|b| b.len() > 50) {
+                return err("invalid_blocks");
+            }
+            let ts = s.ts();
+            s.messages.push(Message {
+                channel: channel.clone(),
+                text: text.clone(),
+                blocks,
+                thread_ts: p["thread_ts"].as_str().map(String::from),
+            });
+            ok(json!({"channel": channel, "ts": ts,
+                      "message": {"type": "message", "text": text, "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}}))
+        }
+        "users.info" => {
+            let id = str_param(&p, "user").to_string();
+            match s.users.get(&id) {
+                None => err("user_not_found"),
+                Some(name) => ok(
+                    json!({"user": {"id": id, "team_id": super::TEAM, "name": name, "real_name": name,
+                                                  "profile": {"display_name": name, "real_name": name}}}),
+                ),
+            }
+        }
+        "files.getUploadURLExternal" => {
+            let name = str_param(&p, "filename").to_string();
+            let length: usize = p["length"]
+                .as_u64()
+                .map(|n| n as usize)
+                .or_else(|| str_param(&p, "length").parse().ok())
+                .unwrap_or(0);
+            if name.is_empty() || length == 0 {
+                return err("invalid_arguments");
+            }
+            let id = s.id("F");
+            s.files.push(File {
+                id: id.clone(),
+                name,
+                ..File::default()
+            });
+            ok(json!({"upload_url": format!("{}/upload/{id}", sh.url), "file_id": id}))
+        }
+        "files.completeUploadExternal" => {
+            let files: Vec<Value> = match &p["files"] {
+                Value::String(j) => serde_json::from_str(j).unwrap_or_default(),
+                Value::Array(a) => a.clone(),
+                _ => Vec::new(),
+            };
+            let channel = str_param(&p, "channel_id").to_string();
+            let mut out = Vec::new();
+            for f in &files {
+                let id = f["id"].as_str().unwrap_or("");
+                match s.files.iter_mut().find(|x| x.id == id) {
+                    Some(x) if !x.content.is_empty() => {
+                        x.channel = Some(channel.clone());
+                        out.push(json!({"id": id, "title": f["title"]}));
+                    }
+                    _ => return err("file_not_found"),
+                }
+            }
+            ok(json!({"files": out}))
+        }
+        "files.upload" => err("method_deprecated"),
+        _ => err("unknown_method"),
+    }
+}
+
+async fn upload(AxState(sh): AxState<Shared>, Path(id): Path<String>, body: Bytes) -> Response {
+    let mut s = sh.state.lock().unwrap();
+    match s.files.iter_mut().find(|f| f.id == id) {
+        Some(f) => {
+            f.content = body.to_vec();
+            (StatusCode::OK, format!("OK - {}", body.len())).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such upload").into_response(),
+    }
+}
+
+async fn respond(AxState(sh): AxState<Shared>, Path(trigger): Path<String>, body: Bytes) -> Response {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    sh.state
+        .lock()
+        .unwrap()
+        .responses
+        .push(json!({"trigger": trigger, "body": v}));
+    (StatusCode::OK, "ok").into_response()
+}
+
+async fn socket(AxState(sh): AxState<Shared>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| super::socket::serve(socket, sh))
+}

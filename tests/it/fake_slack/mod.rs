@@ -1,0 +1,318 @@
+//! A local fake of Slack that follows Slack's documented formats: the Web API methods warroom
+//! uses (with `ok:false` and the documented error codes where Slack would refuse), the file
+//! upload URL, `response_url`, and Socket Mode (`apps.connections.open` → a WebSocket that sends
+//! `hello` and envelopes and records acks). Faults can be injected per method: a 429 with
+//! `Retry-After`, a hang, or being down altogether.
+
+mod api;
+mod socket;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+pub const BOT_TOKEN: &str = "xoxb-fake-bot-token";
+pub const APP_TOKEN: &str = "xapp-fake-app-token";
+pub const BOT_USER: &str = "UBOTWARROOM";
+pub const BOT_ID: &str = "BBOTWARROOM";
+pub const APP_ID: &str = "A0WARROOM1";
+pub const TEAM: &str = "T0FAKETEAM";
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub params: Value,
+    pub at: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
+    pub creator: String,
+    pub created: i64,
+    pub topic: String,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub channel: String,
+    pub text: String,
+    pub blocks: Option<Value>,
+    pub thread_ts: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct File {
+    pub id: String,
+    pub name: String,
+    pub content: Vec<u8>,
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer HTTP 429 with `Retry-After: secs` once.
+    RateLimit(u64),
+    /// Wait this long before answering, every time.
+    Hang(Duration),
+    /// Do what was asked, then answer HTTP 500 as if the answer got lost (once).
+    LoseAnswer,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub calls: Vec<Call>,
+    pub channels: Vec<Channel>,
+    pub messages: Vec<Message>,
+    pub files: Vec<File>,
+    pub users: HashMap<String, String>,
+    pub faults: HashMap<String, Fault>,
+    pub down: bool,
+    pub acks: Vec<Value>,
+    pub responses: Vec<Value>,
+    pub next: u64,
+}
+
+impl State {
+    pub fn id(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}{:08}", self.next)
+    }
+
+    pub fn ts(&mut self) -> String {
+        self.next += 1;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        format!("{}.{:06}", now.as_secs(), self.next % 1_000_000)
+    }
+}
+
+#[derive(Clone)]
+pub struct Fake {
+    pub url: String,
+    pub state: Arc<Mutex<State>>,
+    envelopes: mpsc::UnboundedSender<Value>,
+}
+
+impl Fake {
+    pub async fn start() -> Fake {
+        crate::support::init_crypto();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake slack");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = Arc::new(Mutex::new(State::default()));
+        {
+            let mut s = state.lock().unwrap();
+            s.users.insert("UALICE0001".into(), "alice".into());
+            s.users.insert("UBOB000001".into(), "bob".into());
+            s.users.insert(BOT_USER.into(), "warroom".into());
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = api::Shared {
+            url: url.clone(),
+            state: Arc::clone(&state),
+            envelopes: Arc::new(tokio::sync::Mutex::new(rx)),
+        };
+        let app = api::router(shared);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Fake {
+            url,
+            state,
+            envelopes: tx,
+        }
+    }
+
+    /// The Web API base URL for `slack.api_url`.
+    pub fn api_url(&self) -> String {
+        format!("{}/api/", self.url)
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    /// A public channel that exists before the bot starts, with these members.
+    pub fn add_channel(&self, name: &str, members: &[&str]) -> String {
+        self.with(|s| {
+            let id = s.id("C");
+            s.channels.push(Channel {
+                id: id.clone(),
+                name: name.into(),
+                creator: "UALICE0001".into(),
+                created: 1_600_000_000,
+                topic: String::new(),
+                members: members.iter().map(|m| m.to_string()).collect(),
+            });
+            id
+        })
+    }
+
+    pub fn fault(&self, method: &str, f: Fault) {
+        self.with(|s| s.faults.insert(method.into(), f));
+    }
+
+    pub fn clear_fault(&self, method: &str) {
+        self.with(|s| s.faults.remove(method));
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.with(|s| s.down = down);
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<Call> {
+        self.with(|s| s.calls.iter().filter(|c| c.method == method).cloned().collect())
+    }
+
+    pub fn channel_named(&self, prefix: &str) -> Vec<Channel> {
+        self.with(|s| {
+            s.channels
+                .iter()
+                .filter(|c| c.name.starts_with(prefix))
+                .cloned()
+                .collect()
+        })
+    }
+
+    pub fn messages(&self, channel: &str) -> Vec<Message> {
+        self.with(|s| s.messages.iter().filter(|m| m.channel == channel).cloned().collect())
+    }
+
+    /// Wait (up to 30 s) until `f` returns something.
+    pub async fn wait<T>(&self, what: &str, f: impl Fn(&State) -> Option<T>) -> T {
+        let start = Instant::now();
+        loop {
+            if let Some(v) = f(&self.state.lock().unwrap()) {
+                return v;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let s = self.state.lock().unwrap();
+                let msgs: Vec<String> = s
+                    .messages
+                    .iter()
+                    .map(|m| format!("{}: {}", m.channel, m.text))
+                    .collect();
+                panic!("fake slack: timed out waiting for {what}; messages: {msgs:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait for a message in `channel` whose text contains `needle`.
+    pub async fn wait_message(&self, channel: &str, needle: &str) -> Message {
+        let (c, n) = (channel.to_string(), needle.to_string());
+        self.wait(&format!("{needle:?} in {channel}"), move |s| {
+            s.messages
+                .iter()
+                .find(|m| m.channel == c && m.text.contains(&n))
+                .cloned()
+        })
+        .await
+    }
+
+    /// The channel whose name starts with `prefix`, once it exists.
+    pub async fn wait_channel(&self, prefix: &str) -> Channel {
+        let p = prefix.to_string();
+        self.wait(&format!("a channel named {prefix}*"), move |s| {
+            s.channels.iter().find(|c| c.name.starts_with(&p)).cloned()
+        })
+        .await
+    }
+
+    // --- Socket Mode ---
+
+    /// Send an Events API envelope carrying `event`; returns (envelope id, event id).
+    pub fn push_event(&self, event: Value, event_id: &str) -> String {
+        let envelope_id = self.with(|s| s.id("env-"));
+        let envelope = json!({
+            "envelope_id": envelope_id,
+            "payload": event_callback(event, event_id),
+            "type": "events_api",
+            "accepts_response_payload": false,
+            "retry_attempt": 0,
+            "retry_reason": ""
+        });
+        let _ = self.envelopes.send(envelope);
+        envelope_id
+    }
+
+    /// Send a slash command envelope; returns its envelope id.
+    pub fn slash(&self, command: &str, text: &str, channel: &str, user: &str) -> String {
+        let (envelope_id, trigger) = self.with(|s| (s.id("env-"), s.id("trig.")));
+        let payload = slash_payload(&self.url, command, text, channel, user, &trigger);
+        let _ = self.envelopes.send(json!({
+            "payload": payload,
+            "envelope_id": envelope_id,
+            "type": "slash_commands",
+            "accepts_response_payload": true
+        }));
+        envelope_id
+    }
+
+    /// The ack warroom sent for an envelope (waits up to 30 s).
+    pub async fn ack(&self, envelope_id: &str) -> Value {
+        let id = envelope_id.to_string();
+        self.wait(&format!("the ack of {envelope_id}"), move |s| {
+            s.acks.iter().find(|a| a["envelope_id"] == id.as_str()).cloned()
+        })
+        .await
+    }
+}
+
+/// The `event_callback` wrapper Slack puts around an event (Events API docs).
+pub fn event_callback(event: Value, event_id: &str) -> Value {
+    json!({
+        "token": "XXYYZZ",
+        "team_id": TEAM,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": 1_700_000_000,
+        "authorizations": [{"enterprise_id": null, "team_id": TEAM, "user_id": BOT_USER, "is_bot": true, "is_enterprise_install": false}],
+        "is_ext_shared_channel": false,
+        "event_context": "4-eyJldCI6Im1lc3NhZ2UifQ"
+    })
+}
+
+/// A slash command payload as Slack sends it (form fields; JSON inside Socket Mode).
+pub fn slash_payload(base: &str, command: &str, text: &str, channel: &str, user: &str, trigger: &str) -> Value {
+    json!({
+        "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+        "team_id": TEAM,
+        "team_domain": "fake",
+        "channel_id": channel,
+        "channel_name": "somewhere",
+        "user_id": user,
+        "user_name": if user == "UALICE0001" { "alice" } else { "someone" },
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": format!("{base}/respond/{trigger}"),
+        "trigger_id": trigger
+    })
+}
+
+/// A person's message event.
+pub fn user_message(channel: &str, user: &str, text: &str, ts: &str) -> Value {
+    json!({"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel"})
+}
+
+/// A message posted by an integration (incoming webhook or bot): `bot_message` with the alert
+/// in an attachment.
+pub fn bot_message(channel: &str, title: &str, ts: &str) -> Value {
+    json!({
+        "type": "message", "subtype": "bot_message", "text": "", "ts": ts, "event_ts": ts,
+        "username": "cron", "bot_id": "B0CRONJOB1", "channel": channel, "channel_type": "channel",
+        "attachments": [{"id": 1, "color": "danger", "fallback": title, "title": title, "text": "exit code 1 after 12m"}]
+    })
+}

@@ -1,0 +1,162 @@
+//! Socket Mode: alert from an integration → incident channel → slash commands → close with
+//! the draft and the uploaded file; repeated deliveries; an outage of the Web API.
+
+use std::time::Duration;
+
+use crate::fake_slack::{BOT_USER, Fake, bot_message, user_message};
+use crate::slack::{ALICE, bot};
+use crate::support::ok;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_mode_alert_to_postmortem() {
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let mut b = bot(&fake, "socket", &alerts, None);
+    b.start().await;
+    b.wait_log("slack: authenticated", 1).await;
+
+    // An integration posts the alert as an attachment (bot_message); the ack comes back.
+    let env = fake.push_event(
+        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
+        "Ev0ALERT01",
+    );
+    fake.ack(&env).await;
+    let chan = fake.wait_channel("inc-1-").await;
+    assert_eq!(chan.name, "inc-1-ndw-etl-failed");
+    let ann = fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let blocks = ann.blocks.expect("announcement has Block Kit blocks");
+    assert_eq!(blocks[0]["type"], "header");
+    // Invites: alice joins; an unknown responder does not block her and is reported.
+    fake.wait_message(&chan.id, "could not invite").await;
+    assert!(fake.channel_named("inc-1-")[0].members.contains(&ALICE.to_string()));
+    // A threaded reply in the alert channel links to the incident channel.
+    let link = fake.wait_message(&alerts, "INC-1 opened").await;
+    assert_eq!(link.thread_ts.as_deref(), Some("1700000000.000100"));
+    assert!(link.text.contains(&format!("<#{}>", chan.id)), "{}", link.text);
+    fake.wait("the topic", |s| {
+        s.channels
+            .iter()
+            .find(|c| c.name == "inc-1-ndw-etl-failed" && c.topic.contains("investigating"))
+            .map(|_| ())
+    })
+    .await;
+
+    // The same repeat delivered 4 times (Slack retries): one effect.
+    for _ in 0..4 {
+        let env = fake.push_event(
+            bot_message(&alerts, "NDW ETL failed", "1700000100.000200"),
+            "Ev0REPEAT1",
+        );
+        fake.ack(&env).await;
+    }
+    // Our own messages never count, even if they look like alerts.
+    let own = serde_json::json!({"type": "message", "channel": alerts, "user": BOT_USER, "text": "billing is down", "ts": "1700000101.000001", "channel_type": "channel"});
+    fake.ack(&fake.push_event(own, "Ev0OWN0001")).await;
+
+    // Slash commands in the incident channel; the reply travels in the ack.
+    let slash = |cmd: &str, text: &str| fake.slash(cmd, text, &chan.id, ALICE);
+    let ack = fake.ack(&slash("/timeline", "13:25 restarted docker")).await;
+    assert!(ack["payload"]["text"].as_str().unwrap().contains('#'), "{ack}");
+    fake.ack(&slash("/postmortem", "impact ETL data delayed by two hours"))
+        .await;
+    fake.ack(&slash("/action", "add a disk-space alert")).await;
+    let bad = fake.ack(&slash("/incident", "sev bogus")).await;
+    assert!(
+        bad["payload"]["text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("usage"),
+        "{bad}"
+    );
+    fake.ack(&slash("/incident", "resolve")).await;
+    fake.ack(&slash("/incident", "close")).await;
+    fake.wait_message(&chan.id, "Draft postmortem of INC-1").await;
+    let md = fake
+        .wait("the .md file", |s| {
+            s.files
+                .iter()
+                .find(|f| f.name == "INC-1-postmortem.md" && f.channel.as_deref() == Some(chan.id.as_str()))
+                .map(|f| String::from_utf8_lossy(&f.content).into_owned())
+        })
+        .await;
+    for want in [
+        "restarted docker",
+        "13:25",
+        "ETL data delayed by two hours",
+        "add a disk-space alert",
+        "alert repeated (×2)",
+    ] {
+        assert!(md.contains(want), "{want} missing:\n{md}");
+    }
+    assert!(
+        !md.contains("alert repeated (×3)"),
+        "a redelivered event counted twice:\n{md}"
+    );
+    assert!(!md.contains("bogus"));
+    fake.ack(&slash("/postmortem", "export json")).await;
+    fake.wait("the .json file", |s| {
+        s.files.iter().find(|f| f.name == "INC-1-postmortem.json").map(|_| ())
+    })
+    .await;
+    assert!(
+        fake.calls("files.upload").is_empty(),
+        "the retired files.upload was called"
+    );
+
+    // Outside an incident channel: a clear reply; `/incident declare` works anywhere.
+    let elsewhere = fake.slash("/timeline", "hello", &alerts, ALICE);
+    let reply = fake.ack(&elsewhere).await;
+    assert!(
+        reply["payload"]["text"].as_str().unwrap().contains("not an incident"),
+        "{reply}"
+    );
+    let declared = fake
+        .ack(&fake.slash("/incident", "declare \"Payments are slow\"", &alerts, ALICE))
+        .await;
+    assert!(
+        declared["payload"]["text"].as_str().unwrap().contains("INC-2"),
+        "{declared}"
+    );
+    fake.wait_channel("inc-2-payments-are-slow").await;
+
+    assert!(b.stop().success(), "{}", b.log());
+    let listed = ok(b.cmd(&["incidents", "--all"]).output().unwrap());
+    assert!(listed.contains("INC-2") && !listed.contains("INC-3"), "{listed}");
+    assert!(
+        !listed.contains("billing"),
+        "our own message counted as an alert:\n{listed}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_api_outage_is_recorded_and_posted_later_in_order() {
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let mut b = bot(&fake, "socket", &alerts, None);
+    b.start().await;
+    b.wait_log("slack: authenticated", 1).await;
+    // Slack's Web API goes down; events still arrive (and are acked once durable).
+    fake.set_down(true);
+    let env = fake.push_event(
+        user_message(&alerts, ALICE, "payments API is down", "1700000200.000001"),
+        "Ev0DOWN001",
+    );
+    fake.ack(&env).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(fake.channel_named("inc-1-").is_empty());
+    fake.set_down(false);
+    let chan = fake.wait_channel("inc-1-payments-api-is-down").await;
+    fake.wait_message(&chan.id, "🚨 INC-1").await;
+    fake.wait_message(&alerts, "INC-1 opened").await;
+    // Exactly one channel and one announcement.
+    assert_eq!(fake.channel_named("inc-1-").len(), 1);
+    assert_eq!(
+        fake.messages(&chan.id)
+            .iter()
+            .filter(|m| m.text.contains("🚨 INC-1"))
+            .count(),
+        1
+    );
+    assert!(b.stop().success());
+}
