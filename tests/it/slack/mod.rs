@@ -37,3 +37,59 @@ pub fn free_addr() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").to_string()
 }
+
+/// The app manifest asks for exactly what the code uses: the four commands, the scopes of the
+/// Web API methods it calls, the message events of alert channels, Socket Mode on.
+#[test]
+fn manifest_matches_the_code() {
+    let m = crate::support::read(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/slack/manifest.yml"
+    )));
+    let commands: Vec<&str> = m.lines().filter_map(|l| l.trim().strip_prefix("- command: ")).collect();
+    assert_eq!(commands, ["/incident", "/timeline", "/postmortem", "/action"]);
+    let section = |start: &str| -> Vec<String> {
+        let from = m.find(start).unwrap_or_else(|| panic!("{start} missing"));
+        m[from + start.len()..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.trim_start().starts_with("- "))
+            .map(|l| {
+                l.trim()
+                    .trim_start_matches("- ")
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    // chat.postMessage; conversations.create/invite/setTopic; conversations.join;
+    // conversations.list (public and private); users.info; the file upload flow; slash
+    // commands; message events in public and private channels.
+    assert_eq!(
+        section("    bot:"),
+        [
+            "channels:history",
+            "channels:join",
+            "channels:manage",
+            "channels:read",
+            "chat:write",
+            "commands",
+            "files:write",
+            "groups:history",
+            "groups:read",
+            "users:read"
+        ]
+    );
+    assert_eq!(section("    bot_events:"), ["message.channels", "message.groups"]);
+    assert!(m.contains("socket_mode_enabled: true"));
+    // The Slack mode default in the config is the one the manifest sets up.
+    assert!(
+        crate::support::read(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/warroom.toml"
+        )))
+        .contains("# mode = \"socket\"")
+    );
+}
