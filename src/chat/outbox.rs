@@ -196,7 +196,8 @@ impl<C: Courier> Outbox<C> {
                     return;
                 }
                 Err(Failure::Permanent(e)) => {
-                    tracing::error!(queue = C::QUEUE, lane, error = %e, ?job, "giving up on a message the platform refused");
+                    // The job itself is not logged: it may hold message text or a response URL.
+                    tracing::error!(queue = C::QUEUE, lane, error = %e, "giving up on a message the platform refused");
                     return;
                 }
                 Err(Failure::RateLimited(d)) => {

@@ -107,17 +107,28 @@ fn sled_config(dir: &Path) -> sled::Config {
     sled::Config::new().path(dir).flush_every_ms(Some(500))
 }
 
+/// Open sled's files. Our data-dir lock keeps other processes out, so a busy sled file lock can
+/// only be this process's own handle that sled's background threads have not released yet
+/// (seen right after creating a store under load): wait for it, up to 5 s.
 fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
-    sled_config(dir).open().map_err(|e| match e {
-        sled::Error::Io(io) => StoreError::Unopenable {
-            path: dir.to_path_buf(),
-            detail: io.to_string(),
-        },
-        other => StoreError::Unopenable {
-            path: dir.to_path_buf(),
-            detail: other.to_string(),
-        },
-    })
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled_config(dir).open() {
+            Ok(db) => return Ok(db),
+            // sled reports it as `Other` with this text.
+            Err(sled::Error::Io(io))
+                if io.to_string().starts_with("could not acquire lock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => {
+                return Err(StoreError::Unopenable {
+                    path: dir.to_path_buf(),
+                    detail: e.to_string(),
+                });
+            }
+        }
+    }
 }
 
 /// A data dir without a store but with copies left by a restore is not "new": refuse to start

@@ -91,6 +91,14 @@ impl Api {
         }
     }
 
+    /// Make the next call of `method` wait `d`.
+    fn wait_for(&self, method: &'static str, d: Duration) {
+        self.not_before
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(method, Instant::now() + d);
+    }
+
     fn session(&self) -> SlackClientSession<'_, Connector> {
         self.client.open_session(&self.token)
     }
@@ -107,6 +115,10 @@ impl Api {
             )))
         })?;
         result.map_err(|e| match e {
+            SlackClientError::ApiError(a) if a.code == "ratelimited" => {
+                self.wait_for(method, Duration::from_secs(1));
+                ApiError::Slack(a.code)
+            }
             SlackClientError::ApiError(a) => ApiError::Slack(a.code),
             SlackClientError::RateLimitError(r) => {
                 let d = r
@@ -294,39 +306,41 @@ impl Api {
         .map(|_| ())
     }
 
-    /// A person's display name (cached); the user id if Slack cannot say quickly.
-    pub async fn user_name(&self, user: &str) -> String {
+    /// A person's display name from the cache, else their user id while the name is looked
+    /// up in the background: never a network call on the acknowledgement path.
+    pub fn user_name(self: &Arc<Self>, user: &str) -> String {
         if let Some(n) = self.names.lock().unwrap_or_else(|p| p.into_inner()).get(user) {
             return n.clone();
         }
+        let me = Arc::clone(self);
+        let user_id = user.to_string();
+        tokio::spawn(async move { me.learn_name(&user_id).await });
+        user.to_string()
+    }
+
+    /// Look a display name up (`users.info`) and cache it.
+    pub async fn learn_name(&self, user: &str) {
         let req = SlackApiUsersInfoRequest::new(user.to_string().into());
-        let lookup = async {
-            self.gate("users.info").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.users_info(&req)).await;
-            self.finish("users.info", outcome)
-        };
-        match tokio::time::timeout(Duration::from_millis(800), lookup).await {
-            Ok(Ok(r)) => {
-                let u = r.user;
-                let name = u
-                    .profile
-                    .as_ref()
-                    .and_then(|p| {
-                        p.display_name
-                            .clone()
-                            .filter(|n| !n.is_empty())
-                            .or_else(|| p.real_name.clone())
-                    })
-                    .or(u.name.clone())
-                    .unwrap_or_else(|| user.to_string());
-                self.names
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(user.to_string(), name.clone());
-                name
-            }
-            _ => user.to_string(),
+        self.gate("users.info").await;
+        let s = self.session();
+        let outcome = tokio::time::timeout(CALL_TIMEOUT, s.users_info(&req)).await;
+        if let Ok(r) = self.finish("users.info", outcome) {
+            let u = r.user;
+            let name = u
+                .profile
+                .as_ref()
+                .and_then(|p| {
+                    p.display_name
+                        .clone()
+                        .filter(|n| !n.is_empty())
+                        .or_else(|| p.real_name.clone())
+                })
+                .or(u.name.clone())
+                .unwrap_or_else(|| user.to_string());
+            self.names
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(user.to_string(), name);
         }
     }
 

@@ -35,6 +35,8 @@ pub fn slack_channel(inc: &Incident) -> Option<String> {
 pub enum Lane {
     Incident(IncidentId),
     Channel(String),
+    /// The late answer to one slash command (its own lane: one dead URL blocks nothing else).
+    Command(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,8 +47,13 @@ pub enum JobKind {
         blocks: Option<serde_json::Value>,
         thread_ts: Option<String>,
     },
-    /// A late answer to a slash command (through its `response_url`).
-    Respond { response_url: String, text: String },
+    /// A late answer to a slash command through its `response_url` (valid for 30 minutes);
+    /// if that no longer works, a message in `channel`.
+    Respond {
+        response_url: String,
+        channel: String,
+        text: String,
+    },
     /// Create (or find) the incident's channel and bind it; queues the announcement, the
     /// invites and the link from `origin` as jobs of their own.
     OpenChannel {
@@ -54,6 +61,9 @@ pub enum JobKind {
         announcement: String,
         origin: Option<(String, Option<String>)>,
         invite_also: Option<String>,
+        /// A slash command's `response_url` to tell where the channel is.
+        #[serde(default)]
+        respond: Option<String>,
     },
     /// Invite people into the incident's channel, one by one; report the failures there.
     Invite { incident: IncidentId, users: Vec<String> },
@@ -70,7 +80,7 @@ pub struct Job {
 }
 
 pub struct SlackBot {
-    pub api: Api,
+    pub api: Arc<Api>,
     pub service: Arc<IncidentService>,
     pub cfg: SlackConfig,
     /// The bot's user id and bot id, once `auth.test` answered.
@@ -84,7 +94,7 @@ pub struct SlackBot {
 impl SlackBot {
     pub fn new(api: Api, service: Arc<IncidentService>, cfg: SlackConfig) -> SlackBot {
         SlackBot {
-            api,
+            api: Arc::new(api),
             service,
             cfg,
             me: RwLock::new(None),
@@ -114,14 +124,40 @@ impl SlackBot {
             .ok_or_else(|| Failure::Permanent(format!("{id} does not exist")))
     }
 
+    /// Queue a job. A text too long for one message becomes one job per part, so a retry never
+    /// posts a part twice.
     pub async fn enqueue(self: &Arc<Self>, lane: Lane, kind: JobKind) {
-        Outbox::enqueue(self, Job { lane, kind }).await;
+        match kind {
+            JobKind::Say {
+                text,
+                blocks,
+                thread_ts,
+            } if text.chars().count() > text::MAX_TEXT => {
+                for (i, part) in text::split(&text, text::MAX_TEXT).into_iter().enumerate() {
+                    let kind = JobKind::Say {
+                        text: part,
+                        blocks: if i == 0 { blocks.clone() } else { None },
+                        thread_ts: thread_ts.clone(),
+                    };
+                    Outbox::enqueue(
+                        self,
+                        Job {
+                            lane: lane.clone(),
+                            kind,
+                        },
+                    )
+                    .await;
+                }
+            }
+            kind => Outbox::enqueue(self, Job { lane, kind }).await,
+        }
     }
 
     /// The channel a lane's messages go to.
     fn channel_of(&self, lane: &Lane) -> Result<String, Failure> {
         match lane {
             Lane::Channel(c) => Ok(c.clone()),
+            Lane::Command(_) => Err(Failure::Permanent("a command lane has no channel".into())),
             Lane::Incident(id) => slack_channel(&self.incident(*id)?)
                 .ok_or_else(|| Failure::Permanent(format!("{id} has no Slack channel"))),
         }
@@ -135,25 +171,42 @@ impl SlackBot {
                 thread_ts,
             } => {
                 let channel = self.channel_of(&job.lane)?;
-                // Blocks beyond Slack's limit would be refused: fall back to the text alone.
+                // Blocks beyond Slack's limit would be refused: fall back to the text alone. (Long
+                // texts were split into jobs when queued.)
                 let blocks = blocks
                     .clone()
                     .filter(|b| b.as_array().is_some_and(|a| a.len() <= text::MAX_BLOCKS));
-                for (i, part) in text::split(text, text::MAX_TEXT).iter().enumerate() {
-                    let blocks = if i == 0 { blocks.clone() } else { None };
-                    self.api.post(&channel, part, blocks, thread_ts.as_deref()).await?;
-                }
+                let text: String = text.chars().take(text::MAX_TEXT).collect();
+                self.api.post(&channel, &text, blocks, thread_ts.as_deref()).await?;
                 Ok(())
             }
-            JobKind::Respond { response_url, text } => Ok(self.api.respond(response_url, text).await?),
+            JobKind::Respond {
+                response_url,
+                channel,
+                text,
+            } => match self.api.respond(response_url, text).await.map_err(Failure::from) {
+                Err(Failure::Permanent(why)) => {
+                    tracing::info!(%why, "slack: response_url no longer works; posting in the channel instead");
+                    self.api.post(channel, text, None, None).await?;
+                    Ok(())
+                }
+                other => other,
+            },
             JobKind::OpenChannel {
                 incident,
                 announcement,
                 origin,
                 invite_also,
+                respond,
             } => {
-                self.open_channel(*incident, announcement, origin.clone(), invite_also.clone())
-                    .await
+                self.open_channel(
+                    *incident,
+                    announcement,
+                    origin.clone(),
+                    invite_also.clone(),
+                    respond.clone(),
+                )
+                .await
             }
             JobKind::Invite { incident, users } => self.invite(*incident, users).await,
             JobKind::File { file } => {
@@ -188,11 +241,13 @@ impl SlackBot {
             match self.api.invite(&channel, user).await {
                 Ok(()) => {}
                 Err(ApiError::Slack(code)) if code == "already_in_channel" || code == "cant_invite_self" => {}
-                Err(ApiError::Slack(code)) => {
-                    tracing::warn!(%user, %channel, %code, "slack: invite failed");
-                    failed.push(format!("<@{user}> ({code})"));
-                }
-                Err(ApiError::Other(f)) => return Err(f),
+                Err(e) => match Failure::from(e) {
+                    Failure::Permanent(why) => {
+                        tracing::warn!(%user, %channel, %why, "slack: invite failed");
+                        failed.push(format!("<@{user}> ({})", why.trim_start_matches("Slack error ")));
+                    }
+                    other => return Err(other),
+                },
             }
         }
         if !failed.is_empty() {
@@ -225,6 +280,7 @@ impl Courier for SlackBot {
         match &job.lane {
             Lane::Incident(id) => format!("incident:{id}"),
             Lane::Channel(c) => format!("channel:{c}"),
+            Lane::Command(t) => format!("command:{t}"),
         }
     }
 

@@ -61,26 +61,27 @@ impl SlackBot {
         )))
     }
 
-    /// Open the incident's channel, then queue what follows (announcement, invites, link).
+    /// Open the incident's channel and post the announcement first (so it leads the channel,
+    /// whatever was queued meanwhile), then queue the rest: topic, invites, the link.
     pub async fn open_channel(
         self: &Arc<Self>,
         id: IncidentId,
         announcement: &str,
         origin: Option<(String, Option<String>)>,
         invite_also: Option<String>,
+        respond: Option<String>,
     ) -> Result<(), Failure> {
         let inc = self.incident(id)?;
         let channel = self.ensure_channel(&inc).await?;
+        self.api
+            .post(
+                &channel,
+                announcement,
+                Some(text::announcement_blocks(&inc, announcement)),
+                None,
+            )
+            .await?;
         let lane = Lane::Incident(id);
-        self.enqueue(
-            lane.clone(),
-            JobKind::Say {
-                text: announcement.to_string(),
-                blocks: Some(text::announcement_blocks(&inc, announcement)),
-                thread_ts: None,
-            },
-        )
-        .await;
         self.enqueue(lane.clone(), JobKind::Topic { incident: id }).await;
         let mut users: Vec<String> = self.cfg.responders.clone();
         if let Some(u) = invite_also
@@ -91,19 +92,31 @@ impl SlackBot {
         if !users.is_empty() {
             self.enqueue(lane, JobKind::Invite { incident: id, users }).await;
         }
-        if let Some((origin_channel, ts)) = origin
+        let link = format!(
+            "{} opened: {} — <#{channel}> ({} · {})",
+            inc.id,
+            text::escape(&inc.title),
+            inc.severity.label(),
+            inc.status
+        );
+        if let Some(url) = respond {
+            let origin_channel = origin.as_ref().map_or_else(|| channel.clone(), |(c, _)| c.clone());
+            self.enqueue(
+                Lane::Command(url.clone()),
+                JobKind::Respond {
+                    response_url: url,
+                    channel: origin_channel,
+                    text: link,
+                },
+            )
+            .await;
+        } else if let Some((origin_channel, ts)) = origin
             && origin_channel != channel
         {
             self.enqueue(
                 Lane::Channel(origin_channel),
                 JobKind::Say {
-                    text: format!(
-                        "{} opened: {} — <#{channel}> ({} · {})",
-                        inc.id,
-                        text::escape(&inc.title),
-                        inc.severity.label(),
-                        inc.status
-                    ),
+                    text: link,
                     blocks: None,
                     thread_ts: ts,
                 },

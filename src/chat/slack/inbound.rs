@@ -113,9 +113,15 @@ impl SlackBot {
             return;
         }
         let ts = m.origin.ts.to_string();
+        // Reply in the alert's thread (or the thread it is part of).
+        let thread = m
+            .origin
+            .thread_ts
+            .as_ref()
+            .map_or_else(|| ts.clone(), |t| t.to_string());
         let (author, invitee) = match (&m.sender.user, &m.sender.username, &m.sender.bot_profile) {
             (Some(u), _, _) => (
-                Person::new(u.to_string(), self.api.user_name(&u.0).await),
+                Person::new(u.to_string(), self.api.user_name(&u.0)),
                 Some(u.to_string()),
             ),
             (None, Some(name), _) => (Person::new(name.clone(), name.clone()), None),
@@ -146,7 +152,8 @@ impl SlackBot {
             tracing::info!(%channel, event = %ev.event_id.0, notices = notices.len(), "slack: handled message");
         }
         for n in notices {
-            self.queue_notice(n, &channel, Some(ts.clone()), invitee.clone()).await;
+            self.queue_notice(n, &channel, Some(thread.clone()), invitee.clone(), None)
+                .await;
         }
     }
 
@@ -155,6 +162,8 @@ impl SlackBot {
     pub async fn on_command(self: &Arc<Self>, cmd: SlashCommand) -> String {
         let me = Arc::clone(self);
         let response_url = cmd.response_url.clone();
+        let channel = cmd.channel_id.clone();
+        let trigger = cmd.trigger_id.clone();
         let work = tokio::spawn(async move { me.command(cmd).await });
         let mut work = work;
         match tokio::time::timeout(ACK_BUDGET, &mut work).await {
@@ -169,9 +178,10 @@ impl SlackBot {
                 tokio::spawn(async move {
                     if let Ok(reply) = work.await {
                         me.enqueue(
-                            Lane::Channel("response_url".into()),
+                            Lane::Command(trigger),
                             JobKind::Respond {
                                 response_url,
+                                channel,
                                 text: reply,
                             },
                         )
@@ -187,7 +197,7 @@ impl SlackBot {
         let channel = cmd.channel_id.clone();
         let name = match &cmd.user_name {
             Some(n) => n.clone(),
-            None => self.api.user_name(&cmd.user_id).await,
+            None => self.api.user_name(&cmd.user_id),
         };
         let alert_names = self.alert_names(&channel);
         let mut room_names = vec![channel.clone()];
@@ -222,9 +232,16 @@ impl SlackBot {
                         incident.title,
                         text::channel_name(incident, None)
                     ));
-                    self.queue_notice(n, &channel, None, Some(cmd.user_id.clone())).await;
+                    self.queue_notice(
+                        n,
+                        &channel,
+                        None,
+                        Some(cmd.user_id.clone()),
+                        Some(cmd.response_url.clone()),
+                    )
+                    .await;
                 }
-                other => self.queue_notice(other, &channel, None, None).await,
+                other => self.queue_notice(other, &channel, None, None, None).await,
             }
         }
         if let (Some(id), true) = (here, acted) {
@@ -244,6 +261,7 @@ impl SlackBot {
         channel: &str,
         thread_ts: Option<String>,
         invitee: Option<String>,
+        respond: Option<String>,
     ) {
         let here = self
             .service
@@ -275,6 +293,7 @@ impl SlackBot {
                         announcement,
                         origin: Some((channel.to_string(), thread_ts)),
                         invite_also: invitee,
+                        respond,
                     },
                 )
                 .await;

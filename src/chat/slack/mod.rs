@@ -17,10 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{ChatAdapter, ChatError, Shutdown};
+use crate::chat::outbox::Failure;
 use crate::chat::outbox::Outbox;
 use crate::config::{SlackConfig, SlackMode, read_secret};
 use crate::incident::IncidentService;
-use api::{Api, ApiError};
+use api::Api;
 use bot::SlackBot;
 
 /// How long shutdown waits for queued messages to go out.
@@ -103,59 +104,79 @@ impl SlackAdapter {
     }
 }
 
+/// Wait `backoff` (or until shutdown: then `false`), and double it up to 30 s.
+async fn pause(backoff: &mut Duration, shutdown: &mut Shutdown) -> bool {
+    let go_on = tokio::select! {
+        _ = tokio::time::sleep(*backoff) => true,
+        _ = shutdown.wait_for(|s| *s) => false,
+    };
+    *backoff = (*backoff * 2).min(Duration::from_secs(30));
+    go_on
+}
+
 impl SlackBot {
-    /// Learn who we are (`auth.test`, retried while Slack is unreachable), then resolve alert
-    /// channel names and join the public alert channels.
+    /// Learn who we are (`auth.test`), then resolve alert channel names and join the public
+    /// alert channels; everything Slack may fail at transiently is retried with backoff.
     async fn identify(self: Arc<Self>, mut shutdown: Shutdown) {
         let mut backoff = Duration::from_secs(1);
         loop {
-            match self.api.auth_test().await {
+            match self.api.auth_test().await.map_err(Failure::from) {
                 Ok(me) => {
                     tracing::info!(user = %me.0, "slack: authenticated");
                     *self.me.write().unwrap_or_else(|p| p.into_inner()) = Some(me);
                     break;
                 }
-                Err(ApiError::Slack(code)) => {
-                    tracing::error!(%code, "slack: the bot token was refused (auth.test); check WARROOM_SLACK__BOT_TOKEN");
+                Err(Failure::Permanent(why)) => {
+                    tracing::error!(%why, "slack: the bot token was refused (auth.test); check WARROOM_SLACK__BOT_TOKEN");
                     return;
                 }
-                Err(ApiError::Other(f)) => {
+                Err(f) => {
                     tracing::warn!(error = %f, retry_in_s = backoff.as_secs(), "slack: Web API unreachable");
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.wait_for(|s| *s) => return,
+                    if !pause(&mut backoff, &mut shutdown).await {
+                        return;
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
                 }
             }
         }
+        for user in self.cfg.responders.clone() {
+            self.api.learn_name(&user).await;
+        }
         for name in self.cfg.alert_channels.clone() {
-            let id = if is_channel_id(&name) {
-                name.clone()
-            } else {
-                match self.api.find_channel(name.trim_start_matches('#')).await {
+            let mut backoff = Duration::from_secs(1);
+            let id = loop {
+                if is_channel_id(&name) {
+                    break name.clone();
+                }
+                match self
+                    .api
+                    .find_channel(name.trim_start_matches('#'))
+                    .await
+                    .map_err(Failure::from)
+                {
                     Ok(Some((id, _, _))) => {
                         self.alert_channels
                             .write()
                             .unwrap_or_else(|p| p.into_inner())
                             .insert(id.clone(), vec![id.clone(), name.clone()]);
-                        id
+                        break id;
                     }
-                    Ok(None) => {
+                    Ok(None) | Err(Failure::Permanent(_)) => {
                         tracing::error!(channel = %name, "slack: alert channel not found; fix slack.alert_channels");
-                        continue;
+                        break String::new();
                     }
-                    Err(e) => {
-                        tracing::warn!(channel = %name, error = ?e, "slack: cannot look up alert channel");
-                        continue;
+                    Err(f) => {
+                        tracing::warn!(channel = %name, error = %f, "slack: cannot look up alert channel yet");
+                        if !pause(&mut backoff, &mut shutdown).await {
+                            return;
+                        }
                     }
                 }
             };
-            match self.api.join(&id).await {
-                Ok(()) => {}
-                Err(e) => {
-                    tracing::warn!(channel = %name, error = ?e, "slack: cannot join alert channel; invite the bot to it")
-                }
+            if id.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.api.join(&id).await {
+                tracing::warn!(channel = %name, error = ?e, "slack: cannot join alert channel; invite the bot to it");
             }
         }
     }

@@ -9,7 +9,7 @@ use super::api::Shared;
 pub async fn serve(mut socket: WebSocket, sh: Shared) {
     let hello = json!({
         "type": "hello",
-        "num_connections": 1,
+        "num_connections": 2,
         "debug_info": {"host": "applink-fake", "build_number": 1, "approximate_connection_time": 18060},
         "connection_info": {"app_id": super::APP_ID}
     });
@@ -17,17 +17,17 @@ pub async fn serve(mut socket: WebSocket, sh: Shared) {
         return;
     }
     loop {
-        let mut rx = sh.envelopes.lock().await;
+        // Take the shared envelope queue only while waiting on it, so other connections keep
+        // reading their sockets (acks) meanwhile.
+        let next = async { sh.envelopes.lock().await.recv().await };
         tokio::select! {
-            env = rx.recv() => {
-                drop(rx);
+            env = next => {
                 let Some(env) = env else { return };
                 if socket.send(Message::Text(env.to_string().into())).await.is_err() {
                     return;
                 }
             }
             incoming = socket.recv() => {
-                drop(rx);
                 match incoming {
                     Some(Ok(Message::Text(t))) => {
                         if let Ok(v) = serde_json::from_str::<Value>(&t) {

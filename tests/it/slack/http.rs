@@ -168,6 +168,9 @@ async fn http_mode_verifies_every_request_and_acks_in_time() {
 
     // 429 with Retry-After: 2 on chat.postMessage: the next call of that method waits ≥ 2 s,
     // and the message still goes out.
+    // Everything INC-1's opening posts is out before the 429 is armed.
+    fake.wait_message(&chan.id, "could not invite").await;
+    fake.wait_message(&alerts, "INC-1 opened").await;
     let before = fake.calls("chat.postMessage").len();
     fake.fault("chat.postMessage", Fault::RateLimit(2));
     c.slash(&fake, "/incident", "sev sev1", &chan.id, Some((SECRET, 0)))

@@ -119,6 +119,18 @@ async fn socket_mode_alert_to_postmortem() {
         "{declared}"
     );
     fake.wait_channel("inc-2-payments-are-slow").await;
+    // Declared by slash command: where the channel is comes back through the response_url.
+    fake.wait("the response_url answer", |s| {
+        s.responses
+            .iter()
+            .find(|r| {
+                r["body"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("INC-2 opened") && t.contains("<#C"))
+            })
+            .map(|_| ())
+    })
+    .await;
 
     assert!(b.stop().success(), "{}", b.log());
     let listed = ok(b.cmd(&["incidents", "--all"]).output().unwrap());
@@ -143,6 +155,12 @@ async fn web_api_outage_is_recorded_and_posted_later_in_order() {
         "Ev0DOWN001",
     );
     fake.ack(&env).await;
+    // The same alert again while Slack is down: recorded, posted after the announcement.
+    let again = fake.push_event(
+        user_message(&alerts, ALICE, "payments API is down", "1700000201.000001"),
+        "Ev0DOWN002",
+    );
+    fake.ack(&again).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(fake.channel_named("inc-1-").is_empty());
     fake.set_down(false);
