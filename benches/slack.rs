@@ -18,20 +18,13 @@ mod synapse;
 use std::time::{Duration, Instant};
 
 use fake_slack::{APP_TOKEN, BOT_TOKEN, Fake, bot_message, event_callback, slash_payload};
-use hmac::{KeyInit, Mac};
 
 const SECRET: &str = "bench-signing-secret";
 const CONCURRENCY: usize = 50;
 
-fn sign(ts: i64, body: &str) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(format!("v0:{ts}:{body}").as_bytes());
-    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
-
 async fn post(http: &reqwest::Client, url: &str, body: String, form: bool) -> (u16, Duration) {
     let ts = chrono::Utc::now().timestamp();
-    let sig = sign(ts, &body);
+    let sig = fake_slack::sign(SECRET, ts, &body);
     let started = Instant::now();
     let resp = http
         .post(url)

@@ -96,6 +96,18 @@ impl<C: Courier> Outbox<C> {
         }
     }
 
+    /// At shutdown: give queued jobs up to 5 s to go out; the rest stay saved for the next start.
+    pub async fn finish(&self) {
+        let left = self.drain(Duration::from_secs(5)).await;
+        if left > 0 {
+            tracing::warn!(
+                queue = C::QUEUE,
+                left,
+                "stopping with messages still queued; they go out on the next start"
+            );
+        }
+    }
+
     /// Queue a job: saved in the store first (durably), then handed to its lane's worker.
     pub async fn enqueue(courier: &Arc<C>, job: C::Job) {
         let seq = match serde_json::to_string(&job) {

@@ -31,8 +31,6 @@ use outbox::{JobKind, Lane};
 
 /// Store key of the random id that marks this store's incident rooms.
 const INSTANCE_KEY: &str = "matrix.instance";
-/// How long shutdown waits for queued messages to go out.
-const DRAIN: Duration = Duration::from_secs(5);
 
 pub struct MatrixAdapter {
     cfg: MatrixConfig,
@@ -80,13 +78,7 @@ impl MatrixAdapter {
         // Alert rooms are joined after the first sync, once our device keys are uploaded (so
         // senders in encrypted rooms share their keys with this device).
         let result = bot.sync_loop(shutdown.clone()).await;
-        let left = bot.outbox.drain(DRAIN).await;
-        if left > 0 {
-            tracing::warn!(
-                left,
-                "matrix: stopping with messages still queued (the homeserver did not take them in time)"
-            );
-        }
+        bot.outbox.finish().await;
         result
     }
 }

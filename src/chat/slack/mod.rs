@@ -24,9 +24,6 @@ use crate::incident::IncidentService;
 use api::Api;
 use bot::SlackBot;
 
-/// How long shutdown waits for queued messages to go out.
-const DRAIN: Duration = Duration::from_secs(5);
-
 pub struct SlackAdapter {
     cfg: SlackConfig,
     listen: String,
@@ -93,13 +90,7 @@ impl SlackAdapter {
                     .map_err(fail)
             }
         };
-        let left = bot.outbox.drain(DRAIN).await;
-        if left > 0 {
-            tracing::warn!(
-                left,
-                "slack: stopping with messages still queued; they are sent on the next start"
-            );
-        }
+        bot.outbox.finish().await;
         result
     }
 }

@@ -316,3 +316,11 @@ pub fn bot_message(channel: &str, title: &str, ts: &str) -> Value {
         "attachments": [{"id": 1, "color": "danger", "fallback": title, "title": title, "text": "exit code 1 after 12m"}]
     })
 }
+
+/// Sign a request as Slack does: `v0=` + hex(HMAC-SHA256(secret, "v0:{ts}:{body}")).
+pub fn sign(secret: &str, ts: i64, body: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("hmac key");
+    mac.update(format!("v0:{ts}:{body}").as_bytes());
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}

@@ -5,18 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
-use crate::fake_slack::{Channel, Fake, Fault, bot_message, event_callback, slash_payload};
+use crate::fake_slack::{Channel, Fake, Fault, bot_message, event_callback, sign, slash_payload};
 use crate::slack::{ALICE, SECRET, bot, free_addr};
 use crate::support::ok;
-
-fn sign(secret: &str, ts: i64, body: &str) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("v0:{ts}:{body}").as_bytes());
-    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
 
 struct Caller {
     http: reqwest::Client,
