@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use matrix_sdk::Room;
 use matrix_sdk::config::{SyncSettings, SyncToken};
 use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
@@ -274,15 +275,39 @@ impl Bot {
     }
 
     /// Handle every message of one sync batch, room by room, in timeline order.
-    async fn handle_batch(self: &Arc<Self>, rooms: &matrix_sdk::sync::RoomUpdates) {
+    /// The events of a gap in a room's timeline (more arrived since `since` than one sync
+    /// returns), paged back from `from` with `/messages`, oldest first; at most 5,000.
+    async fn backfill(&self, room: &Room, from: &str, since: &str) -> Vec<TimelineEvent> {
+        let mut out = Vec::new();
+        let mut from = from.to_string();
+        for _ in 0..50 {
+            let mut opts = MessagesOptions::backward().from(from.as_str());
+            opts.to = Some(since.to_string());
+            opts.limit = UInt::from(100u32);
+            match room.messages(opts).await {
+                Ok(page) => {
+                    let n = page.chunk.len();
+                    out.extend(page.chunk);
+                    match page.end {
+                        Some(end) if n > 0 => from = end,
+                        _ => break,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(room = %room.room_id(), error = %e, "matrix: cannot page back through missed messages; older ones in this gap are not handled");
+                    break;
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    async fn handle_batch(self: &Arc<Self>, rooms: &matrix_sdk::sync::RoomUpdates, since: &str) {
         for (room_id, update) in &rooms.joined {
             let Some(room) = self.client.get_room(room_id) else {
                 continue;
             };
-            // A newly joined room always comes limited; a full page means we may have missed some.
-            if update.timeline.limited && update.timeline.events.len() >= TIMELINE_LIMIT as usize {
-                tracing::warn!(room = %room_id, limit = TIMELINE_LIMIT, "matrix: more messages arrived than one sync returns; older ones in this gap are not handled");
-            }
             tracing::debug!(room = %room_id, events = update.timeline.events.len(), "matrix: sync batch");
             // A room we just joined comes with history from before our join: never act on it.
             let skip = update
@@ -294,7 +319,17 @@ impl Bot {
             if skip > 1 {
                 tracing::info!(room = %room_id, skipped = skip - 1, "matrix: joined a room; its earlier history is not handled");
             }
-            for ev in &update.timeline.events[skip..] {
+            // More arrived in a room we were already in than one sync returns (say, an alert
+            // storm while we were down): handle the gap first, in order.
+            let mut gap = Vec::new();
+            if update.timeline.limited
+                && skip == 0
+                && let Some(prev) = &update.timeline.prev_batch
+            {
+                gap = self.backfill(&room, prev, since).await;
+                tracing::info!(room = %room_id, events = gap.len(), "matrix: paged back through messages one sync did not return");
+            }
+            for ev in gap.iter().chain(&update.timeline.events[skip..]) {
                 if let matrix_sdk::deserialized_responses::TimelineEventKind::UnableToDecrypt { utd_info, .. } =
                     &ev.kind
                 {
@@ -374,8 +409,8 @@ impl Bot {
                 last_join = Some(std::time::Instant::now());
             }
             self.handle_invites(response.rooms.invited.keys()).await;
-            if token.is_some() {
-                self.handle_batch(&response.rooms).await;
+            if let Some(since) = &token {
+                self.handle_batch(&response.rooms, since).await;
             } else {
                 let skipped: usize = response.rooms.joined.values().map(|r| r.timeline.events.len()).sum();
                 tracing::info!(skipped, "matrix: initial sync done, backlog skipped");

@@ -200,3 +200,27 @@ async fn an_alert_room_joined_while_running_is_not_replayed() {
     );
     assert!(!listed.contains("INC-2"), "{listed}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gap_longer_than_one_sync_is_paged_back() {
+    let syn = Synapse::start().await;
+    let mut w = world(&syn).await;
+    w.bot.start().await;
+    let room = open_incident(&w, "NDW ETL failed").await;
+    assert!(w.bot.stop().success());
+    // While the bot is down: a command, more chatter than one sync returns (200), a command.
+    let first = w.alice.say(&room, "!timeline before the chatter").await;
+    for n in 0..210 {
+        w.alice.say(&room, &format!("chatter {n}")).await;
+    }
+    let last = w.alice.say(&room, "!timeline after the chatter").await;
+    w.bot.start().await;
+    w.alice.wait_reply(&room, BOT_USER, &first).await;
+    w.alice.wait_reply(&room, BOT_USER, &last).await;
+    assert!(w.bot.log().contains("paged back"), "{}", w.bot.log());
+    let ev = w.alice.say(&room, "!timeline list").await;
+    let list = w.alice.wait_reply(&room, BOT_USER, &ev).await;
+    let (a, b) = (list.find("before the chatter"), list.find("after the chatter"));
+    assert!(a.is_some() && b.is_some() && a < b, "{list}");
+    assert!(w.bot.stop().success());
+}
