@@ -308,13 +308,36 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(s) = &config.slack {
-        for (v, f, k) in [
-            (&s.bot_token, &s.bot_token_file, "slack.bot_token"),
-            (&s.app_token, &s.app_token_file, "slack.app_token"),
-            (&s.signing_secret, &s.signing_secret_file, "slack.signing_secret"),
+        use crate::config::SlackMode;
+        for (v, f, k, env, needed) in [
+            (
+                &s.bot_token,
+                &s.bot_token_file,
+                "slack.bot_token",
+                "WARROOM_SLACK__BOT_TOKEN",
+                true,
+            ),
+            (
+                &s.app_token,
+                &s.app_token_file,
+                "slack.app_token",
+                "WARROOM_SLACK__APP_TOKEN",
+                s.mode == SlackMode::Socket,
+            ),
+            (
+                &s.signing_secret,
+                &s.signing_secret_file,
+                "slack.signing_secret",
+                "WARROOM_SLACK__SIGNING_SECRET",
+                s.mode == SlackMode::Http,
+            ),
         ] {
-            if let Err(e) = read_secret(v, f, k) {
-                problems.push(e);
+            match read_secret(v, f, k) {
+                Err(e) => problems.push(e),
+                Ok(None) if needed => {
+                    problems.push(format!("[slack] in {:?} mode needs {k}: set {env} or {k}_file", s.mode))
+                }
+                Ok(_) => {}
             }
         }
         println!("# slack: configured ({:?} mode, API {})", s.mode, s.api_url);

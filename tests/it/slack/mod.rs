@@ -93,3 +93,24 @@ fn manifest_matches_the_code() {
         .contains("# mode = \"socket\"")
     );
 }
+
+/// check-config names the secrets the chosen mode needs, and where to put them.
+#[test]
+fn check_config_names_missing_slack_secrets() {
+    let sb = crate::support::Sandbox::new();
+    let cfg = sb.dir.path().join("c.toml");
+    std::fs::write(&cfg, "[slack]\nmode = \"http\"\nalert_channels = [\"C0123ABCD\"]\n").unwrap();
+    let o = sb
+        .cmd(&["--config", cfg.to_str().unwrap(), "check-config"])
+        .env("WARROOM_SLACK__BOT_TOKEN", "xoxb-secret-value")
+        .output()
+        .unwrap();
+    let err = crate::support::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("WARROOM_SLACK__SIGNING_SECRET"), "{err}");
+    assert!(
+        !err.contains("WARROOM_SLACK__APP_TOKEN"),
+        "HTTP mode needs no app token: {err}"
+    );
+    assert!(!crate::support::stdout(&o).contains("xoxb-secret-value"));
+}
