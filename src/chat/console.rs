@@ -62,11 +62,7 @@ where
 
     fn incident_room(&self, service: &IncidentService, id: IncidentId) -> String {
         match service.store().incident(id) {
-            Ok(Some(inc)) => inc
-                .rooms
-                .iter()
-                .find_map(|r| r.strip_prefix(ROOM_PREFIX))
-                .map_or(inc.slug.clone(), str::to_string),
+            Ok(Some(inc)) => inc.room_on(ROOM_PREFIX).map_or(inc.slug.clone(), str::to_string),
             _ => self.room.clone(),
         }
     }

@@ -1,5 +1,5 @@
-//! Chat adapters: the `ChatAdapter` trait every platform implements (console, Matrix; Slack
-//! next), and `dispatch`, which runs each inbound message in its own task so that a
+//! Chat adapters: the `ChatAdapter` trait every platform implements (console, Matrix, Slack),
+//! the shared outbound queue (`outbox`), `pause` for retries, and `dispatch`, which runs each inbound message in its own task so that a
 //! panic while handling one message becomes an error reply instead of a dead bot.
 
 pub mod console;
@@ -32,6 +32,17 @@ pub trait ChatAdapter: Send {
         service: Arc<IncidentService>,
         shutdown: Shutdown,
     ) -> Pin<Box<dyn Future<Output = Result<(), ChatError>> + Send>>;
+}
+
+/// Wait `backoff` before a retry (returns `false` if shutdown came first), then double it, up
+/// to 30 s.
+pub async fn pause(backoff: &mut std::time::Duration, shutdown: &mut Shutdown) -> bool {
+    let go_on = tokio::select! {
+        _ = tokio::time::sleep(*backoff) => true,
+        _ = shutdown.wait_for(|s| *s) => false,
+    };
+    *backoff = (*backoff * 2).min(std::time::Duration::from_secs(30));
+    go_on
 }
 
 /// Handle one message in its own task. A panic is logged and answered with an error reply.

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, mpsc};
 
+use crate::domain::{Incident, IncidentId};
 use crate::store::Store;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -35,6 +36,29 @@ impl std::fmt::Display for Failure {
             Failure::RateLimited(d) => write!(f, "rate limited for {d:?}"),
             Failure::Transient(s) | Failure::Permanent(s) => f.write_str(s),
         }
+    }
+}
+
+/// An incident a job is about: a store error may pass, a missing incident will not appear.
+pub fn load_incident(store: &Store, id: IncidentId) -> Result<Incident, Failure> {
+    store
+        .incident(id)
+        .map_err(|e| Failure::Transient(e.to_string()))?
+        .ok_or_else(|| Failure::Permanent(format!("{id} does not exist")))
+}
+
+/// The last value an adapter set per incident (the room topic), so unchanged values are not
+/// sent again.
+#[derive(Default)]
+pub struct LastSent(tokio::sync::Mutex<HashMap<IncidentId, String>>);
+
+impl LastSent {
+    pub async fn is(&self, id: IncidentId, value: &str) -> bool {
+        self.0.lock().await.get(&id).is_some_and(|v| v == value)
+    }
+
+    pub async fn set(&self, id: IncidentId, value: String) {
+        self.0.lock().await.insert(id, value);
     }
 }
 
@@ -78,7 +102,7 @@ impl<C: Courier> Default for Outbox<C> {
 }
 
 impl<C: Courier> Outbox<C> {
-    pub fn pending(&self) -> usize {
+    fn pending(&self) -> usize {
         self.pending.load(Ordering::SeqCst)
     }
 

@@ -219,6 +219,12 @@ impl Incident {
         self.status.is_closed()
     }
 
+    /// The incident's room on one platform: `rooms` holds `platform:room` keys, and `prefix`
+    /// is that `platform:` part (`matrix:`, `slack:`, `console:`).
+    pub fn room_on(&self, prefix: &str) -> Option<&str> {
+        self.rooms.iter().find_map(|r| r.strip_prefix(prefix))
+    }
+
     /// The alert fingerprint this incident groups, while it is open (closed incidents group nothing).
     pub fn open_fingerprint(&self) -> Option<&str> {
         self.fingerprint.as_deref().filter(|_| !self.is_closed())

@@ -10,7 +10,11 @@ use crate::chat::Shutdown;
 pub async fn serve(listen: &str, router: Router, mut shutdown: Shutdown) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("cannot listen on {listen} (http.listen): {e}"))?;
+        .map_err(|e| {
+            format!(
+                "cannot listen on {listen} ({e}); set http.listen (or WARROOM_HTTP__LISTEN) to a free address, e.g. 127.0.0.1:8081"
+            )
+        })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, "http: listening");
     axum::serve(listener, router)

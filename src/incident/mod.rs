@@ -177,13 +177,21 @@ impl IncidentService {
         Ok(c.incident)
     }
 
+    /// The incident bound to a chat room (`platform:room`), for routing replies; a store error
+    /// is logged and counts as "none".
+    pub fn incident_in_room(&self, room: &str) -> Option<IncidentId> {
+        match self.store.incident_by_room(room) {
+            Ok(inc) => inc.map(|i| i.id),
+            Err(e) => {
+                tracing::warn!(%room, error = %e, "cannot look up the incident of a room");
+                None
+            }
+        }
+    }
+
     /// The postmortem draft of an incident as it is now.
     pub fn postmortem(&self, id: IncidentId) -> Result<Postmortem, Refusal> {
-        let inc = self.store.incident(id)?.ok_or_else(|| {
-            Refusal(format!(
-                "{id} does not exist; `warroom incidents --all` lists the incidents"
-            ))
-        })?;
+        let inc = self.store.incident(id)?.ok_or_else(|| not_found(id))?;
         let entries = self.store.entries(id)?;
         Ok(Postmortem::build(&inc, &entries, self.tz, self.now()))
     }
@@ -202,9 +210,7 @@ impl IncidentService {
         match e {
             WriteError::Rejected(r) => Refusal(r.to_string()),
             WriteError::Duplicate => Refusal(String::new()),
-            WriteError::NotFound(id) => Refusal(format!(
-                "{id} does not exist; `warroom incidents --all` lists the incidents"
-            )),
+            WriteError::NotFound(id) => not_found(id),
             WriteError::NoEntry(id, seq) => Refusal(format!("{id} has no timeline entry #{seq}; see `timeline list`")),
             WriteError::NotDurable(s) => {
                 tracing::error!(error = %s, "write committed but not confirmed durable");
@@ -215,6 +221,12 @@ impl IncidentService {
             WriteError::Store(s) => Refusal::from(s),
         }
     }
+}
+
+fn not_found(id: IncidentId) -> Refusal {
+    Refusal(format!(
+        "{id} does not exist; `warroom incidents --all` lists the incidents"
+    ))
 }
 
 /// Transition errors with times shown in the configured zone.

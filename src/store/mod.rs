@@ -28,6 +28,18 @@ fn queue_prefix(adapter: &str) -> Vec<u8> {
     k
 }
 
+/// The sequence number in a queue key.
+fn queue_seq(adapter: &str, key: &[u8]) -> Result<u64, StoreError> {
+    codec::decode_u64(
+        &key[queue_prefix(adapter).len().min(key.len())..],
+        &format!("{adapter} queue key"),
+    )
+}
+
+fn utf8(bytes: &[u8], what: &str) -> Result<String, StoreError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::Corrupt(format!("{what}: not UTF-8")))
+}
+
 fn queue_key(adapter: &str, seq: u64) -> Vec<u8> {
     let mut k = queue_prefix(adapter);
     k.extend_from_slice(&seq.to_be_bytes());
@@ -317,7 +329,7 @@ impl Store {
             .adapter_state
             .get(key.as_bytes())
             .map_err(StoreError::Sled)?
-            .map(|v| String::from_utf8(v.to_vec()).map_err(|_| StoreError::Corrupt(format!("adapter state {key}"))))
+            .map(|v| utf8(&v, &format!("adapter state {key}")))
             .transpose()
     }
 
@@ -328,8 +340,7 @@ impl Store {
             .adapter_state
             .insert(key.as_bytes(), value.as_bytes())
             .map_err(StoreError::Sled)?;
-        let t = self.inner.durability.ticket();
-        self.inner.durability.wait(t).await
+        self.sync().await
     }
 
     /// Queue an adapter's outbound job durably (e.g. a Matrix reply that must survive a restart
@@ -346,13 +357,7 @@ impl Store {
                 .transpose()
                 .map_err(StoreError::Sled)?;
             let seq = match last {
-                Some((k, _)) => {
-                    k[adapter.len() + 1..]
-                        .try_into()
-                        .map(u64::from_be_bytes)
-                        .map_err(|_| StoreError::Corrupt(format!("{adapter} queue key")))?
-                        + 1
-                }
+                Some((k, _)) => queue_seq(adapter, &k)? + 1,
                 None => 0,
             };
             i.adapter_queue
@@ -360,13 +365,13 @@ impl Store {
                 .map_err(StoreError::Sled)?;
             seq
         };
-        let t = i.durability.ticket();
-        i.durability.wait(t).await?;
+        self.sync().await?;
         Ok(seq)
     }
 
-    /// Drop a delivered job. Not fsynced on purpose: a job that reappears after a crash is sent
-    /// again with the same transaction id, which the platform de-duplicates.
+    /// Drop a delivered job. Not fsynced on its own (sled flushes within 500 ms, and the next
+    /// durable write covers it): a job that reappears after a crash in that window is sent
+    /// again; Matrix de-duplicates it by transaction id, Slack may show it twice.
     pub fn queue_remove(&self, adapter: &str, seq: u64) -> Result<(), StoreError> {
         self.inner
             .adapter_queue
@@ -381,12 +386,7 @@ impl Store {
         let mut out = Vec::new();
         for kv in self.inner.adapter_queue.scan_prefix(&prefix) {
             let (k, v) = kv.map_err(StoreError::Sled)?;
-            let seq = k[prefix.len()..]
-                .try_into()
-                .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt(format!("{adapter} queue key")))?;
-            let job = String::from_utf8(v.to_vec()).map_err(|_| StoreError::Corrupt(format!("{adapter} queue job")))?;
-            out.push((seq, job));
+            out.push((queue_seq(adapter, &k)?, utf8(&v, &format!("{adapter} queue job"))?));
         }
         Ok(out)
     }

@@ -9,12 +9,11 @@ use matrix_sdk::ruma::events::relation::Reply;
 use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId};
 use matrix_sdk::{Client, Room};
-use tokio::sync::Mutex;
 
 use super::outbox::{Failure, Job, JobKind, Lane};
 use super::text;
 use crate::chat::ExportFile;
-use crate::chat::outbox::{Courier, Outbox};
+use crate::chat::outbox::{Courier, LastSent, Outbox, load_incident};
 use crate::command::ExportFormat;
 use crate::config::MatrixConfig;
 use crate::domain::{Incident, IncidentId};
@@ -34,7 +33,7 @@ pub struct Bot {
     /// Random id of this store, written into the rooms it creates.
     pub instance: String,
     /// The topic last set per incident room, to skip no-op topic changes.
-    topics: Mutex<HashMap<IncidentId, String>>,
+    topics: LastSent,
 }
 
 pub fn room_key(room: &RoomId) -> String {
@@ -43,10 +42,7 @@ pub fn room_key(room: &RoomId) -> String {
 
 /// The Matrix room of an incident, if it has one.
 pub fn matrix_room(inc: &Incident) -> Option<OwnedRoomId> {
-    inc.rooms
-        .iter()
-        .find_map(|r| r.strip_prefix(ROOM_PREFIX))
-        .and_then(|r| RoomId::parse(r).ok())
+    inc.room_on(ROOM_PREFIX).and_then(|r| RoomId::parse(r).ok())
 }
 
 fn mime_of(format: ExportFormat) -> mime::Mime {
@@ -74,7 +70,7 @@ impl Bot {
             me,
             alert_rooms: RwLock::new(HashMap::new()),
             outbox: Outbox::default(),
-            topics: Mutex::new(HashMap::new()),
+            topics: LastSent::default(),
         }
     }
 
@@ -87,11 +83,7 @@ impl Bot {
     }
 
     pub fn incident(&self, id: IncidentId) -> Result<Incident, Failure> {
-        self.service
-            .store()
-            .incident(id)
-            .map_err(|e| Failure::Transient(e.to_string()))?
-            .ok_or_else(|| Failure::Permanent(format!("{id} does not exist")))
+        load_incident(self.service.store(), id)
     }
 
     /// A room the bot is in. The SDK knows every room we joined or created, so an unknown room
@@ -127,8 +119,7 @@ impl Bot {
                 let html = html.clone().unwrap_or_else(|| text::lines_to_html(text));
                 let mut content = RoomMessageEventContent::notice_html(text.clone(), html);
                 if !text::fits(&content) {
-                    let cut = text::cut(text);
-                    content = RoomMessageEventContent::notice_html(cut.clone(), text::lines_to_html(&cut));
+                    content = text::notice(&text::cut(text));
                 }
                 if let Some(ev) = reply_to {
                     content.relates_to = Some(Relation::Reply(Reply::with_event_id(ev.clone())));
@@ -160,7 +151,7 @@ impl Bot {
                         markdown.len() / 1024,
                         file.name
                     );
-                    RoomMessageEventContent::notice_html(summary.clone(), text::lines_to_html(&summary))
+                    text::notice(&summary)
                 };
                 room.send(content).with_transaction_id(job.txn("draft")).await?;
                 self.upload(&room, job, file).await
@@ -175,14 +166,14 @@ impl Bot {
                     return Ok(());
                 };
                 let topic = text::topic(&inc);
-                if self.topics.lock().await.get(incident) == Some(&topic) {
+                if self.topics.is(*incident, &topic).await {
                     return Ok(());
                 }
                 let room = self.joined(&room_id)?;
                 if room.topic().as_deref() != Some(topic.as_str()) {
                     room.set_room_topic(&topic).await?;
                 }
-                self.topics.lock().await.insert(*incident, topic);
+                self.topics.set(*incident, topic).await;
                 Ok(())
             }
         }

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use matrix_sdk::ruma::api::client::membership::joined_rooms::v3::Request as JoinedRooms;
 use matrix_sdk::ruma::api::client::profile::get_profile::v3::Request as GetProfile;
-use matrix_sdk::ruma::{OwnedRoomId, RoomAliasId, RoomId, RoomOrAliasId, UserId};
+use matrix_sdk::ruma::{OwnedRoomId, UserId};
 
-use super::client::{self, Credentials};
+use super::client::{self, Credentials, RoomRefError};
 use crate::config::MatrixConfig;
 
 /// One line of the report: `Ok` is fine, `Err` is a problem to fix.
@@ -46,16 +46,7 @@ pub async fn check(cfg: &MatrixConfig, data_dir: &Path) -> Vec<Finding> {
             Err(e) => Err(e.to_string()),
             Ok(Credentials::Token(t)) => match client::whoami(cfg, &t).await {
                 Ok((u, d)) => probe
-                    .restore_session(matrix_sdk::authentication::matrix::MatrixSession {
-                        meta: matrix_sdk::SessionMeta {
-                            user_id: u,
-                            device_id: d,
-                        },
-                        tokens: matrix_sdk::SessionTokens {
-                            access_token: t,
-                            refresh_token: None,
-                        },
-                    })
+                    .restore_session(client::token_session(u, d, &t))
                     .await
                     .map(|_| format!("Matrix: the access token of {user} works"))
                     .map_err(|e| e.to_string()),
@@ -115,26 +106,9 @@ pub async fn check(cfg: &MatrixConfig, data_dir: &Path) -> Vec<Finding> {
 }
 
 async fn check_room(probe: &matrix_sdk::Client, name: &str, joined: &[OwnedRoomId], me: &UserId) -> Finding {
-    let Ok(target) = RoomOrAliasId::parse(name) else {
-        return Err(format!(
-            "alert room {name:?} is not a room id (!id:server) or alias (#name:server)"
-        ));
-    };
-    let room_id = match RoomId::parse(target.as_str()) {
-        Ok(id) => id,
-        Err(_) => {
-            let Ok(alias) = RoomAliasId::parse(target.as_str()) else {
-                return Err(format!("alert room {name:?} is not a valid alias"));
-            };
-            match probe.resolve_room_alias(&alias).await {
-                Ok(r) => r.room_id,
-                Err(e) => {
-                    return Err(format!(
-                        "alert room {name}: the alias does not resolve ({e}); create the room or fix matrix.alert_rooms"
-                    ));
-                }
-            }
-        }
+    let (target, room_id) = match client::resolve_room(probe, name).await {
+        Ok(r) => r,
+        Err(RoomRefError::Invalid(m) | RoomRefError::Unresolved(m)) => return Err(m),
     };
     if joined.contains(&room_id) {
         return Ok(format!("alert room {name}: the bot is in it"));

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::RequestConfig;
-use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId, UserId};
+use matrix_sdk::ruma::{
+    OwnedDeviceId, OwnedRoomId, OwnedRoomOrAliasId, OwnedUserId, RoomAliasId, RoomId, RoomOrAliasId, UserId,
+};
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
 
 use crate::config::{MatrixConfig, read_secret};
@@ -56,7 +58,10 @@ pub async fn build(cfg: &MatrixConfig, store: Option<&Path>) -> Result<Client, C
         b = b.sqlite_store(dir, None);
     }
     b.build().await.map_err(|e| {
-        let msg = format!("cannot set up the Matrix client for {}: {e}", cfg.homeserver);
+        let msg = format!(
+            "cannot set up the Matrix client for {} ({e}); check matrix.homeserver (a URL like https://matrix.example.org)",
+            cfg.homeserver
+        );
         match e {
             matrix_sdk::ClientBuildError::Http(_) | matrix_sdk::ClientBuildError::AutoDiscovery(_) => {
                 ConnectError::Unavailable(msg)
@@ -105,22 +110,57 @@ pub fn credentials(cfg: &MatrixConfig) -> Result<Credentials, ConnectError> {
     }
 }
 
+/// Why a configured room name does not lead to a room.
+pub enum RoomRefError {
+    /// Not a room id or alias at all: a config mistake.
+    Invalid(String),
+    /// An alias the homeserver cannot resolve (yet).
+    Unresolved(String),
+}
+
+/// A configured room (`!id:server` or `#alias:server`) and the room id it stands for.
+pub async fn resolve_room(client: &Client, name: &str) -> Result<(OwnedRoomOrAliasId, OwnedRoomId), RoomRefError> {
+    let target = RoomOrAliasId::parse(name).map_err(|_| {
+        RoomRefError::Invalid(format!(
+            "alert room {name:?} is not a room id (!id:server) or alias (#name:server); fix matrix.alert_rooms"
+        ))
+    })?;
+    let id = match RoomId::parse(target.as_str()) {
+        Ok(id) => id,
+        Err(_) => {
+            let alias = RoomAliasId::parse(target.as_str())
+                .map_err(|e| RoomRefError::Invalid(format!("alert room {name:?} is not a valid alias ({e})")))?;
+            client
+                .resolve_room_alias(&alias)
+                .await
+                .map_err(|e| {
+                    RoomRefError::Unresolved(format!(
+                        "alert room {name}: the alias does not resolve ({e}); create the room or fix matrix.alert_rooms"
+                    ))
+                })?
+                .room_id
+        }
+    };
+    Ok((target, id))
+}
+
+/// A session made from an access token (no refresh token).
+pub fn token_session(user_id: OwnedUserId, device_id: OwnedDeviceId, token: &str) -> MatrixSession {
+    MatrixSession {
+        meta: SessionMeta { user_id, device_id },
+        tokens: SessionTokens {
+            access_token: token.to_string(),
+            refresh_token: None,
+        },
+    }
+}
+
 /// Who owns an access token (and its device), asked without touching any store.
 pub async fn whoami(cfg: &MatrixConfig, token: &str) -> Result<(OwnedUserId, OwnedDeviceId), ConnectError> {
     let probe = build(cfg, None).await?;
     let user = user_id(cfg)?;
-    let placeholder: OwnedDeviceId = "WARROOM_PROBE".into();
     probe
-        .restore_session(MatrixSession {
-            meta: SessionMeta {
-                user_id: user.clone(),
-                device_id: placeholder,
-            },
-            tokens: SessionTokens {
-                access_token: token.to_string(),
-                refresh_token: None,
-            },
-        })
+        .restore_session(token_session(user.clone(), "WARROOM_PROBE".into(), token))
         .await
         .map_err(|e| login_error(cfg, &e))?;
     let who = probe
@@ -223,13 +263,7 @@ pub async fn connect(cfg: &MatrixConfig, data_dir: &Path) -> Result<Client, Conn
     let session = match credentials(cfg)? {
         Credentials::Token(token) => {
             let (user_id, device_id) = whoami(cfg, &token).await?;
-            let session = MatrixSession {
-                meta: SessionMeta { user_id, device_id },
-                tokens: SessionTokens {
-                    access_token: token,
-                    refresh_token: None,
-                },
-            };
+            let session = token_session(user_id, device_id, &token);
             client
                 .restore_session(session.clone())
                 .await

@@ -21,7 +21,7 @@ use matrix_sdk::ruma::{RoomId, TransactionId};
 pub use check::check;
 pub use client::STATE_DIR;
 
-use super::{ChatAdapter, ChatError, Shutdown};
+use super::{ChatAdapter, ChatError, Shutdown, pause};
 use crate::config::MatrixConfig;
 use crate::domain::Source;
 use crate::incident::{IncidentService, announcement};
@@ -52,11 +52,9 @@ impl MatrixAdapter {
                 Err(ConnectError::Fatal(m)) => return Err(fail(m)),
                 Err(ConnectError::Unavailable(m)) => {
                     tracing::warn!(error = %m, retry_in_s = backoff.as_secs(), "matrix: cannot log in yet");
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.wait_for(|s| *s) => return Ok(()),
+                    if !pause(&mut backoff, &mut shutdown).await {
+                        return Ok(());
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
                 }
             }
         };

@@ -11,7 +11,6 @@ use matrix_sdk::ruma::api::client::room::create_room::v3::{CreationContent, Requ
 use matrix_sdk::ruma::api::client::state::get_state_event_for_key::v3::Request as GetState;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::StateEventType;
-use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomAliasId, OwnedRoomId, OwnedUserId, RoomAliasId, UserId};
 
@@ -156,15 +155,14 @@ impl Bot {
         {
             people.push(u);
         }
-        let html = text::lines_to_html(announcement);
-        room.send(RoomMessageEventContent::notice_html(announcement.to_string(), html))
+        room.send(text::notice(announcement))
             .with_transaction_id(job.txn("announce"))
             .await?;
         // Announce first: whoever joins finds it waiting, and it is not delayed by invites.
         bad.extend(self.invite_all(&room, &people).await?);
         if !bad.is_empty() {
             let t = format!("⚠ could not invite: {}", bad.join(", "));
-            room.send(RoomMessageEventContent::notice_html(t.clone(), text::lines_to_html(&t)))
+            room.send(text::notice(&t))
                 .with_transaction_id(job.txn("invites"))
                 .await?;
         }

@@ -15,18 +15,18 @@ use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::room::message::{MessageType, Relation};
 use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent};
-use matrix_sdk::ruma::{OwnedRoomId, RoomId, RoomOrAliasId, UInt};
+use matrix_sdk::ruma::{OwnedRoomId, UInt};
 
 use super::bot::{Bot, room_key};
+use super::client::{RoomRefError, resolve_room};
 use super::outbox::{JobKind, Lane};
 use super::text::strip_reply_fallback;
-use crate::chat::{ChatError, Inbound, Notice, Shutdown, dispatch};
+use crate::chat::{ChatError, Inbound, Notice, Shutdown, dispatch, pause};
 use crate::domain::{Person, Source};
 
 /// Store key of the position after the last fully handled sync batch.
 pub const TOKEN_KEY: &str = "matrix.next_batch";
 const LONG_POLL: Duration = Duration::from_secs(30);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Events per room per sync: enough that a bot that was down for a while still gets every
 /// command in one batch in normal use.
 const TIMELINE_LIMIT: u32 = 200;
@@ -99,26 +99,17 @@ impl Bot {
     pub async fn join_alert_rooms(&self) -> usize {
         let mut missing = 0;
         for name in &self.cfg.alert_rooms {
-            let Ok(target) = RoomOrAliasId::parse(name.as_str()) else {
-                tracing::error!(room = %name, "matrix.alert_rooms: not a room id (!id:server) or alias (#name:server)");
-                continue;
-            };
-            let room_id: Option<OwnedRoomId> = match RoomId::parse(target.as_str()) {
-                Ok(id) => Some(id),
-                Err(_) => match matrix_sdk::ruma::RoomAliasId::parse(target.as_str()) {
-                    Ok(alias) => match self.client.resolve_room_alias(&alias).await {
-                        Ok(r) => Some(r.room_id),
-                        Err(e) => {
-                            tracing::warn!(room = %name, error = %e, "matrix: cannot resolve alert room alias yet");
-                            None
-                        }
-                    },
-                    Err(_) => None,
-                },
-            };
-            let Some(room_id) = room_id else {
-                missing += 1;
-                continue;
+            let (target, room_id) = match resolve_room(&self.client, name).await {
+                Ok(r) => r,
+                Err(RoomRefError::Invalid(m)) => {
+                    tracing::error!("matrix: {m}");
+                    continue;
+                }
+                Err(RoomRefError::Unresolved(m)) => {
+                    tracing::warn!("matrix: {m}");
+                    missing += 1;
+                    continue;
+                }
             };
             {
                 let mut rooms = self.alert_rooms.write().unwrap_or_else(|p| p.into_inner());
@@ -198,7 +189,7 @@ impl Bot {
             return;
         }
         let key = room_key(&room_id);
-        let here = self.service.store().incident_by_room(&key).ok().flatten().map(|i| i.id);
+        let here = self.service.incident_in_room(&key);
         let mut room_names = vec![room_id.to_string()];
         if let Some(names) = &alert_names {
             room_names.extend(names.iter().filter(|n| **n != room_id.as_str()).cloned());
@@ -274,7 +265,6 @@ impl Bot {
         }
     }
 
-    /// Handle every message of one sync batch, room by room, in timeline order.
     /// The events of a gap in a room's timeline (more arrived since `since` than one sync
     /// returns), paged back from `from` with `/messages`, oldest first; at most 5,000.
     async fn backfill(&self, room: &Room, from: &str, since: &str) -> Vec<TimelineEvent> {
@@ -303,6 +293,7 @@ impl Bot {
         out
     }
 
+    /// Handle every message of one sync batch, room by room, in timeline order (a gap first).
     async fn handle_batch(self: &Arc<Self>, rooms: &matrix_sdk::sync::RoomUpdates, since: &str) {
         for (room_id, update) in &rooms.joined {
             let Some(room) = self.client.get_room(room_id) else {
@@ -388,11 +379,9 @@ impl Bot {
                         down_since = Some(std::time::Instant::now());
                         tracing::warn!(error = %e, "matrix: sync failed; retrying with backoff (other adapters keep working)");
                     }
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.wait_for(|s| *s) => return Ok(()),
+                    if !pause(&mut backoff, &mut shutdown).await {
+                        return Ok(());
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
                     timeout = Duration::ZERO;
                     continue;
                 }

@@ -1,6 +1,8 @@
 //! Matrix message text: reply-fallback stripping, HTML bodies for notices, room names, topics
 //! and the size limit of one event. Pure functions, unit-tested.
 
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+
 use crate::domain::Incident;
 use crate::postmortem::escape_into;
 
@@ -61,6 +63,11 @@ pub fn lines_to_html(text: &str) -> String {
         }
     }
     out
+}
+
+/// A bot notice from plain lines, with its HTML body.
+pub fn notice(plain: &str) -> RoomMessageEventContent {
+    RoomMessageEventContent::notice_html(plain.to_string(), lines_to_html(plain))
 }
 
 /// Room name of an incident room.
@@ -125,17 +132,12 @@ mod tests {
 
     #[test]
     fn oversized_content_is_detected_and_cut() {
-        use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
         let small = RoomMessageEventContent::notice_markdown("# INC-1\n| a | b |\n|---|---|\n| 1 | 2 |");
         assert!(fits(&small));
         let big = "word ".repeat(8_000);
-        let content = RoomMessageEventContent::notice_html(big.clone(), lines_to_html(&big));
-        assert!(!fits(&content));
+        assert!(!fits(&notice(&big)));
         let c = cut(&big);
-        assert!(fits(&RoomMessageEventContent::notice_html(
-            c.clone(),
-            lines_to_html(&c)
-        )));
+        assert!(fits(&notice(&c)));
         assert!(c.ends_with("has everything)"));
     }
 

@@ -15,6 +15,17 @@ use crate::chat::outbox::Failure;
 /// Slack's Web API answers within seconds; a call that takes longer is treated as failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// One Web API call: wait out the method's `Retry-After`, open a session as `$s`, run `$call`
+/// with the timeout, map the outcome. (A macro because the call borrows the session.)
+macro_rules! call {
+    ($api:expr, $method:literal, |$s:ident| $call:expr) => {{
+        $api.gate($method).await;
+        let $s = $api.session();
+        let outcome = tokio::time::timeout(CALL_TIMEOUT, $call).await;
+        $api.finish($method, outcome)
+    }};
+}
+
 pub type Connector =
     SlackClientHyperConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
 pub type Client = SlackClient<Connector>;
@@ -23,7 +34,9 @@ pub type Client = SlackClient<Connector>;
 pub fn client(api_url: &str) -> Result<Arc<Client>, String> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
-        .map_err(|e| format!("cannot load the system's TLS root certificates: {e}"))?
+        .map_err(|e| {
+            format!("cannot load the system's TLS root certificates ({e}); install the ca-certificates package")
+        })?
         .https_or_http()
         .enable_http1()
         .enable_http2()
@@ -55,6 +68,20 @@ impl From<ApiError> for Failure {
             },
             ApiError::Other(f) => f,
         }
+    }
+}
+
+/// A plain HTTP request outside the Web API (upload URL, `response_url`): 5xx and network
+/// trouble may pass, other refusals will not.
+async fn send_plain(what: &str, req: reqwest::RequestBuilder) -> Result<(), ApiError> {
+    let resp = tokio::time::timeout(CALL_TIMEOUT, req.send())
+        .await
+        .map_err(|_| ApiError::Other(Failure::Transient(format!("{what}: no answer"))))?
+        .map_err(|e| ApiError::Other(Failure::Transient(format!("{what}: {e}"))))?;
+    match resp.status() {
+        s if s.is_success() => Ok(()),
+        s if s.is_server_error() => Err(ApiError::Other(Failure::Transient(format!("{what}: HTTP {s}")))),
+        s => Err(ApiError::Other(Failure::Permanent(format!("{what}: HTTP {s}")))),
     }
 }
 
@@ -125,10 +152,7 @@ impl Api {
                     .retry_after
                     .unwrap_or(Duration::from_secs(1))
                     .min(Duration::from_secs(300));
-                self.not_before
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(method, Instant::now() + d);
+                self.wait_for(method, d);
                 tracing::warn!(
                     method,
                     retry_after_ms = d.as_millis() as u64,
@@ -146,12 +170,7 @@ impl Api {
 
     /// `auth.test`: the bot's user id and bot id.
     pub async fn auth_test(&self) -> Result<(String, Option<String>), ApiError> {
-        let r = {
-            self.gate("auth.test").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.auth_test()).await;
-            self.finish("auth.test", outcome)
-        }?;
+        let r = call!(self, "auth.test", |s| s.auth_test())?;
         Ok((r.user_id.to_string(), r.bot_id.map(|b| b.to_string())))
     }
 
@@ -178,24 +197,14 @@ impl Api {
         if let Some(ts) = thread_ts {
             req = req.with_thread_ts(ts.to_string().into());
         }
-        let r = {
-            self.gate("chat.postMessage").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.chat_post_message(&req)).await;
-            self.finish("chat.postMessage", outcome)
-        }?;
+        let r = call!(self, "chat.postMessage", |s| s.chat_post_message(&req))?;
         Ok(r.ts.to_string())
     }
 
     /// `conversations.create`; returns the new channel's id.
     pub async fn create_channel(&self, name: &str) -> Result<String, ApiError> {
         let req = SlackApiConversationsCreateRequest::new(name.to_string()).with_is_private(false);
-        let r = {
-            self.gate("conversations.create").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.conversations_create(&req)).await;
-            self.finish("conversations.create", outcome)
-        }?;
+        let r = call!(self, "conversations.create", |s| s.conversations_create(&req))?;
         Ok(r.channel.id.to_string())
     }
 
@@ -210,12 +219,7 @@ impl Api {
             if let Some(c) = cursor.take() {
                 req = req.with_cursor(c);
             }
-            let r = {
-                self.gate("conversations.list").await;
-                let s = self.session();
-                let outcome = tokio::time::timeout(CALL_TIMEOUT, s.conversations_list(&req)).await;
-                self.finish("conversations.list", outcome)
-            }?;
+            let r = call!(self, "conversations.list", |s| s.conversations_list(&req))?;
             if let Some(c) = r.channels.iter().find(|c| c.name.as_deref() == Some(name)) {
                 return Ok(Some((
                     c.id.to_string(),
@@ -237,72 +241,31 @@ impl Api {
 
     pub async fn invite(&self, channel: &str, user: &str) -> Result<(), ApiError> {
         let req = SlackApiConversationsInviteRequest::new(channel.to_string().into(), vec![user.to_string().into()]);
-        {
-            self.gate("conversations.invite").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.conversations_invite(&req)).await;
-            self.finish("conversations.invite", outcome)
-        }
-        .map(|_| ())
+        call!(self, "conversations.invite", |s| s.conversations_invite(&req)).map(|_| ())
     }
 
     pub async fn join(&self, channel: &str) -> Result<(), ApiError> {
         let req = SlackApiConversationsJoinRequest::new(channel.to_string().into());
-        {
-            self.gate("conversations.join").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.conversations_join(&req)).await;
-            self.finish("conversations.join", outcome)
-        }
-        .map(|_| ())
+        call!(self, "conversations.join", |s| s.conversations_join(&req)).map(|_| ())
     }
 
     pub async fn set_topic(&self, channel: &str, topic: &str) -> Result<(), ApiError> {
         let req = SlackApiConversationsSetTopicRequest::new(channel.to_string().into(), topic.to_string());
-        {
-            self.gate("conversations.setTopic").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.conversations_set_topic(&req)).await;
-            self.finish("conversations.setTopic", outcome)
-        }
-        .map(|_| ())
+        call!(self, "conversations.setTopic", |s| s.conversations_set_topic(&req)).map(|_| ())
     }
 
     /// Upload a file into a channel with the current flow: `files.getUploadURLExternal`, POST
     /// the bytes to the URL it returns, `files.completeUploadExternal`.
     pub async fn upload(&self, channel: &str, name: &str, title: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
         let req = SlackApiFilesGetUploadUrlExternalRequest::new(name.to_string(), bytes.len());
-        let url = {
-            self.gate("files.getUploadURLExternal").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.get_upload_url_external(&req)).await;
-            self.finish("files.getUploadURLExternal", outcome)
-        }?;
-        let resp = tokio::time::timeout(
-            CALL_TIMEOUT,
-            self.http.post(url.upload_url.0.as_str()).body(bytes).send(),
-        )
-        .await
-        .map_err(|_| ApiError::Other(Failure::Transient("file upload: no answer".into())))?
-        .map_err(|e| ApiError::Other(Failure::Transient(format!("file upload: {e}"))))?;
-        if !resp.status().is_success() {
-            let f = if resp.status().is_server_error() {
-                Failure::Transient(format!("file upload: HTTP {}", resp.status()))
-            } else {
-                Failure::Permanent(format!("file upload: HTTP {}", resp.status()))
-            };
-            return Err(ApiError::Other(f));
-        }
+        let url = call!(self, "files.getUploadURLExternal", |s| s.get_upload_url_external(&req))?;
+        send_plain("file upload", self.http.post(url.upload_url.0.as_str()).body(bytes)).await?;
         let done = SlackApiFilesCompleteUploadExternalRequest::new(vec![
             SlackApiFilesComplete::new(url.file_id).with_title(title.to_string()),
         ])
         .with_channel_id(channel.to_string().into());
-        {
-            self.gate("files.completeUploadExternal").await;
-            let s = self.session();
-            let outcome = tokio::time::timeout(CALL_TIMEOUT, s.files_complete_upload_external(&done)).await;
-            self.finish("files.completeUploadExternal", outcome)
-        }
+        call!(self, "files.completeUploadExternal", |s| s
+            .files_complete_upload_external(&done))
         .map(|_| ())
     }
 
@@ -321,10 +284,7 @@ impl Api {
     /// Look a display name up (`users.info`) and cache it.
     pub async fn learn_name(&self, user: &str) {
         let req = SlackApiUsersInfoRequest::new(user.to_string().into());
-        self.gate("users.info").await;
-        let s = self.session();
-        let outcome = tokio::time::timeout(CALL_TIMEOUT, s.users_info(&req)).await;
-        if let Ok(r) = self.finish("users.info", outcome) {
+        if let Ok(r) = call!(self, "users.info", |s| s.users_info(&req)) {
             let u = r.user;
             let name = u
                 .profile
@@ -347,14 +307,6 @@ impl Api {
     /// POST a delayed answer to a slash command's `response_url`.
     pub async fn respond(&self, response_url: &str, text: &str) -> Result<(), ApiError> {
         let body = serde_json::json!({"response_type": "in_channel", "text": text});
-        let resp = tokio::time::timeout(CALL_TIMEOUT, self.http.post(response_url).json(&body).send())
-            .await
-            .map_err(|_| ApiError::Other(Failure::Transient("response_url: no answer".into())))?
-            .map_err(|e| ApiError::Other(Failure::Transient(format!("response_url: {e}"))))?;
-        match resp.status() {
-            s if s.is_success() => Ok(()),
-            s if s.is_server_error() => Err(ApiError::Other(Failure::Transient(format!("response_url: HTTP {s}")))),
-            s => Err(ApiError::Other(Failure::Permanent(format!("response_url: HTTP {s}")))),
-        }
+        send_plain("response_url", self.http.post(response_url).json(&body)).await
     }
 }

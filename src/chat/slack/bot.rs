@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
 
 use super::api::{Api, ApiError};
 use super::text;
 use crate::chat::ExportFile;
-use crate::chat::outbox::{Courier, Failure, Outbox};
+use crate::chat::outbox::{Courier, Failure, LastSent, Outbox, load_incident};
 use crate::config::SlackConfig;
 use crate::domain::{Incident, IncidentId};
 use crate::incident::IncidentService;
@@ -24,10 +23,7 @@ pub fn room_key(channel: &str) -> String {
 
 /// The Slack channel of an incident, if it has one.
 pub fn slack_channel(inc: &Incident) -> Option<String> {
-    inc.rooms
-        .iter()
-        .find_map(|r| r.strip_prefix(ROOM_PREFIX))
-        .map(str::to_string)
+    inc.room_on(ROOM_PREFIX).map(str::to_string)
 }
 
 /// Where a job's messages go; jobs in one lane run in order.
@@ -88,7 +84,7 @@ pub struct SlackBot {
     /// Watched alert channels by id, with the names the config uses for them.
     pub alert_channels: RwLock<HashMap<String, Vec<String>>>,
     pub outbox: Outbox<SlackBot>,
-    topics: Mutex<HashMap<IncidentId, String>>,
+    topics: LastSent,
 }
 
 impl SlackBot {
@@ -100,7 +96,7 @@ impl SlackBot {
             me: RwLock::new(None),
             alert_channels: RwLock::new(HashMap::new()),
             outbox: Outbox::default(),
-            topics: Mutex::new(HashMap::new()),
+            topics: LastSent::default(),
         }
     }
 
@@ -117,11 +113,7 @@ impl SlackBot {
     }
 
     pub fn incident(&self, id: IncidentId) -> Result<Incident, Failure> {
-        self.service
-            .store()
-            .incident(id)
-            .map_err(|e| Failure::Transient(e.to_string()))?
-            .ok_or_else(|| Failure::Permanent(format!("{id} does not exist")))
+        load_incident(self.service.store(), id)
     }
 
     /// Queue a job. A text too long for one message becomes one job per part, so a retry never
@@ -222,11 +214,11 @@ impl SlackBot {
                     return Ok(());
                 };
                 let topic = text::topic(&inc);
-                if self.topics.lock().await.get(incident) == Some(&topic) {
+                if self.topics.is(*incident, &topic).await {
                     return Ok(());
                 }
                 self.api.set_topic(&channel, &topic).await?;
-                self.topics.lock().await.insert(*incident, topic);
+                self.topics.set(*incident, topic).await;
                 Ok(())
             }
         }

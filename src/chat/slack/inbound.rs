@@ -212,13 +212,7 @@ impl SlackBot {
             event_id: Some(format!("slack:trigger:{}", cmd.trigger_id)),
             at: Utc::now(),
         };
-        let here = self
-            .service
-            .store()
-            .incident_by_room(&room_key(&channel))
-            .ok()
-            .flatten()
-            .map(|i| i.id);
+        let here = self.service.incident_in_room(&room_key(&channel));
         let notices = dispatch(&self.service, msg).await;
         let mut replies = Vec::new();
         let acted = !notices.is_empty();
@@ -263,13 +257,7 @@ impl SlackBot {
         invitee: Option<String>,
         respond: Option<String>,
     ) {
-        let here = self
-            .service
-            .store()
-            .incident_by_room(&room_key(channel))
-            .ok()
-            .flatten()
-            .map(|i| i.id);
+        let here = self.service.incident_in_room(&room_key(channel));
         let origin_lane = here.map_or_else(|| Lane::Channel(channel.to_string()), Lane::Incident);
         match n {
             Notice::Reply(text) => {

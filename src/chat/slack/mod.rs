@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ChatAdapter, ChatError, Shutdown};
+use super::{ChatAdapter, ChatError, Shutdown, pause};
 use crate::chat::outbox::Failure;
 use crate::chat::outbox::Outbox;
 use crate::config::{SlackConfig, SlackMode, read_secret};
@@ -93,16 +93,6 @@ impl SlackAdapter {
         bot.outbox.finish().await;
         result
     }
-}
-
-/// Wait `backoff` (or until shutdown: then `false`), and double it up to 30 s.
-async fn pause(backoff: &mut Duration, shutdown: &mut Shutdown) -> bool {
-    let go_on = tokio::select! {
-        _ = tokio::time::sleep(*backoff) => true,
-        _ = shutdown.wait_for(|s| *s) => false,
-    };
-    *backoff = (*backoff * 2).min(Duration::from_secs(30));
-    go_on
 }
 
 impl SlackBot {

@@ -10,7 +10,7 @@ use slack_morphism::prelude::*;
 
 use super::api::{Client, Connector};
 use super::bot::SlackBot;
-use crate::chat::{ChatError, Shutdown};
+use crate::chat::{ChatError, Shutdown, pause};
 
 async fn bot_of(state: &SlackClientEventsUserState) -> Option<Arc<SlackBot>> {
     state.read().await.get_user_state::<Arc<SlackBot>>().cloned()
@@ -76,11 +76,9 @@ pub async fn run(
             Ok(()) => break,
             Err(e) => {
                 tracing::warn!(error = %e, retry_in_s = backoff.as_secs(), "slack: cannot open a Socket Mode connection yet");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.wait_for(|s| *s) => return Ok(()),
+                if !pause(&mut backoff, &mut shutdown).await {
+                    return Ok(());
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
             }
         }
     }
