@@ -17,31 +17,14 @@ mod synapse;
 
 use std::time::{Duration, Instant};
 
-use fake_slack::{APP_TOKEN, BOT_TOKEN, Fake, bot_message, event_callback, slash_payload};
+use fake_slack::{ALICE, Fake, SIGNING_SECRET, bot_message, event_callback, slash_form, slash_payload};
 
-const SECRET: &str = "bench-signing-secret";
 const CONCURRENCY: usize = 50;
 
 async fn post(http: &reqwest::Client, url: &str, body: String, form: bool) -> (u16, Duration) {
-    let ts = chrono::Utc::now().timestamp();
-    let sig = fake_slack::sign(SECRET, ts, &body);
+    let req = fake_slack::slack_request(http, url, &body, form, Some((SIGNING_SECRET, 0)));
     let started = Instant::now();
-    let resp = http
-        .post(url)
-        .header(
-            "content-type",
-            if form {
-                "application/x-www-form-urlencoded"
-            } else {
-                "application/json"
-            },
-        )
-        .header("x-slack-request-timestamp", ts.to_string())
-        .header("x-slack-signature", sig)
-        .body(body)
-        .send()
-        .await
-        .expect("post");
+    let resp = req.send().await.expect("post");
     let status = resp.status().as_u16();
     let _ = resp.bytes().await;
     (status, started.elapsed())
@@ -58,25 +41,9 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     let fake = Fake::start().await;
-    let alerts = fake.add_channel("alerts", &["UALICE0001"]);
-    let addr = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().to_string()
-    };
-    let section = format!(
-        "[slack]\nmode = \"http\"\napi_url = \"{}\"\nalert_channels = [\"{alerts}\"]\nresponders = [\"UALICE0001\"]\n",
-        fake.api_url()
-    );
-    let mut bot = mx::BotProc::configured(
-        &section,
-        &[
-            ("WARROOM_SLACK__BOT_TOKEN", BOT_TOKEN),
-            ("WARROOM_SLACK__APP_TOKEN", APP_TOKEN),
-            ("WARROOM_SLACK__SIGNING_SECRET", SECRET),
-            ("WARROOM_HTTP__LISTEN", &addr),
-        ],
-        "http: listening",
-    );
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let addr = fake_slack::free_addr();
+    let mut bot = fake.bot("http", &alerts, Some(&addr));
     bot.start().await;
     println!("bot: {} (pid {})", support::BIN, bot.pid());
     let http = reqwest::Client::builder()
@@ -105,16 +72,10 @@ async fn main() {
                     "/timeline",
                     &format!("bench {r}-{i}"),
                     &chan,
-                    "UALICE0001",
+                    ALICE,
                     &format!("trig.{r}.{i}"),
                 );
-                let form: Vec<(String, String)> = p
-                    .as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect();
-                post(&http, &url, serde_urlencoded::to_string(&form).unwrap(), true).await
+                post(&http, &url, slash_form(&p), true).await
             }));
         }
         for t in tasks {

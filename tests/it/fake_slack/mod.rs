@@ -20,6 +20,10 @@ pub const BOT_USER: &str = "UBOTWARROOM";
 pub const BOT_ID: &str = "BBOTWARROOM";
 pub const APP_ID: &str = "A0WARROOM1";
 pub const TEAM: &str = "T0FAKETEAM";
+/// A person in the fake workspace (the responder in tests).
+pub const ALICE: &str = "UALICE0001";
+/// The signing secret of HTTP-mode bots (the example secret of Slack's documentation).
+pub const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -110,7 +114,7 @@ impl Fake {
         let state = Arc::new(Mutex::new(State::default()));
         {
             let mut s = state.lock().unwrap();
-            s.users.insert("UALICE0001".into(), "alice".into());
+            s.users.insert(ALICE.into(), "alice".into());
             s.users.insert("UBOB000001".into(), "bob".into());
             s.users.insert(BOT_USER.into(), "warroom".into());
         }
@@ -323,4 +327,73 @@ pub fn sign(secret: &str, ts: i64, body: &str) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("hmac key");
     mac.update(format!("v0:{ts}:{body}").as_bytes());
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+impl Fake {
+    /// The real bot configured against this fake: `mode` is "socket" or "http" (then serving
+    /// on `listen`); responders are alice and an unknown user.
+    pub fn bot(&self, mode: &str, alert_channel: &str, listen: Option<&str>) -> crate::mx::BotProc {
+        let section = format!(
+            "[slack]\nmode = \"{mode}\"\napi_url = \"{}\"\nalert_channels = [\"{alert_channel}\"]\nresponders = [\"{ALICE}\", \"UNOSUCHUSER\"]\n",
+            self.api_url()
+        );
+        let mut env = vec![
+            ("WARROOM_SLACK__BOT_TOKEN", BOT_TOKEN),
+            ("WARROOM_SLACK__APP_TOKEN", APP_TOKEN),
+            ("WARROOM_SLACK__SIGNING_SECRET", SIGNING_SECRET),
+        ];
+        if let Some(l) = listen {
+            env.push(("WARROOM_HTTP__LISTEN", l));
+        }
+        let ready = if mode == "http" {
+            "http: listening"
+        } else {
+            "slack: ready (socket mode)"
+        };
+        crate::mx::BotProc::configured(&section, &env, ready)
+    }
+}
+
+/// A free loopback address for `http.listen`.
+pub fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").to_string()
+}
+
+/// A request to an HTTP-mode warroom as Slack sends it: form or JSON body, signed with
+/// `(secret, age in seconds)`, or unsigned with `None`.
+pub fn slack_request(
+    http: &reqwest::Client,
+    url: &str,
+    body: &str,
+    form: bool,
+    signing: Option<(&str, i64)>,
+) -> reqwest::RequestBuilder {
+    let content_type = if form {
+        "application/x-www-form-urlencoded"
+    } else {
+        "application/json"
+    };
+    let mut req = http
+        .post(url)
+        .header("content-type", content_type)
+        .body(body.to_string());
+    if let Some((secret, age)) = signing {
+        let ts = chrono::Utc::now().timestamp() - age;
+        req = req
+            .header("x-slack-request-timestamp", ts.to_string())
+            .header("x-slack-signature", sign(secret, ts, body));
+    }
+    req
+}
+
+/// A slash command payload as the form body HTTP mode receives.
+pub fn slash_form(payload: &Value) -> String {
+    let form: Vec<(String, String)> = payload
+        .as_object()
+        .expect("payload object")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    serde_urlencoded::to_string(&form).expect("form")
 }

@@ -63,7 +63,7 @@ async fn alert_to_postmortem_in_matrix() {
     let ev = w.alice.say(&room, "!incident sev bogus").await;
     let usage = w.alice.wait_reply(&room, BOT_USER, &ev).await;
     assert!(
-        usage.to_lowercase().contains("usage") || usage.contains("sev1"),
+        usage.contains("`bogus` is not a valid severity") && usage.contains("usage: !incident sev"),
         "{usage}"
     );
 

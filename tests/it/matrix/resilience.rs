@@ -110,7 +110,8 @@ async fn rate_limits_and_an_outage_lose_nothing_and_keep_order() {
     // Once the first reply is through, the homeserver goes away for a while.
     w.alice.wait_reply(&room, BOT_USER, &sent[0]).await;
     syn.stop();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The bot notices the homeserver is gone (and keeps running).
+    w.bot.wait_log("matrix: sync failed", 1).await;
     assert!(w.bot.is_running(), "the bot died with the homeserver:\n{}", w.bot.log());
     syn.restart().await;
     for ev in &sent {

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::fake_slack::{Channel, Fake, Fault, bot_message, event_callback, sign, slash_payload};
-use crate::slack::{ALICE, SECRET, bot, free_addr};
+use crate::fake_slack::{
+    ALICE, Channel, Fake, Fault, SIGNING_SECRET as SECRET, bot_message, event_callback, free_addr, slack_request,
+    slash_form, slash_payload,
+};
 use crate::support::ok;
 
 struct Caller {
@@ -19,25 +21,11 @@ struct Caller {
 impl Caller {
     /// POST `body` to `path`; `signing`: None = unsigned, Some((secret, age in seconds)).
     async fn post(&self, path: &str, body: &str, form: bool, signing: Option<(&str, i64)>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .post(format!("http://{}{path}", self.base))
-            .header(
-                "content-type",
-                if form {
-                    "application/x-www-form-urlencoded"
-                } else {
-                    "application/json"
-                },
-            )
-            .body(body.to_string());
-        if let Some((secret, age)) = signing {
-            let ts = chrono::Utc::now().timestamp() - age;
-            req = req
-                .header("x-slack-request-timestamp", ts.to_string())
-                .header("x-slack-signature", sign(secret, ts, body));
-        }
-        let resp = req.send().await.expect("post to warroom");
+        let url = format!("http://{}{path}", self.base);
+        let resp = slack_request(&self.http, &url, body, form, signing)
+            .send()
+            .await
+            .expect("post to warroom");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
@@ -52,14 +40,7 @@ impl Caller {
         signing: Option<(&str, i64)>,
     ) -> (u16, Value) {
         let trigger = format!("trig.{}", fastrand::u64(..));
-        let payload = slash_payload(&fake.url, command, text, channel, ALICE, &trigger);
-        let form: Vec<(String, String)> = payload
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-            .collect();
-        let body = serde_urlencoded::to_string(&form).unwrap();
+        let body = slash_form(&slash_payload(&fake.url, command, text, channel, ALICE, &trigger));
         self.post("/slack/commands", &body, true, signing).await
     }
 
@@ -87,7 +68,7 @@ async fn http_mode_verifies_every_request_and_acks_in_time() {
     // And the answer to our first create gets lost after the channel was made.
     fake.fault("conversations.create", Fault::LoseAnswer);
     let addr = free_addr();
-    let mut b = bot(&fake, "http", &alerts, Some(&addr));
+    let mut b = fake.bot("http", &alerts, Some(&addr));
     b.start().await;
     b.wait_log("slack: authenticated", 1).await;
     let c = Caller {
