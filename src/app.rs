@@ -38,7 +38,14 @@ impl App {
         let tz = config.tz()?;
         let rules = config.rules().map_err(ConfigError::from)?;
         let store = Store::open(data_dir, holder)?;
-        let service = Arc::new(IncidentService::new(store, rules, tz, clock));
+        let mut platforms = Vec::new();
+        if config.matrix.is_some() {
+            platforms.push("matrix".to_string());
+        }
+        if config.slack.is_some() {
+            platforms.push("slack".to_string());
+        }
+        let service = Arc::new(IncidentService::new(store, rules, tz, clock).with_platforms(platforms));
         Ok(App {
             config,
             data_dir: data_dir.to_path_buf(),
@@ -49,7 +56,17 @@ impl App {
 
 /// A receiver that turns `true` on SIGINT or SIGTERM.
 pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    shutdown_channel().1
+}
+
+/// Like `shutdown_signal`, plus the sender, so the process can also stop itself.
+pub fn shutdown_channel() -> (
+    Arc<tokio::sync::watch::Sender<bool>>,
+    tokio::sync::watch::Receiver<bool>,
+) {
     let (tx, rx) = tokio::sync::watch::channel(false);
+    let tx = Arc::new(tx);
+    let sender = Arc::clone(&tx);
     tokio::spawn(async move {
         let term = async {
             match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -69,5 +86,5 @@ pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
         tracing::info!("shutdown requested");
         let _ = tx.send(true);
     });
-    rx
+    (sender, rx)
 }

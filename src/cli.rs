@@ -8,15 +8,17 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
-use crate::app::{App, AppError, shutdown_signal};
+use crate::app::{App, AppError, shutdown_channel, shutdown_signal};
 use crate::chat::ChatAdapter;
 use crate::chat::console::Console;
 use crate::chat::matrix::MatrixAdapter;
+use crate::chat::router::Router;
 use crate::chat::slack::SlackAdapter;
 use crate::command::ExportFormat;
 use crate::config::{Config, read_secret};
 use crate::domain::IncidentId;
-use crate::store::{STORE_DIR, Store, restore};
+use crate::http::{self, hooks::HookAuth, local};
+use crate::store::{STORE_DIR, Store, StoreError, restore};
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
@@ -143,48 +145,121 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// After shutdown is requested, how long in-flight work may take before the process exits.
+const STOP_BUDGET: std::time::Duration = std::time::Duration::from_millis(9_000);
+
 async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
-    if config.matrix.is_none() && config.slack.is_none() {
+    let hooks = config.hooks.enabled();
+    if config.matrix.is_none() && config.slack.is_none() && hooks.is_empty() {
         eprintln!(
             "warroom run: no chat adapter is configured (add a [matrix] or [slack] section to the config).\n\
              To try warroom without a chat account, run `warroom console`."
         );
         return Ok(ExitCode::from(2));
     }
-    let (matrix, slack, listen) = (config.matrix.clone(), config.slack.clone(), config.http.listen.clone());
+    let mut auth = Vec::new();
+    for (kind, c) in &hooks {
+        match HookAuth::from_config(*kind, c) {
+            Ok(a) => auth.push((*kind, a)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    if config.matrix.is_none() && config.slack.is_none() {
+        tracing::warn!("no chat adapter configured: webhook alerts are recorded, but no room is opened");
+    }
+    let (matrix, slack) = (config.matrix.clone(), config.slack.clone());
+    let window = std::time::Duration::from_secs(config.alerts.coalesce_seconds.max(1));
+    let listen = config.http.listen.clone();
     let app = App::build(config, &cli.data_dir, "warroom run")?;
-    let shutdown = shutdown_signal();
+    let (stop, shutdown) = shutdown_channel();
+    let router = Router::new(app.service.clone(), window, shutdown.clone());
+    let mut routes = axum::Router::new()
+        .merge(http::ops::routes(app.service.clone()))
+        .merge(http::hooks::routes(app.service.clone(), router.clone(), auth));
     let mut adapters: Vec<Box<dyn ChatAdapter>> = Vec::new();
-    if let Some(m) = matrix {
-        adapters.push(Box::new(MatrixAdapter::new(m, app.data_dir.clone())));
-    }
     if let Some(s) = slack {
-        adapters.push(Box::new(SlackAdapter::new(s, listen)));
+        let (adapter, slack_routes) = SlackAdapter::new(s, app.service.clone(), router.clone())?;
+        if let Some(r) = slack_routes {
+            routes = routes.merge(r);
+        }
+        adapters.push(Box::new(adapter));
     }
+    if let Some(m) = matrix {
+        adapters.push(Box::new(MatrixAdapter::new(m, app.data_dir.clone(), router.clone())));
+    }
+    let listener = http::bind(&listen).await.map_err(|e| anyhow::anyhow!(e))?;
     let mut tasks = tokio::task::JoinSet::new();
+    {
+        let stop_http = shutdown.clone();
+        tasks.spawn(async move {
+            let r = http::serve(listener, routes, stop_http).await;
+            (
+                "http",
+                r.map_err(|msg| crate::chat::ChatError::Failed { adapter: "http", msg }),
+            )
+        });
+        let (dir, svc, stop_local) = (app.data_dir.clone(), app.service.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            http::local::serve(&dir, svc, stop_local).await;
+            ("local api", Ok(()))
+        });
+    }
     for a in adapters {
         let name = a.name();
-        let (svc, stop) = (app.service.clone(), shutdown.clone());
-        tasks.spawn(async move { (name, a.run(svc, stop).await) });
+        let (svc, stop_rx) = (app.service.clone(), shutdown.clone());
+        tasks.spawn(async move { (name, a.run(svc, stop_rx).await) });
     }
-    tracing::info!(data_dir = %app.data_dir.display(), "warroom running");
+    tracing::info!(data_dir = %app.data_dir.display(), %listen, "warroom running");
     let mut failed = false;
-    while let Some(done) = tasks.join_next().await {
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let next = match deadline {
+            None => {
+                let mut s = shutdown.clone();
+                tokio::select! {
+                    d = tasks.join_next() => d,
+                    _ = s.wait_for(|v| *v) => {
+                        deadline = Some(tokio::time::Instant::now() + STOP_BUDGET);
+                        continue;
+                    }
+                }
+            }
+            Some(at) => match tokio::time::timeout_at(at, tasks.join_next()).await {
+                Ok(d) => d,
+                Err(_) => {
+                    tracing::warn!(
+                        left = tasks.len(),
+                        "stop budget used up; abandoning what is still running"
+                    );
+                    tasks.abort_all();
+                    break;
+                }
+            },
+        };
+        let Some(done) = next else { break };
         match done {
-            Ok((name, Ok(()))) => tracing::info!(adapter = name, "adapter stopped"),
+            Ok((_, Ok(()))) if deadline.is_some() => {}
+            Ok((name, Ok(()))) => tracing::info!(task = name, "stopped"),
             Ok((name, Err(e))) => {
-                tracing::error!(adapter = name, error = %e, "adapter failed");
+                tracing::error!(task = name, error = %e, "failed; stopping");
                 eprintln!("error: {e}");
                 failed = true;
+                let _ = stop.send(true);
             }
+            Err(e) if e.is_cancelled() => {}
             Err(e) => {
-                tracing::error!(error = %e, "adapter task panicked");
+                tracing::error!(error = %e, "task panicked; stopping");
                 failed = true;
+                let _ = stop.send(true);
             }
         }
     }
     app.service.store().sync().await?;
+    tracing::info!("store flushed; bye");
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -213,11 +288,48 @@ async fn console(cli: &Cli, user: Option<String>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Is the data dir held by a running bot we can ask instead?
+fn held_by_bot(cli: &Cli, e: &anyhow::Error) -> bool {
+    let locked = e
+        .chain()
+        .any(|c| matches!(c.downcast_ref::<StoreError>(), Some(StoreError::Locked { .. })))
+        || matches!(
+            e.downcast_ref::<AppError>(),
+            Some(AppError::Store(StoreError::Locked { .. }))
+        );
+    locked && local::socket_path(&cli.data_dir).exists()
+}
+
+/// Ask the running bot; an answer other than 200 becomes an error with its message.
+fn ask_bot(cli: &Cli, path: &str) -> anyhow::Result<String> {
+    let (status, body) = local::get_local(&cli.data_dir, path).map_err(|e| anyhow::anyhow!(e))?;
+    if status != 200 {
+        bail!("{}", local::error_text(&body));
+    }
+    Ok(body)
+}
+
 fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
-    let store = open_store(cli, "warroom incidents")?;
     let config = load_config(cli)?;
     let tz = config.tz()?;
-    let list = store.incidents(all)?;
+    let list: Vec<local::IncidentRow> = match open_store(cli, "warroom incidents") {
+        Ok(store) => store
+            .incidents(all)?
+            .into_iter()
+            .map(|i| local::IncidentRow {
+                id: i.id.to_string(),
+                severity: i.severity.as_str().into(),
+                status: i.status.as_str().into(),
+                declared_at: i.declared_at,
+                title: i.title,
+            })
+            .collect(),
+        Err(e) if held_by_bot(cli, &e) => {
+            let body = ask_bot(cli, &format!("/v1/incidents?all={all}"))?;
+            serde_json::from_str(&body).context("the running bot sent an unreadable incident list")?
+        }
+        Err(e) => return Err(e),
+    };
     if list.is_empty() {
         println!(
             "{}",
@@ -234,9 +346,9 @@ fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
         let at = i.declared_at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z");
         println!(
             "{:<8} {:<5} {:<14} {:<21} {}",
-            i.id.to_string(),
-            i.severity.as_str(),
-            i.status.as_str(),
+            i.id,
+            i.severity,
+            i.status,
             at.to_string(),
             i.title
         );
@@ -249,16 +361,29 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
     let format: ExportFormat = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let config = load_config(cli)?;
     require_store(cli)?;
-    let app = App::build(config, &cli.data_dir, "warroom export")?;
-    let file = app.service.export(id, format).map_err(|r| anyhow::anyhow!(r.0))?;
+    let content = match App::build(config, &cli.data_dir, "warroom export") {
+        Ok(app) => {
+            app.service
+                .export(id, format)
+                .map_err(|r| anyhow::anyhow!(r.0))?
+                .content
+        }
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            if !held_by_bot(cli, &e) {
+                return Err(e);
+            }
+            ask_bot(cli, &format!("/v1/incidents/{id}/export?format={}", format.extension()))?
+        }
+    };
     match out {
         Some(path) => {
-            write_atomically(path, file.content.as_bytes())?;
+            write_atomically(path, content.as_bytes())?;
             eprintln!("{id} postmortem written to {}", path.display());
         }
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(file.content.as_bytes())?;
+            stdout.write_all(content.as_bytes())?;
             stdout.flush()?;
         }
     }
@@ -348,6 +473,16 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
         ("generic", &config.hooks.generic),
     ] {
         if let Some(h) = hook {
+            if h.bearer_token.is_none()
+                && h.bearer_token_file.is_none()
+                && h.hmac_secret.is_none()
+                && h.hmac_secret_file.is_none()
+            {
+                problems.push(format!(
+                    "[hooks.{name}] has no credentials: set WARROOM_HOOKS__{}__BEARER_TOKEN (or bearer_token_file) or an HMAC secret",
+                    name.to_ascii_uppercase()
+                ));
+            }
             for (v, f, k) in [
                 (&h.bearer_token, &h.bearer_token_file, "bearer_token"),
                 (&h.hmac_secret, &h.hmac_secret_file, "hmac_secret"),

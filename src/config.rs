@@ -98,11 +98,28 @@ fn default_console_rooms() -> Vec<String> {
     vec!["alerts".into()]
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsConfig {
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    /// Alert news about one incident (joined, resolved) is posted at most once per this many
+    /// seconds: the first at once, the rest as one summary.
+    #[serde(default = "default_coalesce")]
+    pub coalesce_seconds: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            rules: Vec::new(),
+            coalesce_seconds: default_coalesce(),
+        }
+    }
+}
+
+fn default_coalesce() -> u64 {
+    30
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -189,6 +206,21 @@ pub struct HooksConfig {
     pub grafana: Option<HookConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generic: Option<HookConfig>,
+}
+
+impl HooksConfig {
+    /// The configured receivers.
+    pub fn enabled(&self) -> Vec<(crate::alert::payload::HookKind, &HookConfig)> {
+        use crate::alert::payload::HookKind;
+        [
+            (HookKind::Alertmanager, &self.alertmanager),
+            (HookKind::Grafana, &self.grafana),
+            (HookKind::Generic, &self.generic),
+        ]
+        .into_iter()
+        .filter_map(|(k, c)| c.as_ref().map(|c| (k, c)))
+        .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,10 +1,19 @@
-//! `[[alerts.rules]]`: regex with named captures → title, severity and fingerprint.
+//! `[[alerts.rules]]`: which alerts open incidents. A rule matches on the alert text (regex
+//! with named captures) and on labels (regex per label); it renders the incident title,
+//! severity and grouping fingerprint from templates, names the platforms the incident opens
+//! on, or drops the alert (`ignore`).
+
+use std::collections::BTreeMap;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::Alert;
 use super::template::Template;
-use crate::domain::Severity;
+use crate::domain::{Person, Severity, Source};
+
+/// The chat platforms an incident can open on (`open_in`).
+pub const PLATFORMS: [&str; 2] = ["matrix", "slack"];
 
 /// One rule as written in the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,23 +21,39 @@ use crate::domain::Severity;
 pub struct RuleConfig {
     /// Unique name; part of the fingerprint.
     pub name: String,
-    /// Regex matched against the alert text.
-    pub pattern: String,
-    /// Incident title; `{name}` inserts a named capture, `{text}` the whole message.
+    /// Regex matched against the alert text; none matches every alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Label name → regex the whole label value must match (webhook alerts).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Incident title; `{name}` inserts a named capture, `{text}` the whole message, `{title}`
+    /// the source's title (or the message), `{labels.NAME}` a label.
     #[serde(default = "default_title")]
     pub title: String,
+    /// `sev1`..`sev4` (and aliases), or a template such as `{labels.severity}`; a value that
+    /// is not a severity falls back to the alert's own, then to sev3.
     #[serde(default = "default_severity")]
     pub severity: String,
-    /// Grouping key: alerts with the same rendered value join the open incident. Default: the title.
+    /// Grouping key: alerts with the same rendered value join the open incident. Default: the
+    /// source's grouping (Alertmanager `groupKey`, the generic `fingerprint`), else the title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
-    /// Watched rooms this rule applies to; empty = every watched room.
+    /// Watched rooms (or webhook sources: `alertmanager`, `grafana`, `generic`) this rule
+    /// applies to; empty = everywhere.
     #[serde(default)]
     pub rooms: Vec<String>,
+    /// Platforms the incident room opens on (`matrix`, `slack`). Default: the platform a chat
+    /// alert came from; for webhook alerts, every configured platform.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_in: Vec<String>,
+    /// Drop matching alerts (counted as ignored).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore: bool,
 }
 
 fn default_title() -> String {
-    "{text}".into()
+    "{title}".into()
 }
 
 fn default_severity() -> String {
@@ -43,22 +68,36 @@ pub struct RuleError {
 }
 
 #[derive(Debug)]
-struct Rule {
-    name: String,
-    regex: Regex,
-    title: Template,
-    severity: Severity,
-    group_by: Template,
-    rooms: Vec<String>,
+enum SeveritySpec {
+    Fixed(Severity),
+    Template(Template),
 }
 
-/// The result of a matching rule.
+#[derive(Debug)]
+struct Rule {
+    name: String,
+    regex: Option<Regex>,
+    labels: Vec<(String, Regex)>,
+    title: Template,
+    severity: SeveritySpec,
+    group_by: Option<Template>,
+    rooms: Vec<String>,
+    open_in: Vec<String>,
+    ignore: bool,
+}
+
+/// What to do with an alert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
+    /// The rule that matched (`hook:<source>` for a webhook alert no rule matched).
     pub rule: String,
     pub title: String,
     pub severity: Severity,
     pub fingerprint: String,
+    /// Platforms to open the incident on; empty = the default for the alert's source.
+    pub open_in: Vec<String>,
+    /// Drop the alert.
+    pub ignore: bool,
 }
 
 /// All rules, in config order; the first match wins.
@@ -71,6 +110,10 @@ const MAX_TITLE_CHARS: usize = 200;
 
 fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn clip(s: &str) -> String {
+    squash(s).chars().take(MAX_TITLE_CHARS).collect()
 }
 
 impl RuleSet {
@@ -87,23 +130,53 @@ impl RuleSet {
             if rules.iter().any(|r: &Rule| r.name == c.name) {
                 return Err(err("the name is used by two rules; names must be unique".into()));
             }
-            let regex = Regex::new(&c.pattern).map_err(|e| err(format!("invalid pattern: {e}")))?;
-            let mut known: Vec<&str> = regex.capture_names().flatten().collect();
-            known.push("text");
+            let regex = match &c.pattern {
+                Some(p) => Some(Regex::new(p).map_err(|e| err(format!("invalid pattern: {e}")))?),
+                None => None,
+            };
+            let mut labels = Vec::new();
+            for (name, re) in &c.labels {
+                let anchored = Regex::new(&format!("^(?:{re})$"))
+                    .map_err(|e| err(format!("labels.{name}: invalid regex: {e}")))?;
+                labels.push((name.clone(), anchored));
+            }
+            let mut known: Vec<&str> = regex
+                .as_ref()
+                .map(|r| r.capture_names().flatten().collect())
+                .unwrap_or_default();
+            known.extend(["text", "title"]);
             let title = Template::parse(&c.title, &known).map_err(|e| err(format!("title: {e}")))?;
-            let group_by = Template::parse(c.group_by.as_deref().unwrap_or(&c.title), &known)
-                .map_err(|e| err(format!("group_by: {e}")))?;
-            let severity = c
-                .severity
-                .parse::<Severity>()
-                .map_err(|e| err(format!("severity: {e}")))?;
+            let group_by = match &c.group_by {
+                Some(g) => Some(Template::parse(g, &known).map_err(|e| err(format!("group_by: {e}")))?),
+                None => None,
+            };
+            let severity = if c.severity.contains('{') {
+                SeveritySpec::Template(Template::parse(&c.severity, &known).map_err(|e| err(format!("severity: {e}")))?)
+            } else {
+                SeveritySpec::Fixed(
+                    c.severity
+                        .parse::<Severity>()
+                        .map_err(|e| err(format!("severity: {e}")))?,
+                )
+            };
+            for p in &c.open_in {
+                if !PLATFORMS.contains(&p.as_str()) {
+                    return Err(err(format!(
+                        "open_in: `{p}` is not a platform; use {}",
+                        PLATFORMS.join(" or ")
+                    )));
+                }
+            }
             rules.push(Rule {
                 name: c.name.clone(),
                 regex,
+                labels,
                 title,
                 severity,
                 group_by,
                 rooms: c.rooms.clone(),
+                open_in: c.open_in.clone(),
+                ignore: c.ignore,
             });
         }
         Ok(RuleSet { rules })
@@ -117,39 +190,98 @@ impl RuleSet {
         self.rules.is_empty()
     }
 
-    /// Match `text` that arrived in a watched room known by any of `room_names`.
+    /// Match a chat message `text` that arrived in a watched room known by any of `room_names`.
     pub fn match_text(&self, text: &str, room_names: &[&str]) -> Option<Match> {
-        let text = text.trim();
+        let alert = Alert::from_chat(
+            text,
+            Person::warroom(),
+            room_names.first().copied().unwrap_or(""),
+            room_names.iter().map(|s| s.to_string()).collect(),
+            chrono::DateTime::<chrono::Utc>::MIN_UTC,
+            Source::Console,
+        );
+        self.decide(&alert)
+    }
+
+    /// The first rule matching `alert`, rendered. `None`: no rule matched.
+    pub fn decide(&self, alert: &Alert) -> Option<Match> {
+        let text = alert.text.trim();
         for rule in &self.rules {
-            if !rule.rooms.is_empty() && !rule.rooms.iter().any(|r| room_names.contains(&r.as_str())) {
+            if !rule.rooms.is_empty() && !rule.rooms.iter().any(|r| alert.room_names.contains(r)) {
                 continue;
             }
-            let Some(caps) = rule.regex.captures(text) else {
+            if !rule
+                .labels
+                .iter()
+                .all(|(k, re)| alert.labels.get(k).is_some_and(|v| re.is_match(v)))
+            {
                 continue;
+            }
+            let caps = match &rule.regex {
+                Some(re) => match re.captures(text) {
+                    Some(c) => Some(c),
+                    None => continue,
+                },
+                None => None,
             };
-            let lookup = |name: &str| {
-                if name == "text" {
-                    text.to_string()
-                } else {
-                    caps.name(name).map_or(String::new(), |m| m.as_str().to_string())
+            let lookup = |name: &str| -> String {
+                match name {
+                    "text" => text.to_string(),
+                    "title" => alert.title.clone().unwrap_or_else(|| text.to_string()),
+                    _ => {
+                        if let Some(label) = name.strip_prefix("labels.") {
+                            return alert.labels.get(label).cloned().unwrap_or_default();
+                        }
+                        caps.as_ref()
+                            .and_then(|c| c.name(name))
+                            .map_or(String::new(), |m| m.as_str().to_string())
+                    }
                 }
             };
-            let mut title: String = squash(&rule.title.render(lookup))
-                .chars()
-                .take(MAX_TITLE_CHARS)
-                .collect();
+            let mut title = clip(&rule.title.render(lookup));
             if title.is_empty() {
-                title = squash(text).chars().take(MAX_TITLE_CHARS).collect();
+                title = clip(alert.title.as_deref().unwrap_or(text));
             }
-            let key = squash(&rule.group_by.render(lookup)).to_lowercase();
+            let severity = match &rule.severity {
+                SeveritySpec::Fixed(s) => *s,
+                SeveritySpec::Template(t) => super::map_severity(&t.render(lookup))
+                    .or(alert.severity)
+                    .unwrap_or(Severity::Sev3),
+            };
+            let key = match (&rule.group_by, &alert.group) {
+                (Some(g), _) => squash(&g.render(lookup)).to_lowercase(),
+                (None, Some(group)) => group.clone(),
+                (None, None) => title.to_lowercase(),
+            };
             return Some(Match {
                 rule: rule.name.clone(),
                 title,
-                severity: rule.severity,
+                severity,
                 fingerprint: format!("{}:{}", rule.name, key),
+                open_in: rule.open_in.clone(),
+                ignore: rule.ignore,
             });
         }
         None
+    }
+
+    /// What a webhook alert no rule matched does: open an incident with the source's title,
+    /// severity and grouping. A "resolved" for an unknown group changes nothing.
+    pub fn default_for_webhook(alert: &Alert) -> Match {
+        let source = alert.room.strip_prefix("hook:").unwrap_or(&alert.room);
+        let group = alert
+            .group
+            .clone()
+            .or_else(|| alert.key.clone())
+            .unwrap_or_else(|| clip(&alert.text).to_lowercase());
+        Match {
+            rule: format!("hook:{source}"),
+            title: clip(alert.title.as_deref().unwrap_or(&alert.text)),
+            severity: alert.severity.unwrap_or(Severity::Sev3),
+            fingerprint: format!("hook:{source}:{group}"),
+            open_in: Vec::new(),
+            ignore: false,
+        }
     }
 }
 

@@ -12,11 +12,14 @@ fn shipped() -> RuleSet {
 fn rule(name: &str, pattern: &str, title: &str, group_by: Option<&str>, rooms: &[&str]) -> RuleConfig {
     RuleConfig {
         name: name.into(),
-        pattern: pattern.into(),
+        pattern: Some(pattern.into()),
         title: title.into(),
         severity: "sev2".into(),
         group_by: group_by.map(Into::into),
         rooms: rooms.iter().map(|s| s.to_string()).collect(),
+        labels: Default::default(),
+        open_in: Vec::new(),
+        ignore: false,
     }
 }
 
@@ -125,4 +128,94 @@ fn config_errors_name_the_rule() {
     let mut r = rule("s", "x", "t", None, &[]);
     r.severity = "urgent".into();
     assert!(RuleSet::compile(&[r]).unwrap_err().msg.contains("severity"));
+}
+
+fn webhook_alert(labels: &[(&str, &str)], title: &str, group: &str) -> Alert {
+    let mut a = Alert::from_chat(
+        "p99 latency above 2s",
+        crate::domain::Person::new("hook:alertmanager", "Alertmanager"),
+        "hook:alertmanager",
+        vec!["hook:alertmanager".into(), "alertmanager".into()],
+        chrono::Utc::now(),
+        crate::domain::Source::Webhook,
+    );
+    a.title = Some(title.into());
+    a.group = Some(group.into());
+    a.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    a
+}
+
+#[test]
+fn label_rules_template_severity_and_open_in() {
+    let mut api = rule("api", "", "{labels.service}: {title}", None, &["alertmanager"]);
+    api.pattern = None;
+    api.labels = [("service".to_string(), "api|web".to_string())].into();
+    api.severity = "{labels.severity}".into();
+    api.open_in = vec!["matrix".into(), "slack".into()];
+    let mut quiet = rule("quiet", "", "x", None, &[]);
+    quiet.pattern = None;
+    quiet.labels = [("severity".to_string(), "info".to_string())].into();
+    quiet.ignore = true;
+    let rules = RuleSet::compile(&[quiet, api]).unwrap();
+
+    let m = rules
+        .decide(&webhook_alert(
+            &[("service", "api"), ("severity", "critical")],
+            "HighLatency",
+            "{}:{a}",
+        ))
+        .unwrap();
+    assert_eq!(m.title, "api: HighLatency");
+    assert_eq!(m.severity, Severity::Sev1);
+    assert_eq!(m.fingerprint, "api:{}:{a}", "default group_by is the source's group");
+    assert_eq!(m.open_in, ["matrix", "slack"]);
+    assert!(!m.ignore);
+    // A severity label that is not a severity falls back to sev3; a label regex is anchored.
+    let m = rules
+        .decide(&webhook_alert(
+            &[("service", "web"), ("severity", "whatever")],
+            "T",
+            "g",
+        ))
+        .unwrap();
+    assert_eq!(m.severity, Severity::Sev3);
+    assert_eq!(rules.decide(&webhook_alert(&[("service", "api-gw")], "T", "g")), None);
+    assert_eq!(rules.decide(&webhook_alert(&[], "T", "g")), None);
+    let m = rules.decide(&webhook_alert(&[("severity", "info")], "T", "g")).unwrap();
+    assert!(m.ignore);
+}
+
+#[test]
+fn bad_label_rules_are_refused_with_the_reason() {
+    let mut r = rule("r", "x", "{labels.}", None, &[]);
+    assert!(
+        RuleSet::compile(std::slice::from_ref(&r))
+            .unwrap_err()
+            .msg
+            .contains("title")
+    );
+    r.title = "{title}".into();
+    r.open_in = vec!["teams".into()];
+    assert!(
+        RuleSet::compile(std::slice::from_ref(&r))
+            .unwrap_err()
+            .msg
+            .contains("`teams` is not a platform")
+    );
+    r.open_in.clear();
+    r.labels = [("a".to_string(), "(".to_string())].into();
+    assert!(
+        RuleSet::compile(std::slice::from_ref(&r))
+            .unwrap_err()
+            .msg
+            .contains("labels.a")
+    );
+    r.labels.clear();
+    r.severity = "{nope}".into();
+    assert!(
+        RuleSet::compile(std::slice::from_ref(&r))
+            .unwrap_err()
+            .msg
+            .contains("severity")
+    );
 }

@@ -1,4 +1,4 @@
-//! `{name}` templates for rule titles and fingerprints; `{{` and `}}` are literal braces.
+//! `{name}` templates for rule titles, severities and fingerprints (`{labels.NAME}` reads a label); `{{` and `}}` are literal braces.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -37,9 +37,10 @@ impl Template {
                         }
                     }
                     let name = name.trim().to_string();
-                    if !known.contains(&name.as_str()) {
+                    let label = name.strip_prefix("labels.").is_some_and(|l| !l.is_empty());
+                    if !label && !known.contains(&name.as_str()) {
                         return Err(format!(
-                            "`{{{name}}}` in `{src}` is not a named capture of the pattern (known: {})",
+                            "`{{{name}}}` in `{src}` is neither a named capture of the pattern nor `labels.NAME` (known: {})",
                             known.join(", ")
                         ));
                     }

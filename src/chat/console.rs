@@ -117,10 +117,19 @@ where
                     self.say(&room, &announcement);
                     self.room = room;
                 }
-                Notice::Post { incident, text } => {
+                Notice::Post { incident, text } | Notice::AlertNews { incident, line: text } => {
                     let room = self.incident_room(service, incident);
                     self.say(&room, &text);
                 }
+                Notice::ProposeResolve { incident, alerts } => {
+                    let room = self.incident_room(service, incident);
+                    self.say(
+                        &room,
+                        &format!("All {alerts} alerts of {incident} have resolved. If the incident is over, run `/incident resolve`."),
+                    );
+                }
+                // The console is one platform: nobody elsewhere to tell.
+                Notice::Changed { .. } => {}
                 Notice::Postmortem {
                     incident,
                     markdown,

@@ -5,6 +5,7 @@
 pub mod console;
 pub mod matrix;
 pub mod outbox;
+pub mod router;
 pub mod slack;
 
 use std::future::Future;

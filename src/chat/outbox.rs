@@ -30,6 +30,17 @@ pub enum Failure {
     Permanent(String),
 }
 
+impl Failure {
+    /// The `kind` label of `warroom_chat_api_errors_total`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::RateLimited(_) => "rate_limited",
+            Failure::Transient(_) => "transient",
+            Failure::Permanent(_) => "permanent",
+        }
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -224,7 +235,11 @@ impl<C: Courier> Outbox<C> {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            match courier.deliver(job).await {
+            let result = courier.deliver(job).await;
+            if let Err(f) = &result {
+                crate::telemetry::metrics().chat_error(C::QUEUE, f.kind());
+            }
+            match result {
                 Ok(()) => {
                     if attempts > 1 {
                         tracing::info!(queue = C::QUEUE, lane, attempts, "queued message delivered");

@@ -31,6 +31,19 @@ pub enum Command {
     Postmortem(PostmortemCmd),
 }
 
+impl Command {
+    /// Commands that only read (show, list, export, help): nothing to tell other platforms.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Help(_)
+                | Command::Incident(IncidentCmd::Show)
+                | Command::Timeline(TimelineCmd::List)
+                | Command::Postmortem(PostmortemCmd::Show | PostmortemCmd::Export(_))
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IncidentCmd {
     Declare { title: String, severity: Option<Severity> },

@@ -69,6 +69,35 @@ pub struct Incident {
     pub rooms: Vec<String>,
     /// Highest timeline sequence number handed out (maintained by the store).
     pub last_seq: u64,
+    /// Chat platforms this incident opens on (`matrix`, `slack`); empty = where it was declared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_in: Vec<String>,
+    /// Webhook alerts grouped into this incident, by identity: `true` while firing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alerts: BTreeMap<String, bool>,
+    /// Alerts counted but not tracked by identity (beyond `MAX_TRACKED_ALERTS`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alerts_untracked: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Alert identities tracked per incident (for "every grouped alert has resolved").
+pub const MAX_TRACKED_ALERTS: usize = 1_000;
+/// Alerts listed one by one in the timeline; later ones are counted only.
+pub const MAX_LISTED_ALERTS: u64 = 100;
+
+/// What an alert notification did to its incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertEffect {
+    /// A new firing alert (or a chat repeat) was counted.
+    Counted,
+    /// Already known in this state (a re-sent notification): nothing changed.
+    Duplicate,
+    /// A firing alert resolved; `all`: every tracked alert of the incident has now resolved.
+    Resolved { all: bool },
 }
 
 /// A transition that is not allowed, with what the user should do instead.
@@ -211,6 +240,9 @@ impl Incident {
             trigger: o.trigger,
             rooms: Vec::new(),
             last_seq: 0,
+            open_in: Vec::new(),
+            alerts: BTreeMap::new(),
+            alerts_untracked: 0,
         };
         Ok((incident, entries))
     }
@@ -480,9 +512,106 @@ impl Incident {
 
     /// A further alert with this incident's fingerprint.
     pub fn alert_repeated(&mut self, text: &str, sender: &Person, at: DateTime<Utc>, src: Source) -> Vec<NewEntry> {
+        self.alert_fired(None, text, sender, at, src).1
+    }
+
+    /// Remember the alert that opened this incident (by identity, if it has one).
+    pub fn track_first_alert(&mut self, key: Option<&str>) {
+        if let Some(k) = key {
+            self.alerts.insert(k.to_string(), true);
+        }
+    }
+
+    /// A firing alert grouped into this incident. One with an identity already firing here is
+    /// a re-sent notification and changes nothing; one without (a chat alert) is a repeat.
+    /// The timeline lists the first `MAX_LISTED_ALERTS`; later ones are counted.
+    pub fn alert_fired(
+        &mut self,
+        key: Option<&str>,
+        text: &str,
+        sender: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> (AlertEffect, Vec<NewEntry>) {
+        let again = match key {
+            Some(k) => match self.alerts.get(k) {
+                Some(true) => return (AlertEffect::Duplicate, Vec::new()),
+                Some(false) => true,
+                None => {
+                    if self.alerts.len() < MAX_TRACKED_ALERTS {
+                        self.alerts.insert(k.to_string(), true);
+                    } else {
+                        self.alerts_untracked += 1;
+                    }
+                    false
+                }
+            },
+            None => false,
+        };
+        if let (Some(k), true) = (key, again) {
+            self.alerts.insert(k.to_string(), true);
+        }
         self.alert_count += 1;
-        let text = format!("alert repeated (×{}): {}", self.alert_count, text.trim());
-        vec![NewEntry::new(at, sender, EntryKind::AlertRepeated, text, src)]
+        let text = text.trim();
+        let entries = if self.alert_count <= MAX_LISTED_ALERTS {
+            let what = match (key, again) {
+                (None, _) => format!("alert repeated (×{}): {text}", self.alert_count),
+                (Some(_), true) => format!("alert firing again (×{}): {text}", self.alert_count),
+                (Some(_), false) => format!("alert firing (×{}): {text}", self.alert_count),
+            };
+            vec![NewEntry::new(at, sender, EntryKind::AlertRepeated, what, src)]
+        } else if self.alert_count == MAX_LISTED_ALERTS + 1 {
+            let what = format!(
+                "more than {MAX_LISTED_ALERTS} alerts: further ones are counted (see the alert count), not listed"
+            );
+            vec![NewEntry::new(
+                at,
+                &Person::warroom(),
+                EntryKind::AlertRepeated,
+                what,
+                src,
+            )]
+        } else {
+            Vec::new()
+        };
+        (AlertEffect::Counted, entries)
+    }
+
+    /// A "resolved" notification for an alert of this incident. Unknown or already resolved
+    /// alerts change nothing.
+    pub fn alert_resolved(
+        &mut self,
+        key: &str,
+        text: &str,
+        sender: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> (AlertEffect, Vec<NewEntry>) {
+        match self.alerts.get_mut(key) {
+            Some(firing @ true) => *firing = false,
+            _ => return (AlertEffect::Duplicate, Vec::new()),
+        }
+        let all = self.all_alerts_resolved();
+        let still = self.alerts.values().filter(|f| **f).count();
+        let mut entries = Vec::new();
+        if self.alerts.len() as u64 <= MAX_LISTED_ALERTS || all {
+            let what = if all {
+                format!(
+                    "alert resolved: {} (all {} alerts resolved)",
+                    text.trim(),
+                    self.alerts.len()
+                )
+            } else {
+                format!("alert resolved: {} ({still} still firing)", text.trim())
+            };
+            entries.push(NewEntry::new(at, sender, EntryKind::AlertResolved, what, src));
+        }
+        (AlertEffect::Resolved { all }, entries)
+    }
+
+    /// Every alert tracked by identity has resolved (and none went untracked).
+    pub fn all_alerts_resolved(&self) -> bool {
+        !self.alerts.is_empty() && self.alerts_untracked == 0 && self.alerts.values().all(|f| !f)
     }
 }
 

@@ -5,7 +5,10 @@ mod incident;
 mod timeline;
 mod types;
 
-pub use incident::{Action, AlertInfo, Contribution, Incident, Opening, TransitionError, check_text, room_slug};
+pub use incident::{
+    Action, AlertEffect, AlertInfo, Contribution, Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening,
+    TransitionError, check_text, room_slug,
+};
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
 pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
 

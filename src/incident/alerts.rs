@@ -1,66 +1,181 @@
-//! The alert path: a message in a watched room that matches a rule opens an incident, or
-//! joins the open incident with the same fingerprint.
+//! The alert path, shared by chat alerts and webhooks: a normalised `Alert` goes through the
+//! rules, then opens an incident, joins the open incident with the same fingerprint (counted,
+//! re-sent notifications changing nothing), or marks one of its alerts resolved, proposing
+//! `incident resolve` once all have.
 
 use super::{Inbound, IncidentService, Notice, Refusal, text};
-use crate::domain::{AlertInfo, Incident, Opening, Person};
+use crate::alert::{Alert, AlertStatus, RuleSet};
+use crate::domain::{AlertEffect, AlertInfo, Incident, Opening, Person, Source};
 use crate::store::OpenOrAttach;
+
+/// What one alert did; the `outcome` label of `warroom_alerts_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Opened,
+    Attached,
+    Resolved,
+    /// A notification about an alert already known in that state (re-sent, retried).
+    Duplicate,
+    /// No rule wanted it, a rule said `ignore`, or a "resolved" for no open incident.
+    Ignored,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Opened => "opened",
+            Outcome::Attached => "attached",
+            Outcome::Resolved => "resolved",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Ignored => "ignored",
+        }
+    }
+}
+
+/// The chat platform of a source, if it is one.
+pub fn platform_of(source: Source) -> Option<&'static str> {
+    match source {
+        Source::Matrix => Some("matrix"),
+        Source::Slack => Some("slack"),
+        Source::Console => Some("console"),
+        Source::Webhook => None,
+    }
+}
 
 impl IncidentService {
     pub(super) async fn handle_alert(&self, msg: &Inbound) -> Result<Vec<Notice>, Refusal> {
-        let names: Vec<&str> = msg.room_names.iter().map(String::as_str).collect();
-        let Some(m) = self.rules.match_text(&msg.text, &names) else {
-            tracing::debug!(room = %msg.room, "message in an alert room matched no alert rule");
-            return Ok(Vec::new());
+        let alert = Alert::from_chat(
+            &msg.text,
+            msg.author.clone(),
+            &msg.room,
+            msg.room_names.clone(),
+            msg.at,
+            msg.source,
+        );
+        let (outcome, notices) = self.ingest(&alert, msg.event_id.as_deref()).await?;
+        crate::telemetry::metrics().alert(msg.source.as_str(), outcome.as_str());
+        Ok(notices)
+    }
+
+    /// Apply one alert. `event_id`: the delivery's id, when the platform gives one.
+    pub async fn ingest(&self, alert: &Alert, event_id: Option<&str>) -> Result<(Outcome, Vec<Notice>), Refusal> {
+        let m = match self.rules.decide(alert) {
+            Some(m) => m,
+            None if alert.source == Source::Webhook => RuleSet::default_for_webhook(alert),
+            None => {
+                tracing::debug!(room = %alert.room, "alert matched no alert rule");
+                return Ok((Outcome::Ignored, Vec::new()));
+            }
         };
+        if m.ignore {
+            tracing::debug!(rule = %m.rule, "alert ignored by rule");
+            return Ok((Outcome::Ignored, Vec::new()));
+        }
         let now = self.now();
-        let at = msg.at.min(now);
-        let alert = AlertInfo {
+        let at = alert.at.min(now);
+        let line = alert.line();
+        if alert.status == AlertStatus::Resolved {
+            let Some(key) = alert.key.as_deref() else {
+                return Ok((Outcome::Ignored, Vec::new()));
+            };
+            let done = self
+                .store
+                .attach_open::<_, std::convert::Infallible>(&m.fingerprint, now, |inc| {
+                    inc.alert_resolved(key, &line, &alert.sender, at, alert.source)
+                })
+                .await
+                .map_err(|e| self.refusal(e))?;
+            return Ok(match done {
+                None => {
+                    tracing::info!(fingerprint = %m.fingerprint, "resolved alert for no open incident; ignored");
+                    (Outcome::Ignored, Vec::new())
+                }
+                Some(c) => match c.value {
+                    AlertEffect::Resolved { all } => {
+                        let id = c.incident.id;
+                        let mut notices = vec![Notice::AlertNews {
+                            incident: id,
+                            line: format!("✅ resolved: {line}"),
+                        }];
+                        if all {
+                            notices.push(Notice::ProposeResolve {
+                                incident: id,
+                                alerts: c.incident.alerts.len(),
+                            });
+                        }
+                        (Outcome::Resolved, notices)
+                    }
+                    _ => (Outcome::Duplicate, Vec::new()),
+                },
+            });
+        }
+        let info = AlertInfo {
             rule: m.rule.clone(),
-            text: msg.text.trim().to_string(),
-            sender: msg.author.clone(),
-            room: msg.room_names.first().cloned().unwrap_or_else(|| msg.room.clone()),
+            text: line.clone(),
+            sender: alert.sender.clone(),
+            room: alert.room_names.first().cloned().unwrap_or_else(|| alert.room.clone()),
             at,
-            source: msg.source,
+            source: alert.source,
+        };
+        let open_in = if !m.open_in.is_empty() {
+            m.open_in.clone()
+        } else if let Some(p) = platform_of(alert.source) {
+            vec![p.to_string()]
+        } else {
+            self.platforms.clone()
         };
         let outcome = self
             .store
-            .open_or_attach(
+            .open_or_attach::<_, crate::domain::TransitionError>(
                 &m.fingerprint,
-                msg.event_id.as_deref(),
+                event_id,
                 now,
                 |id| {
-                    Incident::open(Opening {
+                    let (mut inc, entries) = Incident::open(Opening {
                         id,
                         title: m.title.clone(),
                         severity: m.severity,
                         by: Person::warroom(),
                         at: now,
-                        source: msg.source,
+                        source: alert.source,
                         fingerprint: Some(m.fingerprint.clone()),
-                        trigger: Some(alert.clone()),
-                    })
+                        trigger: Some(info.clone()),
+                    })?;
+                    inc.open_in = open_in.clone();
+                    inc.track_first_alert(alert.key.as_deref());
+                    Ok((inc, entries))
                 },
-                |inc| inc.alert_repeated(&alert.text, &alert.sender, at, msg.source),
+                |inc| inc.alert_fired(alert.key.as_deref(), &line, &alert.sender, at, alert.source),
             )
             .await
             .map_err(|e| self.refusal(e))?;
         Ok(match outcome {
             OpenOrAttach::Opened(c) => {
                 tracing::info!(incident = %c.incident.id, rule = %m.rule, "incident opened from alert");
-                let announcement = text::announcement(&c.incident, msg.source, self.tz);
-                vec![Notice::Opened {
-                    incident: Box::new(c.incident),
-                    announcement,
-                    origin_room: msg.room.clone(),
-                }]
+                let announcement = text::announcement(&c.incident, alert.source, self.tz);
+                (
+                    Outcome::Opened,
+                    vec![Notice::Opened {
+                        incident: Box::new(c.incident),
+                        announcement,
+                        origin_room: alert.room.clone(),
+                    }],
+                )
+            }
+            OpenOrAttach::Attached(c) if c.value == AlertEffect::Duplicate => {
+                tracing::debug!(incident = %c.incident.id, "alert already known; nothing changed");
+                (Outcome::Duplicate, Vec::new())
             }
             OpenOrAttach::Attached(c) => {
-                let text = c.entries.last().map_or_else(String::new, |e| e.text.clone());
                 tracing::info!(incident = %c.incident.id, count = c.incident.alert_count, "alert attached");
-                vec![Notice::Post {
-                    incident: c.incident.id,
-                    text,
-                }]
+                let line = c.entries.last().map_or_else(|| line.clone(), |e| e.text.clone());
+                (
+                    Outcome::Attached,
+                    vec![Notice::AlertNews {
+                        incident: c.incident.id,
+                        line,
+                    }],
+                )
             }
         })
     }

@@ -1,5 +1,5 @@
-//! `IncidentService`: the only writer of incident state. It turns inbound chat messages (and,
-//! later, webhook alerts) into durable changes and answers with `Notice`s for the adapters;
+//! `IncidentService`: the only writer of incident state. It turns inbound chat messages and
+//! webhook alerts into durable changes and answers with `Notice`s for the adapters;
 //! every notice is produced only after the change it reports is durable.
 
 mod alerts;
@@ -17,6 +17,7 @@ use crate::domain::{Incident, IncidentId, Person, Source, TransitionError};
 use crate::postmortem::{self, Postmortem};
 use crate::store::{Store, StoreError, WriteError};
 
+pub use alerts::{Outcome, platform_of};
 pub use text::announcement;
 
 /// Source of "now"; tests substitute a fixed clock.
@@ -81,6 +82,18 @@ pub enum Notice {
     },
     /// A requested export, to upload into the room it was asked in.
     File(ExportFile),
+    /// An alert joined, fired again or resolved in an incident: for its rooms, coalesced.
+    AlertNews { incident: IncidentId, line: String },
+    /// Every alert grouped into the incident has resolved: propose `incident resolve`.
+    ProposeResolve { incident: IncidentId, alerts: usize },
+    /// A command changed the incident: its rooms on other platforms are told.
+    Changed {
+        incident: IncidentId,
+        by: Person,
+        source: Source,
+        command: String,
+        reply: String,
+    },
 }
 
 /// Why something could not be done; the text is for the user.
@@ -102,6 +115,9 @@ pub struct IncidentService {
     rules: RuleSet,
     tz: Tz,
     clock: Arc<dyn Clock>,
+    /// Chat platforms `run` connects (`matrix`, `slack`): where webhook alerts open incidents
+    /// unless a rule says otherwise.
+    platforms: Vec<String>,
 }
 
 /// The command prefix users of a platform type.
@@ -119,7 +135,18 @@ impl IncidentService {
             rules,
             tz,
             clock,
+            platforms: Vec::new(),
         }
+    }
+
+    /// Set the chat platforms this process connects.
+    pub fn with_platforms(mut self, platforms: Vec<String>) -> Self {
+        self.platforms = platforms;
+        self
+    }
+
+    pub fn platforms(&self) -> &[String] {
+        &self.platforms
     }
 
     pub fn store(&self) -> &Store {
@@ -153,12 +180,47 @@ impl IncidentService {
             Parsed::Invalid(e) if msg.alert_room && e.unknown_command => self.handle_alert(&msg).await,
             Parsed::NotACommand => Ok(Vec::new()),
             Parsed::Invalid(e) => Ok(vec![Notice::Reply(e.render(prefix_for(msg.source)))]),
-            Parsed::Command(c) => self.run(c, &msg).await,
+            Parsed::Command(c) => {
+                let started = std::time::Instant::now();
+                let writes = !c.is_read_only();
+                let r = self.run(c, &msg).await;
+                crate::telemetry::metrics().command(started.elapsed());
+                match r {
+                    Ok(mut notices) if writes => {
+                        self.tell_other_rooms(&msg, &mut notices);
+                        Ok(notices)
+                    }
+                    other => other,
+                }
+            }
         };
         let mut notices = result.unwrap_or_else(|r| vec![Notice::Reply(r.0)]);
         // A redelivered event that raced past the early check is refused with an empty reply.
         notices.retain(|n| !matches!(n, Notice::Reply(t) if t.is_empty()));
         notices
+    }
+
+    /// After a successful write in an incident room, a `Changed` notice for the incident's
+    /// rooms on other platforms.
+    fn tell_other_rooms(&self, msg: &Inbound, notices: &mut Vec<Notice>) {
+        let Ok(Some(inc)) = self.store.incident_by_room(&msg.room) else {
+            return;
+        };
+        let reply = notices
+            .iter()
+            .filter_map(|n| match n {
+                Notice::Reply(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        notices.push(Notice::Changed {
+            incident: inc.id,
+            by: msg.author.clone(),
+            source: msg.source,
+            command: msg.text.trim().to_string(),
+            reply,
+        });
     }
 
     /// Bind a chat room to an incident (after the adapter created it).

@@ -97,7 +97,7 @@ async fn alert_opens_and_repeats_attach() {
     h.advance(5);
     let n = h.say("alerts", "cron", "NDW ETL failed").await;
     assert!(
-        matches!(&n[..], [Notice::Post { incident, text }] if *incident == inc.id && text.contains("alert repeated (×2)"))
+        matches!(&n[..], [Notice::AlertNews { incident, line }] if *incident == inc.id && line.contains("alert repeated (×2)"))
     );
     assert_eq!(h.incident(inc.id).alert_count, 2);
     // A different job is a different incident; chatter is ignored.
@@ -280,4 +280,111 @@ async fn redelivered_events_take_effect_once() {
     h.svc.handle(a.clone()).await;
     h.svc.handle(a).await;
     assert_eq!(h.incident(inc.id).alert_count, 2);
+}
+
+fn hook_alert(kind: crate::alert::payload::HookKind, fixture: &str, now: DateTime<Utc>) -> Vec<crate::alert::Alert> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hooks")
+        .join(fixture);
+    kind.decode(&std::fs::read(p).unwrap(), now).unwrap()
+}
+
+async fn ingest_all(h: &Harness, alerts: &[crate::alert::Alert]) -> Vec<(Outcome, Vec<Notice>)> {
+    let mut out = Vec::new();
+    for a in alerts {
+        out.push(h.svc.ingest(a, None).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn webhook_group_opens_once_resends_change_nothing_and_resolution_is_proposed() {
+    use crate::alert::payload::HookKind::Alertmanager;
+    let mut h = harness();
+    h.svc = Arc::new(
+        IncidentService::new(h.svc.store().clone(), RuleSet::default(), h.svc.tz(), h.clock.clone())
+            .with_platforms(vec!["matrix".into(), "slack".into()]),
+    );
+    let now = h.clock.now();
+    let firing = hook_alert(Alertmanager, "alertmanager-firing.json", now);
+    let r = ingest_all(&h, &firing).await;
+    assert_eq!((r[0].0, r[1].0), (Outcome::Opened, Outcome::Attached));
+    let Notice::Opened { incident, .. } = &r[0].1[0] else {
+        panic!("{:?}", r[0].1)
+    };
+    let id = incident.id;
+    assert_eq!(
+        incident.open_in,
+        ["matrix", "slack"],
+        "webhook default: every configured platform"
+    );
+    assert_eq!(incident.title, "NDWEtlFailed");
+    assert_eq!(incident.severity, Severity::Sev1);
+    // Alertmanager re-sends the same group (repeat_interval, retries): nothing changes.
+    let entries_before = h.svc.store().entries(id).unwrap().len();
+    let again = ingest_all(&h, &firing).await;
+    assert!(
+        again.iter().all(|(o, n)| *o == Outcome::Duplicate && n.is_empty()),
+        "{again:?}"
+    );
+    assert_eq!(h.incident(id).alert_count, 2);
+    assert_eq!(h.svc.store().entries(id).unwrap().len(), entries_before);
+
+    let one = hook_alert(Alertmanager, "alertmanager-resolved-one.json", now);
+    let r = ingest_all(&h, &one).await;
+    assert_eq!((r[0].0, r[1].0), (Outcome::Resolved, Outcome::Duplicate));
+    assert!(
+        matches!(&r[0].1[..], [Notice::AlertNews { line, .. }] if line.contains("resolved")),
+        "{:?}",
+        r[0].1
+    );
+    assert!(
+        h.svc
+            .store()
+            .entries(id)
+            .unwrap()
+            .iter()
+            .any(|e| e.text.contains("(1 still firing)"))
+    );
+    let all = hook_alert(Alertmanager, "alertmanager-resolved-all.json", now);
+    let r = ingest_all(&h, &all).await;
+    assert_eq!((r[0].0, r[1].0), (Outcome::Duplicate, Outcome::Resolved));
+    assert!(
+        matches!(&r[1].1[..], [Notice::AlertNews { .. }, Notice::ProposeResolve { incident, alerts: 2 }] if *incident == id),
+        "{:?}",
+        r[1].1
+    );
+    // Proposed, not done: the incident is still open until someone resolves it.
+    assert_eq!(h.incident(id).status, Status::Investigating);
+    let r = ingest_all(&h, &all).await;
+    assert!(r.iter().all(|(o, _)| *o == Outcome::Duplicate));
+    // A "resolved" for a group with no open incident changes nothing.
+    let grafana = hook_alert(crate::alert::payload::HookKind::Grafana, "grafana-resolved.json", now);
+    assert_eq!(ingest_all(&h, &grafana).await[0].0, Outcome::Ignored);
+    assert_eq!(h.svc.store().incidents(true).unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_alert_storm_is_counted_not_listed() {
+    let h = harness();
+    let base = hook_alert(
+        crate::alert::payload::HookKind::Generic,
+        "generic-firing.json",
+        h.clock.now(),
+    );
+    for n in 0..(crate::domain::MAX_LISTED_ALERTS + 50) {
+        let mut a = base[0].clone();
+        a.key = Some(format!("disk-{n}"));
+        h.svc.ingest(&a, None).await.unwrap();
+    }
+    let inc = &h.svc.store().incidents(false).unwrap()[0];
+    assert_eq!(inc.alert_count, crate::domain::MAX_LISTED_ALERTS + 50);
+    let entries = h.svc.store().entries(inc.id).unwrap();
+    let listed = entries.iter().filter(|e| e.text.starts_with("alert firing")).count() as u64;
+    assert_eq!(
+        listed,
+        crate::domain::MAX_LISTED_ALERTS - 1,
+        "the first opened the incident"
+    );
+    assert!(entries.iter().any(|e| e.text.contains("further ones are counted")));
 }

@@ -238,12 +238,12 @@ async fn fingerprint_index_follows_reopen_and_close() {
     close(&store, b.id).await;
     assert_eq!(store.incident_by_fingerprint("fp").unwrap().unwrap().id, a.id);
     let attached = store
-        .open_or_attach::<TransitionError>(
+        .open_or_attach::<(), TransitionError>(
             "fp",
             None,
             now(),
             |id| Incident::open(opening(id, "fp")),
-            |i| i.alert_repeated("x", &Person::warroom(), now(), Source::Console),
+            |i| ((), i.alert_repeated("x", &Person::warroom(), now(), Source::Console)),
         )
         .await
         .unwrap();

@@ -271,43 +271,27 @@ impl Store {
 
 /// Outcome of `open_or_attach`.
 #[derive(Debug, Clone)]
-pub enum OpenOrAttach {
+pub enum OpenOrAttach<T = ()> {
     Opened(Committed<()>),
-    Attached(Committed<()>),
+    Attached(Committed<T>),
 }
 
 impl Store {
     /// In one transaction: if an open incident holds `fingerprint`, apply `attach` to it;
     /// otherwise open a new one with `build`. Concurrent alerts with one fingerprint therefore
     /// never open two incidents.
-    pub async fn open_or_attach<E>(
+    pub async fn open_or_attach<T, E>(
         &self,
         fingerprint: &str,
         event_id: Option<&str>,
         now: DateTime<Utc>,
         build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
-        attach: impl Fn(&mut Incident) -> Vec<NewEntry>,
-    ) -> Result<OpenOrAttach, WriteError<E>> {
+        attach: impl Fn(&mut Incident) -> (T, Vec<NewEntry>),
+    ) -> Result<OpenOrAttach<T>, WriteError<E>> {
         let done = self.transact(|t| {
             t.claim_event(event_id, now)?;
-            // Attach to the oldest open incident with this fingerprint; drop stale ids on the way.
-            for id in t.fingerprint_ids(fingerprint)? {
-                match t.load(IncidentId(id)) {
-                    Ok(before) if !before.is_closed() => {
-                        let mut after = before.clone();
-                        let new = attach(&mut after);
-                        let entries = t.save(Some(&before), &mut after, new, now)?;
-                        return Ok(OpenOrAttach::Attached(Committed {
-                            value: (),
-                            incident: after,
-                            entries,
-                        }));
-                    }
-                    Ok(_) | Err(ConflictableTransactionError::Abort(Abort::NotFound)) => {
-                        t.fingerprint_update(fingerprint, |ids| ids.retain(|i| *i != id))?;
-                    }
-                    Err(e) => return Err(e),
-                }
+            if let Some(c) = t.attach_open(fingerprint, now, &attach)? {
+                return Ok(OpenOrAttach::Attached(c));
             }
             let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
             let entries = t.save(None, &mut incident, new, now)?;
@@ -318,5 +302,47 @@ impl Store {
             }))
         })?;
         self.durable(done).await
+    }
+
+    /// In one transaction: apply `attach` to the open incident holding `fingerprint`, if any.
+    /// `None`: no open incident has it; nothing was written.
+    pub async fn attach_open<T, E>(
+        &self,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        attach: impl Fn(&mut Incident) -> (T, Vec<NewEntry>),
+    ) -> Result<Option<Committed<T>>, WriteError<E>> {
+        let done = self.transact(|t| t.attach_open(fingerprint, now, &attach))?;
+        self.durable(done).await
+    }
+}
+
+impl Trees<'_> {
+    /// Attach to the oldest open incident with this fingerprint; drop stale ids on the way.
+    fn attach_open<T, E>(
+        &self,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        attach: &impl Fn(&mut Incident) -> (T, Vec<NewEntry>),
+    ) -> Tx<Option<Committed<T>>, E> {
+        for id in self.fingerprint_ids(fingerprint)? {
+            match self.load(IncidentId(id)) {
+                Ok(before) if !before.is_closed() => {
+                    let mut after = before.clone();
+                    let (value, new) = attach(&mut after);
+                    let entries = self.save(Some(&before), &mut after, new, now)?;
+                    return Ok(Some(Committed {
+                        value,
+                        incident: after,
+                        entries,
+                    }));
+                }
+                Ok(_) | Err(ConflictableTransactionError::Abort(Abort::NotFound)) => {
+                    self.fingerprint_update(fingerprint, |ids| ids.retain(|i| *i != id))?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
     }
 }

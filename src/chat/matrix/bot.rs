@@ -34,6 +34,9 @@ pub struct Bot {
     pub instance: String,
     /// The topic last set per incident room, to skip no-op topic changes.
     topics: LastSent,
+    /// Incidents whose room opening is queued (so a second request does not open another).
+    pub opening: std::sync::Mutex<std::collections::HashSet<IncidentId>>,
+    pub router: Arc<crate::chat::router::Router>,
 }
 
 pub fn room_key(room: &RoomId) -> String {
@@ -61,6 +64,7 @@ impl Bot {
         cfg: MatrixConfig,
         me: OwnedUserId,
         instance: String,
+        router: Arc<crate::chat::router::Router>,
     ) -> Bot {
         Bot {
             instance,
@@ -71,6 +75,8 @@ impl Bot {
             alert_rooms: RwLock::new(HashMap::new()),
             outbox: Outbox::default(),
             topics: LastSent::default(),
+            opening: Default::default(),
+            router,
         }
     }
 
@@ -215,7 +221,15 @@ impl Courier for Bot {
 impl Bot {
     /// Queue a job in its lane (saved durably first).
     pub async fn enqueue(self: &Arc<Self>, lane: Lane, kind: JobKind) {
+        if let JobKind::OpenRoom { incident, .. } = &kind {
+            self.opening.lock().unwrap_or_else(|p| p.into_inner()).insert(*incident);
+        }
         Outbox::enqueue(self, Job::new(lane, kind)).await;
+    }
+
+    /// Does the incident have a Matrix room, or is its opening queued?
+    pub fn has_or_opens_room(&self, inc: &Incident) -> bool {
+        matrix_room(inc).is_some() || self.opening.lock().unwrap_or_else(|p| p.into_inner()).contains(&inc.id)
     }
 
     /// Jobs a previous run queued and did not deliver, back in their lanes in order; returns
@@ -227,6 +241,78 @@ impl Bot {
                 opening.push(*incident);
             }
         });
+        self.opening
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(opening.iter().copied());
         opening
+    }
+}
+
+/// The Matrix side of the cross-platform router.
+pub struct MatrixSink(pub Arc<Bot>);
+
+impl crate::chat::router::Sink for MatrixSink {
+    fn platform(&self) -> &'static str {
+        "matrix"
+    }
+
+    fn open(&self, id: IncidentId) -> crate::chat::router::BoxFuture<'_> {
+        Box::pin(async move {
+            let Ok(inc) = self.0.incident(id) else { return };
+            if self.0.has_or_opens_room(&inc) {
+                return;
+            }
+            let announcement = crate::incident::announcement(&inc, crate::domain::Source::Matrix, self.0.service.tz());
+            self.0
+                .enqueue(
+                    Lane::Incident(id),
+                    JobKind::OpenRoom {
+                        incident: id,
+                        announcement,
+                        origin: None,
+                        invite_also: None,
+                    },
+                )
+                .await;
+        })
+    }
+
+    fn post(&self, id: IncidentId, text: String) -> crate::chat::router::BoxFuture<'_> {
+        Box::pin(async move {
+            self.0
+                .enqueue(
+                    Lane::Incident(id),
+                    JobKind::Say {
+                        text,
+                        html: None,
+                        reply_to: None,
+                    },
+                )
+                .await
+        })
+    }
+
+    fn postmortem(&self, id: IncidentId, markdown: String, file: ExportFile) -> crate::chat::router::BoxFuture<'_> {
+        Box::pin(async move {
+            self.0
+                .enqueue(
+                    Lane::Incident(id),
+                    JobKind::Postmortem {
+                        incident: id,
+                        markdown,
+                        file,
+                    },
+                )
+                .await
+        })
+    }
+
+    fn topic(&self, id: IncidentId) -> crate::chat::router::BoxFuture<'_> {
+        Box::pin(async move {
+            self.0
+                .enqueue(Lane::Incident(id), JobKind::Topic { incident: id })
+                .await
+        })
     }
 }

@@ -22,10 +22,12 @@ pub use check::check;
 pub use client::STATE_DIR;
 
 use super::{ChatAdapter, ChatError, Shutdown, pause};
+use crate::chat::router::Router;
 use crate::config::MatrixConfig;
 use crate::domain::Source;
 use crate::incident::{IncidentService, announcement};
-use bot::{Bot, matrix_room};
+use crate::telemetry::health;
+use bot::{Bot, MatrixSink};
 use client::ConnectError;
 use outbox::{JobKind, Lane};
 
@@ -35,22 +37,28 @@ const INSTANCE_KEY: &str = "matrix.instance";
 pub struct MatrixAdapter {
     cfg: MatrixConfig,
     data_dir: PathBuf,
+    router: Arc<Router>,
 }
 
 impl MatrixAdapter {
-    pub fn new(cfg: MatrixConfig, data_dir: PathBuf) -> MatrixAdapter {
-        MatrixAdapter { cfg, data_dir }
+    pub fn new(cfg: MatrixConfig, data_dir: PathBuf, router: Arc<Router>) -> MatrixAdapter {
+        MatrixAdapter { cfg, data_dir, router }
     }
 
     async fn run_loop(self, service: Arc<IncidentService>, mut shutdown: Shutdown) -> Result<(), ChatError> {
         let fail = |msg: String| ChatError::Failed { adapter: "matrix", msg };
         let me = client::user_id(&self.cfg).map_err(|e| fail(e.to_string()))?;
         let mut backoff = Duration::from_secs(1);
+        health().set("matrix", false, "logging in");
         let client = loop {
             match client::connect(&self.cfg, &self.data_dir).await {
                 Ok(c) => break c,
-                Err(ConnectError::Fatal(m)) => return Err(fail(m)),
+                Err(ConnectError::Fatal(m)) => {
+                    health().set("matrix", false, "login refused");
+                    return Err(fail(m));
+                }
                 Err(ConnectError::Unavailable(m)) => {
+                    health().set("matrix", false, "homeserver unreachable");
                     tracing::warn!(error = %m, retry_in_s = backoff.as_secs(), "matrix: cannot log in yet");
                     if !pause(&mut backoff, &mut shutdown).await {
                         return Ok(());
@@ -70,9 +78,17 @@ impl MatrixAdapter {
                 i
             }
         };
-        let bot = Arc::new(Bot::new(client, service, self.cfg, me, instance));
-        let opening = bot.restore_queue();
-        bot.reconcile(&opening).await;
+        let bot = Arc::new(Bot::new(
+            client,
+            service,
+            self.cfg,
+            me,
+            instance,
+            Arc::clone(&self.router),
+        ));
+        bot.restore_queue();
+        self.router.register(Arc::new(MatrixSink(Arc::clone(&bot)))).await;
+        bot.reconcile().await;
         // Alert rooms are joined after the first sync, once our device keys are uploaded (so
         // senders in encrypted rooms share their keys with this device).
         let result = bot.sync_loop(shutdown.clone()).await;
@@ -82,9 +98,9 @@ impl MatrixAdapter {
 }
 
 impl Bot {
-    /// Incidents opened from Matrix whose room was never created (the bot stopped in between)
-    /// get their room now.
-    async fn reconcile(self: &Arc<Self>, already_queued: &[crate::domain::IncidentId]) {
+    /// Open incidents meant to live in Matrix (opened from Matrix, or `open_in` it) whose room
+    /// was never created (the bot stopped in between) get their room now.
+    async fn reconcile(self: &Arc<Self>) {
         let open = match self.service.store().incidents(false) {
             Ok(v) => v,
             Err(e) => {
@@ -93,7 +109,12 @@ impl Bot {
             }
         };
         for inc in open {
-            if inc.source != Source::Matrix || matrix_room(&inc).is_some() || already_queued.contains(&inc.id) {
+            let wanted = if inc.open_in.is_empty() {
+                inc.source == Source::Matrix
+            } else {
+                inc.open_in.iter().any(|p| p == "matrix")
+            };
+            if !wanted || self.has_or_opens_room(&inc) {
                 continue;
             }
             tracing::info!(incident = %inc.id, "matrix: creating the room an earlier run did not get to");

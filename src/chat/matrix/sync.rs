@@ -21,6 +21,7 @@ use super::bot::{Bot, room_key};
 use super::client::{RoomRefError, resolve_room};
 use super::outbox::{JobKind, Lane};
 use super::text::strip_reply_fallback;
+use crate::chat::router::opens_here;
 use crate::chat::{ChatError, Inbound, Notice, Shutdown, dispatch, pause};
 use crate::domain::{Person, Source};
 
@@ -215,8 +216,24 @@ impl Bot {
         }
         let origin_lane = here.map_or_else(|| Lane::Room(room_id.clone()), Lane::Incident);
         let acted = !notices.is_empty();
+        self.router.publish(Some("matrix"), &notices).await;
         for n in notices {
             let (lane, kind) = match n {
+                // The router carries alert news to every platform and changes to the others.
+                Notice::AlertNews { .. } | Notice::ProposeResolve { .. } | Notice::Changed { .. } => continue,
+                Notice::Opened { incident, .. } if !opens_here(&incident, "matrix") => (
+                    origin_lane.clone(),
+                    JobKind::Say {
+                        text: format!(
+                            "🚨 {} opened in {}: {}",
+                            incident.id,
+                            incident.open_in.join(" and "),
+                            incident.title
+                        ),
+                        html: None,
+                        reply_to: Some(m.event_id.clone()),
+                    },
+                ),
                 Notice::Reply(text) => (
                     origin_lane.clone(),
                     JobKind::Say {
@@ -375,6 +392,7 @@ impl Bot {
                                 .map_or_else(|| ".".into(), |p| p.display().to_string())
                         )));
                     }
+                    crate::telemetry::health().set("matrix", false, "homeserver unreachable (sync failing)");
                     if down_since.is_none() {
                         down_since = Some(std::time::Instant::now());
                         tracing::warn!(error = %e, "matrix: sync failed; retrying with backoff (other adapters keep working)");
@@ -393,6 +411,7 @@ impl Bot {
                 );
             }
             backoff = Duration::from_secs(1);
+            crate::telemetry::health().set("matrix", true, "connected");
             if last_join.is_none_or(|t| missing_rooms > 0 && t.elapsed() >= ROOM_RETRY) {
                 missing_rooms = self.join_alert_rooms().await;
                 last_join = Some(std::time::Instant::now());

@@ -10,6 +10,7 @@ use super::api::{Api, ApiError};
 use super::text;
 use crate::chat::ExportFile;
 use crate::chat::outbox::{Courier, Failure, LastSent, Outbox, load_incident};
+use crate::chat::router::{BoxFuture, Router, Sink};
 use crate::config::SlackConfig;
 use crate::domain::{Incident, IncidentId};
 use crate::incident::IncidentService;
@@ -85,11 +86,13 @@ pub struct SlackBot {
     pub alert_channels: RwLock<HashMap<String, Vec<String>>>,
     pub outbox: Outbox<SlackBot>,
     topics: LastSent,
+    pub router: Arc<Router>,
 }
 
 impl SlackBot {
-    pub fn new(api: Api, service: Arc<IncidentService>, cfg: SlackConfig) -> SlackBot {
+    pub fn new(api: Api, service: Arc<IncidentService>, cfg: SlackConfig, router: Arc<Router>) -> SlackBot {
         SlackBot {
+            router,
             api: Arc::new(api),
             service,
             cfg,
@@ -278,5 +281,77 @@ impl Courier for SlackBot {
 
     fn deliver(self: &Arc<Self>, job: &Job) -> impl std::future::Future<Output = Result<(), Failure>> + Send {
         self.execute(job)
+    }
+}
+
+/// The Slack side of the cross-platform router.
+pub struct SlackSink(pub Arc<SlackBot>);
+
+impl Sink for SlackSink {
+    fn platform(&self) -> &'static str {
+        "slack"
+    }
+
+    fn open(&self, id: IncidentId) -> BoxFuture<'_> {
+        Box::pin(async move {
+            let Ok(inc) = self.0.incident(id) else { return };
+            if slack_channel(&inc).is_some() {
+                return;
+            }
+            let announcement = crate::incident::announcement(&inc, crate::domain::Source::Slack, self.0.service.tz());
+            self.0
+                .enqueue(
+                    Lane::Incident(id),
+                    JobKind::OpenChannel {
+                        incident: id,
+                        announcement,
+                        origin: None,
+                        invite_also: None,
+                        respond: None,
+                    },
+                )
+                .await;
+        })
+    }
+
+    fn post(&self, id: IncidentId, text: String) -> BoxFuture<'_> {
+        Box::pin(async move {
+            self.0
+                .enqueue(
+                    Lane::Incident(id),
+                    JobKind::Say {
+                        text,
+                        blocks: None,
+                        thread_ts: None,
+                    },
+                )
+                .await
+        })
+    }
+
+    fn postmortem(&self, id: IncidentId, markdown: String, file: ExportFile) -> BoxFuture<'_> {
+        Box::pin(async move {
+            for part in text::postmortem_messages(&id.to_string(), &markdown) {
+                self.0
+                    .enqueue(
+                        Lane::Incident(id),
+                        JobKind::Say {
+                            text: part,
+                            blocks: None,
+                            thread_ts: None,
+                        },
+                    )
+                    .await;
+            }
+            self.0.enqueue(Lane::Incident(id), JobKind::File { file }).await;
+        })
+    }
+
+    fn topic(&self, id: IncidentId) -> BoxFuture<'_> {
+        Box::pin(async move {
+            self.0
+                .enqueue(Lane::Incident(id), JobKind::Topic { incident: id })
+                .await
+        })
     }
 }

@@ -10,6 +10,7 @@ use slack_morphism::prelude::*;
 
 use super::bot::{JobKind, Lane, SlackBot, room_key};
 use super::text;
+use crate::chat::router::opens_here;
 use crate::chat::{Inbound, Notice, dispatch};
 use crate::domain::{Person, Source};
 
@@ -151,6 +152,7 @@ impl SlackBot {
         if !notices.is_empty() {
             tracing::info!(%channel, event = %ev.event_id.0, notices = notices.len(), "slack: handled message");
         }
+        self.router.publish(Some("slack"), &notices).await;
         for n in notices {
             self.queue_notice(n, &channel, Some(thread.clone()), invitee.clone(), None)
                 .await;
@@ -216,10 +218,11 @@ impl SlackBot {
         let notices = dispatch(&self.service, msg).await;
         let mut replies = Vec::new();
         let acted = !notices.is_empty();
+        self.router.publish(Some("slack"), &notices).await;
         for n in notices {
             match n {
                 Notice::Reply(t) => replies.push(t),
-                Notice::Opened { ref incident, .. } => {
+                Notice::Opened { ref incident, .. } if opens_here(incident, "slack") => {
                     replies.push(format!(
                         "🚨 {} declared: {} — opening #{}",
                         incident.id,
@@ -260,6 +263,25 @@ impl SlackBot {
         let here = self.service.incident_in_room(&room_key(channel));
         let origin_lane = here.map_or_else(|| Lane::Channel(channel.to_string()), Lane::Incident);
         match n {
+            // The router carries alert news to every platform and changes to the others.
+            Notice::AlertNews { .. } | Notice::ProposeResolve { .. } | Notice::Changed { .. } => {}
+            Notice::Opened { incident, .. } if !opens_here(&incident, "slack") => {
+                let text = format!(
+                    "🚨 {} opened in {}: {}",
+                    incident.id,
+                    incident.open_in.join(" and "),
+                    incident.title
+                );
+                self.enqueue(
+                    origin_lane,
+                    JobKind::Say {
+                        text,
+                        blocks: None,
+                        thread_ts,
+                    },
+                )
+                .await;
+            }
             Notice::Reply(text) => {
                 self.enqueue(
                     origin_lane,

@@ -19,14 +19,17 @@ use std::time::Duration;
 use super::{ChatAdapter, ChatError, Shutdown, pause};
 use crate::chat::outbox::Failure;
 use crate::chat::outbox::Outbox;
+use crate::chat::router::Router;
 use crate::config::{SlackConfig, SlackMode, read_secret};
 use crate::incident::IncidentService;
+use crate::telemetry::health;
 use api::Api;
 use bot::SlackBot;
 
 pub struct SlackAdapter {
-    cfg: SlackConfig,
-    listen: String,
+    bot: Arc<SlackBot>,
+    client: Arc<api::Client>,
+    app_token: Option<String>,
 }
 
 fn fail(msg: String) -> ChatError {
@@ -41,29 +44,51 @@ fn is_channel_id(s: &str) -> bool {
 }
 
 impl SlackAdapter {
-    /// `listen`: the `http.listen` address, used in HTTP mode.
-    pub fn new(cfg: SlackConfig, listen: String) -> SlackAdapter {
-        SlackAdapter { cfg, listen }
-    }
-
-    async fn run_loop(self, service: Arc<IncidentService>, shutdown: Shutdown) -> Result<(), ChatError> {
+    /// Read the secrets the mode needs and set up the bot. In HTTP mode, also returns the
+    /// routes (`/slack/...`) to mount on the `http.listen` server.
+    pub fn new(
+        cfg: SlackConfig,
+        service: Arc<IncidentService>,
+        router: Arc<Router>,
+    ) -> Result<(SlackAdapter, Option<axum::Router>), ChatError> {
         let secret = |v, f, k| -> Result<Option<String>, ChatError> {
             read_secret(v, f, k)
                 .map(|s| s.map(|s| s.expose().to_string()))
                 .map_err(fail)
         };
-        let bot_token = secret(&self.cfg.bot_token, &self.cfg.bot_token_file, "slack.bot_token")?.ok_or_else(|| {
+        let bot_token = secret(&cfg.bot_token, &cfg.bot_token_file, "slack.bot_token")?.ok_or_else(|| {
             fail("[slack] needs a bot token: set WARROOM_SLACK__BOT_TOKEN or slack.bot_token_file".into())
         })?;
-        let client = api::client(&self.cfg.api_url).map_err(fail)?;
-        let mode = self.cfg.mode;
-        let app_token = secret(&self.cfg.app_token, &self.cfg.app_token_file, "slack.app_token")?;
-        let signing = secret(
-            &self.cfg.signing_secret,
-            &self.cfg.signing_secret_file,
-            "slack.signing_secret",
-        )?;
-        let bot = Arc::new(SlackBot::new(Api::new(client.clone(), &bot_token), service, self.cfg));
+        let client = api::client(&cfg.api_url).map_err(fail)?;
+        let mode = cfg.mode;
+        let app_token = secret(&cfg.app_token, &cfg.app_token_file, "slack.app_token")?;
+        let signing = secret(&cfg.signing_secret, &cfg.signing_secret_file, "slack.signing_secret")?;
+        let bot = Arc::new(SlackBot::new(
+            Api::new(client.clone(), &bot_token),
+            service,
+            cfg,
+            router,
+        ));
+        let routes = match mode {
+            SlackMode::Socket => {
+                if app_token.is_none() {
+                    return Err(fail("Socket Mode needs an app token (xapp-...): set WARROOM_SLACK__APP_TOKEN or slack.app_token_file, or use mode = \"http\"".into()));
+                }
+                None
+            }
+            SlackMode::Http => {
+                let secret = signing.ok_or_else(|| {
+                    fail("HTTP mode needs the signing secret: set WARROOM_SLACK__SIGNING_SECRET or slack.signing_secret_file".into())
+                })?;
+                Some(http_mode::router(Arc::clone(&bot), secret))
+            }
+        };
+        Ok((SlackAdapter { bot, client, app_token }, routes))
+    }
+
+    async fn run_loop(self, shutdown: Shutdown) -> Result<(), ChatError> {
+        let bot = self.bot;
+        health().set("slack", false, "connecting");
         // Channel ids are known without asking Slack, so alerts count from the first event.
         {
             let mut map = bot.alert_channels.write().unwrap_or_else(|p| p.into_inner());
@@ -72,22 +97,17 @@ impl SlackAdapter {
             }
         }
         Outbox::restore(&bot, |_| {});
+        bot.router.register(Arc::new(bot::SlackSink(Arc::clone(&bot)))).await;
         tokio::spawn(Arc::clone(&bot).identify(shutdown.clone()));
-        let result = match mode {
-            SlackMode::Socket => {
-                let app = app_token.ok_or_else(|| {
-                    fail("Socket Mode needs an app token (xapp-...): set WARROOM_SLACK__APP_TOKEN or slack.app_token_file, or use mode = \"http\"".into())
-                })?;
-                socket::run(Arc::clone(&bot), client, app, shutdown).await
+        let result = match self.app_token {
+            Some(app) if bot.cfg.mode == SlackMode::Socket => {
+                socket::run(Arc::clone(&bot), self.client, app, shutdown).await
             }
-            SlackMode::Http => {
-                let secret = signing.ok_or_else(|| {
-                    fail("HTTP mode needs the signing secret: set WARROOM_SLACK__SIGNING_SECRET or slack.signing_secret_file".into())
-                })?;
+            _ => {
                 tracing::info!("slack: ready (http mode)");
-                crate::http::serve(&self.listen, http_mode::router(Arc::clone(&bot), secret), shutdown)
-                    .await
-                    .map_err(fail)
+                let mut stop = shutdown;
+                let _ = stop.wait_for(|s| *s).await;
+                Ok(())
             }
         };
         bot.outbox.finish().await;
@@ -104,15 +124,20 @@ impl SlackBot {
             match self.api.auth_test().await.map_err(Failure::from) {
                 Ok(me) => {
                     tracing::info!(user = %me.0, "slack: authenticated");
+                    if self.cfg.mode == SlackMode::Http {
+                        health().set("slack", true, "connected (http mode)");
+                    }
                     *self.me.write().unwrap_or_else(|p| p.into_inner()) = Some(me);
                     break;
                 }
                 Err(Failure::Permanent(why)) => {
                     tracing::error!(%why, "slack: the bot token was refused (auth.test); check WARROOM_SLACK__BOT_TOKEN");
+                    health().set("slack", false, "bot token refused (auth.test)");
                     return;
                 }
                 Err(f) => {
                     tracing::warn!(error = %f, retry_in_s = backoff.as_secs(), "slack: Web API unreachable");
+                    health().set("slack", false, "Web API unreachable");
                     if !pause(&mut backoff, &mut shutdown).await {
                         return;
                     }
@@ -170,9 +195,9 @@ impl ChatAdapter for SlackAdapter {
 
     fn run(
         self: Box<Self>,
-        service: Arc<IncidentService>,
+        _service: Arc<IncidentService>,
         shutdown: Shutdown,
     ) -> Pin<Box<dyn Future<Output = Result<(), ChatError>> + Send>> {
-        Box::pin((*self).run_loop(service, shutdown))
+        Box::pin((*self).run_loop(shutdown))
     }
 }

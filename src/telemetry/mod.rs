@@ -1,5 +1,12 @@
-//! Logging: human or JSON lines on stderr, filtered by `WARROOM_LOG` (tracing's EnvFilter
-//! syntax). Chat output goes to stdout, so logs never mix with the console transcript.
+//! Logging (human or JSON lines on stderr, filtered by `WARROOM_LOG`, tracing's EnvFilter
+//! syntax; chat output goes to stdout, so logs never mix with the console transcript), plus the
+//! process's metrics and adapter readiness.
+
+mod health;
+mod metrics;
+
+pub use health::{Readiness, health};
+pub use metrics::{Metrics, metrics};
 
 use tracing_subscriber::EnvFilter;
 

@@ -1,0 +1,307 @@
+//! Routing across platforms: one incident may live in a Slack channel and a Matrix room at
+//! once. Each adapter carries out the notices of its own inputs (replies, its own room); the
+//! router carries everything about an incident to the other platforms it lives on, and all
+//! alert news to every platform, coalesced so an alert storm posts a bounded number of
+//! messages. Platforms register a `Sink` once connected; until then their notices wait here
+//! (bounded).
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::Shutdown;
+use crate::domain::{Incident, IncidentId, Source};
+use crate::incident::{ExportFile, IncidentService, Notice, platform_of, prefix_for};
+
+pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// A platform's outbound side: each call queues durable jobs on its outbox.
+pub trait Sink: Send + Sync {
+    /// `matrix` or `slack`.
+    fn platform(&self) -> &'static str;
+    /// Open the incident's room here (announcement first).
+    fn open(&self, incident: IncidentId) -> BoxFuture<'_>;
+    /// Post `text` (Markdown-ish) in the incident's room.
+    fn post(&self, incident: IncidentId, text: String) -> BoxFuture<'_>;
+    fn postmortem(&self, incident: IncidentId, markdown: String, file: ExportFile) -> BoxFuture<'_>;
+    /// Bring the room topic up to date.
+    fn topic(&self, incident: IncidentId) -> BoxFuture<'_>;
+}
+
+/// Should the adapter of `platform` open the room of a new incident it was told about by its
+/// own input? (An empty `open_in` means: where it was declared.)
+pub fn opens_here(inc: &Incident, platform: &str) -> bool {
+    inc.open_in.is_empty() || inc.open_in.iter().any(|p| p == platform)
+}
+
+#[derive(Debug, Clone)]
+enum Job {
+    Open(IncidentId),
+    Post(IncidentId, String),
+    Postmortem(IncidentId, String, ExportFile),
+    Topic(IncidentId),
+}
+
+/// Alert news lines shown in one summary; the rest are counted.
+const NEWS_LINES: usize = 5;
+/// Jobs kept for a platform that has not connected yet.
+const MAX_WAITING: usize = 10_000;
+
+#[derive(Debug, Default)]
+struct News {
+    lines: Vec<String>,
+    more: u64,
+}
+
+pub struct Router {
+    service: Arc<IncidentService>,
+    sinks: Mutex<HashMap<&'static str, Arc<dyn Sink>>>,
+    waiting: Mutex<HashMap<String, VecDeque<Job>>>,
+    /// Incidents with a coalescing window open, and what arrived in it.
+    news: Mutex<HashMap<IncidentId, News>>,
+    window: Duration,
+    shutdown: Shutdown,
+}
+
+impl Router {
+    /// `window`: alert news about one incident is posted at most once per window (the first
+    /// item at once, the rest as one summary when the window ends).
+    pub fn new(service: Arc<IncidentService>, window: Duration, shutdown: Shutdown) -> Arc<Router> {
+        Arc::new(Router {
+            service,
+            sinks: Mutex::default(),
+            waiting: Mutex::default(),
+            news: Mutex::default(),
+            window,
+            shutdown,
+        })
+    }
+
+    /// A platform is connected: hand it what waited for it.
+    pub async fn register(&self, sink: Arc<dyn Sink>) {
+        let platform = sink.platform();
+        self.sinks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(platform, Arc::clone(&sink));
+        let waited = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(platform)
+            .unwrap_or_default();
+        if !waited.is_empty() {
+            tracing::info!(
+                platform,
+                jobs = waited.len(),
+                "router: delivering what waited for the platform"
+            );
+        }
+        for job in waited {
+            run(&sink, job).await;
+        }
+    }
+
+    /// Platforms the incident lives on: its rooms and the platforms it opens on.
+    fn platforms(&self, inc: &Incident) -> Vec<String> {
+        let mut out: Vec<String> = inc.open_in.clone();
+        if out.is_empty() {
+            out.extend(platform_of(inc.source).map(str::to_string));
+        }
+        for r in &inc.rooms {
+            if let Some((p, _)) = r.split_once(':')
+                && !out.iter().any(|o| o == p)
+            {
+                out.push(p.to_string());
+            }
+        }
+        out
+    }
+
+    fn incident(&self, id: IncidentId) -> Option<Incident> {
+        match self.service.store().incident(id) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(incident = %id, error = %e, "router: cannot load incident");
+                None
+            }
+        }
+    }
+
+    async fn send(&self, platform: &str, job: Job) {
+        let sink = self
+            .sinks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(platform)
+            .cloned();
+        match sink {
+            Some(s) => run(&s, job).await,
+            None if self.service.platforms().iter().any(|p| p == platform) => {
+                let mut w = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+                let q = w.entry(platform.to_string()).or_default();
+                if q.len() >= MAX_WAITING {
+                    q.pop_front();
+                    tracing::warn!(
+                        platform,
+                        "router: too much waiting for the platform to connect; oldest dropped"
+                    );
+                }
+                q.push_back(job);
+            }
+            None => {}
+        }
+    }
+
+    /// Route the notices of one input. `origin`: the platform it came from (its adapter has
+    /// carried out the notices about its own rooms); `None` for webhooks.
+    pub async fn publish(self: &Arc<Self>, origin: Option<&str>, notices: &[Notice]) {
+        for n in notices {
+            match n {
+                Notice::Opened { incident, .. } => {
+                    for p in self.platforms(incident) {
+                        if Some(p.as_str()) != origin {
+                            self.send(&p, Job::Open(incident.id)).await;
+                        }
+                    }
+                }
+                Notice::Post { incident, text } => {
+                    self.others(*incident, origin, |_| Job::Post(*incident, text.clone()))
+                        .await
+                }
+                Notice::Postmortem {
+                    incident,
+                    markdown,
+                    file,
+                } => {
+                    self.others(*incident, origin, |_| {
+                        Job::Postmortem(*incident, markdown.clone(), file.clone())
+                    })
+                    .await
+                }
+                Notice::Changed {
+                    incident,
+                    by,
+                    source,
+                    command,
+                    reply,
+                } => {
+                    let text = if reply.is_empty() {
+                        format!("✎ {} ({}): `{command}`", by.name, source.as_str())
+                    } else {
+                        format!("✎ {} ({}): `{command}`\n{reply}", by.name, source.as_str())
+                    };
+                    self.others(*incident, origin, |_| Job::Post(*incident, text.clone()))
+                        .await;
+                    self.others(*incident, origin, |_| Job::Topic(*incident)).await;
+                }
+                Notice::AlertNews { incident, line } => self.news(*incident, line.clone()).await,
+                Notice::ProposeResolve { incident, alerts } => {
+                    self.flush(*incident).await;
+                    if let Some(inc) = self.incident(*incident) {
+                        for p in self.platforms(&inc) {
+                            let prefix = match p.as_str() {
+                                "matrix" => prefix_for(Source::Matrix),
+                                _ => prefix_for(Source::Slack),
+                            };
+                            let text = format!(
+                                "✅ All {alerts} alerts of {} have resolved. If the incident is over, run `{prefix}incident resolve`.",
+                                inc.id
+                            );
+                            self.send(&p, Job::Post(inc.id, text)).await;
+                        }
+                    }
+                }
+                Notice::Reply(_) | Notice::File(_) => {}
+            }
+        }
+    }
+
+    /// Send a job to every platform of the incident except `origin`.
+    async fn others(&self, id: IncidentId, origin: Option<&str>, job: impl Fn(&str) -> Job) {
+        let Some(inc) = self.incident(id) else { return };
+        for p in self.platforms(&inc) {
+            if Some(p.as_str()) != origin {
+                self.send(&p, job(&p)).await;
+            }
+        }
+    }
+
+    /// Alert news: the first item of a window goes out at once, later ones are gathered and
+    /// posted as one summary when the window ends.
+    async fn news(self: &Arc<Self>, id: IncidentId, line: String) {
+        let first = {
+            let mut news = self.news.lock().unwrap_or_else(|p| p.into_inner());
+            match news.get_mut(&id) {
+                Some(n) => {
+                    if n.lines.len() < NEWS_LINES {
+                        n.lines.push(line.clone());
+                    } else {
+                        n.more += 1;
+                    }
+                    false
+                }
+                None => {
+                    news.insert(id, News::default());
+                    true
+                }
+            }
+        };
+        if !first {
+            return;
+        }
+        self.others(id, None, |_| Job::Post(id, format!("⚠ {line}"))).await;
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut stop = me.shutdown.clone();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(me.window) => {}
+                    _ = stop.wait_for(|s| *s) => {}
+                }
+                let sent = me.flush(id).await;
+                if !sent || *stop.borrow() {
+                    me.news.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Post what gathered in the incident's window; `false` if nothing had.
+    async fn flush(&self, id: IncidentId) -> bool {
+        let taken = {
+            let mut news = self.news.lock().unwrap_or_else(|p| p.into_inner());
+            match news.get_mut(&id) {
+                Some(n) if !n.lines.is_empty() => Some(std::mem::take(n)),
+                _ => None,
+            }
+        };
+        let Some(n) = taken else { return false };
+        let total = n.lines.len() as u64 + n.more;
+        let mut text = if total == 1 {
+            format!("⚠ {}", n.lines[0])
+        } else {
+            format!(
+                "⚠ {total} alert updates:\n{}",
+                n.lines.iter().map(|l| format!("• {l}")).collect::<Vec<_>>().join("\n")
+            )
+        };
+        if n.more > 0 {
+            text.push_str(&format!("\n… and {} more (the timeline has them)", n.more));
+        }
+        self.others(id, None, |_| Job::Post(id, text.clone())).await;
+        true
+    }
+}
+
+async fn run(sink: &Arc<dyn Sink>, job: Job) {
+    match job {
+        Job::Open(id) => sink.open(id).await,
+        Job::Post(id, text) => sink.post(id, text).await,
+        Job::Postmortem(id, md, file) => sink.postmortem(id, md, file).await,
+        Job::Topic(id) => sink.topic(id).await,
+    }
+}

@@ -1,0 +1,295 @@
+//! Alert webhooks: `POST /hooks/alertmanager`, `/hooks/grafana` and `/hooks/generic`. Each
+//! request is authenticated (bearer token and/or HMAC-SHA256 signature, per source), limited
+//! to 1 MiB, decoded into normalised alerts and applied durably before the 2xx; anything wrong
+//! gets a 4xx with a JSON reason and changes nothing. In-flight requests are bounded, so a
+//! burst waits (or gets 503 + Retry-After) instead of growing memory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::post;
+use hmac::{KeyInit, Mac};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::alert::payload::{HookKind, PayloadError};
+use crate::chat::router::Router as NoticeRouter;
+use crate::config::{HookConfig, read_secret};
+use crate::incident::IncidentService;
+use crate::telemetry::metrics;
+
+/// Largest accepted body.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// Requests handled at once; more wait up to `QUEUE_WAIT` for a slot.
+const IN_FLIGHT: usize = 64;
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
+/// How far a signed request's timestamp may be from now.
+const WINDOW_SECS: i64 = 300;
+
+/// A source's credentials. At least one is set.
+#[derive(Clone)]
+pub struct HookAuth {
+    bearer: Option<String>,
+    hmac: Option<String>,
+}
+
+impl HookAuth {
+    /// Read the secrets of `[hooks.<name>]`; a receiver without any is a configuration error.
+    pub fn from_config(kind: HookKind, c: &HookConfig) -> Result<HookAuth, String> {
+        let name = kind.name();
+        let bearer = read_secret(
+            &c.bearer_token,
+            &c.bearer_token_file,
+            &format!("hooks.{name}.bearer_token"),
+        )?;
+        let hmac = read_secret(
+            &c.hmac_secret,
+            &c.hmac_secret_file,
+            &format!("hooks.{name}.hmac_secret"),
+        )?;
+        if bearer.is_none() && hmac.is_none() {
+            return Err(format!(
+                "[hooks.{name}] has no credentials: set WARROOM_HOOKS__{up}__BEARER_TOKEN (or bearer_token_file) or WARROOM_HOOKS__{up}__HMAC_SECRET (or hmac_secret_file)",
+                up = name.to_ascii_uppercase()
+            ));
+        }
+        Ok(HookAuth {
+            bearer: bearer.map(|s| s.expose().to_string()),
+            hmac: hmac.map(|s| s.expose().to_string()),
+        })
+    }
+
+    /// `Err`: why the request is refused (never quoting what was sent).
+    pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
+        if let Some(token) = &self.bearer {
+            let got = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or("missing Authorization header (expected `Bearer <token>`)")?;
+            let got = got
+                .strip_prefix("Bearer ")
+                .or_else(|| got.strip_prefix("bearer "))
+                .ok_or("Authorization is not a bearer token")?;
+            // Compare digests so the time taken says nothing about the token.
+            let (a, b) = (Sha256::digest(got.trim().as_bytes()), Sha256::digest(token.as_bytes()));
+            if a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) != 0 {
+                return Err("bearer token does not match");
+            }
+        }
+        if let Some(secret) = &self.hmac {
+            verify_signature(secret, headers, body, now)?;
+        }
+        Ok(())
+    }
+}
+
+/// `X-Warroom-Signature: sha256=hex(HMAC-SHA256(secret, "{timestamp}.{raw body}"))` with
+/// `X-Warroom-Timestamp` (unix seconds) within 5 minutes of now.
+pub fn verify_signature(secret: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
+    let ts = headers
+        .get("x-warroom-timestamp")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("missing X-Warroom-Timestamp")?;
+    let sig = headers
+        .get("x-warroom-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("missing X-Warroom-Signature")?;
+    let when: i64 = ts
+        .trim()
+        .parse()
+        .map_err(|_| "X-Warroom-Timestamp is not unix seconds")?;
+    if (now - when).abs() > WINDOW_SECS {
+        return Err("stale request (X-Warroom-Timestamp outside the 5-minute window)");
+    }
+    let hex_sig = sig
+        .trim()
+        .strip_prefix("sha256=")
+        .ok_or("X-Warroom-Signature must start with sha256=")?;
+    let expected = hex::decode(hex_sig).map_err(|_| "X-Warroom-Signature is not hex")?;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| "bad HMAC secret")?;
+    mac.update(ts.trim().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&expected).map_err(|_| "signature does not match")
+}
+
+/// Sign `body` the way `verify_signature` expects (for senders and tests).
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[derive(Clone)]
+struct Ctx {
+    service: Arc<IncidentService>,
+    router: Arc<NoticeRouter>,
+    auth: Arc<HashMap<&'static str, (HookKind, HookAuth)>>,
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// The webhook routes for the configured receivers.
+pub fn routes(service: Arc<IncidentService>, router: Arc<NoticeRouter>, auth: Vec<(HookKind, HookAuth)>) -> Router {
+    let ctx = Ctx {
+        service,
+        router,
+        auth: Arc::new(auth.into_iter().map(|(k, a)| (k.name(), (k, a))).collect()),
+        slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+    };
+    Router::new().route("/hooks/{source}", post(receive)).with_state(ctx)
+}
+
+fn answer(source: &str, code: StatusCode, body: serde_json::Value) -> Response {
+    metrics().hook_request(source, code.as_u16());
+    (code, Json(body)).into_response()
+}
+
+fn refuse(source: &str, code: StatusCode, why: &str) -> Response {
+    tracing::warn!(source, status = code.as_u16(), reason = why, "webhook refused");
+    if code != StatusCode::NOT_FOUND && code != StatusCode::SERVICE_UNAVAILABLE {
+        metrics().alert(source, "rejected");
+    }
+    answer(source, code, json!({"ok": false, "error": why}))
+}
+
+async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    let Some((kind, auth)) = ctx.auth.get(source.as_str()).cloned() else {
+        let known = HookKind::ALL.iter().any(|k| k.name() == source);
+        let why = if known {
+            format!("the {source} receiver is not enabled; add a [hooks.{source}] section to the config")
+        } else {
+            format!("no such receiver `{source}`; use /hooks/alertmanager, /hooks/grafana or /hooks/generic")
+        };
+        return answer("unknown", StatusCode::NOT_FOUND, json!({"ok": false, "error": why}));
+    };
+    let name = kind.name();
+    let Ok(Ok(_slot)) = tokio::time::timeout(QUEUE_WAIT, ctx.slots.acquire()).await else {
+        let mut r = refuse(name, StatusCode::SERVICE_UNAVAILABLE, "busy; retry shortly");
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return r;
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return refuse(name, StatusCode::PAYLOAD_TOO_LARGE, "payload larger than 1 MiB");
+    }
+    let body: Bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return refuse(
+                name,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload larger than 1 MiB (or the upload broke off)",
+            );
+        }
+    };
+    let now = ctx.service.now();
+    if let Err(why) = auth.check(&headers, &body, now.timestamp()) {
+        return refuse(name, StatusCode::UNAUTHORIZED, why);
+    }
+    let alerts = match kind.decode(&body, now) {
+        Ok(a) => a,
+        Err(PayloadError::Malformed(why)) => return refuse(name, StatusCode::BAD_REQUEST, &why),
+        Err(PayloadError::Unsupported(why)) => return refuse(name, StatusCode::UNPROCESSABLE_ENTITY, &why),
+    };
+    let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut incidents: Vec<String> = Vec::new();
+    for alert in &alerts {
+        match ctx.service.ingest(alert, None).await {
+            Ok((outcome, notices)) => {
+                metrics().alert(name, outcome.as_str());
+                *outcomes.entry(outcome.as_str()).or_default() += 1;
+                for n in &notices {
+                    if let crate::incident::Notice::Opened { incident, .. } = n {
+                        incidents.push(incident.id.to_string());
+                    }
+                }
+                ctx.router.publish(None, &notices).await;
+            }
+            Err(e) => {
+                // Alerts before this one are saved; a retry finds them known and changes nothing.
+                tracing::error!(source = name, error = %e, "webhook: could not save an alert");
+                return answer(
+                    name,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"ok": false, "error": format!("could not save the alerts; retry ({e})")}),
+                );
+            }
+        }
+    }
+    answer(
+        name,
+        StatusCode::OK,
+        json!({"ok": true, "alerts": alerts.len(), "outcomes": outcomes, "opened": incidents}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn bearer_and_signature_checks() {
+        let auth = HookAuth {
+            bearer: Some("s3cret".into()),
+            hmac: None,
+        };
+        let body = br#"{"a":1}"#;
+        assert!(
+            auth.check(&headers(&[("authorization", "Bearer s3cret".into())]), body, 0)
+                .is_ok()
+        );
+        assert_eq!(
+            auth.check(&headers(&[("authorization", "Bearer nope".into())]), body, 0),
+            Err("bearer token does not match")
+        );
+        assert!(
+            auth.check(&HeaderMap::new(), body, 0)
+                .unwrap_err()
+                .contains("missing Authorization")
+        );
+        let auth = HookAuth {
+            bearer: None,
+            hmac: Some("key".into()),
+        };
+        let now = 1_700_000_000;
+        let good = headers(&[
+            ("x-warroom-timestamp", now.to_string()),
+            ("x-warroom-signature", sign("key", now, body)),
+        ]);
+        assert!(auth.check(&good, body, now + 10).is_ok());
+        assert_eq!(auth.check(&good, b"{\"a\":2}", now), Err("signature does not match"));
+        assert!(auth.check(&good, body, now + 301).unwrap_err().contains("stale"));
+        let wrong_key = headers(&[
+            ("x-warroom-timestamp", now.to_string()),
+            ("x-warroom-signature", sign("other", now, body)),
+        ]);
+        assert_eq!(auth.check(&wrong_key, body, now), Err("signature does not match"));
+    }
+
+    #[test]
+    fn a_receiver_needs_credentials() {
+        let e = HookAuth::from_config(HookKind::Grafana, &HookConfig::default())
+            .err()
+            .unwrap();
+        assert!(e.contains("WARROOM_HOOKS__GRAFANA__BEARER_TOKEN"), "{e}");
+    }
+}

@@ -1,0 +1,75 @@
+//! Operations endpoints: `GET /healthz` (the process answers), `GET /readyz` (the store
+//! works and every configured chat adapter is connected; `?only=store` checks the store
+//! alone, for load balancers in front of the webhook receiver) and `GET /metrics`
+//! (Prometheus text format).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::incident::IncidentService;
+use crate::telemetry::{health, metrics};
+
+pub fn routes(service: Arc<IncidentService>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(service)
+}
+
+async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let store = match service.store().sync().await {
+        Ok(()) => json!({"ready": true, "detail": "open"}),
+        Err(e) => json!({"ready": false, "detail": e.to_string()}),
+    };
+    let mut ready = store["ready"] == true;
+    let mut adapters = serde_json::Map::new();
+    if q.get("only").map(String::as_str) != Some("store") {
+        let known = health().snapshot();
+        for p in service.platforms() {
+            let v = match known.get(p) {
+                Some(r) => {
+                    ready &= r.ready;
+                    json!({"ready": r.ready, "detail": r.detail, "since": r.since.to_rfc3339()})
+                }
+                None => {
+                    ready = false;
+                    json!({"ready": false, "detail": "starting"})
+                }
+            };
+            adapters.insert(p.clone(), v);
+        }
+    }
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        Json(json!({"ready": ready, "store": store, "adapters": adapters})),
+    )
+        .into_response()
+}
+
+async fn metrics_text(State(service): State<Arc<IncidentService>>) -> Response {
+    match service.store().incidents(true) {
+        Ok(all) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            metrics().render(&all),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")).into_response(),
+    }
+}
