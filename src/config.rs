@@ -105,8 +105,25 @@ pub struct AlertsConfig {
     pub rules: Vec<RuleConfig>,
     /// Alert news about one incident (joined, resolved) is posted at most once per this many
     /// seconds: the first at once, the rest as one summary.
-    #[serde(default = "default_coalesce")]
+    #[serde(default = "default_coalesce", deserialize_with = "u64_or_text")]
     pub coalesce_seconds: u64,
+}
+
+/// A number written in TOML, or as text (environment variables are text).
+fn u64_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        Int(u64),
+        Text(String),
+    }
+    match N::deserialize(d)? {
+        N::Int(n) => Ok(n),
+        N::Text(t) => t
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a whole number of seconds"))),
+    }
 }
 
 impl Default for AlertsConfig {

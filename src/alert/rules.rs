@@ -43,6 +43,10 @@ pub struct RuleConfig {
     /// applies to; empty = everywhere.
     #[serde(default)]
     pub rooms: Vec<String>,
+    /// Kinds of alert this rule applies to: `chat` (messages in watched rooms), `alertmanager`,
+    /// `grafana`, `generic`; empty = all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
     /// Platforms the incident room opens on (`matrix`, `slack`). Default: the platform a chat
     /// alert came from; for webhook alerts, every configured platform.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -82,9 +86,13 @@ struct Rule {
     severity: SeveritySpec,
     group_by: Option<Template>,
     rooms: Vec<String>,
+    sources: Vec<String>,
     open_in: Vec<String>,
     ignore: bool,
 }
+
+/// The values `sources = [...]` may hold.
+pub const SOURCES: [&str; 4] = ["chat", "alertmanager", "grafana", "generic"];
 
 /// What to do with an alert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +175,11 @@ impl RuleSet {
                     )));
                 }
             }
+            for src in &c.sources {
+                if !SOURCES.contains(&src.as_str()) {
+                    return Err(err(format!("sources: `{src}` is not one of {}", SOURCES.join(", "))));
+                }
+            }
             rules.push(Rule {
                 name: c.name.clone(),
                 regex,
@@ -175,6 +188,7 @@ impl RuleSet {
                 severity,
                 group_by,
                 rooms: c.rooms.clone(),
+                sources: c.sources.clone(),
                 open_in: c.open_in.clone(),
                 ignore: c.ignore,
             });
@@ -206,7 +220,15 @@ impl RuleSet {
     /// The first rule matching `alert`, rendered. `None`: no rule matched.
     pub fn decide(&self, alert: &Alert) -> Option<Match> {
         let text = alert.text.trim();
+        let source = alert
+            .room
+            .strip_prefix("hook:")
+            .filter(|_| alert.source == Source::Webhook)
+            .unwrap_or("chat");
         for rule in &self.rules {
+            if !rule.sources.is_empty() && !rule.sources.iter().any(|s| s == source) {
+                continue;
+            }
             if !rule.rooms.is_empty() && !rule.rooms.iter().any(|r| alert.room_names.contains(r)) {
                 continue;
             }

@@ -18,6 +18,7 @@ fn rule(name: &str, pattern: &str, title: &str, group_by: Option<&str>, rooms: &
         group_by: group_by.map(Into::into),
         rooms: rooms.iter().map(|s| s.to_string()).collect(),
         labels: Default::default(),
+        sources: Vec::new(),
         open_in: Vec::new(),
         ignore: false,
     }
@@ -157,6 +158,8 @@ fn label_rules_template_severity_and_open_in() {
     quiet.labels = [("severity".to_string(), "info".to_string())].into();
     quiet.ignore = true;
     let rules = RuleSet::compile(&[quiet, api]).unwrap();
+    // The shipped rules read chat text only: a webhook's own title and severity stand.
+    assert_eq!(shipped().decide(&webhook_alert(&[], "Backup failed", "g")), None);
 
     let m = rules
         .decide(&webhook_alert(

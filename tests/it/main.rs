@@ -4,7 +4,9 @@
 mod backup_restore;
 mod console_session;
 mod crash;
+mod deploy;
 mod fake_slack;
+mod hooks;
 mod lock;
 mod matrix;
 mod mx;

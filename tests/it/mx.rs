@@ -243,12 +243,17 @@ impl BotProc {
             .expect("config/warroom.toml");
         std::fs::write(&config, format!("{shipped}\n{section}")).expect("write config");
         let log = sb.dir.path().join("bot.log");
+        let mut env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        // Every bot gets its own port for the HTTP server (health, metrics, webhooks).
+        if !env.iter().any(|(k, _)| k == "WARROOM_HTTP__LISTEN") {
+            env.push(("WARROOM_HTTP__LISTEN".into(), "127.0.0.1:0".into()));
+        }
         BotProc {
             sb,
             config,
             child: None,
             log,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env,
             ready,
         }
     }
@@ -305,6 +310,41 @@ impl BotProc {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// `http://addr` of the running bot's HTTP server (from its log).
+    #[allow(dead_code)] // not every test binary module uses it
+    pub fn http_url(&self) -> String {
+        let log = self.log();
+        let at = log
+            .find("http: listening addr=")
+            .expect("the bot logs its HTTP address");
+        let addr: String = log[at + "http: listening addr=".len()..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        format!("http://{addr}")
+    }
+
+    /// The secrets this bot was given (environment values of tokens, secrets, passwords).
+    pub fn secrets(&self) -> Vec<String> {
+        self.env
+            .iter()
+            .filter(|(k, _)| ["TOKEN", "SECRET", "PASSWORD"].iter().any(|w| k.contains(w)))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// No secret ever reaches the log: checked for every bot of every test when it stops.
+    pub fn assert_no_secrets_logged(&self) {
+        let log = self.log();
+        for s in self.secrets() {
+            assert!(
+                !log.contains(&s),
+                "a secret ({}…) appears in the bot's log:\n{log}",
+                &s[..4.min(s.len())]
+            );
+        }
+    }
+
     #[allow(dead_code)] // used by benches/matrix.rs
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
@@ -338,6 +378,7 @@ impl BotProc {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Ok(Some(s)) = child.try_wait() {
+                self.assert_no_secrets_logged();
                 return s;
             }
             if Instant::now() > deadline {
@@ -357,6 +398,9 @@ impl Drop for BotProc {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+        if !std::thread::panicking() {
+            self.assert_no_secrets_logged();
         }
     }
 }

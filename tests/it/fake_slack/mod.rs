@@ -333,15 +333,7 @@ impl Fake {
     /// The real bot configured against this fake: `mode` is "socket" or "http" (then serving
     /// on `listen`); responders are alice and an unknown user.
     pub fn bot(&self, mode: &str, alert_channel: &str, listen: Option<&str>) -> crate::mx::BotProc {
-        let section = format!(
-            "[slack]\nmode = \"{mode}\"\napi_url = \"{}\"\nalert_channels = [\"{alert_channel}\"]\nresponders = [\"{ALICE}\", \"UNOSUCHUSER\"]\n",
-            self.api_url()
-        );
-        let mut env = vec![
-            ("WARROOM_SLACK__BOT_TOKEN", BOT_TOKEN),
-            ("WARROOM_SLACK__APP_TOKEN", APP_TOKEN),
-            ("WARROOM_SLACK__SIGNING_SECRET", SIGNING_SECRET),
-        ];
+        let (section, mut env) = self.section(mode, alert_channel);
         if let Some(l) = listen {
             env.push(("WARROOM_HTTP__LISTEN", l));
         }
@@ -351,6 +343,22 @@ impl Fake {
             "slack: ready (socket mode)"
         };
         crate::mx::BotProc::configured(&section, &env, ready)
+    }
+}
+
+impl Fake {
+    /// The `[slack]` config section for this fake and the secrets it needs in the environment.
+    pub fn section(&self, mode: &str, alert_channel: &str) -> (String, Vec<(&'static str, &'static str)>) {
+        let section = format!(
+            "[slack]\nmode = \"{mode}\"\napi_url = \"{}\"\nalert_channels = [\"{alert_channel}\"]\nresponders = [\"{ALICE}\", \"UNOSUCHUSER\"]\n",
+            self.api_url()
+        );
+        let env = vec![
+            ("WARROOM_SLACK__BOT_TOKEN", BOT_TOKEN),
+            ("WARROOM_SLACK__APP_TOKEN", APP_TOKEN),
+            ("WARROOM_SLACK__SIGNING_SECRET", SIGNING_SECRET),
+        ];
+        (section, env)
     }
 }
 

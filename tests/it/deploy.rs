@@ -1,0 +1,320 @@
+//! The deployment files under `deploy/` agree with each other and with the code: every YAML file
+//! parses, ports and probe paths line up, every warroom config loads with the real loader, every
+//! `WARROOM_*` variable is one warroom knows, and every file they reference exists.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_yaml::Value;
+use warroom::config::{Config, NON_CONFIG_ENV};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn deploy(rel: &str) -> PathBuf {
+    root().join("deploy").join(rel)
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let p = e.expect("dir entry").path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let is_yaml = |p: &PathBuf| p.extension().is_some_and(|e| e == "yml" || e == "yaml");
+    files(dir).into_iter().filter(is_yaml).collect()
+}
+
+/// Every document of a YAML file (Kubernetes files may hold several).
+fn docs(path: &Path) -> Vec<Value> {
+    let text = crate::support::read(path);
+    let parse = |d: serde_yaml::Deserializer<'_>| {
+        Value::deserialize(d).unwrap_or_else(|e| panic!("{}: invalid YAML: {e}", path.display()))
+    };
+    serde_yaml::Deserializer::from_str(&text).map(parse).collect()
+}
+
+fn seq(v: &Value) -> &[Value] {
+    v.as_sequence().map(Vec::as_slice).unwrap_or_default()
+}
+
+fn strs(v: &Value) -> Vec<&str> {
+    seq(v).iter().filter_map(Value::as_str).collect()
+}
+
+/// Load a warroom config the way `warroom run` does, alert rules and time zone included.
+fn load(text: &str, origin: &str, env: Vec<(String, String)>) -> Config {
+    let c = Config::from_parts(text, origin, env).unwrap_or_else(|e| panic!("{origin} does not load: {e}"));
+    c.rules().unwrap_or_else(|e| panic!("{origin}: {e}"));
+    c.tz().unwrap_or_else(|e| panic!("{origin}: {e}"));
+    c
+}
+
+fn listen_port(c: &Config, origin: &str) -> u64 {
+    let l = &c.http.listen;
+    assert!(!l.starts_with("127."), "{origin}: http.listen {l} is loopback-only");
+    let port = l.rsplit_once(':').and_then(|(_, p)| p.parse().ok());
+    port.unwrap_or_else(|| panic!("{origin}: http.listen {l} has no port"))
+}
+
+#[test]
+fn every_yaml_file_parses() {
+    let all = yaml_files(&deploy(""));
+    assert!(all.len() >= 10, "expected the deploy YAML files, found {all:?}");
+    for p in all {
+        assert!(docs(&p).iter().any(|d| !d.is_null()), "{}: empty", p.display());
+    }
+}
+
+#[test]
+fn kubernetes_ports_probes_and_config_agree() {
+    let all: Vec<Value> = yaml_files(&deploy("k8s"))
+        .iter()
+        .flat_map(|p| docs(p.as_path()))
+        .collect();
+    let one = |kind: &str| {
+        let found: Vec<&Value> = all.iter().filter(|d| d["kind"].as_str() == Some(kind)).collect();
+        assert_eq!(found.len(), 1, "deploy/k8s: expected exactly one {kind}");
+        found[0]
+    };
+    for r in strs(&one("Kustomization")["resources"]) {
+        assert!(deploy("k8s").join(r).is_file(), "kustomization.yaml: no {r}");
+    }
+    let spec = &one("Deployment")["spec"];
+    // sled allows one process per data dir: one replica, and the old pod stops first.
+    assert_eq!(spec["replicas"].as_u64(), Some(1), "replicas");
+    assert_eq!(spec["strategy"]["type"].as_str(), Some("Recreate"));
+    let pod = &spec["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsUser"].as_u64(), Some(65532), "nonroot");
+    let c = &pod["containers"][0];
+    let ports = seq(&c["ports"]);
+    let container_port = ports[0]["containerPort"].as_u64().expect("containerPort");
+    // A port may be a number or the name of a container port.
+    let resolve = |p: &Value| {
+        let named = ports
+            .iter()
+            .find(|q| q["name"] == *p)
+            .and_then(|q| q["containerPort"].as_u64());
+        p.as_u64()
+            .or(named)
+            .unwrap_or_else(|| panic!("port {p:?} is not a container port"))
+    };
+    // Readiness checks the store only: a chat outage must not take the webhook receiver out.
+    let probes = [
+        ("livenessProbe", "/healthz"),
+        ("readinessProbe", "/readyz?only=store"),
+        ("startupProbe", "/healthz"),
+    ];
+    for (probe, path) in probes {
+        let get = &c[probe]["httpGet"];
+        if probe == "startupProbe" && c[probe].is_null() {
+            continue;
+        }
+        assert_eq!(get["path"].as_str(), Some(path), "{probe} path");
+        assert_eq!(resolve(&get["port"]), container_port, "{probe} port vs containerPort");
+    }
+    let target = resolve(&one("Service")["spec"]["ports"][0]["targetPort"]);
+    assert_eq!(target, container_port, "Service targetPort vs containerPort");
+
+    // What the pod loads: the ConfigMap's warroom.toml plus the container's env (secrets as "x").
+    let secret = one("Secret");
+    let mut env = Vec::new();
+    for e in seq(&c["env"]) {
+        let name = e["name"].as_str().expect("env name");
+        let r = &e["valueFrom"]["secretKeyRef"];
+        if !r.is_null() {
+            assert_eq!(r["name"], secret["metadata"]["name"], "{name}: not our Secret");
+            assert!(!secret["stringData"][&r["key"]].is_null(), "{name}: no such key");
+        }
+        env.push((name.to_string(), e["value"].as_str().unwrap_or("x").to_string()));
+    }
+    let toml = one("ConfigMap")["data"]["warroom.toml"]
+        .as_str()
+        .expect("ConfigMap warroom.toml");
+    let config = load(toml, "the ConfigMap's warroom.toml", env);
+    let listen = listen_port(&config, "ConfigMap");
+    assert_eq!(listen, container_port, "ConfigMap http.listen vs containerPort");
+}
+
+#[test]
+fn compose_stack_is_wired_together() {
+    let compose = docs(&deploy("docker-compose.yml")).remove(0);
+    let svc = |name: &str| &compose["services"][name];
+    for (name, s) in compose["services"].as_mapping().expect("services") {
+        let name = name.as_str().unwrap_or_default();
+        for v in strs(&s["volumes"]) {
+            let host = v.split(':').next().unwrap();
+            let ok = if host.starts_with('.') {
+                deploy(host).exists()
+            } else {
+                compose["volumes"].get(host).is_some()
+            };
+            assert!(ok, "compose service {name}: volume source {host} does not exist");
+        }
+    }
+    for (name, s) in compose["secrets"].as_mapping().expect("secrets") {
+        let name = name.as_str().unwrap_or_default();
+        let file = deploy(s["file"].as_str().expect("secret file"));
+        let example = PathBuf::from(format!("{}.example", file.display()));
+        assert!(file.exists() || example.exists(), "secret {name}: no file, no .example");
+    }
+    let build = &svc("warroom")["build"];
+    let dockerfile = deploy(build["context"].as_str().unwrap()).join(build["dockerfile"].as_str().unwrap());
+    assert!(dockerfile.is_file(), "compose: no {}", dockerfile.display());
+
+    // The warroom config mounted at WARROOM_CONFIG, and the secret files it names.
+    let w = svc("warroom");
+    let at = w["environment"]["WARROOM_CONFIG"].as_str().expect("WARROOM_CONFIG");
+    let at = format!(":{at}");
+    let mounted = strs(&w["volumes"])
+        .into_iter()
+        .find_map(|v| v.trim_end_matches(":ro").strip_suffix(at.as_str()));
+    let host = mounted.expect("warroom: no config file mounted at WARROOM_CONFIG");
+    let config = load(&crate::support::read(&deploy(host)), host, Vec::new());
+    let port = listen_port(&config, host);
+    let published = strs(&w["ports"]).iter().any(|p| p.ends_with(&format!(":{port}")));
+    assert!(published, "warroom does not publish {port}");
+    let secret_of = |service: &str, file: &Path| {
+        let name = file.strip_prefix("/run/secrets").ok().and_then(Path::to_str);
+        let name = name.unwrap_or_default().to_string();
+        let mounted = strs(&svc(service)["secrets"]).contains(&name.as_str());
+        assert!(mounted, "{service}: {file:?} is not a mounted secret");
+        name
+    };
+    let matrix = config.matrix.as_ref().expect("compose config has [matrix]");
+    assert_eq!(matrix.homeserver, "http://synapse:8008");
+    secret_of("warroom", matrix.password_file.as_deref().expect("password_file"));
+    let hook = config.hooks.alertmanager.as_ref().expect("[hooks.alertmanager]");
+    let token = secret_of("warroom", hook.bearer_token_file.as_deref().expect("bearer_token_file"));
+
+    // Alertmanager posts to warroom's receiver, with the same token.
+    let am = docs(&deploy("compose/alertmanager/alertmanager.yml")).remove(0);
+    let hooks: Vec<&Value> = seq(&am["receivers"])
+        .iter()
+        .flat_map(|r| seq(&r["webhook_configs"]))
+        .collect();
+    assert!(!hooks.is_empty(), "alertmanager.yml has no webhook receiver");
+    for h in hooks {
+        let url = h["url"].as_str().expect("webhook url");
+        let (hostport, path) = url.strip_prefix("http://").and_then(|r| r.split_once('/')).expect(url);
+        assert_eq!(hostport, format!("warroom:{port}"), "{url} vs warroom's http.listen");
+        assert_eq!(path, "hooks/alertmanager", "{url}: path");
+        assert_eq!(h["send_resolved"].as_bool(), Some(true), "{url}: send_resolved");
+        let cred = &h["http_config"]["authorization"]["credentials_file"];
+        let cred = secret_of("alertmanager", Path::new(cred.as_str().expect("credentials_file")));
+        assert_eq!(cred, token, "Alertmanager must send warroom's bearer token");
+    }
+    let prom = crate::support::read(&deploy("compose/prometheus/prometheus.yml"));
+    assert!(prom.contains("alertmanager:9093") && prom.contains(&format!("warroom:{port}")));
+}
+
+/// Every `WARROOM_*` name in deploy/ is a CLI variable or a config key the loader accepts.
+#[test]
+fn every_warroom_variable_is_known() {
+    let mut unknown = Vec::new();
+    for f in files(&deploy("")) {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let mut names = BTreeSet::new();
+        for (i, _) in text.match_indices("WARROOM_") {
+            let tail = &text[i..];
+            let end = tail.find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+            names.insert(&tail[..end.unwrap_or(tail.len())]);
+        }
+        for name in names
+            .into_iter()
+            .filter(|n| !n.ends_with('_') && !NON_CONFIG_ENV.contains(n))
+        {
+            let value = match name.rsplit('_').next().unwrap() {
+                "FILE" => "/run/secrets/x",
+                "ROOMS" | "RESPONDERS" | "CHANNELS" => "[]",
+                "LISTEN" => "127.0.0.1:8080",
+                "MODE" => "socket",
+                "TIMEZONE" => "UTC",
+                "HOMESERVER" | "URL" => "http://127.0.0.1:8008",
+                "USER" => "@warroom:localhost",
+                "SECONDS" => "30",
+                _ => "x",
+            };
+            let mut env = vec![(name.to_string(), value.to_string())];
+            // [matrix] requires these two; the variable under test must be accepted beside them.
+            for (k, v) in [
+                ("WARROOM_MATRIX__HOMESERVER", "http://x"),
+                ("WARROOM_MATRIX__USER", "@w:x"),
+            ] {
+                if name.starts_with("WARROOM_MATRIX__") && k != name {
+                    env.push((k.to_string(), v.to_string()));
+                }
+            }
+            if let Err(e) = Config::from_parts("", "env", env) {
+                unknown.push(format!("{name} in {}: {e}", f.display()));
+            }
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "unknown WARROOM_* variables:\n{}",
+        unknown.join("\n")
+    );
+}
+
+#[test]
+fn dockerfile_is_multi_stage_non_root_and_copies_what_exists() {
+    let df = crate::support::read(&deploy("Dockerfile"));
+    let lines: Vec<&str> = df.lines().map(str::trim).filter(|l| !l.starts_with('#')).collect();
+    let froms: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with("FROM ")).collect();
+    assert!(froms.len() >= 2, "Dockerfile: not multi-stage: {froms:?}");
+    let user = lines.iter().rev().find_map(|l| l.strip_prefix("USER "));
+    let non_root = user.is_some_and(|u| !matches!(u.trim(), "root" | "0" | "0:0"));
+    assert!(non_root || froms.last().unwrap().contains(":nonroot"), "runs as root");
+    assert!(lines.iter().any(|l| l.starts_with("VOLUME") && l.contains("/data")));
+    assert!(df.contains("cargo build --release --locked"), "build with Cargo.lock");
+    let copies = lines
+        .iter()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from="));
+    for l in copies {
+        let args: Vec<&str> = l.split_whitespace().skip(1).filter(|a| !a.starts_with("--")).collect();
+        for src in &args[..args.len() - 1] {
+            assert!(root().join(src).exists(), "Dockerfile `{l}`: no {src} in the repo");
+        }
+    }
+    // The image's default config is the shipped one with exactly this line rewritten by `sed`.
+    let shipped = crate::support::read(&root().join("config/warroom.toml"));
+    let line = shipped.lines().any(|l| l == r#"listen = "127.0.0.1:8080""#);
+    assert!(line, "Dockerfile: the sed of `listen` no longer matches");
+}
+
+#[test]
+fn systemd_unit_runs_warroom_with_state_and_clean_stop() {
+    let unit = crate::support::read(&deploy("systemd/warroom.service"));
+    let lines: Vec<&str> = unit.lines().map(str::trim).filter(|l| !l.starts_with('#')).collect();
+    let values = |key: &str| -> Vec<String> {
+        let kv = lines.iter().filter_map(|l| l.split_once('='));
+        kv.filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()).collect()
+    };
+    let exec = values("ExecStart");
+    let words: Vec<&str> = exec.iter().flat_map(|e| e.split_whitespace()).collect();
+    let ok = exec.len() == 1 && words[0].ends_with("/warroom") && words.contains(&"run");
+    assert!(ok, "ExecStart {exec:?}");
+    assert_eq!(values("Restart"), ["on-failure"]);
+    assert_eq!(values("KillSignal"), ["SIGTERM"]);
+    let state = values("StateDirectory");
+    assert_eq!(state.len(), 1, "StateDirectory=");
+    let data_dir = format!("WARROOM_DATA_DIR=/var/lib/{}", state[0]);
+    assert!(values("Environment").contains(&data_dir), "no {data_dir}");
+    let stop = values("TimeoutStopSec");
+    let stop = stop.iter().any(|s| s.parse::<u32>().is_ok_and(|s| s > 10));
+    assert!(stop, "TimeoutStopSec must exceed warroom's 10 s");
+}

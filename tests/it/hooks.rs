@@ -1,0 +1,475 @@
+//! Alert webhooks and operations end to end, on the real `warroom run` binary: Alertmanager
+//! and generic payloads into a real Synapse; refusals that change nothing; re-sends with one
+//! effect; resolution proposed; health, readiness and metrics; `incidents`/`export` while the
+//! bot runs; one incident in Slack (fake) and Matrix at once; SIGTERM during a burst.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::fake_slack::{ALICE, Fake};
+use crate::matrix::body;
+use crate::mx::{BOT_PASSWORD, BOT_USER, BotProc, Mx};
+use crate::support::{ok, stdout};
+use crate::synapse::Synapse;
+
+const AM_TOKEN: &str = "am-bearer-7d1f0c";
+const GENERIC_HMAC: &str = "generic-hmac-93be2a";
+
+fn fixture(name: &str) -> Vec<u8> {
+    crate::support::read(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/hooks")
+            .join(name),
+    )
+    .into_bytes()
+}
+
+fn matrix_section(syn: &Synapse) -> String {
+    format!(
+        "[matrix]\nhomeserver = \"{}\"\nuser = \"{BOT_USER}\"\nalert_rooms = []\nresponders = [\"@alice:localhost\"]\n",
+        syn.url
+    )
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: Vec<u8>, headers: &[(&str, String)]) -> (u16, Value) {
+    let mut req = http.post(url).header("content-type", "application/json").body(body);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let r = req.send().await.expect("webhook request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn bearer(t: &str) -> Vec<(&'static str, String)> {
+    vec![("authorization", format!("Bearer {t}"))]
+}
+
+fn signed(secret: &str, body: &[u8], age: i64) -> Vec<(&'static str, String)> {
+    let ts = chrono::Utc::now().timestamp() - age;
+    vec![
+        ("x-warroom-timestamp", ts.to_string()),
+        ("x-warroom-signature", warroom::http::hooks::sign(secret, ts, body)),
+    ]
+}
+
+/// A refused request: what, URL, body, headers, expected status, expected error text.
+type Refusal = (
+    &'static str,
+    String,
+    Vec<u8>,
+    Vec<(&'static str, String)>,
+    u16,
+    &'static str,
+);
+
+fn metric(text: &str, line_start: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_into_matrix_with_refusals_resends_resolution_and_ops() {
+    let syn = Synapse::start().await;
+    let alice = Mx::register(&syn, "alice", true).await;
+    syn.register("warroom", BOT_PASSWORD, false).await;
+    let mut bot = BotProc::configured(
+        &format!("{}\n[hooks.alertmanager]\n[hooks.generic]\n", matrix_section(&syn)),
+        &[
+            ("WARROOM_MATRIX__PASSWORD", BOT_PASSWORD),
+            ("WARROOM_HOOKS__ALERTMANAGER__BEARER_TOKEN", AM_TOKEN),
+            ("WARROOM_HOOKS__GENERIC__HMAC_SECRET", GENERIC_HMAC),
+            ("WARROOM_ALERTS__COALESCE_SECONDS", "2"),
+        ],
+        "matrix: ready",
+    );
+    bot.start().await;
+    let base = bot.http_url();
+    let http = reqwest::Client::new();
+    let am = format!("{base}/hooks/alertmanager");
+    let generic = format!("{base}/hooks/generic");
+
+    // Health and readiness.
+    let h = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(h.status(), 200);
+    let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(
+        (r["store"]["ready"].clone(), r["adapters"]["matrix"]["ready"].clone()),
+        (json!(true), json!(true)),
+        "{r}"
+    );
+
+    // Refusals: each a 4xx with a JSON reason, and nothing stored.
+    let firing = fixture("alertmanager-firing.json");
+    let cases: Vec<Refusal> = vec![
+        (
+            "no token",
+            am.clone(),
+            firing.clone(),
+            vec![],
+            401,
+            "missing Authorization",
+        ),
+        (
+            "wrong token",
+            am.clone(),
+            firing.clone(),
+            bearer("nope"),
+            401,
+            "does not match",
+        ),
+        (
+            "malformed",
+            am.clone(),
+            b"{\"version\":".to_vec(),
+            bearer(AM_TOKEN),
+            400,
+            "not a valid Alertmanager payload",
+        ),
+        (
+            "unknown version",
+            am.clone(),
+            String::from_utf8(firing.clone())
+                .unwrap()
+                .replacen("\"version\": \"4\"", "\"version\": \"3\"", 1)
+                .into_bytes(),
+            bearer(AM_TOKEN),
+            422,
+            "version \"3\" is not supported",
+        ),
+        (
+            "oversize",
+            am.clone(),
+            vec![b' '; 1024 * 1024 + 1],
+            bearer(AM_TOKEN),
+            413,
+            "larger than 1 MiB",
+        ),
+        (
+            "unsigned",
+            generic.clone(),
+            fixture("generic-firing.json"),
+            vec![],
+            401,
+            "missing X-Warroom-Timestamp",
+        ),
+        (
+            "bad signature",
+            generic.clone(),
+            fixture("generic-firing.json"),
+            signed("wrong-secret", &fixture("generic-firing.json"), 0),
+            401,
+            "signature does not match",
+        ),
+        (
+            "stale signature",
+            generic.clone(),
+            fixture("generic-firing.json"),
+            signed(GENERIC_HMAC, &fixture("generic-firing.json"), 600),
+            401,
+            "stale",
+        ),
+        (
+            "disabled receiver",
+            format!("{base}/hooks/grafana"),
+            fixture("grafana-firing.json"),
+            vec![],
+            404,
+            "[hooks.grafana]",
+        ),
+    ];
+    for (what, url, body, headers, code, needle) in cases {
+        let (status, v) = post(&http, &url, body, &headers).await;
+        assert_eq!(status, code, "{what}: {v}");
+        assert!(v["error"].as_str().unwrap_or("").contains(needle), "{what}: {v}");
+    }
+    // `warroom incidents` works while the bot holds the data dir (through its local API).
+    let listed = stdout(&bot.cmd(&["incidents", "--all"]).output().unwrap());
+    assert!(listed.contains("No incidents."), "{listed}");
+
+    // Firing: one incident for the group, both alerts in it; the room opens in Matrix.
+    let (status, v) = post(&http, &am, firing.clone(), &bearer(AM_TOKEN)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["outcomes"], json!({"opened": 1, "attached": 1}), "{v}");
+    assert_eq!(v["opened"], json!(["INC-1"]));
+    let room = alice.wait_invite().await;
+    alice.join(&room).await;
+    alice
+        .wait_message(&room, BOT_USER, "the announcement", |m| body(m).contains("🚨 INC-1"))
+        .await;
+    alice
+        .wait_message(&room, BOT_USER, "the second alert", |m| {
+            body(m).contains("alert firing (×2)")
+        })
+        .await;
+    // The same notification again (Alertmanager retries, repeat_interval): no effect.
+    let (status, v) = post(&http, &am, firing.clone(), &bearer(AM_TOKEN)).await;
+    assert_eq!((status, v["outcomes"].clone()), (200, json!({"duplicate": 2})), "{v}");
+
+    // One alert resolves, then the other: timeline entries and a proposal, not a resolution.
+    let (status, v) = post(&http, &am, fixture("alertmanager-resolved-one.json"), &bearer(AM_TOKEN)).await;
+    assert_eq!(
+        (status, v["outcomes"].clone()),
+        (200, json!({"resolved": 1, "duplicate": 1})),
+        "{v}"
+    );
+    let (status, _) = post(&http, &am, fixture("alertmanager-resolved-all.json"), &bearer(AM_TOKEN)).await;
+    assert_eq!(status, 200);
+    let proposal = alice
+        .wait_message(&room, BOT_USER, "the proposal", |m| body(m).contains("have resolved"))
+        .await;
+    assert!(
+        body(&proposal).contains("All 2 alerts of INC-1") && body(&proposal).contains("!incident resolve"),
+        "{}",
+        body(&proposal)
+    );
+    alice
+        .wait_message(&room, BOT_USER, "the resolved news", |m| {
+            body(m).contains("resolved: NDWEtlFailed: NDW ETL failed on etl-1")
+        })
+        .await;
+    let firing_posts = alice
+        .messages_from(&room, BOT_USER)
+        .await
+        .iter()
+        .filter(|m| body(m).contains("alert firing (×"))
+        .count();
+    assert_eq!(firing_posts, 1, "the re-sent notification was not posted again");
+
+    // Export while running: the timeline has the alerts and their resolution; still open.
+    let md = ok(bot.cmd(&["export", "INC-1"]).output().unwrap());
+    assert!(md.contains("alert firing (×2)"), "{md}");
+    assert!(
+        md.contains("(1 still firing)") && md.contains("(all 2 alerts resolved)"),
+        "{md}"
+    );
+    assert!(md.contains("| investigating |") || md.contains("investigating"), "{md}");
+    let listed = stdout(&bot.cmd(&["incidents"]).output().unwrap());
+    assert!(listed.contains("INC-1") && listed.contains("NDWEtlFailed"), "{listed}");
+    let missing = bot.cmd(&["export", "INC-9"]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(crate::support::stderr(&missing).contains("INC-9 does not exist"));
+
+    // A signed generic alert opens INC-2; the same one signed again is a duplicate.
+    let g = fixture("generic-firing.json");
+    let (status, v) = post(&http, &generic, g.clone(), &signed(GENERIC_HMAC, &g, 0)).await;
+    assert_eq!((status, v["opened"].clone()), (200, json!(["INC-2"])), "{v}");
+    let (status, v) = post(&http, &generic, g.clone(), &signed(GENERIC_HMAC, &g, 0)).await;
+    assert_eq!((status, v["outcomes"].clone()), (200, json!({"duplicate": 1})), "{v}");
+    let room2 = alice.wait_invite().await;
+    alice.join(&room2).await;
+    alice
+        .wait_message(&room2, BOT_USER, "INC-2's announcement", |m| {
+            body(m).contains("Disk full on db-1")
+        })
+        .await;
+
+    // Metrics say what happened.
+    let m = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        metric(&m, "warroom_alerts_total{source=\"alertmanager\",outcome=\"opened\"}"),
+        1.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(
+            &m,
+            "warroom_alerts_total{source=\"alertmanager\",outcome=\"duplicate\"}"
+        ),
+        4.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "warroom_alerts_total{source=\"alertmanager\",outcome=\"resolved\"}"),
+        2.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "warroom_alerts_total{source=\"alertmanager\",outcome=\"rejected\"}"),
+        5.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "warroom_alerts_total{source=\"generic\",outcome=\"rejected\"}"),
+        3.0,
+        "{m}"
+    );
+    assert_eq!(metric(&m, "warroom_incidents_open{severity=\"sev1\"}"), 1.0, "{m}");
+    assert_eq!(metric(&m, "warroom_incidents_open{severity=\"sev2\"}"), 1.0, "{m}");
+    assert_eq!(metric(&m, "warroom_incidents_opened_total"), 2.0, "{m}");
+    assert!(
+        m.contains("# TYPE warroom_incident_time_to_resolve_seconds histogram"),
+        "{m}"
+    );
+
+    assert!(bot.stop().success());
+    // Nothing the refusals carried was stored: exactly the two incidents.
+    let all = ok(bot.cmd(&["incidents", "--all"]).output().unwrap());
+    assert_eq!(all.lines().filter(|l| l.starts_with("INC-")).count(), 2, "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_incident_lives_in_slack_and_matrix() {
+    let syn = Synapse::start().await;
+    let alice = Mx::register(&syn, "alice", true).await;
+    syn.register("warroom", BOT_PASSWORD, false).await;
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let (slack, mut env) = fake.section("socket", &alerts);
+    env.extend([
+        ("WARROOM_MATRIX__PASSWORD", BOT_PASSWORD),
+        ("WARROOM_HOOKS__GENERIC__BEARER_TOKEN", "generic-bearer-51aa"),
+    ]);
+    let mut bot = BotProc::configured(
+        &format!("{}\n{slack}\n[hooks.generic]\n", matrix_section(&syn)),
+        &env,
+        "matrix: ready",
+    );
+    bot.start().await;
+    bot.wait_log("slack: ready (socket mode)", 1).await;
+    let http = reqwest::Client::new();
+
+    // A webhook alert opens INC-1 in both: a Slack channel and a Matrix room.
+    let (status, v) = post(
+        &http,
+        &format!("{}/hooks/generic", bot.http_url()),
+        fixture("generic-firing.json"),
+        &bearer("generic-bearer-51aa"),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let chan = fake.wait_channel("inc-1-").await;
+    fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let room = alice.wait_invite().await;
+    alice.join(&room).await;
+    alice
+        .wait_message(&room, BOT_USER, "the announcement", |m| body(m).contains("🚨 INC-1"))
+        .await;
+
+    // A command on each side: both land in the one timeline, and each side sees the other's.
+    let ack = fake
+        .ack(&fake.slash("/timeline", "13:25 restarted docker", &chan.id, ALICE))
+        .await;
+    assert!(ack["payload"]["text"].as_str().unwrap_or("").contains('#'), "{ack}");
+    let ev = alice.say(&room, "!timeline 13:30 failed over the database").await;
+    alice.wait_reply(&room, BOT_USER, &ev).await;
+    alice
+        .wait_message(&room, BOT_USER, "Slack's command mirrored", |m| {
+            body(m).contains("(slack)") && body(m).contains("restarted docker")
+        })
+        .await;
+    let seen = fake.wait_message(&chan.id, "failed over the database").await;
+    assert!(seen.text.contains("(matrix)"), "{}", seen.text);
+    // Severity changed in Matrix shows in Slack's topic too.
+    let ev = alice.say(&room, "!incident sev sev1").await;
+    alice.wait_reply(&room, BOT_USER, &ev).await;
+    fake.wait("the Slack topic follows", |s| {
+        s.channels
+            .iter()
+            .find(|c| c.id == chan.id && c.topic.to_lowercase().contains("sev1"))
+            .map(|_| ())
+    })
+    .await;
+
+    // Closed from Slack: the draft reaches the Matrix room as well, with both entries in order.
+    fake.ack(&fake.slash("/incident", "close", &chan.id, ALICE)).await;
+    fake.wait_message(&chan.id, "Draft postmortem of INC-1").await;
+    let draft = alice
+        .wait_message(&room, BOT_USER, "the draft in Matrix", |m| {
+            body(m).contains("Draft postmortem of INC-1") || body(m).contains("# INC-1")
+        })
+        .await;
+    let _ = draft;
+    let md = ok(bot.cmd(&["export", "INC-1"]).output().unwrap());
+    let (a, b) = (
+        md.find("restarted docker").expect("Slack's entry"),
+        md.find("failed over the database").expect("Matrix's entry"),
+    );
+    assert!(a < b, "entries in time order:\n{md}");
+    assert_eq!(
+        ok(bot.cmd(&["incidents", "--all"]).output().unwrap())
+            .matches("INC-")
+            .count(),
+        1
+    );
+    assert!(bot.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_webhook_burst_loses_no_acknowledged_alert() {
+    let mut bot = BotProc::configured(
+        "[hooks.generic]\n",
+        &[("WARROOM_HOOKS__GENERIC__BEARER_TOKEN", "burst-bearer-0c11")],
+        "http: listening",
+    );
+    bot.start().await;
+    let url = format!("{}/hooks/generic", bot.http_url());
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut senders = Vec::new();
+    for s in 0..8 {
+        let (http, url, acked) = (http.clone(), url.clone(), acked.clone());
+        senders.push(tokio::spawn(async move {
+            for n in 0..10_000 {
+                let fp = format!("burst-{s}-{n}");
+                let body = json!({"title": format!("Burst {fp}"), "fingerprint": fp, "severity": "sev4"});
+                match http
+                    .post(&url)
+                    .bearer_auth("burst-bearer-0c11")
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => acked.lock().unwrap().push(fp),
+                    _ => return,
+                }
+            }
+        }));
+    }
+    // Let the burst run, then SIGTERM in the middle of it.
+    while acked.lock().unwrap().len() < 200 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = std::time::Instant::now();
+    let status = bot.stop();
+    assert!(status.success(), "{status}:\n{}", bot.log());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+    for s in senders {
+        let _ = s.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    // Every alert that got a 2xx is in the store.
+    let listed = ok(bot.cmd(&["incidents", "--all"]).output().unwrap());
+    let missing: Vec<&String> = acked
+        .iter()
+        .filter(|fp| !listed.contains(&format!("Burst {fp}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged alerts lost: {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(bot.log().contains("store flushed"), "{}", bot.log());
+}
