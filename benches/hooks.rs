@@ -1,0 +1,195 @@
+//! Alert webhooks under load, on the release bot with the local fake of Slack as its chat
+//! platform (Socket Mode):
+//! 1. throughput and latency: `BENCH_REQUESTS` (default 5,000) generic webhooks from 50
+//!    concurrent senders, each a distinct alert in one of 10 groups; every 2xx includes the
+//!    durable write;
+//! 2. a burst of 10,000 alerts: 1,000 Alertmanager notifications of 10 alerts each, in 20
+//!    groups, from 50 concurrent senders: wall time, peak RSS, incidents opened and the chat
+//!    messages posted (alert news coalesced per incident; `alerts.coalesce_seconds` = 5).
+//!
+//! Run: `cargo bench --bench hooks`
+
+#![allow(dead_code)]
+
+#[path = "../tests/it/fake_slack/mod.rs"]
+mod fake_slack;
+#[path = "../tests/it/mx.rs"]
+mod mx;
+#[path = "../tests/it/support.rs"]
+mod support;
+#[path = "../tests/it/synapse.rs"]
+mod synapse;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use fake_slack::{ALICE, Fake};
+use serde_json::json;
+
+const SENDERS: usize = 50;
+const TOKEN: &str = "bench-hook-token";
+
+fn pct(v: &[Duration], p: f64) -> f64 {
+    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+fn status_kb(pid: u32, key: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+/// Send `bodies` to `url` from `SENDERS` tasks; returns each request's latency.
+async fn blast(http: &reqwest::Client, url: &str, bodies: Vec<String>) -> Vec<Duration> {
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..SENDERS {
+        let (http, url, bodies, next) = (http.clone(), url.to_string(), bodies.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { break };
+                let started = Instant::now();
+                let r = http
+                    .post(&url)
+                    .bearer_auth(TOKEN)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .expect("webhook");
+                let status = r.status();
+                let _ = r.bytes().await;
+                assert!(status.is_success(), "webhook answered {status}");
+                lat.push(started.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("sender"));
+    }
+    all.sort();
+    all
+}
+
+fn am_notification(group: usize, first: usize, n: usize) -> String {
+    let alerts: Vec<_> = (first..first + n)
+        .map(|i| {
+            json!({
+                "status": "firing",
+                "labels": {"alertname": format!("Storm{group}"), "instance": format!("host-{i}:9100"), "severity": "warning"},
+                "annotations": {"summary": format!("Storm {group} on host-{i}")},
+                "startsAt": "2026-11-20T13:20:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus:9090/graph",
+                "fingerprint": format!("{group:04x}{i:012x}"),
+            })
+        })
+        .collect();
+    json!({
+        "version": "4",
+        "groupKey": format!("{{}}:{{alertname=\"Storm{group}\"}}"),
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "warroom",
+        "groupLabels": {"alertname": format!("Storm{group}")},
+        "commonLabels": {"alertname": format!("Storm{group}"), "severity": "warning"},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "alerts": alerts,
+    })
+    .to_string()
+}
+
+#[tokio::main]
+async fn main() {
+    let requests: usize = std::env::var("BENCH_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000);
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let (slack, mut env) = fake.section("socket", &alerts);
+    env.push(("WARROOM_HOOKS__GENERIC__BEARER_TOKEN", TOKEN));
+    env.push(("WARROOM_HOOKS__ALERTMANAGER__BEARER_TOKEN", TOKEN));
+    env.push(("WARROOM_ALERTS__COALESCE_SECONDS", "5"));
+    let mut bot = mx::BotProc::configured(
+        // Generic alerts group by their fingerprint unless a rule says otherwise: this one puts
+        // each distinct alert into one of 10 groups.
+        &format!(
+            "{slack}\n[hooks.generic]\n[hooks.alertmanager]\n\n[[alerts.rules]]\nname = \"bench\"\nsources = [\"generic\"]\ntitle = \"Latency {{labels.group}}\"\ngroup_by = \"{{labels.group}}\"\n"
+        ),
+        &env,
+        "slack: ready (socket mode)",
+    );
+    bot.start().await;
+    let pid = bot.pid();
+    let base = bot.http_url();
+    println!("bot: {} (pid {pid})", support::BIN);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(SENDERS)
+        .build()
+        .unwrap();
+
+    // 1. Throughput and latency.
+    let bodies: Vec<String> = (0..requests)
+        .map(|i| {
+            json!({"title": format!("Latency {i}"), "fingerprint": format!("lat-{i}"), "severity": "sev3", "labels": {"group": format!("g{}", i % 10)}})
+                .to_string()
+        })
+        .collect();
+    let started = Instant::now();
+    let lat = blast(&http, &format!("{base}/hooks/generic"), bodies).await;
+    let wall = started.elapsed();
+    println!(
+        "generic webhooks: {} requests from {SENDERS} senders in {:.2} s = {:.0} req/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        lat.len(),
+        wall.as_secs_f64(),
+        lat.len() as f64 / wall.as_secs_f64(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.99),
+        pct(&lat, 1.0)
+    );
+    let incidents_before = fake.with(|s| s.channels.iter().filter(|c| c.name.starts_with("inc-")).count());
+    let rss_before = status_kb(pid, "VmRSS:") / 1024.0;
+
+    // 2. The 10,000-alert burst.
+    let messages_before = fake.with(|s| s.messages.len());
+    let bodies: Vec<String> = (0..1_000).map(|n| am_notification(n % 20, (n / 20) * 10, 10)).collect();
+    let started = Instant::now();
+    let lat = blast(&http, &format!("{base}/hooks/alertmanager"), bodies).await;
+    let wall = started.elapsed();
+    let hwm = status_kb(pid, "VmHWM:") / 1024.0;
+    // Let the coalescing windows close and the outbox drain.
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let (channels, messages) = fake.with(|s| {
+        (
+            s.channels.iter().filter(|c| c.name.starts_with("inc-")).count(),
+            s.messages.len(),
+        )
+    });
+    println!(
+        "burst: 10,000 alerts in 1,000 Alertmanager notifications (20 groups) in {:.2} s = {:.0} alerts/s; notification p50 {:.1} ms, p99 {:.1} ms",
+        wall.as_secs_f64(),
+        10_000.0 / wall.as_secs_f64(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.99)
+    );
+    println!(
+        "burst: incidents opened {}; chat messages posted {} ({:.1} per incident); RSS {:.1} MB before, peak (VmHWM) {:.1} MB",
+        channels - incidents_before,
+        messages - messages_before,
+        (messages - messages_before) as f64 / (channels - incidents_before).max(1) as f64,
+        rss_before,
+        hwm
+    );
+    assert!(bot.stop().success());
+}
