@@ -146,11 +146,14 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// After shutdown is requested, how long in-flight work may take before the process exits.
-const STOP_BUDGET: std::time::Duration = std::time::Duration::from_millis(9_000);
+const STOP_BUDGET: std::time::Duration = std::time::Duration::from_millis(8_000);
+/// The final store flush gets this long on top (the store is durable per write anyway).
+const FLUSH_BUDGET: std::time::Duration = std::time::Duration::from_millis(1_500);
 
 async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
     let hooks = config.hooks.enabled();
+    let hooks_on = hooks.len();
     if config.matrix.is_none() && config.slack.is_none() && hooks.is_empty() {
         eprintln!(
             "warroom run: no chat adapter is configured (add a [matrix] or [slack] section to the config).\n\
@@ -175,6 +178,14 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let window = std::time::Duration::from_secs(config.alerts.coalesce_seconds.max(1));
     let listen = config.http.listen.clone();
     let app = App::build(config, &cli.data_dir, "warroom run")?;
+    let configured = app.service.platforms().to_vec();
+    let rules = app.config.rules()?;
+    for (rule, p) in rules.open_in() {
+        if !configured.iter().any(|c| c == p) {
+            eprintln!("error: alert rule `{rule}` opens incidents in {p}, but no [{p}] section is configured");
+            return Ok(ExitCode::from(2));
+        }
+    }
     let (stop, shutdown) = shutdown_channel();
     let router = Router::new(app.service.clone(), window, shutdown.clone());
     let mut routes = axum::Router::new()
@@ -208,6 +219,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             ("local api", Ok(()))
         });
     }
+    let mut adapters_running = adapters.len();
     for a in adapters {
         let name = a.name();
         let (svc, stop_rx) = (app.service.clone(), shutdown.clone());
@@ -245,10 +257,22 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok((_, Ok(()))) if deadline.is_some() => {}
             Ok((name, Ok(()))) => tracing::info!(task = name, "stopped"),
             Ok((name, Err(e))) => {
-                tracing::error!(task = name, error = %e, "failed; stopping");
                 eprintln!("error: {e}");
                 failed = true;
-                let _ = stop.send(true);
+                if name == "http" {
+                    tracing::error!(task = name, error = %e, "failed; stopping");
+                    let _ = stop.send(true);
+                } else {
+                    adapters_running -= 1;
+                    crate::telemetry::health().set(name, false, format!("stopped: {e}"));
+                    if adapters_running == 0 && hooks_on == 0 {
+                        tracing::error!(adapter = name, error = %e, "failed; no adapter left, stopping");
+                        let _ = stop.send(true);
+                    } else {
+                        // Webhooks and the other platforms keep working; /readyz shows the failure.
+                        tracing::error!(adapter = name, error = %e, "adapter failed; the rest keeps running");
+                    }
+                }
             }
             Err(e) if e.is_cancelled() => {}
             Err(e) => {
@@ -258,7 +282,12 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    app.service.store().sync().await?;
+    match tokio::time::timeout(FLUSH_BUDGET, app.service.store().sync()).await {
+        Ok(r) => r?,
+        Err(_) => {
+            tracing::warn!("the final store flush did not finish in time; every acknowledged write was already durable")
+        }
+    }
     tracing::info!("store flushed; bye");
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

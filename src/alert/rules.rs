@@ -196,6 +196,14 @@ impl RuleSet {
         Ok(RuleSet { rules })
     }
 
+    /// `(rule, platform)` for every platform a rule's `open_in` names.
+    pub fn open_in(&self) -> Vec<(&str, &str)> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.open_in.iter().map(move |p| (r.name.as_str(), p.as_str())))
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.rules.len()
     }
@@ -273,7 +281,7 @@ impl RuleSet {
             let key = match (&rule.group_by, &alert.group) {
                 (Some(g), _) => squash(&g.render(lookup)).to_lowercase(),
                 (None, Some(group)) => group.clone(),
-                (None, None) => title.to_lowercase(),
+                (None, None) => squash(&rule.title.render(lookup)).to_lowercase(),
             };
             return Some(Match {
                 rule: rule.name.clone(),

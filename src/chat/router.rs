@@ -49,6 +49,12 @@ const NEWS_LINES: usize = 5;
 /// Jobs kept for a platform that has not connected yet.
 const MAX_WAITING: usize = 10_000;
 
+#[derive(Default)]
+struct Platforms {
+    sinks: HashMap<&'static str, Arc<dyn Sink>>,
+    waiting: HashMap<String, VecDeque<Job>>,
+}
+
 #[derive(Debug, Default)]
 struct News {
     lines: Vec<String>,
@@ -57,8 +63,9 @@ struct News {
 
 pub struct Router {
     service: Arc<IncidentService>,
-    sinks: Mutex<HashMap<&'static str, Arc<dyn Sink>>>,
-    waiting: Mutex<HashMap<String, VecDeque<Job>>>,
+    /// Connected platforms, and the jobs of platforms not connected yet; one lock, so a job
+    /// is either handed to a sink or waits, never lost or overtaken while a platform registers.
+    platforms: Mutex<Platforms>,
     /// Incidents with a coalescing window open, and what arrived in it.
     news: Mutex<HashMap<IncidentId, News>>,
     window: Duration,
@@ -71,8 +78,7 @@ impl Router {
     pub fn new(service: Arc<IncidentService>, window: Duration, shutdown: Shutdown) -> Arc<Router> {
         Arc::new(Router {
             service,
-            sinks: Mutex::default(),
-            waiting: Mutex::default(),
+            platforms: Mutex::default(),
             news: Mutex::default(),
             window,
             shutdown,
@@ -82,25 +88,27 @@ impl Router {
     /// A platform is connected: hand it what waited for it.
     pub async fn register(&self, sink: Arc<dyn Sink>) {
         let platform = sink.platform();
-        self.sinks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(platform, Arc::clone(&sink));
-        let waited = self
-            .waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(platform)
-            .unwrap_or_default();
-        if !waited.is_empty() {
+        // Drain what waits; jobs arriving meanwhile keep waiting behind it. Only when nothing
+        // is left does the sink take over, under the same lock.
+        loop {
+            let waited = {
+                let mut p = self.platforms.lock().unwrap_or_else(|p| p.into_inner());
+                match p.waiting.remove(platform) {
+                    Some(q) if !q.is_empty() => q,
+                    _ => {
+                        p.sinks.insert(platform, Arc::clone(&sink));
+                        return;
+                    }
+                }
+            };
             tracing::info!(
                 platform,
                 jobs = waited.len(),
                 "router: delivering what waited for the platform"
             );
-        }
-        for job in waited {
-            run(&sink, job).await;
+            for job in waited {
+                run(&sink, job).await;
+            }
         }
     }
 
@@ -131,28 +139,37 @@ impl Router {
     }
 
     async fn send(&self, platform: &str, job: Job) {
-        let sink = self
-            .sinks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(platform)
-            .cloned();
-        match sink {
-            Some(s) => run(&s, job).await,
-            None if self.service.platforms().iter().any(|p| p == platform) => {
-                let mut w = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-                let q = w.entry(platform.to_string()).or_default();
-                if q.len() >= MAX_WAITING {
-                    q.pop_front();
-                    tracing::warn!(
-                        platform,
-                        "router: too much waiting for the platform to connect; oldest dropped"
-                    );
+        let sink = {
+            let mut p = self.platforms.lock().unwrap_or_else(|p| p.into_inner());
+            match p.sinks.get(platform).cloned() {
+                Some(s) => s,
+                None if self.service.platforms().iter().any(|c| c == platform) => {
+                    let q = p.waiting.entry(platform.to_string()).or_default();
+                    if q.len() >= MAX_WAITING {
+                        // Openings are never dropped: a missing room is worse than a message.
+                        if let Some(i) = q.iter().position(|j| !matches!(j, Job::Open(_))) {
+                            q.remove(i);
+                            tracing::warn!(
+                                platform,
+                                "router: too much waiting for the platform to connect; oldest message dropped"
+                            );
+                        }
+                    }
+                    q.push_back(job);
+                    return;
                 }
-                q.push_back(job);
+                None => {
+                    if platform != "console" {
+                        tracing::warn!(
+                            platform,
+                            "router: an incident should open on a platform that is not configured; add its section or fix the rule's open_in"
+                        );
+                    }
+                    return;
+                }
             }
-            None => {}
-        }
+        };
+        run(&sink, job).await;
     }
 
     /// Route the notices of one input. `origin`: the platform it came from (its adapter has
@@ -199,7 +216,7 @@ impl Router {
                 }
                 Notice::AlertNews { incident, line } => self.news(*incident, line.clone()).await,
                 Notice::ProposeResolve { incident, alerts } => {
-                    self.flush(*incident).await;
+                    self.flush(*incident, false).await;
                     if let Some(inc) = self.incident(*incident) {
                         for p in self.platforms(&inc) {
                             let prefix = match p.as_str() {
@@ -252,7 +269,18 @@ impl Router {
         if !first {
             return;
         }
-        self.others(id, None, |_| Job::Post(id, format!("⚠ {line}"))).await;
+        // Post at once only where the room exists: elsewhere the opening (from a concurrent
+        // request) may not be queued yet, so the line waits for the end of the window.
+        let ready = self.incident(id).is_some_and(|inc| {
+            self.platforms(&inc)
+                .iter()
+                .all(|p| inc.rooms.iter().any(|r| r.starts_with(&format!("{p}:"))))
+        });
+        if ready {
+            self.others(id, None, |_| Job::Post(id, format!("⚠ {line}"))).await;
+        } else if let Some(n) = self.news.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
+            n.lines.insert(0, line.clone());
+        }
         let me = Arc::clone(self);
         tokio::spawn(async move {
             let mut stop = me.shutdown.clone();
@@ -261,9 +289,11 @@ impl Router {
                     _ = tokio::time::sleep(me.window) => {}
                     _ = stop.wait_for(|s| *s) => {}
                 }
-                let sent = me.flush(id).await;
-                if !sent || *stop.borrow() {
-                    me.news.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                if !me.flush(id, true).await {
+                    return;
+                }
+                if *stop.borrow() {
+                    me.flush(id, true).await;
                     return;
                 }
             }
@@ -271,11 +301,17 @@ impl Router {
     }
 
     /// Post what gathered in the incident's window; `false` if nothing had.
-    async fn flush(&self, id: IncidentId) -> bool {
+    /// With `close`, an empty window is closed in the same step, so a line arriving just then
+    /// opens a new window instead of being lost.
+    async fn flush(&self, id: IncidentId, close: bool) -> bool {
         let taken = {
             let mut news = self.news.lock().unwrap_or_else(|p| p.into_inner());
             match news.get_mut(&id) {
                 Some(n) if !n.lines.is_empty() => Some(std::mem::take(n)),
+                Some(_) if close => {
+                    news.remove(&id);
+                    None
+                }
                 _ => None,
             }
         };
@@ -303,5 +339,106 @@ async fn run(sink: &Arc<dyn Sink>, job: Job) {
         Job::Post(id, text) => sink.post(id, text).await,
         Job::Postmortem(id, md, file) => sink.postmortem(id, md, file).await,
         Job::Topic(id) => sink.topic(id).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::RuleSet;
+    use crate::domain::{Opening, Person, Severity};
+    use crate::incident::SystemClock;
+    use crate::store::Store;
+
+    /// A sink that records what it was asked to do.
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl Sink for Recorder {
+        fn platform(&self) -> &'static str {
+            "matrix"
+        }
+        fn open(&self, id: IncidentId) -> BoxFuture<'_> {
+            self.0.lock().unwrap().push(format!("open {id}"));
+            Box::pin(async {})
+        }
+        fn post(&self, id: IncidentId, text: String) -> BoxFuture<'_> {
+            self.0.lock().unwrap().push(format!("post {id} {text}"));
+            Box::pin(async {})
+        }
+        fn postmortem(&self, id: IncidentId, _: String, _: ExportFile) -> BoxFuture<'_> {
+            self.0.lock().unwrap().push(format!("postmortem {id}"));
+            Box::pin(async {})
+        }
+        fn topic(&self, id: IncidentId) -> BoxFuture<'_> {
+            self.0.lock().unwrap().push(format!("topic {id}"));
+            Box::pin(async {})
+        }
+    }
+
+    #[tokio::test]
+    async fn waiting_jobs_keep_order_and_alert_news_is_coalesced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let svc = Arc::new(
+            IncidentService::new(store, RuleSet::default(), chrono_tz::UTC, Arc::new(SystemClock))
+                .with_platforms(vec!["matrix".into()]),
+        );
+        let c = svc
+            .store()
+            .create_incident::<crate::domain::TransitionError>(None, chrono::Utc::now(), |id| {
+                let (mut inc, e) = Incident::open(Opening {
+                    id,
+                    title: "t".into(),
+                    severity: Severity::Sev3,
+                    by: Person::warroom(),
+                    at: chrono::Utc::now(),
+                    source: Source::Webhook,
+                    fingerprint: None,
+                    trigger: None,
+                })?;
+                inc.open_in = vec!["matrix".into()];
+                Ok((inc, e))
+            })
+            .await
+            .unwrap();
+        let id = c.incident.id;
+        let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+        let router = Router::new(svc.clone(), Duration::from_millis(300), stop);
+        let opened = Notice::Opened {
+            incident: Box::new(c.incident.clone()),
+            announcement: String::new(),
+            origin_room: "hook:generic".into(),
+        };
+        // Before Matrix connects: the opening and the news wait, in order.
+        router.publish(None, &[opened]).await;
+        for n in 0..12 {
+            let line = format!("line {n}");
+            router.publish(None, &[Notice::AlertNews { incident: id, line }]).await;
+        }
+        let rec = Arc::new(Recorder(Mutex::default()));
+        router.register(rec.clone()).await;
+        assert_eq!(rec.0.lock().unwrap().first().map(String::as_str), Some("open INC-1"));
+        // The room does not exist yet, so nothing was posted at once: one summary per window.
+        assert_eq!(rec.0.lock().unwrap().len(), 1);
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let got = rec.0.lock().unwrap().clone();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(
+            got[1].contains("12 alert updates") && got[1].contains("line 0") && got[1].contains("… and 7 more"),
+            "{got:?}"
+        );
+        // The window closed after an empty round: the next line opens a new one.
+        router
+            .publish(
+                None,
+                &[Notice::AlertNews {
+                    incident: id,
+                    line: "late".into(),
+                }],
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let got = rec.0.lock().unwrap().clone();
+        assert!(got.last().is_some_and(|l| l.contains("late")), "{got:?}");
     }
 }

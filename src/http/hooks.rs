@@ -29,6 +29,8 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// Requests handled at once; more wait up to `QUEUE_WAIT` for a slot.
 const IN_FLIGHT: usize = 64;
 const QUEUE_WAIT: Duration = Duration::from_secs(5);
+/// How long a request's body may take to arrive.
+const BODY_WAIT: Duration = Duration::from_secs(10);
 /// How far a signed request's timestamp may be from now.
 const WINDOW_SECS: i64 = 300;
 
@@ -67,6 +69,12 @@ impl HookAuth {
 
     /// `Err`: why the request is refused (never quoting what was sent).
     pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
+        self.check_bearer(headers)?;
+        self.check_signature(headers, body, now)
+    }
+
+    /// The bearer token, if one is configured (headers only: checked before the body is read).
+    pub fn check_bearer(&self, headers: &HeaderMap) -> Result<(), &'static str> {
         if let Some(token) = &self.bearer {
             let got = headers
                 .get(header::AUTHORIZATION)
@@ -82,6 +90,11 @@ impl HookAuth {
                 return Err("bearer token does not match");
             }
         }
+        Ok(())
+    }
+
+    /// The HMAC signature over the body, if a secret is configured.
+    pub fn check_signature(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
         if let Some(secret) = &self.hmac {
             verify_signature(secret, headers, body, now)?;
         }
@@ -170,6 +183,10 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
         return answer("unknown", StatusCode::NOT_FOUND, json!({"ok": false, "error": why}));
     };
     let name = kind.name();
+    // A bearer token is checked before the request takes one of the slots.
+    if let Err(why) = auth.check_bearer(&headers) {
+        return refuse(name, StatusCode::UNAUTHORIZED, why);
+    }
     let Ok(Ok(_slot)) = tokio::time::timeout(QUEUE_WAIT, ctx.slots.acquire()).await else {
         let mut r = refuse(name, StatusCode::SERVICE_UNAVAILABLE, "busy; retry shortly");
         r.headers_mut()
@@ -183,9 +200,10 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return refuse(name, StatusCode::PAYLOAD_TOO_LARGE, "payload larger than 1 MiB");
     }
-    let body: Bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
+    let body: Bytes = match tokio::time::timeout(BODY_WAIT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(b)) => b,
+        Err(_) => return refuse(name, StatusCode::REQUEST_TIMEOUT, "the body did not arrive within 10 s"),
+        Ok(Err(_)) => {
             return refuse(
                 name,
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -194,7 +212,7 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
         }
     };
     let now = ctx.service.now();
-    if let Err(why) = auth.check(&headers, &body, now.timestamp()) {
+    if let Err(why) = auth.check_signature(&headers, &body, now.timestamp()) {
         return refuse(name, StatusCode::UNAUTHORIZED, why);
     }
     let alerts = match kind.decode(&body, now) {

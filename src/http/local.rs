@@ -103,14 +103,23 @@ pub async fn serve(data_dir: &Path, service: Arc<IncidentService>, mut shutdown:
     let path = socket_path(data_dir);
     // We hold the data dir lock, so a socket file left here is from a dead process.
     let _ = std::fs::remove_file(&path);
-    let listener = match tokio::net::UnixListener::bind(&path) {
+    // Bound under a temporary name, made private, then renamed into place: nobody else can
+    // connect in between.
+    let tmp = data_dir.join(format!("{SOCKET}.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let bound = tokio::net::UnixListener::bind(&tmp).and_then(|l| {
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(l)
+    });
+    let listener = match bound {
         Ok(l) => l,
         Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
             tracing::warn!(path = %path.display(), error = %e, "local API unavailable; `warroom incidents`/`export` will not work while the bot runs");
             return;
         }
     };
-    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
     tracing::info!(path = %path.display(), "local API listening");
     let _ = axum::serve(listener, routes(service))
         .with_graceful_shutdown(async move {

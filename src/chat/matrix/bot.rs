@@ -227,9 +227,10 @@ impl Bot {
         Outbox::enqueue(self, Job::new(lane, kind)).await;
     }
 
-    /// Does the incident have a Matrix room, or is its opening queued?
-    pub fn has_or_opens_room(&self, inc: &Incident) -> bool {
-        matrix_room(inc).is_some() || self.opening.lock().unwrap_or_else(|p| p.into_inner()).contains(&inc.id)
+    /// Claim the opening of the incident's room: `false` if it has one or its opening is
+    /// already queued (checked and recorded in one step, so two paths never both open it).
+    pub fn claim_opening(&self, inc: &Incident) -> bool {
+        matrix_room(inc).is_none() && self.opening.lock().unwrap_or_else(|p| p.into_inner()).insert(inc.id)
     }
 
     /// Jobs a previous run queued and did not deliver, back in their lanes in order; returns
@@ -260,7 +261,7 @@ impl crate::chat::router::Sink for MatrixSink {
     fn open(&self, id: IncidentId) -> crate::chat::router::BoxFuture<'_> {
         Box::pin(async move {
             let Ok(inc) = self.0.incident(id) else { return };
-            if self.0.has_or_opens_room(&inc) {
+            if !self.0.claim_opening(&inc) {
                 return;
             }
             let announcement = crate::incident::announcement(&inc, crate::domain::Source::Matrix, self.0.service.tz());

@@ -114,7 +114,7 @@ impl Bot {
             } else {
                 inc.open_in.iter().any(|p| p == "matrix")
             };
-            if !wanted || self.has_or_opens_room(&inc) {
+            if !wanted || !self.claim_opening(&inc) {
                 continue;
             }
             tracing::info!(incident = %inc.id, "matrix: creating the room an earlier run did not get to");
