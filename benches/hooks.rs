@@ -26,22 +26,10 @@ use std::time::{Duration, Instant};
 
 use fake_slack::{ALICE, Fake};
 use serde_json::json;
+use support::{percentile_ms, proc_mb};
 
 const SENDERS: usize = 50;
 const TOKEN: &str = "bench-hook-token";
-
-fn pct(v: &[Duration], p: f64) -> f64 {
-    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
-}
-
-fn status_kb(pid: u32, key: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0)
-}
 
 /// Send `bodies` to `url` from `SENDERS` tasks; returns each request's latency.
 async fn blast(http: &reqwest::Client, url: &str, bodies: Vec<String>) -> Vec<Duration> {
@@ -78,6 +66,21 @@ async fn blast(http: &reqwest::Client, url: &str, bodies: Vec<String>) -> Vec<Du
     }
     all.sort();
     all
+}
+
+/// Wait until the fake Slack has seen no new message for longer than a coalescing window
+/// (5 s): the summaries are out and the outbox has drained.
+async fn settle(fake: &Fake) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (mut seen, mut since) = (fake.with(|s| s.messages.len()), Instant::now());
+    while since.elapsed() < Duration::from_secs(7) {
+        assert!(Instant::now() < deadline, "chat traffic did not settle");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = fake.with(|s| s.messages.len());
+        if now != seen {
+            (seen, since) = (now, Instant::now());
+        }
+    }
 }
 
 fn am_notification(group: usize, first: usize, n: usize) -> String {
@@ -154,12 +157,13 @@ async fn main() {
         lat.len(),
         wall.as_secs_f64(),
         lat.len() as f64 / wall.as_secs_f64(),
-        pct(&lat, 0.50),
-        pct(&lat, 0.99),
-        pct(&lat, 1.0)
+        percentile_ms(&lat, 0.50),
+        percentile_ms(&lat, 0.99),
+        percentile_ms(&lat, 1.0)
     );
+    settle(&fake).await;
     let incidents_before = fake.with(|s| s.channels.iter().filter(|c| c.name.starts_with("inc-")).count());
-    let rss_before = status_kb(pid, "VmRSS:") / 1024.0;
+    let rss_before = proc_mb(pid, "VmRSS:");
 
     // 2. The 10,000-alert burst.
     let messages_before = fake.with(|s| s.messages.len());
@@ -167,9 +171,8 @@ async fn main() {
     let started = Instant::now();
     let lat = blast(&http, &format!("{base}/hooks/alertmanager"), bodies).await;
     let wall = started.elapsed();
-    let hwm = status_kb(pid, "VmHWM:") / 1024.0;
-    // Let the coalescing windows close and the outbox drain.
-    tokio::time::sleep(Duration::from_secs(15)).await;
+    let hwm = proc_mb(pid, "VmHWM:");
+    settle(&fake).await;
     let (channels, messages) = fake.with(|s| {
         (
             s.channels.iter().filter(|c| c.name.starts_with("inc-")).count(),
@@ -180,8 +183,8 @@ async fn main() {
         "burst: 10,000 alerts in 1,000 Alertmanager notifications (20 groups) in {:.2} s = {:.0} alerts/s; notification p50 {:.1} ms, p99 {:.1} ms",
         wall.as_secs_f64(),
         10_000.0 / wall.as_secs_f64(),
-        pct(&lat, 0.50),
-        pct(&lat, 0.99)
+        percentile_ms(&lat, 0.50),
+        percentile_ms(&lat, 0.99)
     );
     println!(
         "burst: incidents opened {}; chat messages posted {} ({:.1} per incident); RSS {:.1} MB before, peak (VmHWM) {:.1} MB",

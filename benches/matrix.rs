@@ -48,15 +48,6 @@ fn report(name: &str, mut v: Vec<i64>) {
     );
 }
 
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 #[tokio::main]
 async fn main() {
     let runs: usize = std::env::var("BENCH_RUNS")
@@ -162,7 +153,7 @@ async fn main() {
         "{total} incidents opened ({} s for the last {}); bot RSS {:.1} MB",
         start.elapsed().as_secs(),
         total - runs,
-        rss_mb(bot.pid())
+        support::proc_mb(bot.pid(), "VmRSS:")
     );
     assert!(bot.stop().success());
 }

@@ -18,6 +18,7 @@ mod synapse;
 use std::time::{Duration, Instant};
 
 use fake_slack::{ALICE, Fake, SIGNING_SECRET, bot_message, event_callback, slash_form, slash_payload};
+use support::percentile_ms;
 
 const CONCURRENCY: usize = 50;
 
@@ -30,10 +31,6 @@ async fn post(http: &reqwest::Client, url: &str, body: String, form: bool) -> (u
     (status, started.elapsed())
 }
 
-fn pct(v: &[Duration], p: f64) -> f64 {
-    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
-}
-
 #[tokio::main]
 async fn main() {
     let rounds: usize = std::env::var("BENCH_ROUNDS")
@@ -42,16 +39,16 @@ async fn main() {
         .unwrap_or(20);
     let fake = Fake::start().await;
     let alerts = fake.add_channel("alerts", &[ALICE]);
-    let addr = fake_slack::free_addr();
-    let mut bot = fake.bot("http", &alerts, Some(&addr));
+    let mut bot = fake.bot("http", &alerts);
     bot.start().await;
     println!("bot: {} (pid {})", support::BIN, bot.pid());
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
         .unwrap();
-    let events = format!("http://{addr}/slack/events");
-    let commands = format!("http://{addr}/slack/commands");
+    let addr = bot.http_url();
+    let events = format!("{addr}/slack/events");
+    let commands = format!("{addr}/slack/commands");
     let body = event_callback(
         bot_message(&alerts, "bench ETL failed", "1700000000.000100"),
         "Ev0BENCH01",
@@ -89,9 +86,9 @@ async fn main() {
     println!(
         "slash-command ack latency, HTTP mode, {CONCURRENCY} concurrent, {} requests: p50={:.1} ms p99={:.1} ms max={:.1} ms; {:.0} acks/s",
         lat.len(),
-        pct(&lat, 0.5),
-        pct(&lat, 0.99),
-        pct(&lat, 1.0),
+        percentile_ms(&lat, 0.5),
+        percentile_ms(&lat, 0.99),
+        percentile_ms(&lat, 1.0),
         lat.len() as f64 / wall.as_secs_f64()
     );
     assert!(bot.stop().success());

@@ -38,13 +38,7 @@ impl App {
         let tz = config.tz()?;
         let rules = config.rules().map_err(ConfigError::from)?;
         let store = Store::open(data_dir, holder)?;
-        let mut platforms = Vec::new();
-        if config.matrix.is_some() {
-            platforms.push("matrix".to_string());
-        }
-        if config.slack.is_some() {
-            platforms.push("slack".to_string());
-        }
+        let platforms = config.chat_platforms();
         let service = Arc::new(IncidentService::new(store, rules, tz, clock).with_platforms(platforms));
         Ok(App {
             config,

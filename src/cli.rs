@@ -15,7 +15,7 @@ use crate::chat::matrix::MatrixAdapter;
 use crate::chat::router::Router;
 use crate::chat::slack::SlackAdapter;
 use crate::command::ExportFormat;
-use crate::config::{Config, read_secret};
+use crate::config::Config;
 use crate::domain::IncidentId;
 use crate::http::{self, hooks::HookAuth, local};
 use crate::store::{STORE_DIR, Store, StoreError, restore};
@@ -154,7 +154,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
     let hooks = config.hooks.enabled();
     let hooks_on = hooks.len();
-    if config.matrix.is_none() && config.slack.is_none() && hooks.is_empty() {
+    if config.chat_platforms().is_empty() && hooks.is_empty() {
         eprintln!(
             "warroom run: no chat adapter is configured (add a [matrix] or [slack] section to the config).\n\
              To try warroom without a chat account, run `warroom console`."
@@ -171,7 +171,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if config.matrix.is_none() && config.slack.is_none() {
+    if config.chat_platforms().is_empty() {
         tracing::warn!("no chat adapter configured: webhook alerts are recorded, but no room is opened");
     }
     let (matrix, slack) = (config.matrix.clone(), config.slack.clone());
@@ -182,7 +182,9 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let rules = app.config.rules()?;
     for (rule, p) in rules.open_in() {
         if !configured.iter().any(|c| c == p) {
-            eprintln!("error: alert rule `{rule}` opens incidents in {p}, but no [{p}] section is configured");
+            eprintln!(
+                "error: alert rule `{rule}` opens incidents in {p}, but no [{p}] section is configured; add it, or remove {p} from the rule's open_in"
+            );
             return Ok(ExitCode::from(2));
         }
     }
@@ -295,7 +297,9 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 async fn console(cli: &Cli, user: Option<String>) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
     if config.console.alert_rooms.is_empty() {
-        bail!("console.alert_rooms is empty; the console needs a room to start in");
+        bail!(
+            "console.alert_rooms is empty; the console needs a room to start in: set console.alert_rooms = [\"alerts\"]"
+        );
     }
     let user = user
         .or_else(|| std::env::var("USER").ok())
@@ -345,13 +349,7 @@ fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
         Ok(store) => store
             .incidents(all)?
             .into_iter()
-            .map(|i| local::IncidentRow {
-                id: i.id.to_string(),
-                severity: i.severity.as_str().into(),
-                status: i.status.as_str().into(),
-                declared_at: i.declared_at,
-                title: i.title,
-            })
+            .map(local::IncidentRow::from)
             .collect(),
         Err(e) if held_by_bot(cli, &e) => {
             let body = ask_bot(cli, &format!("/v1/incidents?all={all}"))?;
@@ -443,15 +441,9 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     println!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
     println!("# data dir: {}", cli.data_dir.display());
     if let Some(m) = &config.matrix {
-        match (
-            read_secret(&m.password, &m.password_file, "matrix.password"),
-            read_secret(&m.access_token, &m.access_token_file, "matrix.access_token"),
-        ) {
-            (Err(e), _) | (_, Err(e)) => problems.push(e),
-            (Ok(None), Ok(None)) => problems.push(
-                "[matrix] needs a password (WARROOM_MATRIX__PASSWORD or password_file) or an access token".into(),
-            ),
-            _ => {
+        match crate::chat::matrix::check_credentials(m) {
+            Err(e) => problems.push(e),
+            Ok(()) => {
                 for finding in crate::chat::matrix::check(m, &cli.data_dir).await {
                     match finding {
                         Ok(line) => println!("# {line}"),
@@ -462,64 +454,15 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(s) = &config.slack {
-        use crate::config::SlackMode;
-        for (v, f, k, env, needed) in [
-            (
-                &s.bot_token,
-                &s.bot_token_file,
-                "slack.bot_token",
-                "WARROOM_SLACK__BOT_TOKEN",
-                true,
-            ),
-            (
-                &s.app_token,
-                &s.app_token_file,
-                "slack.app_token",
-                "WARROOM_SLACK__APP_TOKEN",
-                s.mode == SlackMode::Socket,
-            ),
-            (
-                &s.signing_secret,
-                &s.signing_secret_file,
-                "slack.signing_secret",
-                "WARROOM_SLACK__SIGNING_SECRET",
-                s.mode == SlackMode::Http,
-            ),
-        ] {
-            match read_secret(v, f, k) {
-                Err(e) => problems.push(e),
-                Ok(None) if needed => {
-                    problems.push(format!("[slack] in {:?} mode needs {k}: set {env} or {k}_file", s.mode))
-                }
-                Ok(_) => {}
-            }
+        if let Err(p) = crate::chat::slack::Secrets::read(s) {
+            problems.extend(p);
         }
         println!("# slack: configured ({:?} mode, API {})", s.mode, s.api_url);
     }
-    for (name, hook) in [
-        ("alertmanager", &config.hooks.alertmanager),
-        ("grafana", &config.hooks.grafana),
-        ("generic", &config.hooks.generic),
-    ] {
-        if let Some(h) = hook {
-            if h.bearer_token.is_none()
-                && h.bearer_token_file.is_none()
-                && h.hmac_secret.is_none()
-                && h.hmac_secret_file.is_none()
-            {
-                problems.push(format!(
-                    "[hooks.{name}] has no credentials: set WARROOM_HOOKS__{}__BEARER_TOKEN (or bearer_token_file) or an HMAC secret",
-                    name.to_ascii_uppercase()
-                ));
-            }
-            for (v, f, k) in [
-                (&h.bearer_token, &h.bearer_token_file, "bearer_token"),
-                (&h.hmac_secret, &h.hmac_secret_file, "hmac_secret"),
-            ] {
-                if let Err(e) = read_secret(v, f, &format!("hooks.{name}.{k}")) {
-                    problems.push(e);
-                }
-            }
+    for (kind, h) in config.hooks.enabled() {
+        match HookAuth::from_config(kind, h) {
+            Ok(_) => println!("# POST /hooks/{}: credentials set", kind.name()),
+            Err(e) => problems.push(e),
         }
     }
     if problems.is_empty() {

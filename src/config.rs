@@ -425,6 +425,15 @@ impl Config {
         Ok(config)
     }
 
+    /// The chat platforms configured (`matrix`, `slack`), in that order.
+    pub fn chat_platforms(&self) -> Vec<String> {
+        [("matrix", self.matrix.is_some()), ("slack", self.slack.is_some())]
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(p, _)| p.to_string())
+            .collect()
+    }
+
     pub fn tz(&self) -> Result<Tz, ConfigError> {
         self.timezone
             .parse::<Tz>()

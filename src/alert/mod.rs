@@ -40,6 +40,8 @@ pub struct Alert {
     /// When it started firing (or resolved), as the source says.
     pub at: DateTime<Utc>,
     pub source: Source,
+    /// The webhook it came in through; `None` for chat alerts.
+    pub hook: Option<payload::HookKind>,
     pub status: AlertStatus,
     pub labels: BTreeMap<String, String>,
     /// The severity the source gave, if it maps onto ours.
@@ -72,6 +74,7 @@ impl Alert {
             room_names,
             at,
             source,
+            hook: None,
             status: AlertStatus::Firing,
             labels: BTreeMap::new(),
             severity: None,
@@ -98,7 +101,10 @@ impl Alert {
         if s.chars().count() > 300 {
             s = s.chars().take(299).collect::<String>() + "…";
         }
-        s
+        match &self.url {
+            Some(url) => format!("{s} ({url})"),
+            None => s,
+        }
     }
 }
 
@@ -111,8 +117,8 @@ pub fn map_severity(s: &str) -> Option<Severity> {
     }
     match s.as_str() {
         "page" | "emergency" | "fatal" | "disaster" => Some(Severity::Sev1),
-        "error" | "high" => Some(Severity::Sev2),
-        "warning" | "warn" | "medium" | "average" => Some(Severity::Sev3),
+        "error" => Some(Severity::Sev2),
+        "warning" | "warn" | "average" => Some(Severity::Sev3),
         "info" | "informational" | "notice" | "none" => Some(Severity::Sev4),
         _ => None,
     }

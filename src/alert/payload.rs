@@ -31,6 +31,11 @@ impl HookKind {
         }
     }
 
+    /// Where its alerts arrive, as an alert's `room`: `hook:<name>`.
+    pub fn route(self) -> String {
+        format!("hook:{}", self.name())
+    }
+
     fn display(self) -> &'static str {
         match self {
             HookKind::Alertmanager => "Alertmanager",
@@ -162,8 +167,13 @@ fn decode_alertmanager_like(kind: HookKind, body: &[u8], now: DateTime<Utc>) -> 
         }
         Some(v) => {
             return Err(PayloadError::Unsupported(format!(
-                "{} webhook version {v:?} is not supported; warroom reads version {expected}",
-                kind.display()
+                "{} webhook version {v:?} is not supported; warroom reads version {expected}{}",
+                kind.display(),
+                match (kind, v) {
+                    (HookKind::Alertmanager, "1") => "; this looks like Grafana: POST it to /hooks/grafana",
+                    (HookKind::Grafana, "4") => "; this looks like Alertmanager: POST it to /hooks/alertmanager",
+                    _ => "",
+                }
             )));
         }
     }
@@ -185,11 +195,11 @@ fn decode_alertmanager_like(kind: HookKind, body: &[u8], now: DateTime<Utc>) -> 
         tracing::warn!(
             source = kind.name(),
             truncated = m.truncated_alerts,
-            "webhook: the sender truncated this notification (max_alerts); the dropped alerts are not seen"
+            "webhook: the sender truncated this notification; the dropped alerts are not seen: raise (or set to 0) max_alerts in its webhook receiver"
         );
     }
     let sender = Person::new(
-        format!("hook:{}", kind.name()),
+        kind.route(),
         match nonempty(m.receiver.as_ref()) {
             Some(r) => format!("{} ({r})", kind.display()),
             None => kind.display().to_string(),
@@ -234,8 +244,9 @@ fn decode_alertmanager_like(kind: HookKind, body: &[u8], now: DateTime<Utc>) -> 
             text: text.join("\n"),
             title: Some(title),
             sender: sender.clone(),
-            room: format!("hook:{}", kind.name()),
-            room_names: vec![format!("hook:{}", kind.name()), kind.name().to_string()],
+            room: kind.route(),
+            room_names: vec![kind.route(), kind.name().to_string()],
+            hook: Some(kind),
             at,
             source: Source::Webhook,
             status,
@@ -311,9 +322,10 @@ fn decode_generic(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Alert>, Payload
             g.text.trim().to_string()
         },
         title: Some(title.to_string()),
-        sender: Person::new("hook:generic", "webhook"),
-        room: "hook:generic".into(),
-        room_names: vec!["hook:generic".into(), "generic".into()],
+        sender: Person::new(HookKind::Generic.route(), "webhook"),
+        room: HookKind::Generic.route(),
+        room_names: vec![HookKind::Generic.route(), "generic".into()],
+        hook: Some(HookKind::Generic),
         at: g.at.unwrap_or(now),
         source: Source::Webhook,
         status,

@@ -9,8 +9,9 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::Alert;
+use super::payload::HookKind;
 use super::template::Template;
-use crate::domain::{Person, Severity, Source};
+use crate::domain::Severity;
 
 /// The chat platforms an incident can open on (`open_in`).
 pub const PLATFORMS: [&str; 2] = ["matrix", "slack"];
@@ -213,14 +214,15 @@ impl RuleSet {
     }
 
     /// Match a chat message `text` that arrived in a watched room known by any of `room_names`.
+    #[cfg(test)]
     pub fn match_text(&self, text: &str, room_names: &[&str]) -> Option<Match> {
         let alert = Alert::from_chat(
             text,
-            Person::warroom(),
+            crate::domain::Person::warroom(),
             room_names.first().copied().unwrap_or(""),
             room_names.iter().map(|s| s.to_string()).collect(),
             chrono::DateTime::<chrono::Utc>::MIN_UTC,
-            Source::Console,
+            crate::domain::Source::Console,
         );
         self.decide(&alert)
     }
@@ -228,11 +230,7 @@ impl RuleSet {
     /// The first rule matching `alert`, rendered. `None`: no rule matched.
     pub fn decide(&self, alert: &Alert) -> Option<Match> {
         let text = alert.text.trim();
-        let source = alert
-            .room
-            .strip_prefix("hook:")
-            .filter(|_| alert.source == Source::Webhook)
-            .unwrap_or("chat");
+        let source = alert.hook.map_or("chat", HookKind::name);
         for rule in &self.rules {
             if !rule.sources.is_empty() && !rule.sources.iter().any(|s| s == source) {
                 continue;
@@ -298,7 +296,7 @@ impl RuleSet {
     /// What a webhook alert no rule matched does: open an incident with the source's title,
     /// severity and grouping. A "resolved" for an unknown group changes nothing.
     pub fn default_for_webhook(alert: &Alert) -> Match {
-        let source = alert.room.strip_prefix("hook:").unwrap_or(&alert.room);
+        let source = alert.hook.map_or("webhook", HookKind::name);
         let group = alert
             .group
             .clone()

@@ -140,6 +140,7 @@ fn webhook_alert(labels: &[(&str, &str)], title: &str, group: &str) -> Alert {
         chrono::Utc::now(),
         crate::domain::Source::Webhook,
     );
+    a.hook = Some(crate::alert::payload::HookKind::Alertmanager);
     a.title = Some(title.into());
     a.group = Some(group.into());
     a.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use super::{ChatAdapter, ChatError, ExportFile, Inbound, Notice, Shutdown, dispatch};
 use crate::command::ExportFormat;
 use crate::domain::{IncidentId, Person, Source};
-use crate::incident::IncidentService;
+use crate::incident::{IncidentService, resolve_proposal};
 
 const ROOM_PREFIX: &str = "console:";
 
@@ -117,16 +117,13 @@ where
                     self.say(&room, &announcement);
                     self.room = room;
                 }
-                Notice::Post { incident, text } | Notice::AlertNews { incident, line: text } => {
+                Notice::AlertNews { incident, line: text } => {
                     let room = self.incident_room(service, incident);
                     self.say(&room, &text);
                 }
                 Notice::ProposeResolve { incident, alerts } => {
                     let room = self.incident_room(service, incident);
-                    self.say(
-                        &room,
-                        &format!("All {alerts} alerts of {incident} have resolved. If the incident is over, run `/incident resolve`."),
-                    );
+                    self.say(&room, &resolve_proposal(incident, alerts, Source::Console));
                 }
                 // The console is one platform: nobody elsewhere to tell.
                 Notice::Changed { .. } => {}

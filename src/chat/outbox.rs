@@ -31,6 +31,17 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// What an HTTP status without a better answer means: 429 wait, 408 and 5xx retry, any
+    /// other 4xx give up.
+    pub fn from_status(code: u16, retry_after: Option<Duration>, text: String) -> Failure {
+        match code {
+            429 => Failure::RateLimited(retry_after.unwrap_or(Duration::from_secs(1))),
+            408 => Failure::Transient(text),
+            400..=499 => Failure::Permanent(text),
+            _ => Failure::Transient(text),
+        }
+    }
+
     /// The `kind` label of `warroom_chat_api_errors_total`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -149,7 +160,7 @@ impl<C: Courier> Outbox<C> {
             Ok(json) => match courier.store().queue_push(C::QUEUE, &json).await {
                 Ok(seq) => Some(seq),
                 Err(e) => {
-                    tracing::error!(queue = C::QUEUE, error = %e, "cannot save a queued message; it is kept in memory only");
+                    tracing::error!(queue = C::QUEUE, error = %e, "cannot save a queued message; it is kept in memory only and lost if warroom stops now: check free space and permissions of the data dir");
                     None
                 }
             },

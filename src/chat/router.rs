@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::Shutdown;
 use crate::domain::{Incident, IncidentId, Source};
-use crate::incident::{ExportFile, IncidentService, Notice, platform_of, prefix_for};
+use crate::incident::{ExportFile, IncidentService, Notice, platform_of, resolve_proposal};
 
 pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -34,6 +34,20 @@ pub trait Sink: Send + Sync {
 /// own input? (An empty `open_in` means: where it was declared.)
 pub fn opens_here(inc: &Incident, platform: &str) -> bool {
     inc.open_in.is_empty() || inc.open_in.iter().any(|p| p == platform)
+}
+
+/// The platforms an incident opens on: its `open_in`, else the platform it was declared on.
+pub fn home_platforms(inc: &Incident) -> Vec<String> {
+    if inc.open_in.is_empty() {
+        platform_of(inc.source).map(str::to_string).into_iter().collect()
+    } else {
+        inc.open_in.clone()
+    }
+}
+
+/// What the origin room is told when a new incident opens only on other platforms.
+pub fn opened_elsewhere(inc: &Incident) -> String {
+    format!("🚨 {} opened in {}: {}", inc.id, inc.open_in.join(" and "), inc.title)
 }
 
 #[derive(Debug, Clone)]
@@ -114,10 +128,7 @@ impl Router {
 
     /// Platforms the incident lives on: its rooms and the platforms it opens on.
     fn platforms(&self, inc: &Incident) -> Vec<String> {
-        let mut out: Vec<String> = inc.open_in.clone();
-        if out.is_empty() {
-            out.extend(platform_of(inc.source).map(str::to_string));
-        }
+        let mut out = home_platforms(inc);
         for r in &inc.rooms {
             if let Some((p, _)) = r.split_once(':')
                 && !out.iter().any(|o| o == p)
@@ -184,18 +195,16 @@ impl Router {
                         }
                     }
                 }
-                Notice::Post { incident, text } => {
-                    self.others(*incident, origin, |_| Job::Post(*incident, text.clone()))
-                        .await
-                }
                 Notice::Postmortem {
                     incident,
                     markdown,
                     file,
                 } => {
-                    self.others(*incident, origin, |_| {
-                        Job::Postmortem(*incident, markdown.clone(), file.clone())
-                    })
+                    self.others(
+                        *incident,
+                        origin,
+                        Job::Postmortem(*incident, markdown.clone(), file.clone()),
+                    )
                     .await
                 }
                 Notice::Changed {
@@ -210,23 +219,16 @@ impl Router {
                     } else {
                         format!("✎ {} ({}): `{command}`\n{reply}", by.name, source.as_str())
                     };
-                    self.others(*incident, origin, |_| Job::Post(*incident, text.clone()))
-                        .await;
-                    self.others(*incident, origin, |_| Job::Topic(*incident)).await;
+                    self.others(*incident, origin, Job::Post(*incident, text)).await;
+                    self.others(*incident, origin, Job::Topic(*incident)).await;
                 }
                 Notice::AlertNews { incident, line } => self.news(*incident, line.clone()).await,
                 Notice::ProposeResolve { incident, alerts } => {
                     self.flush(*incident, false).await;
                     if let Some(inc) = self.incident(*incident) {
                         for p in self.platforms(&inc) {
-                            let prefix = match p.as_str() {
-                                "matrix" => prefix_for(Source::Matrix),
-                                _ => prefix_for(Source::Slack),
-                            };
-                            let text = format!(
-                                "✅ All {alerts} alerts of {} have resolved. If the incident is over, run `{prefix}incident resolve`.",
-                                inc.id
-                            );
+                            let source = if p == "matrix" { Source::Matrix } else { Source::Slack };
+                            let text = resolve_proposal(inc.id, *alerts, source);
                             self.send(&p, Job::Post(inc.id, text)).await;
                         }
                     }
@@ -237,11 +239,11 @@ impl Router {
     }
 
     /// Send a job to every platform of the incident except `origin`.
-    async fn others(&self, id: IncidentId, origin: Option<&str>, job: impl Fn(&str) -> Job) {
+    async fn others(&self, id: IncidentId, origin: Option<&str>, job: Job) {
         let Some(inc) = self.incident(id) else { return };
         for p in self.platforms(&inc) {
             if Some(p.as_str()) != origin {
-                self.send(&p, job(&p)).await;
+                self.send(&p, job.clone()).await;
             }
         }
     }
@@ -274,10 +276,10 @@ impl Router {
         let ready = self.incident(id).is_some_and(|inc| {
             self.platforms(&inc)
                 .iter()
-                .all(|p| inc.rooms.iter().any(|r| r.starts_with(&format!("{p}:"))))
+                .all(|p| inc.room_on(&format!("{p}:")).is_some())
         });
         if ready {
-            self.others(id, None, |_| Job::Post(id, format!("⚠ {line}"))).await;
+            self.others(id, None, Job::Post(id, format!("⚠ {line}"))).await;
         } else if let Some(n) = self.news.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
             n.lines.insert(0, line.clone());
         }
@@ -328,7 +330,7 @@ impl Router {
         if n.more > 0 {
             text.push_str(&format!("\n… and {} more (the timeline has them)", n.more));
         }
-        self.others(id, None, |_| Job::Post(id, text.clone())).await;
+        self.others(id, None, Job::Post(id, text)).await;
         true
     }
 }
@@ -372,6 +374,19 @@ mod tests {
         fn topic(&self, id: IncidentId) -> BoxFuture<'_> {
             self.0.lock().unwrap().push(format!("topic {id}"));
             Box::pin(async {})
+        }
+    }
+
+    /// What the recorder got, once `done` says so (within 10 s).
+    async fn until(rec: &Recorder, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = rec.0.lock().unwrap().clone();
+            if done(&got) {
+                return got;
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out: {got:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -420,14 +435,12 @@ mod tests {
         assert_eq!(rec.0.lock().unwrap().first().map(String::as_str), Some("open INC-1"));
         // The room does not exist yet, so nothing was posted at once: one summary per window.
         assert_eq!(rec.0.lock().unwrap().len(), 1);
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        let got = rec.0.lock().unwrap().clone();
-        assert_eq!(got.len(), 2, "{got:?}");
+        let got = until(&rec, |g| g.len() >= 2).await;
         assert!(
             got[1].contains("12 alert updates") && got[1].contains("line 0") && got[1].contains("… and 7 more"),
             "{got:?}"
         );
-        // The window closed after an empty round: the next line opens a new one.
+        // The window closes after an empty round: the next line opens a new one.
         router
             .publish(
                 None,
@@ -437,8 +450,7 @@ mod tests {
                 }],
             )
             .await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let got = rec.0.lock().unwrap().clone();
-        assert!(got.last().is_some_and(|l| l.contains("late")), "{got:?}");
+        let got = until(&rec, |g| g.last().is_some_and(|l| l.contains("late"))).await;
+        assert_eq!(got.len(), 3, "one summary, then the late line: {got:?}");
     }
 }

@@ -84,6 +84,39 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// The incident durations of the postmortem and the metrics: name, label, the milestone it
+/// runs from, the one it runs to, and the start used when the first is not recorded.
+pub const DURATIONS: [(&str, &str, Milestone, Milestone, Option<Milestone>); 4] = [
+    (
+        "time_to_detect",
+        "Time to detect",
+        Milestone::Started,
+        Milestone::Detected,
+        None,
+    ),
+    (
+        "time_to_acknowledge",
+        "Time to acknowledge",
+        Milestone::Detected,
+        Milestone::Acknowledged,
+        None,
+    ),
+    (
+        "time_to_mitigate",
+        "Time to mitigate",
+        Milestone::Started,
+        Milestone::Mitigated,
+        Some(Milestone::Detected),
+    ),
+    (
+        "time_to_resolve",
+        "Time to resolve",
+        Milestone::Started,
+        Milestone::Resolved,
+        Some(Milestone::Detected),
+    ),
+];
+
 /// Alert identities tracked per incident (for "every grouped alert has resolved").
 pub const MAX_TRACKED_ALERTS: usize = 1_000;
 /// Alerts listed one by one in the timeline; later ones are counted only.
@@ -253,6 +286,15 @@ impl Incident {
 
     /// The incident's room on one platform: `rooms` holds `platform:room` keys, and `prefix`
     /// is that `platform:` part (`matrix:`, `slack:`, `console:`).
+    /// Seconds from `from` (else `fallback`) to `to`, when both ends are recorded.
+    pub fn span(&self, from: Milestone, to: Milestone, fallback: Option<Milestone>) -> Option<i64> {
+        let start = self
+            .milestones
+            .get(&from)
+            .or_else(|| fallback.and_then(|f| self.milestones.get(&f)))?;
+        Some((*self.milestones.get(&to)? - *start).num_seconds())
+    }
+
     pub fn room_on(&self, prefix: &str) -> Option<&str> {
         self.rooms.iter().find_map(|r| r.strip_prefix(prefix))
     }
@@ -511,6 +553,7 @@ impl Incident {
     }
 
     /// A further alert with this incident's fingerprint.
+    #[cfg(test)]
     pub fn alert_repeated(&mut self, text: &str, sender: &Person, at: DateTime<Utc>, src: Source) -> Vec<NewEntry> {
         self.alert_fired(None, text, sender, at, src).1
     }
@@ -533,23 +576,20 @@ impl Incident {
         at: DateTime<Utc>,
         src: Source,
     ) -> (AlertEffect, Vec<NewEntry>) {
-        let again = match key {
-            Some(k) => match self.alerts.get(k) {
+        let mut again = false;
+        if let Some(k) = key {
+            let room = self.alerts.len() < MAX_TRACKED_ALERTS;
+            match self.alerts.get_mut(k) {
                 Some(true) => return (AlertEffect::Duplicate, Vec::new()),
-                Some(false) => true,
-                None => {
-                    if self.alerts.len() < MAX_TRACKED_ALERTS {
-                        self.alerts.insert(k.to_string(), true);
-                    } else {
-                        self.alerts_untracked += 1;
-                    }
-                    false
+                Some(firing) => {
+                    *firing = true;
+                    again = true;
                 }
-            },
-            None => false,
-        };
-        if let (Some(k), true) = (key, again) {
-            self.alerts.insert(k.to_string(), true);
+                None if room => {
+                    self.alerts.insert(k.to_string(), true);
+                }
+                None => self.alerts_untracked += 1,
+            }
         }
         self.alert_count += 1;
         let text = text.trim();

@@ -6,7 +6,7 @@ mod timeline;
 mod types;
 
 pub use incident::{
-    Action, AlertEffect, AlertInfo, Contribution, Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening,
+    Action, AlertEffect, AlertInfo, Contribution, DURATIONS, Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening,
     TransitionError, check_text, room_slug,
 };
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};

@@ -14,10 +14,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
-use hmac::{KeyInit, Mac};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::Signed;
 use crate::alert::payload::{HookKind, PayloadError};
 use crate::chat::router::Router as NoticeRouter;
 use crate::config::{HookConfig, read_secret};
@@ -31,8 +31,6 @@ const IN_FLIGHT: usize = 64;
 const QUEUE_WAIT: Duration = Duration::from_secs(5);
 /// How long a request's body may take to arrive.
 const BODY_WAIT: Duration = Duration::from_secs(10);
-/// How far a signed request's timestamp may be from now.
-const WINDOW_SECS: i64 = 300;
 
 /// A source's credentials. At least one is set.
 #[derive(Clone)]
@@ -68,8 +66,8 @@ impl HookAuth {
     }
 
     /// `Err`: why the request is refused (never quoting what was sent).
-    pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
-        self.check_bearer(headers)?;
+    pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), String> {
+        self.check_bearer(headers).map_err(str::to_string)?;
         self.check_signature(headers, body, now)
     }
 
@@ -83,20 +81,20 @@ impl HookAuth {
             let got = got
                 .strip_prefix("Bearer ")
                 .or_else(|| got.strip_prefix("bearer "))
-                .ok_or("Authorization is not a bearer token")?;
+                .ok_or("Authorization is not a bearer token; send `Authorization: Bearer <token>`")?;
             // Compare digests so the time taken says nothing about the token.
             let (a, b) = (Sha256::digest(got.trim().as_bytes()), Sha256::digest(token.as_bytes()));
             if a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) != 0 {
-                return Err("bearer token does not match");
+                return Err("bearer token does not match; give the sender the token configured for this receiver");
             }
         }
         Ok(())
     }
 
     /// The HMAC signature over the body, if a secret is configured.
-    pub fn check_signature(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
+    pub fn check_signature(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), String> {
         if let Some(secret) = &self.hmac {
-            verify_signature(secret, headers, body, now)?;
+            WARROOM_SIGNATURE.verify(secret, headers, body, now)?;
         }
         Ok(())
     }
@@ -104,40 +102,17 @@ impl HookAuth {
 
 /// `X-Warroom-Signature: sha256=hex(HMAC-SHA256(secret, "{timestamp}.{raw body}"))` with
 /// `X-Warroom-Timestamp` (unix seconds) within 5 minutes of now.
-pub fn verify_signature(secret: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
-    let ts = headers
-        .get("x-warroom-timestamp")
-        .and_then(|v| v.to_str().ok())
-        .ok_or("missing X-Warroom-Timestamp")?;
-    let sig = headers
-        .get("x-warroom-signature")
-        .and_then(|v| v.to_str().ok())
-        .ok_or("missing X-Warroom-Signature")?;
-    let when: i64 = ts
-        .trim()
-        .parse()
-        .map_err(|_| "X-Warroom-Timestamp is not unix seconds")?;
-    if (now - when).abs() > WINDOW_SECS {
-        return Err("stale request (X-Warroom-Timestamp outside the 5-minute window)");
-    }
-    let hex_sig = sig
-        .trim()
-        .strip_prefix("sha256=")
-        .ok_or("X-Warroom-Signature must start with sha256=")?;
-    let expected = hex::decode(hex_sig).map_err(|_| "X-Warroom-Signature is not hex")?;
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| "bad HMAC secret")?;
-    mac.update(ts.trim().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac.verify_slice(&expected).map_err(|_| "signature does not match")
-}
+pub const WARROOM_SIGNATURE: Signed<'static> = Signed {
+    timestamp_header: "X-Warroom-Timestamp",
+    signature_header: "X-Warroom-Signature",
+    prefix: "sha256=",
+    before: "",
+    between: ".",
+};
 
-/// Sign `body` the way `verify_signature` expects (for senders and tests).
+/// Sign `body` the way `WARROOM_SIGNATURE` expects (for senders and tests).
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("{timestamp}.").as_bytes());
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    WARROOM_SIGNATURE.sign(secret, timestamp, body)
 }
 
 #[derive(Clone)]
@@ -198,7 +173,11 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return refuse(name, StatusCode::PAYLOAD_TOO_LARGE, "payload larger than 1 MiB");
+        return refuse(
+            name,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload larger than 1 MiB; lower the sender's max_alerts or split the notification",
+        );
     }
     let body: Bytes = match tokio::time::timeout(BODY_WAIT, axum::body::to_bytes(body, MAX_BODY)).await {
         Ok(Ok(b)) => b,
@@ -207,13 +186,13 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
             return refuse(
                 name,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload larger than 1 MiB (or the upload broke off)",
+                "payload larger than 1 MiB (or the upload broke off); lower the sender's max_alerts or split the notification",
             );
         }
     };
     let now = ctx.service.now();
     if let Err(why) = auth.check_signature(&headers, &body, now.timestamp()) {
-        return refuse(name, StatusCode::UNAUTHORIZED, why);
+        return refuse(name, StatusCode::UNAUTHORIZED, &why);
     }
     let alerts = match kind.decode(&body, now) {
         Ok(a) => a,
@@ -277,7 +256,7 @@ mod tests {
         );
         assert_eq!(
             auth.check(&headers(&[("authorization", "Bearer nope".into())]), body, 0),
-            Err("bearer token does not match")
+            Err("bearer token does not match; give the sender the token configured for this receiver".to_string())
         );
         assert!(
             auth.check(&HeaderMap::new(), body, 0)
@@ -294,13 +273,44 @@ mod tests {
             ("x-warroom-signature", sign("key", now, body)),
         ]);
         assert!(auth.check(&good, body, now + 10).is_ok());
-        assert_eq!(auth.check(&good, b"{\"a\":2}", now), Err("signature does not match"));
+        assert!(
+            auth.check(&good, b"{\"a\":2}", now)
+                .unwrap_err()
+                .starts_with("signature does not match")
+        );
         assert!(auth.check(&good, body, now + 301).unwrap_err().contains("stale"));
         let wrong_key = headers(&[
             ("x-warroom-timestamp", now.to_string()),
             ("x-warroom-signature", sign("other", now, body)),
         ]);
-        assert_eq!(auth.check(&wrong_key, body, now), Err("signature does not match"));
+        assert!(
+            auth.check(&wrong_key, body, now)
+                .unwrap_err()
+                .starts_with("signature does not match")
+        );
+        let missing = headers(&[("x-warroom-timestamp", now.to_string())]);
+        assert!(
+            auth.check(&missing, body, now)
+                .unwrap_err()
+                .contains("missing X-Warroom-Signature")
+        );
+    }
+
+    /// The documented format, computed independently (Python's `hmac`): what a sender
+    /// following the README produces is what warroom accepts.
+    #[test]
+    fn signature_matches_the_documented_format() {
+        let body = br#"{"title":"Disk full","fingerprint":"disk-1"}"#;
+        let want = "sha256=e33b3b28110600f99bf7960b8f3ef97aadba3a2fefb02715104018d6710df385";
+        assert_eq!(sign("It is a secret", 1_700_000_000, body), want);
+        let h = headers(&[
+            ("x-warroom-timestamp", "1700000000".into()),
+            ("x-warroom-signature", want.into()),
+        ]);
+        assert_eq!(
+            WARROOM_SIGNATURE.verify("It is a secret", &h, body, 1_700_000_100),
+            Ok(())
+        );
     }
 
     #[test]

@@ -33,6 +33,18 @@ pub struct IncidentRow {
     pub title: String,
 }
 
+impl From<crate::domain::Incident> for IncidentRow {
+    fn from(i: crate::domain::Incident) -> Self {
+        IncidentRow {
+            id: i.id.to_string(),
+            severity: i.severity.as_str().into(),
+            status: i.status.as_str().into(),
+            declared_at: i.declared_at,
+            title: i.title,
+        }
+    }
+}
+
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SOCKET)
 }
@@ -52,18 +64,7 @@ struct ListQuery {
 
 async fn list(State(svc): State<Arc<IncidentService>>, Query(q): Query<ListQuery>) -> Response {
     match svc.store().incidents(q.all) {
-        Ok(v) => Json(
-            v.into_iter()
-                .map(|i| IncidentRow {
-                    id: i.id.to_string(),
-                    severity: i.severity.as_str().into(),
-                    status: i.status.as_str().into(),
-                    declared_at: i.declared_at,
-                    title: i.title,
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
+        Ok(v) => Json(v.into_iter().map(IncidentRow::from).collect::<Vec<_>>()).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e.to_string()}))).into_response(),
     }
 }
@@ -116,7 +117,7 @@ pub async fn serve(data_dir: &Path, service: Arc<IncidentService>, mut shutdown:
         Ok(l) => l,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
-            tracing::warn!(path = %path.display(), error = %e, "local API unavailable; `warroom incidents`/`export` will not work while the bot runs");
+            tracing::warn!(path = %path.display(), error = %e, "local API unavailable, so `warroom incidents`/`export` cannot ask the running bot: check that the data dir is writable and its path short enough for a unix socket (about 100 bytes)");
             return;
         }
     };
@@ -133,7 +134,7 @@ pub async fn serve(data_dir: &Path, service: Arc<IncidentService>, mut shutdown:
 pub fn get_local(data_dir: &Path, path: &str) -> Result<(u16, String), String> {
     let sock = socket_path(data_dir);
     let mut s = UnixStream::connect(&sock)
-        .map_err(|e| format!("cannot reach the running bot's local API at {} ({e})", sock.display()))?;
+        .map_err(|e| format!("cannot reach the running bot's local API at {} ({e}); is `warroom run` still running on this data dir? If it is not, retry", sock.display()))?;
     let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
     write!(s, "GET {path} HTTP/1.0\r\nHost: warroom\r\n\r\n").map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
@@ -142,12 +143,14 @@ pub fn get_local(data_dir: &Path, path: &str) -> Result<(u16, String), String> {
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text
         .split_once("\r\n\r\n")
-        .ok_or("the local API sent a malformed answer")?;
+        .ok_or("the local API sent a malformed answer; is the running bot the same warroom version as this command?")?;
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse::<u16>().ok())
-        .ok_or("the local API sent a malformed status line")?;
+        .ok_or(
+            "the local API sent a malformed status line; is the running bot the same warroom version as this command?",
+        )?;
     Ok((status, body.to_string()))
 }
 

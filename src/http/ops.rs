@@ -41,7 +41,7 @@ async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<Has
             let v = match known.get(p) {
                 Some(r) => {
                     ready &= r.ready;
-                    json!({"ready": r.ready, "detail": r.detail, "since": r.since.to_rfc3339()})
+                    serde_json::to_value(r).unwrap_or_default()
                 }
                 None => {
                     ready = false;

@@ -18,7 +18,7 @@ use crate::postmortem::{self, Postmortem};
 use crate::store::{Store, StoreError, WriteError};
 
 pub use alerts::{Outcome, platform_of};
-pub use text::announcement;
+pub use text::{announcement, resolve_proposal};
 
 /// Source of "now"; tests substitute a fixed clock.
 pub trait Clock: Send + Sync {
@@ -72,8 +72,6 @@ pub enum Notice {
         announcement: String,
         origin_room: String,
     },
-    /// Post in the incident's room(s).
-    Post { incident: IncidentId, text: String },
     /// The incident was closed: post the draft and attach it as a file.
     Postmortem {
         incident: IncidentId,
@@ -203,7 +201,7 @@ impl IncidentService {
     /// After a successful write in an incident room, a `Changed` notice for the incident's
     /// rooms on other platforms.
     fn tell_other_rooms(&self, msg: &Inbound, notices: &mut Vec<Notice>) {
-        let Ok(Some(inc)) = self.store.incident_by_room(&msg.room) else {
+        let Some(incident) = self.incident_in_room(&msg.room) else {
             return;
         };
         let reply = notices
@@ -215,7 +213,7 @@ impl IncidentService {
             .collect::<Vec<_>>()
             .join("\n");
         notices.push(Notice::Changed {
-            incident: inc.id,
+            incident,
             by: msg.author.clone(),
             source: msg.source,
             command: msg.text.trim().to_string(),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::prefix_for;
-use crate::domain::{Incident, Source, TimelineEntry, sort_for_display};
+use crate::domain::{Incident, IncidentId, Source, TimelineEntry, sort_for_display};
 
 /// Timeline listings in chat show at most this many entries (the export has all).
 pub const LIST_LIMIT: usize = 50;
@@ -102,4 +102,13 @@ pub fn timeline_list(inc: &Incident, entries: &[TimelineEntry], tz: Tz) -> Strin
         ));
     }
     out
+}
+
+/// The proposal posted when every alert of an incident has resolved; `source` picks the
+/// command prefix of the room it goes to.
+pub fn resolve_proposal(inc: IncidentId, alerts: usize, source: Source) -> String {
+    format!(
+        "✅ All {alerts} alerts of {inc} have resolved. If the incident is over, run `{}incident resolve`.",
+        prefix_for(source)
+    )
 }

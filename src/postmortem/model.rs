@@ -5,7 +5,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::domain::{
-    Action, Contribution, Incident, Milestone, Person, Section, Severity, Status, TimelineEntry, sort_for_display,
+    Action, Contribution, DURATIONS, Incident, Milestone, Person, Section, Severity, Status, TimelineEntry,
+    sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,33 +138,24 @@ impl Postmortem {
         let mut timeline: Vec<TimelineEntry> = entries.iter().filter(|e| e.is_visible()).cloned().collect();
         sort_for_display(&mut timeline);
         let show = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string();
-        let duration = |name: &str, label: &str, from: Milestone, to: Milestone, fallback: Option<Milestone>| {
-            let (start, note) = match (ms(from), fallback.and_then(ms)) {
-                (Some(s), _) => (Some(s), None),
-                (None, Some(f)) => (
-                    Some(f),
-                    Some(format!(
-                        "from {}; set `incident milestone {from} WHEN` for the start of impact",
-                        fallback.map_or("", |f| f.as_str())
-                    )),
-                ),
-                (None, None) => (None, None),
-            };
-            let seconds = match (start, ms(to)) {
-                (Some(a), Some(b)) => Some((b - a).num_seconds()),
-                _ => None,
-            };
-            let note = match (seconds, note) {
-                (Some(_), n) => n,
-                (None, _) => Some(format!(
+        let duration = |(name, label, from, to, fallback): (&str, &str, Milestone, Milestone, Option<Milestone>)| {
+            let seconds = incident.span(from, to, fallback);
+            let start_missing = ms(from).is_none() && fallback.and_then(ms).is_none();
+            let note = match (seconds, ms(from), fallback) {
+                (None, _, _) => Some(format!(
                     "needs {}",
-                    [(from, start.is_none()), (to, ms(to).is_none())]
+                    [(from, start_missing), (to, ms(to).is_none())]
                         .iter()
                         .filter(|(_, missing)| *missing)
                         .map(|(m, _)| format!("`incident milestone {m}`"))
                         .collect::<Vec<_>>()
                         .join(" and ")
                 )),
+                (Some(_), None, Some(f)) => Some(format!(
+                    "from {}; set `incident milestone {from} WHEN` for the start of impact",
+                    f.as_str()
+                )),
+                (Some(_), _, _) => None,
             };
             DurationView {
                 name: name.into(),
@@ -174,36 +166,7 @@ impl Postmortem {
                 note,
             }
         };
-        let durations = vec![
-            duration(
-                "time_to_detect",
-                "Time to detect",
-                Milestone::Started,
-                Milestone::Detected,
-                None,
-            ),
-            duration(
-                "time_to_acknowledge",
-                "Time to acknowledge",
-                Milestone::Detected,
-                Milestone::Acknowledged,
-                None,
-            ),
-            duration(
-                "time_to_mitigate",
-                "Time to mitigate",
-                Milestone::Started,
-                Milestone::Mitigated,
-                Some(Milestone::Detected),
-            ),
-            duration(
-                "time_to_resolve",
-                "Time to resolve",
-                Milestone::Started,
-                Milestone::Resolved,
-                Some(Milestone::Detected),
-            ),
-        ];
+        let durations = DURATIONS.into_iter().map(duration).collect();
         let sections = Section::ALL
             .iter()
             .map(|&s| {

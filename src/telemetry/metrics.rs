@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::domain::{Incident, Milestone, Severity};
+use crate::domain::{DURATIONS, Incident, Severity};
 
 /// Upper bounds (seconds) of the command latency histogram.
 const COMMAND_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -38,20 +38,14 @@ impl Histogram {
         self.count += 1;
     }
 
-    fn render(&self, out: &mut String, name: &str, labels: &str, bounds: &[f64]) {
-        let sep = if labels.is_empty() { "" } else { "," };
+    fn render(&self, out: &mut String, name: &str, bounds: &[f64]) {
         for (i, b) in bounds.iter().enumerate() {
             let c = self.counts.get(i).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {c}");
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {c}");
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
-        let braces = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum {}", self.sum);
+        let _ = writeln!(out, "{name}_count {}", self.count);
     }
 }
 
@@ -114,11 +108,7 @@ impl Metrics {
         };
         let mut open: BTreeMap<&str, u64> = Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         let (mut closed, mut entries) = (0u64, 0u64);
-        let mut ttx: [(Milestone, &str, Histogram); 3] = [
-            (Milestone::Acknowledged, "acknowledge", Histogram::default()),
-            (Milestone::Mitigated, "mitigate", Histogram::default()),
-            (Milestone::Resolved, "resolve", Histogram::default()),
-        ];
+        let mut spans: Vec<Histogram> = vec![Histogram::default(); DURATIONS.len()];
         for inc in incidents {
             if inc.is_closed() {
                 closed += 1;
@@ -126,15 +116,9 @@ impl Metrics {
                 *open.entry(inc.severity.as_str()).or_default() += 1;
             }
             entries += inc.last_seq;
-            let start = inc
-                .milestones
-                .get(&Milestone::Started)
-                .copied()
-                .unwrap_or(inc.declared_at);
-            for (m, _, h) in ttx.iter_mut() {
-                if let Some(at) = inc.milestones.get(m) {
-                    let secs = (*at - start).num_milliseconds().max(0) as f64 / 1000.0;
-                    h.observe(&DURATION_BUCKETS, secs);
+            for ((_, _, from, to, fallback), h) in DURATIONS.iter().zip(spans.iter_mut()) {
+                if let Some(secs) = inc.span(*from, *to, *fallback) {
+                    h.observe(&DURATION_BUCKETS, secs.max(0) as f64);
                 }
             }
         }
@@ -168,15 +152,11 @@ impl Metrics {
             "Timeline entries recorded.",
         );
         let _ = writeln!(out, "warroom_timeline_entries_total {entries}");
-        for (_, what, h) in &ttx {
-            let name = format!("warroom_incident_time_to_{what}_seconds");
-            head(
-                &mut out,
-                &name,
-                "histogram",
-                &format!("Time from the start (or declaration) of an incident to its {what} milestone."),
-            );
-            h.render(&mut out, &name, "", &DURATION_BUCKETS);
+        for ((what, label, from, to, _), h) in DURATIONS.iter().zip(&spans) {
+            let name = format!("warroom_incident_{what}_seconds");
+            let help = format!("{label}: from the {from} to the {to} milestone, as in the postmortem.");
+            head(&mut out, &name, "histogram", &help);
+            h.render(&mut out, &name, &DURATION_BUCKETS);
         }
         self.with(|i| {
             head(
@@ -227,7 +207,7 @@ impl Metrics {
                 "Time to handle a chat command, durable write included.",
             );
             i.commands
-                .render(&mut out, "warroom_command_duration_seconds", "", &COMMAND_BUCKETS);
+                .render(&mut out, "warroom_command_duration_seconds", &COMMAND_BUCKETS);
         });
         out
     }
@@ -244,7 +224,7 @@ mod tests {
             h.observe(&DURATION_BUCKETS, v);
         }
         let mut out = String::new();
-        h.render(&mut out, "x", "", &DURATION_BUCKETS);
+        h.render(&mut out, "x", &DURATION_BUCKETS);
         assert!(out.contains("x_bucket{le=\"60\"} 2\n"), "{out}");
         assert!(out.contains("x_bucket{le=\"300\"} 3\n"), "{out}");
         assert!(out.contains("x_bucket{le=\"604800\"} 3\n"), "{out}");

@@ -90,3 +90,20 @@ pub fn ok(o: Output) -> String {
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+/// The `p` quantile (0..=1, nearest rank) of sorted samples, in milliseconds (benches).
+#[allow(dead_code)]
+pub fn percentile_ms(sorted: &[std::time::Duration], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+/// A memory figure of a process from /proc (`VmRSS:`, `VmHWM:`), in MB (benches).
+#[allow(dead_code)]
+pub fn proc_mb(pid: u32, key: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}

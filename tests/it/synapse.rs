@@ -177,6 +177,9 @@ handlers:
 root:
   level: WARNING
   handlers: [file]
+loggers:
+  synapse.access:
+    level: INFO
 disable_existing_loggers: false
 ";
 
@@ -243,6 +246,16 @@ impl Synapse {
             });
         }
         self.child = Some(cmd.spawn().expect("start Synapse"));
+    }
+
+    /// How many of `user`'s requests Synapse answered with 429 (from its access log).
+    #[allow(dead_code)] // not every module of the test binary uses it
+    pub fn rate_limited(&self, user: &str) -> usize {
+        std::fs::read_to_string(self.dir.path().join("homeserver.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(&format!("{{{user}}}")) && l.contains(" 429 \""))
+            .count()
     }
 
     fn log_tail(&self) -> String {

@@ -139,8 +139,14 @@ impl Bot {
                 origin,
                 invite_also,
             } => {
-                self.open_room(job, *incident, announcement, origin.clone(), invite_also.clone())
-                    .await
+                let r = self
+                    .open_room(job, *incident, announcement, origin.clone(), invite_also.clone())
+                    .await;
+                // Done, or given up: a later request may open it again.
+                if !matches!(r, Err(Failure::Transient(_) | Failure::RateLimited(_))) {
+                    self.opening.lock().unwrap_or_else(|p| p.into_inner()).remove(incident);
+                }
+                r
             }
             JobKind::Postmortem {
                 incident,
@@ -233,20 +239,14 @@ impl Bot {
         matrix_room(inc).is_none() && self.opening.lock().unwrap_or_else(|p| p.into_inner()).insert(inc.id)
     }
 
-    /// Jobs a previous run queued and did not deliver, back in their lanes in order; returns
-    /// the incidents whose room opening is among them.
-    pub fn restore_queue(self: &Arc<Self>) -> Vec<IncidentId> {
-        let mut opening = Vec::new();
+    /// Jobs a previous run queued and did not deliver, back in their lanes in order (the room
+    /// openings among them claimed).
+    pub fn restore_queue(self: &Arc<Self>) {
         Outbox::restore(self, |job: &Job| {
             if let JobKind::OpenRoom { incident, .. } = &job.kind {
-                opening.push(*incident);
+                self.opening.lock().unwrap_or_else(|p| p.into_inner()).insert(*incident);
             }
         });
-        self.opening
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(opening.iter().copied());
-        opening
     }
 }
 
@@ -261,37 +261,14 @@ impl crate::chat::router::Sink for MatrixSink {
     fn open(&self, id: IncidentId) -> crate::chat::router::BoxFuture<'_> {
         Box::pin(async move {
             let Ok(inc) = self.0.incident(id) else { return };
-            if !self.0.claim_opening(&inc) {
-                return;
+            if self.0.claim_opening(&inc) {
+                self.0.queue_opening(&inc).await;
             }
-            let announcement = crate::incident::announcement(&inc, crate::domain::Source::Matrix, self.0.service.tz());
-            self.0
-                .enqueue(
-                    Lane::Incident(id),
-                    JobKind::OpenRoom {
-                        incident: id,
-                        announcement,
-                        origin: None,
-                        invite_also: None,
-                    },
-                )
-                .await;
         })
     }
 
     fn post(&self, id: IncidentId, text: String) -> crate::chat::router::BoxFuture<'_> {
-        Box::pin(async move {
-            self.0
-                .enqueue(
-                    Lane::Incident(id),
-                    JobKind::Say {
-                        text,
-                        html: None,
-                        reply_to: None,
-                    },
-                )
-                .await
-        })
+        Box::pin(async move { self.0.enqueue(Lane::Incident(id), JobKind::say(text, None)).await })
     }
 
     fn postmortem(&self, id: IncidentId, markdown: String, file: ExportFile) -> crate::chat::router::BoxFuture<'_> {

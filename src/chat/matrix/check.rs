@@ -39,7 +39,9 @@ pub async fn check(cfg: &MatrixConfig, data_dir: &Path) -> Vec<Finding> {
                     .await
                     .map(|_| format!("Matrix: the saved session of {user} (device {device}) works"))
                     .map_err(|e| e.to_string()),
-                Err(e) => Err(format!("Matrix: the saved session of {user} no longer works: {e}")),
+                Err(e) => Err(format!(
+                    "Matrix: the saved session of {user} no longer works: {e}; stop warroom and move DATA_DIR/matrix aside so the next start logs in again"
+                )),
             }
         }
         None => match client::credentials(cfg) {

@@ -19,12 +19,17 @@ use std::time::Duration;
 use matrix_sdk::ruma::{RoomId, TransactionId};
 
 pub use check::check;
+
+/// `Err`: the configured credentials are missing or unreadable, saying what to set.
+pub fn check_credentials(cfg: &MatrixConfig) -> Result<(), String> {
+    client::credentials(cfg).map(|_| ()).map_err(|e| e.to_string())
+}
 pub use client::STATE_DIR;
 
 use super::{ChatAdapter, ChatError, Shutdown, pause};
-use crate::chat::router::Router;
+use crate::chat::router::{Router, home_platforms};
 use crate::config::MatrixConfig;
-use crate::domain::Source;
+use crate::domain::{Incident, Source};
 use crate::incident::{IncidentService, announcement};
 use crate::telemetry::health;
 use bot::{Bot, MatrixSink};
@@ -109,37 +114,37 @@ impl Bot {
             }
         };
         for inc in open {
-            let wanted = if inc.open_in.is_empty() {
-                inc.source == Source::Matrix
-            } else {
-                inc.open_in.iter().any(|p| p == "matrix")
-            };
-            if !wanted || !self.claim_opening(&inc) {
-                continue;
+            if home_platforms(&inc).iter().any(|p| p == "matrix") && self.claim_opening(&inc) {
+                tracing::info!(incident = %inc.id, "matrix: creating the room an earlier run did not get to");
+                self.queue_opening(&inc).await;
             }
-            tracing::info!(incident = %inc.id, "matrix: creating the room an earlier run did not get to");
-            let origin = inc
-                .trigger
-                .as_ref()
-                .and_then(|a| RoomId::parse(a.room.as_str()).ok())
-                .map(|r| (r, None));
-            let invite = inc
-                .trigger
-                .as_ref()
-                .map_or(inc.declared_by.id.as_str(), |a| a.sender.id.as_str())
-                .parse()
-                .ok();
-            self.enqueue(
-                Lane::Incident(inc.id),
-                JobKind::OpenRoom {
-                    incident: inc.id,
-                    announcement: announcement(&inc, Source::Matrix, self.service.tz()),
-                    origin,
-                    invite_also: invite,
-                },
-            )
-            .await;
         }
+    }
+
+    /// Queue the opening of an incident's room (after `claim_opening`): the announcement, the
+    /// alert's poster invited, a link back in the alert room when it was a Matrix room.
+    pub async fn queue_opening(self: &Arc<Self>, inc: &Incident) {
+        let origin = inc
+            .trigger
+            .as_ref()
+            .and_then(|a| RoomId::parse(a.room.as_str()).ok())
+            .map(|r| (r, None));
+        let invite = inc
+            .trigger
+            .as_ref()
+            .map_or(inc.declared_by.id.as_str(), |a| a.sender.id.as_str())
+            .parse()
+            .ok();
+        self.enqueue(
+            Lane::Incident(inc.id),
+            JobKind::OpenRoom {
+                incident: inc.id,
+                announcement: announcement(inc, Source::Matrix, self.service.tz()),
+                origin,
+                invite_also: invite,
+            },
+        )
+        .await;
     }
 }
 

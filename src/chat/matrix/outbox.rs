@@ -57,6 +57,17 @@ pub enum JobKind {
     Topic { incident: IncidentId },
 }
 
+impl JobKind {
+    /// A plain notice (its HTML made from the text), optionally as a reply.
+    pub fn say(text: String, reply_to: Option<OwnedEventId>) -> JobKind {
+        JobKind::Say {
+            text,
+            html: None,
+            reply_to,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     pub lane: Lane,
@@ -93,8 +104,7 @@ pub fn classify_api(api: Option<&matrix_sdk::ruma::api::error::Error>, text: Str
     match api {
         Some(api) => match api.error_kind() {
             Some(ErrorKind::LimitExceeded(d)) => Failure::RateLimited(retry_delay(&d.retry_after)),
-            _ if api.status_code.is_client_error() && api.status_code.as_u16() != 408 => Failure::Permanent(text),
-            _ => Failure::Transient(text),
+            _ => Failure::from_status(api.status_code.as_u16(), None, text),
         },
         None => Failure::Transient(text),
     }

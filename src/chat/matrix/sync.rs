@@ -21,7 +21,7 @@ use super::bot::{Bot, room_key};
 use super::client::{RoomRefError, resolve_room};
 use super::outbox::{JobKind, Lane};
 use super::text::strip_reply_fallback;
-use crate::chat::router::opens_here;
+use crate::chat::router::{opened_elsewhere, opens_here};
 use crate::chat::{ChatError, Inbound, Notice, Shutdown, dispatch, pause};
 use crate::domain::{Person, Source};
 
@@ -223,25 +223,9 @@ impl Bot {
                 Notice::AlertNews { .. } | Notice::ProposeResolve { .. } | Notice::Changed { .. } => continue,
                 Notice::Opened { incident, .. } if !opens_here(&incident, "matrix") => (
                     origin_lane.clone(),
-                    JobKind::Say {
-                        text: format!(
-                            "🚨 {} opened in {}: {}",
-                            incident.id,
-                            incident.open_in.join(" and "),
-                            incident.title
-                        ),
-                        html: None,
-                        reply_to: Some(m.event_id.clone()),
-                    },
+                    JobKind::say(opened_elsewhere(&incident), Some(m.event_id.clone())),
                 ),
-                Notice::Reply(text) => (
-                    origin_lane.clone(),
-                    JobKind::Say {
-                        text,
-                        html: None,
-                        reply_to: Some(m.event_id.clone()),
-                    },
-                ),
+                Notice::Reply(text) => (origin_lane.clone(), JobKind::say(text, Some(m.event_id.clone()))),
                 Notice::Opened {
                     incident, announcement, ..
                 } => (
@@ -251,14 +235,6 @@ impl Bot {
                         announcement,
                         origin: Some((room_id.clone(), Some(m.event_id.clone()))),
                         invite_also: Some(m.sender.clone()),
-                    },
-                ),
-                Notice::Post { incident, text } => (
-                    Lane::Incident(incident),
-                    JobKind::Say {
-                        text,
-                        html: None,
-                        reply_to: None,
                     },
                 ),
                 Notice::Postmortem {

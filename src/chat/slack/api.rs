@@ -78,11 +78,21 @@ async fn send_plain(what: &str, req: reqwest::RequestBuilder) -> Result<(), ApiE
         .await
         .map_err(|_| ApiError::Other(Failure::Transient(format!("{what}: no answer"))))?
         .map_err(|e| ApiError::Other(Failure::Transient(format!("{what}: {e}"))))?;
-    match resp.status() {
-        s if s.is_success() => Ok(()),
-        s if s.is_server_error() => Err(ApiError::Other(Failure::Transient(format!("{what}: HTTP {s}")))),
-        s => Err(ApiError::Other(Failure::Permanent(format!("{what}: HTTP {s}")))),
+    let s = resp.status();
+    if s.is_success() {
+        return Ok(());
     }
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    Err(ApiError::Other(Failure::from_status(
+        s.as_u16(),
+        retry_after,
+        format!("{what}: HTTP {s}"),
+    )))
 }
 
 pub struct Api {
@@ -160,9 +170,11 @@ impl Api {
                 );
                 ApiError::Other(Failure::RateLimited(d))
             }
-            SlackClientError::HttpError(h) if h.status_code.is_client_error() => {
-                ApiError::Other(Failure::Permanent(format!("{method}: HTTP {}", h.status_code)))
-            }
+            SlackClientError::HttpError(h) => ApiError::Other(Failure::from_status(
+                h.status_code.as_u16(),
+                None,
+                format!("{method}: HTTP {}", h.status_code),
+            )),
             SlackClientError::ProtocolError(p) => ApiError::Other(Failure::Permanent(format!("{method}: {p}"))),
             other => ApiError::Other(Failure::Transient(format!("{method}: {other}"))),
         })

@@ -119,6 +119,27 @@ impl SlackBot {
         load_incident(self.service.store(), id)
     }
 
+    /// Post plain text in a lane (`thread_ts`: as a reply in that thread).
+    pub async fn say(self: &Arc<Self>, lane: Lane, text: String, thread_ts: Option<String>) {
+        self.enqueue(
+            lane,
+            JobKind::Say {
+                text,
+                blocks: None,
+                thread_ts,
+            },
+        )
+        .await
+    }
+
+    /// The closing draft in the incident channel, split to Slack's limits, then the `.md` file.
+    pub async fn enqueue_postmortem(self: &Arc<Self>, id: IncidentId, markdown: &str, file: ExportFile) {
+        for part in text::postmortem_messages(&id.to_string(), markdown) {
+            self.say(Lane::Incident(id), part, None).await;
+        }
+        self.enqueue(Lane::Incident(id), JobKind::File { file }).await;
+    }
+
     /// Queue a job. A text too long for one message becomes one job per part, so a retry never
     /// posts a part twice.
     pub async fn enqueue(self: &Arc<Self>, lane: Lane, kind: JobKind) {
@@ -249,7 +270,10 @@ impl SlackBot {
             self.api
                 .post(
                     &channel,
-                    &format!("⚠ could not invite: {}", failed.join(", ")),
+                    &format!(
+                        "⚠ could not invite: {}. Invite them by hand, or fix slack.responders.",
+                        failed.join(", ")
+                    ),
                     None,
                     None,
                 )
@@ -315,36 +339,11 @@ impl Sink for SlackSink {
     }
 
     fn post(&self, id: IncidentId, text: String) -> BoxFuture<'_> {
-        Box::pin(async move {
-            self.0
-                .enqueue(
-                    Lane::Incident(id),
-                    JobKind::Say {
-                        text,
-                        blocks: None,
-                        thread_ts: None,
-                    },
-                )
-                .await
-        })
+        Box::pin(async move { self.0.say(Lane::Incident(id), text, None).await })
     }
 
     fn postmortem(&self, id: IncidentId, markdown: String, file: ExportFile) -> BoxFuture<'_> {
-        Box::pin(async move {
-            for part in text::postmortem_messages(&id.to_string(), &markdown) {
-                self.0
-                    .enqueue(
-                        Lane::Incident(id),
-                        JobKind::Say {
-                            text: part,
-                            blocks: None,
-                            thread_ts: None,
-                        },
-                    )
-                    .await;
-            }
-            self.0.enqueue(Lane::Incident(id), JobKind::File { file }).await;
-        })
+        Box::pin(async move { self.0.enqueue_postmortem(id, &markdown, file).await })
     }
 
     fn topic(&self, id: IncidentId) -> BoxFuture<'_> {

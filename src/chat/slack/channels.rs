@@ -25,12 +25,6 @@ impl SlackBot {
         let me = self.me().map(|(user, _)| user);
         for n in 1..=NAME_TRIES {
             let name = text::channel_name(inc, (n > 1).then_some(n));
-            if !text::valid_channel_name(&name) {
-                return Err(Failure::Permanent(format!(
-                    "{}: no valid channel name ({name:?})",
-                    inc.id
-                )));
-            }
             let channel = match self.api.create_channel(&name).await {
                 Ok(id) => id,
                 Err(ApiError::Slack(code)) if code == "name_taken" => match self.api.find_channel(&name).await? {
@@ -113,15 +107,7 @@ impl SlackBot {
         } else if let Some((origin_channel, ts)) = origin
             && origin_channel != channel
         {
-            self.enqueue(
-                Lane::Channel(origin_channel),
-                JobKind::Say {
-                    text: link,
-                    blocks: None,
-                    thread_ts: ts,
-                },
-            )
-            .await;
+            self.say(Lane::Channel(origin_channel), link, ts).await;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use slack_morphism::prelude::*;
 
 use super::bot::{JobKind, Lane, SlackBot, room_key};
 use super::text;
-use crate::chat::router::opens_here;
+use crate::chat::router::{opened_elsewhere, opens_here};
 use crate::chat::{Inbound, Notice, dispatch};
 use crate::domain::{Person, Source};
 
@@ -266,33 +266,9 @@ impl SlackBot {
             // The router carries alert news to every platform and changes to the others.
             Notice::AlertNews { .. } | Notice::ProposeResolve { .. } | Notice::Changed { .. } => {}
             Notice::Opened { incident, .. } if !opens_here(&incident, "slack") => {
-                let text = format!(
-                    "🚨 {} opened in {}: {}",
-                    incident.id,
-                    incident.open_in.join(" and "),
-                    incident.title
-                );
-                self.enqueue(
-                    origin_lane,
-                    JobKind::Say {
-                        text,
-                        blocks: None,
-                        thread_ts,
-                    },
-                )
-                .await;
+                self.say(origin_lane, opened_elsewhere(&incident), thread_ts).await
             }
-            Notice::Reply(text) => {
-                self.enqueue(
-                    origin_lane,
-                    JobKind::Say {
-                        text,
-                        blocks: None,
-                        thread_ts,
-                    },
-                )
-                .await;
-            }
+            Notice::Reply(text) => self.say(origin_lane, text, thread_ts).await,
             Notice::Opened {
                 incident, announcement, ..
             } => {
@@ -308,35 +284,11 @@ impl SlackBot {
                 )
                 .await;
             }
-            Notice::Post { incident, text } => {
-                self.enqueue(
-                    Lane::Incident(incident),
-                    JobKind::Say {
-                        text,
-                        blocks: None,
-                        thread_ts: None,
-                    },
-                )
-                .await;
-            }
             Notice::Postmortem {
                 incident,
                 markdown,
                 file,
-            } => {
-                for part in text::postmortem_messages(&incident.to_string(), &markdown) {
-                    self.enqueue(
-                        Lane::Incident(incident),
-                        JobKind::Say {
-                            text: part,
-                            blocks: None,
-                            thread_ts: None,
-                        },
-                    )
-                    .await;
-                }
-                self.enqueue(Lane::Incident(incident), JobKind::File { file }).await;
-            }
+            } => self.enqueue_postmortem(incident, &markdown, file).await,
             Notice::File(file) => self.enqueue(origin_lane, JobKind::File { file }).await,
         }
     }

@@ -43,6 +43,67 @@ fn is_channel_id(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+/// The secrets the configured mode needs, read from the environment or files.
+pub struct Secrets {
+    bot_token: String,
+    /// Socket Mode.
+    app_token: Option<String>,
+    /// HTTP mode.
+    signing_secret: Option<String>,
+}
+
+impl Secrets {
+    /// `Err`: every secret that is missing or unreadable, each saying where to put it.
+    pub fn read(cfg: &SlackConfig) -> Result<Secrets, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut get = |v, f, key: &str, env: &str, needed: bool| match read_secret(v, f, key) {
+            Ok(Some(s)) => Some(s.expose().to_string()),
+            Ok(None) => {
+                if needed {
+                    problems.push(format!(
+                        "[slack] in {:?} mode needs {key}: set {env} or {key}_file",
+                        cfg.mode
+                    ));
+                }
+                None
+            }
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        };
+        let bot_token = get(
+            &cfg.bot_token,
+            &cfg.bot_token_file,
+            "slack.bot_token",
+            "WARROOM_SLACK__BOT_TOKEN",
+            true,
+        );
+        let app_token = get(
+            &cfg.app_token,
+            &cfg.app_token_file,
+            "slack.app_token",
+            "WARROOM_SLACK__APP_TOKEN",
+            cfg.mode == SlackMode::Socket,
+        );
+        let signing_secret = get(
+            &cfg.signing_secret,
+            &cfg.signing_secret_file,
+            "slack.signing_secret",
+            "WARROOM_SLACK__SIGNING_SECRET",
+            cfg.mode == SlackMode::Http,
+        );
+        match bot_token {
+            Some(bot_token) if problems.is_empty() => Ok(Secrets {
+                bot_token,
+                app_token,
+                signing_secret,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
 impl SlackAdapter {
     /// Read the secrets the mode needs and set up the bot. In HTTP mode, also returns the
     /// routes (`/slack/...`) to mount on the `http.listen` server.
@@ -51,38 +112,19 @@ impl SlackAdapter {
         service: Arc<IncidentService>,
         router: Arc<Router>,
     ) -> Result<(SlackAdapter, Option<axum::Router>), ChatError> {
-        let secret = |v, f, k| -> Result<Option<String>, ChatError> {
-            read_secret(v, f, k)
-                .map(|s| s.map(|s| s.expose().to_string()))
-                .map_err(fail)
-        };
-        let bot_token = secret(&cfg.bot_token, &cfg.bot_token_file, "slack.bot_token")?.ok_or_else(|| {
-            fail("[slack] needs a bot token: set WARROOM_SLACK__BOT_TOKEN or slack.bot_token_file".into())
-        })?;
+        let secrets = Secrets::read(&cfg).map_err(|p| fail(p.join("; ")))?;
         let client = api::client(&cfg.api_url).map_err(fail)?;
-        let mode = cfg.mode;
-        let app_token = secret(&cfg.app_token, &cfg.app_token_file, "slack.app_token")?;
-        let signing = secret(&cfg.signing_secret, &cfg.signing_secret_file, "slack.signing_secret")?;
         let bot = Arc::new(SlackBot::new(
-            Api::new(client.clone(), &bot_token),
+            Api::new(client.clone(), &secrets.bot_token),
             service,
             cfg,
             router,
         ));
-        let routes = match mode {
-            SlackMode::Socket => {
-                if app_token.is_none() {
-                    return Err(fail("Socket Mode needs an app token (xapp-...): set WARROOM_SLACK__APP_TOKEN or slack.app_token_file, or use mode = \"http\"".into()));
-                }
-                None
-            }
-            SlackMode::Http => {
-                let secret = signing.ok_or_else(|| {
-                    fail("HTTP mode needs the signing secret: set WARROOM_SLACK__SIGNING_SECRET or slack.signing_secret_file".into())
-                })?;
-                Some(http_mode::router(Arc::clone(&bot), secret))
-            }
-        };
+        let routes = secrets
+            .signing_secret
+            .filter(|_| bot.cfg.mode == SlackMode::Http)
+            .map(|secret| http_mode::router(Arc::clone(&bot), secret));
+        let app_token = secrets.app_token;
         Ok((SlackAdapter { bot, client, app_token }, routes))
     }
 

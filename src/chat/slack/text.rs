@@ -11,32 +11,17 @@ pub const MAX_TEXT: usize = 39_000;
 /// Slack's limit on blocks per message.
 pub const MAX_BLOCKS: usize = 50;
 
-/// A valid channel name for an incident: `inc-<n>-<slug>`, lowercase letters, digits, `-`
-/// and `_` only, at most 80 characters, never only punctuation, whatever the title holds.
-/// `suffix` (2, 3, ...) makes an alternative when the name is taken by someone else.
+/// The incident's channel name: its slug (`inc-<n>-<slug>`, the same as the Matrix alias,
+/// valid for Slack by construction), with `suffix` (2, 3, ...) when the name is taken by
+/// someone else; at most 80 characters.
 pub fn channel_name(inc: &Incident, suffix: Option<u32>) -> String {
     let tail = suffix.map(|n| format!("-{n}")).unwrap_or_default();
-    let head = format!("inc-{}", inc.id.0);
-    let mut slug = String::new();
-    for c in inc.title.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
-            slug.push(c);
-        } else if !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_matches('-');
-    let room = MAX_CHANNEL_NAME.saturating_sub(head.len() + tail.len() + 1);
-    let slug: String = slug.chars().take(room).collect();
-    let slug = slug.trim_end_matches('-');
-    if slug.is_empty() {
-        format!("{head}{tail}")
-    } else {
-        format!("{head}-{slug}{tail}")
-    }
+    let head: String = inc.slug.chars().take(MAX_CHANNEL_NAME - tail.len()).collect();
+    format!("{}{tail}", head.trim_end_matches('-'))
 }
 
 /// Is this a name Slack accepts?
+#[cfg(test)]
 pub fn valid_channel_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= MAX_CHANNEL_NAME
@@ -180,7 +165,7 @@ mod tests {
                 .collect();
             let n = rng.u64(1..100_000);
             let inc = Incident {
-                title: title.clone(),
+                slug: crate::domain::room_slug(IncidentId(n), &title),
                 ..incident("x", n)
             };
             for suffix in [None, Some(2), Some(17)] {

@@ -331,12 +331,10 @@ pub fn sign(secret: &str, ts: i64, body: &str) -> String {
 
 impl Fake {
     /// The real bot configured against this fake: `mode` is "socket" or "http" (then serving
-    /// on `listen`); responders are alice and an unknown user.
-    pub fn bot(&self, mode: &str, alert_channel: &str, listen: Option<&str>) -> crate::mx::BotProc {
-        let (section, mut env) = self.section(mode, alert_channel);
-        if let Some(l) = listen {
-            env.push(("WARROOM_HTTP__LISTEN", l));
-        }
+    /// Slack's routes on its HTTP server, see `BotProc::http_url`); responders are alice and an
+    /// unknown user.
+    pub fn bot(&self, mode: &str, alert_channel: &str) -> crate::mx::BotProc {
+        let (section, env) = self.section(mode, alert_channel);
         let ready = if mode == "http" {
             "http: listening"
         } else {
@@ -344,9 +342,7 @@ impl Fake {
         };
         crate::mx::BotProc::configured(&section, &env, ready)
     }
-}
 
-impl Fake {
     /// The `[slack]` config section for this fake and the secrets it needs in the environment.
     pub fn section(&self, mode: &str, alert_channel: &str) -> (String, Vec<(&'static str, &'static str)>) {
         let section = format!(
@@ -360,12 +356,6 @@ impl Fake {
         ];
         (section, env)
     }
-}
-
-/// A free loopback address for `http.listen`.
-pub fn free_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").to_string()
 }
 
 /// A request to an HTTP-mode warroom as Slack sends it: form or JSON body, signed with

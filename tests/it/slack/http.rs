@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_slack::{
-    ALICE, Channel, Fake, Fault, SIGNING_SECRET as SECRET, bot_message, event_callback, free_addr, slack_request,
-    slash_form, slash_payload,
+    ALICE, Channel, Fake, Fault, SIGNING_SECRET as SECRET, bot_message, event_callback, slack_request, slash_form,
+    slash_payload,
 };
 use crate::support::ok;
 
@@ -67,13 +67,12 @@ async fn http_mode_verifies_every_request_and_acks_in_time() {
     });
     // And the answer to our first create gets lost after the channel was made.
     fake.fault("conversations.create", Fault::LoseAnswer);
-    let addr = free_addr();
-    let mut b = fake.bot("http", &alerts, Some(&addr));
+    let mut b = fake.bot("http", &alerts);
     b.start().await;
     b.wait_log("slack: authenticated", 1).await;
     let c = Caller {
         http: reqwest::Client::new(),
-        base: addr.clone(),
+        base: b.http_url().trim_start_matches("http://").to_string(),
     };
 
     // url_verification is answered with the challenge.
@@ -147,10 +146,10 @@ async fn http_mode_verifies_every_request_and_acks_in_time() {
     fake.wait_message(&alerts, "INC-1 opened").await;
     let before = fake.calls("chat.postMessage").len();
     fake.fault("chat.postMessage", Fault::RateLimit(2));
-    c.slash(&fake, "/incident", "sev sev1", &chan.id, Some((SECRET, 0)))
-        .await;
-    c.slash(&fake, "/postmortem", "export md", &chan.id, Some((SECRET, 0)))
-        .await;
+    for (cmd, text) in [("/incident", "sev sev1"), ("/postmortem", "export md")] {
+        let (status, v) = c.slash(&fake, cmd, text, &chan.id, Some((SECRET, 0))).await;
+        assert_eq!(status, 200, "{cmd} {text}: {v}");
+    }
     let (status, v) = c
         .event(
             bot_message(&alerts, "NDW ETL failed", "1700000002.000002"),
