@@ -161,6 +161,9 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
+    for w in crate::config::loose_secret_files(&config) {
+        tracing::warn!("{w}");
+    }
     let mut auth = Vec::new();
     for (kind, c) in &hooks {
         match HookAuth::from_config(*kind, c) {
@@ -171,12 +174,23 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // Missing, empty or weak Slack secrets are a configuration error (exit 2), like the hooks'.
+    if let Some(s) = &config.slack
+        && let Err(problems) = crate::chat::slack::Secrets::read(s)
+    {
+        for p in problems {
+            eprintln!("error: {p}");
+        }
+        return Ok(ExitCode::from(2));
+    }
     if config.chat_platforms().is_empty() {
         tracing::warn!("no chat adapter configured: webhook alerts are recorded, but no room is opened");
     }
     let (matrix, slack) = (config.matrix.clone(), config.slack.clone());
     let window = std::time::Duration::from_secs(config.alerts.coalesce_seconds.max(1));
     let listen = config.http.listen.clone();
+    let limits = http::limits::ServerLimits::from_config(&config.http);
+    let budget = http::limits::BodyBudget::new(http::limits::BODY_BUDGET_BYTES, limits.body_timeout);
     let app = App::build(config, &cli.data_dir, "warroom run")?;
     let configured = app.service.platforms().to_vec();
     let rules = app.config.rules()?;
@@ -192,10 +206,15 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let router = Router::new(app.service.clone(), window, shutdown.clone());
     let mut routes = axum::Router::new()
         .merge(http::ops::routes(app.service.clone()))
-        .merge(http::hooks::routes(app.service.clone(), router.clone(), auth));
+        .merge(http::hooks::routes(
+            app.service.clone(),
+            router.clone(),
+            auth,
+            budget.clone(),
+        ));
     let mut adapters: Vec<Box<dyn ChatAdapter>> = Vec::new();
     if let Some(s) = slack {
-        let (adapter, slack_routes) = SlackAdapter::new(s, app.service.clone(), router.clone())?;
+        let (adapter, slack_routes) = SlackAdapter::new(s, app.service.clone(), router.clone(), budget)?;
         if let Some(r) = slack_routes {
             routes = routes.merge(r);
         }
@@ -209,7 +228,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     {
         let stop_http = shutdown.clone();
         tasks.spawn(async move {
-            let r = http::serve(listener, routes, stop_http).await;
+            let r = http::serve(listener, routes, limits, stop_http).await;
             (
                 "http",
                 r.map_err(|msg| crate::chat::ChatError::Failed { adapter: "http", msg }),
@@ -440,6 +459,9 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     println!("# alert rules: {} compiled", rules.len());
     println!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
     println!("# data dir: {}", cli.data_dir.display());
+    for w in crate::config::loose_secret_files(&config) {
+        println!("# warning: {w}");
+    }
     if let Some(m) = &config.matrix {
         match crate::chat::matrix::check_credentials(m) {
             Err(e) => problems.push(e),

@@ -122,7 +122,7 @@ fn u64_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> 
         N::Text(t) => t
             .trim()
             .parse()
-            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a whole number of seconds"))),
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a whole number"))),
     }
 }
 
@@ -144,14 +144,43 @@ fn default_coalesce() -> u64 {
 pub struct HttpConfig {
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// Connections served at once; 0 = derived from the open-file limit.
+    #[serde(default, deserialize_with = "u64_or_text")]
+    pub max_connections: u64,
+    /// Seconds a client has to send a request's headers (also how long an idle kept-alive
+    /// connection stays open).
+    #[serde(default = "default_header_timeout", deserialize_with = "u64_or_text")]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body.
+    #[serde(default = "default_body_timeout", deserialize_with = "u64_or_text")]
+    pub body_timeout_secs: u64,
+    /// Seconds a connection may sit with nothing read or written before it is closed.
+    #[serde(default = "default_idle_timeout", deserialize_with = "u64_or_text")]
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: default_listen(),
+            max_connections: 0,
+            header_timeout_secs: default_header_timeout(),
+            body_timeout_secs: default_body_timeout(),
+            idle_timeout_secs: default_idle_timeout(),
         }
     }
+}
+
+fn default_header_timeout() -> u64 {
+    10
+}
+
+fn default_body_timeout() -> u64 {
+    10
+}
+
+fn default_idle_timeout() -> u64 {
+    30
 }
 
 fn default_listen() -> String {
@@ -450,16 +479,109 @@ impl Config {
     }
 }
 
-/// Read a secret from its value or its file (trailing newline removed).
+/// Read a secret from its value or its file (trailing newline removed), refusing empty,
+/// placeholder and (for secrets that authenticate requests to us) weak values: an error names
+/// the variable or file and says what a good value is.
 pub fn read_secret(value: &Option<Secret>, file: &Option<PathBuf>, key: &str) -> Result<Option<Secret>, String> {
-    match (value, file) {
-        (Some(_), Some(_)) => Err(format!("set either {key} (environment) or {key}_file, not both")),
-        (Some(v), None) => Ok(Some(v.clone())),
-        (None, Some(p)) => std::fs::read_to_string(p)
-            .map(|s| Some(Secret(s.trim_end_matches(['\n', '\r']).to_string())))
-            .map_err(|e| format!("{key}_file {}: {e}", p.display())),
-        (None, None) => Ok(None),
+    let (secret, from) = match (value, file) {
+        (Some(_), Some(_)) => return Err(format!("set either {key} (environment) or {key}_file, not both")),
+        (Some(v), None) => (v.clone(), env_name_of(key)),
+        (None, Some(p)) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{key}_file {}: {e}", p.display()))?;
+            (
+                Secret(text.trim_end_matches(['\n', '\r']).to_string()),
+                format!("{key}_file {}", p.display()),
+            )
+        }
+        (None, None) => return Ok(None),
+    };
+    match weakness(key, secret.expose()) {
+        None => Ok(Some(secret)),
+        Some(why) => Err(format!("{from}: {why}")),
     }
+}
+
+/// `WARROOM_SECTION__KEY` for a dotted key such as `hooks.generic.hmac_secret`.
+fn env_name_of(key: &str) -> String {
+    format!("WARROOM_{}", key.replace('.', "__").to_ascii_uppercase())
+}
+
+/// Shared secrets that authenticate requests sent to warroom must be at least this long.
+pub const MIN_SHARED_SECRET: usize = 16;
+
+/// Why a secret is not acceptable, if it is not.
+fn weakness(key: &str, value: &str) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some("is empty; set it to the real secret, or remove the setting".into());
+    }
+    if value.trim() != value {
+        return Some("has spaces or line breaks around it; remove them".into());
+    }
+    let lower = value.to_ascii_lowercase();
+    let bracketed = value.starts_with('<') && value.ends_with('>');
+    if bracketed
+        || ["replace-me", "replace_me", "replaceme", "change-me", "changeme", "..."]
+            .iter()
+            .any(|p| lower.contains(p))
+    {
+        return Some("is a placeholder, not a secret; put the real value there".into());
+    }
+    let last = key.rsplit('.').next().unwrap_or(key);
+    if ["signing_secret", "bearer_token", "hmac_secret"].contains(&last) {
+        let distinct = value.bytes().collect::<std::collections::BTreeSet<_>>().len();
+        if value.len() < MIN_SHARED_SECRET || distinct < 8 {
+            return Some(format!(
+                "is too weak to authenticate requests (at least {MIN_SHARED_SECRET} characters of random text; make one with `openssl rand -hex 32`)"
+            ));
+        }
+    }
+    let prefix = match last {
+        "bot_token" => Some("xoxb-"),
+        "app_token" => Some("xapp-"),
+        _ => None,
+    };
+    if let Some(p) = prefix.filter(|p| !value.starts_with(p)) {
+        return Some(format!(
+            "is not a Slack {} (it starts with `{p}`)",
+            last.replace('_', " ")
+        ));
+    }
+    None
+}
+
+/// Secret files whose permissions let users other than the owner read them (as sshd and
+/// PostgreSQL warn): one line per file, saying how to fix it.
+pub fn loose_secret_files(config: &Config) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files: Vec<&PathBuf> = Vec::new();
+    if let Some(m) = &config.matrix {
+        files.extend(m.password_file.iter().chain(m.access_token_file.iter()));
+    }
+    if let Some(s) = &config.slack {
+        files.extend(
+            s.bot_token_file
+                .iter()
+                .chain(s.app_token_file.iter())
+                .chain(s.signing_secret_file.iter()),
+        );
+    }
+    for (_, h) in config.hooks.enabled() {
+        files.extend(h.bearer_token_file.iter().chain(h.hmac_secret_file.iter()));
+    }
+    files
+        .into_iter()
+        .filter_map(|p| {
+            let mode = std::fs::metadata(p).ok()?.permissions().mode();
+            (mode & 0o077 != 0).then(|| {
+                format!(
+                    "secret file {} is readable by group or others (mode {:o}); run `chmod 600 {}`",
+                    p.display(),
+                    mode & 0o777,
+                    p.display()
+                )
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -140,3 +140,43 @@ fn secret_files() {
             .contains("password_file")
     );
 }
+
+#[test]
+fn empty_weak_and_placeholder_secrets_are_refused_naming_where_they_came_from() {
+    let env = |v: &str| Some(Secret(v.to_string()));
+    let refused = |v: &str, key: &str| read_secret(&env(v), &None, key).unwrap_err();
+    let e = refused("", "slack.signing_secret");
+    assert!(
+        e.contains("WARROOM_SLACK__SIGNING_SECRET") && e.contains("empty"),
+        "{e}"
+    );
+    let e = refused("   ", "hooks.generic.hmac_secret");
+    assert!(e.contains("WARROOM_HOOKS__GENERIC__HMAC_SECRET"), "{e}");
+    for weak in ["short", "aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "abababababababababab"] {
+        let e = refused(weak, "hooks.grafana.bearer_token");
+        assert!(e.contains("too weak") && e.contains("openssl rand"), "{weak}: {e}");
+        assert!(!e.contains(weak), "the value is not echoed: {e}");
+    }
+    for placeholder in [
+        "REPLACE-ME-with-openssl-rand-hex-32",
+        "xoxb-REPLACE-ME",
+        "xoxb-...",
+        "<your token>",
+    ] {
+        let e = refused(placeholder, "slack.bot_token");
+        assert!(e.contains("placeholder"), "{placeholder}: {e}");
+    }
+    let e = refused("xoxp-0123456789-abcdef", "slack.bot_token");
+    assert!(e.contains("xoxb-"), "{e}");
+    // Real-looking values pass: Slack's documented example secret, a random hex token.
+    assert!(read_secret(&env("8f742231b10e8888abcd99yyyzzz85a5"), &None, "slack.signing_secret").is_ok());
+    assert!(read_secret(&env("3f1c9a0e7b5d2c4f"), &None, "hooks.generic.bearer_token").is_ok());
+    // A Matrix password is the user's choice: only empty and placeholders are refused.
+    assert!(read_secret(&env("hunter2!"), &None, "matrix.password").is_ok());
+    // From a file: the error names the file.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("empty");
+    std::fs::write(&p, "\n").unwrap();
+    let e = read_secret(&None, &Some(p.clone()), "hooks.generic.hmac_secret").unwrap_err();
+    assert!(e.contains(&p.display().to_string()) && e.contains("empty"), "{e}");
+}

@@ -1,15 +1,17 @@
 //! Alert webhooks: `POST /hooks/alertmanager`, `/hooks/grafana` and `/hooks/generic`. Each
 //! request is authenticated (bearer token and/or HMAC-SHA256 signature, per source), limited
 //! to 1 MiB, decoded into normalised alerts and applied durably before the 2xx; anything wrong
-//! gets a 4xx with a JSON reason and changes nothing. In-flight requests are bounded, so a
-//! burst waits (or gets 503 + Retry-After) instead of growing memory.
+//! gets a 4xx with a JSON reason and changes nothing. A signed request is accepted once (a
+//! replay inside the signature window gets 409). Unauthenticated requests hold only their
+//! declared bytes for the body deadline; authenticated ones are bounded in flight, so a burst
+//! waits (or gets 503 + Retry-After) instead of growing memory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
@@ -17,7 +19,8 @@ use axum::routing::post;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::Signed;
+use super::limits::{BodyBudget, BodyError};
+use super::{SeenSignature, Signed};
 use crate::alert::payload::{HookKind, PayloadError};
 use crate::chat::router::Router as NoticeRouter;
 use crate::config::{HookConfig, read_secret};
@@ -26,11 +29,9 @@ use crate::telemetry::metrics;
 
 /// Largest accepted body.
 pub const MAX_BODY: usize = 1024 * 1024;
-/// Requests handled at once; more wait up to `QUEUE_WAIT` for a slot.
+/// Authenticated requests handled at once; more wait up to `QUEUE_WAIT` for a slot.
 const IN_FLIGHT: usize = 64;
 const QUEUE_WAIT: Duration = Duration::from_secs(5);
-/// How long a request's body may take to arrive.
-const BODY_WAIT: Duration = Duration::from_secs(10);
 
 /// A source's credentials. At least one is set.
 #[derive(Clone)]
@@ -68,7 +69,7 @@ impl HookAuth {
     /// `Err`: why the request is refused (never quoting what was sent).
     pub fn check(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), String> {
         self.check_bearer(headers).map_err(str::to_string)?;
-        self.check_signature(headers, body, now)
+        self.check_signature(headers, body, now).map(drop)
     }
 
     /// The bearer token, if one is configured (headers only: checked before the body is read).
@@ -91,12 +92,13 @@ impl HookAuth {
         Ok(())
     }
 
-    /// The HMAC signature over the body, if a secret is configured.
-    pub fn check_signature(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), String> {
-        if let Some(secret) = &self.hmac {
-            WARROOM_SIGNATURE.verify(secret, headers, body, now)?;
+    /// The HMAC signature over the body, if a secret is configured; `Ok(Some(_))` is the
+    /// verified signature, to refuse a replay of the same request.
+    pub fn check_signature(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<Option<SeenSignature>, String> {
+        match &self.hmac {
+            Some(secret) => WARROOM_SIGNATURE.verify(secret, headers, body, now).map(Some),
+            None => Ok(None),
         }
-        Ok(())
     }
 }
 
@@ -121,13 +123,20 @@ struct Ctx {
     router: Arc<NoticeRouter>,
     auth: Arc<HashMap<&'static str, (HookKind, HookAuth)>>,
     slots: Arc<tokio::sync::Semaphore>,
+    budget: BodyBudget,
 }
 
 /// The webhook routes for the configured receivers.
-pub fn routes(service: Arc<IncidentService>, router: Arc<NoticeRouter>, auth: Vec<(HookKind, HookAuth)>) -> Router {
+pub fn routes(
+    service: Arc<IncidentService>,
+    router: Arc<NoticeRouter>,
+    auth: Vec<(HookKind, HookAuth)>,
+    budget: BodyBudget,
+) -> Router {
     let ctx = Ctx {
         service,
         router,
+        budget,
         auth: Arc::new(auth.into_iter().map(|(k, a)| (k.name(), (k, a))).collect()),
         slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
     };
@@ -147,6 +156,14 @@ fn refuse(source: &str, code: StatusCode, why: &str) -> Response {
     answer(source, code, json!({"ok": false, "error": why}))
 }
 
+/// How long a request waits for one of the `IN_FLIGHT` processing slots.
+fn busy(name: &str) -> Response {
+    let mut r = refuse(name, StatusCode::SERVICE_UNAVAILABLE, "busy; retry shortly");
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
+}
+
 async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: HeaderMap, body: Body) -> Response {
     let Some((kind, auth)) = ctx.auth.get(source.as_str()).cloned() else {
         let known = HookKind::ALL.iter().any(|k| k.name() == source);
@@ -158,43 +175,49 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
         return answer("unknown", StatusCode::NOT_FOUND, json!({"ok": false, "error": why}));
     };
     let name = kind.name();
-    // A bearer token is checked before the request takes one of the slots.
+    // Authentication comes first and holds nothing an authenticated request needs: the bearer
+    // token from the headers, then the body (within the server's byte budget and deadline,
+    // never waiting for a slot), then its signature. Only then a processing slot.
     if let Err(why) = auth.check_bearer(&headers) {
         return refuse(name, StatusCode::UNAUTHORIZED, why);
     }
-    let Ok(Ok(_slot)) = tokio::time::timeout(QUEUE_WAIT, ctx.slots.acquire()).await else {
-        let mut r = refuse(name, StatusCode::SERVICE_UNAVAILABLE, "busy; retry shortly");
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return r;
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return refuse(
-            name,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload larger than 1 MiB; lower the sender's max_alerts or split the notification",
-        );
-    }
-    let body: Bytes = match tokio::time::timeout(BODY_WAIT, axum::body::to_bytes(body, MAX_BODY)).await {
-        Ok(Ok(b)) => b,
-        Err(_) => return refuse(name, StatusCode::REQUEST_TIMEOUT, "the body did not arrive within 10 s"),
-        Ok(Err(_)) => {
-            return refuse(
-                name,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload larger than 1 MiB (or the upload broke off); lower the sender's max_alerts or split the notification",
-            );
+    let body = match ctx.budget.read(&headers, body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            if e != BodyError::Busy {
+                metrics().alert(name, "rejected");
+            }
+            let r = e.response(MAX_BODY);
+            metrics().hook_request(name, r.status().as_u16());
+            return r;
         }
     };
     let now = ctx.service.now();
-    if let Err(why) = auth.check_signature(&headers, &body, now.timestamp()) {
-        return refuse(name, StatusCode::UNAUTHORIZED, &why);
+    let signature = match auth.check_signature(&headers, &body.bytes, now.timestamp()) {
+        Ok(sig) => sig,
+        Err(why) => return refuse(name, StatusCode::UNAUTHORIZED, &why),
+    };
+    if let Some(sig) = &signature {
+        match ctx.service.store().signature_seen(sig.timestamp, &sig.mac) {
+            Ok(false) => {}
+            Ok(true) => {
+                return refuse(
+                    name,
+                    StatusCode::CONFLICT,
+                    "this signed request was already accepted; nothing was changed (sign every new request with a fresh timestamp)",
+                );
+            }
+            Err(e) => {
+                tracing::error!(source = name, error = %e, "webhook: cannot check for replays");
+                return busy(name);
+            }
+        }
     }
-    let alerts = match kind.decode(&body, now) {
+    let Ok(Ok(_slot)) = tokio::time::timeout(QUEUE_WAIT, ctx.slots.acquire()).await else {
+        return busy(name);
+    };
+    let body = &body.bytes;
+    let alerts = match kind.decode(body, now) {
         Ok(a) => a,
         Err(PayloadError::Malformed(why)) => return refuse(name, StatusCode::BAD_REQUEST, &why),
         Err(PayloadError::Unsupported(why)) => return refuse(name, StatusCode::UNPROCESSABLE_ENTITY, &why),
@@ -223,6 +246,15 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
                 );
             }
         }
+    }
+    if let Some(sig) = &signature
+        && let Err(e) = ctx
+            .service
+            .store()
+            .remember_signature(sig.timestamp, &sig.mac, now.timestamp())
+    {
+        // The alerts are saved; a replay would find them known while their incidents are open.
+        tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
     }
     answer(
         name,
@@ -308,8 +340,10 @@ mod tests {
             ("x-warroom-signature", want.into()),
         ]);
         assert_eq!(
-            WARROOM_SIGNATURE.verify("It is a secret", &h, body, 1_700_000_100),
-            Ok(())
+            WARROOM_SIGNATURE
+                .verify("It is a secret", &h, body, 1_700_000_100)
+                .map(|s| s.timestamp),
+            Ok(1_700_000_000)
         );
     }
 

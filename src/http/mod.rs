@@ -1,9 +1,11 @@
 //! The HTTP server of `warroom run` on `http.listen`: alert webhooks (`hooks`), health,
 //! readiness and metrics (`ops`), and Slack's HTTP-mode routes when configured; plus the
-//! local API on a unix socket (`local`). Stops accepting on shutdown and lets requests in
-//! flight finish.
+//! local API on a unix socket (`local`). Runs its own accept loop so that connections,
+//! header and idle times are bounded (`limits`); stops accepting on shutdown and lets requests
+//! in flight finish.
 
 pub mod hooks;
+pub mod limits;
 pub mod local;
 pub mod ops;
 
@@ -27,10 +29,25 @@ pub struct Signed<'a> {
 /// How far a signed request's timestamp may be from now.
 pub const SIGNATURE_WINDOW_SECS: i64 = 300;
 
+/// A verified signature: what a replay of the same request would carry again. Remembered
+/// for the signature window, so the same signed bytes are accepted once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenSignature {
+    /// The signed timestamp (unix seconds).
+    pub timestamp: i64,
+    pub mac: [u8; 32],
+}
+
 impl Signed<'_> {
     /// Check an HMAC-SHA256 signature (constant-time) and its 5-minute timestamp window. `Err`
     /// says why, without repeating what was sent.
-    pub fn verify(&self, secret: &str, headers: &axum::http::HeaderMap, body: &[u8], now: i64) -> Result<(), String> {
+    pub fn verify(
+        &self,
+        secret: &str,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+        now: i64,
+    ) -> Result<SeenSignature, String> {
         use hmac::Mac;
         let header = |name: &'static str| {
             headers
@@ -44,7 +61,8 @@ impl Signed<'_> {
         let when: i64 = ts
             .parse()
             .map_err(|_| format!("{} is not unix seconds", self.timestamp_header))?;
-        if (now - when).abs() > SIGNATURE_WINDOW_SECS {
+        // `abs_diff`: any i64 the sender writes is compared without overflow.
+        if now.abs_diff(when) > SIGNATURE_WINDOW_SECS as u64 {
             return Err(format!(
                 "stale request ({} outside the 5-minute window; check the sender's clock)",
                 self.timestamp_header
@@ -56,7 +74,10 @@ impl Signed<'_> {
             .ok_or_else(|| format!("{} must be {}<hex>", self.signature_header, self.prefix))?;
         self.mac(secret, ts, body)
             .verify_slice(&expected)
-            .map_err(|_| "signature does not match (check the shared secret)".to_string())
+            .map_err(|_| "signature does not match (check the shared secret)".to_string())?;
+        let mut mac = [0u8; 32];
+        mac.copy_from_slice(&expected);
+        Ok(SeenSignature { timestamp: when, mac })
     }
 
     /// The signature header's value for `body` sent at `timestamp` (for senders and tests).
@@ -88,14 +109,69 @@ pub async fn bind(listen: &str) -> Result<TcpListener, String> {
     })
 }
 
-/// Serve `router` on `listener` until shutdown.
-pub async fn serve(listener: TcpListener, router: Router, mut shutdown: Shutdown) -> Result<(), String> {
+/// Serve `router` on `listener` until shutdown, within `limits`: at most `max_connections`
+/// at once (the rest wait in the kernel's accept queue, so descriptors never run out), headers
+/// within `header_timeout` (which also closes idle kept-alive connections), and no connection
+/// on which nothing moves for `idle_timeout`.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: limits::ServerLimits,
+    mut shutdown: Shutdown,
+) -> Result<(), String> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%addr, "http: listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|s| *s).await;
-        })
-        .await
-        .map_err(|e| format!("http server on {addr}: {e}"))
+    tracing::info!(
+        %addr,
+        max_connections = limits.max_connections,
+        header_timeout_s = limits.header_timeout.as_secs(),
+        idle_timeout_s = limits.idle_timeout.as_secs(),
+        "http: listening"
+    );
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(64 * 1024);
+    let mut last_accept_warning: Option<tokio::time::Instant> = None;
+    loop {
+        let slot = tokio::select! {
+            s = std::sync::Arc::clone(&slots).acquire_owned() => s.map_err(|e| e.to_string())?,
+            _ = shutdown.wait_for(|s| *s) => break,
+        };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.wait_for(|s| *s) => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                // Out of descriptors (EMFILE/ENFILE) or a connection reset before we took it:
+                // pause instead of spinning, and say so at most every 10 s.
+                if last_accept_warning.is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(10)) {
+                    tracing::warn!(error = %e, "http: accept failed; pausing new connections briefly");
+                    last_accept_warning = Some(tokio::time::Instant::now());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let io = TokioIo::new(limits::IdleDeadline::new(stream, limits.idle_timeout));
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let conn = graceful.watch(http1.serve_connection(io, service));
+        tokio::spawn(async move {
+            // Errors here are clients going away or timing out; nothing to act on.
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "http: connection ended");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // Requests in flight finish; the caller's stop budget bounds how long that may take.
+    graceful.shutdown().await;
+    Ok(())
 }

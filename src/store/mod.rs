@@ -1,12 +1,13 @@
 //! The durable store: the only module that uses sled. Semantic methods over named trees
 //! (`incidentid_incident`, `incidentid_seq_entry`, `room_incidentid`, `fingerprint_incidentid`,
-//! `eventid_seen`, and adapter bookkeeping in `adapterkey_state` and `adapterseq_job`); every
+//! `eventid_seen`, `signature_seen`, and adapter bookkeeping in `adapterkey_state` and `adapterseq_job`); every
 //! write returns only after it is flushed and fsynced (group commit).
 
 mod backup;
 mod codec;
 mod durable;
 mod lock;
+mod replay;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -104,6 +105,8 @@ struct Inner {
     rooms: sled::Tree,
     fingerprints: sled::Tree,
     seen: sled::Tree,
+    /// Signed requests accepted while their signature window lasts (not backed up).
+    signatures: sled::Tree,
     /// Adapter bookkeeping (e.g. the Matrix sync position); describes one deployment's
     /// connections, so it is not part of backups.
     adapter_state: sled::Tree,
@@ -229,6 +232,7 @@ impl Store {
                 rooms: tree("room_incidentid")?,
                 fingerprints: tree("fingerprint_incidentid")?,
                 seen: tree("eventid_seen")?,
+                signatures: tree("signature_seen")?,
                 adapter_state: tree("adapterkey_state")?,
                 adapter_queue: tree("adapterseq_job")?,
                 queue_lock: std::sync::Mutex::new(()),

@@ -7,6 +7,7 @@ mod crash;
 mod deploy;
 mod fake_slack;
 mod hooks;
+mod limits;
 mod lock;
 mod matrix;
 mod mx;

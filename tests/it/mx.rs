@@ -213,6 +213,8 @@ pub struct BotProc {
     env: Vec<(String, String)>,
     /// The log line that says the bot is ready.
     ready: &'static str,
+    /// RLIMIT_NOFILE (soft and hard) for `run`, if set.
+    open_files: Option<u64>,
 }
 
 pub const BOT_USER: &str = "@warroom:localhost";
@@ -255,7 +257,14 @@ impl BotProc {
             log,
             env,
             ready,
+            open_files: None,
         }
+    }
+
+    /// Start `run` with at most `n` open files (soft and hard limit), as a tight container would.
+    #[allow(dead_code)] // not every test binary module uses it
+    pub fn limit_open_files(&mut self, n: u64) {
+        self.open_files = Some(n);
     }
 
     /// Point the bot at a new, empty data dir (same account and config); returns the old one,
@@ -278,8 +287,24 @@ impl BotProc {
     /// Start `warroom run` and wait until it says it is ready.
     pub async fn start(&mut self) {
         let log = std::fs::File::create(&self.log).expect("bot log");
-        let child = self
-            .cmd(&["run"])
+        let mut cmd = self.cmd(&["run"]);
+        if let Some(n) = self.open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only setrlimit runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child = cmd
             .env(
                 "WARROOM_LOG",
                 std::env::var("WRTEST_BOT_LOG").unwrap_or_else(|_| "warroom=info".into()),

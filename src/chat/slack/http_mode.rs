@@ -2,11 +2,13 @@
 //! `/slack/interactivity` on the `http.listen` server. Every request is verified first:
 //! HMAC-SHA256 over `v0:{timestamp}:{raw body}` with the signing secret, a 5-minute window and
 //! a constant-time compare; a bad, stale or missing signature gets 401 and changes nothing.
+//! Before that check a request holds only its declared bytes (at most 512 KiB, within the
+//! server's body budget and deadline), and a signed request is accepted once.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
@@ -16,12 +18,17 @@ use slack_morphism::prelude::*;
 
 use super::bot::SlackBot;
 use super::inbound::SlashCommand;
-use crate::http::Signed;
+use crate::http::limits::BodyBudget;
+use crate::http::{SeenSignature, Signed};
+
+/// Largest request body taken from Slack (slash commands and events are a few KiB).
+pub const MAX_BODY: usize = 512 * 1024;
 
 #[derive(Clone)]
 struct Ctx {
     bot: Arc<SlackBot>,
     secret: Arc<String>,
+    budget: BodyBudget,
 }
 
 /// Slack's request signature: `X-Slack-Signature: v0=hex(HMAC-SHA256(secret,
@@ -35,7 +42,7 @@ const SLACK_SIGNATURE: Signed<'static> = Signed {
 };
 
 /// Check Slack's request signature; `Err` says why (without repeating the signature).
-pub fn verify(secret: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), String> {
+pub fn verify(secret: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Result<SeenSignature, String> {
     SLACK_SIGNATURE.verify(secret, headers, body, now)
 }
 
@@ -44,21 +51,41 @@ fn unauthorized(why: &str) -> Response {
     (StatusCode::UNAUTHORIZED, Json(json!({"ok": false, "error": why}))).into_response()
 }
 
-/// `None` if the request is Slack's; else the 401 to send.
-fn refused(ctx: &Ctx, headers: &HeaderMap, body: &Bytes) -> Option<Response> {
-    verify(&ctx.secret, headers, body, chrono::Utc::now().timestamp())
-        .err()
-        .map(|why| unauthorized(&why))
+/// The request's body if it is Slack's and new; else the refusal to send. Slack sends every
+/// request (retries included) with a fresh signature, so the same signature twice is a replay.
+async fn accepted(ctx: &Ctx, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let body = ctx
+        .budget
+        .read(headers, body, MAX_BODY)
+        .await
+        .map_err(|e| e.response(MAX_BODY))?;
+    let now = chrono::Utc::now().timestamp();
+    let sig = verify(&ctx.secret, headers, &body.bytes, now).map_err(|why| unauthorized(&why))?;
+    let store = ctx.bot.service.store();
+    match store.signature_seen(sig.timestamp, &sig.mac) {
+        Ok(false) => {}
+        Ok(true) => return Err(unauthorized("this signed request was already received (replay)")),
+        Err(e) => {
+            tracing::error!(error = %e, "slack: cannot check for replayed requests");
+            return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+        }
+    }
+    // Remembered before it is handled: the command's own durable write commits it too.
+    if let Err(e) = store.remember_signature(sig.timestamp, &sig.mac, now) {
+        tracing::warn!(error = %e, "slack: could not remember a request's signature");
+    }
+    Ok(body.bytes.clone())
 }
 
 fn bad_request(what: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"ok": false, "error": what}))).into_response()
 }
 
-async fn commands(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(r) = refused(&ctx, &headers, &body) {
-        return r;
-    }
+async fn commands(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Response {
+    let body = match accepted(&ctx, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let cmd: SlashCommand = match serde_urlencoded::from_bytes(&body) {
         Ok(c) => c,
         Err(e) => return bad_request(format!("not a slash command payload: {e}")),
@@ -67,10 +94,11 @@ async fn commands(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Re
     Json(json!({"response_type": "in_channel", "text": reply})).into_response()
 }
 
-async fn events(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(r) = refused(&ctx, &headers, &body) {
-        return r;
-    }
+async fn events(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Response {
+    let body = match accepted(&ctx, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return bad_request(format!("body is not JSON: {e}")),
@@ -88,19 +116,21 @@ async fn events(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Resp
     }
 }
 
-async fn interactivity(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(r) = refused(&ctx, &headers, &body) {
-        return r;
-    }
+async fn interactivity(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Response {
+    let _body = match accepted(&ctx, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     // No interactive components yet; acknowledge so Slack does not show an error.
     StatusCode::OK.into_response()
 }
 
 /// The Slack routes, for the `http.listen` server.
-pub fn router(bot: Arc<SlackBot>, signing_secret: String) -> Router {
+pub fn router(bot: Arc<SlackBot>, signing_secret: String, budget: BodyBudget) -> Router {
     let ctx = Ctx {
         bot,
         secret: Arc::new(signing_secret),
+        budget,
     };
     Router::new()
         .route("/slack/commands", post(commands))
@@ -129,7 +159,16 @@ mod tests {
             "1531420618",
             "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
         );
-        assert_eq!(verify(secret, &h, body, 1531420618 + 10), Ok(()));
+        assert!(verify(secret, &h, body, 1531420618 + 10).is_ok());
+        // Timestamps far from now, however extreme, are stale (no overflow).
+        let extreme = headers(&i64::MIN.to_string(), "v0=00");
+        assert!(
+            verify(secret, &extreme, body, 1531420618)
+                .unwrap_err()
+                .contains("stale")
+        );
+        let extreme = headers(&i64::MAX.to_string(), "v0=00");
+        assert!(verify(secret, &extreme, body, -1).unwrap_err().contains("stale"));
         // Stale, tampered, or unsigned: refused.
         assert!(verify(secret, &h, body, 1531420618 + 301).is_err());
         assert!(verify(secret, &h, b"token=changed", 1531420618).is_err());

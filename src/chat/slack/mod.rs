@@ -111,6 +111,7 @@ impl SlackAdapter {
         cfg: SlackConfig,
         service: Arc<IncidentService>,
         router: Arc<Router>,
+        budget: crate::http::limits::BodyBudget,
     ) -> Result<(SlackAdapter, Option<axum::Router>), ChatError> {
         let secrets = Secrets::read(&cfg).map_err(|p| fail(p.join("; ")))?;
         let client = api::client(&cfg.api_url).map_err(fail)?;
@@ -123,7 +124,7 @@ impl SlackAdapter {
         let routes = secrets
             .signing_secret
             .filter(|_| bot.cfg.mode == SlackMode::Http)
-            .map(|secret| http_mode::router(Arc::clone(&bot), secret));
+            .map(|secret| http_mode::router(Arc::clone(&bot), secret, budget));
         let app_token = secrets.app_token;
         Ok((SlackAdapter { bot, client, app_token }, routes))
     }

@@ -1,0 +1,358 @@
+//! What an unauthenticated request may cost before its credentials are checked: the server's
+//! connection cap and time limits (`ServerLimits`), and reading a request body within a size
+//! cap, a deadline and a server-wide byte budget (`BodyBudget::read`).
+//!
+//! The rule: every connection, byte and second an anonymous client can make the server hold
+//! is bounded before the signature or token is looked at, and a stalled client never holds
+//! anything an authenticated request needs (a slot, a lock, a queue place).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::config::HttpConfig;
+
+/// Bytes of request bodies held in memory at once, across all routes.
+pub const BODY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+/// The budget is counted in units of this many bytes.
+const UNIT: usize = 1024;
+
+/// Limits of the `http.listen` server, from `[http]`.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// A request's headers (and, on a kept-alive connection, the next request's first byte)
+    /// must arrive within this.
+    pub header_timeout: Duration,
+    /// A request body must arrive whole within this.
+    pub body_timeout: Duration,
+    /// A connection on which nothing moves (no byte read or written) for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl ServerLimits {
+    /// From the config; `max_connections = 0` means "derived from the open-file limit".
+    pub fn from_config(c: &HttpConfig) -> ServerLimits {
+        ServerLimits {
+            max_connections: match c.max_connections {
+                0 => connections_for_fd_limit(raise_fd_limit()),
+                n => usize::try_from(n).unwrap_or(usize::MAX),
+            },
+            header_timeout: Duration::from_secs(c.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(c.body_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(c.idle_timeout_secs.max(1)),
+        }
+    }
+}
+
+/// Raise the soft open-file limit to the hard one (as most servers do) and return it.
+fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    lim.rlim_cur
+}
+
+/// Keep 256 descriptors (or half, on tiny limits) for the store, outbound HTTP, the Matrix
+/// SDK's database and logs; the rest may be client connections, at most 4,096.
+pub fn connections_for_fd_limit(fds: u64) -> usize {
+    let reserve = 256.min(fds / 2);
+    (fds.saturating_sub(reserve) as usize).clamp(16, 4096)
+}
+
+/// Why a body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Declared or sent more than the route's cap.
+    TooLarge,
+    /// The server already holds its whole body budget; retry shortly.
+    Busy,
+    /// The body did not arrive in time.
+    Timeout,
+    /// The client broke off or sent malformed chunking.
+    Broken,
+}
+
+impl BodyError {
+    /// The refusal, as JSON with a reason. Timeouts and broken uploads close the connection so
+    /// the rest of a stalled body is never waited for.
+    pub fn response(self, cap: usize) -> Response {
+        let (code, why) = match self {
+            BodyError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body larger than {} KiB; split it into smaller requests", cap / 1024),
+            ),
+            BodyError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy receiving other requests; retry shortly".to_string(),
+            ),
+            BodyError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in time; send it whole and promptly".to_string(),
+            ),
+            BodyError::Broken => (
+                StatusCode::BAD_REQUEST,
+                "the body broke off or is malformed".to_string(),
+            ),
+        };
+        let mut r = (code, Json(json!({"ok": false, "error": why}))).into_response();
+        match self {
+            BodyError::Busy => {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            BodyError::Timeout | BodyError::Broken | BodyError::TooLarge => {
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+        }
+        r
+    }
+}
+
+/// A body read within the budget; the bytes stay counted until this is dropped.
+pub struct ReadBody {
+    pub bytes: Bytes,
+    _held: OwnedSemaphorePermit,
+}
+
+/// The server-wide byte budget for request bodies that are being read or handled. A request
+/// reserves its declared length (or its route's cap, when it declares none) before a byte is
+/// read, without waiting: when the budget is spent it is refused at once with 503, so a
+/// client that stalls uploads holds only what it declared, for at most the body timeout.
+#[derive(Clone)]
+pub struct BodyBudget {
+    units: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+impl BodyBudget {
+    pub fn new(bytes: usize, timeout: Duration) -> BodyBudget {
+        BodyBudget {
+            units: Arc::new(Semaphore::new(bytes.div_ceil(UNIT))),
+            timeout,
+        }
+    }
+
+    /// Read `body` (at most `cap` bytes) within the body timeout.
+    pub async fn read(&self, headers: &HeaderMap, body: Body, cap: usize) -> Result<ReadBody, BodyError> {
+        let declared = match headers.get(header::CONTENT_LENGTH) {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .ok_or(BodyError::Broken)?,
+            ),
+        };
+        if declared.is_some_and(|n| n > cap as u64) {
+            return Err(BodyError::TooLarge);
+        }
+        let reserve = declared.map_or(cap, |n| n as usize).div_ceil(UNIT).max(1);
+        let held = Arc::clone(&self.units)
+            .try_acquire_many_owned(u32::try_from(reserve).map_err(|_| BodyError::TooLarge)?)
+            .map_err(|_| BodyError::Busy)?;
+        match tokio::time::timeout(self.timeout, axum::body::to_bytes(body, cap)).await {
+            Err(_) => Err(BodyError::Timeout),
+            Ok(Err(e)) => Err(if is_length_limit(&e) {
+                BodyError::TooLarge
+            } else {
+                BodyError::Broken
+            }),
+            Ok(Ok(bytes)) => Ok(ReadBody { bytes, _held: held }),
+        }
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// A connection that is closed when nothing moves on it for `idle`: a client that stops
+/// reading our answer, or stops sending in the middle of a body, cannot hold it forever.
+pub struct IdleDeadline<T> {
+    inner: T,
+    idle: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<T> IdleDeadline<T> {
+    pub fn new(inner: T, idle: Duration) -> IdleDeadline<T> {
+        IdleDeadline {
+            inner,
+            idle,
+            sleep: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+
+    fn progressed(&mut self) {
+        let at = tokio::time::Instant::now() + self.idle;
+        if self.sleep.deadline() != at {
+            self.sleep.as_mut().reset(at);
+        }
+    }
+
+    /// On `Pending`: has the idle deadline passed?
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.sleep.as_mut().poll(cx).is_ready()
+    }
+}
+
+fn idle_error() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, "connection idle too long")
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for IdleDeadline<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    self.progressed();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending if self.expired(cx) => Poll::Ready(Err(idle_error())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for IdleDeadline<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Ready(r) => {
+                if matches!(r, Ok(n) if n > 0) {
+                    self.progressed();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending if self.expired(cx) => Poll::Ready(Err(idle_error())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Pending if self.expired(cx) => Poll::Ready(Err(idle_error())),
+            other => other,
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_length(n: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_str(n).unwrap());
+        h
+    }
+
+    #[test]
+    fn connection_cap_leaves_descriptors_for_the_rest() {
+        assert_eq!(connections_for_fd_limit(512), 256);
+        assert_eq!(connections_for_fd_limit(1024), 768);
+        assert_eq!(connections_for_fd_limit(64), 32);
+        assert_eq!(connections_for_fd_limit(1 << 20), 4096);
+        assert_eq!(connections_for_fd_limit(0), 16);
+    }
+
+    #[tokio::test]
+    async fn declared_length_over_the_cap_is_refused_before_reading() {
+        let budget = BodyBudget::new(4096, Duration::from_secs(5));
+        // A body that would never finish: refused on its declared length alone.
+        let (_tx, body) = stalled_body();
+        let r = budget.read(&with_length("1990000"), body, 1024).await;
+        assert_eq!(r.err(), Some(BodyError::TooLarge));
+        let r = budget.read(&with_length("-1"), Body::empty(), 1024).await;
+        assert_eq!(r.err(), Some(BodyError::Broken));
+    }
+
+    #[tokio::test]
+    async fn the_budget_bounds_what_stalled_uploads_hold() {
+        let budget = BodyBudget::new(4 * UNIT, Duration::from_secs(30));
+        let mut stalled = Vec::new();
+        for _ in 0..2 {
+            let (tx, body) = stalled_body();
+            let b = budget.clone();
+            stalled.push((
+                tx,
+                tokio::spawn(async move { b.read(&with_length("2048"), body, 4096).await.is_ok() }),
+            ));
+        }
+        // Wait until both reservations are held.
+        while budget.units.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let r = budget.read(&with_length("10"), Body::from("0123456789"), 4096).await;
+        assert_eq!(r.err(), Some(BodyError::Busy));
+        drop(stalled);
+        // Dropping the stalled readers frees the budget.
+        while budget.units.available_permits() < 4 {
+            tokio::task::yield_now().await;
+        }
+        let r = budget.read(&with_length("10"), Body::from("0123456789"), 4096).await;
+        assert_eq!(r.map(|b| b.bytes.len()).ok(), Some(10));
+    }
+
+    #[tokio::test]
+    async fn a_stalled_body_times_out() {
+        let budget = BodyBudget::new(4096, Duration::from_millis(50));
+        let (_tx, body) = stalled_body();
+        let r = budget.read(&with_length("100"), body, 1024).await;
+        assert_eq!(r.err(), Some(BodyError::Timeout));
+        assert_eq!(budget.units.available_permits(), 4, "the reservation is given back");
+    }
+
+    #[tokio::test]
+    async fn a_body_longer_than_declared_or_the_cap_is_too_large() {
+        let budget = BodyBudget::new(1 << 20, Duration::from_secs(5));
+        let r = budget.read(&HeaderMap::new(), Body::from(vec![b'x'; 2000]), 1024).await;
+        assert_eq!(r.err(), Some(BodyError::TooLarge));
+    }
+
+    /// A body whose sender never sends (kept alive by the returned sender).
+    fn stalled_body() -> (tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>, Body) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        (tx, Body::from_stream(stream))
+    }
+}
