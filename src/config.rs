@@ -107,6 +107,42 @@ pub struct AlertsConfig {
     /// seconds: the first at once, the rest as one summary.
     #[serde(default = "default_coalesce", deserialize_with = "u64_or_text")]
     pub coalesce_seconds: u64,
+    /// Incidents one alert rule (or, for webhook alerts no rule matched, one source) may open
+    /// within a minute; further alerts that would open one join the rule's single alert-storm
+    /// incident instead. 0: no limit.
+    #[serde(default = "default_max_openings", deserialize_with = "u32_or_text")]
+    pub max_openings_per_minute: u32,
+}
+
+/// A count written in TOML, or as text (environment variables are text).
+fn u32_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        Int(i64),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    let text = match N::deserialize(d)? {
+        N::Int(n) => n.to_string(),
+        N::Text(t) => t,
+        N::Other(_) => String::new(),
+    };
+    text.trim().parse().map_err(|_| {
+        let what = if text.is_empty() {
+            "the value".into()
+        } else {
+            format!("`{text}`")
+        };
+        serde::de::Error::custom(format!(
+            "{what} is not a whole number from 0 to {} (0: no limit)",
+            u32::MAX
+        ))
+    })
+}
+
+fn default_max_openings() -> u32 {
+    crate::incident::DEFAULT_MAX_OPENINGS_PER_MINUTE
 }
 
 /// A number written in TOML, or as text (environment variables are text).
@@ -131,6 +167,7 @@ impl Default for AlertsConfig {
         AlertsConfig {
             rules: Vec::new(),
             coalesce_seconds: default_coalesce(),
+            max_openings_per_minute: default_max_openings(),
         }
     }
 }

@@ -37,6 +37,8 @@ fn shipped_config_is_valid_and_documents_defaults() {
         "alert_channels",
         "bearer_token_file",
         "hmac_secret_file",
+        "coalesce_seconds",
+        "max_openings_per_minute",
     ] {
         assert!(
             DEFAULT_CONFIG.contains(&format!("{key} =")) || DEFAULT_CONFIG.contains(&format!("#   {key}")),
@@ -179,4 +181,31 @@ fn empty_weak_and_placeholder_secrets_are_refused_naming_where_they_came_from() 
     std::fs::write(&p, "\n").unwrap();
     let e = read_secret(&None, &Some(p.clone()), "hooks.generic.hmac_secret").unwrap_err();
     assert!(e.contains(&p.display().to_string()) && e.contains("empty"), "{e}");
+
+fn max_openings_per_minute_defaults_to_ten_and_reads_env_text() {
+    let c = Config::from_parts(DEFAULT_CONFIG, "shipped", env(&[])).unwrap();
+    assert_eq!(c.alerts.max_openings_per_minute, 10);
+    assert_eq!(
+        Config::from_parts("", "t", env(&[]))
+            .unwrap()
+            .alerts
+            .max_openings_per_minute,
+        10
+    );
+    let c = Config::from_parts("", "t", env(&[("WARROOM_ALERTS__MAX_OPENINGS_PER_MINUTE", "0")])).unwrap();
+    assert_eq!(c.alerts.max_openings_per_minute, 0);
+    let err = Config::from_parts("", "t", env(&[("WARROOM_ALERTS__MAX_OPENINGS_PER_MINUTE", "ten")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`ten` is not a whole number") && err.contains("max_openings_per_minute"),
+        "{err}"
+    );
+    let err = Config::from_parts("[alerts]\nmax_openings_per_minute = -1\n", "t", env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`-1` is not a whole number") && err.contains("max_openings_per_minute"),
+        "{err}"
+    );
 }

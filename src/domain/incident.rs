@@ -1,7 +1,7 @@
 //! The incident aggregate and its transitions. Every transition validates, mutates and
 //! returns the automatic timeline entries it implies; an error leaves the incident untouched.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -43,6 +43,16 @@ pub struct Contribution {
     pub at: DateTime<Utc>,
 }
 
+/// What `postmortem <section> --replace` replaced: who did it, when, and the section's
+/// previous contributions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionEdit {
+    pub section: Section,
+    pub at: DateTime<Utc>,
+    pub by: Person,
+    pub previous: Vec<Contribution>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: IncidentId,
@@ -78,6 +88,17 @@ pub struct Incident {
     /// Alerts counted but not tracked by identity (beyond `MAX_TRACKED_ALERTS`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub alerts_untracked: u64,
+    /// Sections replaced with `postmortem <section> --replace`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub section_edits: Vec<SectionEdit>,
+    /// Set on an alert-storm incident: the rule (or `hook:<source>`) whose alerts opened more
+    /// incidents a minute than allowed, and now join this one instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storm: Option<String>,
+    /// Alert fingerprints grouped into this alert-storm incident (at most
+    /// `MAX_TRACKED_ALERTS`); while it is open, alerts with one of them join it.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub storm_fingerprints: BTreeSet<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -218,6 +239,7 @@ fn check_not_future(what: &str, when: DateTime<Utc>, now: DateTime<Utc>) -> Resu
 }
 
 /// Everything needed to open an incident.
+#[derive(Debug, Clone)]
 pub struct Opening {
     pub id: IncidentId,
     pub title: String,
@@ -276,6 +298,9 @@ impl Incident {
             open_in: Vec::new(),
             alerts: BTreeMap::new(),
             alerts_untracked: 0,
+            section_edits: Vec::new(),
+            storm: None,
+            storm_fingerprints: BTreeSet::new(),
         };
         Ok((incident, entries))
     }
@@ -530,7 +555,8 @@ impl Incident {
         Ok(vec![NewEntry::new(at, by, EntryKind::Action, entry, src)])
     }
 
-    /// Add to (or with `replace`, overwrite) a postmortem section. Not a timeline event.
+    /// Add to (or with `replace`, overwrite) a postmortem section. Not a timeline event; a
+    /// replaced text is kept in `section_edits` with who replaced it and when.
     pub fn contribute(
         &mut self,
         section: Section,
@@ -541,8 +567,13 @@ impl Incident {
     ) -> Result<(), TransitionError> {
         check_text(text)?;
         let items = self.sections.entry(section).or_default();
-        if replace {
-            items.clear();
+        if replace && !items.is_empty() {
+            self.section_edits.push(SectionEdit {
+                section,
+                at,
+                by: by.clone(),
+                previous: std::mem::take(items),
+            });
         }
         items.push(Contribution {
             text: text.trim().to_string(),
@@ -550,6 +581,50 @@ impl Incident {
             at,
         });
         Ok(())
+    }
+
+    /// Open the alert-storm incident of `key` (a rule name, or `hook:<source>`), whose alerts
+    /// opened `limit` incidents within a minute. `o` is the opening the first alert beyond the
+    /// limit would have had: the storm incident takes its severity, time, source and trigger,
+    /// groups its fingerprint, and is itself found by `storm_fingerprint(key)`.
+    pub fn open_storm(o: Opening, key: &str, limit: u32) -> Result<(Incident, Vec<NewEntry>), TransitionError> {
+        let alert_fp = o.fingerprint.clone();
+        let (mut inc, mut entries) = Incident::open(Opening {
+            title: format!("Alert storm: {}", storm_subject(key)),
+            fingerprint: Some(storm_fingerprint(key)),
+            ..o
+        })?;
+        inc.storm = Some(key.to_string());
+        if let Some(fp) = alert_fp {
+            inc.group_fingerprint(&fp);
+        }
+        if let Some(e) = entries.iter_mut().find(|e| e.kind == EntryKind::Declared) {
+            e.text.push_str(&format!(
+                " — {} opened {limit} incidents within a minute; further alerts that would open an incident join this one",
+                storm_subject(key)
+            ));
+        }
+        Ok((inc, entries))
+    }
+
+    /// Group an alert fingerprint into this alert-storm incident: while it is open, alerts
+    /// with that fingerprint join it. Beyond `MAX_TRACKED_ALERTS` fingerprints, alerts are
+    /// still counted here, but their fingerprints no longer lead here.
+    pub fn group_fingerprint(&mut self, fp: &str) {
+        if self.fingerprint.as_deref() != Some(fp) && self.storm_fingerprints.len() < MAX_TRACKED_ALERTS {
+            self.storm_fingerprints.insert(fp.to_string());
+        }
+    }
+
+    /// Every fingerprint that leads alerts to this incident while it is open: its own and,
+    /// for an alert storm, the grouped ones. Closed incidents group nothing.
+    pub fn open_fingerprints(&self) -> impl Iterator<Item = &str> {
+        let open = !self.is_closed();
+        self.fingerprint
+            .iter()
+            .chain(self.storm_fingerprints.iter())
+            .map(String::as_str)
+            .filter(move |_| open)
     }
 
     /// A further alert with this incident's fingerprint.
@@ -652,6 +727,20 @@ impl Incident {
     /// Every alert tracked by identity has resolved (and none went untracked).
     pub fn all_alerts_resolved(&self) -> bool {
         !self.alerts.is_empty() && self.alerts_untracked == 0 && self.alerts.values().all(|f| !f)
+    }
+}
+
+/// The fingerprint that finds the open alert-storm incident of a rule (or `hook:<source>`).
+/// Rule fingerprints are `<rule>:<group>`; the parenthesised prefix keeps the two apart.
+pub fn storm_fingerprint(key: &str) -> String {
+    format!("(alert storm) {key}")
+}
+
+/// How a storm's rule or source is named to people: `rule data-pipeline`, `alertmanager alerts`.
+pub fn storm_subject(key: &str) -> String {
+    match key.strip_prefix("hook:") {
+        Some(source) => format!("{source} alerts"),
+        None => format!("rule {key}"),
     }
 }
 

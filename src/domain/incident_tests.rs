@@ -210,3 +210,100 @@ fn room_slugs_are_valid_channel_names() {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     );
 }
+
+#[test]
+fn replacing_a_section_keeps_who_when_and_the_previous_text() {
+    let mut inc = open();
+    let bob = Person::new("bob", "Bob");
+    // Replacing an empty section replaces nothing, so nothing is kept.
+    inc.contribute(Section::Impact, "API stale", true, &who(), t(1))
+        .unwrap();
+    assert!(inc.section_edits.is_empty());
+    inc.contribute(Section::Impact, "for 50 minutes", false, &who(), t(2))
+        .unwrap();
+    inc.contribute(Section::Impact, "NDW data 50 minutes stale", true, &bob, t(3))
+        .unwrap();
+    assert_eq!(inc.sections[&Section::Impact].len(), 1);
+    assert_eq!(inc.sections[&Section::Impact][0].text, "NDW data 50 minutes stale");
+    assert_eq!(inc.section_edits.len(), 1);
+    let e = &inc.section_edits[0];
+    assert_eq!((e.section, &e.by, e.at), (Section::Impact, &bob, t(3)));
+    let previous: Vec<&str> = e.previous.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(previous, ["API stale", "for 50 minutes"]);
+    // A refused replacement keeps everything as it was.
+    let before = inc.clone();
+    assert_eq!(
+        inc.contribute(Section::Impact, "  ", true, &bob, t(4)),
+        Err(TransitionError::Empty)
+    );
+    assert_eq!(inc, before);
+}
+
+fn storm_opening(id: u64, fp: &str) -> Opening {
+    Opening {
+        id: IncidentId(id),
+        title: "Disk full on db-7".into(),
+        severity: Severity::Sev2,
+        by: Person::warroom(),
+        at: t(0),
+        source: Source::Webhook,
+        fingerprint: Some(fp.into()),
+        trigger: Some(AlertInfo {
+            rule: "hook:alertmanager".into(),
+            text: "Disk full on db-7".into(),
+            sender: Person::new("alertmanager", "alertmanager"),
+            room: "hook:alertmanager".into(),
+            at: t(0),
+            source: Source::Webhook,
+        }),
+    }
+}
+
+#[test]
+fn an_alert_storm_incident_groups_the_fingerprints_of_its_alerts() {
+    let (mut inc, entries) =
+        Incident::open_storm(storm_opening(11, "hook:alertmanager:db-7"), "hook:alertmanager", 10).unwrap();
+    assert_eq!(inc.title, "Alert storm: alertmanager alerts");
+    assert_eq!(inc.storm.as_deref(), Some("hook:alertmanager"));
+    assert_eq!(inc.fingerprint.as_deref(), Some("(alert storm) hook:alertmanager"));
+    assert_eq!(inc.alert_count, 1);
+    assert_eq!(entries[0].kind, EntryKind::AlertReceived);
+    assert!(
+        entries[1]
+            .text
+            .contains("alertmanager alerts opened 10 incidents within a minute"),
+        "{}",
+        entries[1].text
+    );
+    inc.group_fingerprint("hook:alertmanager:db-8");
+    inc.group_fingerprint("hook:alertmanager:db-8");
+    let fps: Vec<&str> = inc.open_fingerprints().collect();
+    assert_eq!(
+        fps,
+        [
+            "(alert storm) hook:alertmanager",
+            "hook:alertmanager:db-7",
+            "hook:alertmanager:db-8"
+        ]
+    );
+    // Grouped fingerprints are bounded like tracked alerts.
+    for n in 0..MAX_TRACKED_ALERTS + 5 {
+        inc.group_fingerprint(&format!("fp-{n}"));
+    }
+    assert_eq!(inc.storm_fingerprints.len(), MAX_TRACKED_ALERTS);
+    // Closed, it groups nothing.
+    inc.close(&who(), t(30), Source::Console).unwrap();
+    assert_eq!(inc.open_fingerprints().count(), 0);
+    assert_eq!(storm_subject("data-pipeline"), "rule data-pipeline");
+}
+
+/// An incident as stored before section history and alert storms existed still reads.
+#[test]
+fn an_incident_without_the_new_fields_still_loads() {
+    let mut v = serde_json::to_value(open()).unwrap();
+    for k in ["section_edits", "storm", "storm_fingerprints"] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    let inc: Incident = serde_json::from_value(v).unwrap();
+    assert!(inc.section_edits.is_empty() && inc.storm.is_none() && inc.storm_fingerprints.is_empty());
+}

@@ -155,10 +155,19 @@ impl TimelineEntry {
         self.deleted.is_none()
     }
 
-    /// Replace the text, keeping the old one in the audit trail. Only notes can be edited:
-    /// automatic entries are facts recorded by warroom.
+    /// The latest change of the text (who edited it last, when, and what it read before).
+    pub fn last_edit(&self) -> Option<&Edit> {
+        self.edits.last()
+    }
+
+    /// Replace the text, keeping the old one, who changed it and when in the audit trail. Only
+    /// notes can be edited: automatic entries are facts recorded by warroom. The same text
+    /// again is refused, so the history holds only real changes.
     pub fn edit(&mut self, text: String, by: &Person, at: DateTime<Utc>) -> Result<(), String> {
         self.check_editable("edit")?;
+        if text.trim() == self.text.trim() {
+            return Err(format!("entry #{} already reads that; nothing changed", self.seq));
+        }
         let previous_text = std::mem::replace(&mut self.text, text);
         self.edits.push(Edit {
             at,
@@ -168,6 +177,8 @@ impl TimelineEntry {
         Ok(())
     }
 
+    /// Remove the entry from the timeline; it stays stored with who deleted it, when, and its
+    /// text at that moment.
     pub fn delete(&mut self, by: &Person, at: DateTime<Utc>) -> Result<(), String> {
         self.check_editable("delete")?;
         self.deleted = Some(Edit {
@@ -197,3 +208,7 @@ impl TimelineEntry {
 pub fn sort_for_display(entries: &mut [TimelineEntry]) {
     entries.sort_by(|a, b| a.at.cmp(&b.at).then(a.seq.cmp(&b.seq)));
 }
+
+#[cfg(test)]
+#[path = "timeline_tests.rs"]
+mod tests;

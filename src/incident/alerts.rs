@@ -1,12 +1,20 @@
 //! The alert path, shared by chat alerts and webhooks: a normalised `Alert` goes through the
 //! rules, then opens an incident, joins the open incident with the same fingerprint (counted,
 //! re-sent notifications changing nothing), or marks one of its alerts resolved, proposing
-//! `incident resolve` once all have.
+//! `incident resolve` once all have. Beyond `max_openings_per_minute` openings of one rule
+//! (alert storm), alerts that would open an incident join that rule's alert-storm incident.
 
+use chrono::{DateTime, Utc};
+
+use super::storm::Decision;
 use super::{Inbound, IncidentService, Notice, Refusal, text};
-use crate::alert::{Alert, AlertStatus, RuleSet};
-use crate::domain::{AlertEffect, AlertInfo, Incident, Opening, Person, Source};
-use crate::store::OpenOrAttach;
+use crate::alert::payload::HookKind;
+use crate::alert::{Alert, AlertStatus, Match, RuleSet};
+use crate::domain::{
+    AlertEffect, AlertInfo, Incident, IncidentId, NewEntry, Opening, Person, Source, TransitionError,
+    storm_fingerprint, storm_subject,
+};
+use crate::store::{Committed, OpenOrAttach, Stormed};
 
 /// What one alert did; the `outcome` label of `warroom_alerts_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +26,9 @@ pub enum Outcome {
     Duplicate,
     /// No rule wanted it, a rule said `ignore`, or a "resolved" for no open incident.
     Ignored,
+    /// It would have opened an incident, but its rule (or source) had opened
+    /// `max_openings_per_minute` already: it joined the rule's alert-storm incident.
+    Storm,
 }
 
 impl Outcome {
@@ -28,6 +39,7 @@ impl Outcome {
             Outcome::Resolved => "resolved",
             Outcome::Duplicate => "duplicate",
             Outcome::Ignored => "ignored",
+            Outcome::Storm => "storm",
         }
     }
 }
@@ -67,44 +79,81 @@ impl IncidentService {
             return Ok((Outcome::Ignored, Vec::new()));
         }
         let now = self.now();
+        if alert.status == AlertStatus::Resolved {
+            return self.resolve_alert(alert, &m, now).await;
+        }
+        self.fire_alert(alert, &m, event_id, now).await
+    }
+
+    /// A "resolved" notification: marks the alert resolved in its open incident.
+    async fn resolve_alert(
+        &self,
+        alert: &Alert,
+        m: &Match,
+        now: DateTime<Utc>,
+    ) -> Result<(Outcome, Vec<Notice>), Refusal> {
+        let Some(key) = alert.key.as_deref() else {
+            return Ok((Outcome::Ignored, Vec::new()));
+        };
+        let (at, line) = (alert.at.min(now), alert.line());
+        let done = self
+            .store
+            .attach_open::<_, std::convert::Infallible>(&m.fingerprint, now, |inc| {
+                inc.alert_resolved(key, &line, &alert.sender, at, alert.source)
+            })
+            .await
+            .map_err(|e| self.refusal(e))?;
+        Ok(match done {
+            None => {
+                tracing::info!(fingerprint = %m.fingerprint, "resolved alert for no open incident; ignored");
+                (Outcome::Ignored, Vec::new())
+            }
+            Some(c) => match c.value {
+                AlertEffect::Resolved { all } => {
+                    let id = c.incident.id;
+                    let mut notices = vec![Notice::AlertNews {
+                        incident: id,
+                        line: format!("✅ resolved: {line}"),
+                    }];
+                    if all {
+                        notices.push(Notice::ProposeResolve {
+                            incident: id,
+                            alerts: c.incident.alerts.len(),
+                        });
+                    }
+                    (Outcome::Resolved, notices)
+                }
+                _ => (Outcome::Duplicate, Vec::new()),
+            },
+        })
+    }
+
+    /// A firing alert: joins the open incident with its fingerprint, or opens one — unless its
+    /// rule (or source) already opened `max_openings_per_minute` within the last minute; then
+    /// it joins that rule's alert-storm incident.
+    async fn fire_alert(
+        &self,
+        alert: &Alert,
+        m: &Match,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(Outcome, Vec<Notice>), Refusal> {
+        let f = self.firing(alert, m, event_id, now);
+        match self.opening_decision(m, now)? {
+            Decision::Storm { first } => self.join_storm(&f, first).await,
+            Decision::Open { reserved, ended } => {
+                if let Some(n) = ended {
+                    tracing::info!(rule = %m.rule, alerts = n, "alert storm over: alerts open incidents again");
+                }
+                self.open_or_attach(&f, reserved).await
+            }
+        }
+    }
+
+    fn firing<'a>(&self, alert: &'a Alert, m: &'a Match, event_id: Option<&'a str>, now: DateTime<Utc>) -> Firing<'a> {
         let at = alert.at.min(now);
         let line = alert.line();
-        if alert.status == AlertStatus::Resolved {
-            let Some(key) = alert.key.as_deref() else {
-                return Ok((Outcome::Ignored, Vec::new()));
-            };
-            let done = self
-                .store
-                .attach_open::<_, std::convert::Infallible>(&m.fingerprint, now, |inc| {
-                    inc.alert_resolved(key, &line, &alert.sender, at, alert.source)
-                })
-                .await
-                .map_err(|e| self.refusal(e))?;
-            return Ok(match done {
-                None => {
-                    tracing::info!(fingerprint = %m.fingerprint, "resolved alert for no open incident; ignored");
-                    (Outcome::Ignored, Vec::new())
-                }
-                Some(c) => match c.value {
-                    AlertEffect::Resolved { all } => {
-                        let id = c.incident.id;
-                        let mut notices = vec![Notice::AlertNews {
-                            incident: id,
-                            line: format!("✅ resolved: {line}"),
-                        }];
-                        if all {
-                            notices.push(Notice::ProposeResolve {
-                                incident: id,
-                                alerts: c.incident.alerts.len(),
-                            });
-                        }
-                        (Outcome::Resolved, notices)
-                    }
-                    _ => (Outcome::Duplicate, Vec::new()),
-                },
-            });
-        }
-        let info = AlertInfo {
+        let trigger = AlertInfo {
             rule: m.rule.clone(),
             text: line.clone(),
             sender: alert.sender.clone(),
@@ -119,59 +168,196 @@ impl IncidentService {
         } else {
             self.platforms.clone()
         };
+        Firing {
+            alert,
+            m,
+            event_id,
+            now,
+            at,
+            line,
+            opening: Opening {
+                id: IncidentId(0),
+                title: m.title.clone(),
+                severity: m.severity,
+                by: Person::warroom(),
+                at: now,
+                source: alert.source,
+                fingerprint: Some(m.fingerprint.clone()),
+                trigger: Some(trigger),
+            },
+            open_in,
+        }
+    }
+
+    /// Join the open incident with the alert's fingerprint, or open one. `reserved`: the
+    /// opening counted for it, given back if it opened nothing.
+    async fn open_or_attach(
+        &self,
+        f: &Firing<'_>,
+        reserved: Option<DateTime<Utc>>,
+    ) -> Result<(Outcome, Vec<Notice>), Refusal> {
+        let release = || {
+            if let Some(t) = reserved {
+                self.limiter.release(&f.m.rule, t);
+            }
+        };
         let outcome = self
             .store
-            .open_or_attach::<_, crate::domain::TransitionError>(
-                &m.fingerprint,
-                event_id,
-                now,
-                |id| {
-                    let (mut inc, entries) = Incident::open(Opening {
-                        id,
-                        title: m.title.clone(),
-                        severity: m.severity,
-                        by: Person::warroom(),
-                        at: now,
-                        source: alert.source,
-                        fingerprint: Some(m.fingerprint.clone()),
-                        trigger: Some(info.clone()),
-                    })?;
-                    inc.open_in = open_in.clone();
-                    inc.track_first_alert(alert.key.as_deref());
-                    Ok((inc, entries))
-                },
-                |inc| inc.alert_fired(alert.key.as_deref(), &line, &alert.sender, at, alert.source),
+            .open_or_attach::<_, TransitionError>(
+                &f.m.fingerprint,
+                f.event_id,
+                f.now,
+                |id| f.build(id, None),
+                |inc| f.fired(inc),
             )
             .await
-            .map_err(|e| self.refusal(e))?;
+            .map_err(|e| {
+                release();
+                self.refusal(e)
+            })?;
         Ok(match outcome {
             OpenOrAttach::Opened(c) => {
-                tracing::info!(incident = %c.incident.id, rule = %m.rule, "incident opened from alert");
-                let announcement = text::announcement(&c.incident, alert.source, self.tz);
-                (
-                    Outcome::Opened,
-                    vec![Notice::Opened {
-                        incident: Box::new(c.incident),
-                        announcement,
-                        origin_room: alert.room.clone(),
-                    }],
-                )
-            }
-            OpenOrAttach::Attached(c) if c.value == AlertEffect::Duplicate => {
-                tracing::debug!(incident = %c.incident.id, "alert already known; nothing changed");
-                (Outcome::Duplicate, Vec::new())
+                tracing::info!(incident = %c.incident.id, rule = %f.m.rule, "incident opened from alert");
+                (Outcome::Opened, vec![self.opened(c.incident, f.alert)])
             }
             OpenOrAttach::Attached(c) => {
-                tracing::info!(incident = %c.incident.id, count = c.incident.alert_count, "alert attached");
-                let line = c.entries.last().map_or_else(|| line.clone(), |e| e.text.clone());
-                (
-                    Outcome::Attached,
-                    vec![Notice::AlertNews {
-                        incident: c.incident.id,
-                        line,
-                    }],
-                )
+                release();
+                attached(c, &f.line)
             }
         })
     }
+
+    /// During an alert storm: join the open incident with the alert's fingerprint if there is
+    /// one, else the rule's alert-storm incident (opening it for the first such alert).
+    async fn join_storm(&self, f: &Firing<'_>, first: bool) -> Result<(Outcome, Vec<Notice>), Refusal> {
+        let limit = self.limiter.limit();
+        let stormed = self
+            .store
+            .attach_or_storm::<_, TransitionError>(
+                &f.m.fingerprint,
+                &storm_fingerprint(&f.m.rule),
+                f.event_id,
+                f.now,
+                |id| f.build(id, Some(limit)),
+                |inc, storm| {
+                    if storm {
+                        inc.group_fingerprint(&f.m.fingerprint);
+                    }
+                    f.fired(inc)
+                },
+            )
+            .await
+            .map_err(|e| self.refusal(e))?;
+        Ok(self.stormed(stormed, f, first))
+    }
+
+    /// Would this alert open an incident, and may it? An alert whose fingerprint has an open
+    /// incident joins it whatever the limit.
+    fn opening_decision(&self, m: &Match, now: DateTime<Utc>) -> Result<Decision, Refusal> {
+        if !self.limiter.is_seeded() {
+            self.limiter.seed(&self.store.incidents(false)?, now);
+        }
+        if self.store.incident_by_fingerprint(&m.fingerprint)?.is_some() {
+            return Ok(Decision::Open {
+                reserved: None,
+                ended: None,
+            });
+        }
+        Ok(self.limiter.reserve(&m.rule, now))
+    }
+
+    /// The outcome of an alert routed during an alert storm, logged once per storm.
+    fn stormed(&self, stormed: Stormed<AlertEffect>, f: &Firing<'_>, first: bool) -> (Outcome, Vec<Notice>) {
+        let (alert, m) = (f.alert, f.m);
+        let (storm, result) = match stormed {
+            // Its own fingerprint's incident opened meanwhile: an ordinary attached alert.
+            Stormed::Attached(c) => (None, attached(c, &f.line)),
+            Stormed::Joined(c) if c.value == AlertEffect::Duplicate => (None, (Outcome::Duplicate, Vec::new())),
+            Stormed::Joined(c) => (Some(c.incident.id), (Outcome::Storm, attached(c, &f.line).1)),
+            Stormed::Opened(c) => (
+                Some(c.incident.id),
+                (Outcome::Storm, vec![self.opened(c.incident, alert)]),
+            ),
+        };
+        let source = alert.hook.map_or(alert.source.as_str(), HookKind::name);
+        if storm.is_some() {
+            crate::telemetry::metrics().storm_alert(source, &m.rule);
+        }
+        if first {
+            let into = storm.map_or_else(|| "its alert-storm incident".to_string(), |id| id.to_string());
+            tracing::warn!(
+                rule = %m.rule,
+                source,
+                limit = self.limiter.limit(),
+                "alert storm: {} opened {} incidents within a minute; further alerts that would open an incident join {into} instead",
+                storm_subject(&m.rule),
+                self.limiter.limit()
+            );
+        }
+        result
+    }
+
+    fn opened(&self, incident: Incident, alert: &Alert) -> Notice {
+        let announcement = text::announcement(&incident, alert.source, self.tz);
+        Notice::Opened {
+            incident: Box::new(incident),
+            announcement,
+            origin_room: alert.room.clone(),
+        }
+    }
+}
+
+/// A firing alert on its way into the store: what it would open, and how it joins.
+struct Firing<'a> {
+    alert: &'a Alert,
+    m: &'a Match,
+    event_id: Option<&'a str>,
+    now: DateTime<Utc>,
+    /// When it fired (never later than now).
+    at: DateTime<Utc>,
+    line: String,
+    /// The incident it would open (the id is set when allocated).
+    opening: Opening,
+    open_in: Vec<String>,
+}
+
+impl Firing<'_> {
+    /// The incident this alert opens: its own, or with `storm_limit`, the alert-storm incident
+    /// of its rule.
+    fn build(&self, id: IncidentId, storm_limit: Option<u32>) -> Result<(Incident, Vec<NewEntry>), TransitionError> {
+        let o = Opening {
+            id,
+            ..self.opening.clone()
+        };
+        let (mut inc, entries) = match storm_limit {
+            Some(limit) => Incident::open_storm(o, &self.m.rule, limit)?,
+            None => Incident::open(o)?,
+        };
+        inc.open_in = self.open_in.clone();
+        inc.track_first_alert(self.alert.key.as_deref());
+        Ok((inc, entries))
+    }
+
+    /// Count the alert in an open incident.
+    fn fired(&self, inc: &mut Incident) -> (AlertEffect, Vec<NewEntry>) {
+        let a = self.alert;
+        inc.alert_fired(a.key.as_deref(), &self.line, &a.sender, self.at, a.source)
+    }
+}
+
+/// An alert that joined an open incident: alert news, or nothing for a re-sent notification.
+fn attached(c: Committed<AlertEffect>, line: &str) -> (Outcome, Vec<Notice>) {
+    if c.value == AlertEffect::Duplicate {
+        tracing::debug!(incident = %c.incident.id, "alert already known; nothing changed");
+        return (Outcome::Duplicate, Vec::new());
+    }
+    tracing::info!(incident = %c.incident.id, count = c.incident.alert_count, "alert attached");
+    let line = c.entries.last().map_or_else(|| line.to_string(), |e| e.text.clone());
+    (
+        Outcome::Attached,
+        vec![Notice::AlertNews {
+            incident: c.incident.id,
+            line,
+        }],
+    )
 }

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod commands;
+mod storm;
 mod text;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::postmortem::{self, Postmortem};
 use crate::store::{Store, StoreError, WriteError};
 
 pub use alerts::{Outcome, platform_of};
+pub use storm::DEFAULT_MAX_OPENINGS_PER_MINUTE;
 pub use text::{announcement, resolve_proposal};
 
 /// Source of "now"; tests substitute a fixed clock.
@@ -116,6 +118,8 @@ pub struct IncidentService {
     /// Chat platforms `run` connects (`matrix`, `slack`): where webhook alerts open incidents
     /// unless a rule says otherwise.
     platforms: Vec<String>,
+    /// Automatic openings per minute per alert rule (or source), and alert storms.
+    limiter: storm::OpeningLimiter,
 }
 
 /// The command prefix users of a platform type.
@@ -134,7 +138,15 @@ impl IncidentService {
             tz,
             clock,
             platforms: Vec::new(),
+            limiter: storm::OpeningLimiter::new(DEFAULT_MAX_OPENINGS_PER_MINUTE),
         }
+    }
+
+    /// Set `[alerts] max_openings_per_minute`: incidents one alert rule (or webhook source) may
+    /// open within a minute before further alerts join its alert-storm incident; 0: no limit.
+    pub fn with_max_openings_per_minute(mut self, limit: u32) -> Self {
+        self.limiter = storm::OpeningLimiter::new(limit);
+        self
     }
 
     /// Set the chat platforms this process connects.

@@ -43,6 +43,9 @@ impl Harness {
     fn advance(&self, minutes: i64) {
         *self.clock.0.lock().unwrap() += Duration::minutes(minutes);
     }
+    fn advance_secs(&self, secs: i64) {
+        *self.clock.0.lock().unwrap() += Duration::seconds(secs);
+    }
     fn msg(&self, room: &str, who: &str, text: &str) -> Inbound {
         Inbound {
             source: Source::Console,
@@ -387,4 +390,355 @@ async fn an_alert_storm_is_counted_not_listed() {
         "the first opened the incident"
     );
     assert!(entries.iter().any(|e| e.text.contains("further ones are counted")));
+}
+
+#[tokio::test]
+async fn an_entry_edited_by_someone_else_names_the_editor_and_keeps_the_previous_text() {
+    let h = harness();
+    let inc = h.open("NDW ETL failed").await;
+    let room = inc.slug.clone();
+    h.advance(5);
+    h.say(&room, "alice", "/timeline 13:22 restarted docker").await;
+    h.say(&room, "alice", "/timeline 13:23 looked at the wrong host").await;
+    h.say(&room, "alice", "/postmortem impact API stale").await;
+    h.advance(5);
+    let r = Harness::reply(&h.say(&room, "bob", "/timeline edit 3 restarted docker on etl-1").await);
+    assert!(r.contains("now reads: restarted docker on etl-1"), "{r}");
+    let r = Harness::reply(&h.say(&room, "bob", "/timeline edit 3 restarted docker on etl-1").await);
+    assert!(r.contains("already reads that"), "{r}");
+    h.say(&room, "bob", "/timeline delete 4").await;
+    h.say(&room, "bob", "/postmortem impact --replace NDW data 50 minutes stale")
+        .await;
+
+    let entries = h.svc.store().entries(inc.id).unwrap();
+    let edited = &entries[2];
+    assert_eq!(
+        (edited.author.name.as_str(), edited.text.as_str()),
+        ("alice", "restarted docker on etl-1")
+    );
+    assert_eq!(edited.edits.len(), 1, "the refused edit is not in the history");
+    let e = &edited.edits[0];
+    assert_eq!(
+        (e.by.name.as_str(), e.at, e.previous_text.as_str()),
+        ("bob", h.clock.now(), "restarted docker")
+    );
+    let deleted = entries[3].deleted.as_ref().unwrap();
+    assert_eq!(
+        (deleted.by.name.as_str(), deleted.previous_text.as_str()),
+        ("bob", "looked at the wrong host")
+    );
+
+    let list = Harness::reply(&h.say(&room, "carol", "/timeline list").await);
+    assert!(
+        list.contains("alice: restarted docker on etl-1 (edited by bob at 2026-11-20 13:30 GMT)"),
+        "{list}"
+    );
+    assert!(!list.contains("wrong host"), "{list}");
+
+    // The JSON export holds the whole history: edits, the deleted entry and the replaced text.
+    let json: serde_json::Value =
+        serde_json::from_str(&h.svc.export(inc.id, ExportFormat::Json).unwrap().content).unwrap();
+    let row = json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["seq"] == 3)
+        .unwrap();
+    assert_eq!(row["author"]["name"], "alice");
+    assert_eq!(row["edited_by"]["name"], "bob");
+    assert_eq!(row["edited_at"], "2026-11-20T13:30:00Z");
+    assert_eq!(row["edits"][0]["previous_text"], "restarted docker");
+    assert_eq!(row["edits"][0]["by"]["name"], "bob");
+    assert!(json["timeline"].as_array().unwrap().iter().all(|r| r["seq"] != 4));
+    assert_eq!(json["deleted_entries"][0]["seq"], 4);
+    assert_eq!(json["deleted_entries"][0]["deleted"]["by"]["name"], "bob");
+    assert_eq!(
+        json["deleted_entries"][0]["deleted"]["previous_text"],
+        "looked at the wrong host"
+    );
+    let impact = json["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "impact")
+        .unwrap();
+    assert_eq!(impact["items"][0]["text"], "NDW data 50 minutes stale");
+    assert_eq!(impact["replaced"][0]["by"]["name"], "bob");
+    assert_eq!(impact["replaced"][0]["previous"][0]["text"], "API stale");
+
+    // The drafts say who edited, and leave the deleted entry out.
+    let md = h.svc.export(inc.id, ExportFormat::Markdown).unwrap().content;
+    assert!(
+        md.contains("| alice | restarted docker on etl-1 _(edited by bob at 2026-11-20 13:30 GMT)_ |"),
+        "{md}"
+    );
+    assert!(md.contains("_(replaced by bob at 2026-11-20 13:30 GMT)_"), "{md}");
+    assert!(!md.contains("wrong host"), "{md}");
+    let html = h.svc.export(inc.id, ExportFormat::Html).unwrap().content;
+    assert!(
+        html.contains(
+            "<td>alice</td><td>restarted docker on etl-1 <span class=\"by\">(edited by bob at 2026-11-20 13:30 GMT)</span></td>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("(replaced by bob at 2026-11-20 13:30 GMT)"), "{html}");
+    assert!(!html.contains("wrong host"), "{html}");
+}
+
+/// A service whose webhook alerts match the rule `rule` (generic source, grouped by the
+/// alert's fingerprint), with at most `limit` openings a minute.
+fn storm_service(store: Store, clock: Arc<ManualClock>, rule: &str, limit: u32) -> IncidentService {
+    let toml = format!("[[alerts.rules]]\nname = \"{rule}\"\nsources = [\"generic\"]\n");
+    let rules = Config::from_parts(&toml, "test.toml", Vec::new())
+        .unwrap()
+        .rules()
+        .unwrap();
+    IncidentService::new(store, rules, chrono_tz::UTC, clock)
+        .with_platforms(vec!["slack".into()])
+        .with_max_openings_per_minute(limit)
+}
+
+/// A generic webhook alert with its own fingerprint `fp`.
+fn fingerprinted(base: &crate::alert::Alert, fp: &str) -> crate::alert::Alert {
+    let mut a = base.clone();
+    a.title = Some(format!("Disk full on {fp}"));
+    a.key = Some(fp.to_string());
+    a.group = Some(fp.to_string());
+    a
+}
+
+fn storm_incident(h: &Harness) -> Incident {
+    let storms: Vec<Incident> = h
+        .svc
+        .store()
+        .incidents(true)
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.storm.is_some())
+        .collect();
+    assert_eq!(storms.len(), 1, "{storms:?}");
+    storms.into_iter().next().unwrap()
+}
+
+/// Log lines written while the returned guard lives (this thread; tests run on one).
+fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let sink = Sink(buf.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || sink.clone())
+        .finish();
+    (buf, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn an_alert_storm_joins_one_incident_and_the_next_minute_opens_again() {
+    let (logs, _guard) = capture_logs();
+    let mut h = harness();
+    h.svc = Arc::new(storm_service(
+        h.svc.store().clone(),
+        h.clock.clone(),
+        "storm-minute",
+        10,
+    ));
+    let base = hook_alert(
+        crate::alert::payload::HookKind::Generic,
+        "generic-firing.json",
+        h.clock.now(),
+    )[0]
+    .clone();
+    let burst: Vec<_> = (0..25).map(|n| fingerprinted(&base, &format!("db-{n}"))).collect();
+    let mut opened = Vec::new();
+    let mut storm_notices = Vec::new();
+    for (n, a) in burst.iter().enumerate() {
+        h.advance_secs(2);
+        let (outcome, notices) = h.svc.ingest(a, None).await.unwrap();
+        let want = if n < 10 { Outcome::Opened } else { Outcome::Storm };
+        assert_eq!(outcome, want, "alert {n}");
+        if outcome == Outcome::Opened {
+            opened.push(notices);
+        } else {
+            storm_notices.push(notices);
+        }
+    }
+    // 10 incidents of their own, then one alert-storm incident holding the other 15.
+    let all = h.svc.store().incidents(true).unwrap();
+    assert_eq!(all.len(), 11);
+    let storm = storm_incident(&h);
+    assert_eq!(storm.title, "Alert storm: rule storm-minute");
+    assert_eq!((storm.alert_count, storm.alerts.len()), (15, 15));
+    assert_eq!(storm.storm_fingerprints.len(), 15);
+    assert_eq!(storm.open_in, ["slack"]);
+    assert!(
+        matches!(&storm_notices[0][..], [Notice::Opened { incident, announcement, .. }]
+            if incident.id == storm.id && announcement.contains("Alert storm: rule storm-minute opened more incidents")),
+        "the storm incident gets one room: {:?}",
+        storm_notices[0]
+    );
+    assert!(
+        storm_notices[1..]
+            .iter()
+            .all(|n| matches!(&n[..], [Notice::AlertNews { incident, .. }] if *incident == storm.id))
+    );
+    // Every alert is on the storm incident's timeline, as an attached alert would be.
+    let entries = h.svc.store().entries(storm.id).unwrap();
+    assert!(entries[0].text.contains("Disk full on db-10"), "{:?}", entries[0]);
+    for n in 11..25 {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.text.starts_with("alert firing") && e.text.contains(&format!("Disk full on db-{n}:"))),
+            "db-{n} missing: {entries:?}"
+        );
+    }
+    // The log says so once for the storm, not once per alert.
+    let log = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let warns: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warns.len(), 1, "{log}");
+    assert!(
+        warns[0].contains("alert storm: rule storm-minute opened 10 incidents within a minute")
+            && warns[0].contains(&format!("join {}", storm.id)),
+        "{log}"
+    );
+    let metrics = crate::telemetry::metrics().render(&[]);
+    assert!(
+        metrics.contains("warroom_alert_storm_alerts_total{source=\"generic\",rule=\"storm-minute\"} 15\n"),
+        "{metrics}"
+    );
+
+    // Re-sent notifications change nothing, whether they went to an incident or the storm.
+    for a in &burst {
+        assert_eq!(h.svc.ingest(a, None).await.unwrap().0, Outcome::Duplicate);
+    }
+    assert_eq!(h.svc.store().incidents(true).unwrap().len(), 11);
+    assert_eq!(storm_incident(&h).alert_count, 15);
+    // A new alert of a group in the storm finds the storm incident.
+    let mut more = fingerprinted(&base, "db-20");
+    more.key = Some("db-20-second".into());
+    assert_eq!(h.svc.ingest(&more, None).await.unwrap().0, Outcome::Attached);
+    assert_eq!(storm_incident(&h).alert_count, 16);
+
+    // A minute later, new alerts open incidents of their own again.
+    h.advance(1);
+    let (outcome, notices) = h.svc.ingest(&fingerprinted(&base, "db-99"), None).await.unwrap();
+    assert_eq!(outcome, Outcome::Opened);
+    assert!(matches!(&notices[..], [Notice::Opened { incident, .. }] if incident.storm.is_none()));
+    assert_eq!(h.svc.store().incidents(true).unwrap().len(), 12);
+}
+
+#[tokio::test]
+async fn rules_and_sources_have_their_own_limits_and_people_are_not_limited() {
+    let mut h = harness();
+    h.svc = Arc::new(storm_service(h.svc.store().clone(), h.clock.clone(), "storm-own", 2));
+    let base = hook_alert(
+        crate::alert::payload::HookKind::Generic,
+        "generic-firing.json",
+        h.clock.now(),
+    )[0]
+    .clone();
+    for n in 0..3 {
+        h.svc
+            .ingest(&fingerprinted(&base, &format!("x-{n}")), None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(storm_incident(&h).alert_count, 1);
+    // Alertmanager alerts match no rule: their source has its own window.
+    let am = hook_alert(
+        crate::alert::payload::HookKind::Alertmanager,
+        "alertmanager-firing.json",
+        h.clock.now(),
+    );
+    assert_eq!(h.svc.ingest(&am[0], None).await.unwrap().0, Outcome::Opened);
+    // Declarations typed by people open incidents whatever the storm.
+    for n in 0..3 {
+        let n = h.say("alerts", "alice", &format!("/incident declare Manual {n}")).await;
+        assert!(matches!(&n[..], [Notice::Opened { .. }]), "{n:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_alert_storm_incident_survives_a_restart() {
+    let mut h = harness();
+    h.svc = Arc::new(storm_service(
+        h.svc.store().clone(),
+        h.clock.clone(),
+        "storm-restart",
+        3,
+    ));
+    let base = hook_alert(
+        crate::alert::payload::HookKind::Generic,
+        "generic-firing.json",
+        h.clock.now(),
+    )[0]
+    .clone();
+    let burst: Vec<_> = (0..6).map(|n| fingerprinted(&base, &format!("r-{n}"))).collect();
+    for a in &burst {
+        h.svc.ingest(a, None).await.unwrap();
+    }
+    let storm = storm_incident(&h);
+    assert_eq!(storm.alert_count, 3);
+
+    // Restart within the same minute: the store is reopened by a new service.
+    let Harness { svc, clock, _dir } = h;
+    drop(svc);
+    let store = Store::open(_dir.path(), "test").unwrap();
+    let h = Harness {
+        svc: Arc::new(storm_service(store, clock.clone(), "storm-restart", 3)),
+        clock,
+        _dir,
+    };
+    assert_eq!(storm_incident(&h), storm, "the storm incident is durable");
+    // Re-sent alerts are still duplicates, and the window still counts the openings before
+    // the restart: a new alert joins the storm instead of opening a room.
+    for a in &burst {
+        assert_eq!(h.svc.ingest(a, None).await.unwrap().0, Outcome::Duplicate);
+    }
+    let (outcome, notices) = h.svc.ingest(&fingerprinted(&base, "r-new"), None).await.unwrap();
+    assert_eq!(outcome, Outcome::Storm);
+    assert!(matches!(&notices[..], [Notice::AlertNews { incident, .. }] if *incident == storm.id));
+    assert_eq!(storm_incident(&h).alert_count, 4);
+    assert_eq!(h.svc.store().incidents(true).unwrap().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_alerts_in_a_storm_open_the_limit_and_one_storm_incident() {
+    let mut h = harness();
+    h.svc = Arc::new(storm_service(
+        h.svc.store().clone(),
+        h.clock.clone(),
+        "storm-concurrent",
+        5,
+    ));
+    let base = hook_alert(
+        crate::alert::payload::HookKind::Generic,
+        "generic-firing.json",
+        h.clock.now(),
+    )[0]
+    .clone();
+    let mut tasks = Vec::new();
+    for n in 0..30 {
+        let (svc, a) = (h.svc.clone(), fingerprinted(&base, &format!("c-{n}")));
+        tasks.push(tokio::spawn(async move { svc.ingest(&a, None).await.unwrap().0 }));
+    }
+    let mut outcomes = std::collections::BTreeMap::new();
+    for t in tasks {
+        *outcomes.entry(t.await.unwrap().as_str()).or_insert(0) += 1;
+    }
+    assert_eq!(outcomes, [("opened", 5), ("storm", 25)].into());
+    assert_eq!(h.svc.store().incidents(true).unwrap().len(), 6);
+    let storm = storm_incident(&h);
+    assert_eq!((storm.alert_count, storm.storm_fingerprints.len()), (25, 25));
 }

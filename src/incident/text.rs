@@ -37,6 +37,12 @@ pub fn announcement(inc: &Incident, source: Source, tz: Tz) -> String {
             show_time(inc.declared_at, tz)
         )),
     }
+    if let Some(key) = &inc.storm {
+        out.push_str(&format!(
+            "Alert storm: {} opened more incidents within a minute than allowed; alerts that would open a new incident join this one while it is open.\n",
+            crate::domain::storm_subject(key)
+        ));
+    }
     out.push_str(&format!(
         "Record what happens: {p}timeline [WHEN] <text> · {p}incident lead @you · {p}incident status identified|monitoring · {p}incident resolve · {p}action <text> @owner · {p}postmortem <section> <text> · {p}incident close · {p}incident help"
     ));
@@ -71,6 +77,13 @@ pub fn summary(inc: &Incident, tz: Tz) -> String {
         inc.last_seq,
         inc.actions.len()
     ));
+    if let Some(key) = &inc.storm {
+        out.push_str(&format!(
+            "\nalert storm of {}: {} alert groups joined",
+            crate::domain::storm_subject(key),
+            inc.storm_fingerprints.len()
+        ));
+    }
     out
 }
 
@@ -91,7 +104,10 @@ pub fn timeline_list(inc: &Incident, entries: &[TimelineEntry], tz: Tz) -> Strin
         ));
     }
     for e in &visible[skip..] {
-        let edited = if e.edits.is_empty() { "" } else { " (edited)" };
+        let edited = e
+            .last_edit()
+            .map(|l| format!(" (edited by {} at {})", l.by.name, show_time(l.at, tz)))
+            .unwrap_or_default();
         out.push_str(&format!(
             "\n#{:<3} {}  {}: {}{}",
             e.seq,

@@ -30,7 +30,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn section(out: &mut String, tag: &str, s: &SectionView) {
+fn section(out: &mut String, tag: &str, s: &SectionView, pm: &Postmortem) {
     let _ = writeln!(out, "<{tag}>{}</{tag}>", esc(&s.heading));
     if let Some(p) = &s.prefilled {
         let _ = writeln!(out, "<p>{}</p>", esc(p));
@@ -54,6 +54,9 @@ fn section(out: &mut String, tag: &str, s: &SectionView) {
         for i in &s.items {
             let _ = writeln!(out, "<p>{}</p>", esc(&i.text));
         }
+    }
+    if let Some(note) = pm.replaced_note(s) {
+        let _ = writeln!(out, "<p class=\"by\">({})</p>", esc(&note));
     }
 }
 
@@ -92,7 +95,7 @@ pub fn render(pm: &Postmortem) -> String {
     out.push_str("</table>\n");
     for key in ["summary", "impact"] {
         if let Some(s) = pm.section(key) {
-            section(&mut out, "h2", s);
+            section(&mut out, "h2", s, pm);
         }
     }
     out.push_str("<h2>Timeline</h2>\n");
@@ -102,9 +105,13 @@ pub fn render(pm: &Postmortem) -> String {
         esc(&pm.timezone)
     );
     for r in &pm.timeline {
+        let edited = pm
+            .edited_note(r)
+            .map(|n| format!(" <span class=\"by\">({})</span>", esc(&n)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}{edited}</td></tr>",
             esc(&pm.show_time(r.at)),
             esc(&r.author.name),
             esc(&r.text)
@@ -113,7 +120,7 @@ pub fn render(pm: &Postmortem) -> String {
     out.push_str("</table>\n");
     for key in ["root-cause", "trigger", "resolution", "detection"] {
         if let Some(s) = pm.section(key) {
-            section(&mut out, "h2", s);
+            section(&mut out, "h2", s, pm);
         }
     }
     out.push_str("<h2>Action items</h2>\n");
@@ -135,7 +142,7 @@ pub fn render(pm: &Postmortem) -> String {
     out.push_str("<h2>Lessons learned</h2>\n");
     for key in ["went-well", "went-wrong", "lucky"] {
         if let Some(s) = pm.section(key) {
-            section(&mut out, "h3", s);
+            section(&mut out, "h3", s, pm);
         }
     }
     let _ = writeln!(

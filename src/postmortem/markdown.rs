@@ -12,7 +12,7 @@ fn cell(s: &str) -> String {
         .replace('\n', "<br>")
 }
 
-fn section(out: &mut String, level: &str, s: &SectionView) {
+fn section(out: &mut String, level: &str, s: &SectionView, pm: &Postmortem) {
     let _ = writeln!(out, "{level} {}\n", s.heading);
     if let Some(p) = &s.prefilled {
         let _ = writeln!(out, "{p}\n");
@@ -32,6 +32,9 @@ fn section(out: &mut String, level: &str, s: &SectionView) {
     }
     if s.list {
         out.push('\n');
+    }
+    if let Some(note) = pm.replaced_note(s) {
+        let _ = writeln!(out, "_({})_\n", cell(&note));
     }
 }
 
@@ -80,7 +83,7 @@ pub fn render(pm: &Postmortem) -> String {
     let by_key = |k: &str| pm.section(k);
     for key in ["summary", "impact"] {
         if let Some(s) = by_key(key) {
-            section(&mut out, "##", s);
+            section(&mut out, "##", s, pm);
         }
     }
     let _ = writeln!(out, "## Timeline\n");
@@ -89,7 +92,10 @@ pub fn render(pm: &Postmortem) -> String {
     } else {
         let _ = writeln!(out, "| Time ({}) | Who | What |\n|---|---|---|", pm.timezone);
         for row in &pm.timeline {
-            let edited = if row.edited { " _(edited)_" } else { "" };
+            let edited = pm
+                .edited_note(row)
+                .map(|n| format!(" _({})_", cell(&n)))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "| {} | {} | {}{} |",
@@ -103,7 +109,7 @@ pub fn render(pm: &Postmortem) -> String {
     }
     for key in ["root-cause", "trigger", "resolution", "detection"] {
         if let Some(s) = by_key(key) {
-            section(&mut out, "##", s);
+            section(&mut out, "##", s, pm);
         }
     }
     let _ = writeln!(out, "## Action items\n");
@@ -125,7 +131,7 @@ pub fn render(pm: &Postmortem) -> String {
     let _ = writeln!(out, "## Lessons learned\n");
     for key in ["went-well", "went-wrong", "lucky"] {
         if let Some(s) = by_key(key) {
-            section(&mut out, "###", s);
+            section(&mut out, "###", s, pm);
         }
     }
     let _ = writeln!(

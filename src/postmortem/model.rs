@@ -5,8 +5,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::domain::{
-    Action, Contribution, DURATIONS, Incident, Milestone, Person, Section, Severity, Status, TimelineEntry,
-    sort_for_display,
+    Action, Contribution, DURATIONS, Edit, Incident, Milestone, Person, Section, SectionEdit, Severity, Status,
+    TimelineEntry, sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -23,6 +23,10 @@ pub struct Postmortem {
     pub services: Vec<String>,
     pub sections: Vec<SectionView>,
     pub timeline: Vec<TimelineRow>,
+    /// Entries removed with `timeline delete`: kept for the record (JSON export), not drawn
+    /// in the Markdown and HTML drafts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_entries: Vec<TimelineRow>,
     pub actions: Vec<Action>,
     pub alert_count: u64,
     pub generated_at: DateTime<Utc>,
@@ -64,6 +68,9 @@ pub struct SectionView {
     pub list: bool,
     /// Shown in italics when nobody filled the section.
     pub prompt: String,
+    /// Earlier texts replaced with `postmortem <section> --replace`, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<SectionEdit>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +82,36 @@ pub struct TimelineRow {
     pub text: String,
     pub source: String,
     pub edited: bool,
+    /// Who changed the text last, and when (the author stays the one who wrote it first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_by: Option<Person>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Every change of the text, oldest first, with the text it replaced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    /// Set on a deleted entry: who deleted it, when, and its text then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Edit>,
+}
+
+impl TimelineRow {
+    fn from_entry(e: TimelineEntry) -> TimelineRow {
+        let last = e.last_edit().cloned();
+        TimelineRow {
+            seq: e.seq,
+            at: e.at,
+            edited: last.is_some(),
+            edited_by: last.as_ref().map(|l| l.by.clone()),
+            edited_at: last.map(|l| l.at),
+            author: e.author,
+            kind: e.kind.as_str().into(),
+            text: e.text,
+            source: e.source.as_str().into(),
+            edits: e.edits,
+            deleted: e.deleted,
+        }
+    }
 }
 
 impl DurationView {
@@ -135,8 +172,10 @@ pub fn format_duration(secs: i64) -> String {
 impl Postmortem {
     pub fn build(incident: &Incident, entries: &[TimelineEntry], tz: Tz, now: DateTime<Utc>) -> Postmortem {
         let ms = |m: Milestone| incident.milestones.get(&m).copied();
-        let mut timeline: Vec<TimelineEntry> = entries.iter().filter(|e| e.is_visible()).cloned().collect();
+        let (mut timeline, mut deleted): (Vec<TimelineEntry>, Vec<TimelineEntry>) =
+            entries.iter().cloned().partition(TimelineEntry::is_visible);
         sort_for_display(&mut timeline);
+        sort_for_display(&mut deleted);
         let show = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string();
         let duration = |(name, label, from, to, fallback): (&str, &str, Milestone, Milestone, Option<Milestone>)| {
             let seconds = incident.span(from, to, fallback);
@@ -201,6 +240,12 @@ impl Postmortem {
                     items: incident.sections.get(&s).cloned().unwrap_or_default(),
                     list: s.is_list(),
                     prompt: prompt.into(),
+                    replaced: incident
+                        .section_edits
+                        .iter()
+                        .filter(|e| e.section == s)
+                        .cloned()
+                        .collect(),
                 }
             })
             .collect();
@@ -229,18 +274,8 @@ impl Postmortem {
             durations,
             services: incident.services.clone(),
             sections,
-            timeline: timeline
-                .into_iter()
-                .map(|e| TimelineRow {
-                    seq: e.seq,
-                    at: e.at,
-                    edited: !e.edits.is_empty(),
-                    author: e.author,
-                    kind: e.kind.as_str().into(),
-                    text: e.text,
-                    source: e.source.as_str().into(),
-                })
-                .collect(),
+            timeline: timeline.into_iter().map(TimelineRow::from_entry).collect(),
+            deleted_entries: deleted.into_iter().map(TimelineRow::from_entry).collect(),
             actions: incident.actions.clone(),
             alert_count: incident.alert_count,
             generated_at: now,
@@ -251,6 +286,21 @@ impl Postmortem {
     /// A time in the postmortem's zone, with date and zone abbreviation.
     pub fn show_time(&self, t: DateTime<Utc>) -> String {
         t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M %Z").to_string()
+    }
+
+    /// `edited by Bob at 2026-11-20 13:40 GMT` for an entry whose text was changed.
+    pub fn edited_note(&self, row: &TimelineRow) -> Option<String> {
+        match (&row.edited_by, row.edited_at) {
+            (Some(by), Some(at)) => Some(format!("edited by {} at {}", by.name, self.show_time(at))),
+            _ => None,
+        }
+    }
+
+    /// `replaced by Bob at 2026-11-20 13:50 GMT` for a section last set with `--replace`.
+    pub fn replaced_note(&self, s: &SectionView) -> Option<String> {
+        s.replaced
+            .last()
+            .map(|r| format!("replaced by {} at {}", r.by.name, self.show_time(r.at)))
     }
 
     pub fn section(&self, key: &str) -> Option<&SectionView> {

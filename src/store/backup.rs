@@ -278,7 +278,7 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
             for room in &inc.rooms {
                 s(rooms.insert(room.as_bytes(), &idb))?;
             }
-            if let Some(fp) = inc.open_fingerprint() {
+            for fp in inc.open_fingerprints() {
                 open_by_fp.entry(fp.to_string()).or_default().push(inc.id.0);
             }
         }

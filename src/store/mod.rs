@@ -17,7 +17,7 @@ pub use backup::{BackupStats, RestoreError, restore};
 pub use codec::SCHEMA;
 pub use durable::sync_dir;
 pub use lock::{DirLock, LOCK_FILE};
-pub use write::{Committed, OpenOrAttach, WriteError};
+pub use write::{Committed, OpenOrAttach, Stormed, WriteError};
 
 use crate::domain::{Incident, IncidentId, TimelineEntry};
 use codec::{decode, decode_u64, id_key};

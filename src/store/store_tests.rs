@@ -324,3 +324,125 @@ async fn adapter_queue_survives_reopen_in_order() {
     assert!(store.queued("matrix").unwrap().iter().all(|(s, _)| *s <= next));
     assert_eq!(store.queued("slack").unwrap().len(), 1);
 }
+
+/// The store's index leads every grouped fingerprint of an alert-storm incident to it while
+/// it is open (also after a backup is restored), and to nothing once it is closed.
+#[tokio::test]
+async fn storm_fingerprints_are_indexed_restored_and_dropped_on_close() {
+    let src = tempfile::tempdir().unwrap();
+    let store = Store::open(src.path(), "t").unwrap();
+    let opened = store
+        .attach_or_storm::<(), TransitionError>(
+            "rule:db-1",
+            &crate::domain::storm_fingerprint("rule"),
+            None,
+            now(),
+            |id| Incident::open_storm(opening(id, "rule:db-1"), "rule", 10),
+            |_, _| panic!("nothing to join yet"),
+        )
+        .await
+        .unwrap();
+    let Stormed::Opened(c) = opened else {
+        panic!("{opened:?}")
+    };
+    let id = c.incident.id;
+    let joined = store
+        .attach_or_storm::<(), TransitionError>(
+            "rule:db-2",
+            &crate::domain::storm_fingerprint("rule"),
+            Some("$alert-2"),
+            now(),
+            |_| panic!("the storm incident is open"),
+            |i, storm| {
+                assert!(storm);
+                i.group_fingerprint("rule:db-2");
+                ((), Vec::new())
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(joined, Stormed::Joined(c) if c.incident.id == id));
+    for fp in ["rule:db-1", "rule:db-2", "(alert storm) rule"] {
+        assert_eq!(
+            store.incident_by_fingerprint(fp).unwrap().map(|i| i.id),
+            Some(id),
+            "{fp}"
+        );
+    }
+    // An alert whose own fingerprint is grouped joins as an ordinary attached alert.
+    let again = store
+        .attach_or_storm::<(), TransitionError>(
+            "rule:db-2",
+            "(alert storm) rule",
+            None,
+            now(),
+            |_| panic!("found by its fingerprint"),
+            |_, storm| {
+                assert!(!storm);
+                ((), Vec::new())
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(again, Stormed::Attached(c) if c.incident.id == id));
+
+    let mut buf = Vec::new();
+    store.backup(&mut buf, now()).unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    restore(dst.path(), &buf[..], false).unwrap();
+    let copy = Store::open(dst.path(), "t").unwrap();
+    assert_eq!(
+        copy.incident_by_fingerprint("rule:db-2").unwrap().map(|i| i.id),
+        Some(id),
+        "restored index"
+    );
+    close(&store, id).await;
+    for fp in ["rule:db-1", "rule:db-2", "(alert storm) rule"] {
+        assert!(store.incident_by_fingerprint(fp).unwrap().is_none(), "{fp}");
+        assert!(store.inner.fingerprints.get(fp.as_bytes()).unwrap().is_none(), "{fp}");
+    }
+}
+
+/// Records written before edit history and alert storms were shown (schema 1 as written by
+/// e9aa398) still load, and a postmortem builds from them.
+#[tokio::test]
+async fn records_without_the_new_fields_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_incident = r#"{"v":1,"id":1,"title":"NDW ETL failed","severity":"sev2","status":"investigating",
+        "declared_at":"2026-11-20T10:00:00Z","declared_by":{"id":"alice","name":"Alice"},"source":"console",
+        "slug":"inc-1-ndw-etl-failed","roles":[],"milestones":{"detected":"2026-11-20T10:00:00Z"},"services":[],
+        "actions":[],"sections":{"impact":[{"text":"stale","by":{"id":"alice","name":"Alice"},"at":"2026-11-20T10:00:00Z"}]},
+        "fingerprint":"fp","trigger":null,"alert_count":0,"rooms":[],"last_seq":2}"#;
+    let old_entry = |seq: u64, extra: &str| {
+        format!(
+            r#"{{"v":1,"seq":{seq},"at":"2026-11-20T10:00:00Z","recorded_at":"2026-11-20T10:00:00Z",
+            "author":{{"id":"alice","name":"Alice"}},"kind":"note","text":"restarted docker","source":"console"{extra}}}"#
+        )
+    };
+    {
+        let store = Store::open(dir.path(), "t").unwrap();
+        let i = &store.inner;
+        i.incidents
+            .insert(codec::id_key(IncidentId(1)), old_incident.as_bytes())
+            .unwrap();
+        i.entries
+            .insert(codec::entry_key(IncidentId(1), 1), old_entry(1, "").as_bytes())
+            .unwrap();
+        let edited =
+            r#","edits":[{"at":"2026-11-20T10:05:00Z","by":{"id":"bob","name":"Bob"},"previous_text":"restarted"}]"#;
+        i.entries
+            .insert(codec::entry_key(IncidentId(1), 2), old_entry(2, edited).as_bytes())
+            .unwrap();
+        store.sync().await.unwrap();
+    }
+    let store = Store::open(dir.path(), "t").unwrap();
+    let inc = store.incident(IncidentId(1)).unwrap().unwrap();
+    assert!(inc.section_edits.is_empty() && inc.storm.is_none() && inc.storm_fingerprints.is_empty());
+    let entries = store.entries(IncidentId(1)).unwrap();
+    assert!(entries[0].edits.is_empty() && entries[0].deleted.is_none());
+    assert_eq!(entries[1].last_edit().map(|e| e.by.name.as_str()), Some("Bob"));
+    let pm = crate::postmortem::Postmortem::build(&inc, &entries, chrono_tz::UTC, now());
+    assert_eq!(pm.timeline[1].edited_by.as_ref().map(|p| p.name.as_str()), Some("Bob"));
+    let md = crate::postmortem::render(&pm, crate::command::ExportFormat::Markdown);
+    assert!(md.contains("_(edited by Bob at 2026-11-20 10:05 UTC)_"), "{md}");
+}

@@ -2,6 +2,8 @@
 //! that also hands out timeline sequence numbers, keeps the room and fingerprint indexes in
 //! step with the incident, and records the inbound event id; it returns once durable.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
@@ -124,12 +126,16 @@ impl Trees<'_> {
                 self.rooms.insert(room.as_bytes(), &id_bytes)?;
             }
         }
-        // The fingerprint index lists the open incidents holding each fingerprint.
-        let (was, now_fp) = (before.and_then(Incident::open_fingerprint), after.open_fingerprint());
-        if let Some(old) = was.filter(|w| Some(*w) != now_fp) {
+        // The fingerprint index lists the open incidents holding each fingerprint. An alert
+        // storm's grouped fingerprints are written when they are added or removed; its own
+        // fingerprint on every save.
+        let was: BTreeSet<&str> = before.map(|b| b.open_fingerprints().collect()).unwrap_or_default();
+        let now_fps: BTreeSet<&str> = after.open_fingerprints().collect();
+        for old in was.difference(&now_fps) {
             self.fingerprint_update(old, |ids| ids.retain(|i| *i != after.id.0))?;
         }
-        if let Some(fp) = now_fp {
+        let own = after.open_fingerprint();
+        for fp in now_fps.iter().filter(|fp| !was.contains(*fp) || own == Some(**fp)) {
             self.fingerprint_update(fp, |ids| {
                 if !ids.contains(&after.id.0) {
                     ids.push(after.id.0);
@@ -276,6 +282,17 @@ pub enum OpenOrAttach<T = ()> {
     Attached(Committed<T>),
 }
 
+/// Outcome of `attach_or_storm`.
+#[derive(Debug, Clone)]
+pub enum Stormed<T = ()> {
+    /// An open incident already held the alert's own fingerprint; the alert joined it.
+    Attached(Committed<T>),
+    /// The alert joined the open alert-storm incident.
+    Joined(Committed<T>),
+    /// The alert opened the alert-storm incident.
+    Opened(Committed<()>),
+}
+
 impl Store {
     /// In one transaction: if an open incident holds `fingerprint`, apply `attach` to it;
     /// otherwise open a new one with `build`. Concurrent alerts with one fingerprint therefore
@@ -296,6 +313,37 @@ impl Store {
             let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
             let entries = t.save(None, &mut incident, new, now)?;
             Ok(OpenOrAttach::Opened(Committed {
+                value: (),
+                incident,
+                entries,
+            }))
+        })?;
+        self.durable(done).await
+    }
+
+    /// During an alert storm, in one transaction: apply `attach(incident, false)` to the open
+    /// incident holding `fingerprint` if there is one; else `attach(incident, true)` to the open
+    /// alert-storm incident holding `storm`; else open that one with `build`.
+    pub async fn attach_or_storm<T, E>(
+        &self,
+        fingerprint: &str,
+        storm: &str,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+        build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
+        attach: impl Fn(&mut Incident, bool) -> (T, Vec<NewEntry>),
+    ) -> Result<Stormed<T>, WriteError<E>> {
+        let done = self.transact(|t| {
+            t.claim_event(event_id, now)?;
+            if let Some(c) = t.attach_open(fingerprint, now, &|i: &mut Incident| attach(i, false))? {
+                return Ok(Stormed::Attached(c));
+            }
+            if let Some(c) = t.attach_open(storm, now, &|i: &mut Incident| attach(i, true))? {
+                return Ok(Stormed::Joined(c));
+            }
+            let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
+            let entries = t.save(None, &mut incident, new, now)?;
+            Ok(Stormed::Opened(Committed {
                 value: (),
                 incident,
                 entries,

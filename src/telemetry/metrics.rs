@@ -52,6 +52,7 @@ impl Histogram {
 #[derive(Debug, Default)]
 struct Inner {
     alerts: BTreeMap<(String, String), u64>,
+    storm_alerts: BTreeMap<(String, String), u64>,
     hook_requests: BTreeMap<(String, u16), u64>,
     chat_errors: BTreeMap<(String, String), u64>,
     commands: Histogram,
@@ -79,9 +80,15 @@ impl Metrics {
     }
 
     /// One alert from `source` (console, matrix, slack, alertmanager, grafana, generic) and
-    /// what it did (opened, attached, resolved, duplicate, ignored, rejected).
+    /// what it did (opened, attached, resolved, duplicate, ignored, rejected, storm).
     pub fn alert(&self, source: &str, outcome: &str) {
         self.with(|i| *i.alerts.entry((source.into(), outcome.into())).or_default() += 1);
+    }
+
+    /// One alert from `source` that joined the alert-storm incident of `rule` instead of
+    /// opening an incident.
+    pub fn storm_alert(&self, source: &str, rule: &str) {
+        self.with(|i| *i.storm_alerts.entry((source.into(), rule.into())).or_default() += 1);
     }
 
     /// One webhook request answered with `code`.
@@ -175,6 +182,20 @@ impl Metrics {
             }
             head(
                 &mut out,
+                "warroom_alert_storm_alerts_total",
+                "counter",
+                "Alerts that would have opened an incident but joined their rule's alert-storm incident (over alerts.max_openings_per_minute), by source and rule.",
+            );
+            for ((src, rule), n) in &i.storm_alerts {
+                let _ = writeln!(
+                    out,
+                    "warroom_alert_storm_alerts_total{{source=\"{}\",rule=\"{}\"}} {n}",
+                    escape(src),
+                    escape(rule)
+                );
+            }
+            head(
+                &mut out,
                 "warroom_webhook_requests_total",
                 "counter",
                 "Webhook requests, by source and HTTP status.",
@@ -237,6 +258,7 @@ mod tests {
         let m = Metrics::default();
         m.alert("generic", "opened");
         m.alert("generic", "opened");
+        m.storm_alert("alertmanager", "hook:alertmanager");
         m.chat_error("slack", "rate_limited");
         m.command(Duration::from_millis(3));
         let out = m.render(&[]);
@@ -245,6 +267,9 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("warroom_chat_api_errors_total{platform=\"slack\",kind=\"rate_limited\"} 1\n"));
+        assert!(
+            out.contains("warroom_alert_storm_alerts_total{source=\"alertmanager\",rule=\"hook:alertmanager\"} 1\n")
+        );
         assert!(out.contains("warroom_command_duration_seconds_bucket{le=\"0.005\"} 1\n"));
         assert!(out.contains("warroom_incidents_open{severity=\"sev1\"} 0\n"));
         assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");

@@ -114,7 +114,10 @@ CRITICAL: payments db unreachable
         ),
     ));
     assert!(out.contains("INC-1 reopened"), "{out}");
-    assert!(out.contains("restarted docker on etl-1 and etl-2 (edited)"), "{out}");
+    assert!(
+        out.contains("restarted docker on etl-1 and etl-2 (edited by bob at "),
+        "{out}"
+    );
     let json = ok(sb.run(&["export", "INC-1", "--format", "json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["status"], "investigating");

@@ -414,9 +414,14 @@ async fn one_incident_lives_in_slack_and_matrix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_webhook_burst_loses_no_acknowledged_alert() {
+    // Distinct fingerprints, each its own incident: no limit on openings a minute here (an
+    // alert storm is `an_alert_storm_opens_one_channel_not_hundreds`).
     let mut bot = BotProc::configured(
         "[hooks.generic]\n",
-        &[("WARROOM_HOOKS__GENERIC__BEARER_TOKEN", "burst-bearer-0c11")],
+        &[
+            ("WARROOM_HOOKS__GENERIC__BEARER_TOKEN", "burst-bearer-0c11"),
+            ("WARROOM_ALERTS__MAX_OPENINGS_PER_MINUTE", "0"),
+        ],
         "http: listening",
     );
     bot.start().await;
@@ -483,4 +488,102 @@ async fn sigterm_during_a_webhook_burst_loses_no_acknowledged_alert() {
         &missing[..missing.len().min(5)]
     );
     assert!(bot.log().contains("store flushed"), "{}", bot.log());
+}
+
+/// Sum of the `outcomes` of webhook answers.
+fn outcomes(answers: &[Value]) -> std::collections::BTreeMap<String, u64> {
+    let mut sum = std::collections::BTreeMap::new();
+    for v in answers {
+        for (k, n) in v["outcomes"].as_object().expect("outcomes") {
+            *sum.entry(k.clone()).or_default() += n.as_u64().expect("a count");
+        }
+    }
+    sum
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_storm_opens_one_channel_not_hundreds() {
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let (slack, mut env) = fake.section("socket", &alerts);
+    env.extend([
+        ("WARROOM_HOOKS__GENERIC__BEARER_TOKEN", "storm-bearer-2b77"),
+        ("WARROOM_ALERTS__MAX_OPENINGS_PER_MINUTE", "10"),
+    ]);
+    let mut bot = BotProc::configured(
+        &format!("{slack}\n[hooks.generic]\n"),
+        &env,
+        "slack: ready (socket mode)",
+    );
+    bot.start().await;
+    let (http, url) = (reqwest::Client::new(), format!("{}/hooks/generic", bot.http_url()));
+    let bodies: Vec<Vec<u8>> = (0..25)
+        .map(|n| {
+            serde_json::to_vec(&json!({"title": format!("Disk full on db-{n}"), "fingerprint": format!("db-{n}")}))
+                .unwrap()
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for b in &bodies {
+        let (status, v) = post(&http, &url, b.clone(), &bearer("storm-bearer-2b77")).await;
+        assert_eq!(status, 200, "{v}");
+        answers.push(v);
+    }
+    let sum = outcomes(&answers);
+    assert_eq!(sum, [("opened".into(), 10), ("storm".into(), 15)].into(), "{answers:?}");
+    // Ten incidents of their own and one alert-storm incident: eleven channels, not 25.
+    let storm = fake.wait_channel("inc-11-alert-storm-generic-alerts").await;
+    fake.wait_message(&storm.id, "Alert storm: generic alerts").await;
+    fake.wait("eleven incident channels", |s| {
+        (s.channels.iter().filter(|c| c.name.starts_with("inc-")).count() == 11).then_some(())
+    })
+    .await;
+    // Re-sent notifications are duplicates, wherever their alert went.
+    let mut again = Vec::new();
+    for b in &bodies {
+        again.push(post(&http, &url, b.clone(), &bearer("storm-bearer-2b77")).await.1);
+    }
+    assert_eq!(outcomes(&again), [("duplicate".into(), 25)].into(), "{again:?}");
+    let m = http
+        .get(format!("{}/metrics", bot.http_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        metric(&m, "warroom_alerts_total{source=\"generic\",outcome=\"storm\"}"),
+        15.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(
+            &m,
+            "warroom_alert_storm_alerts_total{source=\"generic\",rule=\"hook:generic\"}"
+        ),
+        15.0,
+        "{m}"
+    );
+    let log = bot.log();
+    let warned = log.lines().filter(|l| l.contains("alert storm:")).count();
+    assert_eq!(warned, 1, "one warning for the storm, not one per alert:\n{log}");
+    assert!(bot.stop().success());
+    let channels = fake.with(|s| s.channels.iter().filter(|c| c.name.starts_with("inc-")).count());
+    assert_eq!(channels, 11);
+
+    // The storm incident is an incident like any other: on disk, and found again after a restart.
+    let listed = ok(bot.cmd(&["incidents", "--all"]).output().unwrap());
+    assert_eq!(listed.lines().filter(|l| l.starts_with("INC-")).count(), 11, "{listed}");
+    assert_eq!(listed.matches("Alert storm: generic alerts").count(), 1, "{listed}");
+    let md = ok(bot.cmd(&["export", "INC-11"]).output().unwrap());
+    assert!(md.contains("Disk full on db-24"), "{md}");
+    bot.start().await;
+    let url = format!("{}/hooks/generic", bot.http_url());
+    let mut after = Vec::new();
+    for b in &bodies {
+        after.push(post(&http, &url, b.clone(), &bearer("storm-bearer-2b77")).await.1);
+    }
+    assert_eq!(outcomes(&after), [("duplicate".into(), 25)].into(), "{after:?}");
+    assert!(bot.stop().success());
 }
