@@ -181,7 +181,9 @@ fn empty_weak_and_placeholder_secrets_are_refused_naming_where_they_came_from() 
     std::fs::write(&p, "\n").unwrap();
     let e = read_secret(&None, &Some(p.clone()), "hooks.generic.hmac_secret").unwrap_err();
     assert!(e.contains(&p.display().to_string()) && e.contains("empty"), "{e}");
+}
 
+#[test]
 fn max_openings_per_minute_defaults_to_ten_and_reads_env_text() {
     let c = Config::from_parts(DEFAULT_CONFIG, "shipped", env(&[])).unwrap();
     assert_eq!(c.alerts.max_openings_per_minute, 10);
