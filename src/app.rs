@@ -39,7 +39,11 @@ impl App {
         let rules = config.rules().map_err(ConfigError::from)?;
         let store = Store::open(data_dir, holder)?;
         let platforms = config.chat_platforms();
-        let service = Arc::new(IncidentService::new(store, rules, tz, clock).with_platforms(platforms));
+        let service = Arc::new(
+            IncidentService::new(store, rules, tz, clock)
+                .with_platforms(platforms)
+                .with_access(&config.access),
+        );
         Ok(App {
             config,
             data_dir: data_dir.to_path_buf(),

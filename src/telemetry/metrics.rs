@@ -54,6 +54,7 @@ struct Inner {
     alerts: BTreeMap<(String, String), u64>,
     hook_requests: BTreeMap<(String, u16), u64>,
     chat_errors: BTreeMap<(String, String), u64>,
+    refused: BTreeMap<String, u64>,
     commands: Histogram,
 }
 
@@ -92,6 +93,12 @@ impl Metrics {
     /// One failed call to a chat platform's API.
     pub fn chat_error(&self, platform: &str, kind: &str) {
         self.with(|i| *i.chat_errors.entry((platform.into(), kind.into())).or_default() += 1);
+    }
+
+    /// One command (or platform request) refused, and why: `command_rate`,
+    /// `declaration_rate`, `not_responder`, `privileged`, `slack_origin`, `foreign_server`.
+    pub fn command_refused(&self, reason: &str) {
+        self.with(|i| *i.refused.entry(reason.into()).or_default() += 1);
     }
 
     /// One command handled, taking `d`.
@@ -202,6 +209,19 @@ impl Metrics {
             }
             head(
                 &mut out,
+                "warroom_commands_refused_total",
+                "counter",
+                "Commands and platform requests refused, by reason (rate limits, access rules, origin).",
+            );
+            for (reason, n) in &i.refused {
+                let _ = writeln!(
+                    out,
+                    "warroom_commands_refused_total{{reason=\"{}\"}} {n}",
+                    escape(reason)
+                );
+            }
+            head(
+                &mut out,
                 "warroom_command_duration_seconds",
                 "histogram",
                 "Time to handle a chat command, durable write included.",
@@ -239,7 +259,13 @@ mod tests {
         m.alert("generic", "opened");
         m.chat_error("slack", "rate_limited");
         m.command(Duration::from_millis(3));
+        m.command_refused("command_rate");
+        m.command_refused("command_rate");
         let out = m.render(&[]);
+        assert!(
+            out.contains("warroom_commands_refused_total{reason=\"command_rate\"} 2\n"),
+            "{out}"
+        );
         assert!(
             out.contains("warroom_alerts_total{source=\"generic\",outcome=\"opened\"} 2\n"),
             "{out}"
