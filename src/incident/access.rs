@@ -61,7 +61,7 @@ pub struct Denied {
 }
 
 /// The access rules of this process.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Access {
     open: bool,
     everyone: bool,
@@ -87,7 +87,12 @@ impl Access {
     pub fn open() -> Access {
         Access {
             open: true,
-            ..Access::default()
+            everyone: true,
+            responders: HashSet::new(),
+            admins: HashSet::new(),
+            power_level: None,
+            privileged: HashSet::new(),
+            slack_groups: Vec::new(),
         }
     }
 

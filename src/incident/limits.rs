@@ -102,7 +102,8 @@ impl RateLimiter {
     }
 
     /// Users tracked now.
-    pub fn tracked(&self) -> usize {
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
         self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }

@@ -22,7 +22,6 @@ use crate::store::{Store, StoreError, WriteError};
 
 pub use access::{Access, DEFAULT_PRIVILEGED, PRIVILEGED_KEYS, Standing};
 pub use alerts::{Outcome, platform_of};
-pub use limits::RateLimiter;
 pub use text::{announcement, resolve_proposal};
 
 /// Source of "now"; tests substitute a fixed clock.
@@ -126,8 +125,8 @@ pub struct IncidentService {
     /// Who may do what (`[access]`).
     access: Access,
     /// Commands per user per minute, and declarations per user per minute (chat platforms).
-    commands: RateLimiter,
-    declarations: RateLimiter,
+    commands: limits::RateLimiter,
+    declarations: limits::RateLimiter,
 }
 
 /// The command prefix users of a platform type.
@@ -147,16 +146,16 @@ impl IncidentService {
             clock,
             platforms: Vec::new(),
             access: Access::open(),
-            commands: RateLimiter::new(0, 1),
-            declarations: RateLimiter::new(0, 1),
+            commands: limits::RateLimiter::new(0, 1),
+            declarations: limits::RateLimiter::new(0, 1),
         }
     }
 
     /// Apply the `[access]` rules and rate limits.
     pub fn with_access(mut self, cfg: &AccessConfig) -> Self {
         self.access = Access::from_config(cfg);
-        self.commands = RateLimiter::new(cfg.commands_per_minute, limits::MAX_TRACKED_USERS);
-        self.declarations = RateLimiter::new(cfg.declarations_per_minute, limits::MAX_TRACKED_USERS);
+        self.commands = limits::RateLimiter::new(cfg.commands_per_minute, limits::MAX_TRACKED_USERS);
+        self.declarations = limits::RateLimiter::new(cfg.declarations_per_minute, limits::MAX_TRACKED_USERS);
         self
     }
 
@@ -256,7 +255,7 @@ impl IncidentService {
                 entry_author.as_ref(),
             ) {
                 crate::telemetry::metrics().command_refused(d.reason);
-                tracing::info!(user = %msg.author.id, source = msg.source.as_str(), reason = d.reason, "command refused by [access]");
+                tracing::info!(user = ?msg.author.id, source = msg.source.as_str(), reason = d.reason, "command refused by [access]");
                 return Err(Refusal(d.message));
             }
         }
@@ -282,7 +281,7 @@ impl IncidentService {
         }
         self.commands.take(&rate_key(msg), self.now()).map_err(|wait| {
             crate::telemetry::metrics().command_refused("command_rate");
-            tracing::debug!(user = %msg.author.id, "command rate limit reached");
+            tracing::debug!(user = ?msg.author.id, "command rate limit reached");
             Refusal(format!(
                 "⏳ Slow down: at most {} commands a minute per person. Try again in {}.",
                 self.commands.per_minute(),

@@ -1,6 +1,7 @@
 //! Receiving: our own `sync_once` loop (low latency, and the sync position is ours: saved in
 //! the store only after every event of a batch was handled), joining alert rooms, and turning
-//! room messages into `Inbound`s for the service and its notices into outbox jobs.
+//! room messages from users of the allowed servers into `Inbound`s for the service and its
+//! notices into outbox jobs.
 
 use std::sync::Arc;
 use std::time::Duration;
