@@ -39,7 +39,11 @@ async fn main() {
         .unwrap_or(20);
     let fake = Fake::start().await;
     let alerts = fake.add_channel("alerts", &[ALICE]);
-    let mut bot = fake.bot("http", &alerts);
+    // One user sends every request: a limit far above the load keeps the per-user rate limit
+    // in the path (its cost is measured) without refusing anything.
+    let (section, mut env) = fake.section("http", &alerts);
+    env.push(("WARROOM_ACCESS__COMMANDS_PER_MINUTE", "100000000"));
+    let mut bot = mx::BotProc::configured(&section, &env, "http: listening");
     bot.start().await;
     println!("bot: {} (pid {})", support::BIN, bot.pid());
     let http = reqwest::Client::builder()

@@ -33,6 +33,7 @@ fn msg(svc: &IncidentService, text: String) -> Inbound {
         text,
         event_id: None,
         at: svc.now(),
+        standing: Default::default(),
     }
 }
 

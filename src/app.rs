@@ -42,7 +42,8 @@ impl App {
         let service = Arc::new(
             IncidentService::new(store, rules, tz, clock)
                 .with_platforms(platforms)
-                .with_max_openings_per_minute(config.alerts.max_openings_per_minute),
+                .with_max_openings_per_minute(config.alerts.max_openings_per_minute)
+                .with_access(&config.access),
         );
         Ok(App {
             config,

@@ -186,6 +186,9 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     if config.chat_platforms().is_empty() {
         tracing::warn!("no chat adapter configured: webhook alerts are recorded, but no room is opened");
     }
+    for w in config.warnings() {
+        tracing::warn!("{w}");
+    }
     let (matrix, slack) = (config.matrix.clone(), config.slack.clone());
     let window = std::time::Duration::from_secs(config.alerts.coalesce_seconds.max(1));
     let listen = config.http.listen.clone();
@@ -463,6 +466,10 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
         println!("# warning: {w}");
     }
     if let Some(m) = &config.matrix {
+        println!(
+            "# matrix: messages heard from servers: {}",
+            m.allowed_servers().join(", ")
+        );
         match crate::chat::matrix::check_credentials(m) {
             Err(e) => problems.push(e),
             Ok(()) => {
@@ -480,12 +487,30 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
             problems.extend(p);
         }
         println!("# slack: configured ({:?} mode, API {})", s.mode, s.api_url);
+        println!(
+            "# slack: requests accepted from workspace {} and app {}",
+            s.team_id.as_deref().unwrap_or("<the bot token's, from auth.test>"),
+            s.app_id.as_deref().unwrap_or("<the bot token's, from bots.info>")
+        );
     }
     for (kind, h) in config.hooks.enabled() {
         match HookAuth::from_config(kind, h) {
             Ok(_) => println!("# POST /hooks/{}: credentials set", kind.name()),
             Err(e) => problems.push(e),
         }
+    }
+    if config.access.is_open() {
+        println!("# access: open (no [access] responders or admins)");
+    } else {
+        println!(
+            "# access: {} responders, {} admins; privileged: {}",
+            config.access.responders.len(),
+            config.access.admins.len(),
+            config.access.privileged.join(", ")
+        );
+    }
+    for w in config.warnings() {
+        eprintln!("warning: {w}");
     }
     if problems.is_empty() {
         println!("# configuration ok");

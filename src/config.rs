@@ -73,6 +73,8 @@ pub struct Config {
     pub slack: Option<SlackConfig>,
     #[serde(default)]
     pub hooks: HooksConfig,
+    #[serde(default)]
+    pub access: AccessConfig,
 }
 
 fn default_tz() -> String {
@@ -241,6 +243,24 @@ pub struct MatrixConfig {
     pub alert_rooms: Vec<String>,
     #[serde(default)]
     pub responders: Vec<String>,
+    /// Homeservers whose users the bot listens to (commands and alert lines); default: the
+    /// bot's own server, from `user`. `"*"` means any server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_servers: Option<Vec<String>>,
+}
+
+impl MatrixConfig {
+    /// The servers whose users are heard: `allowed_servers`, else the server of `user`.
+    pub fn allowed_servers(&self) -> Vec<String> {
+        match &self.allowed_servers {
+            Some(list) => list.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
+            None => self
+                .user
+                .split_once(':')
+                .map(|(_, server)| vec![server.trim().to_ascii_lowercase()])
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -274,6 +294,17 @@ pub struct SlackConfig {
     pub alert_channels: Vec<String>,
     #[serde(default)]
     pub responders: Vec<String>,
+    /// The workspace (`T…`) requests and events must come from; default: the bot token's
+    /// workspace, from `auth.test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    /// The Slack app (`A…`) requests and events must be for; default: the bot's app, from
+    /// `auth.test` and `bots.info`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// Create incident channels as private channels.
+    #[serde(default, deserialize_with = "bool_or_text")]
+    pub private_channels: bool,
 }
 
 fn default_slack_api() -> String {
@@ -317,6 +348,207 @@ pub struct HookConfig {
     pub hmac_secret: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hmac_secret_file: Option<PathBuf>,
+}
+
+/// `[access]`: who may declare and change incidents, which commands are privileged, and the
+/// per-user rate limits. Without `responders`, `admins` and `matrix_power_level` the
+/// permission model is open (everyone may do everything, as without the section).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// User ids that may declare and write: Slack `U…` ids and `S…` user groups, Matrix user
+    /// ids, console names; `"*"` means everyone.
+    #[serde(default)]
+    pub responders: Vec<String>,
+    /// User ids that may do everything, privileged commands included.
+    #[serde(default)]
+    pub admins: Vec<String>,
+    /// Matrix members with at least this power level in the room a command is typed in count
+    /// as responders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_i64_or_text"
+    )]
+    pub matrix_power_level: Option<i64>,
+    /// Commands only the incident's commander and admins may run (any responder while the
+    /// incident has no commander).
+    #[serde(default = "default_privileged")]
+    pub privileged: Vec<String>,
+    /// Commands one user may type per minute (0: no limit). Chat platforms only.
+    #[serde(default = "default_commands_per_minute", deserialize_with = "per_minute")]
+    pub commands_per_minute: u64,
+    /// Incidents one user may declare per minute (0: no limit). Chat platforms only.
+    #[serde(default = "default_declarations_per_minute", deserialize_with = "per_minute")]
+    pub declarations_per_minute: u64,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig {
+            responders: Vec::new(),
+            admins: Vec::new(),
+            matrix_power_level: None,
+            privileged: default_privileged(),
+            commands_per_minute: default_commands_per_minute(),
+            declarations_per_minute: default_declarations_per_minute(),
+        }
+    }
+}
+
+impl AccessConfig {
+    /// No rule says who may do what: everyone may do everything.
+    pub fn is_open(&self) -> bool {
+        self.responders.is_empty() && self.admins.is_empty() && self.matrix_power_level.is_none()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let key = |k: &str, msg: String| ConfigError::Key {
+            key: format!("access.{k}"),
+            origin: String::new(),
+            msg,
+        };
+        for (name, list) in [("responders", &self.responders), ("admins", &self.admins)] {
+            for id in list {
+                let t = id.trim();
+                if t.is_empty() || t.chars().any(char::is_whitespace) {
+                    return Err(key(
+                        name,
+                        format!("{id:?} is not a user id; write ids such as \"U0123ABCD\" or \"@alice:example.org\""),
+                    ));
+                }
+                if name == "admins" && t == "*" {
+                    return Err(key(
+                        name,
+                        "\"*\" is not allowed here: name each admin by user id".into(),
+                    ));
+                }
+            }
+        }
+        for k in &self.privileged {
+            if !crate::incident::PRIVILEGED_KEYS.contains(&k.trim()) {
+                return Err(key(
+                    "privileged",
+                    format!(
+                        "`{k}` is not a command key; use any of: {}",
+                        crate::incident::PRIVILEGED_KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn default_privileged() -> Vec<String> {
+    crate::incident::DEFAULT_PRIVILEGED
+        .iter()
+        .map(|k| k.to_string())
+        .collect()
+}
+
+fn default_commands_per_minute() -> u64 {
+    60
+}
+
+fn default_declarations_per_minute() -> u64 {
+    5
+}
+
+/// A per-minute count written in TOML, or as text.
+fn per_minute<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        Int(u64),
+        Text(String),
+    }
+    match N::deserialize(d)? {
+        N::Int(n) => Ok(n),
+        N::Text(t) => t.trim().parse().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{t}` is not a whole number per minute (0 turns the limit off)"
+            ))
+        }),
+    }
+}
+
+/// A boolean written in TOML, or as text (`true`/`false`).
+fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    match B::deserialize(d)? {
+        B::Bool(b) => Ok(b),
+        B::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(serde::de::Error::custom(format!("`{t}` is not true or false"))),
+        },
+    }
+}
+
+/// An optional integer written in TOML, or as text.
+fn opt_i64_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        Int(i64),
+        Text(String),
+    }
+    match N::deserialize(d)? {
+        N::Int(n) => Ok(Some(n)),
+        N::Text(t) => t.trim().parse().map(Some).map_err(|_| {
+            serde::de::Error::custom(format!("`{t}` is not a whole number (a Matrix power level such as 50)"))
+        }),
+    }
+}
+
+/// Does `s` look like a Slack id with this first letter (`T0123ABCD`)?
+fn is_slack_id(s: &str, first: &[char]) -> bool {
+    s.len() >= 5 && s.starts_with(first) && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+impl SlackConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |k: &str, v: &str, what: &str| ConfigError::Key {
+            key: format!("slack.{k}"),
+            origin: String::new(),
+            msg: format!("{v:?} is not {what}; leave it out to use the bot token's own"),
+        };
+        if let Some(t) = &self.team_id
+            && !is_slack_id(t, &['T', 'E'])
+        {
+            return Err(bad("team_id", t, "a Slack workspace id like T0123ABCD"));
+        }
+        if let Some(a) = &self.app_id
+            && !is_slack_id(a, &['A'])
+        {
+            return Err(bad("app_id", a, "a Slack app id like A0123ABCD"));
+        }
+        Ok(())
+    }
+}
+
+impl MatrixConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for s in self.allowed_servers.iter().flatten() {
+            let t = s.trim();
+            if t.is_empty() || t.chars().any(|c| c.is_whitespace() || "@!#/".contains(c)) {
+                return Err(ConfigError::Key {
+                    key: "matrix.allowed_servers".into(),
+                    origin: String::new(),
+                    msg: format!(
+                        "{s:?} is not a server name; write names such as \"example.org\" (the part of a user id after the colon), or \"*\" for any server"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -488,6 +720,13 @@ impl Config {
         })?;
         config.tz()?;
         config.rules()?;
+        config.access.validate()?;
+        if let Some(s) = &config.slack {
+            s.validate()?;
+        }
+        if let Some(m) = &config.matrix {
+            m.validate()?;
+        }
         Ok(config)
     }
 
@@ -508,6 +747,28 @@ impl Config {
 
     pub fn rules(&self) -> Result<RuleSet, RuleError> {
         RuleSet::compile(&self.alerts.rules)
+    }
+
+    /// What an operator should know about this configuration (shown by `check-config` and
+    /// logged at start).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.access.is_open() {
+            out.push(
+                "no [access] responders or admins: access control is off, so anyone who can post in a watched room or an incident room may declare, close, reopen, edit others' entries and replace postmortem sections; see \"Access control\" in the README".to_string(),
+            );
+        }
+        if self
+            .matrix
+            .as_ref()
+            .is_some_and(|m| m.allowed_servers().iter().any(|s| s == "*"))
+        {
+            out.push(
+                "matrix.allowed_servers contains \"*\": users of any homeserver may run commands and post alerts"
+                    .to_string(),
+            );
+        }
+        out
     }
 
     /// The configuration as TOML, secrets redacted.

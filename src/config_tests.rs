@@ -39,6 +39,15 @@ fn shipped_config_is_valid_and_documents_defaults() {
         "hmac_secret_file",
         "coalesce_seconds",
         "max_openings_per_minute",
+        "team_id",
+        "app_id",
+        "private_channels",
+        "allowed_servers",
+        "admins",
+        "matrix_power_level",
+        "privileged",
+        "commands_per_minute",
+        "declarations_per_minute",
     ] {
         assert!(
             DEFAULT_CONFIG.contains(&format!("{key} =")) || DEFAULT_CONFIG.contains(&format!("#   {key}")),
@@ -210,4 +219,112 @@ fn max_openings_per_minute_defaults_to_ten_and_reads_env_text() {
         err.contains("`-1` is not a whole number") && err.contains("max_openings_per_minute"),
         "{err}"
     );
+}
+
+#[test]
+fn without_access_rules_everything_is_open_and_says_so() {
+    let c = Config::from_parts(DEFAULT_CONFIG, "shipped", env(&[])).unwrap();
+    assert!(c.access.is_open());
+    assert_eq!(c.access.commands_per_minute, 60);
+    assert_eq!(c.access.declarations_per_minute, 5);
+    assert_eq!(c.access.privileged, crate::incident::DEFAULT_PRIVILEGED);
+    let w = c.warnings().join("\n");
+    assert!(w.contains("access control is off"), "{w}");
+    // Rate limits alone keep it open; naming responders turns the rules on.
+    let c = Config::from_parts("[access]\ncommands_per_minute = 100\n", "f", env(&[])).unwrap();
+    assert!(c.access.is_open() && !c.warnings().is_empty());
+    let c = Config::from_parts(
+        "[access]\nadmins = [\"U0ROOT001\"]\n",
+        "f",
+        env(&[
+            ("WARROOM_ACCESS__RESPONDERS", "[\"U0ALICE01\", \"S0ONCALL1\"]"),
+            ("WARROOM_ACCESS__MATRIX_POWER_LEVEL", "50"),
+            ("WARROOM_ACCESS__DECLARATIONS_PER_MINUTE", "2"),
+        ]),
+    )
+    .unwrap();
+    assert!(!c.access.is_open());
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    assert_eq!(c.access.matrix_power_level, Some(50));
+    assert_eq!(c.access.declarations_per_minute, 2);
+    assert_eq!(c.access.responders, ["U0ALICE01", "S0ONCALL1"]);
+}
+
+#[test]
+fn bad_access_keys_are_named() {
+    for (text, want) in [
+        (
+            "[access]\nprivileged = [\"incident nuke\"]\n",
+            "incident close, incident reopen",
+        ),
+        ("[access]\nadmins = [\"*\"]\n", "name each admin"),
+        ("[access]\nresponders = [\"alice smith\"]\n", "not a user id"),
+        ("[access]\ncommands_per_minute = -1\n", "access.commands_per_minute"),
+        ("[access]\nmatrix_power_level = \"high\"\n", "power level"),
+        ("[access]\nsuperusers = []\n", "superusers"),
+    ] {
+        let err = Config::from_parts(text, "f", env(&[])).unwrap_err().to_string();
+        assert!(err.contains(want), "{text}: {err}");
+    }
+}
+
+#[test]
+fn matrix_servers_default_to_the_bots_own() {
+    let m = |extra: &str| {
+        let text = format!("[matrix]\nhomeserver = \"h\"\nuser = \"@warroom:Example.org\"\n{extra}");
+        Config::from_parts(&text, "f", env(&[])).map(|c| c.matrix.unwrap())
+    };
+    assert_eq!(m("").unwrap().allowed_servers(), ["example.org"]);
+    let with_port = Config::from_parts(
+        "[matrix]\nhomeserver = \"h\"\nuser = \"@bot:localhost:8448\"\n",
+        "f",
+        env(&[]),
+    )
+    .unwrap();
+    assert_eq!(with_port.matrix.unwrap().allowed_servers(), ["localhost:8448"]);
+    assert_eq!(
+        m("allowed_servers = [\"example.org\", \"partner.example\"]")
+            .unwrap()
+            .allowed_servers(),
+        ["example.org", "partner.example"]
+    );
+    let err = m("allowed_servers = [\"@alice:example.org\"]").unwrap_err().to_string();
+    assert!(
+        err.contains("matrix.allowed_servers") && err.contains("not a server name"),
+        "{err}"
+    );
+    let open = Config::from_parts(
+        "[matrix]\nhomeserver = \"h\"\nuser = \"@w:x\"\nallowed_servers = [\"*\"]\n",
+        "f",
+        env(&[]),
+    )
+    .unwrap();
+    assert!(open.warnings().iter().any(|w| w.contains("any homeserver")));
+}
+
+#[test]
+fn slack_origin_and_private_channels() {
+    let c = Config::from_parts("[slack]\n", "f", env(&[])).unwrap();
+    let s = c.slack.unwrap();
+    assert!(s.team_id.is_none() && s.app_id.is_none() && !s.private_channels);
+    let c = Config::from_parts(
+        "[slack]\nteam_id = \"T0123ABCD\"\napp_id = \"A0123ABCD\"\nprivate_channels = true\n",
+        "f",
+        env(&[]),
+    )
+    .unwrap();
+    let s = c.slack.unwrap();
+    assert_eq!(
+        (s.team_id.as_deref(), s.app_id.as_deref()),
+        (Some("T0123ABCD"), Some("A0123ABCD"))
+    );
+    assert!(s.private_channels);
+    let c = Config::from_parts("[slack]\n", "f", env(&[("WARROOM_SLACK__PRIVATE_CHANNELS", "true")])).unwrap();
+    assert!(c.slack.unwrap().private_channels);
+    for (k, v) in [("team_id", "my-team"), ("app_id", "T0123ABCD")] {
+        let err = Config::from_parts(&format!("[slack]\n{k} = \"{v}\"\n"), "f", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("slack.{k}")), "{err}");
+    }
 }

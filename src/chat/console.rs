@@ -234,6 +234,7 @@ where
                 text: line.to_string(),
                 event_id: None,
                 at: service.now(),
+                standing: Default::default(),
             };
             let notices = dispatch(&service, msg).await;
             self.apply(&service, notices).await;

@@ -2,9 +2,11 @@
 //! webhook alerts into durable changes and answers with `Notice`s for the adapters;
 //! every notice is produced only after the change it reports is durable.
 
+mod access;
 mod alerts;
 mod commands;
 mod storm;
+mod limits;
 mod text;
 
 use std::sync::Arc;
@@ -13,11 +15,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::alert::RuleSet;
-use crate::command::{self, ExportFormat, Parsed};
+use crate::command::{self, Command, ExportFormat, IncidentCmd, Parsed, TimelineCmd};
+use crate::config::AccessConfig;
 use crate::domain::{Incident, IncidentId, Person, Source, TransitionError};
 use crate::postmortem::{self, Postmortem};
 use crate::store::{Store, StoreError, WriteError};
 
+pub use access::{Access, DEFAULT_PRIVILEGED, PRIVILEGED_KEYS, Standing};
 pub use alerts::{Outcome, platform_of};
 pub use storm::DEFAULT_MAX_OPENINGS_PER_MINUTE;
 pub use text::{announcement, resolve_proposal};
@@ -52,6 +56,8 @@ pub struct Inbound {
     pub event_id: Option<String>,
     /// When the platform says the message was sent.
     pub at: DateTime<Utc>,
+    /// What the platform vouches for about the author (power level, groups, handle).
+    pub standing: Standing,
 }
 
 /// A file produced for a room (postmortem export).
@@ -120,6 +126,11 @@ pub struct IncidentService {
     platforms: Vec<String>,
     /// Automatic openings per minute per alert rule (or source), and alert storms.
     limiter: storm::OpeningLimiter,
+    /// Who may do what (`[access]`).
+    access: Access,
+    /// Commands per user per minute, and declarations per user per minute (chat platforms).
+    commands: limits::RateLimiter,
+    declarations: limits::RateLimiter,
 }
 
 /// The command prefix users of a platform type.
@@ -139,6 +150,9 @@ impl IncidentService {
             clock,
             platforms: Vec::new(),
             limiter: storm::OpeningLimiter::new(DEFAULT_MAX_OPENINGS_PER_MINUTE),
+            access: Access::open(),
+            commands: limits::RateLimiter::new(0, 1),
+            declarations: limits::RateLimiter::new(0, 1),
         }
     }
 
@@ -147,6 +161,18 @@ impl IncidentService {
     pub fn with_max_openings_per_minute(mut self, limit: u32) -> Self {
         self.limiter = storm::OpeningLimiter::new(limit);
         self
+    }
+
+    /// Apply the `[access]` rules and rate limits.
+    pub fn with_access(mut self, cfg: &AccessConfig) -> Self {
+        self.access = Access::from_config(cfg);
+        self.commands = limits::RateLimiter::new(cfg.commands_per_minute, limits::MAX_TRACKED_USERS);
+        self.declarations = limits::RateLimiter::new(cfg.declarations_per_minute, limits::MAX_TRACKED_USERS);
+        self
+    }
+
+    pub fn access(&self) -> &Access {
+        &self.access
     }
 
     /// Set the chat platforms this process connects.
@@ -189,25 +215,91 @@ impl IncidentService {
             // `/backup failed` in an alert room is an alert, not a typo of a command.
             Parsed::Invalid(e) if msg.alert_room && e.unknown_command => self.handle_alert(&msg).await,
             Parsed::NotACommand => Ok(Vec::new()),
-            Parsed::Invalid(e) => Ok(vec![Notice::Reply(e.render(prefix_for(msg.source)))]),
-            Parsed::Command(c) => {
-                let started = std::time::Instant::now();
-                let writes = !c.is_read_only();
-                let r = self.run(c, &msg).await;
-                crate::telemetry::metrics().command(started.elapsed());
-                match r {
-                    Ok(mut notices) if writes => {
-                        self.tell_other_rooms(&msg, &mut notices);
-                        Ok(notices)
-                    }
-                    other => other,
-                }
-            }
+            Parsed::Invalid(e) => self
+                .throttle(&msg)
+                .map(|()| vec![Notice::Reply(e.render(prefix_for(msg.source)))]),
+            Parsed::Command(c) => self.command(c, &msg).await,
         };
         let mut notices = result.unwrap_or_else(|r| vec![Notice::Reply(r.0)]);
         // A redelivered event that raced past the early check is refused with an empty reply.
         notices.retain(|n| !matches!(n, Notice::Reply(t) if t.is_empty()));
         notices
+    }
+
+    /// Run a typed command, once the access rules and rate limits allow it.
+    async fn command(&self, c: Command, msg: &Inbound) -> Result<Vec<Notice>, Refusal> {
+        self.admit(&c, msg)?;
+        let started = std::time::Instant::now();
+        let writes = !c.is_read_only();
+        let r = self.run(c, msg).await;
+        crate::telemetry::metrics().command(started.elapsed());
+        match r {
+            Ok(mut notices) if writes => {
+                self.tell_other_rooms(msg, &mut notices);
+                Ok(notices)
+            }
+            other => other,
+        }
+    }
+
+    /// The one gate every typed command passes before anything is written: the per-user
+    /// command rate, the `[access]` rules, and the per-user declaration rate.
+    fn admit(&self, cmd: &Command, msg: &Inbound) -> Result<(), Refusal> {
+        self.throttle(msg)?;
+        let declare = matches!(cmd, Command::Incident(IncidentCmd::Declare { .. }));
+        if !self.access.is_open() && !cmd.is_read_only() {
+            let incident = if declare {
+                None
+            } else {
+                self.store.incident_by_room(&msg.room)?
+            };
+            let entry_author = match (cmd, &incident) {
+                (Command::Timeline(TimelineCmd::Edit { seq, .. } | TimelineCmd::Delete { seq }), Some(i)) => {
+                    self.store.entry(i.id, *seq)?.map(|e| e.author)
+                }
+                _ => None,
+            };
+            if let Err(d) = self.access.check(
+                cmd,
+                &msg.author,
+                &msg.standing,
+                incident.as_ref(),
+                entry_author.as_ref(),
+            ) {
+                crate::telemetry::metrics().command_refused(d.reason);
+                tracing::info!(user = ?msg.author.id, source = msg.source.as_str(), reason = d.reason, "command refused by [access]");
+                return Err(Refusal(d.message));
+            }
+        }
+        if declare && rate_limited(msg.source) {
+            self.declarations
+                .take(&rate_key(msg), self.now())
+                .map_err(|wait| {
+                    crate::telemetry::metrics().command_refused("declaration_rate");
+                    Refusal(format!(
+                        "⏳ At most {} incidents a minute may be declared per person. Try again in {}, or add to an open incident from its room.",
+                        self.declarations.per_minute(),
+                        limits::show_wait(wait)
+                    ))
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The per-user command rate (chat platforms; the console's user owns the data dir anyway).
+    fn throttle(&self, msg: &Inbound) -> Result<(), Refusal> {
+        if !rate_limited(msg.source) {
+            return Ok(());
+        }
+        self.commands.take(&rate_key(msg), self.now()).map_err(|wait| {
+            crate::telemetry::metrics().command_refused("command_rate");
+            tracing::debug!(user = ?msg.author.id, "command rate limit reached");
+            Refusal(format!(
+                "⏳ Slow down: at most {} commands a minute per person. Try again in {}.",
+                self.commands.per_minute(),
+                limits::show_wait(wait)
+            ))
+        })
     }
 
     /// After a successful write in an incident room, a `Changed` notice for the incident's
@@ -295,6 +387,16 @@ impl IncidentService {
     }
 }
 
+/// Sources whose commands are rate limited: people on chat platforms.
+fn rate_limited(source: Source) -> bool {
+    matches!(source, Source::Slack | Source::Matrix)
+}
+
+/// A user's key for the rate limits: ids are only unique within a platform.
+fn rate_key(msg: &Inbound) -> String {
+    format!("{}:{}", msg.source.as_str(), msg.author.id)
+}
+
 fn not_found(id: IncidentId) -> Refusal {
     Refusal(format!(
         "{id} does not exist; `warroom incidents --all` lists the incidents"
@@ -313,3 +415,7 @@ impl std::fmt::Display for Shown {
 #[cfg(test)]
 #[path = "service_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "access_tests.rs"]
+mod access_tests;

@@ -7,7 +7,7 @@ use super::*;
 use crate::config::{Config, DEFAULT_CONFIG};
 use crate::domain::{Milestone, Severity, Status};
 
-struct ManualClock(Mutex<DateTime<Utc>>);
+pub(super) struct ManualClock(pub(super) Mutex<DateTime<Utc>>);
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
@@ -15,38 +15,44 @@ impl Clock for ManualClock {
     }
 }
 
-struct Harness {
-    svc: Arc<IncidentService>,
-    clock: Arc<ManualClock>,
+pub(super) struct Harness {
+    pub(super) svc: Arc<IncidentService>,
+    pub(super) clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
 
-fn harness() -> Harness {
+pub(super) fn harness() -> Harness {
+    harness_with("")
+}
+
+/// A harness whose service has the shipped rules and the `[access]` of the config `extra`.
+pub(super) fn harness_with(extra: &str) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), "test").unwrap();
     let rules = Config::from_parts(DEFAULT_CONFIG, "shipped", Vec::new())
         .unwrap()
         .rules()
         .unwrap();
+    let config = Config::from_parts(extra, "test", Vec::new()).unwrap();
     let clock = Arc::new(ManualClock(Mutex::new(
         Utc.with_ymd_and_hms(2026, 11, 20, 13, 20, 0).unwrap(),
     )));
     let tz: Tz = "Europe/London".parse().unwrap();
     Harness {
-        svc: Arc::new(IncidentService::new(store, rules, tz, clock.clone())),
+        svc: Arc::new(IncidentService::new(store, rules, tz, clock.clone()).with_access(&config.access)),
         clock,
         _dir: dir,
     }
 }
 
 impl Harness {
-    fn advance(&self, minutes: i64) {
+    pub(super) fn advance(&self, minutes: i64) {
         *self.clock.0.lock().unwrap() += Duration::minutes(minutes);
     }
     fn advance_secs(&self, secs: i64) {
         *self.clock.0.lock().unwrap() += Duration::seconds(secs);
     }
-    fn msg(&self, room: &str, who: &str, text: &str) -> Inbound {
+    pub(super) fn msg(&self, room: &str, who: &str, text: &str) -> Inbound {
         Inbound {
             source: Source::Console,
             room: format!("console:{room}"),
@@ -56,13 +62,14 @@ impl Harness {
             text: text.into(),
             event_id: None,
             at: self.clock.now(),
+            standing: Default::default(),
         }
     }
-    async fn say(&self, room: &str, who: &str, text: &str) -> Vec<Notice> {
+    pub(super) async fn say(&self, room: &str, who: &str, text: &str) -> Vec<Notice> {
         self.svc.handle(self.msg(room, who, text)).await
     }
     /// Opens an incident from an alert and binds its console room, like the console adapter.
-    async fn open(&self, text: &str) -> Incident {
+    pub(super) async fn open(&self, text: &str) -> Incident {
         let n = self.say("alerts", "cron", text).await;
         let Some(Notice::Opened { incident, .. }) = n.into_iter().next() else {
             panic!("no incident opened")
@@ -72,7 +79,7 @@ impl Harness {
             .await
             .unwrap()
     }
-    fn reply(n: &[Notice]) -> String {
+    pub(super) fn reply(n: &[Notice]) -> String {
         n.iter()
             .filter_map(|n| {
                 if let Notice::Reply(t) = n {
@@ -84,7 +91,7 @@ impl Harness {
             .collect::<Vec<_>>()
             .join("\n")
     }
-    fn incident(&self, id: IncidentId) -> Incident {
+    pub(super) fn incident(&self, id: IncidentId) -> Incident {
         self.svc.store().incident(id).unwrap().unwrap()
     }
 }

@@ -327,6 +327,16 @@ impl Store {
         Ok(out)
     }
 
+    /// One timeline entry of an incident (deleted or not).
+    pub fn entry(&self, id: IncidentId, seq: u64) -> Result<Option<TimelineEntry>, StoreError> {
+        self.inner
+            .entries
+            .get(codec::entry_key(id, seq))
+            .map_err(StoreError::Sled)?
+            .map(|v| decode(&v, &format!("timeline entry #{seq} of {id}")))
+            .transpose()
+    }
+
     /// A value an adapter saved with `set_adapter_state` (e.g. `matrix.next_batch`).
     pub fn adapter_state(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.inner

@@ -55,6 +55,7 @@ struct Inner {
     storm_alerts: BTreeMap<(String, String), u64>,
     hook_requests: BTreeMap<(String, u16), u64>,
     chat_errors: BTreeMap<(String, String), u64>,
+    refused: BTreeMap<String, u64>,
     commands: Histogram,
 }
 
@@ -99,6 +100,12 @@ impl Metrics {
     /// One failed call to a chat platform's API.
     pub fn chat_error(&self, platform: &str, kind: &str) {
         self.with(|i| *i.chat_errors.entry((platform.into(), kind.into())).or_default() += 1);
+    }
+
+    /// One command (or platform request) refused, and why: `command_rate`,
+    /// `declaration_rate`, `not_responder`, `privileged`, `slack_origin`, `foreign_server`.
+    pub fn command_refused(&self, reason: &str) {
+        self.with(|i| *i.refused.entry(reason.into()).or_default() += 1);
     }
 
     /// One command handled, taking `d`.
@@ -223,6 +230,19 @@ impl Metrics {
             }
             head(
                 &mut out,
+                "warroom_commands_refused_total",
+                "counter",
+                "Commands and platform requests refused, by reason (rate limits, access rules, origin).",
+            );
+            for (reason, n) in &i.refused {
+                let _ = writeln!(
+                    out,
+                    "warroom_commands_refused_total{{reason=\"{}\"}} {n}",
+                    escape(reason)
+                );
+            }
+            head(
+                &mut out,
                 "warroom_command_duration_seconds",
                 "histogram",
                 "Time to handle a chat command, durable write included.",
@@ -261,7 +281,13 @@ mod tests {
         m.storm_alert("alertmanager", "hook:alertmanager");
         m.chat_error("slack", "rate_limited");
         m.command(Duration::from_millis(3));
+        m.command_refused("command_rate");
+        m.command_refused("command_rate");
         let out = m.render(&[]);
+        assert!(
+            out.contains("warroom_commands_refused_total{reason=\"command_rate\"} 2\n"),
+            "{out}"
+        );
         assert!(
             out.contains("warroom_alerts_total{source=\"generic\",outcome=\"opened\"} 2\n"),
             "{out}"

@@ -1,6 +1,6 @@
 //! A scripted console session from alert to postmortem, and a restart on the same data dir.
 
-use crate::support::{Sandbox, ok, read, stderr};
+use crate::support::{Sandbox, ok, read, stderr, stdout};
 
 const ROOM: &str = "inc-1-ndw-etl-failed";
 
@@ -194,4 +194,53 @@ fn readme_demo_session_runs() {
             assert!(md.contains(want), "run {n}: missing {want:?} in\n{md}");
         }
     }
+}
+
+/// Without `[access]` rules check-config says access control is off; with them the console
+/// goes through the same rules as chat, by its user name.
+#[test]
+fn access_rules_in_check_config_and_console() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["check-config"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: no [access] responders or admins: access control is off"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("# access: open"), "{}", stdout(&o));
+
+    let shipped = read(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/warroom.toml"));
+    std::fs::create_dir_all(sb.dir.path().join("config")).unwrap();
+    std::fs::write(
+        sb.dir.path().join("config/warroom.toml"),
+        format!("{shipped}\n[access]\nresponders = [\"alice\"]\nadmins = [\"root\"]\n"),
+    )
+    .unwrap();
+    let o = sb.run(&["check-config"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("access control is off"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("# access: 1 responders, 1 admins; privileged: incident close"),
+        "{}",
+        stdout(&o)
+    );
+
+    let out = ok(sb.console("mallory", "/incident declare \"Fake outage\"\n"));
+    assert!(
+        out.contains("Only responders may declare incidents") && out.contains("You (mallory)"),
+        "{out}"
+    );
+    let out = ok(sb.console("alice", "/incident declare \"Search is slow\"\n/incident lead @alice\n"));
+    assert!(
+        out.contains("INC-1") && out.contains("@alice is now commander"),
+        "{out}"
+    );
+    let out = ok(sb.console("mallory", "/room inc-1-search-is-slow\n/incident close\n"));
+    assert!(out.contains("Only responders may change INC-1"), "{out}");
+    let listed = ok(sb.run(&["incidents", "--all"]));
+    assert!(
+        listed.contains("INC-1") && !listed.contains("Fake outage") && !listed.contains("closed"),
+        "{listed}"
+    );
 }

@@ -32,6 +32,7 @@ fn inbound(text: String, at: chrono::DateTime<chrono::Utc>) -> Inbound {
         text,
         event_id: None,
         at,
+        standing: Default::default(),
     }
 }
 

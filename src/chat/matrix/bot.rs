@@ -37,6 +37,8 @@ pub struct Bot {
     /// Incidents whose room opening is queued (so a second request does not open another).
     pub opening: std::sync::Mutex<std::collections::HashSet<IncidentId>>,
     pub router: Arc<crate::chat::router::Router>,
+    /// Whose messages are heard (`matrix.allowed_servers`).
+    pub hearing: super::sync::Hearing,
 }
 
 pub fn room_key(room: &RoomId) -> String {
@@ -67,6 +69,7 @@ impl Bot {
         router: Arc<crate::chat::router::Router>,
     ) -> Bot {
         Bot {
+            hearing: super::sync::Hearing::new(cfg.allowed_servers()),
             instance,
             client,
             service,

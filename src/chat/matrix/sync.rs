@@ -1,6 +1,7 @@
 //! Receiving: our own `sync_once` loop (low latency, and the sync position is ours: saved in
 //! the store only after every event of a batch was handled), joining alert rooms, and turning
-//! room messages into `Inbound`s for the service and its notices into outbox jobs.
+//! room messages from users of the allowed servers into `Inbound`s for the service and its
+//! notices into outbox jobs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,8 @@ use super::text::strip_reply_fallback;
 use crate::chat::router::{opened_elsewhere, opens_here};
 use crate::chat::{ChatError, Inbound, Notice, Shutdown, dispatch, pause};
 use crate::domain::{Person, Source};
+use crate::incident::Standing;
+use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 
 /// Store key of the position after the last fully handled sync batch.
 pub const TOKEN_KEY: &str = "matrix.next_batch";
@@ -53,7 +56,46 @@ struct Message {
     at: DateTime<Utc>,
 }
 
-fn message_of(ev: &TimelineEvent, me: &matrix_sdk::ruma::UserId) -> Option<Message> {
+/// Which homeservers' users the bot hears (`matrix.allowed_servers`). Messages from anyone
+/// else are neither commands nor alerts: ignored without a reply, so a foreign server cannot
+/// make the bot write anything, and logged once per server.
+pub struct Hearing {
+    allowed: Vec<String>,
+    warned: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// Foreign servers remembered for the once-per-server warning.
+const MAX_WARNED_SERVERS: usize = 1_000;
+
+impl Hearing {
+    pub fn new(allowed: Vec<String>) -> Hearing {
+        Hearing {
+            allowed,
+            warned: Default::default(),
+        }
+    }
+
+    /// Is `sender` on an allowed server? Logs the first refusal per server.
+    pub fn admits(&self, sender: &matrix_sdk::ruma::UserId) -> bool {
+        let server = sender.server_name().as_str();
+        if self.allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(server)) {
+            return true;
+        }
+        crate::telemetry::metrics().command_refused("foreign_server");
+        let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+        if warned.len() < MAX_WARNED_SERVERS && warned.insert(server.to_ascii_lowercase()) {
+            tracing::warn!(
+                %sender, %server,
+                "matrix: ignoring messages from a server not in matrix.allowed_servers (no commands, no alerts); add it there to hear its users"
+            );
+        } else {
+            tracing::debug!(%sender, "matrix: ignored a message from a server not in matrix.allowed_servers");
+        }
+        false
+    }
+}
+
+fn message_of(ev: &TimelineEvent, me: &matrix_sdk::ruma::UserId, hearing: &Hearing) -> Option<Message> {
     let parsed = match ev.raw().deserialize() {
         Ok(p) => p,
         Err(e) => {
@@ -68,6 +110,9 @@ fn message_of(ev: &TimelineEvent, me: &matrix_sdk::ruma::UserId) -> Option<Messa
         return None;
     };
     if m.sender == me || matches!(m.content.relates_to, Some(Relation::Replacement(_))) {
+        return None;
+    }
+    if !hearing.admits(&m.sender) {
         return None;
     }
     let body = match &m.content.msgtype {
@@ -171,11 +216,25 @@ impl Bot {
         }
     }
 
-    async fn display_name(&self, room: &Room, user: &matrix_sdk::ruma::UserId) -> String {
-        match room.get_member_no_sync(user).await {
-            Ok(Some(m)) => m.display_name().unwrap_or(user.localpart()).to_string(),
-            _ => user.localpart().to_string(),
-        }
+    /// The author of a message as the service sees them: id, display name, and their standing
+    /// in this room (power level; the localpart as a handle roles may name them by).
+    async fn author(&self, room: &Room, user: &matrix_sdk::ruma::UserId) -> (Person, Standing) {
+        let member = room.get_member_no_sync(user).await.ok().flatten();
+        let name = member
+            .as_ref()
+            .and_then(|m| m.display_name())
+            .unwrap_or(user.localpart())
+            .to_string();
+        let power_level = member.map(|m| match m.power_level() {
+            UserPowerLevel::Int(i) => i64::from(i),
+            _ => i64::MAX,
+        });
+        let standing = Standing {
+            power_level,
+            groups: Vec::new(),
+            handle: Some(user.localpart().to_string()),
+        };
+        (Person::new(user.as_str(), name), standing)
     }
 
     /// Handle one room message: the service decides (alert, command or nothing), then its
@@ -200,15 +259,17 @@ impl Bot {
         {
             room_names.push(alias.to_string());
         }
+        let (author, standing) = self.author(room, &m.sender).await;
         let msg = Inbound {
             source: Source::Matrix,
             room: key,
             room_names,
             alert_room: alert_names.is_some(),
-            author: Person::new(m.sender.as_str(), self.display_name(room, &m.sender).await),
+            author,
             text: m.body.clone(),
             event_id: Some(m.event_id.to_string()),
             at: m.at,
+            standing,
         };
         let notices = dispatch(&self.service, msg).await;
         if !notices.is_empty() {
@@ -323,7 +384,7 @@ impl Bot {
                     );
                     continue;
                 }
-                if let Some(m) = message_of(ev, &self.me) {
+                if let Some(m) = message_of(ev, &self.me, &self.hearing) {
                     self.handle_message(&room, m).await;
                 }
             }
@@ -410,5 +471,69 @@ impl Bot {
             }
             timeout = LONG_POLL;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use matrix_sdk::ruma::UserId;
+    use matrix_sdk::ruma::serde::Raw;
+
+    use super::*;
+
+    fn text_event(sender: &str, body: &str) -> TimelineEvent {
+        let json = serde_json::json!({
+            "type": "m.room.message",
+            "event_id": format!("$ev{}", body.len()),
+            "sender": sender,
+            "origin_server_ts": 1_700_000_000_000u64,
+            "content": {"msgtype": "m.text", "body": body}
+        });
+        TimelineEvent::from_plaintext(Raw::from_json_string(json.to_string()).unwrap())
+    }
+
+    /// Users of other homeservers are not heard: neither their commands nor their alert lines
+    /// reach the service (so they are never invited into an incident room either).
+    #[test]
+    fn messages_from_other_servers_are_ignored() {
+        let me = UserId::parse("@warroom:example.org").unwrap();
+        let cfg: crate::config::MatrixConfig = serde_json::from_value(serde_json::json!({
+            "homeserver": "https://matrix.example.org", "user": "@warroom:example.org"
+        }))
+        .unwrap();
+        let hearing = Hearing::new(cfg.allowed_servers());
+        let counted = || {
+            crate::telemetry::metrics()
+                .render(&[])
+                .lines()
+                .find_map(|l| l.strip_prefix("warroom_commands_refused_total{reason=\"foreign_server\"} "))
+                .map_or(0u64, |n| n.parse().unwrap())
+        };
+        let before = counted();
+        let heard = message_of(&text_event("@alice:example.org", "!incident close"), &me, &hearing)
+            .expect("a local user is heard");
+        assert_eq!(
+            (heard.sender.as_str(), heard.body.as_str()),
+            ("@alice:example.org", "!incident close")
+        );
+        for (sender, body) in [
+            ("@mallory:evil.example", "!incident close"),
+            ("@mallory:evil.example", "billing DB is down"),
+            ("@alice:example.org.evil.example", "!incident close"),
+            ("@alice:EVIL.example", "/timeline forged"),
+        ] {
+            assert!(
+                message_of(&text_event(sender, body), &me, &hearing).is_none(),
+                "{sender}: {body}"
+            );
+        }
+        assert!(counted() >= before + 4, "refusals are counted");
+        // Listed servers are heard; "*" hears everyone.
+        let partner = Hearing::new(vec!["example.org".into(), "partner.example".into()]);
+        assert!(message_of(&text_event("@bob:Partner.example", "!timeline x"), &me, &partner).is_some());
+        let any = Hearing::new(vec!["*".into()]);
+        assert!(message_of(&text_event("@mallory:evil.example", "!timeline x"), &me, &any).is_some());
+        // Our own messages are never commands, wherever we are heard from.
+        assert!(message_of(&text_event("@warroom:example.org", "!incident close"), &me, &any).is_none());
     }
 }

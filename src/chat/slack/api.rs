@@ -102,6 +102,16 @@ pub struct Api {
     /// Per method: do not call before this instant (from `Retry-After`).
     not_before: Mutex<HashMap<&'static str, Instant>>,
     names: Mutex<HashMap<String, String>>,
+    /// User names (handles, unique in the workspace) by user id.
+    handles: Mutex<HashMap<String, String>>,
+}
+
+/// Who the bot token belongs to (`auth.test`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user: String,
+    pub bot: Option<String>,
+    pub team: String,
 }
 
 impl Api {
@@ -112,6 +122,7 @@ impl Api {
             http: reqwest::Client::new(),
             not_before: Mutex::new(HashMap::new()),
             names: Mutex::new(HashMap::new()),
+            handles: Mutex::new(HashMap::new()),
         }
     }
 
@@ -180,10 +191,28 @@ impl Api {
         })
     }
 
-    /// `auth.test`: the bot's user id and bot id.
-    pub async fn auth_test(&self) -> Result<(String, Option<String>), ApiError> {
+    /// `auth.test`: the bot's user id, bot id and workspace id.
+    pub async fn auth_test(&self) -> Result<Identity, ApiError> {
         let r = call!(self, "auth.test", |s| s.auth_test())?;
-        Ok((r.user_id.to_string(), r.bot_id.map(|b| b.to_string())))
+        Ok(Identity {
+            user: r.user_id.to_string(),
+            bot: r.bot_id.map(|b| b.to_string()),
+            team: r.team_id.to_string(),
+        })
+    }
+
+    /// `bots.info`: the app a bot belongs to.
+    pub async fn bot_app(&self, bot: &str) -> Result<String, ApiError> {
+        let req = SlackApiBotsInfoRequest::new().with_bot(bot.to_string());
+        let r = call!(self, "bots.info", |s| s.bots_info(&req))?;
+        Ok(r.bot.app_id)
+    }
+
+    /// `usergroups.users.list`: the members of a user group.
+    pub async fn group_members(&self, group: &str) -> Result<Vec<String>, ApiError> {
+        let req = SlackApiUserGroupsUsersListRequest::new(group.to_string().into());
+        let r = call!(self, "usergroups.users.list", |s| s.usergroups_users_list(&req))?;
+        Ok(r.users.into_iter().map(|u| u.to_string()).collect())
     }
 
     /// `chat.postMessage`; returns the message's ts.
@@ -213,9 +242,9 @@ impl Api {
         Ok(r.ts.to_string())
     }
 
-    /// `conversations.create`; returns the new channel's id.
-    pub async fn create_channel(&self, name: &str) -> Result<String, ApiError> {
-        let req = SlackApiConversationsCreateRequest::new(name.to_string()).with_is_private(false);
+    /// `conversations.create` (a private channel with `private`); returns the new channel's id.
+    pub async fn create_channel(&self, name: &str, private: bool) -> Result<String, ApiError> {
+        let req = SlackApiConversationsCreateRequest::new(name.to_string()).with_is_private(private);
         let r = call!(self, "conversations.create", |s| s.conversations_create(&req))?;
         Ok(r.channel.id.to_string())
     }
@@ -309,11 +338,26 @@ impl Api {
                 })
                 .or(u.name.clone())
                 .unwrap_or_else(|| user.to_string());
+            if let Some(handle) = u.name.clone().filter(|h| !h.is_empty()) {
+                self.handles
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(user.to_string(), handle);
+            }
             self.names
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(user.to_string(), name);
         }
+    }
+
+    /// A person's user name (handle), if it was looked up already.
+    pub fn user_handle(&self, user: &str) -> Option<String> {
+        self.handles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(user)
+            .cloned()
     }
 
     /// POST a delayed answer to a slash command's `response_url`.

@@ -1,12 +1,13 @@
 //! The running Slack bot: shared state (Web API, service, alert channels, outbox), the jobs it
 //! queues, and how each job is carried out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
 use super::api::{Api, ApiError};
+use super::origin::{AppClaim, Origin, Refused};
 use super::text;
 use crate::chat::ExportFile;
 use crate::chat::outbox::{Courier, Failure, LastSent, Outbox, load_incident};
@@ -82,6 +83,10 @@ pub struct SlackBot {
     pub cfg: SlackConfig,
     /// The bot's user id and bot id, once `auth.test` answered.
     pub me: RwLock<Option<(String, Option<String>)>>,
+    /// The workspace and app requests must come from (configured, or learned at start).
+    pub origin: RwLock<Origin>,
+    /// Members of the user groups named in `[access] responders`, refreshed in the background.
+    pub groups: RwLock<HashMap<String, HashSet<String>>>,
     /// Watched alert channels by id, with the names the config uses for them.
     pub alert_channels: RwLock<HashMap<String, Vec<String>>>,
     pub outbox: Outbox<SlackBot>,
@@ -91,12 +96,18 @@ pub struct SlackBot {
 
 impl SlackBot {
     pub fn new(api: Api, service: Arc<IncidentService>, cfg: SlackConfig, router: Arc<Router>) -> SlackBot {
+        let origin = Origin {
+            team: cfg.team_id.clone(),
+            app: cfg.app_id.clone(),
+        };
         SlackBot {
             router,
             api: Arc::new(api),
             service,
             cfg,
             me: RwLock::new(None),
+            origin: RwLock::new(origin),
+            groups: RwLock::new(HashMap::new()),
             alert_channels: RwLock::new(HashMap::new()),
             outbox: Outbox::default(),
             topics: LastSent::default(),
@@ -105,6 +116,37 @@ impl SlackBot {
 
     pub fn me(&self) -> Option<(String, Option<String>)> {
         self.me.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// May a request from `team` for `app` be handled? A refusal is logged and counted.
+    pub fn check_origin(&self, what: &str, team: Option<&str>, app: AppClaim<'_>) -> Result<(), Refused> {
+        let r = self.origin.read().unwrap_or_else(|p| p.into_inner()).check(team, app);
+        match &r {
+            Ok(()) => {}
+            Err(Refused::NotYet) => {
+                tracing::warn!(
+                    what,
+                    "slack: refused a request: the bot does not know its workspace and app yet"
+                )
+            }
+            Err(Refused::Foreign(why)) => {
+                crate::telemetry::metrics().command_refused("slack_origin");
+                tracing::warn!(what, reason = %why, "slack: refused a request from outside this warroom's workspace and app");
+            }
+        }
+        r
+    }
+
+    /// The responder user groups `user` is a member of (as last fetched).
+    pub fn groups_of(&self, user: &str) -> Vec<String> {
+        let groups = self.groups.read().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<String> = groups
+            .iter()
+            .filter(|(_, members)| members.contains(user))
+            .map(|(g, _)| g.clone())
+            .collect();
+        out.sort();
+        out
     }
 
     pub fn alert_names(&self, channel: &str) -> Option<Vec<String>> {

@@ -25,7 +25,7 @@ impl SlackBot {
         let me = self.me().map(|(user, _)| user);
         for n in 1..=NAME_TRIES {
             let name = text::channel_name(inc, (n > 1).then_some(n));
-            let channel = match self.api.create_channel(&name).await {
+            let channel = match self.api.create_channel(&name, self.cfg.private_channels).await {
                 Ok(id) => id,
                 Err(ApiError::Slack(code)) if code == "name_taken" => match self.api.find_channel(&name).await? {
                     Some((id, creator, created))

@@ -18,6 +18,7 @@ use slack_morphism::prelude::*;
 
 use super::bot::SlackBot;
 use super::inbound::SlashCommand;
+use super::origin::Refused;
 use crate::http::limits::BodyBudget;
 use crate::http::{SeenSignature, Signed};
 
@@ -77,6 +78,19 @@ async fn accepted(ctx: &Ctx, headers: &HeaderMap, body: Body) -> Result<Bytes, R
     Ok(body.bytes.clone())
 }
 
+/// The answer to a request that is signed but not for this warroom (or not yet).
+fn not_ours(r: Refused) -> Response {
+    match r {
+        Refused::Foreign(why) => (StatusCode::FORBIDDEN, Json(json!({"ok": false, "error": why}))).into_response(),
+        Refused::NotYet => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            Json(json!({"ok": false, "error": "warroom is still asking Slack which workspace and app it serves; try again in a moment"})),
+        )
+            .into_response(),
+    }
+}
+
 fn bad_request(what: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"ok": false, "error": what}))).into_response()
 }
@@ -90,8 +104,10 @@ async fn commands(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Res
         Ok(c) => c,
         Err(e) => return bad_request(format!("not a slash command payload: {e}")),
     };
-    let reply = ctx.bot.on_command(cmd).await;
-    Json(json!({"response_type": "in_channel", "text": reply})).into_response()
+    match ctx.bot.on_command(cmd, false).await {
+        Ok(reply) => Json(json!({"response_type": "in_channel", "text": reply})).into_response(),
+        Err(r) => not_ours(r),
+    }
 }
 
 async fn events(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Response {
@@ -106,10 +122,10 @@ async fn events(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Respo
     match value["type"].as_str() {
         Some("url_verification") => Json(json!({"challenge": value["challenge"]})).into_response(),
         Some("event_callback") => match serde_json::from_value::<SlackPushEventCallback>(value) {
-            Ok(ev) => {
-                ctx.bot.on_event(ev).await;
-                StatusCode::OK.into_response()
-            }
+            Ok(ev) => match ctx.bot.on_event(ev).await {
+                Ok(()) => StatusCode::OK.into_response(),
+                Err(r) => not_ours(r),
+            },
             Err(e) => bad_request(format!("not an event callback: {e}")),
         },
         _ => StatusCode::OK.into_response(),

@@ -9,10 +9,12 @@ use chrono::{DateTime, Utc};
 use slack_morphism::prelude::*;
 
 use super::bot::{JobKind, Lane, SlackBot, room_key};
+use super::origin::{AppClaim, Refused};
 use super::text;
 use crate::chat::router::{opened_elsewhere, opens_here};
 use crate::chat::{Inbound, Notice, dispatch};
 use crate::domain::{Person, Source};
+use crate::incident::Standing;
 
 /// Slack wants a slash command acknowledged within 3 s; answer by then whatever happens.
 const ACK_BUDGET: Duration = Duration::from_millis(2500);
@@ -29,6 +31,12 @@ pub struct SlashCommand {
     pub user_name: Option<String>,
     pub response_url: String,
     pub trigger_id: String,
+    /// The workspace it was typed in.
+    #[serde(default)]
+    pub team_id: Option<String>,
+    /// The app it is for (HTTP mode; Socket Mode envelopes carry none).
+    #[serde(default)]
+    pub api_app_id: Option<String>,
 }
 
 impl From<SlackCommandEvent> for SlashCommand {
@@ -41,6 +49,8 @@ impl From<SlackCommandEvent> for SlashCommand {
             user_name: None,
             response_url: e.response_url.0.to_string(),
             trigger_id: e.trigger_id.to_string(),
+            team_id: Some(e.team_id.to_string()),
+            api_app_id: None,
         }
     }
 }
@@ -92,8 +102,19 @@ impl SlackBot {
         by_user || by_bot || by_app
     }
 
-    /// A push event (Events API, either mode). Returns once its effect is durable.
-    pub async fn on_event(self: &Arc<Self>, ev: SlackPushEventCallback) {
+    /// A push event (Events API, either mode). Returns once its effect is durable; `Err` (and
+    /// nothing done) if it is not from this warroom's workspace and app.
+    pub async fn on_event(self: &Arc<Self>, ev: SlackPushEventCallback) -> Result<(), Refused> {
+        self.check_origin(
+            "event",
+            Some(ev.team_id.0.as_str()),
+            AppClaim::Claimed(Some(ev.api_app_id.0.as_str())),
+        )?;
+        self.handle_event(ev).await;
+        Ok(())
+    }
+
+    async fn handle_event(self: &Arc<Self>, ev: SlackPushEventCallback) {
         let SlackEventCallbackBody::Message(m) = ev.event else {
             return;
         };
@@ -147,6 +168,7 @@ impl SlackBot {
             text,
             event_id: Some(format!("slack:event:{}", ev.event_id.0)),
             at: ts_time(&ts).unwrap_or_else(Utc::now),
+            standing: Standing::default(),
         };
         let notices = dispatch(&self.service, msg).await;
         if !notices.is_empty() {
@@ -160,8 +182,20 @@ impl SlackBot {
     }
 
     /// A slash command: handled and made durable within the ack budget; the reply is returned
-    /// for the acknowledgement, everything slower is queued.
-    pub async fn on_command(self: &Arc<Self>, cmd: SlashCommand) -> String {
+    /// for the acknowledgement, everything slower is queued. `Err` (and nothing done) if it is
+    /// not from this warroom's workspace and app; `by_connection`: the Socket Mode connection
+    /// vouches for the app.
+    pub async fn on_command(self: &Arc<Self>, cmd: SlashCommand, by_connection: bool) -> Result<String, Refused> {
+        let app = if by_connection {
+            AppClaim::ByConnection
+        } else {
+            AppClaim::Claimed(cmd.api_app_id.as_deref())
+        };
+        self.check_origin("slash command", cmd.team_id.as_deref(), app)?;
+        Ok(self.acknowledged(cmd).await)
+    }
+
+    async fn acknowledged(self: &Arc<Self>, cmd: SlashCommand) -> String {
         let me = Arc::clone(self);
         let response_url = cmd.response_url.clone();
         let channel = cmd.channel_id.clone();
@@ -204,6 +238,11 @@ impl SlackBot {
         let alert_names = self.alert_names(&channel);
         let mut room_names = vec![channel.clone()];
         room_names.extend(alert_names.iter().flatten().filter(|n| **n != channel).cloned());
+        let standing = Standing {
+            power_level: None,
+            groups: self.groups_of(&cmd.user_id),
+            handle: cmd.user_name.clone().or_else(|| self.api.user_handle(&cmd.user_id)),
+        };
         let msg = Inbound {
             source: Source::Slack,
             room: room_key(&channel),
@@ -213,6 +252,7 @@ impl SlackBot {
             text: format!("{} {}", cmd.command.trim(), cmd.text.trim()),
             event_id: Some(format!("slack:trigger:{}", cmd.trigger_id)),
             at: Utc::now(),
+            standing,
         };
         let here = self.service.incident_in_room(&room_key(&channel));
         let notices = dispatch(&self.service, msg).await;

@@ -8,6 +8,7 @@ mod bot;
 mod channels;
 mod http_mode;
 mod inbound;
+mod origin;
 mod socket;
 mod text;
 
@@ -141,12 +142,23 @@ impl SlackAdapter {
         }
         Outbox::restore(&bot, |_| {});
         bot.router.register(Arc::new(bot::SlackSink(Arc::clone(&bot)))).await;
-        tokio::spawn(Arc::clone(&bot).identify(shutdown.clone()));
         let result = match self.app_token {
             Some(app) if bot.cfg.mode == SlackMode::Socket => {
+                // Know our workspace and app before the first envelope arrives.
+                if !bot.identify(shutdown.clone()).await {
+                    bot.outbox.finish().await;
+                    return Ok(());
+                }
+                tokio::spawn(Arc::clone(&bot).watch(shutdown.clone()));
                 socket::run(Arc::clone(&bot), self.client, app, shutdown).await
             }
             _ => {
+                let (me, stop) = (Arc::clone(&bot), shutdown.clone());
+                tokio::spawn(async move {
+                    if me.identify(stop.clone()).await {
+                        me.watch(stop).await;
+                    }
+                });
                 tracing::info!("slack: ready (http mode)");
                 let mut stop = shutdown;
                 let _ = stop.wait_for(|s| *s).await;
@@ -158,35 +170,123 @@ impl SlackAdapter {
     }
 }
 
+/// How often the members of responder user groups are fetched again.
+const GROUP_REFRESH: Duration = Duration::from_secs(300);
+
 impl SlackBot {
-    /// Learn who we are (`auth.test`), then resolve alert channel names and join the public
-    /// alert channels; everything Slack may fail at transiently is retried with backoff.
-    async fn identify(self: Arc<Self>, mut shutdown: Shutdown) {
+    /// Learn who we are (`auth.test`) and which workspace and app requests must come from;
+    /// Slack's transient failures are retried with backoff. `false`: shutdown came first.
+    async fn identify(&self, mut shutdown: Shutdown) -> bool {
         let mut backoff = Duration::from_secs(1);
         loop {
             match self.api.auth_test().await.map_err(Failure::from) {
                 Ok(me) => {
-                    tracing::info!(user = %me.0, "slack: authenticated");
+                    if !self.learn_origin(&me, &mut shutdown).await {
+                        return false;
+                    }
+                    tracing::info!(user = %me.user, team = %me.team, "slack: authenticated");
                     if self.cfg.mode == SlackMode::Http {
                         health().set("slack", true, "connected (http mode)");
                     }
-                    *self.me.write().unwrap_or_else(|p| p.into_inner()) = Some(me);
-                    break;
+                    *self.me.write().unwrap_or_else(|p| p.into_inner()) = Some((me.user, me.bot));
+                    return true;
                 }
                 Err(Failure::Permanent(why)) => {
                     tracing::error!(%why, "slack: the bot token was refused (auth.test); check WARROOM_SLACK__BOT_TOKEN");
                     health().set("slack", false, "bot token refused (auth.test)");
-                    return;
+                    return true;
                 }
                 Err(f) => {
                     tracing::warn!(error = %f, retry_in_s = backoff.as_secs(), "slack: Web API unreachable");
                     health().set("slack", false, "Web API unreachable");
                     if !pause(&mut backoff, &mut shutdown).await {
-                        return;
+                        return false;
                     }
                 }
             }
         }
+    }
+
+    /// Fill in the workspace and app not configured: the token's workspace, and its bot's app
+    /// (`bots.info`). A configured workspace that is not the token's is reported.
+    async fn learn_origin(&self, me: &api::Identity, shutdown: &mut Shutdown) -> bool {
+        let configured = self.origin.read().unwrap_or_else(|p| p.into_inner()).clone();
+        match configured.team.as_deref() {
+            Some(t) if t != me.team => tracing::error!(
+                configured = %t, token = %me.team,
+                "slack: [slack] team_id is not the workspace of the bot token; every request will be refused until one of them is corrected"
+            ),
+            Some(_) => {}
+            None => self.origin.write().unwrap_or_else(|p| p.into_inner()).team = Some(me.team.clone()),
+        }
+        if configured.app.is_some() {
+            return true;
+        }
+        let Some(bot) = &me.bot else {
+            tracing::error!(
+                "slack: auth.test named no bot for this token, so the app is unknown; set [slack] app_id (events are refused until then)"
+            );
+            return true;
+        };
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            match self.api.bot_app(bot).await.map_err(Failure::from) {
+                Ok(app) => {
+                    self.origin.write().unwrap_or_else(|p| p.into_inner()).app = Some(app);
+                    return true;
+                }
+                Err(Failure::Permanent(why)) => {
+                    tracing::error!(%why, "slack: cannot learn the app id (bots.info); set [slack] app_id (events are refused until then)");
+                    return true;
+                }
+                Err(f) => {
+                    tracing::warn!(error = %f, retry_in_s = backoff.as_secs(), "slack: cannot learn the app id yet");
+                    if !pause(&mut backoff, shutdown).await {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Keep the members of the responder user groups (`[access] responders` `S…` ids) current.
+    /// A failed fetch keeps the members last known (none before the first success).
+    async fn refresh_groups(&self, mut shutdown: Shutdown) {
+        let groups = self.service.access().slack_groups();
+        if groups.is_empty() {
+            return;
+        }
+        let mut first = true;
+        loop {
+            for g in &groups {
+                match self.api.group_members(g).await {
+                    Ok(members) => {
+                        tracing::debug!(group = %g, members = members.len(), "slack: responder group members fetched");
+                        self.groups
+                            .write()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(g.clone(), members.into_iter().collect());
+                    }
+                    Err(e) => tracing::warn!(
+                        group = %g, error = ?e,
+                        "slack: cannot fetch the members of a responder user group (needs the usergroups:read scope); its members are refused until it works"
+                    ),
+                }
+            }
+            if std::mem::take(&mut first) {
+                let known = self.groups.read().unwrap_or_else(|p| p.into_inner()).len();
+                tracing::info!(groups = groups.len(), known, "slack: responder groups loaded");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(GROUP_REFRESH) => {}
+                _ = shutdown.wait_for(|s| *s) => return,
+            }
+        }
+    }
+
+    /// After `identify`: names of responders, the alert channels (resolved and joined), then
+    /// the responder groups, kept current until shutdown.
+    async fn watch(self: Arc<Self>, mut shutdown: Shutdown) {
         for user in self.cfg.responders.clone() {
             self.api.learn_name(&user).await;
         }
@@ -228,6 +328,7 @@ impl SlackBot {
                 tracing::warn!(channel = %name, error = ?e, "slack: cannot join alert channel; invite the bot to it");
             }
         }
+        self.refresh_groups(shutdown).await;
     }
 }
 

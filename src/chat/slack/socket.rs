@@ -22,13 +22,16 @@ async fn on_command(
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let reply = match bot_of(&state).await {
-        Some(bot) => bot.on_command(ev.into()).await,
-        None => "warroom is starting; try again in a moment.".into(),
+        Some(bot) => bot.on_command(ev.into(), true).await,
+        None => Ok("warroom is starting; try again in a moment.".into()),
     };
-    Ok(
-        SlackCommandEventResponse::new(SlackMessageContent::new().with_text(reply))
+    Ok(match reply {
+        Ok(text) => SlackCommandEventResponse::new(SlackMessageContent::new().with_text(text))
             .with_response_type(SlackMessageResponseType::InChannel),
-    )
+        // Not ours: acknowledged (so Slack does not retry) with nothing to show.
+        Err(_) => SlackCommandEventResponse::new(SlackMessageContent::new())
+            .with_response_type(SlackMessageResponseType::Ephemeral),
+    })
 }
 
 async fn on_push(
@@ -37,7 +40,8 @@ async fn on_push(
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
     if let Some(bot) = bot_of(&state).await {
-        bot.on_event(ev).await;
+        // A refused event was logged and counted; it is acknowledged and ignored.
+        let _ = bot.on_event(ev).await;
     }
     Ok(())
 }

@@ -69,7 +69,8 @@ fn form_urlencoded_pairs(text: &str) -> Vec<(String, String)> {
 
 fn channel_json(c: &Channel) -> Value {
     json!({
-        "id": c.id, "name": c.name, "name_normalized": c.name, "is_channel": true, "is_private": false,
+        "id": c.id, "name": c.name, "name_normalized": c.name, "is_channel": !c.private, "is_group": c.private,
+        "is_private": c.private,
         "created": c.created, "creator": c.creator, "is_member": c.members.iter().any(|m| m == BOT_USER),
         "is_archived": false, "num_members": c.members.len(),
         "topic": {"value": c.topic, "creator": "", "last_set": 0},
@@ -180,6 +181,8 @@ fn answer(sh: &Shared, method: &str, p: &Value) -> Response {
                 created,
                 topic: String::new(),
                 members: vec![BOT_USER.into()],
+                // Slack sends booleans as JSON or as form text.
+                private: matches!(&p["is_private"], Value::Bool(true)) || str_param(&p, "is_private") == "true",
             };
             let v = channel_json(&c);
             s.channels.push(c);
@@ -323,6 +326,20 @@ fn answer(sh: &Shared, method: &str, p: &Value) -> Response {
             }
             ok(json!({"files": out}))
         }
+        "bots.info" => {
+            if str_param(&p, "bot") != BOT_ID {
+                return err("bot_not_found");
+            }
+            ok(
+                json!({"bot": {"id": BOT_ID, "deleted": false, "name": "warroom", "updated": 1_600_000_000,
+                              "app_id": super::APP_ID, "user_id": BOT_USER,
+                              "icons": {"image_36": "https://fake.slack.com/36.png"}}}),
+            )
+        }
+        "usergroups.users.list" => match s.groups.get(str_param(&p, "usergroup")) {
+            Some(users) => ok(json!({"users": users})),
+            None => err("no_such_subteam"),
+        },
         "files.upload" => err("method_deprecated"),
         _ => err("unknown_method"),
     }

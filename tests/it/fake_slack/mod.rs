@@ -40,6 +40,8 @@ pub struct Channel {
     pub created: i64,
     pub topic: String,
     pub members: Vec<String>,
+    /// Created with `is_private` (a private channel).
+    pub private: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +82,8 @@ pub struct State {
     pub acks: Vec<Value>,
     pub responses: Vec<Value>,
     pub next: u64,
+    /// User groups (`S…`) and their members, for `usergroups.users.list`.
+    pub groups: HashMap<String, Vec<String>>,
 }
 
 impl State {
@@ -155,6 +159,7 @@ impl Fake {
                 created: 1_600_000_000,
                 topic: String::new(),
                 members: members.iter().map(|m| m.to_string()).collect(),
+                private: false,
             });
             id
         })
@@ -245,6 +250,19 @@ impl Fake {
             "retry_reason": ""
         });
         let _ = self.envelopes.send(envelope);
+        envelope_id
+    }
+
+    /// Send an envelope of `kind` (`events_api`, `slash_commands`) with this payload as is;
+    /// returns its envelope id.
+    pub fn envelope(&self, kind: &str, payload: Value) -> String {
+        let envelope_id = self.with(|s| s.id("env-"));
+        let _ = self.envelopes.send(json!({
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": kind,
+            "accepts_response_payload": kind == "slash_commands"
+        }));
         envelope_id
     }
 

@@ -330,3 +330,34 @@ async fn a_draft_too_big_for_one_event_goes_out_as_a_file() {
     assert_eq!(count_bot(&w.alice, &room, "## Timeline").await, 0);
     assert!(w.bot.stop().success());
 }
+
+/// `[access] matrix_power_level`: the bot reads each sender's power level in the room from its
+/// own room state; below the level, declaring is refused and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn power_level_decides_who_may_declare() {
+    let syn = Synapse::start().await;
+    let mut w = world(&syn).await;
+    let mut config = std::fs::read_to_string(&w.bot.config).unwrap();
+    config.push_str("[access]\nmatrix_power_level = 50\n");
+    std::fs::write(&w.bot.config, config).unwrap();
+    w.bot.start().await;
+    assert!(!w.bot.log().contains("access control is off"), "{}", w.bot.log());
+
+    // cron has the default power level 0 in #alerts; alice created it (100).
+    let ev = w.cron.say(&w.alerts, "!incident declare \"Cron's outage\"").await;
+    let refused = w.cron.wait_reply(&w.alerts, BOT_USER, &ev).await;
+    assert!(
+        refused.contains("Only responders may declare incidents") && refused.contains("power level 50 or more"),
+        "{refused}"
+    );
+    let ev = w.alice.say(&w.alerts, "!incident declare \"Search is slow\"").await;
+    let opened = w.alice.wait_reply(&w.alerts, BOT_USER, &ev).await;
+    assert!(opened.contains("INC-1 opened"), "{opened}");
+
+    assert!(w.bot.stop().success(), "{}", w.bot.log());
+    let listed = ok(w.bot.cmd(&["incidents", "--all"]).output().unwrap());
+    assert!(
+        listed.contains("Search is slow") && !listed.contains("Cron"),
+        "{listed}"
+    );
+}

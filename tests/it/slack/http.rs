@@ -63,6 +63,7 @@ async fn http_mode_verifies_every_request_and_acks_in_time() {
             created: 1_600_000_000,
             topic: String::new(),
             members: vec![ALICE.into()],
+            private: false,
         })
     });
     // And the answer to our first create gets lost after the channel was made.

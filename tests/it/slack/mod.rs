@@ -1,6 +1,7 @@
 //! The Slack adapter end to end: the real `warroom run` binary against the local fake of Slack
 //! (`fake_slack`), in Socket Mode and in HTTP mode.
 
+mod access;
 mod http;
 mod socket;
 
@@ -40,7 +41,12 @@ fn manifest_matches_the_code() {
         match method {
             "auth.test" => &[],
             "chat.postMessage" => &["chat:write"],
-            "conversations.create" | "conversations.invite" | "conversations.setTopic" => &["channels:manage"],
+            // Incident channels may be private (`slack.private_channels`): groups:write too.
+            "conversations.create" | "conversations.invite" | "conversations.setTopic" => {
+                &["channels:manage", "groups:write"]
+            }
+            "bots.info" => &["users:read"],
+            "usergroups.users.list" => &["usergroups:read"],
             "conversations.join" => &["channels:join"],
             "conversations.list" => &["channels:read", "groups:read"],
             "users.info" => &["users:read"],
