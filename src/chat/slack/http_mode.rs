@@ -64,7 +64,7 @@ async fn commands(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Re
         Err(e) => return bad_request(format!("not a slash command payload: {e}")),
     };
     let reply = ctx.bot.on_command(cmd).await;
-    Json(json!({"response_type": "in_channel", "text": reply})).into_response()
+    Json(json!({"response_type": "in_channel", "text": reply.into_string()})).into_response()
 }
 
 async fn events(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {

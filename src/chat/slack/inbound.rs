@@ -54,8 +54,12 @@ fn ts_time(ts: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The text of a message for the alert rules: its text plus its attachments' title and text
-/// (or fallback), which is where integrations and incoming webhooks put alerts.
+/// (or fallback), which is where integrations and incoming webhooks put alerts; as plain text.
 fn message_text(m: &SlackMessageEvent) -> String {
+    text::unescape(&message_parts(m))
+}
+
+fn message_parts(m: &SlackMessageEvent) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(c) = &m.content {
         if let Some(t) = c.text.as_ref().filter(|t| !t.trim().is_empty()) {
@@ -160,8 +164,13 @@ impl SlackBot {
     }
 
     /// A slash command: handled and made durable within the ack budget; the reply is returned
-    /// for the acknowledgement, everything slower is queued.
-    pub async fn on_command(self: &Arc<Self>, cmd: SlashCommand) -> String {
+    /// for the acknowledgement (escaped for mrkdwn here: it leaves for Slack in the HTTP
+    /// answer or the Socket Mode ack), everything slower is queued.
+    pub async fn on_command(self: &Arc<Self>, cmd: SlashCommand) -> text::Mrkdwn {
+        text::Mrkdwn::from_plain(&self.ack(cmd).await)
+    }
+
+    async fn ack(self: &Arc<Self>, cmd: SlashCommand) -> String {
         let me = Arc::clone(self);
         let response_url = cmd.response_url.clone();
         let channel = cmd.channel_id.clone();
@@ -210,7 +219,7 @@ impl SlackBot {
             room_names,
             alert_room: alert_names.is_some(),
             author: Person::new(cmd.user_id.clone(), name),
-            text: format!("{} {}", cmd.command.trim(), cmd.text.trim()),
+            text: format!("{} {}", cmd.command.trim(), text::unescape(cmd.text.trim())),
             event_id: Some(format!("slack:trigger:{}", cmd.trigger_id)),
             at: Utc::now(),
         };

@@ -10,6 +10,7 @@ use slack_morphism::prelude::*;
 
 use super::api::{Client, Connector};
 use super::bot::SlackBot;
+use super::text::Mrkdwn;
 use crate::chat::{ChatError, Shutdown, pause};
 
 async fn bot_of(state: &SlackClientEventsUserState) -> Option<Arc<SlackBot>> {
@@ -23,10 +24,10 @@ async fn on_command(
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let reply = match bot_of(&state).await {
         Some(bot) => bot.on_command(ev.into()).await,
-        None => "warroom is starting; try again in a moment.".into(),
+        None => Mrkdwn::from_plain("warroom is starting; try again in a moment."),
     };
     Ok(
-        SlackCommandEventResponse::new(SlackMessageContent::new().with_text(reply))
+        SlackCommandEventResponse::new(SlackMessageContent::new().with_text(reply.into_string()))
             .with_response_type(SlackMessageResponseType::InChannel),
     )
 }
