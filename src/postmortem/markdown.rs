@@ -53,6 +53,10 @@ fn code_spans(chars: &[char]) -> Vec<(usize, usize)> {
 /// every `|` and backslash is escaped too (GFM splits cells before anything else). What comes
 /// after the line is ours and unknown here, so a trailing `\`, `<` or `]` is escaped.
 fn inline(line: &str, cell: bool) -> String {
+    let plain = |c: char| !matches!(c, '\\' | '|' | '`' | '<' | ']') && !c.is_control();
+    if line.chars().all(plain) {
+        return line.to_string();
+    }
     let chars: Vec<char> = crate::sanitize::for_terminal(line).chars().collect();
     let mut spans = code_spans(&chars).into_iter().peekable();
     let mut out = String::with_capacity(line.len() + 8);
