@@ -105,7 +105,8 @@ pub fn main() -> ExitCode {
                 .chain()
                 .any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some())
                 || matches!(e.downcast_ref::<AppError>(), Some(AppError::Config(_)));
-            eprintln!("error: {e:#}");
+            // Errors can quote input (an id, the running bot's answer): shown, not obeyed.
+            eprintln!("error: {}", crate::sanitize::for_terminal(&format!("{e:#}")));
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
@@ -399,7 +400,7 @@ fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
             i.severity,
             i.status,
             at.to_string(),
-            i.title
+            crate::sanitize::one_line(&i.title)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -431,8 +432,9 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
             eprintln!("{id} postmortem written to {}", path.display());
         }
         None => {
+            // User text must not send escape sequences to the terminal.
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(content.as_bytes())?;
+            stdout.write_all(crate::sanitize::for_terminal(&content).as_bytes())?;
             stdout.flush()?;
         }
     }

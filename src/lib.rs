@@ -12,5 +12,6 @@ pub mod domain;
 pub mod http;
 pub mod incident;
 pub mod postmortem;
+pub mod sanitize;
 pub mod store;
 pub mod telemetry;

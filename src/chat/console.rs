@@ -48,6 +48,7 @@ where
 
     fn say(&mut self, room: &str, text: &str) {
         for line in text.lines() {
+            let line = crate::sanitize::for_terminal(line);
             let _ = writeln!(self.out, "[{room}] {line}");
         }
         let _ = self.out.flush();

@@ -238,6 +238,16 @@ fn check_not_future(what: &str, when: DateTime<Utc>, now: DateTime<Utc>) -> Resu
     Ok(())
 }
 
+/// A title on one line: line breaks, tabs and other control characters (with the spaces
+/// around them) become one space; trimmed. Every place a title is shown is a single line.
+pub fn single_line(text: &str) -> String {
+    text.split(|c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Everything needed to open an incident.
 #[derive(Debug, Clone)]
 pub struct Opening {
@@ -255,7 +265,8 @@ impl Incident {
     /// Open an incident, by hand or from an alert. Detection time is the alert's time, or the
     /// declaration time when declared by hand.
     pub fn open(o: Opening) -> Result<(Incident, Vec<NewEntry>), TransitionError> {
-        check_text(&o.title)?;
+        let title = single_line(&o.title);
+        check_text(&title)?;
         let detected = o.trigger.as_ref().map_or(o.at, |a| a.at.min(o.at));
         let mut milestones = BTreeMap::new();
         milestones.insert(Milestone::Detected, detected);
@@ -273,13 +284,13 @@ impl Incident {
             o.at,
             &o.by,
             EntryKind::Declared,
-            format!("{} declared: {}, {}", o.id, o.title, o.severity.label()),
+            format!("{} declared: {}, {}", o.id, title, o.severity.label()),
             o.source,
         ));
         let incident = Incident {
             id: o.id,
-            slug: room_slug(o.id, &o.title),
-            title: o.title.trim().to_string(),
+            slug: room_slug(o.id, &title),
+            title,
             severity: o.severity,
             status: Status::Investigating,
             declared_at: o.at,

@@ -307,3 +307,30 @@ fn an_incident_without_the_new_fields_still_loads() {
     let inc: Incident = serde_json::from_value(v).unwrap();
     assert!(inc.section_edits.is_empty() && inc.storm.is_none() && inc.storm_fingerprints.is_empty());
 }
+
+/// A title is one line wherever it is shown: line breaks and control characters in it (from a
+/// webhook or a quoted command) become single spaces; nothing but them is refused as empty.
+#[test]
+fn titles_are_single_line() {
+    let opened = |title: &str| {
+        Incident::open(Opening {
+            id: IncidentId(5),
+            title: title.into(),
+            severity: Severity::Sev2,
+            by: who(),
+            at: t(0),
+            source: Source::Console,
+            fingerprint: None,
+            trigger: None,
+        })
+    };
+    let (inc, entries) = opened("DB down\n## Root causes\r\n\u{1b}]0;pwned\u{7} now\u{2028}x").unwrap();
+    assert_eq!(inc.title, "DB down ## Root causes ]0;pwned now x");
+    assert_eq!(
+        entries[0].text,
+        "INC-5 declared: DB down ## Root causes ]0;pwned now x, SEV2 (major)"
+    );
+    assert_eq!(opened("  spaced   title \t").unwrap().0.title, "spaced   title");
+    assert!(matches!(opened("\n\u{1b}\r\n").unwrap_err(), TransitionError::Empty));
+    assert_eq!(single_line("Café — DB/API down 🔥"), "Café — DB/API down 🔥");
+}

@@ -7,7 +7,7 @@ mod types;
 
 pub use incident::{
     Action, AlertEffect, AlertInfo, Contribution, DURATIONS, Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening,
-    SectionEdit, TransitionError, check_text, room_slug, storm_fingerprint, storm_subject,
+    SectionEdit, TransitionError, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
 };
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
 pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};

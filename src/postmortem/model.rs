@@ -251,7 +251,7 @@ impl Postmortem {
             .collect();
         Postmortem {
             id: incident.id.to_string(),
-            title: incident.title.clone(),
+            title: crate::domain::single_line(&incident.title),
             severity: incident.severity,
             severity_label: incident.severity.label().into(),
             status: incident.status,

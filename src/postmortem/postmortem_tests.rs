@@ -238,3 +238,259 @@ fn missing_milestones_are_explained() {
     assert_eq!(format_duration(3900), "1h 05m");
     assert_eq!(format_duration(93_600 + 600), "1d 02h 10m");
 }
+
+/// What a CommonMark/GFM reader makes of a draft: its headings (level and text), the raw HTML
+/// in it, its links and images, and how many tables, lists, list items, code blocks and quotes.
+#[derive(Debug, Default)]
+struct Structure {
+    headings: Vec<String>,
+    html: Vec<String>,
+    links: Vec<String>,
+    images: usize,
+    tables: usize,
+    table_rows: usize,
+    lists: usize,
+    items: usize,
+    code_blocks: usize,
+    quotes: usize,
+    text: String,
+}
+
+fn structure(md: &str) -> Structure {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut s = Structure::default();
+    let mut heading: Option<String> = None;
+    for ev in Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+        match ev {
+            Event::Start(Tag::Heading { level, .. }) => heading = Some(format!("{level:?} ")),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+                s.text.push_str(&t);
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                s.headings.extend(heading.take());
+                s.text.push('\n');
+            }
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::TableCell) => {
+                s.text.push('\n')
+            }
+            Event::Html(h) | Event::InlineHtml(h) => s.html.push(h.to_string()),
+            Event::Start(Tag::Link { dest_url, .. }) => s.links.push(dest_url.to_string()),
+            Event::Start(Tag::Image { .. }) => s.images += 1,
+            Event::Start(Tag::Table(_)) => s.tables += 1,
+            Event::Start(Tag::TableRow | Tag::TableHead) => s.table_rows += 1,
+            Event::Start(Tag::List(_)) => s.lists += 1,
+            Event::Start(Tag::Item) => s.items += 1,
+            Event::Start(Tag::CodeBlock(_)) => s.code_blocks += 1,
+            Event::Start(Tag::BlockQuote(_)) => s.quotes += 1,
+            _ => {}
+        }
+    }
+    s
+}
+
+const HEADINGS: [&str; 12] = [
+    "H2 Summary",
+    "H2 Impact",
+    "H2 Timeline",
+    "H2 Root causes",
+    "H2 Trigger",
+    "H2 Resolution",
+    "H2 Detection",
+    "H2 Action items",
+    "H2 Lessons learned",
+    "H3 What went well",
+    "H3 What went wrong",
+    "H3 Where we got lucky",
+];
+
+/// The sample with user text in every place the Markdown shows it (title, sections, list
+/// items, timeline, actions, names, the alert that opened it).
+fn with_user_text(texts: &[&str]) -> Postmortem {
+    let (mut inc, mut entries) = sample();
+    let pick = |i: usize| texts[i % texts.len()];
+    let eve = Person::new("eve", pick(0));
+    inc.title = format!("DB down {}", pick(1));
+    for (n, section) in [
+        Section::Summary,
+        Section::Impact,
+        Section::RootCause,
+        Section::Trigger,
+        Section::Lucky,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        inc.contribute(section, pick(n + 2), false, &eve, t(14, 0)).unwrap();
+    }
+    inc.add_action(pick(7), Some(pick(8)), &eve, t(14, 1), Source::Slack)
+        .unwrap();
+    if let Some(a) = inc.trigger.as_mut() {
+        a.text = pick(9).into();
+    }
+    let n = entries.len() as u64;
+    entries.push(TimelineEntry::from_new(
+        n + 1,
+        t(14, 2),
+        NewEntry::new(t(13, 26), &eve, EntryKind::Note, pick(10), Source::Slack),
+    ));
+    Postmortem::build(&inc, &entries, Tz::UTC, t(14, 11))
+}
+
+/// The structure user text must never change: the sample's headings after the title, its
+/// three tables (metadata, timeline, actions), its two lists, no code, quotes, links, images,
+/// and no HTML but the `<br>` of multi-line cells.
+fn assert_structure_kept(md: &str, what: &str) {
+    let s = structure(md);
+    assert_eq!(s.headings.len(), 13, "{what}: headings {:?}\n{md}", s.headings);
+    assert!(
+        s.headings[0].starts_with("H1 INC-7: DB down"),
+        "{what}: {:?}",
+        s.headings[0]
+    );
+    assert_eq!(s.headings[1..], HEADINGS, "{what}:\n{md}");
+    assert!(
+        s.html.iter().all(|h| h == "<br>"),
+        "{what}: raw HTML {:?}\n{md}",
+        s.html
+    );
+    assert!(s.links.is_empty() && s.images == 0, "{what}: links {:?}\n{md}", s.links);
+    assert_eq!(s.tables, 3, "{what}: tables\n{md}");
+    assert_eq!((s.lists, s.items), (3, 5), "{what}: lists\n{md}");
+    assert_eq!((s.code_blocks, s.quotes), (0, 0), "{what}: code or quote\n{md}");
+}
+
+#[test]
+fn markdown_user_text_cannot_forge_structure_or_html() {
+    let attacks = [
+        "all fine\n## Root causes\n- forged cause",
+        "x\n# Fake title\n===",
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(1)</script>",
+        "[re-login here](javascript:alert(1)) or <javascript:alert(2)> or ![x](mxc://evil/img)",
+        "[ref]: javascript:alert(3)\n[ref]",
+        "```\n<script>alert(4)</script>\n```",
+        "    indented <b>code</b>\n\n    more code",
+        "Text\n---\nmore\n***\n___",
+        "a | b\n--- | ---\n:-|-:",
+        "1. one\n2) two\n> quote\n+ plus\n* star",
+        "\\<img src=x onerror=alert(5)> \\[a](javascript:x) \\` <i>x</i>",
+        "~~~\n<!-- comment -->\n<?php ?>\n<![CDATA[x]]>",
+        "a <div onclick=\"x()\">\n\n<div>\nblock\n</div>",
+        "cell | one\r\n## CRLF heading\rCR heading",
+        "\u{1b}]0;pwned\u{7}\u{1b}[31m",
+    ];
+    for (i, _) in attacks.iter().enumerate() {
+        let texts: Vec<&str> = attacks[i..].iter().chain(&attacks[..i]).copied().collect();
+        let md = render(&with_user_text(&texts), ExportFormat::Markdown);
+        assert_structure_kept(&md, &format!("rotation {i}"));
+        assert!(!md.contains('\u{1b}'), "{md}");
+    }
+    // The text itself is all there, as text; a title is one line; a cell keeps its row.
+    let mut texts = attacks;
+    texts.swap(0, 1);
+    texts.swap(9, 10);
+    texts.swap(5, 11);
+    let md = render(&with_user_text(&texts), ExportFormat::Markdown);
+    let s = structure(&md);
+    for shown in [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[re-login here](javascript:alert(1)) or <javascript:alert(2)> or ![x](mxc://evil/img)",
+        "\\<img src=x onerror=alert(5)> \\[a](javascript:x) \\` <i>x</i>",
+        "## Root causes",
+        "- forged cause",
+        "restarted docker | on etl-1",
+        "a | b",
+    ] {
+        assert!(s.text.contains(shown), "{shown:?} not shown as text:\n{}", s.text);
+    }
+    assert!(
+        md.starts_with("# INC-7: DB down all fine ## Root causes - forged cause\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| x # Fake title === | a \\| b<br>--- \\| ---<br>:-\\|-: |"),
+        "{md}"
+    );
+}
+
+/// Random mixes of the pieces an attack is made of, in every place: the structure holds.
+#[test]
+fn markdown_structure_holds_for_random_text() {
+    let pieces = [
+        "\n",
+        "\r",
+        "\n\n",
+        "#",
+        "## ",
+        ">",
+        "- ",
+        "* ",
+        "+ ",
+        "1. ",
+        "2) ",
+        "---",
+        "===",
+        "```",
+        "~~~",
+        "|",
+        ":-",
+        "<",
+        "</",
+        "<!",
+        "<?",
+        "img",
+        "script",
+        ">",
+        "[",
+        "]",
+        "(",
+        ")",
+        ":",
+        "!",
+        "`",
+        "``",
+        "\\",
+        " ",
+        "    ",
+        "javascript:",
+        "a",
+        "&lt;",
+        "\t",
+        "_",
+        "***",
+    ];
+    let mut rng = fastrand::Rng::with_seed(6);
+    for case in 0..400 {
+        let texts: Vec<String> = (0..11)
+            .map(|_| {
+                let s: String = (0..rng.usize(1..30))
+                    .map(|_| pieces[rng.usize(..pieces.len())])
+                    .collect();
+                if s.trim().is_empty() { "x".into() } else { s }
+            })
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let md = render(&with_user_text(&refs), ExportFormat::Markdown);
+        assert_structure_kept(&md, &format!("case {case}: {texts:?}"));
+    }
+}
+
+/// Ordinary notes come out exactly as typed: no backslashes where nothing needs one.
+#[test]
+fn markdown_leaves_ordinary_text_alone() {
+    let plain = [
+        "we're at 50% - not great (see #ops), a < b > c & d",
+        "C:\\path\\to\\file, `Vec<u8>` and `<service>`, snake_case, *emphasis*, [prod] cluster",
+        "3.5 GB free; 1.0 is the old version; email ops@example.org; https://status.example.org",
+        "multi-line note\nsecond line",
+    ];
+    let md = render(&with_user_text(&plain), ExportFormat::Markdown);
+    for p in &plain[..3] {
+        assert!(md.contains(p), "{p:?} changed:\n{md}");
+    }
+    assert!(md.contains("multi-line note\nsecond line\n"), "{md}");
+}

@@ -364,19 +364,33 @@ async fn one_incident_lives_in_slack_and_matrix() {
         .await;
 
     // A command on each side: both land in the one timeline, and each side sees the other's.
+    // Each side's text as the other shows it: HTML, mentions and links stay text.
     let ack = fake
-        .ack(&fake.slash("/timeline", "13:25 restarted docker", &chan.id, ALICE))
+        .ack(&fake.slash("/timeline", "13:25 restarted docker <b>now</b> @room", &chan.id, ALICE))
         .await;
     assert!(ack["payload"]["text"].as_str().unwrap_or("").contains('#'), "{ack}");
-    let ev = alice.say(&room, "!timeline 13:30 failed over the database").await;
+    let ev = alice
+        .say(&room, "!timeline 13:30 failed over the database <!channel> <@U1> & co")
+        .await;
     alice.wait_reply(&room, BOT_USER, &ev).await;
-    alice
+    let mirrored = alice
         .wait_message(&room, BOT_USER, "Slack's command mirrored", |m| {
             body(m).contains("(slack)") && body(m).contains("restarted docker")
         })
         .await;
+    let html = mirrored["content"]["formatted_body"].as_str().unwrap_or_default();
+    assert!(
+        html.contains("&lt;b&gt;now&lt;/b&gt;") && !html.contains("<b>"),
+        "{mirrored}"
+    );
+    assert!(!body(&mirrored).contains("@room"), "{mirrored}");
     let seen = fake.wait_message(&chan.id, "failed over the database").await;
     assert!(seen.text.contains("(matrix)"), "{}", seen.text);
+    assert!(
+        seen.text.contains("&lt;!channel&gt; &lt;@U1&gt; &amp; co") && !seen.text.contains("<!channel>"),
+        "{}",
+        seen.text
+    );
     // Severity changed in Matrix shows in Slack's topic too.
     let ev = alice.say(&room, "!incident sev sev1").await;
     alice.wait_reply(&room, BOT_USER, &ev).await;
@@ -586,4 +600,72 @@ async fn an_alert_storm_opens_one_channel_not_hundreds() {
     }
     assert_eq!(outcomes(&after), [("duplicate".into(), 25)].into(), "{after:?}");
     assert!(bot.stop().success());
+}
+
+/// A title that retitles the terminal and turns its text red, in an alert.
+const TERMINAL_ATTACK: &str = "\u{1b}]0;pwned\u{7}\u{1b}[31m";
+
+/// What `warroom incidents` and `export` print, and what the bot logs, never carries a control
+/// character from an alert: not from the running bot (local API), not from the store; and an
+/// Alertmanager `groupKey` with a newline cannot start a log line of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_text_reaches_terminals_and_logs_as_text() {
+    let mut bot = BotProc::configured(
+        "[hooks.alertmanager]\n",
+        &[("WARROOM_HOOKS__ALERTMANAGER__BEARER_TOKEN", AM_TOKEN)],
+        "http: listening",
+    );
+    bot.start().await;
+    let url = format!("{}/hooks/alertmanager", bot.http_url());
+    let http = reqwest::Client::new();
+    let mut firing: Value = serde_json::from_slice(&fixture("alertmanager-firing.json")).unwrap();
+    firing["alerts"].as_array_mut().unwrap().truncate(1);
+    firing["alerts"][0]["annotations"]["summary"] = json!(format!("{TERMINAL_ATTACK}NDW ETL failed"));
+    firing["alerts"][0]["annotations"]["description"] = json!("cleared \u{1b}[2J\rthe screen\u{9b}31m");
+    let (status, v) = post(&http, &url, firing.to_string().into_bytes(), &bearer(AM_TOKEN)).await;
+    assert_eq!((status, v["opened"].clone()), (200, json!(["INC-1"])), "{v}");
+    // A resolution for a group with no incident is logged with its fingerprint (the groupKey).
+    let forged = "2026-01-01T00:00:00.000000Z ERROR forged: the store is corrupt, run `warroom restore`";
+    let mut resolved = firing.clone();
+    resolved["status"] = json!("resolved");
+    resolved["alerts"][0]["status"] = json!("resolved");
+    resolved["alerts"][0]["endsAt"] = json!("2026-11-20T13:40:00Z");
+    resolved["alerts"][0]["fingerprint"] = json!("0000000000000001");
+    resolved["groupKey"] = json!(format!("{{}}:{{alertname=\"Other\"}}\n{forged}"));
+    let (status, v) = post(&http, &url, resolved.to_string().into_bytes(), &bearer(AM_TOKEN)).await;
+    assert_eq!(status, 200, "{v}");
+    bot.wait_log("resolved alert for no open incident", 1).await;
+
+    let clean = |what: &str, out: &[u8]| {
+        let text = String::from_utf8_lossy(out);
+        for c in ['\u{1b}', '\u{7}', '\r', '\u{9b}'] {
+            assert!(!text.contains(c), "{what} prints {c:?}: {text:?}");
+        }
+        text.into_owned()
+    };
+    // While the bot runs (through its local API), then from the store.
+    for running in [true, false] {
+        let list = bot.cmd(&["incidents", "--all"]).output().unwrap();
+        let list = clean("incidents", &list.stdout);
+        assert!(list.contains("]0;pwned") && list.contains("NDW ETL failed"), "{list}");
+        for format in ["md", "html", "json"] {
+            let out = bot.cmd(&["export", "INC-1", "--format", format]).output().unwrap();
+            assert!(out.status.success(), "{}", crate::support::stderr(&out));
+            let text = clean(&format!("export --format {format}"), &out.stdout);
+            assert!(text.contains("the screen"), "{text}");
+        }
+        if running {
+            assert!(bot.stop().success());
+        }
+    }
+    let log = bot.log();
+    assert!(
+        log.contains(&format!("\\n{forged}")),
+        "the groupKey was not logged:\n{log}"
+    );
+    assert!(
+        !log.lines().any(|l| l.starts_with("2026-01-01")),
+        "a logged value started a line of its own:\n{log}"
+    );
+    assert!(!log.contains('\u{1b}'), "{log:?}");
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use matrix_sdk::attachment::AttachmentConfig;
 use matrix_sdk::ruma::events::relation::Reply;
-use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
+use matrix_sdk::ruma::events::room::message::Relation;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId};
 use matrix_sdk::{Client, Room};
 
@@ -126,7 +126,7 @@ impl Bot {
             JobKind::Say { text, html, reply_to } => {
                 let room = self.room_of(lane)?;
                 let html = html.clone().unwrap_or_else(|| text::lines_to_html(text));
-                let mut content = RoomMessageEventContent::notice_html(text.clone(), html);
+                let mut content = text::content(text, &html);
                 if !text::fits(&content) {
                     content = text::notice(&text::cut(text));
                 }
@@ -157,7 +157,7 @@ impl Bot {
                 file,
             } => {
                 let room = self.room_of(lane)?;
-                let inline = RoomMessageEventContent::notice_markdown(markdown.clone());
+                let inline = text::markdown_notice(markdown);
                 let content = if text::fits(&inline) {
                     inline
                 } else {

@@ -1,7 +1,12 @@
-//! Matrix message text: reply-fallback stripping, HTML bodies for notices, room names, topics
-//! and the size limit of one event. Pure functions, unit-tested.
+//! Matrix message text: reply-fallback stripping, the content of every message the bot sends
+//! (HTML made by us with user text escaped, `@room` defused, no mentions), Markdown rendered
+//! safely, room names, topics and the size limit of one event. Pure functions, unit-tested.
 
+use std::borrow::Cow;
+
+use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::domain::Incident;
 use crate::postmortem::escape_into;
@@ -65,9 +70,80 @@ pub fn lines_to_html(text: &str) -> String {
     out
 }
 
+/// `@room` (in any case) with a word joiner after the `@`: it looks the same, but no longer
+/// matches the push rule that notifies everyone in the room.
+pub fn defuse_room_mention(s: &str) -> Cow<'_, str> {
+    let at_room = |i: usize| s.get(i + 1..i + 5).is_some_and(|w| w.eq_ignore_ascii_case("room"));
+    if !s.match_indices('@').any(|(i, _)| at_room(i)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, c) in s.char_indices() {
+        out.push(c);
+        if c == '@' && at_room(i) {
+            out.push('\u{2060}');
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Every message the bot sends is made here: a notice with `plain` as its body and `html`
+/// (built by us, user text escaped) as its formatted body, `@room` defused in both, and an
+/// empty `m.mentions`, so nothing the bot relays pings anyone.
+pub fn content(plain: &str, html: &str) -> RoomMessageEventContent {
+    RoomMessageEventContent::notice_html(
+        defuse_room_mention(plain).into_owned(),
+        defuse_room_mention(html).into_owned(),
+    )
+    .add_mentions(Mentions::new())
+}
+
 /// A bot notice from plain lines, with its HTML body.
 pub fn notice(plain: &str) -> RoomMessageEventContent {
-    RoomMessageEventContent::notice_html(plain.to_string(), lines_to_html(plain))
+    content(plain, &lines_to_html(plain))
+}
+
+/// A notice whose body is Markdown (the postmortem draft), its HTML rendered by
+/// `markdown_to_html`.
+pub fn markdown_notice(markdown: &str) -> RoomMessageEventContent {
+    content(markdown, &markdown_to_html(markdown))
+}
+
+/// Link targets kept as links; any other (`javascript:`, `data:`, relative) becomes text.
+fn safe_link(url: &str) -> bool {
+    let url = url.trim_start().to_ascii_lowercase();
+    ["https://", "http://", "mailto:"].iter().any(|s| url.starts_with(s))
+}
+
+/// Markdown to HTML, safe whatever the Markdown holds: raw HTML is shown as text (only a bare
+/// `<br>`, which the draft's table cells use, stays a line break), images become their alt
+/// text, and links other than http(s) and mailto become their text.
+pub fn markdown_to_html(markdown: &str) -> String {
+    let mut links: Vec<bool> = Vec::new();
+    let events =
+        Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).filter_map(|ev| match ev {
+            Event::Html(h) | Event::InlineHtml(h) => {
+                let tag = h.trim().to_ascii_lowercase();
+                if matches!(tag.as_str(), "<br>" | "<br/>" | "<br />") {
+                    Some(Event::InlineHtml(CowStr::Borrowed("<br>")))
+                } else {
+                    Some(Event::Text(h))
+                }
+            }
+            Event::Start(Tag::HtmlBlock) => Some(Event::Start(Tag::Paragraph)),
+            Event::End(TagEnd::HtmlBlock) => Some(Event::End(TagEnd::Paragraph)),
+            Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+            Event::Start(Tag::Link { ref dest_url, .. }) => {
+                let keep = safe_link(dest_url);
+                links.push(keep);
+                keep.then_some(ev)
+            }
+            Event::End(TagEnd::Link) => links.pop().unwrap_or(false).then_some(ev),
+            ev => Some(ev),
+        });
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
 }
 
 /// Room name of an incident room.
@@ -130,9 +206,71 @@ mod tests {
         assert_eq!(lines_to_html("a `b"), "a `b");
     }
 
+    /// Whatever the Markdown holds, the HTML has no tag, attribute or link we did not make.
+    #[test]
+    fn markdown_html_keeps_user_html_as_text() {
+        let md = "# INC-1: <img src=x onerror=alert(1)>\n\n\
+                  | a | b |\n|---|---|\n| line 1<br>line 2 | <a href=\"javascript:alert(1)\">re-login</a> |\n\n\
+                  <script>alert(1)</script>\n\n\
+                  <div onclick=\"x()\">block</div>\n\n\
+                  see <img src=\"mxc://evil.example/abc\"> and [re-login](javascript:alert(1)) \
+                  and <javascript:alert(2)> and ![pic](mxc://evil.example/def) \
+                  and [docs](https://example.org/runbook) and `<b>code</b>`\n";
+        let html = markdown_to_html(md);
+        for bad in [
+            "<img",
+            "<script",
+            "<a href=\"javascript",
+            "<a href=\"mxc",
+            "<div",
+            "<b>",
+        ] {
+            assert!(!html.contains(bad), "{bad} in {html}");
+        }
+        for shown in [
+            "&lt;img src=x onerror=alert(1)&gt;",
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+            "&lt;a href=\"javascript:alert(1)\"&gt;re-login&lt;/a&gt;",
+            "&lt;div onclick=\"x()\"&gt;block&lt;/div&gt;",
+            "re-login and javascript:alert(2) and",
+            "pic",
+            "<code>&lt;b&gt;code&lt;/b&gt;</code>",
+            "line 1<br>line 2",
+            "<a href=\"https://example.org/runbook\">docs</a>",
+            "<table>",
+        ] {
+            assert!(html.contains(shown), "{shown} missing from {html}");
+        }
+    }
+
+    #[test]
+    fn nothing_sent_pings_the_room() {
+        assert_eq!(
+            defuse_room_mention("hi @room and @Room!"),
+            "hi @\u{2060}room and @\u{2060}Room!"
+        );
+        assert!(matches!(
+            defuse_room_mention("@alice:example.org roomy"),
+            Cow::Borrowed(_)
+        ));
+        for c in [
+            notice("wake up @room <b>now</b>"),
+            markdown_notice("| who | what |\n|---|---|\n| x | @ROOM look |"),
+            content("plain @room", "<p>html @room</p>"),
+        ] {
+            let v = serde_json::to_value(&c).unwrap();
+            assert_eq!(v["m.mentions"], serde_json::json!({}), "{v}");
+            for key in ["body", "formatted_body"] {
+                let t = v[key].as_str().unwrap().to_lowercase();
+                assert!(!t.contains("@room"), "{key}: {t}");
+                assert!(t.contains("@\u{2060}room"), "{key}: {t}");
+            }
+        }
+    }
+
     #[test]
     fn oversized_content_is_detected_and_cut() {
-        let small = RoomMessageEventContent::notice_markdown("# INC-1\n| a | b |\n|---|---|\n| 1 | 2 |");
+        let small = markdown_notice("# INC-1\n| a | b |\n|---|---|\n| 1 | 2 |");
         assert!(fits(&small));
         let big = "word ".repeat(8_000);
         assert!(!fits(&notice(&big)));

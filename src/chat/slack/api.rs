@@ -10,6 +10,7 @@ use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use tokio::time::Instant;
 
+use super::text::{Blocks, escape};
 use crate::chat::outbox::Failure;
 
 /// Slack's Web API answers within seconds; a call that takes longer is treated as failed.
@@ -215,22 +216,23 @@ impl Api {
         Ok(r.users.into_iter().map(|u| u.to_string()).collect())
     }
 
-    /// `chat.postMessage`; returns the message's ts.
+    /// `chat.postMessage` of plain `text` (escaped here for mrkdwn: user text in it is shown,
+    /// never a mention or a link); returns the message's ts.
     pub async fn post(
         &self,
         channel: &str,
         text: &str,
-        blocks: Option<serde_json::Value>,
+        blocks: Option<Blocks>,
         thread_ts: Option<&str>,
     ) -> Result<String, ApiError> {
         let blocks: Option<Vec<SlackBlock>> = match blocks {
             Some(b) => Some(
-                serde_json::from_value(b)
+                serde_json::from_value(b.value().clone())
                     .map_err(|e| ApiError::Other(Failure::Permanent(format!("bad blocks: {e}"))))?,
             ),
             None => None,
         };
-        let mut content = SlackMessageContent::new().with_text(text.to_string());
+        let mut content = SlackMessageContent::new().with_text(escape(text));
         if let Some(b) = blocks {
             content = content.with_blocks(b);
         }
@@ -290,6 +292,8 @@ impl Api {
         call!(self, "conversations.join", |s| s.conversations_join(&req)).map(|_| ())
     }
 
+    /// Topics are not formatted by Slack ("does not support formatting or linkification"), so
+    /// the topic goes as it is: escaping would show `&lt;`.
     pub async fn set_topic(&self, channel: &str, topic: &str) -> Result<(), ApiError> {
         let req = SlackApiConversationsSetTopicRequest::new(channel.to_string().into(), topic.to_string());
         call!(self, "conversations.setTopic", |s| s.conversations_set_topic(&req)).map(|_| ())
@@ -360,9 +364,95 @@ impl Api {
             .cloned()
     }
 
-    /// POST a delayed answer to a slash command's `response_url`.
+    /// POST a delayed answer (plain text, escaped here) to a slash command's `response_url`.
     pub async fn respond(&self, response_url: &str, text: &str) -> Result<(), ApiError> {
-        let body = serde_json::json!({"response_type": "in_channel", "text": text});
+        let body = serde_json::json!({"response_type": "in_channel", "text": escape(text)});
         send_plain("response_url", self.http.post(response_url).json(&body)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::Json;
+    use axum::body::Bytes;
+    use axum::routing::post;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::domain::{IncidentId, Opening, Person, Severity, Source};
+
+    const EVIL: &str = "<!channel> <!here> <@U123> <https://evil.example|re-login here> & more";
+    const SHOWN: &str =
+        "&lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;https://evil.example|re-login here&gt; &amp; more";
+
+    /// A local stand-in for the Web API and a `response_url`, keeping every JSON body.
+    async fn server() -> (String, Arc<Mutex<Vec<Value>>>) {
+        let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let keep = |seen: Arc<Mutex<Vec<Value>>>, answer: Value| {
+            move |body: Bytes| async move {
+                seen.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                Json(answer)
+            }
+        };
+        let app = axum::Router::new()
+            .route(
+                "/chat.postMessage",
+                post(keep(
+                    seen.clone(),
+                    json!({"ok": true, "channel": "C1", "ts": "1.000001",
+                           "message": {"type": "message", "text": "x", "user": "UBOT", "ts": "1.000001"}}),
+                )),
+            )
+            .route("/respond", post(keep(seen.clone(), json!({"ok": true}))));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, seen)
+    }
+
+    /// The send boundary: whatever plain text the bot hands over, what Slack receives has user
+    /// text escaped once (text, fallback, section blocks, response_url answers); the header
+    /// block is plain_text and goes as it is.
+    #[tokio::test]
+    async fn text_leaves_for_slack_escaped_once() {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let (url, seen) = server().await;
+        let api = Api::new(client(&url).unwrap(), "xoxb-test");
+        let (inc, _) = crate::domain::Incident::open(Opening {
+            id: IncidentId(3),
+            title: EVIL.into(),
+            severity: Severity::Sev2,
+            by: Person::new("U1", "alice"),
+            at: chrono::Utc::now(),
+            source: Source::Slack,
+            fingerprint: None,
+            trigger: None,
+        })
+        .unwrap();
+        let announcement = format!("🚨 INC-3: {EVIL}");
+        api.post(
+            "C1",
+            &announcement,
+            Some(super::super::text::announcement_blocks(&inc, &announcement)),
+            None,
+        )
+        .await
+        .unwrap();
+        api.post("C1", &format!("✎ bob (matrix): `timeline {EVIL}`"), None, None)
+            .await
+            .unwrap();
+        api.respond(&format!("{url}/respond"), EVIL).await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(seen[0]["text"], format!("🚨 INC-3: {SHOWN}"));
+        assert_eq!(seen[0]["blocks"][0]["text"]["type"], "plain_text");
+        assert_eq!(seen[0]["blocks"][0]["text"]["text"], format!("🚨 INC-3: {EVIL}"));
+        assert_eq!(seen[0]["blocks"][1]["text"]["text"], format!("🚨 INC-3: {SHOWN}"));
+        assert_eq!(seen[1]["text"], format!("✎ bob (matrix): `timeline {SHOWN}`"));
+        assert_eq!(seen[2], json!({"response_type": "in_channel", "text": SHOWN}));
     }
 }

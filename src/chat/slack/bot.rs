@@ -39,10 +39,10 @@ pub enum Lane {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum JobKind {
-    /// A message, optionally with Block Kit blocks and in a thread.
+    /// A message (plain text), optionally with Block Kit blocks and in a thread.
     Say {
         text: String,
-        blocks: Option<serde_json::Value>,
+        blocks: Option<text::Blocks>,
         thread_ts: Option<String>,
     },
     /// A late answer to a slash command through its `response_url` (valid for 30 minutes);
@@ -231,9 +231,7 @@ impl SlackBot {
                 let channel = self.channel_of(&job.lane)?;
                 // Blocks beyond Slack's limit would be refused: fall back to the text alone. (Long
                 // texts were split into jobs when queued.)
-                let blocks = blocks
-                    .clone()
-                    .filter(|b| b.as_array().is_some_and(|a| a.len() <= text::MAX_BLOCKS));
+                let blocks = blocks.clone().filter(|b| b.len() <= text::MAX_BLOCKS);
                 let text: String = text.chars().take(text::MAX_TEXT).collect();
                 self.api.post(&channel, &text, blocks, thread_ts.as_deref()).await?;
                 Ok(())
@@ -302,7 +300,7 @@ impl SlackBot {
                 Err(e) => match Failure::from(e) {
                     Failure::Permanent(why) => {
                         tracing::warn!(%user, %channel, %why, "slack: invite failed");
-                        failed.push(format!("<@{user}> ({})", why.trim_start_matches("Slack error ")));
+                        failed.push(format!("`{user}` ({})", why.trim_start_matches("Slack error ")));
                     }
                     other => return Err(other),
                 },

@@ -16,11 +16,11 @@ const NAME_TRIES: u32 = 5;
 const SAME_INCIDENT_SLACK_SECS: i64 = 120;
 
 impl SlackBot {
-    /// The incident's channel: bound already, created now, or found (ours, from an earlier
-    /// attempt whose answer was lost).
-    async fn ensure_channel(&self, inc: &Incident) -> Result<String, Failure> {
+    /// The incident's channel (id, name): bound already, created now, or found (ours, from an
+    /// earlier attempt whose answer was lost).
+    async fn ensure_channel(&self, inc: &Incident) -> Result<(String, String), Failure> {
         if let Some(c) = slack_channel(inc) {
-            return Ok(c);
+            return Ok((c, text::channel_name(inc, None)));
         }
         let me = self.me().map(|(user, _)| user);
         for n in 1..=NAME_TRIES {
@@ -45,7 +45,7 @@ impl SlackBot {
             };
             self.service.bind_room(inc.id, &room_key(&channel)).await?;
             tracing::info!(incident = %inc.id, %channel, %name, "slack: incident channel ready");
-            return Ok(channel);
+            return Ok((channel, name));
         }
         Err(Failure::Permanent(format!(
             "{}: the channel names {} and {} variants are all taken",
@@ -66,7 +66,7 @@ impl SlackBot {
         respond: Option<String>,
     ) -> Result<(), Failure> {
         let inc = self.incident(id)?;
-        let channel = self.ensure_channel(&inc).await?;
+        let (channel, name) = self.ensure_channel(&inc).await?;
         self.api
             .post(
                 &channel,
@@ -86,10 +86,12 @@ impl SlackBot {
         if !users.is_empty() {
             self.enqueue(lane, JobKind::Invite { incident: id, users }).await;
         }
+        // Plain text like every message (escaped when posted), so the channel is named, not
+        // linked with `<#…>` markup.
         let link = format!(
-            "{} opened: {} — <#{channel}> ({} · {})",
+            "{} opened: {} — #{name} ({} · {})",
             inc.id,
-            text::escape(&inc.title),
+            inc.title,
             inc.severity.label(),
             inc.status
         );

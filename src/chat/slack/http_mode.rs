@@ -105,7 +105,7 @@ async fn commands(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Res
         Err(e) => return bad_request(format!("not a slash command payload: {e}")),
     };
     match ctx.bot.on_command(cmd, false).await {
-        Ok(reply) => Json(json!({"response_type": "in_channel", "text": reply})).into_response(),
+        Ok(reply) => Json(json!({"response_type": "in_channel", "text": reply.into_string()})).into_response(),
         Err(r) => not_ours(r),
     }
 }

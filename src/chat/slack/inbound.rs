@@ -64,8 +64,12 @@ fn ts_time(ts: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The text of a message for the alert rules: its text plus its attachments' title and text
-/// (or fallback), which is where integrations and incoming webhooks put alerts.
+/// (or fallback), which is where integrations and incoming webhooks put alerts; as plain text.
 fn message_text(m: &SlackMessageEvent) -> String {
+    text::unescape(&message_parts(m))
+}
+
+fn message_parts(m: &SlackMessageEvent) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(c) = &m.content {
         if let Some(t) = c.text.as_ref().filter(|t| !t.trim().is_empty()) {
@@ -182,17 +186,18 @@ impl SlackBot {
     }
 
     /// A slash command: handled and made durable within the ack budget; the reply is returned
-    /// for the acknowledgement, everything slower is queued. `Err` (and nothing done) if it is
-    /// not from this warroom's workspace and app; `by_connection`: the Socket Mode connection
-    /// vouches for the app.
-    pub async fn on_command(self: &Arc<Self>, cmd: SlashCommand, by_connection: bool) -> Result<String, Refused> {
+    /// for the acknowledgement (escaped for mrkdwn here: it leaves for Slack in the HTTP
+    /// answer or the Socket Mode ack), everything slower is queued. `Err` (and nothing done) if
+    /// it is not from this warroom's workspace and app; `by_connection`: the Socket Mode
+    /// connection vouches for the app.
+    pub async fn on_command(self: &Arc<Self>, cmd: SlashCommand, by_connection: bool) -> Result<text::Mrkdwn, Refused> {
         let app = if by_connection {
             AppClaim::ByConnection
         } else {
             AppClaim::Claimed(cmd.api_app_id.as_deref())
         };
         self.check_origin("slash command", cmd.team_id.as_deref(), app)?;
-        Ok(self.acknowledged(cmd).await)
+        Ok(text::Mrkdwn::from_plain(&self.acknowledged(cmd).await))
     }
 
     async fn acknowledged(self: &Arc<Self>, cmd: SlashCommand) -> String {
@@ -249,7 +254,7 @@ impl SlackBot {
             room_names,
             alert_room: alert_names.is_some(),
             author: Person::new(cmd.user_id.clone(), name),
-            text: format!("{} {}", cmd.command.trim(), cmd.text.trim()),
+            text: format!("{} {}", cmd.command.trim(), text::unescape(cmd.text.trim())),
             event_id: Some(format!("slack:trigger:{}", cmd.trigger_id)),
             at: Utc::now(),
             standing,

@@ -10,6 +10,7 @@ use slack_morphism::prelude::*;
 
 use super::api::{Client, Connector};
 use super::bot::SlackBot;
+use super::text::Mrkdwn;
 use crate::chat::{ChatError, Shutdown, pause};
 
 async fn bot_of(state: &SlackClientEventsUserState) -> Option<Arc<SlackBot>> {
@@ -23,10 +24,10 @@ async fn on_command(
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let reply = match bot_of(&state).await {
         Some(bot) => bot.on_command(ev.into(), true).await,
-        None => Ok("warroom is starting; try again in a moment.".into()),
+        None => Ok(Mrkdwn::from_plain("warroom is starting; try again in a moment.")),
     };
     Ok(match reply {
-        Ok(text) => SlackCommandEventResponse::new(SlackMessageContent::new().with_text(text))
+        Ok(text) => SlackCommandEventResponse::new(SlackMessageContent::new().with_text(text.into_string()))
             .with_response_type(SlackMessageResponseType::InChannel),
         // Not ours: acknowledged (so Slack does not retry) with nothing to show.
         Err(_) => SlackCommandEventResponse::new(SlackMessageContent::new())

@@ -1,6 +1,11 @@
-//! Slack text: valid channel names from any title, Block Kit announcements, topics, and
-//! splitting long texts to Slack's limits (40,000 characters and 50 blocks per message).
-//! Pure functions, unit-tested.
+//! Slack text: valid channel names from any title, Block Kit announcements, topics, splitting
+//! long texts to Slack's limits (40,000 characters and 50 blocks per message), and the one
+//! escaping of text for Slack's mrkdwn. Pure functions, unit-tested.
+//!
+//! Everything the bot composes is plain text; it becomes mrkdwn only where it leaves for
+//! Slack (`Api::post`, `Api::respond`, the slash command acknowledgement), by `escape`. So
+//! `<!channel>`, `<@U…>` or `<https://…|…>` in a title, an alert or a note is shown, never
+//! acted on, and the bot's own formatting uses no `<…>` markup (only `*bold*` and backticks).
 
 use crate::domain::Incident;
 
@@ -38,22 +43,63 @@ pub fn topic(inc: &Incident) -> String {
     t.chars().take(250).collect()
 }
 
-/// Escape `&`, `<` and `>` as Slack's text formatting requires.
+/// Plain text as Slack's mrkdwn: `&`, `<` and `>` escaped, the only characters Slack's
+/// formatting docs say need it (a `<` is what starts a mention, a broadcast or a link).
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// Text from Slack (a message, an attachment, a slash command's text) as plain text: Slack
+/// sends `&`, `<` and `>` typed by people as `&amp;`, `&lt;` and `&gt;`. (Markup such as
+/// `<@U…>` stays as it came, and is shown as text when the bot repeats it.)
+pub fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+/// Text escaped for mrkdwn, made from plain text only (the slash command acknowledgement).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mrkdwn(String);
+
+impl Mrkdwn {
+    pub fn from_plain(plain: &str) -> Mrkdwn {
+        Mrkdwn(escape(plain))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Block Kit blocks, made only by `announcement_blocks` (mrkdwn parts escaped there; header
+/// text is `plain_text`, which Slack shows as it is).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Blocks(serde_json::Value);
+
+impl Blocks {
+    pub fn len(&self) -> usize {
+        self.0.as_array().map_or(0, Vec::len)
+    }
+
+    pub fn value(&self) -> &serde_json::Value {
+        &self.0
+    }
+}
+
 /// The announcement as Block Kit: a header, the announcement text, and a context line.
-pub fn announcement_blocks(inc: &Incident, announcement: &str) -> serde_json::Value {
+pub fn announcement_blocks(inc: &Incident, announcement: &str) -> Blocks {
     let header: String = format!("🚨 {}: {}", inc.id, inc.title).chars().take(150).collect();
     let body: String = escape(announcement).chars().take(2900).collect();
-    serde_json::json!([
+    Blocks(serde_json::json!([
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": true}},
         {"type": "section", "text": {"type": "mrkdwn", "text": body}},
         {"type": "context", "elements": [
             {"type": "mrkdwn", "text": format!("Severity *{}* · status *{}* · `/incident help` lists the commands", inc.severity.label(), inc.status)}
         ]}
-    ])
+    ]))
 }
 
 /// Split `text` into pieces of at most `max` characters, at line breaks where possible.
@@ -198,11 +244,32 @@ mod tests {
         );
     }
 
+    /// What leaves for Slack shows user text; what came from Slack is read back as typed.
+    #[test]
+    fn escaping_is_exactly_slacks() {
+        let evil = "<!channel> <!here> <@U123> <https://evil.example|re-login here> & more";
+        assert_eq!(
+            Mrkdwn::from_plain(evil).into_string(),
+            "&lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;https://evil.example|re-login here&gt; &amp; more"
+        );
+        // Only &, < and > change: the bot's own formatting stays.
+        let own = "*bold* `code` _it_ ~st~ > quote — 🚨 “x” 'y' \"z\"";
+        assert_eq!(escape(own), own.replace('>', "&gt;"));
+        // Round trip: Slack's escaping of typed text, undone on the way in, redone on the way out.
+        for typed in [evil, "a &lt; b", "&amp;&amp;", "CPU > 90% & rising", "plain"] {
+            assert_eq!(unescape(&escape(typed)), typed);
+        }
+        assert_eq!(unescape("CPU &gt; 90% &amp;lt; x"), "CPU > 90% &lt; x");
+    }
+
     #[test]
     fn announcement_has_blocks_within_limits() {
         let inc = incident("disk <full> & more", 2);
         let b = announcement_blocks(&inc, "text with <tags>");
-        assert!(b.as_array().unwrap().len() <= MAX_BLOCKS);
+        assert!(b.len() <= MAX_BLOCKS);
+        let b = b.value();
         assert!(b[1]["text"]["text"].as_str().unwrap().contains("&lt;tags&gt;"));
+        // The header is plain_text: shown as it is, so not escaped.
+        assert_eq!(b[0]["text"]["text"], "🚨 INC-2: disk <full> & more");
     }
 }

@@ -10,6 +10,24 @@ use crate::mx::{BOT_USER, BotProc, Mx};
 use crate::support::{ok, stderr, stdout};
 use crate::synapse::Synapse;
 
+/// A link to a javascript: URL, an image from the media repo, a script and a room mention, as
+/// users and alerting scripts can type them.
+const HOSTILE: &str =
+    "<a href='javascript:alert(1)'>re-login</a> <img src='mxc://evil.example/abc'> <script>alert(2)</script> @room";
+
+/// A bot message that shows `HOSTILE` as text: no tag of it in the HTML, no `@room` that
+/// notifies, no mentions.
+fn assert_inert(what: &str, m: &Value) {
+    let html = m["content"]["formatted_body"].as_str().unwrap_or_default();
+    for tag in ["<a href=\"javascript", "<a href='javascript", "<img", "<script"] {
+        assert!(!html.contains(tag), "{what}: {tag} in formatted_body {m}");
+    }
+    assert!(html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"), "{what}: {m}");
+    assert!(!body(m).contains("@room"), "{what}: @room in the body {m}");
+    assert!(body(m).contains("script>alert(2)"), "{what}: {m}");
+    assert_eq!(m["content"]["m.mentions"], json!({}), "{what}: {m}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alert_to_postmortem_in_matrix() {
     let syn = Synapse::start().await;
@@ -82,13 +100,25 @@ async fn alert_to_postmortem_in_matrix() {
     assert!(show.contains("investigating"), "{show}");
     assert!(show.contains("SEV1"), "{show}");
 
-    // The same alert again joins INC-1: noted in its room, not announced again.
-    w.cron.say(&w.alerts, "NDW ETL failed").await;
-    w.alice
+    // The same alert again joins INC-1: noted in its room, not announced again. Its text holds
+    // HTML and @room: shown, not rendered, and nobody is pinged.
+    w.cron.say(&w.alerts, &format!("NDW ETL failed {HOSTILE}")).await;
+    let note = w
+        .alice
         .wait_message(&room, BOT_USER, "the repeat note", |m| {
             body(m).contains("alert repeated")
         })
         .await;
+    assert_inert("the repeat note", &note);
+    // A note with the same: the draft shows it as text too.
+    let ev = w.alice.say(&room, &format!("!timeline 13:27 {HOSTILE}")).await;
+    let reply = w
+        .alice
+        .wait_message(&room, BOT_USER, "the reply", |m| {
+            m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == ev
+        })
+        .await;
+    assert_inert("the reply", &reply);
     assert!(
         w.alice.invites().await.is_empty(),
         "a repeated alert opened another room"
@@ -116,6 +146,14 @@ async fn alert_to_postmortem_in_matrix() {
         .wait_message(&room, BOT_USER, "the draft", |m| body(m).starts_with("# INC-1"))
         .await;
     assert!(draft["content"]["formatted_body"].as_str().unwrap().contains("<table>"));
+    assert_inert("the draft", &draft);
+    assert!(
+        draft["content"]["formatted_body"]
+            .as_str()
+            .unwrap()
+            .contains("&lt;a href="),
+        "{draft}"
+    );
     let file = w
         .alice
         .wait_message(&room, BOT_USER, "the postmortem file", |m| {

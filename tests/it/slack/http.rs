@@ -139,6 +139,23 @@ async fn http_mode_verifies_every_request_and_acks_in_time() {
         .await;
     assert_eq!(status, 200, "{v}");
     assert!(v["text"].as_str().unwrap().contains('#'), "{v}");
+    // Mentions and links in the text come back shown, not live.
+    let (status, v) = c
+        .slash(
+            &fake,
+            "/timeline",
+            "13:26 <!here> <@U123> <https://evil.example|x> &amp; more",
+            &chan.id,
+            Some((SECRET, 0)),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["response_type"], "in_channel");
+    let reply = v["text"].as_str().unwrap_or_default();
+    assert!(
+        reply.ends_with(": &lt;!here&gt; &lt;@U123&gt; &lt;https://evil.example|x&gt; &amp; more"),
+        "{v}"
+    );
 
     // 429 with Retry-After: 2 on chat.postMessage: the next call of that method waits ≥ 2 s,
     // and the message still goes out.

@@ -3,8 +3,25 @@
 
 use std::time::Duration;
 
-use crate::fake_slack::{ALICE, BOT_USER, Fake, Fault, bot_message, user_message};
+use crate::fake_slack::{ALICE, BOT_USER, Fake, Fault, Message, bot_message, user_message};
 use crate::support::ok;
+
+/// Mentions, a broadcast and a link as Slack delivers them in a message or a slash command
+/// (markup live, a typed `&` escaped), and how they must come back: shown, not acted on.
+const EVIL_IN: &str = "<!channel> <@U123> <https://evil.example|x> &amp; more";
+const EVIL_OUT: &str = "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|x&gt; &amp; more";
+
+/// No live markup from user text in what the bot posted, and the text shown once-escaped.
+fn assert_inert(what: &str, text: &str) {
+    assert!(text.contains(EVIL_OUT), "{what}: {text}");
+    assert_no_markup(what, text);
+}
+
+fn assert_no_markup(what: &str, text: &str) {
+    for live in ["<!channel>", "<@U123>", "<https://evil", "&amp;amp;", "&amp;lt;"] {
+        assert!(!text.contains(live), "{what} has {live}: {text}");
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_mode_alert_to_postmortem() {
@@ -31,7 +48,7 @@ async fn socket_mode_alert_to_postmortem() {
     // A threaded reply in the alert channel links to the incident channel.
     let link = fake.wait_message(&alerts, "INC-1 opened").await;
     assert_eq!(link.thread_ts.as_deref(), Some("1700000000.000100"));
-    assert!(link.text.contains(&format!("<#{}>", chan.id)), "{}", link.text);
+    assert!(link.text.contains("#inc-1-ndw-etl-failed"), "{}", link.text);
     fake.wait("the topic", |s| {
         s.channels
             .iter()
@@ -40,14 +57,17 @@ async fn socket_mode_alert_to_postmortem() {
     })
     .await;
 
-    // The same repeat delivered 4 times (Slack retries): one effect.
+    // The same repeat delivered 4 times (Slack retries): one effect. Its alert text carries
+    // mentions and a link, shown as text in the alert news.
     for _ in 0..4 {
         let env = fake.push_event(
-            bot_message(&alerts, "NDW ETL failed", "1700000100.000200"),
+            bot_message(&alerts, &format!("NDW ETL failed {EVIL_IN}"), "1700000100.000200"),
             "Ev0REPEAT1",
         );
         fake.ack(&env).await;
     }
+    let news = fake.wait_message(&chan.id, "alert repeated").await;
+    assert_inert("alert news", &news.text);
     // Our own messages never count, even if they look like alerts.
     let own = serde_json::json!({"type": "message", "channel": alerts, "user": BOT_USER, "text": "billing is down", "ts": "1700000101.000001", "channel_type": "channel"});
     fake.ack(&fake.push_event(own, "Ev0OWN0001")).await;
@@ -56,6 +76,8 @@ async fn socket_mode_alert_to_postmortem() {
     let slash = |cmd: &str, text: &str| fake.slash(cmd, text, &chan.id, ALICE);
     let ack = fake.ack(&slash("/timeline", "13:25 restarted docker")).await;
     assert!(ack["payload"]["text"].as_str().unwrap().contains('#'), "{ack}");
+    let ack = fake.ack(&slash("/timeline", &format!("13:26 {EVIL_IN}"))).await;
+    assert_inert("slash reply", ack["payload"]["text"].as_str().unwrap_or_default());
     fake.ack(&slash("/postmortem", "impact ETL data delayed by two hours"))
         .await;
     fake.ack(&slash("/action", "add a disk-space alert")).await;
@@ -74,7 +96,17 @@ async fn socket_mode_alert_to_postmortem() {
         "{resolved}"
     );
     fake.ack(&slash("/incident", "close")).await;
-    fake.wait_message(&chan.id, "Draft postmortem of INC-1").await;
+    // The draft is Markdown in a code block (its own escaping adds a backslash here and there).
+    let draft = fake.wait_message(&chan.id, "Draft postmortem of INC-1").await;
+    assert_no_markup("posted postmortem", &draft.text);
+    for shown in [
+        "&lt;!channel&gt;",
+        "&lt;@U123&gt;",
+        "&lt;https://evil.example",
+        "&amp; more",
+    ] {
+        assert!(draft.text.contains(shown), "{shown} missing: {}", draft.text);
+    }
     let md = fake
         .wait("the .md file", |s| {
             s.files
@@ -115,25 +147,44 @@ async fn socket_mode_alert_to_postmortem() {
         "{reply}"
     );
     let declared = fake
-        .ack(&fake.slash("/incident", "declare \"Payments are slow\"", &alerts, ALICE))
+        .ack(&fake.slash(
+            "/incident",
+            &format!("declare \"Payments are slow {EVIL_IN}\""),
+            &alerts,
+            ALICE,
+        ))
         .await;
-    assert!(
-        declared["payload"]["text"].as_str().unwrap().contains("INC-2"),
-        "{declared}"
+    let declared = declared["payload"]["text"].as_str().unwrap_or_default();
+    assert!(declared.contains("INC-2"), "{declared}");
+    assert_inert("declare reply", declared);
+    let chan2 = fake.wait_channel("inc-2-payments-are-slow").await;
+    // The announcement: its text and section escaped, its header plain_text as typed.
+    let Message { text, blocks, .. } = fake.wait_message(&chan2.id, "🚨 INC-2").await;
+    assert_inert("announcement", &text);
+    let blocks = blocks.expect("announcement blocks");
+    assert_inert(
+        "announcement section",
+        blocks[1]["text"]["text"].as_str().unwrap_or_default(),
     );
-    fake.wait_channel("inc-2-payments-are-slow").await;
+    assert_eq!(blocks[0]["text"]["type"], "plain_text");
+    assert!(
+        blocks[0]["text"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("<!channel> <@U123> <https://evil.example|x> & more"),
+        "{blocks}"
+    );
     // Declared by slash command: where the channel is comes back through the response_url.
-    fake.wait("the response_url answer", |s| {
-        s.responses
-            .iter()
-            .find(|r| {
-                r["body"]["text"]
-                    .as_str()
-                    .is_some_and(|t| t.contains("INC-2 opened") && t.contains("<#C"))
-            })
-            .map(|_| ())
-    })
-    .await;
+    let answer = fake
+        .wait("the response_url answer", |s| {
+            s.responses
+                .iter()
+                .filter_map(|r| r["body"]["text"].as_str())
+                .find(|t| t.contains("INC-2 opened") && t.contains("#inc-2-payments-are-slow"))
+                .map(str::to_string)
+        })
+        .await;
+    assert_inert("response_url answer", &answer);
 
     assert!(b.stop().success(), "{}", b.log());
     let listed = ok(b.cmd(&["incidents", "--all"]).output().unwrap());
