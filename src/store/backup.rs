@@ -241,7 +241,7 @@ fn parse(r: impl BufRead) -> Result<Parsed, RestoreError> {
 /// where the old store went.
 pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupStats, Option<PathBuf>), RestoreError> {
     let parsed = parse(r)?;
-    std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+    crate::files::create_private_dir(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
     let _lock = DirLock::acquire(data_dir, "warroom restore")?;
     let target = data_dir.join(STORE_DIR);
     if target.exists() && !force {

@@ -6,6 +6,7 @@ mod console_session;
 mod crash;
 mod deploy;
 mod fake_slack;
+mod files;
 mod hooks;
 mod lock;
 mod matrix;
