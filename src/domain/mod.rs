@@ -2,6 +2,7 @@
 //! transitions between them. No I/O and no clock: every transition takes its time as a parameter.
 
 mod incident;
+mod invariants;
 mod timeline;
 mod types;
 

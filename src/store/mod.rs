@@ -357,7 +357,9 @@ impl Store {
                 .transpose()
                 .map_err(StoreError::Sled)?;
             let seq = match last {
-                Some((k, _)) => queue_seq(adapter, &k)? + 1,
+                Some((k, _)) => queue_seq(adapter, &k)?
+                    .checked_add(1)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{adapter} queue: sequence numbers used up")))?,
                 None => 0,
             };
             i.adapter_queue
