@@ -7,6 +7,7 @@ mod crash;
 mod deploy;
 mod fake_slack;
 mod files;
+mod fuzz;
 mod hooks;
 mod lock;
 mod matrix;
