@@ -4,16 +4,34 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::incident::{FUTURE_SLACK_SECS, MAX_TRACKED_ALERTS, check_text};
 use super::timeline::{EntryKind, TimelineEntry};
 use super::types::{Milestone, Role, Status};
 use super::{Incident, IncidentId};
 
-/// Times users can give (`YYYY-MM-DD`, RFC 3339) and the clock can produce lie in years 0..=9999.
+/// The earliest and latest instants warroom records: what users can type (`YYYY-MM-DD` and
+/// RFC 3339 cover the years 0 to 9999, and an offset shifts that by up to a day). Times from
+/// elsewhere (a webhook's `startsAt`, a platform's message time) are clamped into it.
+pub fn time_range() -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = chrono::Duration::days(1);
+    let first = NaiveDate::from_ymd_opt(0, 1, 1).unwrap_or(NaiveDate::MIN);
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+    (
+        first.and_time(NaiveTime::MIN).and_utc() - day,
+        last.and_time(NaiveTime::MIN).and_utc() + day + day,
+    )
+}
+
+/// `t`, moved into `time_range()` if it lies outside.
+pub fn clamp_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    let (first, last) = time_range();
+    t.clamp(first, last)
+}
+
 fn check_time(what: &str, t: DateTime<Utc>) -> Result<(), String> {
-    if (0..=9999).contains(&t.year()) {
+    if clamp_time(t) == t {
         Ok(())
     } else {
         Err(format!("{what} {t} is outside the years 0 to 9999"))
@@ -210,6 +228,18 @@ mod tests {
         inc.check_invariants().unwrap();
         inc.reopen(&who, t(6), Source::Console).unwrap();
         inc.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn time_range_holds_what_users_can_type() {
+        let (first, last) = time_range();
+        for typed in ["0000-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"] {
+            let t = DateTime::parse_from_rfc3339(typed).unwrap().with_timezone(&Utc);
+            assert!(first <= t && t <= last, "{typed}");
+        }
+        assert_eq!(clamp_time(DateTime::<Utc>::MIN_UTC), first);
+        assert_eq!(clamp_time(DateTime::<Utc>::MAX_UTC), last);
+        assert_eq!(clamp_time(t(0)), t(0));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub use incident::{
     Action, AlertEffect, AlertInfo, Contribution, DURATIONS, Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening,
     TransitionError, check_text, room_slug,
 };
+pub use invariants::{clamp_time, time_range};
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
 pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
 

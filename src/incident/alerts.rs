@@ -67,7 +67,8 @@ impl IncidentService {
             return Ok((Outcome::Ignored, Vec::new()));
         }
         let now = self.now();
-        let at = alert.at.min(now);
+        // The source's time, but never in the future nor outside the years warroom keeps.
+        let at = crate::domain::clamp_time(alert.at.min(now));
         let line = alert.line();
         if alert.status == AlertStatus::Resolved {
             let Some(key) = alert.key.as_deref() else {

@@ -169,8 +169,8 @@ impl Checker {
                 p.entries.push((incident, *data));
             }
             Line::Seen { event_id, at } => {
-                if event_id.is_empty() || !self.seen.insert(event_id.clone()) {
-                    return Err(format!("event id `{event_id}` is empty or appears twice"));
+                if !self.seen.insert(event_id.clone()) {
+                    return Err(format!("event id `{event_id}` appears twice"));
                 }
                 p.seen.push((event_id, at));
             }
