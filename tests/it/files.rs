@@ -132,3 +132,16 @@ fn a_data_dir_others_can_read_is_warned_about() {
     std::fs::set_permissions(sb.data(), std::fs::Permissions::from_mode(0o700)).unwrap();
     assert!(!stderr(&sb.run(&["check-config"])).contains("warning"));
 }
+
+/// `warroom run` with Matrix: sled's files, the Matrix session and the SDK's SQLite stores are
+/// all created private too (the process umask), not just the files warroom writes itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_matrix_bots_data_dir_is_private() {
+    let syn = crate::synapse::Synapse::start().await;
+    let mut bot = crate::mx::BotProc::new(&syn, &["alerts"], &["@alice:localhost"]).await;
+    bot.start().await;
+    assert!(bot.stop().success(), "{}", bot.log());
+    let data = bot.sb.data();
+    assert!(data.join("matrix").is_dir(), "the Matrix state is in the data dir");
+    assert_private(&data);
+}
