@@ -83,6 +83,9 @@ pub enum Cmd {
 
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
+    // Before any file or directory exists: the store, backups, exports and the Matrix SDK's
+    // files are for this user only (0600, directories 0700).
+    crate::files::private_umask();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     let level = if matches!(cli.command, Cmd::Run) {
@@ -195,6 +198,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let listen = config.http.listen.clone();
     let limits = http::limits::ServerLimits::from_config(&config.http);
     let budget = http::limits::BodyBudget::new(http::limits::BODY_BUDGET_BYTES, limits.body_timeout);
+    warn_data_dir(cli);
     let app = App::build(config, &cli.data_dir, "warroom run")?;
     let configured = app.service.platforms().to_vec();
     let rules = app.config.rules()?;
@@ -329,6 +333,7 @@ async fn console(cli: &Cli, user: Option<String>) -> anyhow::Result<ExitCode> {
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| "operator".into());
     let rooms = config.console.alert_rooms.clone();
+    warn_data_dir(cli);
     let app = App::build(config, &cli.data_dir, "warroom console")?;
     let interactive = std::io::stdin().is_terminal();
     let input = tokio::io::BufReader::new(tokio::io::stdin());
@@ -427,30 +432,33 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
         }
     };
     match out {
-        Some(path) => {
-            write_atomically(path, content.as_bytes())?;
+        Some(path) if !crate::files::is_stdout(path) => {
+            write_out(path, content.as_bytes())?;
             eprintln!("{id} postmortem written to {}", path.display());
         }
-        None => {
-            // User text must not send escape sequences to the terminal.
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(crate::sanitize::for_terminal(&content).as_bytes())?;
-            stdout.flush()?;
-        }
+        // Standard output: user text must not send escape sequences to the terminal.
+        _ => write_out(Path::new("-"), crate::sanitize::for_terminal(&content).as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Write `bytes` to `path` via a temp file, fsync and rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("warroom-tmp");
-    {
-        let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+/// Write `bytes` to `path` (atomically, mode 0600), or to standard output for `-` and
+/// `/dev/stdout`.
+fn write_out(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if crate::files::is_stdout(path) {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes)?;
+        stdout.flush()?;
+        return Ok(());
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    Ok(crate::files::write_atomically(path, bytes)?)
+}
+
+/// Warn (never fail) when the data dir can be read by group or others.
+fn warn_data_dir(cli: &Cli) {
+    if let Some(w) = crate::files::data_dir_warning(&cli.data_dir) {
+        tracing::warn!("{w}");
+    }
 }
 
 async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -466,6 +474,9 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     println!("# data dir: {}", cli.data_dir.display());
     for w in crate::config::loose_secret_files(&config) {
         println!("# warning: {w}");
+    }
+    if let Some(w) = crate::files::data_dir_warning(&cli.data_dir) {
+        eprintln!("warning: {w}");
     }
     if let Some(m) = &config.matrix {
         println!(
@@ -528,13 +539,13 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
 fn backup(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
     let store = open_store(cli, "warroom backup")?;
     let now = chrono::Utc::now();
-    let stats = if file == Path::new("-") {
+    let stats = if crate::files::is_stdout(file) {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         store.backup(&mut out, now)?
     } else {
         let mut buf = Vec::new();
         let stats = store.backup(&mut buf, now)?;
-        write_atomically(file, &buf)?;
+        write_out(file, &buf)?;
         stats
     };
     eprintln!(

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod command;
 pub mod config;
 pub mod domain;
+pub mod files;
 pub mod http;
 pub mod incident;
 pub mod postmortem;

@@ -68,18 +68,11 @@ where
         }
     }
 
-    /// Write an export next to the others and make it durable: temp file, fsync, rename.
+    /// Write an export next to the others: atomically, durably, readable by this user only.
     fn save(&self, incident: IncidentId, format: ExportFormat, content: &str) -> std::io::Result<PathBuf> {
-        std::fs::create_dir_all(&self.postmortem_dir)?;
+        crate::files::create_private_dir(&self.postmortem_dir)?;
         let path = self.postmortem_dir.join(format!("{incident}.{}", format.extension()));
-        let tmp = path.with_extension("tmp");
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(content.as_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(&self.postmortem_dir)?.sync_all()?;
+        crate::files::write_atomically(&path, content.as_bytes())?;
         Ok(std::path::absolute(&path).unwrap_or(path))
     }
 

@@ -7,7 +7,7 @@ mod parse;
 pub mod when;
 
 pub use help::{Family, Spec, help_text};
-pub use parse::parse;
+pub use parse::{MAX_COMMAND_CHARS, parse};
 pub use when::{When, WhenError};
 
 use crate::domain::{Milestone, Role, Section, Severity, Status};

@@ -4,7 +4,7 @@ use super::help::{Family, spec_for};
 use super::lex::{Token, text_of, tokenize};
 use super::when::{self, When};
 use super::{Command, ExportFormat, IncidentCmd, Parsed, PostmortemCmd, TimelineCmd, UsageError};
-use crate::domain::{Milestone, Role, Section, Severity, Status};
+use crate::domain::{MAX_TEXT_CHARS, Milestone, Role, Section, Severity, Status};
 
 type R<T> = Result<T, UsageError>;
 
@@ -16,44 +16,71 @@ fn bad(key: &str, message: impl Into<String>) -> UsageError {
     }
 }
 
+/// Longest command line the parser reads, in characters: the longest free text a field takes
+/// (`MAX_TEXT_CHARS`, 8,000) plus room for the command words, a time and an owner. Chat
+/// messages can be far longer (Slack allows 40,000 characters); such a line is refused before
+/// it is tokenized.
+pub const MAX_COMMAND_CHARS: usize = MAX_TEXT_CHARS + 2_000;
+
+/// Is this the first word of a command (`incident`, `timeline`, ...)? Anything else after a
+/// `/` or `!` (`/var/log`, `!!!`, `/ x`) is ordinary text.
+fn is_command_word(word: &str) -> bool {
+    word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn unknown_command(word: &str) -> UsageError {
+    UsageError {
+        message: format!(
+            "unknown command `{word}`; the commands are incident, timeline, action and postmortem (try `help`)"
+        ),
+        usage: Vec::new(),
+        unknown_command: true,
+    }
+}
+
 /// Parse one chat line. Lines that start with `/` or `!` followed by a word are commands.
 pub fn parse(line: &str) -> Parsed {
     let trimmed = line.trim_start();
     let Some(rest) = trimmed.strip_prefix('/').or_else(|| trimmed.strip_prefix('!')) else {
         return Parsed::NotACommand;
     };
+    // The command word follows the prefix directly and runs to the first whitespace (a quoted
+    // first word is never a command), so it is known before the line is tokenized.
+    let word = rest.split(char::is_whitespace).next().unwrap_or_default();
+    if !is_command_word(word) {
+        return Parsed::NotACommand;
+    }
+    let lower_word = word.to_ascii_lowercase();
+    let family = Family::from_word(&lower_word);
+    if line.chars().nth(MAX_COMMAND_CHARS).is_some() {
+        return Parsed::Invalid(if family.is_none() && lower_word != "help" {
+            unknown_command(word)
+        } else {
+            UsageError {
+                message: format!(
+                    "this command is {} characters long; a command may have at most {MAX_COMMAND_CHARS} (and its text at most {MAX_TEXT_CHARS}). Shorten it, or split the text over several entries",
+                    line.chars().count()
+                ),
+                usage: Vec::new(),
+                unknown_command: false,
+            }
+        });
+    }
     let offset = line.len() - rest.len();
     let mut tokens = tokenize(rest);
     for t in &mut tokens {
         t.start += offset;
         t.end += offset;
     }
-    let Some(first) = tokens.first() else {
-        return Parsed::NotACommand;
-    };
-    let word = first.value.as_str();
-    let looks_like_command = first.start == offset
-        && word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !looks_like_command {
-        return Parsed::NotACommand;
-    }
-    let args = &tokens[1..];
-    let result = match word.to_ascii_lowercase().as_str() {
-        "help" => Ok(Command::Help(args.first().and_then(|t| Family::from_word(&t.value)))),
-        w => match Family::from_word(w) {
-            Some(Family::Incident) => parse_incident(line, args),
-            Some(Family::Timeline) => parse_timeline(line, args),
-            Some(Family::Action) => parse_action(line, args),
-            Some(Family::Postmortem) => parse_postmortem(line, args),
-            None => Err(UsageError {
-                message: format!(
-                    "unknown command `{word}`; the commands are incident, timeline, action and postmortem (try `help`)"
-                ),
-                usage: Vec::new(),
-                unknown_command: true,
-            }),
-        },
+    let args = tokens.get(1..).unwrap_or_default();
+    let result = match (lower_word.as_str(), family) {
+        ("help", _) => Ok(Command::Help(args.first().and_then(|t| Family::from_word(&t.value)))),
+        (_, Some(Family::Incident)) => parse_incident(line, args),
+        (_, Some(Family::Timeline)) => parse_timeline(line, args),
+        (_, Some(Family::Action)) => parse_action(line, args),
+        (_, Some(Family::Postmortem)) => parse_postmortem(line, args),
+        (_, None) => Err(unknown_command(word)),
     };
     match result {
         Ok(c) => Parsed::Command(c),

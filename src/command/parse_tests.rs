@@ -376,3 +376,40 @@ fn every_table_row_has_a_parsing_example() {
     assert!(help.contains("!timeline [WHEN] <text>"));
     assert!(help.contains("WHEN:"));
 }
+
+#[test]
+fn overlong_commands_are_refused_before_tokenizing() {
+    // The pathological line from the report (60 KB of unclosed quotes): refused, with a message
+    // that says what to do, instead of being tokenized.
+    let line = format!("/timeline {}", "\"a ".repeat(20_000));
+    let e = invalid(&line);
+    assert!(!e.unknown_command);
+    assert!(e.message.contains("60010 characters long"), "{}", e.message);
+    assert!(
+        e.message.contains(&format!("at most {MAX_COMMAND_CHARS}")),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("split the text"), "{}", e.message);
+    let e = invalid(&format!("!incident declare {}", "x".repeat(MAX_COMMAND_CHARS)));
+    assert!(e.message.contains("characters long"), "{}", e.message);
+    // An unknown first word stays an unknown command (in an alert room: an alert), and text
+    // that is no command stays text, however long.
+    assert!(invalid(&format!("/backup failed {}", "x".repeat(MAX_COMMAND_CHARS))).unknown_command);
+    assert_eq!(
+        parse(&format!("/var/log {}", "x".repeat(MAX_COMMAND_CHARS))),
+        Parsed::NotACommand
+    );
+    // Up to the cap, a command parses as before: the longest text a field takes fits.
+    let text = "y".repeat(crate::domain::MAX_TEXT_CHARS);
+    assert_eq!(
+        cmd(&format!("/timeline 13:25 {text}")),
+        Command::Timeline(TimelineCmd::Add {
+            when: clock(13, 25),
+            text: text.clone()
+        })
+    );
+    let at_cap = format!("/timeline {}", "z".repeat(MAX_COMMAND_CHARS - "/timeline ".len()));
+    assert!(matches!(parse(&at_cap), Parsed::Command(_)));
+    assert!(matches!(parse(&format!("{at_cap}z")), Parsed::Invalid(_)));
+}

@@ -12,7 +12,7 @@ use super::timeline::{EntryKind, NewEntry, Person, Source};
 use super::types::{IncidentId, Milestone, Role, Section, Severity, Status};
 
 /// How far in the future a user-given time may lie before it is refused (clock skew).
-const FUTURE_SLACK_SECS: i64 = 120;
+pub(super) const FUTURE_SLACK_SECS: i64 = 120;
 
 /// The alert that opened an incident; pre-fills the postmortem's Detection section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +186,8 @@ pub enum TransitionError {
     TooLong { len: usize },
     #[error("{0} already holds that role")]
     SameRole(String),
+    #[error("this incident has as many {0} as it can hold; open a new incident")]
+    Full(&'static str),
 }
 
 impl TransitionError {
@@ -550,7 +552,14 @@ impl Incident {
         src: Source,
     ) -> Result<Vec<NewEntry>, TransitionError> {
         check_text(text)?;
-        let n = self.actions.iter().map(|a| a.n).max().unwrap_or(0) + 1;
+        let n = self
+            .actions
+            .iter()
+            .map(|a| a.n)
+            .max()
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or(TransitionError::Full("actions"))?;
         let owner = owner.map(|o| o.trim().to_string()).filter(|o| !o.is_empty());
         let entry = match &owner {
             Some(o) => format!("action #{n}: {} (owner {o})", text.trim()),
@@ -674,10 +683,10 @@ impl Incident {
                 None if room => {
                     self.alerts.insert(k.to_string(), true);
                 }
-                None => self.alerts_untracked += 1,
+                None => self.alerts_untracked = self.alerts_untracked.saturating_add(1),
             }
         }
-        self.alert_count += 1;
+        self.alert_count = self.alert_count.saturating_add(1);
         let text = text.trim();
         let entries = if self.alert_count <= MAX_LISTED_ALERTS {
             let what = match (key, again) {

@@ -334,3 +334,18 @@ fn titles_are_single_line() {
     assert!(matches!(opened("\n\u{1b}\r\n").unwrap_err(), TransitionError::Empty));
     assert_eq!(single_line("Café — DB/API down 🔥"), "Café — DB/API down 🔥");
 }
+
+#[test]
+fn counters_at_their_limit_do_not_overflow() {
+    let mut inc = open();
+    inc.alert_count = u64::MAX;
+    inc.alerts_untracked = u64::MAX;
+    inc.alerts = (0..MAX_TRACKED_ALERTS).map(|i| (i.to_string(), true)).collect();
+    let (effect, _) = inc.alert_fired(Some("new"), "x", &who(), t(1), Source::Webhook);
+    assert_eq!(effect, AlertEffect::Counted);
+    assert_eq!((inc.alert_count, inc.alerts_untracked), (u64::MAX, u64::MAX));
+    inc.add_action("a", None, &who(), t(1), Source::Console).unwrap();
+    inc.actions[0].n = u32::MAX;
+    let err = refused(&mut inc, |i| i.add_action("b", None, &who(), t(2), Source::Console));
+    assert_eq!(err, TransitionError::Full("actions"));
+}

@@ -2,6 +2,7 @@
 //! transitions between them. No I/O and no clock: every transition takes its time as a parameter.
 
 mod incident;
+mod invariants;
 mod timeline;
 mod types;
 
@@ -9,6 +10,7 @@ pub use incident::{
     Action, AlertEffect, AlertInfo, Contribution, DURATIONS, Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening,
     SectionEdit, TransitionError, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
 };
+pub use invariants::{clamp_time, time_range};
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
 pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
 

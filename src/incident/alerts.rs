@@ -95,7 +95,7 @@ impl IncidentService {
         let Some(key) = alert.key.as_deref() else {
             return Ok((Outcome::Ignored, Vec::new()));
         };
-        let (at, line) = (alert.at.min(now), alert.line());
+        let (at, line) = (crate::domain::clamp_time(alert.at.min(now)), alert.line());
         let done = self
             .store
             .attach_open::<_, std::convert::Infallible>(&m.fingerprint, now, |inc| {
@@ -151,7 +151,7 @@ impl IncidentService {
     }
 
     fn firing<'a>(&self, alert: &'a Alert, m: &'a Match, event_id: Option<&'a str>, now: DateTime<Utc>) -> Firing<'a> {
-        let at = alert.at.min(now);
+        let at = crate::domain::clamp_time(alert.at.min(now));
         let line = alert.line();
         let trigger = AlertInfo {
             rule: m.rule.clone(),

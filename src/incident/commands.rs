@@ -202,7 +202,7 @@ impl IncidentService {
                 let (seq, _) = self
                     .change(msg, |i| {
                         let e = NewEntry::new(t, who, EntryKind::Note, text.clone(), src);
-                        Ok((i.last_seq + 1, vec![e]))
+                        Ok((i.last_seq.saturating_add(1), vec![e]))
                     })
                     .await?;
                 reply(format!("Added #{seq} at {}: {text}", show_time(t, self.tz)))

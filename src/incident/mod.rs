@@ -200,6 +200,11 @@ impl IncidentService {
 
     /// Handle one inbound message. Never fails: problems become replies.
     pub async fn handle(&self, msg: Inbound) -> Vec<Notice> {
+        // A platform's time for the message is recorded as given, within the years warroom keeps.
+        let msg = Inbound {
+            at: crate::domain::clamp_time(msg.at),
+            ..msg
+        };
         if let Some(ev) = &msg.event_id {
             match self.store.is_seen(ev) {
                 Ok(true) => {

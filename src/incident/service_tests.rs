@@ -749,3 +749,39 @@ async fn concurrent_alerts_in_a_storm_open_the_limit_and_one_storm_incident() {
     let storm = storm_incident(&h);
     assert_eq!((storm.alert_count, storm.storm_fingerprints.len()), (25, 25));
 }
+
+#[tokio::test]
+async fn times_from_outside_are_kept_within_the_years_a_backup_accepts() {
+    let h = harness();
+    // A webhook's startsAt and a chat message's platform time at chrono's limits.
+    let body = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hooks/generic-firing.json"),
+    )
+    .unwrap()
+    .replace("\"status\"", "\"at\": \"-262143-01-01T00:00:00Z\", \"status\"");
+    let alerts = crate::alert::payload::HookKind::Generic
+        .decode(body.as_bytes(), h.svc.now())
+        .unwrap();
+    assert_eq!(alerts[0].at, DateTime::<Utc>::MIN_UTC);
+    let (outcome, _) = h.svc.ingest(&alerts[0], None).await.unwrap();
+    assert_eq!(outcome, Outcome::Opened);
+    let mut msg = h.msg("alerts", "alice", "/incident declare far future");
+    msg.at = DateTime::<Utc>::MAX_UTC;
+    h.svc.handle(msg).await;
+    let (first, last) = crate::domain::time_range();
+    for inc in h.svc.store().incidents(true).unwrap() {
+        inc.check_invariants().unwrap();
+        for t in inc.milestones.values().chain([&inc.declared_at]) {
+            assert!(first <= *t && *t <= last, "{} {t}", inc.id);
+        }
+        for e in h.svc.store().entries(inc.id).unwrap() {
+            e.check_invariants().unwrap();
+        }
+    }
+    assert_eq!(h.svc.store().incidents(true).unwrap().len(), 2);
+    // And so a backup of them restores.
+    let mut buf = Vec::new();
+    h.svc.store().backup(&mut buf, h.svc.now()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    crate::store::restore(dir.path(), &buf[..], false).unwrap();
+}

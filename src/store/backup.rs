@@ -2,7 +2,7 @@
 //! on-disk format. A restore validates the whole file before writing anything, builds the new
 //! store beside the data dir's, and swaps it in with a rename.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -116,10 +116,10 @@ impl Store {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
-    #[error("backup line {line}: {msg}; the file is damaged or not a warroom backup. Nothing was changed")]
+    #[error("backup line {line}: {msg}. The file is damaged or not a warroom backup; nothing was changed")]
     Invalid { line: usize, msg: String },
     #[error(
-        "the backup is incomplete: {0}. Nothing was changed; use a complete file (`warroom backup FILE` writes one)"
+        "the backup is incomplete or inconsistent: {0}. Use a complete file (`warroom backup FILE` writes one); nothing was changed"
     )]
     Incomplete(String),
     #[error("{} already holds a warroom store; restore into an empty data dir, or pass --force to move the existing store aside", .0.display())]
@@ -135,6 +135,135 @@ struct Parsed {
     seen: Vec<(String, String)>,
 }
 
+/// Everything a restore checks while reading, line by line: the invariants of each record
+/// (`check_invariants`) and those across records that the live store keeps (ids handed out
+/// 1, 2, 3... and never deleted, one incident per room, timeline entries numbered 1..=last_seq
+/// exactly once, one record per event id). Nothing is allocated from a count in the file.
+#[derive(Default)]
+struct Checker {
+    header: bool,
+    next_id: Option<u64>,
+    end: Option<(u64, u64, u64)>,
+    /// Each incident's `last_seq`, and the entries seen for it so far.
+    incidents: BTreeMap<IncidentId, (u64, u64)>,
+    rooms: HashMap<String, IncidentId>,
+    seqs: HashSet<(IncidentId, u64)>,
+    seen: HashSet<String>,
+}
+
+impl Checker {
+    fn line(&mut self, parsed: Line, p: &mut Parsed) -> Result<(), String> {
+        match parsed {
+            Line::Header { .. } => return Err("a second header".into()),
+            Line::Meta { next_incident_id } => {
+                if self.next_id.replace(next_incident_id).is_some() {
+                    return Err("a second meta line".into());
+                }
+            }
+            Line::Incident { data } => {
+                self.incident(&data)?;
+                p.incidents.push(*data);
+            }
+            Line::Entry { incident, data } => {
+                self.entry(incident, &data)?;
+                p.entries.push((incident, *data));
+            }
+            Line::Seen { event_id, at } => {
+                if !self.seen.insert(event_id.clone()) {
+                    return Err(format!("event id `{event_id}` appears twice"));
+                }
+                p.seen.push((event_id, at));
+            }
+            Line::End {
+                incidents,
+                entries,
+                seen,
+            } => self.end = Some((incidents, entries, seen)),
+        }
+        Ok(())
+    }
+
+    fn incident(&mut self, inc: &Incident) -> Result<(), String> {
+        inc.check_invariants().map_err(|e| format!("{}: {e}", inc.id))?;
+        if self.incidents.insert(inc.id, (inc.last_seq, 0)).is_some() {
+            return Err(format!("{} appears twice", inc.id));
+        }
+        for room in &inc.rooms {
+            if room.is_empty() {
+                return Err(format!("{} is bound to an empty room name", inc.id));
+            }
+            if let Some(other) = self.rooms.insert(room.clone(), inc.id) {
+                return Err(format!(
+                    "room `{room}` is bound to both {other} and {} (a room belongs to one incident)",
+                    inc.id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn entry(&mut self, id: IncidentId, e: &TimelineEntry) -> Result<(), String> {
+        let Some((last_seq, count)) = self.incidents.get_mut(&id) else {
+            return Err(format!("entry for {id} before (or without) that incident"));
+        };
+        e.check_invariants().map_err(|m| format!("{id}: {m}"))?;
+        if e.seq > *last_seq {
+            return Err(format!(
+                "{id} entry #{} is beyond the incident's last entry number {last_seq}",
+                e.seq
+            ));
+        }
+        if !self.seqs.insert((id, e.seq)) {
+            return Err(format!("{id} entry #{} appears twice", e.seq));
+        }
+        *count += 1;
+        Ok(())
+    }
+
+    /// After the last line: the end marker's counts, ids 1..=N, the next id N+1, and every
+    /// incident's entries complete (unique and at most `last_seq`, so `last_seq` of them
+    /// means exactly #1..#last_seq).
+    fn finish(self, p: &Parsed) -> Result<u64, RestoreError> {
+        let counts = (p.incidents.len() as u64, p.entries.len() as u64, p.seen.len() as u64);
+        let incomplete = |m: String| Err(RestoreError::Incomplete(m));
+        match self.end {
+            None => return incomplete("no end marker (was the file cut short?)".into()),
+            Some(e) if e != counts => {
+                return incomplete(format!(
+                    "end marker counts {e:?} but the file holds {counts:?} (incidents, entries, seen)"
+                ));
+            }
+            Some(_) => {}
+        }
+        let n = counts.0;
+        if let Some((&max, _)) = self.incidents.last_key_value()
+            && max.0 != n
+        {
+            return incomplete(format!(
+                "the file holds {n} incidents but ids up to {max}; ids run 1, 2, 3... without gaps (warroom never deletes an incident)"
+            ));
+        }
+        match self.next_id {
+            None => return incomplete("no meta line with the next incident id".into()),
+            Some(next) if next != n + 1 => {
+                return incomplete(format!(
+                    "the next incident id is {next}, but with {n} incidents it must be {}",
+                    n + 1
+                ));
+            }
+            Some(_) => {}
+        }
+        for (id, (last_seq, count)) in &self.incidents {
+            if count != last_seq {
+                return incomplete(format!(
+                    "{id} should have timeline entries #1..#{last_seq} exactly once each; the file holds {count} entries for it"
+                ));
+            }
+        }
+        Ok(n + 1)
+    }
+}
+
 fn parse(r: impl BufRead) -> Result<Parsed, RestoreError> {
     let mut p = Parsed {
         next_id: 1,
@@ -142,31 +271,20 @@ fn parse(r: impl BufRead) -> Result<Parsed, RestoreError> {
         entries: Vec::new(),
         seen: Vec::new(),
     };
-    let mut header = false;
-    let mut end = None;
-    let mut ids = BTreeSet::new();
+    let mut check = Checker::default();
     for (i, line) in r.lines().enumerate() {
         let n = i + 1;
-        let line = line.map_err(|e| RestoreError::Invalid {
-            line: n,
-            msg: e.to_string(),
-        })?;
+        let invalid = |msg: String| RestoreError::Invalid { line: n, msg };
+        let line = line.map_err(|e| invalid(e.to_string()))?;
         if line.trim().is_empty() {
             continue;
         }
-        if end.is_some() {
-            return Err(RestoreError::Invalid {
-                line: n,
-                msg: "data after the end marker".into(),
-            });
+        if check.end.is_some() {
+            return Err(invalid("data after the end marker".into()));
         }
-        let parsed: Line = serde_json::from_str(&line).map_err(|e| RestoreError::Invalid {
-            line: n,
-            msg: e.to_string(),
-        })?;
-        let invalid = |msg: String| RestoreError::Invalid { line: n, msg };
+        let parsed: Line = serde_json::from_str(&line).map_err(|e| invalid(e.to_string()))?;
         match parsed {
-            Line::Header { format, schema, .. } => {
+            Line::Header { format, schema, .. } if !check.header => {
                 if format != FORMAT || n != 1 {
                     return Err(invalid(format!("not a warroom backup header (format `{format}`)")));
                 }
@@ -175,65 +293,14 @@ fn parse(r: impl BufRead) -> Result<Parsed, RestoreError> {
                         "backup has schema {schema}; this warroom reads up to {SCHEMA}; upgrade warroom"
                     )));
                 }
-                header = true;
+                check.header = true;
             }
-            _ if !header => return Err(invalid("the first line must be the warroom-backup header".into())),
-            Line::Meta { next_incident_id } => p.next_id = next_incident_id,
-            Line::Incident { data } => {
-                if !ids.insert(data.id) {
-                    return Err(invalid(format!("{} appears twice", data.id)));
-                }
-                p.incidents.push(*data);
-            }
-            Line::Entry { incident, data } => {
-                if !ids.contains(&incident) {
-                    return Err(invalid(format!(
-                        "entry for {incident} before (or without) that incident"
-                    )));
-                }
-                p.entries.push((incident, *data));
-            }
-            Line::Seen { event_id, at } => p.seen.push((event_id, at)),
-            Line::End {
-                incidents,
-                entries,
-                seen,
-            } => end = Some((incidents, entries, seen)),
+            _ if !check.header => return Err(invalid("the first line must be the warroom-backup header".into())),
+            other => check.line(other, &mut p).map_err(invalid)?,
         }
     }
-    let counts = (p.incidents.len() as u64, p.entries.len() as u64, p.seen.len() as u64);
-    match end {
-        None => Err(RestoreError::Incomplete(
-            "no end marker (was the file cut short?)".into(),
-        )),
-        Some(e) if e != counts => Err(RestoreError::Incomplete(format!(
-            "end marker counts {e:?} but the file holds {counts:?} (incidents, entries, seen)"
-        ))),
-        Some(_) => {
-            let max_id = p.incidents.iter().map(|i| i.id.0).max().unwrap_or(0);
-            p.next_id = p.next_id.max(max_id + 1);
-            let mut seqs: std::collections::BTreeMap<IncidentId, Vec<u64>> = Default::default();
-            for (id, e) in &p.entries {
-                seqs.entry(*id).or_default().push(e.seq);
-            }
-            for inc in &p.incidents {
-                if inc.id.0 == 0 {
-                    return Err(RestoreError::Incomplete("an incident has id 0".into()));
-                }
-                let mut got = seqs.remove(&inc.id).unwrap_or_default();
-                got.sort_unstable();
-                if got != (1..=inc.last_seq).collect::<Vec<_>>() {
-                    return Err(RestoreError::Incomplete(format!(
-                        "{} should have timeline entries #1..#{} exactly once each; the file holds {} entries for it",
-                        inc.id,
-                        inc.last_seq,
-                        got.len()
-                    )));
-                }
-            }
-            Ok(p)
-        }
-    }
+    p.next_id = check.finish(&p)?;
+    Ok(p)
 }
 
 /// Restore a backup into `data_dir`. Refuses to replace an existing store unless `force`, in
@@ -241,7 +308,7 @@ fn parse(r: impl BufRead) -> Result<Parsed, RestoreError> {
 /// where the old store went.
 pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupStats, Option<PathBuf>), RestoreError> {
     let parsed = parse(r)?;
-    std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+    crate::files::create_private_dir(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
     let _lock = DirLock::acquire(data_dir, "warroom restore")?;
     let target = data_dir.join(STORE_DIR);
     if target.exists() && !force {

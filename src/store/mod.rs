@@ -190,7 +190,7 @@ impl Store {
     /// Open (or create) the store in `data_dir`, taking the data-dir lock. `holder` describes
     /// this process for anyone who finds the lock taken (e.g. `warroom console`).
     pub fn open(data_dir: &Path, holder: &str) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
+        crate::files::create_private_dir(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
         let lock = DirLock::acquire(data_dir, holder)?;
         let dir = data_dir.join(STORE_DIR);
         if !dir.exists() {
@@ -371,7 +371,9 @@ impl Store {
                 .transpose()
                 .map_err(StoreError::Sled)?;
             let seq = match last {
-                Some((k, _)) => queue_seq(adapter, &k)? + 1,
+                Some((k, _)) => queue_seq(adapter, &k)?
+                    .checked_add(1)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{adapter} queue: sequence numbers used up")))?,
                 None => 0,
             };
             i.adapter_queue

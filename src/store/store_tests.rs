@@ -279,7 +279,7 @@ async fn restore_rejects_duplicate_or_missing_entries() {
     bad[entry_lines[0]] = lines[*entry_lines.last().unwrap()];
     let empty = tempfile::tempdir().unwrap();
     let err = restore(empty.path(), bad.join("\n").as_bytes(), false).unwrap_err();
-    assert!(err.to_string().contains("exactly once"), "{err}");
+    assert!(err.to_string().contains("entry #2 appears twice"), "{err}");
     assert!(!empty.path().join(STORE_DIR).exists());
 }
 
@@ -445,4 +445,36 @@ async fn records_without_the_new_fields_still_load() {
     assert_eq!(pm.timeline[1].edited_by.as_ref().map(|p| p.name.as_str()), Some("Bob"));
     let md = crate::postmortem::render(&pm, crate::command::ExportFormat::Markdown);
     assert!(md.contains("_(edited by Bob at 2026-11-20 10:05 UTC)_"), "{md}");
+}
+
+#[tokio::test]
+async fn exhausted_counters_are_refused_not_overflowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "t").unwrap();
+    let inc = create(&store, "fp").await;
+    // A store whose next id or sequence number is at the end of the range (damaged, or
+    // restored by an earlier build that did not check): the next write fails, nothing panics.
+    store.inner.meta.insert(META_NEXT_ID, &u64::MAX.to_be_bytes()).unwrap();
+    let err = store
+        .create_incident::<TransitionError>(None, now(), |id| Incident::open(opening(id, "other")))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ids used up"), "{err}");
+    let mut full = inc.clone();
+    full.last_seq = u64::MAX;
+    store
+        .inner
+        .incidents
+        .insert(codec::id_key(inc.id), codec::encode(&full))
+        .unwrap();
+    let err = store
+        .update_incident::<(), TransitionError>(inc.id, None, now(), |_| Ok(((), vec![note("x")])))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("sequence numbers used up"), "{err}");
+    assert_eq!(
+        store.incident(inc.id).unwrap().unwrap().last_seq,
+        u64::MAX,
+        "nothing written"
+    );
 }

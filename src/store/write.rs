@@ -96,7 +96,10 @@ impl Trees<'_> {
             Some(v) => decode_u64(&v, "next id").map_err(|e| abort(Abort::Corrupt(e.to_string())))?,
             None => 1,
         };
-        self.meta.insert(META_NEXT_ID, &(next + 1).to_be_bytes())?;
+        let after = next
+            .checked_add(1)
+            .ok_or_else(|| abort(Abort::Corrupt(format!("next incident id {next}: ids used up"))))?;
+        self.meta.insert(META_NEXT_ID, &after.to_be_bytes())?;
         Ok(IncidentId(next))
     }
 
@@ -115,7 +118,12 @@ impl Trees<'_> {
     ) -> Tx<Vec<TimelineEntry>, E> {
         let mut appended = Vec::with_capacity(new.len());
         for e in new {
-            after.last_seq += 1;
+            after.last_seq = after.last_seq.checked_add(1).ok_or_else(|| {
+                abort(Abort::Corrupt(format!(
+                    "{}: timeline sequence numbers used up",
+                    after.id
+                )))
+            })?;
             let entry = TimelineEntry::from_new(after.last_seq, now, e);
             self.entries.insert(&entry_key(after.id, entry.seq), encode(&entry))?;
             appended.push(entry);

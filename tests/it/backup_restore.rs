@@ -62,3 +62,195 @@ fn backup_restore_round_trip() {
     assert!(stderr(&o).contains("incomplete"), "{}", stderr(&o));
     assert!(!empty.data().join("store").exists());
 }
+
+/// A backup's lines as JSON values, to craft damaged ones from.
+fn backup_values(sb: &Sandbox) -> Vec<serde_json::Value> {
+    let o = sb.run(&["backup", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    crate::support::stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn lines_of(values: &[serde_json::Value]) -> String {
+    values.iter().map(|v| format!("{v}\n")).collect()
+}
+
+/// The `data` of every line of `kind` (`incident`, `entry`) for incident `id`.
+fn records<'a>(
+    values: &'a mut [serde_json::Value],
+    kind: &'a str,
+    id: u64,
+) -> impl Iterator<Item = &'a mut serde_json::Value> + 'a {
+    values.iter_mut().filter_map(move |v| {
+        let ours = v["type"] == kind && (v["data"]["id"] == id || v["incident"] == id);
+        ours.then(|| &mut v["data"])
+    })
+}
+
+fn incident(values: &mut [serde_json::Value], id: u64) -> &mut serde_json::Value {
+    records(values, "incident", id).next().unwrap()
+}
+
+type Craft = Box<dyn Fn(&mut Vec<serde_json::Value>)>;
+
+#[test]
+fn crafted_backups_are_refused_cleanly_and_change_nothing() {
+    let src = Sandbox::new();
+    ok(src.console(
+        "alice",
+        "NDW ETL failed\n/timeline 10:00 first note\n/postmortem summary it broke\n/action fix it @bob\n/incident close\n/room alerts\nAPI is down\n",
+    ));
+    let good = backup_values(&src);
+    // Each restore target already has a store; a refused restore with --force must leave it.
+    let target = || {
+        let dst = Sandbox::new();
+        ok(dst.console("bob", "BAG ETL failed\n"));
+        dst
+    };
+    let listing = |dst: &Sandbox| {
+        let mut names: Vec<_> = std::fs::read_dir(dst.data())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        (names, ok(dst.run(&["incidents", "--all"])))
+    };
+    let huge_title = "x".repeat(2_000_000);
+    let year_min = serde_json::to_value(chrono::DateTime::<chrono::Utc>::MIN_UTC).unwrap();
+    let cases: Vec<(&str, Craft)> = vec![
+        // `(1..=last_seq).collect()` allocated 800 GB and aborted.
+        (
+            "exactly once",
+            Box::new(|v| incident(v, 1)["last_seq"] = 100_000_000_000u64.into()),
+        ),
+        // capacity overflow
+        (
+            "exactly once",
+            Box::new(|v| incident(v, 1)["last_seq"] = u64::MAX.into()),
+        ),
+        // `max_id + 1` overflowed.
+        (
+            "ids up to INC-18446744073709551615",
+            Box::new(|v| {
+                let inc = incident(v, 2);
+                inc["id"] = u64::MAX.into();
+                inc["slug"] = format!("inc-{}-api-is-down", u64::MAX).into();
+                for e in v.iter_mut().filter(|e| e["incident"] == 2) {
+                    e["incident"] = u64::MAX.into();
+                }
+            }),
+        ),
+        // Restored, then the next declaration overflowed.
+        (
+            "next incident id is 18446744073709551615",
+            Box::new(|v| v[1]["next_incident_id"] = u64::MAX.into()),
+        ),
+        (
+            "next incident id is 7",
+            Box::new(|v| v[1]["next_incident_id"] = 7.into()),
+        ),
+        (
+            "title: text is too long (2000000 characters",
+            Box::new(move |v| incident(v, 1)["title"] = huge_title.clone().into()),
+        ),
+        (
+            "bound to both INC-1 and INC-2",
+            Box::new(|v| {
+                let room = incident(v, 1)["rooms"][0].clone();
+                incident(v, 2)["rooms"] = serde_json::json!([room]);
+            }),
+        ),
+        (
+            "outside the years 0 to 9999",
+            Box::new(move |v| incident(v, 2)["milestones"]["detected"] = year_min.clone()),
+        ),
+        (
+            "outside the years 0 to 9999",
+            Box::new(|v| records(v, "entry", 1).next().unwrap()["at"] = "+10000-01-01T00:00:00Z".into()),
+        ),
+        (
+            "before detected",
+            Box::new(|v| incident(v, 2)["milestones"]["mitigated"] = "2000-01-01T00:00:00Z".into()),
+        ),
+        (
+            "does not match the closed milestone",
+            Box::new(|v| incident(v, 2)["status"] = "closed".into()),
+        ),
+        (
+            "actions are numbered",
+            Box::new(|v| incident(v, 1)["actions"][0]["n"] = u32::MAX.into()),
+        ),
+        (
+            "two holders",
+            Box::new(|v| incident(v, 2)["roles"] = serde_json::json!([["commander", "@a"], ["commander", "@b"]])),
+        ),
+        (
+            "entry #0",
+            Box::new(|v| records(v, "entry", 2).next().unwrap()["seq"] = 0.into()),
+        ),
+        (
+            "beyond the incident's last entry number",
+            Box::new(|v| records(v, "entry", 2).last().unwrap()["seq"] = u64::MAX.into()),
+        ),
+        (
+            "entry #3: text is too long",
+            Box::new(|v| records(v, "entry", 1).nth(2).unwrap()["text"] = "y".repeat(8_001).into()),
+        ),
+        (
+            "recorded automatically but has edits",
+            Box::new(
+                |v| records(v, "entry", 1).next().unwrap()["edits"] = serde_json::json!([{"at": "2026-01-01T00:00:00Z", "by": {"id": "x", "name": "x"}, "previous_text": "t"}]),
+            ),
+        ),
+        (
+            "room name",
+            Box::new(|v| incident(v, 2)["slug"] = "inc-2-<!channel>".into()),
+        ),
+        (
+            "appears twice",
+            Box::new(|v| {
+                let seen = serde_json::json!({"type": "seen", "event_id": "$e", "at": "x"});
+                let end = v.pop().unwrap();
+                v.extend([seen.clone(), seen]);
+                v.push(end);
+                let n = v.len() - 1;
+                v[n]["seen"] = 2.into();
+            }),
+        ),
+    ];
+    let file = src.dir.path().join("crafted.jsonl");
+    let mut problems = Vec::new();
+    for (says, craft) in &cases {
+        let mut values = good.clone();
+        craft(&mut values);
+        std::fs::write(&file, lines_of(&values)).unwrap();
+        let dst = target();
+        let before = listing(&dst);
+        let o = dst.run(&["restore", "--force", file.to_str().unwrap()]);
+        let err = stderr(&o);
+        let first = err.lines().next().unwrap_or_default();
+        if o.status.code() != Some(1) || !err.contains(says) || !err.trim_end().ends_with("nothing was changed") {
+            problems.push(format!("`{says}`: exit {:?}: {first}", o.status.code()));
+        }
+        if listing(&dst) != before {
+            problems.push(format!("`{says}` changed the data dir"));
+        }
+    }
+    assert!(problems.is_empty(), "not refused cleanly:\n{}", problems.join("\n"));
+    // A literal float where a count belongs is refused by the JSON reader.
+    let text = lines_of(&good).replacen("\"last_seq\":6", "\"last_seq\":1e11", 1);
+    assert!(text.contains("1e11"));
+    std::fs::write(&file, text).unwrap();
+    let dst = target();
+    let before = listing(&dst);
+    let o = dst.run(&["restore", "--force", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).trim_end().ends_with("nothing was changed"), "{}", stderr(&o));
+    assert_eq!(listing(&dst), before);
+    // The uncrafted file restores, and the store keeps working.
+    std::fs::write(&file, lines_of(&good)).unwrap();
+    ok(dst.run(&["restore", "--force", file.to_str().unwrap()]));
+    assert!(ok(dst.console("bob", "DNS is down\n")).contains("INC-3 opened"));
+}

@@ -6,6 +6,8 @@ mod console_session;
 mod crash;
 mod deploy;
 mod fake_slack;
+mod files;
+mod fuzz;
 mod hooks;
 mod limits;
 mod lock;

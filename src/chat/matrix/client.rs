@@ -198,26 +198,12 @@ pub(super) fn load_session(state: &Path) -> Result<Option<MatrixSession>, Connec
     }
 }
 
-/// Write the session (it holds the access token) readable by us only: temp file, fsync, rename.
+/// Write the session (it holds the access token) readable by us only, atomically.
 fn save_session(state: &Path, session: &MatrixSession) -> Result<(), ConnectError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let p = session_path(state);
-    let tmp = state.join(format!("{SESSION_FILE}.tmp"));
     let bytes = serde_json::to_vec(session).map_err(|e| fatal(format!("cannot encode the session: {e}")))?;
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &p)?;
-        std::fs::File::open(state)?.sync_all()
-    };
-    write().map_err(|e| fatal(format!("cannot save the Matrix session to {}: {e}", p.display())))
+    crate::files::write_atomically(&p, &bytes)
+        .map_err(|e| fatal(format!("cannot save the Matrix session to {}: {e}", p.display())))
 }
 
 fn create_state_dir(state: &Path) -> Result<(), ConnectError> {

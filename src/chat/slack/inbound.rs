@@ -351,3 +351,7 @@ mod tests {
         assert!(ts_time("garbage").is_none());
     }
 }
+
+#[cfg(test)]
+#[path = "decode_fuzz.rs"]
+mod decode_fuzz;

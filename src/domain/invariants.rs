@@ -1,0 +1,295 @@
+//! The invariants every incident and timeline entry written by the transitions satisfies, checked
+//! on records that did not come from them (a restored backup): text limits, roles, milestone
+//! order and range, status and milestones in step, action numbering, alert counters.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+
+use super::incident::{FUTURE_SLACK_SECS, MAX_TRACKED_ALERTS, check_text};
+use super::timeline::{EntryKind, TimelineEntry};
+use super::types::{Milestone, Role, Status};
+use super::{Incident, IncidentId};
+
+/// The earliest and latest instants warroom records: what users can type (`YYYY-MM-DD` and
+/// RFC 3339 cover the years 0 to 9999, and an offset shifts that by up to a day). Times from
+/// elsewhere (a webhook's `startsAt`, a platform's message time) are clamped into it.
+pub fn time_range() -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = chrono::Duration::days(1);
+    let first = NaiveDate::from_ymd_opt(0, 1, 1).unwrap_or(NaiveDate::MIN);
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+    (
+        first.and_time(NaiveTime::MIN).and_utc() - day,
+        last.and_time(NaiveTime::MIN).and_utc() + day + day,
+    )
+}
+
+/// `t`, moved into `time_range()` if it lies outside.
+pub fn clamp_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    let (first, last) = time_range();
+    t.clamp(first, last)
+}
+
+fn check_time(what: &str, t: DateTime<Utc>) -> Result<(), String> {
+    if clamp_time(t) == t {
+        Ok(())
+    } else {
+        Err(format!("{what} {t} is outside the years 0 to 9999"))
+    }
+}
+
+fn check_field(what: &str, text: &str) -> Result<(), String> {
+    check_text(text).map_err(|e| format!("{what}: {e}"))
+}
+
+/// A `Role::Custom` name is what parsing a role word gives: one lowercase word, not a
+/// well-known role.
+fn check_role(role: &Role) -> Result<(), String> {
+    match role {
+        Role::Custom(name) if name.parse::<Role>().ok().as_ref() != Some(role) => {
+            Err(format!("`{name}` is not a valid role name"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The shape `room_slug` gives: `inc-<id>` and lowercase ASCII letters, digits and dashes, at
+/// most 80 characters (it names chat rooms and channels).
+fn check_slug(id: IncidentId, slug: &str) -> Result<(), String> {
+    let prefix = format!("inc-{}", id.0);
+    let shaped = slug.len() <= 80
+        && (slug == prefix || slug.strip_prefix(&prefix).is_some_and(|r| r.starts_with('-')))
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if shaped {
+        Ok(())
+    } else {
+        Err(format!(
+            "room name `{slug}` is not `{prefix}-<slug>` in lowercase letters, digits and dashes"
+        ))
+    }
+}
+
+impl Incident {
+    /// Check what the transitions guarantee; `Err` says what is wrong.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if self.id.0 == 0 {
+            return Err("incident id 0 (ids start at 1)".into());
+        }
+        check_field("title", &self.title)?;
+        check_slug(self.id, &self.slug)?;
+        check_time("declared_at", self.declared_at)?;
+        let mut roles = BTreeSet::new();
+        for (role, who) in &self.roles {
+            check_role(role)?;
+            check_field(&format!("holder of role {role}"), who)?;
+            if !roles.insert(role) {
+                return Err(format!("role {role} has two holders"));
+            }
+        }
+        self.check_milestones()?;
+        for (i, a) in self.actions.iter().enumerate() {
+            if usize::try_from(a.n).ok() != Some(i + 1) {
+                return Err(format!(
+                    "action #{} is number {} in the list; actions are numbered 1, 2, 3...",
+                    a.n,
+                    i + 1
+                ));
+            }
+            check_field(&format!("action #{}", a.n), &a.text)?;
+            check_time("action time", a.at)?;
+        }
+        for (section, items) in &self.sections {
+            for c in items {
+                check_field(&format!("postmortem section {section}"), &c.text)?;
+                check_time("contribution time", c.at)?;
+            }
+        }
+        if let Some(t) = &self.trigger {
+            check_time("alert time", t.at)?;
+        }
+        let mut services = BTreeSet::new();
+        if let Some(s) = self
+            .services
+            .iter()
+            .find(|s| s.trim().is_empty() || !services.insert(s.as_str()))
+        {
+            return Err(format!("affected service `{s}` is empty or listed twice"));
+        }
+        if self.alerts.len() > MAX_TRACKED_ALERTS {
+            return Err(format!(
+                "{} alerts tracked; at most {MAX_TRACKED_ALERTS}",
+                self.alerts.len()
+            ));
+        }
+        let counted = (self.alerts.len() as u64).saturating_add(self.alerts_untracked);
+        if counted > self.alert_count {
+            return Err(format!(
+                "alert count {} is below the {counted} alerts it holds",
+                self.alert_count
+            ));
+        }
+        Ok(())
+    }
+
+    /// Milestones in range, in the order `set_milestone` enforces, and in step with the status.
+    /// `close` stamps "now" without reordering, and other milestones may be up to
+    /// `FUTURE_SLACK_SECS` ahead of it, so `closed` gets that much slack.
+    fn check_milestones(&self) -> Result<(), String> {
+        for (m, t) in &self.milestones {
+            check_time(&format!("milestone {m}"), *t)?;
+            let slack = chrono::Duration::seconds(if *m == Milestone::Closed { FUTURE_SLACK_SECS } else { 0 });
+            for other in m.must_follow() {
+                if let Some(o) = self.milestones.get(other)
+                    && *o - *t > slack
+                {
+                    return Err(format!("milestone {m} ({t}) is before {other} ({o})"));
+                }
+            }
+        }
+        let has = |m: Milestone| self.milestones.contains_key(&m);
+        if !has(Milestone::Detected) {
+            return Err("milestone detected is missing (every incident has one)".into());
+        }
+        if (self.status == Status::Closed) != has(Milestone::Closed) {
+            return Err(format!("status {} does not match the closed milestone", self.status));
+        }
+        if matches!(self.status, Status::Resolved | Status::Closed) && !has(Milestone::Resolved) {
+            return Err(format!("status {} without a resolved milestone", self.status));
+        }
+        Ok(())
+    }
+}
+
+impl TimelineEntry {
+    /// Check what the transitions guarantee; `Err` says what is wrong.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        if self.seq == 0 {
+            return Err("entry #0 (entries are numbered from 1)".into());
+        }
+        check_time("entry time", self.at)?;
+        check_time("entry recording time", self.recorded_at)?;
+        if self.kind != EntryKind::Note {
+            if self.edits.is_empty() && self.deleted.is_none() {
+                return Ok(());
+            }
+            return Err(format!("entry #{} was recorded automatically but has edits", self.seq));
+        }
+        check_field(&format!("entry #{}", self.seq), &self.text)?;
+        for e in self.edits.iter().chain(&self.deleted) {
+            check_field(&format!("earlier text of entry #{}", self.seq), &e.previous_text)?;
+            check_time("edit time", e.at)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Opening, Person, Severity, Source};
+    use chrono::TimeZone;
+
+    fn t(m: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap() + chrono::Duration::minutes(m)
+    }
+
+    fn open() -> Incident {
+        Incident::open(Opening {
+            id: IncidentId(3),
+            title: "DB down".into(),
+            severity: Severity::Sev2,
+            by: Person::new("alice", "Alice"),
+            at: t(0),
+            source: Source::Console,
+            fingerprint: None,
+            trigger: None,
+        })
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn transitions_keep_the_invariants() {
+        let who = Person::new("alice", "Alice");
+        let mut inc = open();
+        inc.check_invariants().unwrap();
+        inc.set_milestone(Milestone::Started, t(-5), &who, t(1), Source::Console)
+            .unwrap();
+        inc.assign_role(Role::Custom("db-expert".into()), "@bob", &who, t(1), Source::Console)
+            .unwrap();
+        inc.add_action("fix it", Some("@bob"), &who, t(2), Source::Console)
+            .unwrap();
+        inc.add_action("fix more", None, &who, t(2), Source::Console).unwrap();
+        // Resolved up to the clock slack ahead, then closed "now": still valid.
+        inc.resolve(t(5), None, &who, t(3), Source::Console).unwrap();
+        inc.close(&who, t(3), Source::Console).unwrap();
+        inc.check_invariants().unwrap();
+        inc.reopen(&who, t(6), Source::Console).unwrap();
+        inc.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn time_range_holds_what_users_can_type() {
+        let (first, last) = time_range();
+        for typed in ["0000-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"] {
+            let t = DateTime::parse_from_rfc3339(typed).unwrap().with_timezone(&Utc);
+            assert!(first <= t && t <= last, "{typed}");
+        }
+        assert_eq!(clamp_time(DateTime::<Utc>::MIN_UTC), first);
+        assert_eq!(clamp_time(DateTime::<Utc>::MAX_UTC), last);
+        assert_eq!(clamp_time(t(0)), t(0));
+    }
+
+    #[test]
+    fn broken_records_are_named() {
+        type Break = Box<dyn Fn(&mut Incident)>;
+        let cases: Vec<(&str, Break)> = vec![
+            ("title", Box::new(|i| i.title = "x".repeat(8_001))),
+            ("title", Box::new(|i| i.title = " ".into())),
+            ("room name", Box::new(|i| i.slug = "inc-4-db".into())),
+            ("room name", Box::new(|i| i.slug = "inc-3-<!channel>".into())),
+            (
+                "outside the years",
+                Box::new(|i| {
+                    i.milestones.insert(Milestone::Detected, DateTime::<Utc>::MIN_UTC);
+                }),
+            ),
+            (
+                "before detected",
+                Box::new(|i| {
+                    i.milestones.insert(Milestone::Mitigated, t(-60));
+                }),
+            ),
+            ("detected is missing", Box::new(|i| i.milestones.clear())),
+            ("closed milestone", Box::new(|i| i.status = Status::Closed)),
+            (
+                "two holders",
+                Box::new(|i| {
+                    i.roles = vec![(Role::Commander, "a".into()), (Role::Commander, "b".into())];
+                }),
+            ),
+            (
+                "not a valid role",
+                Box::new(|i| i.roles = vec![(Role::Custom("Two Words".into()), "a".into())]),
+            ),
+            (
+                "numbered",
+                Box::new(|i| {
+                    i.add_action("x", None, &Person::warroom(), t(1), Source::Console)
+                        .unwrap();
+                    i.actions[0].n = u32::MAX;
+                }),
+            ),
+            ("alert count", Box::new(|i| i.alerts_untracked = 5)),
+            ("id 0", Box::new(|i| i.id = IncidentId(0))),
+        ];
+        for (says, f) in cases {
+            let mut inc = open();
+            f(&mut inc);
+            let e = inc.check_invariants().unwrap_err();
+            assert!(e.contains(says), "expected `{says}` in: {e}");
+        }
+    }
+}
