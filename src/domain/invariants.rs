@@ -78,6 +78,9 @@ impl Incident {
             return Err("incident id 0 (ids start at 1)".into());
         }
         check_field("title", &self.title)?;
+        if super::single_line(&self.title) != self.title {
+            return Err("the title spans lines or holds control characters (titles are one line)".into());
+        }
         check_slug(self.id, &self.slug)?;
         check_time("declared_at", self.declared_at)?;
         let mut roles = BTreeSet::new();
@@ -122,6 +125,22 @@ impl Incident {
                 "{} alerts tracked; at most {MAX_TRACKED_ALERTS}",
                 self.alerts.len()
             ));
+        }
+        if self.storm_fingerprints.len() > MAX_TRACKED_ALERTS {
+            return Err(format!(
+                "{} fingerprints grouped into an alert storm; at most {MAX_TRACKED_ALERTS}",
+                self.storm_fingerprints.len()
+            ));
+        }
+        if let Some(k) = &self.storm
+            && self.fingerprint.as_deref() != Some(super::storm_fingerprint(k).as_str())
+        {
+            return Err(format!(
+                "an alert-storm incident of `{k}` without its storm fingerprint"
+            ));
+        }
+        if self.storm.is_none() && !self.storm_fingerprints.is_empty() {
+            return Err("grouped storm fingerprints on an incident that is no alert storm".into());
         }
         let counted = (self.alerts.len() as u64).saturating_add(self.alerts_untracked);
         if counted > self.alert_count {
@@ -248,6 +267,12 @@ mod tests {
         let cases: Vec<(&str, Break)> = vec![
             ("title", Box::new(|i| i.title = "x".repeat(8_001))),
             ("title", Box::new(|i| i.title = " ".into())),
+            ("one line", Box::new(|i| i.title = "DB down\n## Root causes".into())),
+            ("storm fingerprint", Box::new(|i| i.storm = Some("rule".into()))),
+            (
+                "no alert storm",
+                Box::new(|i| i.storm_fingerprints = BTreeSet::from(["x".to_string()])),
+            ),
             ("room name", Box::new(|i| i.slug = "inc-4-db".into())),
             ("room name", Box::new(|i| i.slug = "inc-3-<!channel>".into())),
             (

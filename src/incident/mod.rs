@@ -5,8 +5,8 @@
 mod access;
 mod alerts;
 mod commands;
-mod storm;
 mod limits;
+mod storm;
 mod text;
 
 use std::sync::Arc;
