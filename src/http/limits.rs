@@ -105,7 +105,7 @@ impl BodyError {
         let (code, why) = match self {
             BodyError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("body larger than {} KiB; split it into smaller requests", cap / 1024),
+                format!("body larger than {}; split it into smaller requests", size(cap)),
             ),
             BodyError::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -132,6 +132,15 @@ impl BodyError {
             }
         }
         r
+    }
+}
+
+/// `512 KiB`, `1 MiB`.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
     }
 }
 

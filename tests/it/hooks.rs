@@ -264,7 +264,8 @@ async fn webhooks_into_matrix_with_refusals_resends_resolution_and_ops() {
     let g = fixture("generic-firing.json");
     let (status, v) = post(&http, &generic, g.clone(), &signed(GENERIC_HMAC, &g, 0)).await;
     assert_eq!((status, v["opened"].clone()), (200, json!(["INC-2"])), "{v}");
-    let (status, v) = post(&http, &generic, g.clone(), &signed(GENERIC_HMAC, &g, 0)).await;
+    // (Signed anew: the very same signature again would be refused as a replay.)
+    let (status, v) = post(&http, &generic, g.clone(), &signed(GENERIC_HMAC, &g, 1)).await;
     assert_eq!((status, v["outcomes"].clone()), (200, json!({"duplicate": 1})), "{v}");
     let room2 = alice.wait_invite().await;
     alice.join(&room2).await;
