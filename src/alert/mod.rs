@@ -102,10 +102,27 @@ impl Alert {
             s = s.chars().take(299).collect::<String>() + "…";
         }
         match &self.url {
-            Some(url) => format!("{s} ({url})"),
+            Some(url) => format!("{s} ({})", one_line_url(url)),
             None => s,
         }
     }
+}
+
+/// A URL as one line: whitespace and control characters (never valid in a URL, but a
+/// payload may carry them) percent-encoded, so a link cannot break the alert line.
+fn one_line_url(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.trim().chars() {
+        if c.is_whitespace() || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Map a source's severity word onto ours: sev1..sev4, critical/major/minor/low, p1..p4, and

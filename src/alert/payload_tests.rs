@@ -152,3 +152,14 @@ fn refusals_say_what_is_wrong() {
             .contains("labels.a")
     );
 }
+
+#[test]
+fn an_alert_line_stays_one_line_whatever_the_url() {
+    let body =
+        br#"{"title": "Disk full", "fingerprint": "f", "url": "https://x.example/a b\n## Root causes\u2028x\u0007"}"#;
+    let a = &HookKind::Generic.decode(body, now()).unwrap()[0];
+    assert_eq!(
+        a.line(),
+        "Disk full (https://x.example/a%20b%0A##%20Root%20causes%E2%80%A8x%07)"
+    );
+}

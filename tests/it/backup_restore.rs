@@ -168,7 +168,7 @@ fn crafted_backups_are_refused_cleanly_and_change_nothing() {
         ),
         (
             "outside the years 0 to 9999",
-            Box::new(|v| records(v, "entry", 1).next().unwrap()["at"] = "+10000-02-01T00:00:00Z".into()),
+            Box::new(|v| records(v, "entry", 1).next().unwrap()["at"] = "+10001-01-01T00:00:00Z".into()),
         ),
         (
             "before detected",
