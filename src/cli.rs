@@ -187,6 +187,13 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(2));
     }
+    // The same for Matrix credentials (also when a saved session would let it log in).
+    if let Some(m) = &config.matrix
+        && let Err(e) = crate::chat::matrix::check_credentials(m)
+    {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(2));
+    }
     if config.chat_platforms().is_empty() {
         tracing::warn!("no chat adapter configured: webhook alerts are recorded, but no room is opened");
     }
@@ -437,6 +444,11 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
             eprintln!("{id} postmortem written to {}", path.display());
         }
         // Standard output: user text must not send escape sequences to the terminal.
+        // JSON escapes everything a terminal would act on (and must stay valid JSON in a pipe);
+        // Markdown and HTML on a terminal are shown with control characters made visible.
+        _ if format == ExportFormat::Json || !std::io::stdout().is_terminal() => {
+            write_out(Path::new("-"), content.as_bytes())?
+        }
         _ => write_out(Path::new("-"), crate::sanitize::for_terminal(&content).as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)

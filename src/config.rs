@@ -186,6 +186,9 @@ pub struct HttpConfig {
     /// Connections served at once; 0 = derived from the open-file limit.
     #[serde(default, deserialize_with = "u64_or_text")]
     pub max_connections: u64,
+    /// Connections one peer address may hold; 0 = a quarter of `max_connections` (at least 8).
+    #[serde(default, deserialize_with = "u64_or_text")]
+    pub max_connections_per_ip: u64,
     /// Seconds a client has to send a request's headers (also how long an idle kept-alive
     /// connection stays open).
     #[serde(default = "default_header_timeout", deserialize_with = "u64_or_text")]
@@ -203,6 +206,7 @@ impl Default for HttpConfig {
         HttpConfig {
             listen: default_listen(),
             max_connections: 0,
+            max_connections_per_ip: 0,
             header_timeout_secs: default_header_timeout(),
             body_timeout_secs: default_body_timeout(),
             idle_timeout_secs: default_idle_timeout(),
@@ -756,6 +760,11 @@ impl Config {
         if self.access.is_open() {
             out.push(
                 "no [access] responders or admins: access control is off, so anyone who can post in a watched room or an incident room may declare, close, reopen, edit others' entries and replace postmortem sections; see \"Access control\" in the README".to_string(),
+            );
+        }
+        if !self.access.is_open() && self.access.admins.is_empty() {
+            out.push(
+                "[access] names no admins: if an incident's commander is someone who cannot act (a typo, someone away), only a config change can close or reopen it; add at least one admin".to_string(),
             );
         }
         if self

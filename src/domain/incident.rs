@@ -140,6 +140,8 @@ pub const DURATIONS: [(&str, &str, Milestone, Milestone, Option<Milestone>); 4] 
 
 /// Alert identities tracked per incident (for "every grouped alert has resolved").
 pub const MAX_TRACKED_ALERTS: usize = 1_000;
+/// Replaced postmortem sections kept per incident (each keeps the text it replaced).
+pub const MAX_SECTION_EDITS: usize = 500;
 /// Alerts listed one by one in the timeline; later ones are counted only.
 pub const MAX_LISTED_ALERTS: u64 = 100;
 
@@ -588,6 +590,9 @@ impl Incident {
         check_text(text)?;
         let items = self.sections.entry(section).or_default();
         if replace && !items.is_empty() {
+            if self.section_edits.len() >= MAX_SECTION_EDITS {
+                return Err(TransitionError::Full("replaced sections"));
+            }
             self.section_edits.push(SectionEdit {
                 section,
                 at,

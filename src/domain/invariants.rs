@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use super::incident::{FUTURE_SLACK_SECS, MAX_TRACKED_ALERTS, check_text};
+use super::incident::{FUTURE_SLACK_SECS, MAX_SECTION_EDITS, MAX_TRACKED_ALERTS, check_text};
 use super::timeline::{EntryKind, TimelineEntry};
 use super::types::{Milestone, Role, Status};
 use super::{Incident, IncidentId};
@@ -40,6 +40,23 @@ fn check_time(what: &str, t: DateTime<Utc>) -> Result<(), String> {
 
 fn check_field(what: &str, text: &str) -> Result<(), String> {
     check_text(text).map_err(|e| format!("{what}: {e}"))
+}
+
+/// Identifiers and names from platforms (user ids, display names, rule and room names, alert
+/// keys, fingerprints): at most this many characters. Real ones are far shorter.
+pub const MAX_NAME_CHARS: usize = 1_000;
+
+fn check_name(what: &str, text: &str) -> Result<(), String> {
+    let n = text.chars().count();
+    if n > MAX_NAME_CHARS {
+        return Err(format!("{what} is {n} characters long; at most {MAX_NAME_CHARS}"));
+    }
+    Ok(())
+}
+
+fn check_person(what: &str, p: &super::Person) -> Result<(), String> {
+    check_name(&format!("{what} id"), &p.id)?;
+    check_name(&format!("{what} name"), &p.name)
 }
 
 /// A `Role::Custom` name is what parsing a role word gives: one lowercase word, not a
@@ -111,6 +128,38 @@ impl Incident {
         }
         if let Some(t) = &self.trigger {
             check_time("alert time", t.at)?;
+            check_field("alert text", &t.text)?;
+            check_name("alert rule", &t.rule)?;
+            check_name("alert room", &t.room)?;
+            check_person("alert sender", &t.sender)?;
+        }
+        if self.section_edits.len() > MAX_SECTION_EDITS {
+            return Err(format!(
+                "{} replaced sections kept; at most {MAX_SECTION_EDITS}",
+                self.section_edits.len()
+            ));
+        }
+        for e in &self.section_edits {
+            check_time("section replacement time", e.at)?;
+            check_person("section replaced by", &e.by)?;
+            for c in &e.previous {
+                check_field(&format!("replaced text of section {}", e.section), &c.text)?;
+                check_time("replaced contribution time", c.at)?;
+            }
+        }
+        for name in self
+            .fingerprint
+            .iter()
+            .chain(&self.storm)
+            .chain(&self.storm_fingerprints)
+        {
+            check_name("fingerprint", name)?;
+        }
+        for s in &self.services {
+            check_name("affected service", s)?;
+        }
+        for key in self.alerts.keys() {
+            check_name("alert key", key)?;
         }
         let mut services = BTreeSet::new();
         if let Some(s) = self
@@ -189,6 +238,11 @@ impl TimelineEntry {
         }
         check_time("entry time", self.at)?;
         check_time("entry recording time", self.recorded_at)?;
+        check_person("entry author", &self.author)?;
+        check_field(&format!("entry #{}", self.seq), &self.text)?;
+        for e in self.edits.iter().chain(&self.deleted) {
+            check_person("editor", &e.by)?;
+        }
         if self.kind != EntryKind::Note {
             if self.edits.is_empty() && self.deleted.is_none() {
                 return Ok(());
@@ -268,6 +322,7 @@ mod tests {
             ("title", Box::new(|i| i.title = "x".repeat(8_001))),
             ("title", Box::new(|i| i.title = " ".into())),
             ("one line", Box::new(|i| i.title = "DB down\n## Root causes".into())),
+            ("affected service", Box::new(|i| i.services = vec!["s".repeat(5_000)])),
             ("storm fingerprint", Box::new(|i| i.storm = Some("rule".into()))),
             (
                 "no alert storm",

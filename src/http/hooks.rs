@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -19,7 +20,7 @@ use axum::routing::post;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::limits::{BodyBudget, BodyError};
+use super::limits::{BodyBudget, BodyError, Peer, Sender};
 use super::{SeenSignature, Signed};
 use crate::alert::payload::{HookKind, PayloadError};
 use crate::chat::router::Router as NoticeRouter;
@@ -164,7 +165,13 @@ fn busy(name: &str) -> Response {
     r
 }
 
-async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: HeaderMap, body: Body) -> Response {
+async fn receive(
+    State(ctx): State<Ctx>,
+    Path(source): Path<String>,
+    peer: Option<Extension<Peer>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Some((kind, auth)) = ctx.auth.get(source.as_str()).cloned() else {
         let known = HookKind::ALL.iter().any(|k| k.name() == source);
         let why = if known {
@@ -181,7 +188,14 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
     if let Err(why) = auth.check_bearer(&headers) {
         return refuse(name, StatusCode::UNAUTHORIZED, why);
     }
-    let body = match ctx.budget.read(&headers, body, MAX_BODY).await {
+    // A bearer token already checked makes the sender known: its body comes from the pool
+    // anonymous uploads cannot spend.
+    let from = if auth.bearer.is_some() {
+        Sender::Authenticated
+    } else {
+        Sender::Anonymous(peer.map(|Extension(Peer(ip))| ip))
+    };
+    let body = match ctx.budget.read(&headers, body, MAX_BODY, from).await {
         Ok(b) => b,
         Err(e) => {
             if e != BodyError::Busy {
@@ -247,14 +261,18 @@ async fn receive(State(ctx): State<Ctx>, Path(source): Path<String>, headers: He
             }
         }
     }
-    if let Some(sig) = &signature
-        && let Err(e) = ctx
-            .service
-            .store()
-            .remember_signature(sig.timestamp, &sig.mac, now.timestamp())
-    {
-        // The alerts are saved; a replay would find them known while their incidents are open.
-        tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
+    if let Some(sig) = &signature {
+        // Remembered once the alerts are saved (a failed request may be retried as it is), and
+        // made durable before the answer, so a replay after a crash is refused too.
+        let store = ctx.service.store();
+        let remembered = store.remember_signature(sig.timestamp, &sig.mac, now.timestamp());
+        if let Err(e) = match remembered {
+            Ok(()) => store.sync().await,
+            Err(e) => Err(e),
+        } {
+            // The alerts are saved; a replay would find them known while their incidents are open.
+            tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
+        }
     }
     answer(
         name,

@@ -6,21 +6,25 @@
 //! is bounded before the signature or token is looked at, and a stalled client never holds
 //! anything an authenticated request needs (a slot, a lock, a queue place).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
+use http_body_util::BodyExt;
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::HttpConfig;
 
-/// Bytes of request bodies held in memory at once, across all routes.
+/// Bytes of request bodies held in memory at once, across all routes, per pool (anonymous
+/// senders; header-authenticated ones).
 pub const BODY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 /// The budget is counted in units of this many bytes.
 const UNIT: usize = 1024;
@@ -30,6 +34,8 @@ const UNIT: usize = 1024;
 pub struct ServerLimits {
     /// Connections served at once; more wait in the kernel's accept queue.
     pub max_connections: usize,
+    /// Connections one peer address may hold; more are closed at once.
+    pub max_connections_per_ip: usize,
     /// A request's headers (and, on a kept-alive connection, the next request's first byte)
     /// must arrive within this.
     pub header_timeout: Duration,
@@ -42,9 +48,14 @@ pub struct ServerLimits {
 impl ServerLimits {
     /// From the config; `max_connections = 0` means "derived from the open-file limit".
     pub fn from_config(c: &HttpConfig) -> ServerLimits {
+        let max_connections = match c.max_connections {
+            0 => connections_for_fd_limit(raise_fd_limit()),
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        };
         ServerLimits {
-            max_connections: match c.max_connections {
-                0 => connections_for_fd_limit(raise_fd_limit()),
+            max_connections,
+            max_connections_per_ip: match c.max_connections_per_ip {
+                0 => (max_connections / 4).max(8),
                 n => usize::try_from(n).unwrap_or(usize::MAX),
             },
             header_timeout: Duration::from_secs(c.header_timeout_secs.max(1)),
@@ -121,55 +132,111 @@ impl BodyError {
             ),
         };
         let mut r = (code, Json(json!({"ok": false, "error": why}))).into_response();
-        match self {
-            BodyError::Busy => {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            }
-            BodyError::Timeout | BodyError::Broken | BodyError::TooLarge => {
-                r.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            }
+        if self == BodyError::Busy {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
+        // The rest of the body is never waited for.
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
         r
     }
 }
 
 /// `512 KiB`, `1 MiB`.
 fn size(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         format!("{} KiB", bytes.div_ceil(1024))
     }
 }
 
-/// A body read within the budget; the bytes stay counted until this is dropped.
-pub struct ReadBody {
-    pub bytes: Bytes,
-    _held: OwnedSemaphorePermit,
+/// Who sent a body, as far as the server knows before reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// Already authenticated from its headers (a bearer token): its own pool, so anonymous
+    /// uploads can never keep it out.
+    Authenticated,
+    /// Not authenticated yet (a signature over the body is still to be checked), from this
+    /// peer if known: counted in the shared pool and in the peer's share of it.
+    Anonymous(Option<IpAddr>),
 }
 
-/// The server-wide byte budget for request bodies that are being read or handled. A request
-/// reserves its declared length (or its route's cap, when it declares none) before a byte is
-/// read, without waiting: when the budget is spent it is refused at once with 503, so a
-/// client that stalls uploads holds only what it declared, for at most the body timeout.
+/// The peer address of a request, put on every request by the server's accept loop.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub IpAddr);
+
+/// A body read within the budget; its bytes stay counted until this is dropped.
+pub struct ReadBody {
+    pub bytes: Bytes,
+    _held: Option<OwnedSemaphorePermit>,
+    _peer: Option<PeerShare>,
+}
+
+/// Bytes one anonymous peer holds; given back on drop.
+struct PeerShare {
+    peers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+    units: usize,
+}
+
+impl PeerShare {
+    /// Count `more` units for the peer, unless that takes it past `cap`.
+    fn grow(&mut self, more: usize, cap: usize) -> bool {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        let held = peers.entry(self.ip).or_default();
+        if *held + more > cap {
+            return false;
+        }
+        *held += more;
+        self.units += more;
+        true
+    }
+}
+
+impl Drop for PeerShare {
+    fn drop(&mut self) {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(held) = peers.get_mut(&self.ip) {
+            *held = held.saturating_sub(self.units);
+            if *held == 0 {
+                peers.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// The server-wide byte budget for request bodies being read or handled. Bytes are counted as
+/// they arrive (a declared length only has to fit the route's cap), without waiting: when a
+/// pool is spent the request is refused at once with 503. Anonymous senders share one pool,
+/// and one peer may hold at most a quarter of it; header-authenticated requests have a pool
+/// of their own. So holding the budget takes real bandwidth from several addresses, and even
+/// then only delays requests whose signature is in the body, for at most the body timeout.
 #[derive(Clone)]
 pub struct BodyBudget {
-    units: Arc<Semaphore>,
+    anonymous: Arc<Semaphore>,
+    authenticated: Arc<Semaphore>,
+    peers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    peer_cap: usize,
     timeout: Duration,
 }
 
 impl BodyBudget {
+    /// Pools of `bytes` each (anonymous and authenticated).
     pub fn new(bytes: usize, timeout: Duration) -> BodyBudget {
+        let units = bytes.div_ceil(UNIT);
         BodyBudget {
-            units: Arc::new(Semaphore::new(bytes.div_ceil(UNIT))),
+            anonymous: Arc::new(Semaphore::new(units)),
+            authenticated: Arc::new(Semaphore::new(units)),
+            peers: Arc::new(Mutex::new(HashMap::new())),
+            peer_cap: (units / 4).max(1),
             timeout,
         }
     }
 
     /// Read `body` (at most `cap` bytes) within the body timeout.
-    pub async fn read(&self, headers: &HeaderMap, body: Body, cap: usize) -> Result<ReadBody, BodyError> {
+    pub async fn read(&self, headers: &HeaderMap, body: Body, cap: usize, from: Sender) -> Result<ReadBody, BodyError> {
         let declared = match headers.get(header::CONTENT_LENGTH) {
             None => None,
             Some(v) => Some(
@@ -182,31 +249,57 @@ impl BodyBudget {
         if declared.is_some_and(|n| n > cap as u64) {
             return Err(BodyError::TooLarge);
         }
-        let reserve = declared.map_or(cap, |n| n as usize).div_ceil(UNIT).max(1);
-        let held = Arc::clone(&self.units)
-            .try_acquire_many_owned(u32::try_from(reserve).map_err(|_| BodyError::TooLarge)?)
-            .map_err(|_| BodyError::Busy)?;
-        match tokio::time::timeout(self.timeout, axum::body::to_bytes(body, cap)).await {
-            Err(_) => Err(BodyError::Timeout),
-            Ok(Err(e)) => Err(if is_length_limit(&e) {
-                BodyError::TooLarge
-            } else {
-                BodyError::Broken
-            }),
-            Ok(Ok(bytes)) => Ok(ReadBody { bytes, _held: held }),
+        let (pool, mut peer) = match from {
+            Sender::Authenticated => (&self.authenticated, None),
+            Sender::Anonymous(ip) => (
+                &self.anonymous,
+                ip.map(|ip| PeerShare {
+                    peers: Arc::clone(&self.peers),
+                    ip,
+                    units: 0,
+                }),
+            ),
+        };
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        let mut buf: Vec<u8> = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(64 * 1024));
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut body = body;
+        loop {
+            let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+                Err(_) => return Err(BodyError::Timeout),
+                Ok(None) => break,
+                Ok(Some(Err(_))) => return Err(BodyError::Broken),
+                Ok(Some(Ok(frame))) => frame,
+            };
+            let Ok(data) = frame.into_data() else { continue };
+            let len = buf.len() + data.len();
+            if len > cap {
+                return Err(BodyError::TooLarge);
+            }
+            let have = held.as_ref().map_or(0, |p| p.num_permits());
+            let more = len.div_ceil(UNIT).saturating_sub(have);
+            if more > 0 {
+                let extra = Arc::clone(pool)
+                    .try_acquire_many_owned(u32::try_from(more).map_err(|_| BodyError::TooLarge)?)
+                    .map_err(|_| BodyError::Busy)?;
+                if let Some(p) = peer.as_mut()
+                    && !p.grow(more, self.peer_cap)
+                {
+                    return Err(BodyError::Busy);
+                }
+                match held.as_mut() {
+                    Some(h) => h.merge(extra),
+                    None => held = Some(extra),
+                }
+            }
+            buf.extend_from_slice(&data);
         }
+        Ok(ReadBody {
+            bytes: Bytes::from(buf),
+            _held: held,
+            _peer: peer,
+        })
     }
-}
-
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if s.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = s.source();
-    }
-    false
 }
 
 /// A connection that is closed when nothing moves on it for `idle`: a client that stops
@@ -304,57 +397,87 @@ mod tests {
         assert_eq!(connections_for_fd_limit(0), 16);
     }
 
+    const ANON: Sender = Sender::Anonymous(None);
+
+    fn peer(n: u8) -> Sender {
+        Sender::Anonymous(Some(IpAddr::from([10, 0, 0, n])))
+    }
+
     #[tokio::test]
     async fn declared_length_over_the_cap_is_refused_before_reading() {
         let budget = BodyBudget::new(4096, Duration::from_secs(5));
         // A body that would never finish: refused on its declared length alone.
         let (_tx, body) = stalled_body();
-        let r = budget.read(&with_length("1990000"), body, 1024).await;
+        let r = budget.read(&with_length("1990000"), body, 1024, ANON).await;
         assert_eq!(r.err(), Some(BodyError::TooLarge));
-        let r = budget.read(&with_length("-1"), Body::empty(), 1024).await;
+        let r = budget.read(&with_length("-1"), Body::empty(), 1024, ANON).await;
         assert_eq!(r.err(), Some(BodyError::Broken));
     }
 
     #[tokio::test]
-    async fn the_budget_bounds_what_stalled_uploads_hold() {
+    async fn declaring_a_length_holds_nothing_until_bytes_arrive() {
         let budget = BodyBudget::new(4 * UNIT, Duration::from_secs(30));
         let mut stalled = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..50 {
             let (tx, body) = stalled_body();
             let b = budget.clone();
             stalled.push((
                 tx,
-                tokio::spawn(async move { b.read(&with_length("2048"), body, 4096).await.is_ok() }),
+                tokio::spawn(async move { b.read(&with_length("4096"), body, 4096, ANON).await.is_ok() }),
             ));
         }
-        // Wait until both reservations are held.
-        while budget.units.available_permits() > 0 {
-            tokio::task::yield_now().await;
-        }
-        let r = budget.read(&with_length("10"), Body::from("0123456789"), 4096).await;
-        assert_eq!(r.err(), Some(BodyError::Busy));
-        drop(stalled);
-        // Dropping the stalled readers frees the budget.
-        while budget.units.available_permits() < 4 {
-            tokio::task::yield_now().await;
-        }
-        let r = budget.read(&with_length("10"), Body::from("0123456789"), 4096).await;
+        tokio::task::yield_now().await;
+        let r = budget
+            .read(&with_length("10"), Body::from("0123456789"), 4096, ANON)
+            .await;
         assert_eq!(r.map(|b| b.bytes.len()).ok(), Some(10));
+    }
+
+    #[tokio::test]
+    async fn bytes_held_are_bounded_per_pool_and_per_peer() {
+        let budget = BodyBudget::new(8 * UNIT, Duration::from_secs(30));
+        // One peer may hold a quarter of the anonymous pool.
+        let two_units = || Body::from(vec![b'x'; 2 * UNIT]);
+        let held = budget
+            .read(&HeaderMap::new(), two_units(), 4096, peer(1))
+            .await
+            .unwrap();
+        let r = budget.read(&HeaderMap::new(), Body::from("x"), 4096, peer(1)).await;
+        assert_eq!(r.err(), Some(BodyError::Busy), "past the peer's share");
+        let empty = HeaderMap::new();
+        let mut others = Vec::new();
+        for n in [2, 3, 4] {
+            others.push(budget.read(&empty, two_units(), 4096, peer(n)).await.unwrap());
+        }
+        let r = budget.read(&HeaderMap::new(), Body::from("x"), 4096, peer(5)).await;
+        assert_eq!(r.err(), Some(BodyError::Busy), "the anonymous pool is spent");
+        // Header-authenticated requests have their own pool.
+        let r = budget
+            .read(&HeaderMap::new(), two_units(), 4096, Sender::Authenticated)
+            .await;
+        assert!(r.is_ok());
+        // What is dropped is given back, to the pool and to the peer.
+        drop(held);
+        drop(others);
+        let r = budget.read(&HeaderMap::new(), two_units(), 4096, peer(1)).await;
+        assert!(r.is_ok());
+        assert!(budget.peers.lock().unwrap().len() <= 1);
     }
 
     #[tokio::test]
     async fn a_stalled_body_times_out() {
         let budget = BodyBudget::new(4096, Duration::from_millis(50));
         let (_tx, body) = stalled_body();
-        let r = budget.read(&with_length("100"), body, 1024).await;
+        let r = budget.read(&with_length("100"), body, 1024, ANON).await;
         assert_eq!(r.err(), Some(BodyError::Timeout));
-        assert_eq!(budget.units.available_permits(), 4, "the reservation is given back");
     }
 
     #[tokio::test]
     async fn a_body_longer_than_declared_or_the_cap_is_too_large() {
         let budget = BodyBudget::new(1 << 20, Duration::from_secs(5));
-        let r = budget.read(&HeaderMap::new(), Body::from(vec![b'x'; 2000]), 1024).await;
+        let r = budget
+            .read(&HeaderMap::new(), Body::from(vec![b'x'; 2000]), 1024, ANON)
+            .await;
         assert_eq!(r.err(), Some(BodyError::TooLarge));
     }
 

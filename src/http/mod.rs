@@ -109,8 +109,40 @@ pub async fn bind(listen: &str) -> Result<TcpListener, String> {
     })
 }
 
+/// Connections held per peer address.
+#[derive(Clone, Default)]
+struct PerIp(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
+
+/// One connection of a peer; given back on drop.
+struct IpShare(PerIp, std::net::IpAddr);
+
+impl PerIp {
+    fn claim(&self, ip: std::net::IpAddr, max: usize) -> Option<IpShare> {
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = held.entry(ip).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(IpShare(self.clone(), ip))
+    }
+}
+
+impl Drop for IpShare {
+    fn drop(&mut self) {
+        let mut held = self.0.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.1);
+            }
+        }
+    }
+}
+
 /// Serve `router` on `listener` until shutdown, within `limits`: at most `max_connections`
-/// at once (the rest wait in the kernel's accept queue, so descriptors never run out), headers
+/// at once and `max_connections_per_ip` per peer address (the rest wait in the kernel's accept
+/// queue, so descriptors never run out; a peer's excess is closed at once), headers
 /// within `header_timeout` (which also closes idle kept-alive connections), and no connection
 /// on which nothing moves for `idle_timeout`.
 pub async fn serve(
@@ -129,12 +161,13 @@ pub async fn serve(
         "http: listening"
     );
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let per_ip = PerIp::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http1 = hyper::server::conn::http1::Builder::new();
     http1
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
-        .max_buf_size(64 * 1024);
+        .max_buf_size(16 * 1024);
     let mut last_accept_warning: Option<tokio::time::Instant> = None;
     loop {
         let slot = tokio::select! {
@@ -145,8 +178,8 @@ pub async fn serve(
             a = listener.accept() => a,
             _ = shutdown.wait_for(|s| *s) => break,
         };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let (stream, ip) = match accepted {
+            Ok((stream, peer)) => (stream, peer.ip()),
             Err(e) => {
                 // Out of descriptors (EMFILE/ENFILE) or a connection reset before we took it:
                 // pause instead of spinning, and say so at most every 10 s.
@@ -158,16 +191,22 @@ pub async fn serve(
                 continue;
             }
         };
+        // One address may not take every connection: the excess is closed at once.
+        let Some(share) = per_ip.claim(ip, limits.max_connections_per_ip) else {
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(limits::IdleDeadline::new(stream, limits.idle_timeout));
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let routes = router.clone().layer(axum::Extension(limits::Peer(ip)));
+        let service = hyper_util::service::TowerToHyperService::new(routes);
         let conn = graceful.watch(http1.serve_connection(io, service));
         tokio::spawn(async move {
             // Errors here are clients going away or timing out; nothing to act on.
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "http: connection ended");
             }
-            drop(slot);
+            drop((slot, share));
         });
     }
     drop(listener);

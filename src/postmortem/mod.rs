@@ -15,10 +15,28 @@ pub fn render(pm: &Postmortem, format: ExportFormat) -> String {
     match format {
         ExportFormat::Markdown => markdown::render(pm),
         ExportFormat::Json => {
-            serde_json::to_string_pretty(pm).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")) + "\n"
+            let json = serde_json::to_string_pretty(pm).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+            escape_invisible(&json) + "\n"
         }
         ExportFormat::Html => html::render(pm),
     }
+}
+
+/// JSON with the characters serde_json leaves as they are but a terminal or an editor would
+/// act on or hide (C1 controls, bidi overrides and isolates, line and paragraph separators)
+/// written as `\uXXXX` escapes: the same JSON value, safe to print anywhere. Such characters
+/// only occur inside strings, where the escape is valid.
+fn escape_invisible(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if matches!(c, '\u{7f}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// File name of an export, e.g. `INC-3-postmortem.md`.

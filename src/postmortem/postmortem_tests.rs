@@ -494,3 +494,13 @@ fn markdown_leaves_ordinary_text_alone() {
     }
     assert!(md.contains("multi-line note\nsecond line\n"), "{md}");
 }
+
+#[test]
+fn json_export_escapes_what_a_terminal_would_act_on_and_stays_json() {
+    let raw = "{\"t\": \"a\\u001bb\u{85}c\u{202e}d\u{2066}e\u{2028}f é\"}";
+    let safe = super::escape_invisible(raw);
+    assert!(!safe.contains(['\u{85}', '\u{202e}', '\u{2066}', '\u{2028}']), "{safe}");
+    let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+    let orig: serde_json::Value = serde_json::from_str(raw).unwrap();
+    assert_eq!(back, orig, "the same JSON value");
+}

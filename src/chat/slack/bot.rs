@@ -190,7 +190,7 @@ impl SlackBot {
                 text,
                 blocks,
                 thread_ts,
-            } if text.chars().count() > text::MAX_TEXT => {
+            } if text::sent_len(&text) > text::MAX_TEXT => {
                 for (i, part) in text::split(&text, text::MAX_TEXT).into_iter().enumerate() {
                     let kind = JobKind::Say {
                         text: part,
@@ -232,8 +232,8 @@ impl SlackBot {
                 // Blocks beyond Slack's limit would be refused: fall back to the text alone. (Long
                 // texts were split into jobs when queued.)
                 let blocks = blocks.clone().filter(|b| b.len() <= text::MAX_BLOCKS);
-                let text: String = text.chars().take(text::MAX_TEXT).collect();
-                self.api.post(&channel, &text, blocks, thread_ts.as_deref()).await?;
+                let text = text::truncate(text, text::MAX_TEXT);
+                self.api.post(&channel, text, blocks, thread_ts.as_deref()).await?;
                 Ok(())
             }
             JobKind::Respond {

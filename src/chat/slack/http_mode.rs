@@ -7,19 +7,19 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
+use axum::{Extension, Router};
 use serde_json::json;
 use slack_morphism::prelude::*;
 
 use super::bot::SlackBot;
 use super::inbound::SlashCommand;
 use super::origin::Refused;
-use crate::http::limits::BodyBudget;
+use crate::http::limits::{BodyBudget, Peer, Sender};
 use crate::http::{SeenSignature, Signed};
 
 /// Largest request body taken from Slack (slash commands and events are a few KiB).
@@ -54,10 +54,16 @@ fn unauthorized(why: &str) -> Response {
 
 /// The request's body if it is Slack's and new; else the refusal to send. Slack sends every
 /// request (retries included) with a fresh signature, so the same signature twice is a replay.
-async fn accepted(ctx: &Ctx, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+async fn accepted(
+    ctx: &Ctx,
+    peer: Option<Extension<Peer>>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, Response> {
+    let from = Sender::Anonymous(peer.map(|Extension(Peer(ip))| ip));
     let body = ctx
         .budget
-        .read(headers, body, MAX_BODY)
+        .read(headers, body, MAX_BODY, from)
         .await
         .map_err(|e| e.response(MAX_BODY))?;
     let now = chrono::Utc::now().timestamp();
@@ -95,8 +101,8 @@ fn bad_request(what: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"ok": false, "error": what}))).into_response()
 }
 
-async fn commands(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Response {
-    let body = match accepted(&ctx, &headers, body).await {
+async fn commands(State(ctx): State<Ctx>, peer: Option<Extension<Peer>>, headers: HeaderMap, body: Body) -> Response {
+    let body = match accepted(&ctx, peer, &headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -110,8 +116,8 @@ async fn commands(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Res
     }
 }
 
-async fn events(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Response {
-    let body = match accepted(&ctx, &headers, body).await {
+async fn events(State(ctx): State<Ctx>, peer: Option<Extension<Peer>>, headers: HeaderMap, body: Body) -> Response {
+    let body = match accepted(&ctx, peer, &headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -132,8 +138,13 @@ async fn events(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Respo
     }
 }
 
-async fn interactivity(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Response {
-    let _body = match accepted(&ctx, &headers, body).await {
+async fn interactivity(
+    State(ctx): State<Ctx>,
+    peer: Option<Extension<Peer>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let _body = match accepted(&ctx, peer, &headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };

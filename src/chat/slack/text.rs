@@ -92,7 +92,7 @@ impl Blocks {
 /// The announcement as Block Kit: a header, the announcement text, and a context line.
 pub fn announcement_blocks(inc: &Incident, announcement: &str) -> Blocks {
     let header: String = format!("🚨 {}: {}", inc.id, inc.title).chars().take(150).collect();
-    let body: String = escape(announcement).chars().take(2900).collect();
+    let body = escape(truncate(announcement, 2900));
     Blocks(serde_json::json!([
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": true}},
         {"type": "section", "text": {"type": "mrkdwn", "text": body}},
@@ -102,22 +102,57 @@ pub fn announcement_blocks(inc: &Incident, announcement: &str) -> Blocks {
     ]))
 }
 
-/// Split `text` into pieces of at most `max` characters, at line breaks where possible.
+/// Length of `text` once escaped for Slack (`&` → `&amp;`, `<`/`>` → `&lt;`/`&gt;`): what
+/// Slack's limits count, since escaping happens when text leaves.
+pub fn sent_len(text: &str) -> usize {
+    text.chars().map(escaped_width).sum()
+}
+
+fn escaped_width(c: char) -> usize {
+    match c {
+        '&' => 5,
+        '<' | '>' => 4,
+        _ => 1,
+    }
+}
+
+/// The longest prefix of `text` whose escaped length is at most `max` (never cutting an
+/// escape in half, since cutting happens before escaping).
+pub fn truncate(text: &str, max: usize) -> &str {
+    let mut len = 0;
+    for (i, c) in text.char_indices() {
+        len += escaped_width(c);
+        if len > max {
+            return &text[..i];
+        }
+    }
+    text
+}
+
+/// Split `text` into pieces whose escaped length is at most `max`, at line breaks where
+/// possible.
 pub fn split(text: &str, max: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut cur_len = 0;
     for line in text.split_inclusive('\n') {
-        let len = line.chars().count();
+        let len = sent_len(line);
         if cur_len + len > max && !cur.is_empty() {
             out.push(std::mem::take(&mut cur));
             cur_len = 0;
         }
         if len > max {
             // One very long line: hard-cut it.
-            let chars: Vec<char> = line.chars().collect();
-            for chunk in chars.chunks(max) {
-                out.push(chunk.iter().collect());
+            let mut rest = line;
+            while !rest.is_empty() {
+                let mut piece = truncate(rest, max);
+                if piece.is_empty() {
+                    // `max` below one escaped character: take the character anyway.
+                    let first = rest.chars().next().map_or(rest.len(), char::len_utf8);
+                    piece = &rest[..first];
+                }
+                out.push(piece.to_string());
+                rest = &rest[piece.len()..];
             }
             continue;
         }
@@ -168,6 +203,22 @@ mod tests {
         })
         .map(|(i, _)| i)
         .unwrap_or_else(|_| panic!("open {title:?}"))
+    }
+
+    #[test]
+    fn limits_count_what_is_sent_after_escaping() {
+        let angry = "<".repeat(20_000);
+        assert_eq!(sent_len(&angry), 80_000);
+        let parts = split(&angry, MAX_TEXT);
+        assert!(
+            parts
+                .iter()
+                .all(|p| sent_len(p) <= MAX_TEXT && escape(p).chars().count() <= MAX_TEXT)
+        );
+        assert_eq!(parts.concat(), angry);
+        assert_eq!(truncate("a&b", 5), "a");
+        assert_eq!(truncate("a&b", 6), "a&");
+        assert_eq!(truncate("héllo", 3), "hél");
     }
 
     #[test]
