@@ -203,7 +203,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let configured = app.service.platforms().to_vec();
     let rules = app.config.rules()?;
     for (rule, p) in rules.open_in() {
-        if !configured.iter().any(|c| c == p) {
+        if !configured.contains(&p) {
             eprintln!(
                 "error: alert rule `{rule}` opens incidents in {p}, but no [{p}] section is configured; add it, or remove {p} from the rule's open_in"
             );

@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::MAX_TEXT_CHARS;
+use super::platform::{Platform, RoomKey};
 use super::timeline::{EntryKind, NewEntry, Person, Source};
 use super::types::{IncidentId, Milestone, Role, Section, Severity, Status};
 
@@ -76,12 +77,12 @@ pub struct Incident {
     /// Alerts received for this incident, the first one included.
     pub alert_count: u64,
     /// Chat rooms bound to this incident (`platform:room`).
-    pub rooms: Vec<String>,
+    pub rooms: Vec<RoomKey>,
     /// Highest timeline sequence number handed out (maintained by the store).
     pub last_seq: u64,
     /// Chat platforms this incident opens on (`matrix`, `slack`); empty = where it was declared.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub open_in: Vec<String>,
+    pub open_in: Vec<Platform>,
     /// Webhook alerts grouped into this incident, by identity: `true` while firing.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alerts: BTreeMap<String, bool>,
@@ -322,8 +323,6 @@ impl Incident {
         self.status.is_closed()
     }
 
-    /// The incident's room on one platform: `rooms` holds `platform:room` keys, and `prefix`
-    /// is that `platform:` part (`matrix:`, `slack:`, `console:`).
     /// Seconds from `from` (else `fallback`) to `to`, when both ends are recorded.
     pub fn span(&self, from: Milestone, to: Milestone, fallback: Option<Milestone>) -> Option<i64> {
         let start = self
@@ -333,8 +332,12 @@ impl Incident {
         Some((*self.milestones.get(&to)? - *start).num_seconds())
     }
 
-    pub fn room_on(&self, prefix: &str) -> Option<&str> {
-        self.rooms.iter().find_map(|r| r.strip_prefix(prefix))
+    /// The incident's room on one platform.
+    pub fn room_on(&self, platform: Platform) -> Option<&str> {
+        self.rooms
+            .iter()
+            .find(|r| r.platform == platform)
+            .map(|r| r.room.as_str())
     }
 
     /// The alert fingerprint this incident groups, while it is open (closed incidents group nothing).

@@ -3,6 +3,7 @@
 
 mod incident;
 mod invariants;
+mod platform;
 mod timeline;
 mod types;
 
@@ -11,6 +12,7 @@ pub use incident::{
     SectionEdit, TransitionError, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
 };
 pub use invariants::{clamp_time, time_range};
+pub use platform::{Platform, RoomKey};
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
 pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
 
