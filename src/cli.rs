@@ -398,7 +398,7 @@ fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
     }
     println!("{:<8} {:<5} {:<14} {:<21} TITLE", "ID", "SEV", "STATUS", "DECLARED");
     for i in list {
-        let at = i.declared_at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z");
+        let at = crate::domain::fmt_minute(i.declared_at, &tz);
         println!(
             "{:<8} {:<5} {:<14} {:<21} {}",
             i.id,

@@ -9,11 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::MAX_TEXT_CHARS;
 use super::platform::{Platform, RoomKey};
+use super::time::{FUTURE_SLACK_SECS, fmt_minute};
 use super::timeline::{EntryKind, NewEntry, Person, Source};
 use super::types::{IncidentId, Milestone, Role, Section, Severity, Status};
-
-/// How far in the future a user-given time may lie before it is refused (clock skew).
-pub(super) const FUTURE_SLACK_SECS: i64 = 120;
 
 /// The alert that opened an incident; pre-fills the postmortem's Detection section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,7 +195,7 @@ impl TransitionError {
     where
         Tz::Offset: Display,
     {
-        let show = |t: &DateTime<Utc>| t.with_timezone(tz).format("%Y-%m-%d %H:%M %Z").to_string();
+        let show = |t: &DateTime<Utc>| fmt_minute(*t, tz);
         match self {
             TransitionError::MilestoneOrder {
                 milestone,
@@ -458,7 +456,7 @@ impl Incident {
         }
         let text = match self.milestones.insert(m, when) {
             Some(prev) if prev != when => {
-                format!("milestone {m} (corrected; was {})", prev.format("%Y-%m-%d %H:%M UTC"))
+                format!("milestone {m} (corrected; was {})", fmt_minute(prev, &Utc))
             }
             _ => format!("milestone {m}"),
         };

@@ -4,6 +4,7 @@
 mod incident;
 mod invariants;
 mod platform;
+mod time;
 mod timeline;
 mod types;
 
@@ -13,6 +14,7 @@ pub use incident::{
 };
 pub use invariants::{clamp_time, time_range};
 pub use platform::{Platform, RoomKey};
+pub use time::{FUTURE_SLACK_SECS, fmt_file_stamp, fmt_minute, fmt_second_utc};
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
 pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::codec::{SCHEMA, decode_u64, encode, encode_ids, entry_key, id_key};
 use super::lock::DirLock;
 use super::{META_NEXT_ID, META_SCHEMA, STORE_DIR, Store, StoreError, sync_dir};
-use crate::domain::{Incident, IncidentId, RoomKey, TimelineEntry};
+use crate::domain::{Incident, IncidentId, RoomKey, TimelineEntry, fmt_file_stamp};
 
 const FORMAT: &str = "warroom-backup";
 
@@ -320,7 +320,7 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
         // the swap) the previous store. Keep it, never delete it.
         let stale = data_dir.join(format!(
             "{STORE_DIR}.restore-interrupted-{}",
-            Utc::now().format("%Y%m%dT%H%M%S")
+            fmt_file_stamp(Utc::now())
         ));
         std::fs::rename(&tmp, &stale).map_err(|e| StoreError::io(&tmp, e))?;
     }
@@ -365,7 +365,7 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
     // Swap the new store in without a moment where the data dir has no store: with an old
     // store present, exchange the two directories atomically, then rename the old one aside.
     let moved = if target.exists() {
-        let aside = data_dir.join(format!("{STORE_DIR}.replaced-{}", Utc::now().format("%Y%m%dT%H%M%S")));
+        let aside = data_dir.join(format!("{STORE_DIR}.replaced-{}", fmt_file_stamp(Utc::now())));
         exchange(&tmp, &target)?;
         std::fs::rename(&tmp, &aside).map_err(|e| StoreError::io(&tmp, e))?;
         Some(aside)
