@@ -104,37 +104,58 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// The incident durations of the postmortem and the metrics: name, label, the milestone it
-/// runs from, the one it runs to, and the start used when the first is not recorded.
-pub const DURATIONS: [(&str, &str, Milestone, Milestone, Option<Milestone>); 4] = [
-    (
-        "time_to_detect",
-        "Time to detect",
-        Milestone::Started,
-        Milestone::Detected,
-        None,
-    ),
-    (
-        "time_to_acknowledge",
-        "Time to acknowledge",
-        Milestone::Detected,
-        Milestone::Acknowledged,
-        None,
-    ),
-    (
-        "time_to_mitigate",
-        "Time to mitigate",
-        Milestone::Started,
-        Milestone::Mitigated,
-        Some(Milestone::Detected),
-    ),
-    (
-        "time_to_resolve",
-        "Time to resolve",
-        Milestone::Started,
-        Milestone::Resolved,
-        Some(Milestone::Detected),
-    ),
+/// One incident duration of the postmortem and the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationSpec {
+    /// Machine name, as in the metric and the export (`time_to_detect`).
+    pub name: &'static str,
+    /// Human label (`Time to detect`).
+    pub label: &'static str,
+    /// The milestone it runs from.
+    pub from: Milestone,
+    /// The milestone it runs to.
+    pub to: Milestone,
+    /// The start used when `from` is not recorded.
+    pub fallback: Option<Milestone>,
+}
+
+impl DurationSpec {
+    /// Seconds this duration spans in `inc`, when both ends are recorded.
+    pub fn seconds(&self, inc: &Incident) -> Option<i64> {
+        inc.span(self.from, self.to, self.fallback)
+    }
+}
+
+/// The incident durations of the postmortem and the metrics.
+pub const DURATIONS: [DurationSpec; 4] = [
+    DurationSpec {
+        name: "time_to_detect",
+        label: "Time to detect",
+        from: Milestone::Started,
+        to: Milestone::Detected,
+        fallback: None,
+    },
+    DurationSpec {
+        name: "time_to_acknowledge",
+        label: "Time to acknowledge",
+        from: Milestone::Detected,
+        to: Milestone::Acknowledged,
+        fallback: None,
+    },
+    DurationSpec {
+        name: "time_to_mitigate",
+        label: "Time to mitigate",
+        from: Milestone::Started,
+        to: Milestone::Mitigated,
+        fallback: Some(Milestone::Detected),
+    },
+    DurationSpec {
+        name: "time_to_resolve",
+        label: "Time to resolve",
+        from: Milestone::Started,
+        to: Milestone::Resolved,
+        fallback: Some(Milestone::Detected),
+    },
 ];
 
 /// Alert identities tracked per incident (for "every grouped alert has resolved").

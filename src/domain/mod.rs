@@ -9,8 +9,9 @@ mod timeline;
 mod types;
 
 pub use incident::{
-    Action, AlertEffect, AlertInfo, Contribution, DURATIONS, Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening,
-    SectionEdit, TransitionError, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
+    Action, AlertEffect, AlertInfo, Contribution, DURATIONS, DurationSpec, Incident, MAX_LISTED_ALERTS,
+    MAX_TRACKED_ALERTS, Opening, SectionEdit, TransitionError, check_text, room_slug, single_line, storm_fingerprint,
+    storm_subject,
 };
 pub use invariants::{clamp_time, time_range};
 pub use platform::{Platform, RoomKey};

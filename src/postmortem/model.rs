@@ -5,8 +5,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::domain::{
-    Action, Contribution, DURATIONS, Edit, Incident, Milestone, Person, Section, SectionEdit, Severity, Status,
-    TimelineEntry, fmt_minute, sort_for_display,
+    Action, Contribution, DURATIONS, DurationSpec, Edit, Incident, Milestone, Person, Section, SectionEdit, Severity,
+    Status, TimelineEntry, fmt_minute, sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,8 +177,15 @@ impl Postmortem {
         sort_for_display(&mut timeline);
         sort_for_display(&mut deleted);
         let show = |t: DateTime<Utc>| fmt_minute(t, &tz);
-        let duration = |(name, label, from, to, fallback): (&str, &str, Milestone, Milestone, Option<Milestone>)| {
-            let seconds = incident.span(from, to, fallback);
+        let duration = |d: DurationSpec| {
+            let DurationSpec {
+                name,
+                label,
+                from,
+                to,
+                fallback,
+            } = d;
+            let seconds = d.seconds(incident);
             let start_missing = ms(from).is_none() && fallback.and_then(ms).is_none();
             let note = match (seconds, ms(from), fallback) {
                 (None, _, _) => Some(format!(
