@@ -104,7 +104,7 @@ fn main() {
         let svc = app.service.clone();
         let n = svc.handle(msg(&svc, "/incident declare bench".into())).await;
         let Some(Notice::Opened { incident, .. }) = n.first() else { panic!("{n:?}") };
-        svc.bind_room(incident.id, ROOM).await.expect("bind");
+        svc.bind_room(incident.id, &ROOM.parse().expect("room key")).await.expect("bind");
         for writers in [1usize, 16] {
             let (rate, total, syncs) = appends(svc.clone(), writers, window).await;
             println!(

@@ -210,7 +210,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let configured = app.service.platforms().to_vec();
     let rules = app.config.rules()?;
     for (rule, p) in rules.open_in() {
-        if !configured.iter().any(|c| c == p) {
+        if !configured.contains(&p) {
             eprintln!(
                 "error: alert rule `{rule}` opens incidents in {p}, but no [{p}] section is configured; add it, or remove {p} from the rule's open_in"
             );
@@ -405,7 +405,7 @@ fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
     }
     println!("{:<8} {:<5} {:<14} {:<21} TITLE", "ID", "SEV", "STATUS", "DECLARED");
     for i in list {
-        let at = i.declared_at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z");
+        let at = crate::domain::fmt_minute(i.declared_at, &tz);
         println!(
             "{:<8} {:<5} {:<14} {:<21} {}",
             i.id,

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::alert::{RuleConfig, RuleError, RuleSet};
+use crate::domain::Platform;
 
 /// The shipped `config/warroom.toml`, used when no config file is given or found.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/warroom.toml");
@@ -735,12 +736,15 @@ impl Config {
     }
 
     /// The chat platforms configured (`matrix`, `slack`), in that order.
-    pub fn chat_platforms(&self) -> Vec<String> {
-        [("matrix", self.matrix.is_some()), ("slack", self.slack.is_some())]
-            .into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(p, _)| p.to_string())
-            .collect()
+    pub fn chat_platforms(&self) -> Vec<Platform> {
+        [
+            (Platform::Matrix, self.matrix.is_some()),
+            (Platform::Slack, self.slack.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(p, _)| p)
+        .collect()
     }
 
     pub fn tz(&self) -> Result<Tz, ConfigError> {

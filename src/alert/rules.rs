@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::Alert;
 use super::payload::HookKind;
 use super::template::Template;
-use crate::domain::Severity;
+use crate::domain::{Platform, Severity};
 
 /// The chat platforms an incident can open on (`open_in`).
-pub const PLATFORMS: [&str; 2] = ["matrix", "slack"];
+pub const PLATFORMS: [Platform; 2] = [Platform::Matrix, Platform::Slack];
 
 /// One rule as written in the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +88,7 @@ struct Rule {
     group_by: Option<Template>,
     rooms: Vec<String>,
     sources: Vec<String>,
-    open_in: Vec<String>,
+    open_in: Vec<Platform>,
     ignore: bool,
 }
 
@@ -104,7 +104,7 @@ pub struct Match {
     pub severity: Severity,
     pub fingerprint: String,
     /// Platforms to open the incident on; empty = the default for the alert's source.
-    pub open_in: Vec<String>,
+    pub open_in: Vec<Platform>,
     /// Drop the alert.
     pub ignore: bool,
 }
@@ -168,12 +168,16 @@ impl RuleSet {
                         .map_err(|e| err(format!("severity: {e}")))?,
                 )
             };
+            let mut open_in = Vec::new();
             for p in &c.open_in {
-                if !PLATFORMS.contains(&p.as_str()) {
-                    return Err(err(format!(
-                        "open_in: `{p}` is not a platform; use {}",
-                        PLATFORMS.join(" or ")
-                    )));
+                match PLATFORMS.into_iter().find(|o| o == &p.as_str()) {
+                    Some(o) => open_in.push(o),
+                    None => {
+                        return Err(err(format!(
+                            "open_in: `{p}` is not a platform; use {}",
+                            PLATFORMS.map(Platform::as_str).join(" or ")
+                        )));
+                    }
                 }
             }
             for src in &c.sources {
@@ -190,7 +194,7 @@ impl RuleSet {
                 group_by,
                 rooms: c.rooms.clone(),
                 sources: c.sources.clone(),
-                open_in: c.open_in.clone(),
+                open_in,
                 ignore: c.ignore,
             });
         }
@@ -198,10 +202,10 @@ impl RuleSet {
     }
 
     /// `(rule, platform)` for every platform a rule's `open_in` names.
-    pub fn open_in(&self) -> Vec<(&str, &str)> {
+    pub fn open_in(&self) -> Vec<(&str, Platform)> {
         self.rules
             .iter()
-            .flat_map(|r| r.open_in.iter().map(move |p| (r.name.as_str(), p.as_str())))
+            .flat_map(|r| r.open_in.iter().map(move |p| (r.name.as_str(), *p)))
             .collect()
     }
 

@@ -12,10 +12,8 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use super::{ChatAdapter, ChatError, ExportFile, Inbound, Notice, Shutdown, dispatch};
 use crate::command::ExportFormat;
-use crate::domain::{IncidentId, Person, Source};
+use crate::domain::{IncidentId, Person, Platform, RoomKey, Source};
 use crate::incident::{IncidentService, resolve_proposal};
-
-const ROOM_PREFIX: &str = "console:";
 
 pub struct Console<R, W> {
     input: R,
@@ -63,7 +61,7 @@ where
 
     fn incident_room(&self, service: &IncidentService, id: IncidentId) -> String {
         match service.store().incident(id) {
-            Ok(Some(inc)) => inc.room_on(ROOM_PREFIX).map_or(inc.slug.clone(), str::to_string),
+            Ok(Some(inc)) => inc.room_on(Platform::Console).map_or(inc.slug.clone(), str::to_string),
             _ => self.room.clone(),
         }
     }
@@ -96,14 +94,17 @@ where
                     origin_room,
                 } => {
                     let room = incident.slug.clone();
-                    if let Err(e) = service.bind_room(incident.id, &format!("{ROOM_PREFIX}{room}")).await {
+                    if let Err(e) = service
+                        .bind_room(incident.id, &RoomKey::new(Platform::Console, &room))
+                        .await
+                    {
                         let here = self.room.clone();
                         self.say(&here, &e.0);
                     }
-                    let origin = origin_room
-                        .strip_prefix(ROOM_PREFIX)
-                        .unwrap_or(&origin_room)
-                        .to_string();
+                    let origin = match origin_room.parse::<RoomKey>() {
+                        Ok(k) if k.platform == Platform::Console => k.room,
+                        _ => origin_room,
+                    };
                     self.say(
                         &origin,
                         &format!("{} opened: {} — now in room {room}", incident.id, incident.title),
@@ -182,7 +183,7 @@ where
 
     async fn run_loop(mut self, service: Arc<IncidentService>, mut shutdown: Shutdown) -> Result<(), ChatError> {
         let fail = |msg: String| ChatError::Failed {
-            adapter: "console",
+            adapter: Platform::Console.as_str(),
             msg,
         };
         if self.interactive {
@@ -221,7 +222,7 @@ where
             }
             let msg = Inbound {
                 source: Source::Console,
-                room: format!("{ROOM_PREFIX}{}", self.room),
+                room: RoomKey::new(Platform::Console, &self.room).to_string(),
                 room_names: vec![self.room.clone()],
                 alert_room: self.alert_rooms.contains(&self.room),
                 author: self.user.clone(),
@@ -248,7 +249,7 @@ where
     W: Write + Send + 'static,
 {
     fn name(&self) -> &'static str {
-        "console"
+        Platform::Console.as_str()
     }
 
     fn run(

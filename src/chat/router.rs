@@ -12,15 +12,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Shutdown;
-use crate::domain::{Incident, IncidentId, Source};
-use crate::incident::{ExportFile, IncidentService, Notice, platform_of, resolve_proposal};
+use crate::domain::{Incident, IncidentId, Platform};
+use crate::incident::{ExportFile, IncidentService, Notice, resolve_proposal};
 
 pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// A platform's outbound side: each call queues durable jobs on its outbox.
 pub trait Sink: Send + Sync {
-    /// `matrix` or `slack`.
-    fn platform(&self) -> &'static str;
+    /// The platform this sink posts on.
+    fn platform(&self) -> Platform;
     /// Open the incident's room here (announcement first).
     fn open(&self, incident: IncidentId) -> BoxFuture<'_>;
     /// Post `text` (Markdown-ish) in the incident's room.
@@ -32,14 +32,14 @@ pub trait Sink: Send + Sync {
 
 /// Should the adapter of `platform` open the room of a new incident it was told about by its
 /// own input? (An empty `open_in` means: where it was declared.)
-pub fn opens_here(inc: &Incident, platform: &str) -> bool {
-    inc.open_in.is_empty() || inc.open_in.iter().any(|p| p == platform)
+pub fn opens_here(inc: &Incident, platform: Platform) -> bool {
+    inc.open_in.is_empty() || inc.open_in.contains(&platform)
 }
 
 /// The platforms an incident opens on: its `open_in`, else the platform it was declared on.
-pub fn home_platforms(inc: &Incident) -> Vec<String> {
+pub fn home_platforms(inc: &Incident) -> Vec<Platform> {
     if inc.open_in.is_empty() {
-        platform_of(inc.source).map(str::to_string).into_iter().collect()
+        Platform::of(inc.source).into_iter().collect()
     } else {
         inc.open_in.clone()
     }
@@ -47,7 +47,8 @@ pub fn home_platforms(inc: &Incident) -> Vec<String> {
 
 /// What the origin room is told when a new incident opens only on other platforms.
 pub fn opened_elsewhere(inc: &Incident) -> String {
-    format!("🚨 {} opened in {}: {}", inc.id, inc.open_in.join(" and "), inc.title)
+    let names: Vec<&str> = inc.open_in.iter().map(|p| p.as_str()).collect();
+    format!("🚨 {} opened in {}: {}", inc.id, names.join(" and "), inc.title)
 }
 
 #[derive(Debug, Clone)]
@@ -65,8 +66,8 @@ const MAX_WAITING: usize = 10_000;
 
 #[derive(Default)]
 struct Platforms {
-    sinks: HashMap<&'static str, Arc<dyn Sink>>,
-    waiting: HashMap<String, VecDeque<Job>>,
+    sinks: HashMap<Platform, Arc<dyn Sink>>,
+    waiting: HashMap<Platform, VecDeque<Job>>,
 }
 
 #[derive(Debug, Default)]
@@ -107,7 +108,7 @@ impl Router {
         loop {
             let waited = {
                 let mut p = self.platforms.lock().unwrap_or_else(|p| p.into_inner());
-                match p.waiting.remove(platform) {
+                match p.waiting.remove(&platform) {
                     Some(q) if !q.is_empty() => q,
                     _ => {
                         p.sinks.insert(platform, Arc::clone(&sink));
@@ -116,7 +117,7 @@ impl Router {
                 }
             };
             tracing::info!(
-                platform,
+                %platform,
                 jobs = waited.len(),
                 "router: delivering what waited for the platform"
             );
@@ -127,13 +128,11 @@ impl Router {
     }
 
     /// Platforms the incident lives on: its rooms and the platforms it opens on.
-    fn platforms(&self, inc: &Incident) -> Vec<String> {
+    fn platforms(&self, inc: &Incident) -> Vec<Platform> {
         let mut out = home_platforms(inc);
         for r in &inc.rooms {
-            if let Some((p, _)) = r.split_once(':')
-                && !out.iter().any(|o| o == p)
-            {
-                out.push(p.to_string());
+            if !out.contains(&r.platform) {
+                out.push(r.platform);
             }
         }
         out
@@ -149,19 +148,19 @@ impl Router {
         }
     }
 
-    async fn send(&self, platform: &str, job: Job) {
+    async fn send(&self, platform: Platform, job: Job) {
         let sink = {
             let mut p = self.platforms.lock().unwrap_or_else(|p| p.into_inner());
-            match p.sinks.get(platform).cloned() {
+            match p.sinks.get(&platform).cloned() {
                 Some(s) => s,
-                None if self.service.platforms().iter().any(|c| c == platform) => {
-                    let q = p.waiting.entry(platform.to_string()).or_default();
+                None if self.service.platforms().contains(&platform) => {
+                    let q = p.waiting.entry(platform).or_default();
                     if q.len() >= MAX_WAITING {
                         // Openings are never dropped: a missing room is worse than a message.
                         if let Some(i) = q.iter().position(|j| !matches!(j, Job::Open(_))) {
                             q.remove(i);
                             tracing::warn!(
-                                platform,
+                                %platform,
                                 "router: too much waiting for the platform to connect; oldest message dropped"
                             );
                         }
@@ -170,11 +169,13 @@ impl Router {
                     return;
                 }
                 None => {
-                    if platform != "console" {
-                        tracing::warn!(
-                            platform,
+                    match platform {
+                        // The console posts nothing to other platforms' incidents.
+                        Platform::Console => {}
+                        Platform::Matrix | Platform::Slack => tracing::warn!(
+                            %platform,
                             "router: an incident should open on a platform that is not configured; add its section or fix the rule's open_in"
-                        );
+                        ),
                     }
                     return;
                 }
@@ -185,13 +186,13 @@ impl Router {
 
     /// Route the notices of one input. `origin`: the platform it came from (its adapter has
     /// carried out the notices about its own rooms); `None` for webhooks.
-    pub async fn publish(self: &Arc<Self>, origin: Option<&str>, notices: &[Notice]) {
+    pub async fn publish(self: &Arc<Self>, origin: Option<Platform>, notices: &[Notice]) {
         for n in notices {
             match n {
                 Notice::Opened { incident, .. } => {
                     for p in self.platforms(incident) {
-                        if Some(p.as_str()) != origin {
-                            self.send(&p, Job::Open(incident.id)).await;
+                        if Some(p) != origin {
+                            self.send(p, Job::Open(incident.id)).await;
                         }
                     }
                 }
@@ -227,9 +228,8 @@ impl Router {
                     self.flush(*incident, false).await;
                     if let Some(inc) = self.incident(*incident) {
                         for p in self.platforms(&inc) {
-                            let source = if p == "matrix" { Source::Matrix } else { Source::Slack };
-                            let text = resolve_proposal(inc.id, *alerts, source);
-                            self.send(&p, Job::Post(inc.id, text)).await;
+                            let text = resolve_proposal(inc.id, *alerts, p.source());
+                            self.send(p, Job::Post(inc.id, text)).await;
                         }
                     }
                 }
@@ -239,11 +239,11 @@ impl Router {
     }
 
     /// Send a job to every platform of the incident except `origin`.
-    async fn others(&self, id: IncidentId, origin: Option<&str>, job: Job) {
+    async fn others(&self, id: IncidentId, origin: Option<Platform>, job: Job) {
         let Some(inc) = self.incident(id) else { return };
         for p in self.platforms(&inc) {
-            if Some(p.as_str()) != origin {
-                self.send(&p, job.clone()).await;
+            if Some(p) != origin {
+                self.send(p, job.clone()).await;
             }
         }
     }
@@ -273,11 +273,9 @@ impl Router {
         }
         // Post at once only where the room exists: elsewhere the opening (from a concurrent
         // request) may not be queued yet, so the line waits for the end of the window.
-        let ready = self.incident(id).is_some_and(|inc| {
-            self.platforms(&inc)
-                .iter()
-                .all(|p| inc.room_on(&format!("{p}:")).is_some())
-        });
+        let ready = self
+            .incident(id)
+            .is_some_and(|inc| self.platforms(&inc).iter().all(|p| inc.room_on(*p).is_some()));
         if ready {
             self.others(id, None, Job::Post(id, format!("⚠ {line}"))).await;
         } else if let Some(n) = self.news.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
@@ -348,7 +346,7 @@ async fn run(sink: &Arc<dyn Sink>, job: Job) {
 mod tests {
     use super::*;
     use crate::alert::RuleSet;
-    use crate::domain::{Opening, Person, Severity};
+    use crate::domain::{Opening, Person, Severity, Source};
     use crate::incident::SystemClock;
     use crate::store::Store;
 
@@ -356,8 +354,8 @@ mod tests {
     struct Recorder(Mutex<Vec<String>>);
 
     impl Sink for Recorder {
-        fn platform(&self) -> &'static str {
-            "matrix"
+        fn platform(&self) -> Platform {
+            Platform::Matrix
         }
         fn open(&self, id: IncidentId) -> BoxFuture<'_> {
             self.0.lock().unwrap().push(format!("open {id}"));
@@ -396,7 +394,7 @@ mod tests {
         let store = Store::open(dir.path(), "test").unwrap();
         let svc = Arc::new(
             IncidentService::new(store, RuleSet::default(), chrono_tz::UTC, Arc::new(SystemClock))
-                .with_platforms(vec!["matrix".into()]),
+                .with_platforms(vec![Platform::Matrix]),
         );
         let c = svc
             .store()
@@ -411,7 +409,7 @@ mod tests {
                     fingerprint: None,
                     trigger: None,
                 })?;
-                inc.open_in = vec!["matrix".into()];
+                inc.open_in = vec![Platform::Matrix];
                 Ok((inc, e))
             })
             .await

@@ -8,11 +8,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::MAX_TEXT_CHARS;
+use super::platform::{Platform, RoomKey};
+use super::time::{FUTURE_SLACK_SECS, fmt_minute};
 use super::timeline::{EntryKind, NewEntry, Person, Source};
 use super::types::{IncidentId, Milestone, Role, Section, Severity, Status};
-
-/// How far in the future a user-given time may lie before it is refused (clock skew).
-pub(super) const FUTURE_SLACK_SECS: i64 = 120;
 
 /// The alert that opened an incident; pre-fills the postmortem's Detection section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,12 +75,12 @@ pub struct Incident {
     /// Alerts received for this incident, the first one included.
     pub alert_count: u64,
     /// Chat rooms bound to this incident (`platform:room`).
-    pub rooms: Vec<String>,
+    pub rooms: Vec<RoomKey>,
     /// Highest timeline sequence number handed out (maintained by the store).
     pub last_seq: u64,
     /// Chat platforms this incident opens on (`matrix`, `slack`); empty = where it was declared.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub open_in: Vec<String>,
+    pub open_in: Vec<Platform>,
     /// Webhook alerts grouped into this incident, by identity: `true` while firing.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alerts: BTreeMap<String, bool>,
@@ -105,37 +104,58 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// The incident durations of the postmortem and the metrics: name, label, the milestone it
-/// runs from, the one it runs to, and the start used when the first is not recorded.
-pub const DURATIONS: [(&str, &str, Milestone, Milestone, Option<Milestone>); 4] = [
-    (
-        "time_to_detect",
-        "Time to detect",
-        Milestone::Started,
-        Milestone::Detected,
-        None,
-    ),
-    (
-        "time_to_acknowledge",
-        "Time to acknowledge",
-        Milestone::Detected,
-        Milestone::Acknowledged,
-        None,
-    ),
-    (
-        "time_to_mitigate",
-        "Time to mitigate",
-        Milestone::Started,
-        Milestone::Mitigated,
-        Some(Milestone::Detected),
-    ),
-    (
-        "time_to_resolve",
-        "Time to resolve",
-        Milestone::Started,
-        Milestone::Resolved,
-        Some(Milestone::Detected),
-    ),
+/// One incident duration of the postmortem and the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationSpec {
+    /// Machine name, as in the metric and the export (`time_to_detect`).
+    pub name: &'static str,
+    /// Human label (`Time to detect`).
+    pub label: &'static str,
+    /// The milestone it runs from.
+    pub from: Milestone,
+    /// The milestone it runs to.
+    pub to: Milestone,
+    /// The start used when `from` is not recorded.
+    pub fallback: Option<Milestone>,
+}
+
+impl DurationSpec {
+    /// Seconds this duration spans in `inc`, when both ends are recorded.
+    pub fn seconds(&self, inc: &Incident) -> Option<i64> {
+        inc.span(self.from, self.to, self.fallback)
+    }
+}
+
+/// The incident durations of the postmortem and the metrics.
+pub const DURATIONS: [DurationSpec; 4] = [
+    DurationSpec {
+        name: "time_to_detect",
+        label: "Time to detect",
+        from: Milestone::Started,
+        to: Milestone::Detected,
+        fallback: None,
+    },
+    DurationSpec {
+        name: "time_to_acknowledge",
+        label: "Time to acknowledge",
+        from: Milestone::Detected,
+        to: Milestone::Acknowledged,
+        fallback: None,
+    },
+    DurationSpec {
+        name: "time_to_mitigate",
+        label: "Time to mitigate",
+        from: Milestone::Started,
+        to: Milestone::Mitigated,
+        fallback: Some(Milestone::Detected),
+    },
+    DurationSpec {
+        name: "time_to_resolve",
+        label: "Time to resolve",
+        from: Milestone::Started,
+        to: Milestone::Resolved,
+        fallback: Some(Milestone::Detected),
+    },
 ];
 
 /// Alert identities tracked per incident (for "every grouped alert has resolved").
@@ -198,7 +218,7 @@ impl TransitionError {
     where
         Tz::Offset: Display,
     {
-        let show = |t: &DateTime<Utc>| t.with_timezone(tz).format("%Y-%m-%d %H:%M %Z").to_string();
+        let show = |t: &DateTime<Utc>| fmt_minute(*t, tz);
         match self {
             TransitionError::MilestoneOrder {
                 milestone,
@@ -324,8 +344,6 @@ impl Incident {
         self.status.is_closed()
     }
 
-    /// The incident's room on one platform: `rooms` holds `platform:room` keys, and `prefix`
-    /// is that `platform:` part (`matrix:`, `slack:`, `console:`).
     /// Seconds from `from` (else `fallback`) to `to`, when both ends are recorded.
     pub fn span(&self, from: Milestone, to: Milestone, fallback: Option<Milestone>) -> Option<i64> {
         let start = self
@@ -335,8 +353,12 @@ impl Incident {
         Some((*self.milestones.get(&to)? - *start).num_seconds())
     }
 
-    pub fn room_on(&self, prefix: &str) -> Option<&str> {
-        self.rooms.iter().find_map(|r| r.strip_prefix(prefix))
+    /// The incident's room on one platform.
+    pub fn room_on(&self, platform: Platform) -> Option<&str> {
+        self.rooms
+            .iter()
+            .find(|r| r.platform == platform)
+            .map(|r| r.room.as_str())
     }
 
     /// The alert fingerprint this incident groups, while it is open (closed incidents group nothing).
@@ -457,7 +479,7 @@ impl Incident {
         }
         let text = match self.milestones.insert(m, when) {
             Some(prev) if prev != when => {
-                format!("milestone {m} (corrected; was {})", prev.format("%Y-%m-%d %H:%M UTC"))
+                format!("milestone {m} (corrected; was {})", fmt_minute(prev, &Utc))
             }
             _ => format!("milestone {m}"),
         };

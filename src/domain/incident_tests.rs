@@ -349,3 +349,24 @@ fn counters_at_their_limit_do_not_overflow() {
     let err = refused(&mut inc, |i| i.add_action("b", None, &who(), t(2), Source::Console));
     assert_eq!(err, TransitionError::Full("actions"));
 }
+
+/// A record written when `rooms` and `open_in` were plain strings loads into the typed fields
+/// and is written back byte for byte: the stored format did not change.
+#[test]
+fn stored_rooms_and_open_in_keep_their_string_form() {
+    let old = r#"{"id":1,"title":"DB down","severity":"sev2","status":"investigating","declared_at":"2026-03-29T12:00:00Z","declared_by":{"id":"alice","name":"Alice"},"source":"console","slug":"inc-1-db-down","roles":[],"milestones":{"detected":"2026-03-29T12:00:00Z"},"services":[],"actions":[],"sections":{},"fingerprint":null,"trigger":null,"alert_count":0,"rooms":["matrix:!abc:localhost","slack:C0123","console:inc-1-db-down"],"last_seq":0,"open_in":["matrix","slack"]}"#;
+    let inc: Incident = serde_json::from_str(old).unwrap();
+    assert_eq!(inc.rooms[0], RoomKey::new(Platform::Matrix, "!abc:localhost"));
+    assert_eq!(inc.room_on(Platform::Slack), Some("C0123"));
+    assert_eq!(inc.room_on(Platform::Console), Some("inc-1-db-down"));
+    assert_eq!(inc.open_in, [Platform::Matrix, Platform::Slack]);
+    assert_eq!(serde_json::to_string(&inc).unwrap(), old);
+    // The shortest old form, as the issue gives it.
+    let mut v: serde_json::Value = serde_json::from_str(old).unwrap();
+    v["rooms"] = serde_json::json!(["matrix:!abc:localhost"]);
+    let inc: Incident = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&inc).unwrap(), v);
+    // A room on a platform this version does not know is refused, not silently rerouted.
+    v["rooms"] = serde_json::json!(["teams:19:abc"]);
+    assert!(serde_json::from_value::<Incident>(v).is_err());
+}

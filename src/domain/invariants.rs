@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use super::incident::{FUTURE_SLACK_SECS, MAX_SECTION_EDITS, MAX_TRACKED_ALERTS, check_text};
+use super::incident::{MAX_SECTION_EDITS, MAX_TRACKED_ALERTS, check_text};
+use super::time::FUTURE_SLACK_SECS;
 use super::timeline::{EntryKind, TimelineEntry};
 use super::types::{Milestone, Role, Status};
 use super::{Incident, IncidentId};

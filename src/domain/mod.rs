@@ -3,14 +3,19 @@
 
 mod incident;
 mod invariants;
+mod platform;
+mod time;
 mod timeline;
 mod types;
 
 pub use incident::{
-    Action, AlertEffect, AlertInfo, Contribution, DURATIONS, Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening,
-    SectionEdit, TransitionError, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
+    Action, AlertEffect, AlertInfo, Contribution, DURATIONS, DurationSpec, Incident, MAX_LISTED_ALERTS,
+    MAX_TRACKED_ALERTS, Opening, SectionEdit, TransitionError, check_text, room_slug, single_line, storm_fingerprint,
+    storm_subject,
 };
 pub use invariants::{clamp_time, time_range};
+pub use platform::{Platform, RoomKey};
+pub use time::{FUTURE_SLACK_SECS, fmt_file_stamp, fmt_minute, fmt_second_utc};
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
 pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
 

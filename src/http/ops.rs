@@ -38,7 +38,7 @@ async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<Has
     if q.get("only").map(String::as_str) != Some("store") {
         let known = health().snapshot();
         for p in service.platforms() {
-            let v = match known.get(p) {
+            let v = match known.get(p.as_str()) {
                 Some(r) => {
                     ready &= r.ready;
                     serde_json::to_value(r).unwrap_or_default()
@@ -48,7 +48,7 @@ async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<Has
                     json!({"ready": false, "detail": "starting"})
                 }
             };
-            adapters.insert(p.clone(), v);
+            adapters.insert(p.to_string(), v);
         }
     }
     let code = if ready {

@@ -62,7 +62,7 @@ async fn only_responders_declare_and_write() {
     };
     let inc = h
         .svc
-        .bind_room(incident.id, &format!("console:{}", incident.slug))
+        .bind_room(incident.id, &format!("console:{}", incident.slug).parse().unwrap())
         .await
         .unwrap();
     // Writes by a non-responder change nothing; reading is open to whoever is in the room.

@@ -11,7 +11,7 @@ use super::{Inbound, IncidentService, Notice, Refusal, text};
 use crate::alert::payload::HookKind;
 use crate::alert::{Alert, AlertStatus, Match, RuleSet};
 use crate::domain::{
-    AlertEffect, AlertInfo, Incident, IncidentId, NewEntry, Opening, Person, Source, TransitionError,
+    AlertEffect, AlertInfo, Incident, IncidentId, NewEntry, Opening, Person, Platform, Source, TransitionError,
     storm_fingerprint, storm_subject,
 };
 use crate::store::{Committed, OpenOrAttach, Stormed};
@@ -42,11 +42,6 @@ impl Outcome {
             Outcome::Storm => "storm",
         }
     }
-}
-
-/// The chat platform of a source, if it is one.
-pub fn platform_of(source: Source) -> Option<&'static str> {
-    (source != Source::Webhook).then(|| source.as_str())
 }
 
 impl IncidentService {
@@ -163,8 +158,8 @@ impl IncidentService {
         };
         let open_in = if !m.open_in.is_empty() {
             m.open_in.clone()
-        } else if let Some(p) = platform_of(alert.source) {
-            vec![p.to_string()]
+        } else if let Some(p) = Platform::of(alert.source) {
+            vec![p]
         } else {
             self.platforms.clone()
         };
@@ -318,7 +313,7 @@ struct Firing<'a> {
     line: String,
     /// The incident it would open (the id is set when allocated).
     opening: Opening,
-    open_in: Vec<String>,
+    open_in: Vec<Platform>,
 }
 
 impl Firing<'_> {

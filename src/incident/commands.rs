@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use super::text::{self, show_time};
 use super::{Inbound, IncidentService, Notice, Refusal};
 use crate::command::{Command, ExportFormat, IncidentCmd, PostmortemCmd, TimelineCmd, When, help_text};
-use crate::domain::{EntryKind, Incident, IncidentId, NewEntry, Opening, Severity, TransitionError, check_text};
+use crate::domain::{
+    EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, NewEntry, Opening, Severity, TransitionError, check_text,
+};
 use crate::postmortem;
 
 type Reply = Result<Vec<Notice>, Refusal>;
@@ -192,7 +194,7 @@ impl IncidentService {
             TimelineCmd::Add { when, text } => {
                 let t = self.resolve_when(&when, at)?;
                 let now = self.now().max(at);
-                if (t - now).num_seconds() > 120 {
+                if (t - now).num_seconds() > FUTURE_SLACK_SECS {
                     return Err(Refusal(format!(
                         "{} is in the future; timeline entries record what already happened",
                         show_time(t, self.tz)

@@ -17,12 +17,12 @@ use chrono_tz::Tz;
 use crate::alert::RuleSet;
 use crate::command::{self, Command, ExportFormat, IncidentCmd, Parsed, TimelineCmd};
 use crate::config::AccessConfig;
-use crate::domain::{Incident, IncidentId, Person, Source, TransitionError};
+use crate::domain::{Incident, IncidentId, Person, Platform, RoomKey, Source, TransitionError};
 use crate::postmortem::{self, Postmortem};
 use crate::store::{Store, StoreError, WriteError};
 
 pub use access::{Access, DEFAULT_PRIVILEGED, PRIVILEGED_KEYS, Standing};
-pub use alerts::{Outcome, platform_of};
+pub use alerts::Outcome;
 pub use storm::DEFAULT_MAX_OPENINGS_PER_MINUTE;
 pub use text::{announcement, resolve_proposal};
 
@@ -123,7 +123,7 @@ pub struct IncidentService {
     clock: Arc<dyn Clock>,
     /// Chat platforms `run` connects (`matrix`, `slack`): where webhook alerts open incidents
     /// unless a rule says otherwise.
-    platforms: Vec<String>,
+    platforms: Vec<Platform>,
     /// Automatic openings per minute per alert rule (or source), and alert storms.
     limiter: storm::OpeningLimiter,
     /// Who may do what (`[access]`).
@@ -176,12 +176,12 @@ impl IncidentService {
     }
 
     /// Set the chat platforms this process connects.
-    pub fn with_platforms(mut self, platforms: Vec<String>) -> Self {
+    pub fn with_platforms(mut self, platforms: Vec<Platform>) -> Self {
         self.platforms = platforms;
         self
     }
 
-    pub fn platforms(&self) -> &[String] {
+    pub fn platforms(&self) -> &[Platform] {
         &self.platforms
     }
 
@@ -331,12 +331,11 @@ impl IncidentService {
     }
 
     /// Bind a chat room to an incident (after the adapter created it).
-    pub async fn bind_room(&self, id: IncidentId, room: &str) -> Result<Incident, Refusal> {
-        let room = room.to_string();
+    pub async fn bind_room(&self, id: IncidentId, room: &RoomKey) -> Result<Incident, Refusal> {
         let c = self
             .store
             .update_incident::<(), TransitionError>(id, None, self.now(), |i| {
-                if !i.rooms.contains(&room) {
+                if !i.rooms.contains(room) {
                     i.rooms.push(room.clone());
                 }
                 Ok(((), Vec::new()))

@@ -5,7 +5,7 @@ use chrono::{Duration, TimeZone};
 
 use super::*;
 use crate::config::{Config, DEFAULT_CONFIG};
-use crate::domain::{Milestone, Severity, Status};
+use crate::domain::{Milestone, Platform, Severity, Status};
 
 pub(super) struct ManualClock(pub(super) Mutex<DateTime<Utc>>);
 
@@ -75,7 +75,7 @@ impl Harness {
             panic!("no incident opened")
         };
         self.svc
-            .bind_room(incident.id, &format!("console:{}", incident.slug))
+            .bind_room(incident.id, &format!("console:{}", incident.slug).parse().unwrap())
             .await
             .unwrap()
     }
@@ -264,7 +264,7 @@ async fn declared_incidents_and_exports() {
         "{announcement}"
     );
     h.svc
-        .bind_room(incident.id, "console:inc-1-checkout-slow")
+        .bind_room(incident.id, &"console:inc-1-checkout-slow".parse().unwrap())
         .await
         .unwrap();
     let n = h.say("inc-1-checkout-slow", "alice", "/postmortem export json").await;
@@ -313,7 +313,7 @@ async fn webhook_group_opens_once_resends_change_nothing_and_resolution_is_propo
     let mut h = harness();
     h.svc = Arc::new(
         IncidentService::new(h.svc.store().clone(), RuleSet::default(), h.svc.tz(), h.clock.clone())
-            .with_platforms(vec!["matrix".into(), "slack".into()]),
+            .with_platforms(vec![Platform::Matrix, Platform::Slack]),
     );
     let now = h.clock.now();
     let firing = hook_alert(Alertmanager, "alertmanager-firing.json", now);
@@ -501,7 +501,7 @@ fn storm_service(store: Store, clock: Arc<ManualClock>, rule: &str, limit: u32) 
         .rules()
         .unwrap();
     IncidentService::new(store, rules, chrono_tz::UTC, clock)
-        .with_platforms(vec!["slack".into()])
+        .with_platforms(vec![Platform::Slack])
         .with_max_openings_per_minute(limit)
 }
 

@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::prefix_for;
-use crate::domain::{Incident, IncidentId, Source, TimelineEntry, sort_for_display};
+use crate::domain::{Incident, IncidentId, Source, TimelineEntry, fmt_minute, sort_for_display};
 
 /// Timeline listings in chat show at most this many entries (the export has all).
 pub const LIST_LIMIT: usize = 50;
 
 pub fn show_time(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+    fmt_minute(t, &tz)
 }
 
 /// The message that opens an incident room.

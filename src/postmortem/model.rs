@@ -5,8 +5,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::domain::{
-    Action, Contribution, DURATIONS, Edit, Incident, Milestone, Person, Section, SectionEdit, Severity, Status,
-    TimelineEntry, sort_for_display,
+    Action, Contribution, DURATIONS, DurationSpec, Edit, Incident, Milestone, Person, Section, SectionEdit, Severity,
+    Status, TimelineEntry, fmt_minute, sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -176,9 +176,16 @@ impl Postmortem {
             entries.iter().cloned().partition(TimelineEntry::is_visible);
         sort_for_display(&mut timeline);
         sort_for_display(&mut deleted);
-        let show = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string();
-        let duration = |(name, label, from, to, fallback): (&str, &str, Milestone, Milestone, Option<Milestone>)| {
-            let seconds = incident.span(from, to, fallback);
+        let show = |t: DateTime<Utc>| fmt_minute(t, &tz);
+        let duration = |d: DurationSpec| {
+            let DurationSpec {
+                name,
+                label,
+                from,
+                to,
+                fallback,
+            } = d;
+            let seconds = d.seconds(incident);
             let start_missing = ms(from).is_none() && fallback.and_then(ms).is_none();
             let note = match (seconds, ms(from), fallback) {
                 (None, _, _) => Some(format!(
@@ -285,7 +292,7 @@ impl Postmortem {
 
     /// A time in the postmortem's zone, with date and zone abbreviation.
     pub fn show_time(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M %Z").to_string()
+        fmt_minute(t, &self.tz)
     }
 
     /// `edited by Bob at 2026-11-20 13:40 GMT` for an entry whose text was changed.

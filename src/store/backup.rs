@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::codec::{SCHEMA, decode_u64, encode, encode_ids, entry_key, id_key};
 use super::lock::DirLock;
 use super::{META_NEXT_ID, META_SCHEMA, STORE_DIR, Store, StoreError, sync_dir};
-use crate::domain::{Incident, IncidentId, TimelineEntry};
+use crate::domain::{Incident, IncidentId, RoomKey, TimelineEntry, fmt_file_stamp};
 
 const FORMAT: &str = "warroom-backup";
 
@@ -146,7 +146,7 @@ struct Checker {
     end: Option<(u64, u64, u64)>,
     /// Each incident's `last_seq`, and the entries seen for it so far.
     incidents: BTreeMap<IncidentId, (u64, u64)>,
-    rooms: HashMap<String, IncidentId>,
+    rooms: HashMap<RoomKey, IncidentId>,
     seqs: HashSet<(IncidentId, u64)>,
     seen: HashSet<String>,
 }
@@ -189,7 +189,7 @@ impl Checker {
             return Err(format!("{} appears twice", inc.id));
         }
         for room in &inc.rooms {
-            if room.is_empty() {
+            if room.room.is_empty() {
                 return Err(format!("{} is bound to an empty room name", inc.id));
             }
             if let Some(other) = self.rooms.insert(room.clone(), inc.id) {
@@ -320,7 +320,7 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
         // the swap) the previous store. Keep it, never delete it.
         let stale = data_dir.join(format!(
             "{STORE_DIR}.restore-interrupted-{}",
-            Utc::now().format("%Y%m%dT%H%M%S")
+            fmt_file_stamp(Utc::now())
         ));
         std::fs::rename(&tmp, &stale).map_err(|e| StoreError::io(&tmp, e))?;
     }
@@ -343,7 +343,7 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
             let idb = inc.id.0.to_be_bytes();
             s(incidents.insert(id_key(inc.id), encode(inc)))?;
             for room in &inc.rooms {
-                s(rooms.insert(room.as_bytes(), &idb))?;
+                s(rooms.insert(room.to_string().as_bytes(), &idb))?;
             }
             for fp in inc.open_fingerprints() {
                 open_by_fp.entry(fp.to_string()).or_default().push(inc.id.0);
@@ -365,7 +365,7 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
     // Swap the new store in without a moment where the data dir has no store: with an old
     // store present, exchange the two directories atomically, then rename the old one aside.
     let moved = if target.exists() {
-        let aside = data_dir.join(format!("{STORE_DIR}.replaced-{}", Utc::now().format("%Y%m%dT%H%M%S")));
+        let aside = data_dir.join(format!("{STORE_DIR}.replaced-{}", fmt_file_stamp(Utc::now())));
         exchange(&tmp, &target)?;
         std::fs::rename(&tmp, &aside).map_err(|e| StoreError::io(&tmp, e))?;
         Some(aside)

@@ -49,7 +49,7 @@ impl DirLock {
         let info = format!(
             "pid {} (`{holder}`, started {})\n",
             std::process::id(),
-            chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+            crate::domain::fmt_second_utc(chrono::Utc::now())
         );
         file.set_len(0).map_err(|e| StoreError::io(&path, e))?;
         file.seek(SeekFrom::Start(0)).map_err(|e| StoreError::io(&path, e))?;

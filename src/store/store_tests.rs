@@ -56,7 +56,7 @@ async fn writes_survive_reopen_and_indexes_follow_state() {
         assert_eq!(inc.id, IncidentId(1));
         let c = store
             .update_incident::<(), TransitionError>(inc.id, Some("ev-1"), now(), |i| {
-                i.rooms.push("console:inc-1-ndw-etl-failed".into());
+                i.rooms.push("console:inc-1-ndw-etl-failed".parse().unwrap());
                 Ok(((), vec![note("one"), note("two")]))
             })
             .await

@@ -131,7 +131,7 @@ impl Trees<'_> {
         let id_bytes = after.id.0.to_be_bytes();
         for room in &after.rooms {
             if before.is_none_or(|b| !b.rooms.contains(room)) {
-                self.rooms.insert(room.as_bytes(), &id_bytes)?;
+                self.rooms.insert(room.to_string().as_bytes(), &id_bytes)?;
             }
         }
         // The fingerprint index lists the open incidents holding each fingerprint. An alert

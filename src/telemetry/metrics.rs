@@ -130,8 +130,8 @@ impl Metrics {
                 *open.entry(inc.severity.as_str()).or_default() += 1;
             }
             entries += inc.last_seq;
-            for ((_, _, from, to, fallback), h) in DURATIONS.iter().zip(spans.iter_mut()) {
-                if let Some(secs) = inc.span(*from, *to, *fallback) {
+            for (d, h) in DURATIONS.iter().zip(spans.iter_mut()) {
+                if let Some(secs) = d.seconds(inc) {
                     h.observe(&DURATION_BUCKETS, secs.max(0) as f64);
                 }
             }
@@ -166,9 +166,12 @@ impl Metrics {
             "Timeline entries recorded.",
         );
         let _ = writeln!(out, "warroom_timeline_entries_total {entries}");
-        for ((what, label, from, to, _), h) in DURATIONS.iter().zip(&spans) {
-            let name = format!("warroom_incident_{what}_seconds");
-            let help = format!("{label}: from the {from} to the {to} milestone, as in the postmortem.");
+        for (d, h) in DURATIONS.iter().zip(&spans) {
+            let name = format!("warroom_incident_{}_seconds", d.name);
+            let help = format!(
+                "{}: from the {} to the {} milestone, as in the postmortem.",
+                d.label, d.from, d.to
+            );
             head(&mut out, &name, "histogram", &help);
             h.render(&mut out, &name, &DURATION_BUCKETS);
         }

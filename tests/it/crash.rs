@@ -62,7 +62,7 @@ fn crash_child() {
             let Some(Notice::Opened { incident, .. }) = n.first() else {
                 panic!("declare failed: {n:?}")
             };
-            svc.bind_room(incident.id, ROOM).await.unwrap();
+            svc.bind_room(incident.id, &ROOM.parse().unwrap()).await.unwrap();
         }
         println!("READY");
         let mut tasks = Vec::new();

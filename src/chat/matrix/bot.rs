@@ -16,11 +16,8 @@ use crate::chat::ExportFile;
 use crate::chat::outbox::{Courier, LastSent, Outbox, load_incident};
 use crate::command::ExportFormat;
 use crate::config::MatrixConfig;
-use crate::domain::{Incident, IncidentId};
+use crate::domain::{Incident, IncidentId, Platform, RoomKey};
 use crate::incident::IncidentService;
-
-/// Room keys in the store are qualified by platform.
-pub const ROOM_PREFIX: &str = "matrix:";
 
 pub struct Bot {
     pub client: Client,
@@ -41,13 +38,14 @@ pub struct Bot {
     pub hearing: super::sync::Hearing,
 }
 
-pub fn room_key(room: &RoomId) -> String {
-    format!("{ROOM_PREFIX}{room}")
+/// Room keys in the store are qualified by platform.
+pub fn room_key(room: &RoomId) -> RoomKey {
+    RoomKey::new(Platform::Matrix, room.as_str())
 }
 
 /// The Matrix room of an incident, if it has one.
 pub fn matrix_room(inc: &Incident) -> Option<OwnedRoomId> {
-    inc.room_on(ROOM_PREFIX).and_then(|r| RoomId::parse(r).ok())
+    inc.room_on(Platform::Matrix).and_then(|r| RoomId::parse(r).ok())
 }
 
 fn mime_of(format: ExportFormat) -> mime::Mime {
@@ -208,7 +206,7 @@ impl Bot {
 
 impl Courier for Bot {
     type Job = Job;
-    const QUEUE: &'static str = "matrix";
+    const QUEUE: &'static str = Platform::Matrix.as_str();
 
     fn store(&self) -> &crate::store::Store {
         self.service.store()
@@ -257,8 +255,8 @@ impl Bot {
 pub struct MatrixSink(pub Arc<Bot>);
 
 impl crate::chat::router::Sink for MatrixSink {
-    fn platform(&self) -> &'static str {
-        "matrix"
+    fn platform(&self) -> Platform {
+        Platform::Matrix
     }
 
     fn open(&self, id: IncidentId) -> crate::chat::router::BoxFuture<'_> {

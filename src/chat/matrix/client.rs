@@ -240,7 +240,10 @@ pub async fn connect(cfg: &MatrixConfig, data_dir: &Path) -> Result<Client, Conn
     // No session: SDK state left from an earlier device is useless (and the SDK refuses to
     // reuse it for another device), so move it aside rather than deleting anything.
     if sdk_dir.exists() {
-        let aside = state.join(format!("{SDK_DIR}.old-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
+        let aside = state.join(format!(
+            "{SDK_DIR}.old-{}",
+            crate::domain::fmt_file_stamp(chrono::Utc::now())
+        ));
         std::fs::rename(&sdk_dir, &aside)
             .map_err(|e| fatal(format!("cannot move {} aside: {e}", sdk_dir.display())))?;
         tracing::warn!(moved_to = %aside.display(), "matrix: no saved session; old SDK state moved aside");

@@ -29,7 +29,7 @@ pub use client::STATE_DIR;
 use super::{ChatAdapter, ChatError, Shutdown, pause};
 use crate::chat::router::{Router, home_platforms};
 use crate::config::MatrixConfig;
-use crate::domain::{Incident, Source};
+use crate::domain::{Incident, Platform, Source};
 use crate::incident::{IncidentService, announcement};
 use crate::telemetry::health;
 use bot::{Bot, MatrixSink};
@@ -51,19 +51,22 @@ impl MatrixAdapter {
     }
 
     async fn run_loop(self, service: Arc<IncidentService>, mut shutdown: Shutdown) -> Result<(), ChatError> {
-        let fail = |msg: String| ChatError::Failed { adapter: "matrix", msg };
+        let fail = |msg: String| ChatError::Failed {
+            adapter: Platform::Matrix.as_str(),
+            msg,
+        };
         let me = client::user_id(&self.cfg).map_err(|e| fail(e.to_string()))?;
         let mut backoff = Duration::from_secs(1);
-        health().set("matrix", false, "logging in");
+        health().set(Platform::Matrix.as_str(), false, "logging in");
         let client = loop {
             match client::connect(&self.cfg, &self.data_dir).await {
                 Ok(c) => break c,
                 Err(ConnectError::Fatal(m)) => {
-                    health().set("matrix", false, "login refused");
+                    health().set(Platform::Matrix.as_str(), false, "login refused");
                     return Err(fail(m));
                 }
                 Err(ConnectError::Unavailable(m)) => {
-                    health().set("matrix", false, "homeserver unreachable");
+                    health().set(Platform::Matrix.as_str(), false, "homeserver unreachable");
                     tracing::warn!(error = %m, retry_in_s = backoff.as_secs(), "matrix: cannot log in yet");
                     if !pause(&mut backoff, &mut shutdown).await {
                         return Ok(());
@@ -114,7 +117,7 @@ impl Bot {
             }
         };
         for inc in open {
-            if home_platforms(&inc).iter().any(|p| p == "matrix") && self.claim_opening(&inc) {
+            if home_platforms(&inc).contains(&Platform::Matrix) && self.claim_opening(&inc) {
                 tracing::info!(incident = %inc.id, "matrix: creating the room an earlier run did not get to");
                 self.queue_opening(&inc).await;
             }
@@ -150,7 +153,7 @@ impl Bot {
 
 impl ChatAdapter for MatrixAdapter {
     fn name(&self) -> &'static str {
-        "matrix"
+        Platform::Matrix.as_str()
     }
 
     fn run(

@@ -24,7 +24,7 @@ use super::outbox::{JobKind, Lane};
 use super::text::strip_reply_fallback;
 use crate::chat::router::{opened_elsewhere, opens_here};
 use crate::chat::{ChatError, Inbound, Notice, Shutdown, dispatch, pause};
-use crate::domain::{Person, Source};
+use crate::domain::{Person, Platform, Source};
 use crate::incident::Standing;
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 
@@ -38,7 +38,10 @@ const TIMELINE_LIMIT: u32 = 200;
 const ROOM_RETRY: Duration = Duration::from_secs(30);
 
 fn failed(msg: String) -> ChatError {
-    ChatError::Failed { adapter: "matrix", msg }
+    ChatError::Failed {
+        adapter: Platform::Matrix.as_str(),
+        msg,
+    }
 }
 
 fn filter() -> Filter {
@@ -248,7 +251,7 @@ impl Bot {
             tracing::debug!(room = %room_id, "matrix: not an alert room and not a command");
             return;
         }
-        let key = room_key(&room_id);
+        let key = room_key(&room_id).to_string();
         let here = self.service.incident_in_room(&key);
         let mut room_names = vec![room_id.to_string()];
         if let Some(names) = &alert_names {
@@ -277,12 +280,12 @@ impl Bot {
         }
         let origin_lane = here.map_or_else(|| Lane::Room(room_id.clone()), Lane::Incident);
         let acted = !notices.is_empty();
-        self.router.publish(Some("matrix"), &notices).await;
+        self.router.publish(Some(Platform::Matrix), &notices).await;
         for n in notices {
             let (lane, kind) = match n {
                 // The router carries alert news to every platform and changes to the others.
                 Notice::AlertNews { .. } | Notice::ProposeResolve { .. } | Notice::Changed { .. } => continue,
-                Notice::Opened { incident, .. } if !opens_here(&incident, "matrix") => (
+                Notice::Opened { incident, .. } if !opens_here(&incident, Platform::Matrix) => (
                     origin_lane.clone(),
                     JobKind::say(opened_elsewhere(&incident), Some(m.event_id.clone())),
                 ),
@@ -429,7 +432,11 @@ impl Bot {
                                 .map_or_else(|| ".".into(), |p| p.display().to_string())
                         )));
                     }
-                    crate::telemetry::health().set("matrix", false, "homeserver unreachable (sync failing)");
+                    crate::telemetry::health().set(
+                        Platform::Matrix.as_str(),
+                        false,
+                        "homeserver unreachable (sync failing)",
+                    );
                     if down_since.is_none() {
                         down_since = Some(std::time::Instant::now());
                         tracing::warn!(error = %e, "matrix: sync failed; retrying with backoff (other adapters keep working)");
@@ -448,7 +455,7 @@ impl Bot {
                 );
             }
             backoff = Duration::from_secs(1);
-            crate::telemetry::health().set("matrix", true, "connected");
+            crate::telemetry::health().set(Platform::Matrix.as_str(), true, "connected");
             if last_join.is_none_or(|t| missing_rooms > 0 && t.elapsed() >= ROOM_RETRY) {
                 missing_rooms = self.join_alert_rooms().await;
                 last_join = Some(std::time::Instant::now());

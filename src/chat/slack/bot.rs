@@ -13,19 +13,17 @@ use crate::chat::ExportFile;
 use crate::chat::outbox::{Courier, Failure, LastSent, Outbox, load_incident};
 use crate::chat::router::{BoxFuture, Router, Sink};
 use crate::config::SlackConfig;
-use crate::domain::{Incident, IncidentId};
+use crate::domain::{Incident, IncidentId, Platform, RoomKey};
 use crate::incident::IncidentService;
 
 /// Room keys in the store are qualified by platform.
-pub const ROOM_PREFIX: &str = "slack:";
-
-pub fn room_key(channel: &str) -> String {
-    format!("{ROOM_PREFIX}{channel}")
+pub fn room_key(channel: &str) -> RoomKey {
+    RoomKey::new(Platform::Slack, channel)
 }
 
 /// The Slack channel of an incident, if it has one.
 pub fn slack_channel(inc: &Incident) -> Option<String> {
-    inc.room_on(ROOM_PREFIX).map(str::to_string)
+    inc.room_on(Platform::Slack).map(str::to_string)
 }
 
 /// Where a job's messages go; jobs in one lane run in order.
@@ -325,7 +323,7 @@ impl SlackBot {
 
 impl Courier for SlackBot {
     type Job = Job;
-    const QUEUE: &'static str = "slack";
+    const QUEUE: &'static str = Platform::Slack.as_str();
 
     fn store(&self) -> &crate::store::Store {
         self.service.store()
@@ -352,8 +350,8 @@ impl Courier for SlackBot {
 pub struct SlackSink(pub Arc<SlackBot>);
 
 impl Sink for SlackSink {
-    fn platform(&self) -> &'static str {
-        "slack"
+    fn platform(&self) -> Platform {
+        Platform::Slack
     }
 
     fn open(&self, id: IncidentId) -> BoxFuture<'_> {

@@ -13,7 +13,7 @@ use super::origin::{AppClaim, Refused};
 use super::text;
 use crate::chat::router::{opened_elsewhere, opens_here};
 use crate::chat::{Inbound, Notice, dispatch};
-use crate::domain::{Person, Source};
+use crate::domain::{Person, Platform, Source};
 use crate::incident::Standing;
 
 /// Slack wants a slash command acknowledged within 3 s; answer by then whatever happens.
@@ -165,7 +165,7 @@ impl SlackBot {
         room_names.extend(names.into_iter().filter(|n| *n != channel));
         let msg = Inbound {
             source: Source::Slack,
-            room: room_key(&channel),
+            room: room_key(&channel).to_string(),
             room_names,
             alert_room: true,
             author,
@@ -178,7 +178,7 @@ impl SlackBot {
         if !notices.is_empty() {
             tracing::info!(%channel, event = %ev.event_id.0, notices = notices.len(), "slack: handled message");
         }
-        self.router.publish(Some("slack"), &notices).await;
+        self.router.publish(Some(Platform::Slack), &notices).await;
         for n in notices {
             self.queue_notice(n, &channel, Some(thread.clone()), invitee.clone(), None)
                 .await;
@@ -250,7 +250,7 @@ impl SlackBot {
         };
         let msg = Inbound {
             source: Source::Slack,
-            room: room_key(&channel),
+            room: room_key(&channel).to_string(),
             room_names,
             alert_room: alert_names.is_some(),
             author: Person::new(cmd.user_id.clone(), name),
@@ -259,15 +259,15 @@ impl SlackBot {
             at: Utc::now(),
             standing,
         };
-        let here = self.service.incident_in_room(&room_key(&channel));
+        let here = self.service.incident_in_room(&room_key(&channel).to_string());
         let notices = dispatch(&self.service, msg).await;
         let mut replies = Vec::new();
         let acted = !notices.is_empty();
-        self.router.publish(Some("slack"), &notices).await;
+        self.router.publish(Some(Platform::Slack), &notices).await;
         for n in notices {
             match n {
                 Notice::Reply(t) => replies.push(t),
-                Notice::Opened { ref incident, .. } if opens_here(incident, "slack") => {
+                Notice::Opened { ref incident, .. } if opens_here(incident, Platform::Slack) => {
                     replies.push(format!(
                         "🚨 {} declared: {} — opening #{}",
                         incident.id,
@@ -305,12 +305,12 @@ impl SlackBot {
         invitee: Option<String>,
         respond: Option<String>,
     ) {
-        let here = self.service.incident_in_room(&room_key(channel));
+        let here = self.service.incident_in_room(&room_key(channel).to_string());
         let origin_lane = here.map_or_else(|| Lane::Channel(channel.to_string()), Lane::Incident);
         match n {
             // The router carries alert news to every platform and changes to the others.
             Notice::AlertNews { .. } | Notice::ProposeResolve { .. } | Notice::Changed { .. } => {}
-            Notice::Opened { incident, .. } if !opens_here(&incident, "slack") => {
+            Notice::Opened { incident, .. } if !opens_here(&incident, Platform::Slack) => {
                 self.say(origin_lane, opened_elsewhere(&incident), thread_ts).await
             }
             Notice::Reply(text) => self.say(origin_lane, text, thread_ts).await,

@@ -22,6 +22,7 @@ use crate::chat::outbox::Failure;
 use crate::chat::outbox::Outbox;
 use crate::chat::router::Router;
 use crate::config::{SlackConfig, SlackMode, read_secret};
+use crate::domain::Platform;
 use crate::incident::IncidentService;
 use crate::telemetry::health;
 use api::Api;
@@ -34,7 +35,10 @@ pub struct SlackAdapter {
 }
 
 fn fail(msg: String) -> ChatError {
-    ChatError::Failed { adapter: "slack", msg }
+    ChatError::Failed {
+        adapter: Platform::Slack.as_str(),
+        msg,
+    }
 }
 
 /// Does this look like a channel id (`C0123ABCD`, `G...`) rather than a name?
@@ -132,7 +136,7 @@ impl SlackAdapter {
 
     async fn run_loop(self, shutdown: Shutdown) -> Result<(), ChatError> {
         let bot = self.bot;
-        health().set("slack", false, "connecting");
+        health().set(Platform::Slack.as_str(), false, "connecting");
         // Channel ids are known without asking Slack, so alerts count from the first event.
         {
             let mut map = bot.alert_channels.write().unwrap_or_else(|p| p.into_inner());
@@ -186,19 +190,19 @@ impl SlackBot {
                     }
                     tracing::info!(user = %me.user, team = %me.team, "slack: authenticated");
                     if self.cfg.mode == SlackMode::Http {
-                        health().set("slack", true, "connected (http mode)");
+                        health().set(Platform::Slack.as_str(), true, "connected (http mode)");
                     }
                     *self.me.write().unwrap_or_else(|p| p.into_inner()) = Some((me.user, me.bot));
                     return true;
                 }
                 Err(Failure::Permanent(why)) => {
                     tracing::error!(%why, "slack: the bot token was refused (auth.test); check WARROOM_SLACK__BOT_TOKEN");
-                    health().set("slack", false, "bot token refused (auth.test)");
+                    health().set(Platform::Slack.as_str(), false, "bot token refused (auth.test)");
                     return true;
                 }
                 Err(f) => {
                     tracing::warn!(error = %f, retry_in_s = backoff.as_secs(), "slack: Web API unreachable");
-                    health().set("slack", false, "Web API unreachable");
+                    health().set(Platform::Slack.as_str(), false, "Web API unreachable");
                     if !pause(&mut backoff, &mut shutdown).await {
                         return false;
                     }
@@ -334,7 +338,7 @@ impl SlackBot {
 
 impl ChatAdapter for SlackAdapter {
     fn name(&self) -> &'static str {
-        "slack"
+        Platform::Slack.as_str()
     }
 
     fn run(

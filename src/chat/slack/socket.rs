@@ -89,7 +89,7 @@ pub async fn run(
     }
     listener.start().await;
     tracing::info!("slack: ready (socket mode)");
-    crate::telemetry::health().set("slack", true, "connected (socket mode)");
+    crate::telemetry::health().set(crate::domain::Platform::Slack.as_str(), true, "connected (socket mode)");
     let _ = shutdown.wait_for(|s| *s).await;
     listener.shutdown().await;
     Ok(())

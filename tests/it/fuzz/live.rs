@@ -141,7 +141,7 @@ async fn live_session(dir: &std::path::Path, steps: &[Step]) -> Result<(), TestC
         for n in svc.handle(msg).await {
             if let Notice::Opened { incident, .. } = n {
                 room = format!("console:{}", incident.slug);
-                svc.bind_room(incident.id, &room).await.unwrap();
+                svc.bind_room(incident.id, &room.parse().unwrap()).await.unwrap();
             }
         }
     }
