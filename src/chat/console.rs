@@ -96,9 +96,11 @@ where
                     origin_room,
                 } => {
                     let room = incident.slug.clone();
-                    if let Err(e) = service.bind_room(incident.id, &format!("{ROOM_PREFIX}{room}")).await {
+                    if let Err(e) = service.bind_room(incident.id, &format!("{ROOM_PREFIX}{room}")).await
+                        && let Some(t) = e.user_text()
+                    {
                         let here = self.room.clone();
-                        self.say(&here, &e.0);
+                        self.say(&here, &t);
                     }
                     let origin = origin_room
                         .strip_prefix(ROOM_PREFIX)
