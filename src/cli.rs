@@ -427,7 +427,7 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
         Ok(app) => {
             app.service
                 .export(id, format)
-                .map_err(|r| anyhow::anyhow!(r.0))?
+                .map_err(|r| anyhow::anyhow!(r.to_string()))?
                 .content
         }
         Err(e) => {

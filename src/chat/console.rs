@@ -97,9 +97,10 @@ where
                     if let Err(e) = service
                         .bind_room(incident.id, &RoomKey::new(Platform::Console, &room))
                         .await
+                        && let Some(t) = e.user_text()
                     {
                         let here = self.room.clone();
-                        self.say(&here, &e.0);
+                        self.say(&here, &t);
                     }
                     let origin = match origin_room.parse::<RoomKey>() {
                         Ok(k) if k.platform == Platform::Console => k.room,

@@ -84,9 +84,15 @@ impl LastSent {
     }
 }
 
-impl From<crate::incident::Refusal> for Failure {
-    fn from(r: crate::incident::Refusal) -> Self {
-        Failure::Transient(r.0)
+/// What a service error means for a job: a fault of ours may pass and is retried; a refusal
+/// (or input handled before) will not change, so the job is given up.
+impl From<crate::incident::ServiceError> for Failure {
+    fn from(e: crate::incident::ServiceError) -> Self {
+        if e.is_retryable() {
+            Failure::Transient(e.to_string())
+        } else {
+            Failure::Permanent(e.to_string())
+        }
     }
 }
 
@@ -280,5 +286,73 @@ impl<C: Courier> Outbox<C> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::ServiceError;
+    use crate::store::StoreError;
+
+    /// A courier whose every delivery fails with `first` until `ok_after` attempts were made.
+    struct Flaky {
+        store: Store,
+        outbox: Outbox<Flaky>,
+        attempts: AtomicUsize,
+        ok_after: usize,
+        first: fn() -> ServiceError,
+    }
+
+    impl Courier for Flaky {
+        type Job = u32;
+        const QUEUE: &'static str = "test";
+        fn store(&self) -> &Store {
+            &self.store
+        }
+        fn outbox(&self) -> &Outbox<Self> {
+            &self.outbox
+        }
+        fn lane(_: &u32) -> String {
+            "lane".into()
+        }
+        async fn deliver(self: &Arc<Self>, _: &u32) -> Result<(), Failure> {
+            if self.attempts.fetch_add(1, Ordering::SeqCst) + 1 >= self.ok_after {
+                return Ok(());
+            }
+            Err((self.first)().into())
+        }
+    }
+
+    /// Deliver one job and wait (at most `limit`) for the outbox to finish with it; returns
+    /// the attempts made and the jobs left.
+    async fn attempts(first: fn() -> ServiceError, ok_after: usize, limit: Duration) -> (usize, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let courier = Arc::new(Flaky {
+            store: Store::open(dir.path(), "test").unwrap(),
+            outbox: Outbox::default(),
+            attempts: AtomicUsize::new(0),
+            ok_after,
+            first,
+        });
+        Outbox::submit(&courier, None, 1);
+        let left = courier.outbox().drain(limit).await;
+        (courier.attempts.load(Ordering::SeqCst), left)
+    }
+
+    #[tokio::test]
+    async fn a_user_refusal_is_never_retried() {
+        let refused =
+            || ServiceError::Refused("INC-9 does not exist; `warroom incidents --all` lists the incidents".into());
+        // `usize::MAX`: a retry would fail again, so only the first attempt may happen.
+        let (tries, left) = attempts(refused, usize::MAX, Duration::from_secs(3)).await;
+        assert_eq!((tries, left), (1, 0), "a refusal was retried");
+    }
+
+    #[tokio::test]
+    async fn a_fault_is_retried() {
+        let fault = || ServiceError::fault("test", StoreError::Poisoned);
+        let (tries, left) = attempts(fault, 2, Duration::from_secs(10)).await;
+        assert_eq!((tries, left), (2, 0));
     }
 }

@@ -149,20 +149,122 @@ fn answer(source: &str, code: StatusCode, body: serde_json::Value) -> Response {
     (code, Json(body)).into_response()
 }
 
-fn refuse(source: &str, code: StatusCode, why: &str) -> Response {
-    tracing::warn!(source, status = code.as_u16(), reason = why, "webhook refused");
-    if code != StatusCode::NOT_FOUND && code != StatusCode::SERVICE_UNAVAILABLE {
-        metrics().alert(source, "rejected");
-    }
-    answer(source, code, json!({"ok": false, "error": why}))
+/// Why a webhook request is refused: a 4xx or 503 with a JSON reason, and nothing changed.
+#[derive(Debug, thiserror::Error)]
+enum HookError {
+    /// No receiver at this path (`known`: one warroom has, but not configured).
+    #[error("{}", no_receiver(.path, *.known))]
+    NoReceiver { path: String, known: bool },
+    /// Bearer token or signature missing or wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The body was too large, late, broken, or the server's body budget is spent.
+    #[error("{0:?}")]
+    Body(BodyError),
+    /// A signed request accepted before, sent again.
+    #[error(
+        "this signed request was already accepted; nothing was changed (sign every new request with a fresh timestamp)"
+    )]
+    Replay,
+    /// No processing slot (or the replay check failed): retry shortly.
+    #[error("busy; retry shortly")]
+    Busy,
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Unsupported(String),
+    /// The store failed while saving the alerts; a retry finds the saved ones known.
+    #[error("could not save the alerts; retry ({0})")]
+    NotSaved(String),
 }
 
-/// How long a request waits for one of the `IN_FLIGHT` processing slots.
-fn busy(name: &str) -> Response {
-    let mut r = refuse(name, StatusCode::SERVICE_UNAVAILABLE, "busy; retry shortly");
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    r
+fn no_receiver(source: &str, known: bool) -> String {
+    if known {
+        format!("the {source} receiver is not enabled; add a [hooks.{source}] section to the config")
+    } else {
+        format!("no such receiver `{source}`; use /hooks/alertmanager, /hooks/grafana or /hooks/generic")
+    }
+}
+
+impl From<PayloadError> for HookError {
+    fn from(e: PayloadError) -> Self {
+        match e {
+            PayloadError::Malformed(why) => HookError::Malformed(why),
+            PayloadError::Unsupported(why) => HookError::Unsupported(why),
+        }
+    }
+}
+
+impl HookError {
+    fn status(&self) -> StatusCode {
+        match self {
+            HookError::NoReceiver { .. } => StatusCode::NOT_FOUND,
+            HookError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            HookError::Body(e) => e.status(),
+            HookError::Replay => StatusCode::CONFLICT,
+            HookError::Busy | HookError::NotSaved(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HookError::Malformed(_) => StatusCode::BAD_REQUEST,
+            HookError::Unsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    /// Does the request count as a rejected alert (`warroom_alerts_total{outcome="rejected"}`)?
+    /// Not when the sender is not at fault or the path is no receiver.
+    fn rejects_alert(&self) -> bool {
+        match self {
+            HookError::NoReceiver { .. } | HookError::Busy | HookError::NotSaved(_) => false,
+            HookError::Body(e) => *e != BodyError::Busy,
+            HookError::Unauthorized(_) | HookError::Replay | HookError::Malformed(_) | HookError::Unsupported(_) => {
+                true
+            }
+        }
+    }
+
+    /// The `source` label of the metrics: the receiver, or `unknown` for a path that is none.
+    fn label<'a>(&self, name: &'a str) -> &'a str {
+        match self {
+            HookError::NoReceiver { .. } => "unknown",
+            _ => name,
+        }
+    }
+}
+
+/// A refused request to the receiver `source`.
+#[derive(Debug)]
+struct Refused {
+    source: &'static str,
+    error: HookError,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let Refused { source, error } = self;
+        let code = error.status();
+        let label = error.label(source);
+        if error.rejects_alert() {
+            metrics().alert(label, "rejected");
+        }
+        let r = match error {
+            HookError::Body(e) => e.response(MAX_BODY),
+            // Not the sender's doing: answered, not logged as a refusal (a save failure is
+            // logged where it happens).
+            HookError::NoReceiver { .. } | HookError::NotSaved(_) => {
+                (code, Json(json!({"ok": false, "error": error.to_string()}))).into_response()
+            }
+            error => {
+                let why = error.to_string();
+                tracing::warn!(source, status = code.as_u16(), reason = why.as_str(), "webhook refused");
+                let mut r = (code, Json(json!({"ok": false, "error": why}))).into_response();
+                if matches!(error, HookError::Busy) {
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                }
+                r
+            }
+        };
+        metrics().hook_request(label, r.status().as_u16());
+        r
+    }
 }
 
 async fn receive(
@@ -171,95 +273,87 @@ async fn receive(
     peer: Option<Extension<Peer>>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
+) -> Result<Response, Refused> {
     let Some((kind, auth)) = ctx.auth.get(source.as_str()).cloned() else {
         let known = HookKind::ALL.iter().any(|k| k.name() == source);
-        let why = if known {
-            format!("the {source} receiver is not enabled; add a [hooks.{source}] section to the config")
-        } else {
-            format!("no such receiver `{source}`; use /hooks/alertmanager, /hooks/grafana or /hooks/generic")
-        };
-        return answer("unknown", StatusCode::NOT_FOUND, json!({"ok": false, "error": why}));
+        let error = HookError::NoReceiver { path: source, known };
+        return Err(Refused {
+            source: "unknown",
+            error,
+        });
     };
+    let name = kind.name();
+    let peer = peer.map(|Extension(Peer(ip))| ip);
+    let body = accept(&ctx, kind, &auth, peer, &headers, body)
+        .await
+        .map_err(|error| Refused { source: name, error })?;
+    Ok(answer(name, StatusCode::OK, body))
+}
+
+/// Authenticate, read, decode and apply one request to the receiver `kind`; the JSON answer.
+async fn accept(
+    ctx: &Ctx,
+    kind: HookKind,
+    auth: &HookAuth,
+    peer: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<serde_json::Value, HookError> {
     let name = kind.name();
     // Authentication comes first and holds nothing an authenticated request needs: the bearer
     // token from the headers, then the body (within the server's byte budget and deadline,
     // never waiting for a slot), then its signature. Only then a processing slot.
-    if let Err(why) = auth.check_bearer(&headers) {
-        return refuse(name, StatusCode::UNAUTHORIZED, why);
-    }
+    auth.check_bearer(headers)
+        .map_err(|why| HookError::Unauthorized(why.to_string()))?;
     // A bearer token already checked makes the sender known: its body comes from the pool
     // anonymous uploads cannot spend.
     let from = if auth.bearer.is_some() {
         Sender::Authenticated
     } else {
-        Sender::Anonymous(peer.map(|Extension(Peer(ip))| ip))
+        Sender::Anonymous(peer)
     };
-    let body = match ctx.budget.read(&headers, body, MAX_BODY, from).await {
-        Ok(b) => b,
-        Err(e) => {
-            if e != BodyError::Busy {
-                metrics().alert(name, "rejected");
-            }
-            let r = e.response(MAX_BODY);
-            metrics().hook_request(name, r.status().as_u16());
-            return r;
-        }
-    };
+    let body = ctx
+        .budget
+        .read(headers, body, MAX_BODY, from)
+        .await
+        .map_err(HookError::Body)?;
     let now = ctx.service.now();
-    let signature = match auth.check_signature(&headers, &body.bytes, now.timestamp()) {
-        Ok(sig) => sig,
-        Err(why) => return refuse(name, StatusCode::UNAUTHORIZED, &why),
-    };
+    let signature = auth
+        .check_signature(headers, &body.bytes, now.timestamp())
+        .map_err(HookError::Unauthorized)?;
     if let Some(sig) = &signature {
-        match ctx.service.store().signature_seen(sig.timestamp, &sig.mac) {
-            Ok(false) => {}
-            Ok(true) => {
-                return refuse(
-                    name,
-                    StatusCode::CONFLICT,
-                    "this signed request was already accepted; nothing was changed (sign every new request with a fresh timestamp)",
-                );
-            }
-            Err(e) => {
+        let seen = ctx
+            .service
+            .store()
+            .signature_seen(sig.timestamp, &sig.mac)
+            .map_err(|e| {
                 tracing::error!(source = name, error = %e, "webhook: cannot check for replays");
-                return busy(name);
-            }
+                HookError::Busy
+            })?;
+        if seen {
+            return Err(HookError::Replay);
         }
     }
     let Ok(Ok(_slot)) = tokio::time::timeout(QUEUE_WAIT, ctx.slots.acquire()).await else {
-        return busy(name);
+        return Err(HookError::Busy);
     };
-    let body = &body.bytes;
-    let alerts = match kind.decode(body, now) {
-        Ok(a) => a,
-        Err(PayloadError::Malformed(why)) => return refuse(name, StatusCode::BAD_REQUEST, &why),
-        Err(PayloadError::Unsupported(why)) => return refuse(name, StatusCode::UNPROCESSABLE_ENTITY, &why),
-    };
+    let alerts = kind.decode(&body.bytes, now)?;
     let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut incidents: Vec<String> = Vec::new();
     for alert in &alerts {
-        match ctx.service.ingest(alert, None).await {
-            Ok((outcome, notices)) => {
-                metrics().alert(name, outcome.as_str());
-                *outcomes.entry(outcome.as_str()).or_default() += 1;
-                for n in &notices {
-                    if let crate::incident::Notice::Opened { incident, .. } = n {
-                        incidents.push(incident.id.to_string());
-                    }
-                }
-                ctx.router.publish(None, &notices).await;
-            }
-            Err(e) => {
-                // Alerts before this one are saved; a retry finds them known and changes nothing.
-                tracing::error!(source = name, error = %e, "webhook: could not save an alert");
-                return answer(
-                    name,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    json!({"ok": false, "error": format!("could not save the alerts; retry ({e})")}),
-                );
+        let (outcome, notices) = ctx.service.ingest(alert, None).await.map_err(|e| {
+            // Alerts before this one are saved; a retry finds them known and changes nothing.
+            tracing::error!(source = name, error = %e, "webhook: could not save an alert");
+            HookError::NotSaved(e.to_string())
+        })?;
+        metrics().alert(name, outcome.as_str());
+        *outcomes.entry(outcome.as_str()).or_default() += 1;
+        for n in &notices {
+            if let crate::incident::Notice::Opened { incident, .. } = n {
+                incidents.push(incident.id.to_string());
             }
         }
+        ctx.router.publish(None, &notices).await;
     }
     if let Some(sig) = &signature {
         // Remembered once the alerts are saved (a failed request may be retried as it is), and
@@ -274,11 +368,7 @@ async fn receive(
             tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
         }
     }
-    answer(
-        name,
-        StatusCode::OK,
-        json!({"ok": true, "alerts": alerts.len(), "outcomes": outcomes, "opened": incidents}),
-    )
+    Ok(json!({"ok": true, "alerts": alerts.len(), "outcomes": outcomes, "opened": incidents}))
 }
 
 #[cfg(test)]
@@ -362,6 +452,87 @@ mod tests {
                 .verify("It is a secret", &h, body, 1_700_000_100)
                 .map(|s| s.timestamp),
             Ok(1_700_000_000)
+        );
+    }
+
+    /// The counter line `name{source="src",key="value"}` as rendered now (0 if absent).
+    fn counter(name: &str, source: &str, key: &str, value: &str) -> u64 {
+        let want = format!("{name}{{source=\"{source}\",{key}=\"{value}\"}} ");
+        metrics()
+            .render(&[])
+            .lines()
+            .find_map(|l| l.strip_prefix(&want).map(|n| n.parse().unwrap()))
+            .unwrap_or(0)
+    }
+
+    /// Each refusal answers with the status, JSON reason, Retry-After and metrics the handler
+    /// gave before it had an error type.
+    #[tokio::test]
+    async fn each_refusal_maps_to_its_status_and_metrics() {
+        let no_receiver = HookError::NoReceiver {
+            path: "pagerduty".into(),
+            known: false,
+        };
+        // (metric source, error, status, counted as a rejected alert, Retry-After)
+        let cases: Vec<(&'static str, HookError, u16, bool, bool)> = vec![
+            ("t-none", no_receiver, 404, false, false),
+            (
+                "t-auth",
+                HookError::Unauthorized("missing Authorization header".into()),
+                401,
+                true,
+                false,
+            ),
+            ("t-large", HookError::Body(BodyError::TooLarge), 413, true, false),
+            ("t-budget", HookError::Body(BodyError::Busy), 503, false, true),
+            ("t-late", HookError::Body(BodyError::Timeout), 408, true, false),
+            ("t-broken", HookError::Body(BodyError::Broken), 400, true, false),
+            ("t-replay", HookError::Replay, 409, true, false),
+            ("t-busy", HookError::Busy, 503, false, true),
+            ("t-malformed", HookError::Malformed("not JSON".into()), 400, true, false),
+            (
+                "t-unsupported",
+                HookError::Unsupported("no alerts".into()),
+                422,
+                true,
+                false,
+            ),
+            ("t-unsaved", HookError::NotSaved("disk full".into()), 503, false, false),
+        ];
+        for (source, error, code, rejected, retry) in cases {
+            let label = if code == 404 { "unknown" } else { source };
+            let before = (
+                counter("warroom_webhook_requests_total", label, "code", &code.to_string()),
+                counter("warroom_alerts_total", label, "outcome", "rejected"),
+            );
+            let why = error.to_string();
+            let body_error = matches!(error, HookError::Body(_));
+            let r = Refused { source, error }.into_response();
+            assert_eq!(r.status().as_u16(), code, "{source}");
+            assert_eq!(r.headers().get(header::RETRY_AFTER).is_some(), retry, "{source}");
+            let after = (
+                counter("warroom_webhook_requests_total", label, "code", &code.to_string()),
+                counter("warroom_alerts_total", label, "outcome", "rejected"),
+            );
+            assert_eq!(after, (before.0 + 1, before.1 + u64::from(rejected)), "{source}");
+            let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(json["ok"], false, "{source}");
+            if !body_error {
+                assert_eq!(json["error"], why.as_str(), "{source}");
+            }
+        }
+        assert_eq!(
+            HookError::NotSaved("disk full".into()).to_string(),
+            "could not save the alerts; retry (disk full)"
+        );
+        assert_eq!(
+            HookError::NoReceiver {
+                path: "grafana".into(),
+                known: true
+            }
+            .to_string(),
+            "the grafana receiver is not enabled; add a [hooks.grafana] section to the config"
         );
     }
 

@@ -110,27 +110,26 @@ pub enum BodyError {
 }
 
 impl BodyError {
+    /// The HTTP status of the refusal.
+    pub fn status(self) -> StatusCode {
+        match self {
+            BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            BodyError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            BodyError::Broken => StatusCode::BAD_REQUEST,
+        }
+    }
+
     /// The refusal, as JSON with a reason. Timeouts and broken uploads close the connection so
     /// the rest of a stalled body is never waited for.
     pub fn response(self, cap: usize) -> Response {
-        let (code, why) = match self {
-            BodyError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("body larger than {}; split it into smaller requests", size(cap)),
-            ),
-            BodyError::Busy => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy receiving other requests; retry shortly".to_string(),
-            ),
-            BodyError::Timeout => (
-                StatusCode::REQUEST_TIMEOUT,
-                "the body did not arrive in time; send it whole and promptly".to_string(),
-            ),
-            BodyError::Broken => (
-                StatusCode::BAD_REQUEST,
-                "the body broke off or is malformed".to_string(),
-            ),
+        let why = match self {
+            BodyError::TooLarge => format!("body larger than {}; split it into smaller requests", size(cap)),
+            BodyError::Busy => "busy receiving other requests; retry shortly".to_string(),
+            BodyError::Timeout => "the body did not arrive in time; send it whole and promptly".to_string(),
+            BodyError::Broken => "the body broke off or is malformed".to_string(),
         };
+        let code = self.status();
         let mut r = (code, Json(json!({"ok": false, "error": why}))).into_response();
         if self == BodyError::Busy {
             r.headers_mut()

@@ -93,7 +93,7 @@ async fn export(
     }
     match svc.export(id, format) {
         Ok(f) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], f.content).into_response(),
-        Err(r) => bad(StatusCode::NOT_FOUND, r.0),
+        Err(r) => bad(StatusCode::NOT_FOUND, r.to_string()),
     }
 }
 

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::storm::Decision;
-use super::{Inbound, IncidentService, Notice, Refusal, text};
+use super::{Inbound, IncidentService, Notice, ServiceError, text};
 use crate::alert::payload::HookKind;
 use crate::alert::{Alert, AlertStatus, Match, RuleSet};
 use crate::domain::{
@@ -45,7 +45,7 @@ impl Outcome {
 }
 
 impl IncidentService {
-    pub(super) async fn handle_alert(&self, msg: &Inbound) -> Result<Vec<Notice>, Refusal> {
+    pub(super) async fn handle_alert(&self, msg: &Inbound) -> Result<Vec<Notice>, ServiceError> {
         let alert = Alert::from_chat(
             &msg.text,
             msg.author.clone(),
@@ -60,7 +60,7 @@ impl IncidentService {
     }
 
     /// Apply one alert. `event_id`: the delivery's id, when the platform gives one.
-    pub async fn ingest(&self, alert: &Alert, event_id: Option<&str>) -> Result<(Outcome, Vec<Notice>), Refusal> {
+    pub async fn ingest(&self, alert: &Alert, event_id: Option<&str>) -> Result<(Outcome, Vec<Notice>), ServiceError> {
         let m = match self.rules.decide(alert) {
             Some(m) => m,
             None if alert.source == Source::Webhook => RuleSet::default_for_webhook(alert),
@@ -86,7 +86,7 @@ impl IncidentService {
         alert: &Alert,
         m: &Match,
         now: DateTime<Utc>,
-    ) -> Result<(Outcome, Vec<Notice>), Refusal> {
+    ) -> Result<(Outcome, Vec<Notice>), ServiceError> {
         let Some(key) = alert.key.as_deref() else {
             return Ok((Outcome::Ignored, Vec::new()));
         };
@@ -132,7 +132,7 @@ impl IncidentService {
         m: &Match,
         event_id: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(Outcome, Vec<Notice>), Refusal> {
+    ) -> Result<(Outcome, Vec<Notice>), ServiceError> {
         let f = self.firing(alert, m, event_id, now);
         match self.opening_decision(m, now)? {
             Decision::Storm { first } => self.join_storm(&f, first).await,
@@ -190,7 +190,7 @@ impl IncidentService {
         &self,
         f: &Firing<'_>,
         reserved: Option<DateTime<Utc>>,
-    ) -> Result<(Outcome, Vec<Notice>), Refusal> {
+    ) -> Result<(Outcome, Vec<Notice>), ServiceError> {
         let release = || {
             if let Some(t) = reserved {
                 self.limiter.release(&f.m.rule, t);
@@ -224,7 +224,7 @@ impl IncidentService {
 
     /// During an alert storm: join the open incident with the alert's fingerprint if there is
     /// one, else the rule's alert-storm incident (opening it for the first such alert).
-    async fn join_storm(&self, f: &Firing<'_>, first: bool) -> Result<(Outcome, Vec<Notice>), Refusal> {
+    async fn join_storm(&self, f: &Firing<'_>, first: bool) -> Result<(Outcome, Vec<Notice>), ServiceError> {
         let limit = self.limiter.limit();
         let stormed = self
             .store
@@ -248,7 +248,7 @@ impl IncidentService {
 
     /// Would this alert open an incident, and may it? An alert whose fingerprint has an open
     /// incident joins it whatever the limit.
-    fn opening_decision(&self, m: &Match, now: DateTime<Utc>) -> Result<Decision, Refusal> {
+    fn opening_decision(&self, m: &Match, now: DateTime<Utc>) -> Result<Decision, ServiceError> {
         if !self.limiter.is_seeded() {
             self.limiter.seed(&self.store.incidents(false)?, now);
         }

@@ -3,31 +3,33 @@
 use chrono::{DateTime, Utc};
 
 use super::text::{self, show_time};
-use super::{Inbound, IncidentService, Notice, Refusal};
+use super::{Inbound, IncidentService, Notice, ServiceError};
 use crate::command::{Command, ExportFormat, IncidentCmd, PostmortemCmd, TimelineCmd, When, help_text};
 use crate::domain::{
     EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, NewEntry, Opening, Severity, TransitionError, check_text,
 };
 use crate::postmortem;
 
-type Reply = Result<Vec<Notice>, Refusal>;
+type Reply = Result<Vec<Notice>, ServiceError>;
 
 fn reply(text: impl Into<String>) -> Reply {
     Ok(vec![Notice::Reply(text.into())])
 }
 
 impl IncidentService {
-    fn resolve_when(&self, when: &Option<When>, default: DateTime<Utc>) -> Result<DateTime<Utc>, Refusal> {
+    fn resolve_when(&self, when: &Option<When>, default: DateTime<Utc>) -> Result<DateTime<Utc>, ServiceError> {
         match when {
             None => Ok(default),
-            Some(w) => w.resolve(self.now().max(default), self.tz).map_err(|e| Refusal(e.0)),
+            Some(w) => w
+                .resolve(self.now().max(default), self.tz)
+                .map_err(|e| ServiceError::Refused(e.0)),
         }
     }
 
-    fn incident_here(&self, msg: &Inbound) -> Result<Incident, Refusal> {
+    fn incident_here(&self, msg: &Inbound) -> Result<Incident, ServiceError> {
         self.store.incident_by_room(&msg.room)?.ok_or_else(|| {
             let p = super::prefix_for(msg.source);
-            Refusal(format!(
+            ServiceError::Refused(format!(
                 "This room is not an incident room. Open one with `{p}incident declare <title>`, or run this command in the incident's room."
             ))
         })
@@ -35,7 +37,7 @@ impl IncidentService {
 
     /// The incident of this room for a read-only command. Waits for in-flight writes to be
     /// durable first, so nothing shown can disappear in a crash.
-    async fn read_here(&self, msg: &Inbound) -> Result<Incident, Refusal> {
+    async fn read_here(&self, msg: &Inbound) -> Result<Incident, ServiceError> {
         self.store.sync().await?;
         self.incident_here(msg)
     }
@@ -45,7 +47,7 @@ impl IncidentService {
         &self,
         msg: &Inbound,
         f: impl Fn(&mut Incident) -> Result<(T, Vec<NewEntry>), TransitionError>,
-    ) -> Result<(T, Incident), Refusal> {
+    ) -> Result<(T, Incident), ServiceError> {
         let id = self.incident_here(msg)?.id;
         let tz = self.tz;
         let c = self
@@ -88,7 +90,7 @@ impl IncidentService {
         let tz = self.tz;
         match cmd {
             IncidentCmd::Declare { title, severity } => {
-                check_text(&title).map_err(|e| Refusal(e.to_string()))?;
+                check_text(&title).map_err(|e| ServiceError::Refused(e.to_string()))?;
                 let now = self.now();
                 let c = self
                     .store
@@ -195,12 +197,12 @@ impl IncidentService {
                 let t = self.resolve_when(&when, at)?;
                 let now = self.now().max(at);
                 if (t - now).num_seconds() > FUTURE_SLACK_SECS {
-                    return Err(Refusal(format!(
+                    return Err(ServiceError::Refused(format!(
                         "{} is in the future; timeline entries record what already happened",
                         show_time(t, self.tz)
                     )));
                 }
-                check_text(&text).map_err(|e| Refusal(e.to_string()))?;
+                check_text(&text).map_err(|e| ServiceError::Refused(e.to_string()))?;
                 let (seq, _) = self
                     .change(msg, |i| {
                         let e = NewEntry::new(t, who, EntryKind::Note, text.clone(), src);
@@ -215,7 +217,7 @@ impl IncidentService {
                 reply(text::timeline_list(&inc, &entries, self.tz))
             }
             TimelineCmd::Edit { seq, text } => {
-                check_text(&text).map_err(|e| Refusal(e.to_string()))?;
+                check_text(&text).map_err(|e| ServiceError::Refused(e.to_string()))?;
                 let id = self.incident_here(msg)?.id;
                 self.edit_entry(id, seq, msg, |e| e.edit(text.clone(), who, self.now()))
                     .await?;
@@ -237,7 +239,7 @@ impl IncidentService {
         seq: u64,
         msg: &Inbound,
         f: impl Fn(&mut crate::domain::TimelineEntry) -> Result<(), String>,
-    ) -> Result<(), Refusal> {
+    ) -> Result<(), ServiceError> {
         self.store
             .update_entry(id, seq, msg.event_id.as_deref(), self.now(), f)
             .await

@@ -6,6 +6,7 @@ mod access;
 mod alerts;
 mod commands;
 mod limits;
+mod refusal;
 mod storm;
 mod text;
 
@@ -19,10 +20,11 @@ use crate::command::{self, Command, ExportFormat, IncidentCmd, Parsed, TimelineC
 use crate::config::AccessConfig;
 use crate::domain::{Incident, IncidentId, Person, Platform, RoomKey, Source, TransitionError};
 use crate::postmortem::{self, Postmortem};
-use crate::store::{Store, StoreError, WriteError};
+use crate::store::{Store, WriteError};
 
 pub use access::{Access, DEFAULT_PRIVILEGED, PRIVILEGED_KEYS, Standing};
 pub use alerts::Outcome;
+pub use refusal::ServiceError;
 pub use storm::DEFAULT_MAX_OPENINGS_PER_MINUTE;
 pub use text::{announcement, resolve_proposal};
 
@@ -100,20 +102,6 @@ pub enum Notice {
         command: String,
         reply: String,
     },
-}
-
-/// Why something could not be done; the text is for the user.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Refusal(pub String);
-
-impl From<StoreError> for Refusal {
-    fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store error");
-        Refusal(format!(
-            "⚠ could not save: {e}. Nothing was recorded; please try again."
-        ))
-    }
 }
 
 pub struct IncidentService {
@@ -212,7 +200,11 @@ impl IncidentService {
                     return Vec::new();
                 }
                 Ok(false) => {}
-                Err(e) => return vec![Notice::Reply(Refusal::from(e).0)],
+                Err(e) => {
+                    return vec![Notice::Reply(
+                        ServiceError::fault("checking for a redelivery", e).to_string(),
+                    )];
+                }
             }
         }
         let result = match command::parse(&msg.text) {
@@ -225,14 +217,12 @@ impl IncidentService {
                 .map(|()| vec![Notice::Reply(e.render(prefix_for(msg.source)))]),
             Parsed::Command(c) => self.command(c, &msg).await,
         };
-        let mut notices = result.unwrap_or_else(|r| vec![Notice::Reply(r.0)]);
-        // A redelivered event that raced past the early check is refused with an empty reply.
-        notices.retain(|n| !matches!(n, Notice::Reply(t) if t.is_empty()));
-        notices
+        // A redelivered event that raced past the early check is already handled: nothing is said.
+        result.unwrap_or_else(|e| e.user_text().map(Notice::Reply).into_iter().collect())
     }
 
     /// Run a typed command, once the access rules and rate limits allow it.
-    async fn command(&self, c: Command, msg: &Inbound) -> Result<Vec<Notice>, Refusal> {
+    async fn command(&self, c: Command, msg: &Inbound) -> Result<Vec<Notice>, ServiceError> {
         self.admit(&c, msg)?;
         let started = std::time::Instant::now();
         let writes = !c.is_read_only();
@@ -249,7 +239,7 @@ impl IncidentService {
 
     /// The one gate every typed command passes before anything is written: the per-user
     /// command rate, the `[access]` rules, and the per-user declaration rate.
-    fn admit(&self, cmd: &Command, msg: &Inbound) -> Result<(), Refusal> {
+    fn admit(&self, cmd: &Command, msg: &Inbound) -> Result<(), ServiceError> {
         self.throttle(msg)?;
         let declare = matches!(cmd, Command::Incident(IncidentCmd::Declare { .. }));
         if !self.access.is_open() && !cmd.is_read_only() {
@@ -273,7 +263,7 @@ impl IncidentService {
             ) {
                 crate::telemetry::metrics().command_refused(d.reason);
                 tracing::info!(user = ?msg.author.id, source = msg.source.as_str(), reason = d.reason, "command refused by [access]");
-                return Err(Refusal(d.message));
+                return Err(ServiceError::Refused(d.message));
             }
         }
         if declare && rate_limited(msg.source) {
@@ -281,7 +271,7 @@ impl IncidentService {
                 .take(&rate_key(msg), self.now())
                 .map_err(|wait| {
                     crate::telemetry::metrics().command_refused("declaration_rate");
-                    Refusal(format!(
+                    ServiceError::Refused(format!(
                         "⏳ At most {} incidents a minute may be declared per person. Try again in {}, or add to an open incident from its room.",
                         self.declarations.per_minute(),
                         limits::show_wait(wait)
@@ -292,14 +282,14 @@ impl IncidentService {
     }
 
     /// The per-user command rate (chat platforms; the console's user owns the data dir anyway).
-    fn throttle(&self, msg: &Inbound) -> Result<(), Refusal> {
+    fn throttle(&self, msg: &Inbound) -> Result<(), ServiceError> {
         if !rate_limited(msg.source) {
             return Ok(());
         }
         self.commands.take(&rate_key(msg), self.now()).map_err(|wait| {
             crate::telemetry::metrics().command_refused("command_rate");
             tracing::debug!(user = ?msg.author.id, "command rate limit reached");
-            Refusal(format!(
+            ServiceError::Refused(format!(
                 "⏳ Slow down: at most {} commands a minute per person. Try again in {}.",
                 self.commands.per_minute(),
                 limits::show_wait(wait)
@@ -331,7 +321,7 @@ impl IncidentService {
     }
 
     /// Bind a chat room to an incident (after the adapter created it).
-    pub async fn bind_room(&self, id: IncidentId, room: &RoomKey) -> Result<Incident, Refusal> {
+    pub async fn bind_room(&self, id: IncidentId, room: &RoomKey) -> Result<Incident, ServiceError> {
         let c = self
             .store
             .update_incident::<(), TransitionError>(id, None, self.now(), |i| {
@@ -358,13 +348,13 @@ impl IncidentService {
     }
 
     /// The postmortem draft of an incident as it is now.
-    pub fn postmortem(&self, id: IncidentId) -> Result<Postmortem, Refusal> {
+    pub fn postmortem(&self, id: IncidentId) -> Result<Postmortem, ServiceError> {
         let inc = self.store.incident(id)?.ok_or_else(|| not_found(id))?;
         let entries = self.store.entries(id)?;
         Ok(Postmortem::build(&inc, &entries, self.tz, self.now()))
     }
 
-    pub fn export(&self, id: IncidentId, format: ExportFormat) -> Result<ExportFile, Refusal> {
+    pub fn export(&self, id: IncidentId, format: ExportFormat) -> Result<ExportFile, ServiceError> {
         let pm = self.postmortem(id)?;
         Ok(ExportFile {
             incident: id,
@@ -374,19 +364,16 @@ impl IncidentService {
         })
     }
 
-    fn refusal<E: std::fmt::Display>(&self, e: WriteError<E>) -> Refusal {
+    fn refusal<E: std::fmt::Display>(&self, e: WriteError<E>) -> ServiceError {
         match e {
-            WriteError::Rejected(r) => Refusal(r.to_string()),
-            WriteError::Duplicate => Refusal(String::new()),
+            WriteError::Rejected(r) => ServiceError::Refused(r.to_string()),
+            WriteError::Duplicate => ServiceError::AlreadyHandled,
             WriteError::NotFound(id) => not_found(id),
-            WriteError::NoEntry(id, seq) => Refusal(format!("{id} has no timeline entry #{seq}; see `timeline list`")),
-            WriteError::NotDurable(s) => {
-                tracing::error!(error = %s, "write committed but not confirmed durable");
-                Refusal(format!(
-                    "⚠ recorded, but not confirmed on disk ({s}). Check with `timeline list` or `incident show` before repeating it."
-                ))
+            WriteError::NoEntry(id, seq) => {
+                ServiceError::Refused(format!("{id} has no timeline entry #{seq}; see `timeline list`"))
             }
-            WriteError::Store(s) => Refusal::from(s),
+            WriteError::NotDurable(s) => ServiceError::not_durable("a write", s),
+            WriteError::Store(s) => ServiceError::fault("a write", s),
         }
     }
 }
@@ -401,8 +388,8 @@ fn rate_key(msg: &Inbound) -> String {
     format!("{}:{}", msg.source.as_str(), msg.author.id)
 }
 
-fn not_found(id: IncidentId) -> Refusal {
-    Refusal(format!(
+fn not_found(id: IncidentId) -> ServiceError {
+    ServiceError::Refused(format!(
         "{id} does not exist; `warroom incidents --all` lists the incidents"
     ))
 }
