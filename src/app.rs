@@ -53,37 +53,12 @@ impl App {
     }
 }
 
-/// A receiver that turns `true` on SIGINT or SIGTERM.
-pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
-    shutdown_channel().1
-}
-
-/// Like `shutdown_signal`, plus the sender, so the process can also stop itself.
-pub fn shutdown_channel() -> (
-    Arc<tokio::sync::watch::Sender<bool>>,
-    tokio::sync::watch::Receiver<bool>,
-) {
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let tx = Arc::new(tx);
-    let sender = Arc::clone(&tx);
-    tokio::spawn(async move {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                    std::future::pending::<()>().await;
-                }
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
-        }
-        tracing::info!("shutdown requested");
-        let _ = tx.send(true);
-    });
-    (sender, rx)
+/// What webhooks did is announced through the chat router (the notices of opened incidents).
+impl crate::http::hooks::Announce for Arc<crate::chat::router::Router> {
+    fn announce<'a>(
+        &'a self,
+        notices: &'a [crate::incident::Notice],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(self.publish(None, notices))
+    }
 }

@@ -4,20 +4,22 @@
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
-use crate::app::{App, AppError, shutdown_channel, shutdown_signal};
+use crate::app::{App, AppError};
 use crate::chat::ChatAdapter;
 use crate::chat::console::Console;
 use crate::chat::matrix::MatrixAdapter;
 use crate::chat::router::Router;
 use crate::chat::slack::SlackAdapter;
-use crate::command::ExportFormat;
 use crate::config::Config;
 use crate::domain::IncidentId;
 use crate::http::{self, hooks::HookAuth, local};
+use crate::postmortem::ExportFormat;
+use crate::shutdown::{FLUSH_BUDGET, STOP_BUDGET, shutdown_channel, shutdown_signal};
 use crate::store::{STORE_DIR, Store, StoreError, restore};
 use crate::telemetry::{self, LogFormat};
 
@@ -149,11 +151,6 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// After shutdown is requested, how long in-flight work may take before the process exits.
-const STOP_BUDGET: std::time::Duration = std::time::Duration::from_millis(8_000);
-/// The final store flush gets this long on top (the store is durable per write anyway).
-const FLUSH_BUDGET: std::time::Duration = std::time::Duration::from_millis(1_500);
-
 async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
     let hooks = config.hooks.enabled();
@@ -196,8 +193,8 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let (matrix, slack) = (config.matrix.clone(), config.slack.clone());
     let window = std::time::Duration::from_secs(config.alerts.coalesce_seconds.max(1));
     let listen = config.http.listen.clone();
-    let limits = http::limits::ServerLimits::from_config(&config.http);
-    let budget = http::limits::BodyBudget::new(http::limits::BODY_BUDGET_BYTES, limits.body_timeout);
+    let limits = crate::limits::ServerLimits::from_config(&config.http);
+    let budget = crate::limits::BodyBudget::new(crate::limits::BODY_BUDGET_BYTES, limits.body_timeout);
     warn_data_dir(cli);
     let app = App::build(config, &cli.data_dir, "warroom run")?;
     let configured = app.service.platforms().to_vec();
@@ -216,7 +213,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         .merge(http::ops::routes(app.service.clone()))
         .merge(http::hooks::routes(
             app.service.clone(),
-            router.clone(),
+            Arc::new(router.clone()),
             auth,
             budget.clone(),
         ));

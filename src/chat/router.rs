@@ -11,9 +11,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::Shutdown;
 use crate::domain::{Incident, IncidentId, Source};
 use crate::incident::{ExportFile, IncidentService, Notice, platform_of, resolve_proposal};
+use crate::shutdown::Shutdown;
 
 pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 

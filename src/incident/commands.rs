@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 
 use super::text::{self, show_time};
 use super::{Inbound, IncidentService, Notice, Refusal};
-use crate::command::{Command, ExportFormat, IncidentCmd, PostmortemCmd, TimelineCmd, When, help_text};
+use crate::command::{Command, IncidentCmd, PostmortemCmd, TimelineCmd, When, help_text};
 use crate::domain::{EntryKind, Incident, IncidentId, NewEntry, Opening, Severity, TransitionError, check_text};
 use crate::postmortem;
+use crate::postmortem::ExportFormat;
 
 type Reply = Result<Vec<Notice>, Refusal>;
 

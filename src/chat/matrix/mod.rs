@@ -26,11 +26,12 @@ pub fn check_credentials(cfg: &MatrixConfig) -> Result<(), String> {
 }
 pub use client::STATE_DIR;
 
-use super::{ChatAdapter, ChatError, Shutdown, pause};
+use super::{ChatAdapter, ChatError, pause};
 use crate::chat::router::{Router, home_platforms};
 use crate::config::MatrixConfig;
 use crate::domain::{Incident, Source};
 use crate::incident::{IncidentService, announcement};
+use crate::shutdown::Shutdown;
 use crate::telemetry::health;
 use bot::{Bot, MatrixSink};
 use client::ConnectError;

@@ -17,12 +17,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ChatAdapter, ChatError, Shutdown, pause};
+use super::{ChatAdapter, ChatError, pause};
 use crate::chat::outbox::Failure;
 use crate::chat::outbox::Outbox;
 use crate::chat::router::Router;
 use crate::config::{SlackConfig, SlackMode, read_secret};
 use crate::incident::IncidentService;
+use crate::shutdown::Shutdown;
 use crate::telemetry::health;
 use api::Api;
 use bot::SlackBot;
@@ -112,7 +113,7 @@ impl SlackAdapter {
         cfg: SlackConfig,
         service: Arc<IncidentService>,
         router: Arc<Router>,
-        budget: crate::http::limits::BodyBudget,
+        budget: crate::limits::BodyBudget,
     ) -> Result<(SlackAdapter, Option<axum::Router>), ChatError> {
         let secrets = Secrets::read(&cfg).map_err(|p| fail(p.join("; ")))?;
         let client = api::client(&cfg.api_url).map_err(fail)?;
