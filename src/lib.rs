@@ -15,6 +15,7 @@ pub mod incident;
 pub mod limits;
 pub mod postmortem;
 pub mod sanitize;
+pub mod settings;
 pub mod shutdown;
 pub mod signing;
 pub mod store;

@@ -137,7 +137,7 @@ impl BodyError {
 
 /// `512 KiB`, `1 MiB`.
 fn size(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         format!("{} KiB", bytes.div_ceil(1024))
