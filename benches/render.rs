@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
-use warroom::command::ExportFormat;
 use warroom::domain::{EntryKind, Incident, IncidentId, NewEntry, Opening, Person, Severity, Source, TimelineEntry};
+use warroom::postmortem::ExportFormat;
 use warroom::postmortem::{Postmortem, render};
 
 const ENTRIES: u64 = 10_000;

@@ -11,6 +11,7 @@ use warroom::app::App;
 use warroom::config::{Config, DEFAULT_CONFIG};
 use warroom::domain::{Person, Source};
 use warroom::incident::{Inbound, IncidentService, Notice};
+use warroom::settings::Settings;
 
 const ROOM: &str = "console:bench";
 
@@ -100,7 +101,12 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let config = Config::from_parts(DEFAULT_CONFIG, "built-in", Vec::new()).expect("config");
-        let app = App::build(config, &dir.path().join("data"), "bench").expect("app");
+        let app = App::build(
+            Settings::local(config).expect("settings"),
+            &dir.path().join("data"),
+            "bench",
+            Arc::new(warroom::incident::SystemClock),
+        ).expect("app");
         let svc = app.service.clone();
         let n = svc.handle(msg(&svc, "/incident declare bench".into())).await;
         let Some(Notice::Opened { incident, .. }) = n.first() else { panic!("{n:?}") };

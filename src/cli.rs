@@ -4,20 +4,21 @@
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
-use crate::app::{App, AppError, shutdown_channel, shutdown_signal};
+use crate::app::{App, RunError};
 use crate::chat::ChatAdapter;
 use crate::chat::console::Console;
-use crate::chat::matrix::MatrixAdapter;
-use crate::chat::router::Router;
-use crate::chat::slack::SlackAdapter;
-use crate::command::ExportFormat;
 use crate::config::Config;
 use crate::domain::IncidentId;
-use crate::http::{self, hooks::HookAuth, local};
+use crate::http::{self, local};
+use crate::incident::SystemClock;
+use crate::postmortem::ExportFormat;
+use crate::settings::Settings;
+use crate::shutdown::shutdown_signal;
 use crate::store::{STORE_DIR, Store, StoreError, restore};
 use crate::telemetry::{self, LogFormat};
 
@@ -106,8 +107,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let usage = e
                 .chain()
-                .any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some())
-                || matches!(e.downcast_ref::<AppError>(), Some(AppError::Config(_)));
+                .any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some());
             // Errors can quote input (an id, the running bot's answer): shown, not obeyed.
             eprintln!("error: {}", crate::sanitize::for_terminal(&format!("{e:#}")));
             ExitCode::from(if usage { 2 } else { 1 })
@@ -149,16 +149,9 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// After shutdown is requested, how long in-flight work may take before the process exits.
-const STOP_BUDGET: std::time::Duration = std::time::Duration::from_millis(8_000);
-/// The final store flush gets this long on top (the store is durable per write anyway).
-const FLUSH_BUDGET: std::time::Duration = std::time::Duration::from_millis(1_500);
-
 async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
-    let hooks = config.hooks.enabled();
-    let hooks_on = hooks.len();
-    if config.chat_platforms().is_empty() && hooks.is_empty() {
+    if config.chat_platforms().is_empty() && config.hooks.enabled().is_empty() {
         eprintln!(
             "warroom run: no chat adapter is configured (add a [matrix] or [slack] section to the config).\n\
              To try warroom without a chat account, run `warroom console`."
@@ -168,164 +161,35 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     for w in crate::config::loose_secret_files(&config) {
         tracing::warn!("{w}");
     }
-    let mut auth = Vec::new();
-    for (kind, c) in &hooks {
-        match HookAuth::from_config(*kind, c) {
-            Ok(a) => auth.push((*kind, a)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(2));
+    // Missing, empty or weak secrets and rules for unconfigured platforms: exit 2.
+    let settings = match Settings::from_config(config) {
+        Ok(s) => s,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("error: {p}");
             }
-        }
-    }
-    // Missing, empty or weak Slack secrets are a configuration error (exit 2), like the hooks'.
-    if let Some(s) = &config.slack
-        && let Err(problems) = crate::chat::slack::Secrets::read(s)
-    {
-        for p in problems {
-            eprintln!("error: {p}");
-        }
-        return Ok(ExitCode::from(2));
-    }
-    // The same for Matrix credentials (also when a saved session would let it log in).
-    if let Some(m) = &config.matrix
-        && let Err(e) = crate::chat::matrix::check_credentials(m)
-    {
-        eprintln!("error: {e}");
-        return Ok(ExitCode::from(2));
-    }
-    if config.chat_platforms().is_empty() {
-        tracing::warn!("no chat adapter configured: webhook alerts are recorded, but no room is opened");
-    }
-    for w in config.warnings() {
-        tracing::warn!("{w}");
-    }
-    let (matrix, slack) = (config.matrix.clone(), config.slack.clone());
-    let window = std::time::Duration::from_secs(config.alerts.coalesce_seconds.max(1));
-    let listen = config.http.listen.clone();
-    let limits = http::limits::ServerLimits::from_config(&config.http);
-    let budget = http::limits::BodyBudget::new(http::limits::BODY_BUDGET_BYTES, limits.body_timeout);
-    warn_data_dir(cli);
-    let app = App::build(config, &cli.data_dir, "warroom run")?;
-    let configured = app.service.platforms().to_vec();
-    let rules = app.config.rules()?;
-    for (rule, p) in rules.open_in() {
-        if !configured.contains(&p) {
-            eprintln!(
-                "error: alert rule `{rule}` opens incidents in {p}, but no [{p}] section is configured; add it, or remove {p} from the rule's open_in"
-            );
             return Ok(ExitCode::from(2));
         }
+    };
+    if settings.platforms.is_empty() {
+        tracing::warn!("no chat adapter configured: webhook alerts are recorded, but no room is opened");
     }
-    let (stop, shutdown) = shutdown_channel();
-    let router = Router::new(app.service.clone(), window, shutdown.clone());
-    let mut routes = axum::Router::new()
-        .merge(http::ops::routes(app.service.clone()))
-        .merge(http::hooks::routes(
-            app.service.clone(),
-            router.clone(),
-            auth,
-            budget.clone(),
-        ));
-    let mut adapters: Vec<Box<dyn ChatAdapter>> = Vec::new();
-    if let Some(s) = slack {
-        let (adapter, slack_routes) = SlackAdapter::new(s, app.service.clone(), router.clone(), budget)?;
-        if let Some(r) = slack_routes {
-            routes = routes.merge(r);
-        }
-        adapters.push(Box::new(adapter));
+    for w in settings.config.warnings() {
+        tracing::warn!("{w}");
     }
-    if let Some(m) = matrix {
-        adapters.push(Box::new(MatrixAdapter::new(m, app.data_dir.clone(), router.clone())));
-    }
-    let listener = http::bind(&listen).await.map_err(|e| anyhow::anyhow!(e))?;
-    let mut tasks = tokio::task::JoinSet::new();
-    {
-        let stop_http = shutdown.clone();
-        tasks.spawn(async move {
-            let r = http::serve(listener, routes, limits, stop_http).await;
-            (
-                "http",
-                r.map_err(|msg| crate::chat::ChatError::Failed { adapter: "http", msg }),
-            )
-        });
-        let (dir, svc, stop_local) = (app.data_dir.clone(), app.service.clone(), shutdown.clone());
-        tasks.spawn(async move {
-            http::local::serve(&dir, svc, stop_local).await;
-            ("local api", Ok(()))
-        });
-    }
-    let mut adapters_running = adapters.len();
-    for a in adapters {
-        let name = a.name();
-        let (svc, stop_rx) = (app.service.clone(), shutdown.clone());
-        tasks.spawn(async move { (name, a.run(svc, stop_rx).await) });
-    }
-    tracing::info!(data_dir = %app.data_dir.display(), %listen, "warroom running");
-    let mut failed = false;
-    let mut deadline: Option<tokio::time::Instant> = None;
-    loop {
-        let next = match deadline {
-            None => {
-                let mut s = shutdown.clone();
-                tokio::select! {
-                    d = tasks.join_next() => d,
-                    _ = s.wait_for(|v| *v) => {
-                        deadline = Some(tokio::time::Instant::now() + STOP_BUDGET);
-                        continue;
-                    }
-                }
-            }
-            Some(at) => match tokio::time::timeout_at(at, tasks.join_next()).await {
-                Ok(d) => d,
-                Err(_) => {
-                    tracing::warn!(
-                        left = tasks.len(),
-                        "stop budget used up; abandoning what is still running"
-                    );
-                    tasks.abort_all();
-                    break;
-                }
-            },
-        };
-        let Some(done) = next else { break };
-        match done {
-            Ok((_, Ok(()))) if deadline.is_some() => {}
-            Ok((name, Ok(()))) => tracing::info!(task = name, "stopped"),
-            Ok((name, Err(e))) => {
+    warn_data_dir(cli);
+    let app = App::build(settings, &cli.data_dir, "warroom run", Arc::new(SystemClock))?;
+    let listener = http::bind(&app.settings.listen).await.map_err(|e| anyhow::anyhow!(e))?;
+    match app.serve(listener, shutdown_signal()).await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(RunError::Failed(errors)) => {
+            for e in errors {
                 eprintln!("error: {e}");
-                failed = true;
-                if name == "http" {
-                    tracing::error!(task = name, error = %e, "failed; stopping");
-                    let _ = stop.send(true);
-                } else {
-                    adapters_running -= 1;
-                    crate::telemetry::health().set(name, false, format!("stopped: {e}"));
-                    if adapters_running == 0 && hooks_on == 0 {
-                        tracing::error!(adapter = name, error = %e, "failed; no adapter left, stopping");
-                        let _ = stop.send(true);
-                    } else {
-                        // Webhooks and the other platforms keep working; /readyz shows the failure.
-                        tracing::error!(adapter = name, error = %e, "adapter failed; the rest keeps running");
-                    }
-                }
             }
-            Err(e) if e.is_cancelled() => {}
-            Err(e) => {
-                tracing::error!(error = %e, "task panicked; stopping");
-                failed = true;
-                let _ = stop.send(true);
-            }
+            Ok(ExitCode::from(1))
         }
+        Err(e) => Err(e.into()),
     }
-    match tokio::time::timeout(FLUSH_BUDGET, app.service.store().sync()).await {
-        Ok(r) => r?,
-        Err(_) => {
-            tracing::warn!("the final store flush did not finish in time; every acknowledged write was already durable")
-        }
-    }
-    tracing::info!("store flushed; bye");
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 async fn console(cli: &Cli, user: Option<String>) -> anyhow::Result<ExitCode> {
@@ -341,7 +205,8 @@ async fn console(cli: &Cli, user: Option<String>) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| "operator".into());
     let rooms = config.console.alert_rooms.clone();
     warn_data_dir(cli);
-    let app = App::build(config, &cli.data_dir, "warroom console")?;
+    let settings = Settings::local(config)?;
+    let app = App::build(settings, &cli.data_dir, "warroom console", Arc::new(SystemClock))?;
     let interactive = std::io::stdin().is_terminal();
     let input = tokio::io::BufReader::new(tokio::io::stdin());
     let adapter: Box<dyn ChatAdapter> = Box::new(Console::new(
@@ -360,11 +225,7 @@ async fn console(cli: &Cli, user: Option<String>) -> anyhow::Result<ExitCode> {
 fn held_by_bot(cli: &Cli, e: &anyhow::Error) -> bool {
     let locked = e
         .chain()
-        .any(|c| matches!(c.downcast_ref::<StoreError>(), Some(StoreError::Locked { .. })))
-        || matches!(
-            e.downcast_ref::<AppError>(),
-            Some(AppError::Store(StoreError::Locked { .. }))
-        );
+        .any(|c| matches!(c.downcast_ref::<StoreError>(), Some(StoreError::Locked { .. })));
     locked && local::socket_path(&cli.data_dir).exists()
 }
 
@@ -423,7 +284,8 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
     let format: ExportFormat = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let config = load_config(cli)?;
     require_store(cli)?;
-    let content = match App::build(config, &cli.data_dir, "warroom export") {
+    let settings = Settings::local(config)?;
+    let content = match App::build(settings, &cli.data_dir, "warroom export", Arc::new(SystemClock)) {
         Ok(app) => {
             app.service
                 .export(id, format)
@@ -475,13 +337,14 @@ fn warn_data_dir(cli: &Cli) {
 
 async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     let (config, source) = Config::load(cli.config.as_deref(), std::env::vars())?;
-    let rules = config.rules()?;
-    let mut problems = Vec::new();
     println!("# configuration from {source}, with WARROOM_* environment overrides; secrets redacted");
     print!("{}", config.to_redacted_toml());
+    let built = Settings::from_config(config.clone());
     println!("\n# checks");
-    println!("# timezone: {} ok", config.timezone);
-    println!("# alert rules: {} compiled", rules.len());
+    if let Ok(s) = &built {
+        println!("# timezone: {} ok", config.timezone);
+        println!("# alert rules: {} compiled", s.rules.len());
+    }
     println!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
     println!("# data dir: {}", cli.data_dir.display());
     for w in crate::config::loose_secret_files(&config) {
@@ -490,27 +353,15 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     if let Some(w) = crate::files::data_dir_warning(&cli.data_dir) {
         eprintln!("warning: {w}");
     }
+    let mut problems = Vec::new();
     if let Some(m) = &config.matrix {
         println!(
             "# matrix: messages heard from servers: {}",
             m.allowed_servers().join(", ")
         );
-        match crate::chat::matrix::check_credentials(m) {
-            Err(e) => problems.push(e),
-            Ok(()) => {
-                for finding in crate::chat::matrix::check(m, &cli.data_dir).await {
-                    match finding {
-                        Ok(line) => println!("# {line}"),
-                        Err(problem) => problems.push(problem),
-                    }
-                }
-            }
-        }
+        problems.extend(check_matrix(m, &built, &cli.data_dir).await);
     }
     if let Some(s) = &config.slack {
-        if let Err(p) = crate::chat::slack::Secrets::read(s) {
-            problems.extend(p);
-        }
         println!("# slack: configured ({:?} mode, API {})", s.mode, s.api_url);
         println!(
             "# slack: requests accepted from workspace {} and app {}",
@@ -518,10 +369,9 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
             s.app_id.as_deref().unwrap_or("<the bot token's, from bots.info>")
         );
     }
-    for (kind, h) in config.hooks.enabled() {
-        match HookAuth::from_config(kind, h) {
-            Ok(_) => println!("# POST /hooks/{}: credentials set", kind.name()),
-            Err(e) => problems.push(e),
+    if let Ok(s) = &built {
+        for (kind, _) in &s.hooks {
+            println!("# POST /hooks/{}: credentials set", kind.name());
         }
     }
     if config.access.is_open() {
@@ -537,6 +387,9 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     for w in config.warnings() {
         eprintln!("warning: {w}");
     }
+    if let Err(p) = built {
+        problems.extend(p);
+    }
     if problems.is_empty() {
         println!("# configuration ok");
         Ok(ExitCode::SUCCESS)
@@ -546,6 +399,30 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::from(2))
     }
+}
+
+/// Ask the homeserver whether `[matrix]` works (with the credentials the settings read; when
+/// the settings have other problems, the credentials are read here for this check only).
+async fn check_matrix(
+    m: &crate::config::MatrixConfig,
+    built: &Result<Settings, Vec<String>>,
+    data_dir: &Path,
+) -> Vec<String> {
+    let credentials = match built {
+        Ok(s) => s.matrix.as_ref().map(|m| m.credentials.clone()),
+        // A credential problem is already in the settings' list.
+        Err(_) => crate::chat::matrix::credentials(m).ok(),
+    };
+    let mut problems = Vec::new();
+    if let Some(c) = credentials {
+        for finding in crate::chat::matrix::check(m, &c, data_dir).await {
+            match finding {
+                Ok(line) => println!("# {line}"),
+                Err(problem) => problems.push(problem),
+            }
+        }
+    }
+    problems
 }
 
 fn backup(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {

@@ -724,7 +724,6 @@ impl Config {
             }
         })?;
         config.tz()?;
-        config.rules()?;
         config.access.validate()?;
         if let Some(s) = &config.slack {
             s.validate()?;
@@ -753,6 +752,8 @@ impl Config {
             .map_err(|_| ConfigError::Timezone(self.timezone.clone()))
     }
 
+    /// Compile the alert rules. A process does this once, in `Settings`; a bad rule is a
+    /// problem `Settings::from_config` lists.
     pub fn rules(&self) -> Result<RuleSet, RuleError> {
         RuleSet::compile(&self.alerts.rules)
     }

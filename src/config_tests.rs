@@ -117,24 +117,14 @@ fn bad_timezone_and_rules_are_startup_errors() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("Mars/Base"), "{err}");
-    let err = Config::from_parts(
-        "[[alerts.rules]]\nname = \"etl\"\npattern = \"(unclosed\"\n",
-        "f",
-        env(&[]),
-    )
-    .unwrap_err()
-    .to_string();
+    let rules = |text: &str| Config::from_parts(text, "f", env(&[])).unwrap().rules().unwrap_err();
+    let err = rules("[[alerts.rules]]\nname = \"etl\"\npattern = \"(unclosed\"\n").to_string();
     assert!(
         err.contains("alert rule `etl`") && err.contains("invalid pattern"),
         "{err}"
     );
-    let err = Config::from_parts(
-        "[[alerts.rules]]\nname = \"etl\"\npattern = \"(?P<job>x)\"\ntitle = \"{jbo} failed\"\n",
-        "f",
-        env(&[]),
-    )
-    .unwrap_err()
-    .to_string();
+    let err =
+        rules("[[alerts.rules]]\nname = \"etl\"\npattern = \"(?P<job>x)\"\ntitle = \"{jbo} failed\"\n").to_string();
     assert!(err.contains("alert rule `etl`") && err.contains("{jbo}"), "{err}");
 }
 

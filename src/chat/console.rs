@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use super::{ChatAdapter, ChatError, ExportFile, Inbound, Notice, Shutdown, dispatch};
-use crate::command::ExportFormat;
+use super::{ChatAdapter, ChatError, ExportFile, Inbound, Notice, dispatch};
 use crate::domain::{IncidentId, Person, Platform, RoomKey, Source};
 use crate::incident::{IncidentService, resolve_proposal};
+use crate::postmortem::ExportFormat;
+use crate::shutdown::Shutdown;
 
 pub struct Console<R, W> {
     input: R,

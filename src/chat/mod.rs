@@ -14,9 +14,7 @@ use std::sync::Arc;
 
 use crate::incident::IncidentService;
 pub use crate::incident::{ExportFile, Inbound, Notice};
-
-/// Set to `true` when the process should stop taking new work.
-pub type Shutdown = tokio::sync::watch::Receiver<bool>;
+use crate::shutdown::Shutdown;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {

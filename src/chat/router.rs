@@ -11,9 +11,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::Shutdown;
 use crate::domain::{Incident, IncidentId, Platform};
 use crate::incident::{ExportFile, IncidentService, Notice, resolve_proposal};
+use crate::shutdown::Shutdown;
 
 pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 

@@ -11,6 +11,7 @@ pub use parse::{MAX_COMMAND_CHARS, parse};
 pub use when::{When, WhenError};
 
 use crate::domain::{Milestone, Role, Section, Severity, Status};
+use crate::postmortem::ExportFormat;
 
 /// What a line of chat turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,37 +76,6 @@ pub enum PostmortemCmd {
         replace: bool,
     },
     Export(ExportFormat),
-}
-
-/// File formats of the postmortem export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExportFormat {
-    Markdown,
-    Json,
-    Html,
-}
-
-impl ExportFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Markdown => "md",
-            ExportFormat::Json => "json",
-            ExportFormat::Html => "html",
-        }
-    }
-}
-
-impl std::str::FromStr for ExportFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "md" | "markdown" => Ok(ExportFormat::Markdown),
-            "json" => Ok(ExportFormat::Json),
-            "html" | "htm" => Ok(ExportFormat::Html),
-            _ => Err(format!("`{s}` is not an export format; use md, json or html")),
-        }
-    }
 }
 
 /// A command that could not be understood: what was wrong, and the usage lines that apply.

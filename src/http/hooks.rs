@@ -7,6 +7,8 @@
 //! waits (or gets 503 + Retry-After) instead of growing memory.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,12 +22,11 @@ use axum::routing::post;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::limits::{BodyBudget, BodyError, Peer, Sender};
-use super::{SeenSignature, Signed};
 use crate::alert::payload::{HookKind, PayloadError};
-use crate::chat::router::Router as NoticeRouter;
 use crate::config::{HookConfig, read_secret};
-use crate::incident::IncidentService;
+use crate::incident::{IncidentService, Notice};
+use crate::limits::{BodyBudget, BodyError, Peer, Sender};
+use crate::signing::{SeenSignature, Signed};
 use crate::telemetry::metrics;
 
 /// Largest accepted body.
@@ -118,10 +119,16 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     WARROOM_SIGNATURE.sign(secret, timestamp, body)
 }
 
+/// Where the notices of an applied webhook go: the chat router in `warroom run` (a trait, so
+/// that the HTTP layer does not depend on the chat adapters).
+pub trait Announce: Send + Sync {
+    fn announce<'a>(&'a self, notices: &'a [Notice]) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+}
+
 #[derive(Clone)]
 struct Ctx {
     service: Arc<IncidentService>,
-    router: Arc<NoticeRouter>,
+    router: Arc<dyn Announce>,
     auth: Arc<HashMap<&'static str, (HookKind, HookAuth)>>,
     slots: Arc<tokio::sync::Semaphore>,
     budget: BodyBudget,
@@ -130,7 +137,7 @@ struct Ctx {
 /// The webhook routes for the configured receivers.
 pub fn routes(
     service: Arc<IncidentService>,
-    router: Arc<NoticeRouter>,
+    router: Arc<dyn Announce>,
     auth: Vec<(HookKind, HookAuth)>,
     budget: BodyBudget,
 ) -> Router {
@@ -353,7 +360,7 @@ async fn accept(
                 incidents.push(incident.id.to_string());
             }
         }
-        ctx.router.publish(None, &notices).await;
+        ctx.router.announce(&notices).await;
     }
     if let Some(sig) = &signature {
         // Remembered once the alerts are saved (a failed request may be retried as it is), and

@@ -16,10 +16,10 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::chat::Shutdown;
-use crate::command::ExportFormat;
 use crate::domain::IncidentId;
 use crate::incident::IncidentService;
+use crate::postmortem::ExportFormat;
+use crate::shutdown::Shutdown;
 
 pub const SOCKET: &str = "warroom.sock";
 

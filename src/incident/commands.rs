@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 
 use super::text::{self, show_time};
 use super::{Inbound, IncidentService, Notice, ServiceError};
-use crate::command::{Command, ExportFormat, IncidentCmd, PostmortemCmd, TimelineCmd, When, help_text};
+use crate::command::{Command, IncidentCmd, PostmortemCmd, TimelineCmd, When, help_text};
 use crate::domain::{
     EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, NewEntry, Opening, Severity, TransitionError, check_text,
 };
+use crate::postmortem::ExportFormat;
 use crate::postmortem;
 
 type Reply = Result<Vec<Notice>, ServiceError>;

@@ -16,9 +16,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::alert::RuleSet;
-use crate::command::{self, Command, ExportFormat, IncidentCmd, Parsed, TimelineCmd};
+use crate::command::{self, Command, IncidentCmd, Parsed, TimelineCmd};
 use crate::config::AccessConfig;
 use crate::domain::{Incident, IncidentId, Person, Platform, RoomKey, Source, TransitionError};
+use crate::postmortem::ExportFormat;
 use crate::postmortem::{self, Postmortem};
 use crate::store::{Store, WriteError};
 

@@ -1,6 +1,7 @@
 //! The postmortem draft: a view-model built from an incident and its timeline (metrics,
 //! sections, sorted timeline), and its renderers (Markdown, JSON, HTML).
 
+mod format;
 mod html;
 mod markdown;
 mod model;
@@ -8,7 +9,7 @@ mod model;
 pub(crate) use html::escape_into;
 pub use model::{DurationView, MilestoneView, Postmortem, SectionView, TimelineRow, format_duration};
 
-use crate::command::ExportFormat;
+pub use format::ExportFormat;
 
 /// Render the draft in `format`.
 pub fn render(pm: &Postmortem, format: ExportFormat) -> String {

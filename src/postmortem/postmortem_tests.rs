@@ -2,8 +2,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use super::ExportFormat;
 use super::*;
-use crate::command::ExportFormat;
 use crate::domain::*;
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {

@@ -443,7 +443,7 @@ async fn records_without_the_new_fields_still_load() {
     assert_eq!(entries[1].last_edit().map(|e| e.by.name.as_str()), Some("Bob"));
     let pm = crate::postmortem::Postmortem::build(&inc, &entries, chrono_tz::UTC, now());
     assert_eq!(pm.timeline[1].edited_by.as_ref().map(|p| p.name.as_str()), Some("Bob"));
-    let md = crate::postmortem::render(&pm, crate::command::ExportFormat::Markdown);
+    let md = crate::postmortem::render(&pm, crate::postmortem::ExportFormat::Markdown);
     assert!(md.contains("_(edited by Bob at 2026-11-20 10:05 UTC)_"), "{md}");
 }
 

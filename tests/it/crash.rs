@@ -7,16 +7,21 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use warroom::app::App;
 use warroom::config::{Config, DEFAULT_CONFIG};
 use warroom::domain::{IncidentId, Person, Source};
-use warroom::incident::{Inbound, Notice};
+use warroom::incident::{Inbound, Notice, SystemClock};
+use warroom::settings::Settings;
 
 const WRITERS: usize = 16;
 const ROOM: &str = "console:crash";
+
+fn settings() -> Settings {
+    Settings::local(config()).expect("settings")
+}
 
 fn config() -> Config {
     Config::from_parts(DEFAULT_CONFIG, "built-in", Vec::new()).expect("config")
@@ -53,7 +58,7 @@ fn crash_child() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let app = App::build(config(), Path::new(&dir), "crash child").expect("open store");
+        let app = App::build(settings(), Path::new(&dir), "crash child", Arc::new(SystemClock)).expect("open store");
         let svc = app.service.clone();
         if svc.store().incident_by_room(ROOM).unwrap().is_none() {
             let n = svc
@@ -169,8 +174,8 @@ fn crash_cycles() {
 }
 
 fn verify(dir: &Path, acked: &BTreeMap<u64, String>, cycle: u64) {
-    let app =
-        App::build(config(), dir, "crash verifier").unwrap_or_else(|e| panic!("cycle {cycle}: reopen failed: {e}"));
+    let app = App::build(settings(), dir, "crash verifier", Arc::new(SystemClock))
+        .unwrap_or_else(|e| panic!("cycle {cycle}: reopen failed: {e}"));
     let store = app.service.store();
     let inc = store.incident(IncidentId(1)).unwrap().expect("incident survives");
     let entries = store.entries(inc.id).unwrap();

@@ -14,10 +14,10 @@ use super::outbox::{Failure, Job, JobKind, Lane};
 use super::text;
 use crate::chat::ExportFile;
 use crate::chat::outbox::{Courier, LastSent, Outbox, load_incident};
-use crate::command::ExportFormat;
 use crate::config::MatrixConfig;
 use crate::domain::{Incident, IncidentId, Platform, RoomKey};
 use crate::incident::IncidentService;
+use crate::postmortem::ExportFormat;
 
 pub struct Bot {
     pub client: Client,

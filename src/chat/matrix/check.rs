@@ -15,7 +15,7 @@ pub type Finding = Result<String, String>;
 
 /// Check the Matrix section against the homeserver. Uses the saved session when there is one;
 /// otherwise logs in with a throwaway device that is logged out again at the end.
-pub async fn check(cfg: &MatrixConfig, data_dir: &Path) -> Vec<Finding> {
+pub async fn check(cfg: &MatrixConfig, credentials: &Credentials, data_dir: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
     let user = match client::user_id(cfg) {
         Ok(u) => u,
@@ -44,20 +44,19 @@ pub async fn check(cfg: &MatrixConfig, data_dir: &Path) -> Vec<Finding> {
                 )),
             }
         }
-        None => match client::credentials(cfg) {
-            Err(e) => Err(e.to_string()),
-            Ok(Credentials::Token(t)) => match client::whoami(cfg, &t).await {
+        None => match credentials {
+            Credentials::Token(t) => match client::whoami(cfg, t).await {
                 Ok((u, d)) => probe
-                    .restore_session(client::token_session(u, d, &t))
+                    .restore_session(client::token_session(u, d, t))
                     .await
                     .map(|_| format!("Matrix: the access token of {user} works"))
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             },
-            Ok(Credentials::Password(p)) => {
+            Credentials::Password(p) => {
                 match probe
                     .matrix_auth()
-                    .login_username(user.as_str(), &p)
+                    .login_username(user.as_str(), p)
                     .initial_device_display_name("warroom check-config")
                     .send()
                     .await

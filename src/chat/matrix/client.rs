@@ -93,6 +93,7 @@ fn login_error(cfg: &MatrixConfig, e: &matrix_sdk::Error) -> ConnectError {
 }
 
 /// The password or access token, from the environment or a `*_file`.
+#[derive(Clone)]
 pub enum Credentials {
     Password(String),
     Token(String),
@@ -216,7 +217,7 @@ fn create_state_dir(state: &Path) -> Result<(), ConnectError> {
 }
 
 /// A logged-in client: the saved session restored, or a first login whose session is saved.
-pub async fn connect(cfg: &MatrixConfig, data_dir: &Path) -> Result<Client, ConnectError> {
+pub async fn connect(cfg: &MatrixConfig, credentials: &Credentials, data_dir: &Path) -> Result<Client, ConnectError> {
     let state = data_dir.join(STATE_DIR);
     create_state_dir(&state)?;
     let user = user_id(cfg)?;
@@ -249,10 +250,10 @@ pub async fn connect(cfg: &MatrixConfig, data_dir: &Path) -> Result<Client, Conn
         tracing::warn!(moved_to = %aside.display(), "matrix: no saved session; old SDK state moved aside");
     }
     let client = build(cfg, Some(&sdk_dir)).await?;
-    let session = match credentials(cfg)? {
+    let session = match credentials {
         Credentials::Token(token) => {
-            let (user_id, device_id) = whoami(cfg, &token).await?;
-            let session = token_session(user_id, device_id, &token);
+            let (user_id, device_id) = whoami(cfg, token).await?;
+            let session = token_session(user_id, device_id, token);
             client
                 .restore_session(session.clone())
                 .await
@@ -262,7 +263,7 @@ pub async fn connect(cfg: &MatrixConfig, data_dir: &Path) -> Result<Client, Conn
         Credentials::Password(password) => {
             client
                 .matrix_auth()
-                .login_username(user.as_str(), &password)
+                .login_username(user.as_str(), password)
                 .initial_device_display_name(DEVICE_NAME)
                 .send()
                 .await

@@ -20,17 +20,20 @@ use matrix_sdk::ruma::{RoomId, TransactionId};
 
 pub use check::check;
 
+/// Read the password or access token of `[matrix]` (once, when the settings are built).
 /// `Err`: the configured credentials are missing or unreadable, saying what to set.
-pub fn check_credentials(cfg: &MatrixConfig) -> Result<(), String> {
-    client::credentials(cfg).map(|_| ()).map_err(|e| e.to_string())
+pub fn credentials(cfg: &MatrixConfig) -> Result<Credentials, String> {
+    client::credentials(cfg).map_err(|e| e.to_string())
 }
+pub use client::Credentials;
 pub use client::STATE_DIR;
 
-use super::{ChatAdapter, ChatError, Shutdown, pause};
+use super::{ChatAdapter, ChatError, pause};
 use crate::chat::router::{Router, home_platforms};
 use crate::config::MatrixConfig;
 use crate::domain::{Incident, Platform, Source};
 use crate::incident::{IncidentService, announcement};
+use crate::shutdown::Shutdown;
 use crate::telemetry::health;
 use bot::{Bot, MatrixSink};
 use client::ConnectError;
@@ -41,13 +44,19 @@ const INSTANCE_KEY: &str = "matrix.instance";
 
 pub struct MatrixAdapter {
     cfg: MatrixConfig,
+    credentials: Credentials,
     data_dir: PathBuf,
     router: Arc<Router>,
 }
 
 impl MatrixAdapter {
-    pub fn new(cfg: MatrixConfig, data_dir: PathBuf, router: Arc<Router>) -> MatrixAdapter {
-        MatrixAdapter { cfg, data_dir, router }
+    pub fn new(cfg: MatrixConfig, credentials: Credentials, data_dir: PathBuf, router: Arc<Router>) -> MatrixAdapter {
+        MatrixAdapter {
+            cfg,
+            credentials,
+            data_dir,
+            router,
+        }
     }
 
     async fn run_loop(self, service: Arc<IncidentService>, mut shutdown: Shutdown) -> Result<(), ChatError> {
@@ -59,7 +68,7 @@ impl MatrixAdapter {
         let mut backoff = Duration::from_secs(1);
         health().set(Platform::Matrix.as_str(), false, "logging in");
         let client = loop {
-            match client::connect(&self.cfg, &self.data_dir).await {
+            match client::connect(&self.cfg, &self.credentials, &self.data_dir).await {
                 Ok(c) => break c,
                 Err(ConnectError::Fatal(m)) => {
                     health().set(Platform::Matrix.as_str(), false, "login refused");

@@ -23,9 +23,10 @@ use super::client::{RoomRefError, resolve_room};
 use super::outbox::{JobKind, Lane};
 use super::text::strip_reply_fallback;
 use crate::chat::router::{opened_elsewhere, opens_here};
-use crate::chat::{ChatError, Inbound, Notice, Shutdown, dispatch, pause};
+use crate::chat::{ChatError, Inbound, Notice, dispatch, pause};
 use crate::domain::{Person, Platform, Source};
 use crate::incident::Standing;
+use crate::shutdown::Shutdown;
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 
 /// Store key of the position after the last fully handled sync batch.

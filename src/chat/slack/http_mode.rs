@@ -19,8 +19,8 @@ use slack_morphism::prelude::*;
 use super::bot::SlackBot;
 use super::inbound::SlashCommand;
 use super::origin::Refused;
-use crate::http::limits::{BodyBudget, Peer, Sender};
-use crate::http::{SeenSignature, Signed};
+use crate::limits::{BodyBudget, Peer, Sender};
+use crate::signing::{SeenSignature, Signed};
 
 /// Largest request body taken from Slack (slash commands and events are a few KiB).
 pub const MAX_BODY: usize = 512 * 1024;

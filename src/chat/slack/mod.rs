@@ -17,13 +17,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ChatAdapter, ChatError, Shutdown, pause};
+use super::{ChatAdapter, ChatError, pause};
 use crate::chat::outbox::Failure;
 use crate::chat::outbox::Outbox;
 use crate::chat::router::Router;
 use crate::config::{SlackConfig, SlackMode, read_secret};
 use crate::domain::Platform;
 use crate::incident::IncidentService;
+use crate::shutdown::Shutdown;
 use crate::telemetry::health;
 use api::Api;
 use bot::SlackBot;
@@ -110,15 +111,15 @@ impl Secrets {
 }
 
 impl SlackAdapter {
-    /// Read the secrets the mode needs and set up the bot. In HTTP mode, also returns the
+    /// Set up the bot with the secrets its mode needs (read once, by the settings). In HTTP mode, also returns the
     /// routes (`/slack/...`) to mount on the `http.listen` server.
     pub fn new(
         cfg: SlackConfig,
+        secrets: Secrets,
         service: Arc<IncidentService>,
         router: Arc<Router>,
-        budget: crate::http::limits::BodyBudget,
+        budget: crate::limits::BodyBudget,
     ) -> Result<(SlackAdapter, Option<axum::Router>), ChatError> {
-        let secrets = Secrets::read(&cfg).map_err(|p| fail(p.join("; ")))?;
         let client = api::client(&cfg.api_url).map_err(fail)?;
         let bot = Arc::new(SlackBot::new(
             Api::new(client.clone(), &secrets.bot_token),

@@ -11,7 +11,8 @@ use slack_morphism::prelude::*;
 use super::api::{Client, Connector};
 use super::bot::SlackBot;
 use super::text::Mrkdwn;
-use crate::chat::{ChatError, Shutdown, pause};
+use crate::chat::{ChatError, pause};
+use crate::shutdown::Shutdown;
 
 async fn bot_of(state: &SlackClientEventsUserState) -> Option<Arc<SlackBot>> {
     state.read().await.get_user_state::<Arc<SlackBot>>().cloned()

@@ -91,7 +91,13 @@ async fn live_session(dir: &std::path::Path, steps: &[Step]) -> Result<(), TestC
     let text =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/warroom.toml")).unwrap();
     let config = warroom::config::Config::from_parts(&text, "config", Vec::new()).unwrap();
-    let app = warroom::app::App::build_with_clock(config, &dir.join("data"), "fuzz", clock.clone()).unwrap();
+    let app = warroom::app::App::build(
+        warroom::settings::Settings::local(config).unwrap(),
+        &dir.join("data"),
+        "fuzz",
+        clock.clone(),
+    )
+    .unwrap();
     let svc = app.service.clone();
     let fixture = |name: &str| {
         std::fs::read_to_string(

@@ -98,9 +98,9 @@ fn check_restore(
                 let entries = store.entries(inc.id).unwrap();
                 let pm = warroom::postmortem::Postmortem::build(&inc, &entries, chrono_tz::Europe::Amsterdam, now());
                 for f in [
-                    command::ExportFormat::Markdown,
-                    command::ExportFormat::Json,
-                    command::ExportFormat::Html,
+                    warroom::postmortem::ExportFormat::Markdown,
+                    warroom::postmortem::ExportFormat::Json,
+                    warroom::postmortem::ExportFormat::Html,
                 ] {
                     let _ = warroom::postmortem::render(&pm, f);
                 }
