@@ -92,76 +92,30 @@ fn lower(t: &Token) -> String {
     t.value.to_ascii_lowercase()
 }
 
+/// Parse `value` as a `T`; a failure is a usage error for `key` with the parser's message.
+fn value<T>(value: &str, key: &str) -> R<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| bad(key, e.to_string()))
+}
+
 fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
     let Some(sub) = args.first() else {
         return Ok(Command::Help(Some(Family::Incident)));
     };
     let rest = &args[1..];
     let cmd = match lower(sub).as_str() {
-        "declare" | "open" | "new" => {
-            let mut severity = None;
-            let mut title_tokens = Vec::new();
-            let mut i = 0;
-            while i < rest.len() {
-                let v = rest[i].value.as_str();
-                if v == "--sev" || v == "--severity" {
-                    let s = rest
-                        .get(i + 1)
-                        .ok_or_else(|| bad("incident declare", "--sev needs a severity"))?;
-                    severity = Some(
-                        s.value
-                            .parse::<Severity>()
-                            .map_err(|e| bad("incident declare", e.to_string()))?,
-                    );
-                    i += 2;
-                } else if let Some(s) = v.strip_prefix("--sev=").or_else(|| v.strip_prefix("--severity=")) {
-                    severity = Some(
-                        s.parse::<Severity>()
-                            .map_err(|e| bad("incident declare", e.to_string()))?,
-                    );
-                    i += 1;
-                } else {
-                    title_tokens.push(i);
-                    i += 1;
-                }
-            }
-            let contiguous = title_tokens.windows(2).all(|w| w[1] == w[0] + 1);
-            let title = match (title_tokens.first(), title_tokens.last()) {
-                (Some(&a), Some(&b)) if contiguous => text_of(line, &rest[a..=b]),
-                _ => title_tokens
-                    .iter()
-                    .map(|&i| rest[i].value.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            };
-            if title.trim().is_empty() {
-                return Err(bad("incident declare", "an incident needs a title"));
-            }
-            IncidentCmd::Declare { title, severity }
-        }
+        "declare" | "open" | "new" => parse_declare(line, rest)?,
         "sev" | "severity" => match rest {
-            [s] => IncidentCmd::Severity(
-                s.value
-                    .parse()
-                    .map_err(|e: crate::domain::ParseError| bad("incident sev", e.to_string()))?,
-            ),
+            [s] => IncidentCmd::Severity(value(&s.value, "incident sev")?),
             _ => return Err(bad("incident sev", "give exactly one severity")),
         },
-        "status" => {
-            let s = rest.first().ok_or_else(|| bad("incident status", "which status?"))?;
-            let status: Status = s
-                .value
-                .parse()
-                .map_err(|e: crate::domain::ParseError| bad("incident status", e.to_string()))?;
-            let note = Some(text_of(line, &rest[1..])).filter(|n| !n.is_empty());
-            IncidentCmd::Status { status, note }
-        }
+        "status" => parse_status(line, rest)?,
         "role" => match rest {
             [r, u] => IncidentCmd::Role {
-                role: r
-                    .value
-                    .parse()
-                    .map_err(|e: crate::domain::ParseError| bad("incident role", e.to_string()))?,
+                role: value(&r.value, "incident role")?,
                 user: u.value.clone(),
             },
             _ => return Err(bad("incident role", "give a role and one user")),
@@ -173,32 +127,8 @@ fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
             },
             _ => return Err(bad("incident role", "give one user")),
         },
-        "milestone" => {
-            let m = rest
-                .first()
-                .ok_or_else(|| bad("incident milestone", "which milestone?"))?;
-            let milestone: Milestone = m
-                .value
-                .parse()
-                .map_err(|e: crate::domain::ParseError| bad("incident milestone", e.to_string()))?;
-            let when = match &rest[1..] {
-                [] => None,
-                w => Some(when::parse_all(w).map_err(|e| bad("incident milestone", e.0))?),
-            };
-            IncidentCmd::Milestone { milestone, when }
-        }
-        "affects" | "services" => {
-            let services: Vec<String> = rest
-                .iter()
-                .flat_map(|t| t.value.split(','))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if services.is_empty() {
-                return Err(bad("incident affects", "name at least one service"));
-            }
-            IncidentCmd::Affects(services)
-        }
+        "milestone" => parse_milestone(rest)?,
+        "affects" | "services" => parse_affects(rest)?,
         "resolve" => {
             let (when, n) = split_when(rest, "incident resolve")?;
             let note = Some(text_of(line, &rest[n..])).filter(|n| !n.is_empty());
@@ -220,6 +150,73 @@ fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
         }
     };
     Ok(Command::Incident(cmd))
+}
+
+/// `incident declare <title> [--sev SEV]`: the flag may stand anywhere; the other words are the
+/// title (its original spacing kept when they are contiguous).
+fn parse_declare(line: &str, rest: &[Token]) -> R<IncidentCmd> {
+    const KEY: &str = "incident declare";
+    let mut severity = None;
+    let mut title_tokens = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let v = rest[i].value.as_str();
+        if v == "--sev" || v == "--severity" {
+            let s = rest.get(i + 1).ok_or_else(|| bad(KEY, "--sev needs a severity"))?;
+            severity = Some(value::<Severity>(&s.value, KEY)?);
+            i += 2;
+        } else if let Some(s) = v.strip_prefix("--sev=").or_else(|| v.strip_prefix("--severity=")) {
+            severity = Some(value::<Severity>(s, KEY)?);
+            i += 1;
+        } else {
+            title_tokens.push(i);
+            i += 1;
+        }
+    }
+    let contiguous = title_tokens.windows(2).all(|w| w[1] == w[0] + 1);
+    let title = match (title_tokens.first(), title_tokens.last()) {
+        (Some(&a), Some(&b)) if contiguous => text_of(line, &rest[a..=b]),
+        _ => title_tokens
+            .iter()
+            .map(|&i| rest[i].value.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    if title.trim().is_empty() {
+        return Err(bad(KEY, "an incident needs a title"));
+    }
+    Ok(IncidentCmd::Declare { title, severity })
+}
+
+fn parse_status(line: &str, rest: &[Token]) -> R<IncidentCmd> {
+    let s = rest.first().ok_or_else(|| bad("incident status", "which status?"))?;
+    let status: Status = value(&s.value, "incident status")?;
+    let note = Some(text_of(line, &rest[1..])).filter(|n| !n.is_empty());
+    Ok(IncidentCmd::Status { status, note })
+}
+
+fn parse_milestone(rest: &[Token]) -> R<IncidentCmd> {
+    const KEY: &str = "incident milestone";
+    let m = rest.first().ok_or_else(|| bad(KEY, "which milestone?"))?;
+    let milestone: Milestone = value(&m.value, KEY)?;
+    let when = match &rest[1..] {
+        [] => None,
+        w => Some(when::parse_all(w).map_err(|e| bad(KEY, e.0))?),
+    };
+    Ok(IncidentCmd::Milestone { milestone, when })
+}
+
+fn parse_affects(rest: &[Token]) -> R<IncidentCmd> {
+    let services: Vec<String> = rest
+        .iter()
+        .flat_map(|t| t.value.split(','))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if services.is_empty() {
+        return Err(bad("incident affects", "name at least one service"));
+    }
+    Ok(IncidentCmd::Affects(services))
 }
 
 fn no_args<T>(rest: &[Token], key: &str, v: T) -> R<T> {
@@ -328,14 +325,11 @@ fn parse_postmortem(line: &str, args: &[Token]) -> R<Command> {
         "help" if args.len() == 1 => return Ok(Command::Help(Some(Family::Postmortem))),
         "export" => match &args[1..] {
             [] => PostmortemCmd::Export(ExportFormat::Markdown),
-            [f] => PostmortemCmd::Export(f.value.parse().map_err(|e: String| bad("postmortem export", e))?),
+            [f] => PostmortemCmd::Export(value(&f.value, "postmortem export")?),
             _ => return Err(bad("postmortem export", "give one format")),
         },
         _ => {
-            let section: Section = first
-                .value
-                .parse()
-                .map_err(|e: crate::domain::ParseError| bad("postmortem set", e.to_string()))?;
+            let section: Section = value(&first.value, "postmortem set")?;
             let mut rest = &args[1..];
             let replace = rest.first().is_some_and(|t| t.value == "--replace");
             if replace {
