@@ -1,5 +1,6 @@
-//! The command table: one row per command form. Usage replies, `help` output and the README's
-//! command reference are all generated from it.
+//! The command table: one row per command form, keyed by `CommandKey`, with the words (and
+//! aliases) the parser dispatches on. Usage replies, `help` output and the README's command
+//! reference are all generated from it.
 
 /// Command families (the first word after the prefix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -10,159 +11,381 @@ pub enum Family {
     Postmortem,
 }
 
+/// The words that name each family: the canonical word first, then its short forms.
+const FAMILY_WORDS: &[(Family, &[&str])] = &[
+    (Family::Incident, &["incident", "inc"]),
+    (Family::Timeline, &["timeline", "tl"]),
+    (Family::Action, &["action"]),
+    (Family::Postmortem, &["postmortem", "pm"]),
+];
+
 impl Family {
     pub fn from_word(w: &str) -> Option<Family> {
-        match w.to_ascii_lowercase().as_str() {
-            "incident" | "inc" => Some(Family::Incident),
-            "timeline" | "tl" => Some(Family::Timeline),
-            "action" => Some(Family::Action),
-            "postmortem" | "pm" => Some(Family::Postmortem),
-            _ => None,
-        }
+        let w = w.to_ascii_lowercase();
+        FAMILY_WORDS
+            .iter()
+            .find(|(_, words)| words.contains(&w.as_str()))
+            .map(|(f, _)| *f)
     }
+
+    /// The words that name this family, canonical first (`["incident", "inc"]`).
+    pub fn words(self) -> &'static [&'static str] {
+        FAMILY_WORDS
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or(&[], |(_, words)| words)
+    }
+}
+
+/// One command form: the typed key of a row of `COMMANDS`. Looking a row up by a key that does
+/// not exist does not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandKey {
+    IncidentDeclare,
+    IncidentSev,
+    IncidentStatus,
+    IncidentRole,
+    IncidentMilestone,
+    IncidentAffects,
+    IncidentResolve,
+    IncidentClose,
+    IncidentReopen,
+    IncidentShow,
+    IncidentHelp,
+    TimelineAdd,
+    TimelineList,
+    TimelineEdit,
+    TimelineDelete,
+    Action,
+    PostmortemSet,
+    PostmortemShow,
+    PostmortemExport,
+}
+
+impl CommandKey {
+    /// Every key, in table order.
+    pub const ALL: [CommandKey; 19] = [
+        CommandKey::IncidentDeclare,
+        CommandKey::IncidentSev,
+        CommandKey::IncidentStatus,
+        CommandKey::IncidentRole,
+        CommandKey::IncidentMilestone,
+        CommandKey::IncidentAffects,
+        CommandKey::IncidentResolve,
+        CommandKey::IncidentClose,
+        CommandKey::IncidentReopen,
+        CommandKey::IncidentShow,
+        CommandKey::IncidentHelp,
+        CommandKey::TimelineAdd,
+        CommandKey::TimelineList,
+        CommandKey::TimelineEdit,
+        CommandKey::TimelineDelete,
+        CommandKey::Action,
+        CommandKey::PostmortemSet,
+        CommandKey::PostmortemShow,
+        CommandKey::PostmortemExport,
+    ];
+
+    /// This form's row of the command table.
+    pub fn spec(self) -> &'static Spec {
+        &COMMANDS[self as usize]
+    }
+
+    /// The form's name as users read it (`incident sev`), used in messages.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+}
+
+/// Compares with the form's name (`incident sev`).
+impl PartialEq<&str> for CommandKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+/// A shorter spelling of a form that also fixes its first argument (`incident lead @user` is
+/// `incident role commander @user`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shorthand {
+    /// The word after the family word.
+    pub word: &'static str,
+    /// The canonical words it stands for, after the family word (`role commander`).
+    pub means: &'static str,
+    /// Usage without the prefix.
+    pub usage: &'static str,
 }
 
 /// One row of the command table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spec {
     pub family: Family,
-    /// Stable key used by the parser to point at this row (`"incident sev"`).
-    pub key: &'static str,
+    /// The typed key of this row; `COMMANDS[key as usize]` is this row.
+    pub key: CommandKey,
+    /// The form's name (`incident sev`).
+    pub name: &'static str,
+    /// The words after the family word that select this form: the canonical word first, then
+    /// its aliases. Empty when the form has no such word (`action <text>`).
+    pub words: &'static [&'static str],
+    /// Shorter spellings that also fix the first argument.
+    pub shorthands: &'static [Shorthand],
     /// Usage without the prefix.
     pub usage: &'static str,
     pub summary: &'static str,
 }
 
-const fn spec(family: Family, key: &'static str, usage: &'static str, summary: &'static str) -> Spec {
+impl Spec {
+    /// The other spellings of this form, without the prefix (`incident open`, `incident lead <@user>`).
+    pub fn aliases(&self) -> Vec<String> {
+        let family = self.family.words()[0];
+        let words = self.words.iter().skip(1).map(|w| format!("{family} {w}"));
+        words
+            .chain(self.shorthands.iter().map(|s| s.usage.to_string()))
+            .collect()
+    }
+}
+
+/// The row of `family` whose word (or shorthand word) is `word` (lowercase), with the shorthand
+/// if that is what matched.
+pub fn lookup(family: Family, word: &str) -> Option<(CommandKey, Option<&'static Shorthand>)> {
+    let rows = COMMANDS.iter().filter(|s| s.family == family);
+    for s in rows {
+        if s.words.contains(&word) {
+            return Some((s.key, None));
+        }
+        if let Some(sh) = s.shorthands.iter().find(|sh| sh.word == word) {
+            return Some((s.key, Some(sh)));
+        }
+    }
+    None
+}
+
+const fn spec(
+    family: Family,
+    key: CommandKey,
+    name: &'static str,
+    words: &'static [&'static str],
+    usage: &'static str,
+    summary: &'static str,
+) -> Spec {
     Spec {
         family,
         key,
+        name,
+        words,
+        shorthands: &[],
         usage,
         summary,
     }
 }
 
+use CommandKey as K;
 use Family::*;
 
+/// The command table, in `CommandKey` order (checked when compiling).
 pub const COMMANDS: &[Spec] = &[
     spec(
         Incident,
+        K::IncidentDeclare,
         "incident declare",
+        &["declare", "open", "new"],
         "incident declare <title> [--sev SEV]",
         "open an incident by hand: new room, announcement",
     ),
     spec(
         Incident,
+        K::IncidentSev,
         "incident sev",
+        &["sev", "severity"],
         "incident sev <SEV>",
         "set severity: sev1..sev4 (critical, major, minor, low, p1..p4)",
     ),
     spec(
         Incident,
+        K::IncidentStatus,
         "incident status",
+        &["status"],
         "incident status <investigating|identified|monitoring|resolved> [note]",
         "change status (adds a timeline entry)",
     ),
+    Spec {
+        shorthands: &[
+            Shorthand {
+                word: "lead",
+                means: "role commander",
+                usage: "incident lead <@user>",
+            },
+            Shorthand {
+                word: "commander",
+                means: "role commander",
+                usage: "incident commander <@user>",
+            },
+        ],
+        ..spec(
+            Incident,
+            K::IncidentRole,
+            "incident role",
+            &["role"],
+            "incident role <commander|scribe|comms|NAME> <@user>",
+            "assign a role; `incident lead @user` makes @user commander",
+        )
+    },
     spec(
         Incident,
-        "incident role",
-        "incident role <commander|scribe|comms|NAME> <@user>",
-        "assign a role; `incident lead @user` makes @user commander",
-    ),
-    spec(
-        Incident,
+        K::IncidentMilestone,
         "incident milestone",
+        &["milestone"],
         "incident milestone <started|detected|acknowledged|mitigated|resolved> [WHEN]",
         "record when it happened (default: now)",
     ),
     spec(
         Incident,
+        K::IncidentAffects,
         "incident affects",
+        &["affects", "services"],
         "incident affects <service>...",
         "record affected services or components",
     ),
     spec(
         Incident,
+        K::IncidentResolve,
         "incident resolve",
+        &["resolve"],
         "incident resolve [WHEN] [note]",
         "mark resolved (status and milestone)",
     ),
     spec(
         Incident,
+        K::IncidentClose,
         "incident close",
+        &["close"],
         "incident close",
         "close the incident and post the draft postmortem",
     ),
     spec(
         Incident,
+        K::IncidentReopen,
         "incident reopen",
+        &["reopen"],
         "incident reopen",
         "reopen a resolved or closed incident",
     ),
-    spec(Incident, "incident show", "incident show", "show the incident's state"),
-    spec(Incident, "incident help", "incident help", "this help"),
+    spec(
+        Incident,
+        K::IncidentShow,
+        "incident show",
+        &["show", "info"],
+        "incident show",
+        "show the incident's state",
+    ),
+    spec(
+        Incident,
+        K::IncidentHelp,
+        "incident help",
+        &["help"],
+        "incident help",
+        "this help",
+    ),
     spec(
         Timeline,
+        K::TimelineAdd,
         "timeline add",
+        &["add"],
         "timeline [WHEN] <text>",
         "add a timeline entry (default time: now); `timeline add ...` also works",
     ),
     spec(
         Timeline,
+        K::TimelineList,
         "timeline list",
+        &["list", "show"],
         "timeline list",
         "show the timeline, sorted by time, with entry numbers",
     ),
     spec(
         Timeline,
+        K::TimelineEdit,
         "timeline edit",
+        &["edit"],
         "timeline edit <N> <text>",
         "change the text of entry #N",
     ),
     spec(
         Timeline,
+        K::TimelineDelete,
         "timeline delete",
+        &["delete", "remove", "rm"],
         "timeline delete <N>",
         "remove entry #N from the timeline (kept in the audit trail)",
     ),
     spec(
         Action,
+        K::Action,
         "action",
+        &[],
         "action <text> [@owner]",
         "add a follow-up action item",
     ),
     spec(
         Postmortem,
+        K::PostmortemSet,
         "postmortem set",
+        &[],
         "postmortem <section> [--replace] <text>",
         "add to a section: summary, impact, root-cause, trigger, resolution, detection, went-well, went-wrong, lucky",
     ),
     spec(
         Postmortem,
+        K::PostmortemShow,
         "postmortem show",
+        &["show", "preview"],
         "postmortem [show]",
         "preview the draft postmortem",
     ),
     spec(
         Postmortem,
+        K::PostmortemExport,
         "postmortem export",
+        &["export"],
         "postmortem export [md|json|html]",
         "write the postmortem as a file (default md)",
     ),
 ];
 
+// Row `i` of the table is the row of the `i`-th key, and every key has a row: checked when
+// compiling, so `CommandKey::spec` cannot pick a wrong row.
+const _: () = {
+    assert!(COMMANDS.len() == CommandKey::ALL.len());
+    let mut i = 0;
+    while i < COMMANDS.len() {
+        assert!(COMMANDS[i].key as usize == i);
+        assert!(CommandKey::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
 /// `WHEN` forms, shown at the end of help.
 pub const WHEN_HELP: &str = "WHEN: HH:MM, YYYY-MM-DD HH:MM or RFC 3339 (2020-11-13T10:54:00Z), optionally followed by a zone (UTC, +02:00, Europe/Amsterdam). A time without a zone is in the configured timezone; an HH:MM in the future means yesterday.";
-
-pub fn spec_for(key: &str) -> &'static Spec {
-    COMMANDS.iter().find(|s| s.key == key).unwrap_or(&COMMANDS[0])
-}
 
 /// Help for one family (or all), with the platform's command prefix (`/` or `!`).
 pub fn help_text(prefix: char, family: Option<Family>) -> String {
     let mut out = String::from("Commands:\n");
     for s in COMMANDS.iter().filter(|s| family.is_none_or(|f| f == s.family)) {
-        out.push_str(&format!("  {prefix}{}  — {}\n", s.usage, s.summary));
+        out.push_str(&format!("  {prefix}{}  — {}", s.usage, s.summary));
+        let aliases = s.aliases();
+        if !aliases.is_empty() {
+            let list: Vec<String> = aliases.iter().map(|a| format!("{prefix}{a}")).collect();
+            out.push_str(&format!(" (also {})", list.join(", ")));
+        }
+        out.push('\n');
+    }
+    let short: Vec<String> = FAMILY_WORDS
+        .iter()
+        .filter(|(f, _)| family.is_none_or(|g| g == *f))
+        .flat_map(|(_, words)| words[1..].iter().map(|w| format!("{prefix}{w} = {prefix}{}", words[0])))
+        .collect();
+    if !short.is_empty() {
+        out.push_str(&format!("Short forms: {}.\n", short.join(", ")));
     }
     out.push_str(WHEN_HELP);
     out
@@ -170,10 +393,22 @@ pub fn help_text(prefix: char, family: Option<Family>) -> String {
 
 /// The command reference as a Markdown table (used for the README).
 pub fn markdown_reference() -> String {
+    let code = |s: &str| format!("`{}`", s.replace('|', "\\|"));
     let mut out = String::from("| command | effect |\n|---|---|\n");
     for s in COMMANDS {
-        out.push_str(&format!("| `{}` | {} |\n", s.usage.replace('|', "\\|"), s.summary));
+        out.push_str(&format!("| {} | {}", code(s.usage), s.summary));
+        let aliases = s.aliases();
+        if !aliases.is_empty() {
+            let list: Vec<String> = aliases.iter().map(|a| code(a)).collect();
+            out.push_str(&format!(" (also {})", list.join(", ")));
+        }
+        out.push_str(" |\n");
     }
+    let short: Vec<String> = FAMILY_WORDS
+        .iter()
+        .flat_map(|(_, words)| words[1..].iter().map(|w| format!("`{w}` = `{}`", words[0])))
+        .collect();
+    out.push_str(&format!("\nShort forms: {}.\n", short.join(", ")));
     out
 }
 
@@ -196,6 +431,110 @@ mod tests {
             &readme[a..b],
             want,
             "README command reference is stale; run `BLESS=1 cargo test readme`"
+        );
+    }
+
+    use super::{COMMANDS, CommandKey, help_text};
+    use crate::command::{Parsed, parse};
+
+    /// Arguments that make a valid command of each form (after its words). The match is
+    /// exhaustive: a new `CommandKey` does not compile until it has an example.
+    fn example_args(key: CommandKey) -> &'static str {
+        use CommandKey as K;
+        match key {
+            K::IncidentDeclare => "DB is down --sev 2",
+            K::IncidentSev => "major",
+            K::IncidentStatus => "identified disk full",
+            K::IncidentRole => "scribe @b",
+            K::IncidentMilestone => "mitigated 13:40",
+            K::IncidentAffects => "api, db",
+            K::IncidentResolve => "14:05 rolled back",
+            K::IncidentClose | K::IncidentReopen | K::IncidentShow | K::IncidentHelp => "",
+            K::TimelineAdd => "13:25 restarted docker",
+            K::TimelineList => "",
+            K::TimelineEdit => "3 new text",
+            K::TimelineDelete => "4",
+            K::Action => "add disk alerts @bob",
+            K::PostmortemSet => "impact 40% of checkouts failed",
+            K::PostmortemShow => "",
+            K::PostmortemExport => "json",
+        }
+    }
+
+    fn command(line: &str) -> crate::command::Command {
+        match parse(line) {
+            Parsed::Command(c) => c,
+            other => panic!("{line:?} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_command_key_has_its_usage_row() {
+        assert_eq!(COMMANDS.len(), CommandKey::ALL.len());
+        for key in CommandKey::ALL {
+            let spec = key.spec();
+            assert_eq!(spec.key, key);
+            assert!(!spec.usage.is_empty() && !spec.summary.is_empty(), "{key:?}");
+            assert!(spec.name.starts_with(spec.family.words()[0]), "{key:?}");
+            assert!(spec.usage.starts_with(spec.family.words()[0]), "{key:?}");
+            assert!(key == spec.name, "{key:?}");
+            // The canonical form parses, and reaches this row's family.
+            let words = spec.words.first().map_or(String::new(), |w| format!(" {w}"));
+            let line = format!("/{}{words} {}", spec.family.words()[0], example_args(key));
+            command(&line);
+        }
+    }
+
+    #[test]
+    fn every_alias_parses_like_its_canonical_form() {
+        let mut checked = 0;
+        for key in CommandKey::ALL {
+            let spec = key.spec();
+            let (family, short_families) = spec.family.words().split_first().expect("family word");
+            let args = example_args(key);
+            let canonical_words = spec.words.first().map_or(String::new(), |w| format!(" {w}"));
+            let canonical = command(&format!("/{family}{canonical_words} {args}"));
+            for w in spec.words.iter().skip(1) {
+                assert_eq!(command(&format!("/{family} {w} {args}")), canonical, "{family} {w}");
+                checked += 1;
+            }
+            for f in short_families {
+                assert_eq!(command(&format!("!{f}{canonical_words} {args}")), canonical, "{f}");
+                checked += 1;
+            }
+            for sh in spec.shorthands {
+                assert_eq!(
+                    command(&format!("/{family} {} @a", sh.word)),
+                    command(&format!("/{family} {} @a", sh.means)),
+                    "{}",
+                    sh.word
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+
+    #[test]
+    fn help_lists_every_alias() {
+        let help = help_text('!', None);
+        for spec in COMMANDS {
+            for alias in spec.aliases() {
+                assert!(help.contains(&format!("!{alias}")), "{alias}");
+            }
+        }
+        assert!(help.contains("(also !incident open, !incident new)"), "{help}");
+        assert!(
+            help.contains("(also !incident lead <@user>, !incident commander <@user>)"),
+            "{help}"
+        );
+        assert!(help.contains("!tl = !timeline"), "{help}");
+        // Help for one family lists only that family's rows and short forms.
+        let timeline = help_text('/', Some(super::Family::Timeline));
+        assert!(timeline.contains("/timeline delete <N>  — remove entry #N from the timeline (kept in the audit trail) (also /timeline remove, /timeline rm)\n"), "{timeline}");
+        assert!(
+            !timeline.contains("incident") && !timeline.contains("/pm"),
+            "{timeline}"
         );
     }
 }

@@ -1,12 +1,12 @@
 //! The command language shared by every chat platform: one typed `Command`, one parser, and
-//! usage/help text generated from the same table (`help::COMMANDS`).
+//! usage/help text generated from the same table (`help::COMMANDS`, keyed by `CommandKey`).
 
 pub mod help;
 pub mod lex;
 mod parse;
 pub mod when;
 
-pub use help::{Family, Spec, help_text};
+pub use help::{CommandKey, Family, Spec, help_text};
 pub use parse::{MAX_COMMAND_CHARS, parse};
 pub use when::{When, WhenError};
 

@@ -1,6 +1,6 @@
 //! The parser: a chat line in, a `Parsed` out. Pure; never touches state.
 
-use super::help::{Family, spec_for};
+use super::help::{self, CommandKey as K, Family};
 use super::lex::{Token, text_of, tokenize};
 use super::when::{self, When};
 use super::{Command, ExportFormat, IncidentCmd, Parsed, PostmortemCmd, TimelineCmd, UsageError};
@@ -8,10 +8,10 @@ use crate::domain::{MAX_TEXT_CHARS, Milestone, Role, Section, Severity, Status};
 
 type R<T> = Result<T, UsageError>;
 
-fn bad(key: &str, message: impl Into<String>) -> UsageError {
+fn bad(key: K, message: impl Into<String>) -> UsageError {
     UsageError {
         message: message.into(),
-        usage: vec![spec_for(key)],
+        usage: vec![key.spec()],
         unknown_command: false,
     }
 }
@@ -92,129 +92,60 @@ fn lower(t: &Token) -> String {
     t.value.to_ascii_lowercase()
 }
 
+/// Parse `value` as a `T`; a failure is a usage error for `key` with the parser's message.
+fn value<T>(value: &str, key: K) -> R<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| bad(key, e.to_string()))
+}
+
+/// `incident <word> ...`: the word is looked up in the command table.
 fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
     let Some(sub) = args.first() else {
         return Ok(Command::Help(Some(Family::Incident)));
     };
     let rest = &args[1..];
-    let cmd = match lower(sub).as_str() {
-        "declare" | "open" | "new" => {
-            let mut severity = None;
-            let mut title_tokens = Vec::new();
-            let mut i = 0;
-            while i < rest.len() {
-                let v = rest[i].value.as_str();
-                if v == "--sev" || v == "--severity" {
-                    let s = rest
-                        .get(i + 1)
-                        .ok_or_else(|| bad("incident declare", "--sev needs a severity"))?;
-                    severity = Some(
-                        s.value
-                            .parse::<Severity>()
-                            .map_err(|e| bad("incident declare", e.to_string()))?,
-                    );
-                    i += 2;
-                } else if let Some(s) = v.strip_prefix("--sev=").or_else(|| v.strip_prefix("--severity=")) {
-                    severity = Some(
-                        s.parse::<Severity>()
-                            .map_err(|e| bad("incident declare", e.to_string()))?,
-                    );
-                    i += 1;
-                } else {
-                    title_tokens.push(i);
-                    i += 1;
-                }
-            }
-            let contiguous = title_tokens.windows(2).all(|w| w[1] == w[0] + 1);
-            let title = match (title_tokens.first(), title_tokens.last()) {
-                (Some(&a), Some(&b)) if contiguous => text_of(line, &rest[a..=b]),
-                _ => title_tokens
-                    .iter()
-                    .map(|&i| rest[i].value.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            };
-            if title.trim().is_empty() {
-                return Err(bad("incident declare", "an incident needs a title"));
-            }
-            IncidentCmd::Declare { title, severity }
-        }
-        "sev" | "severity" => match rest {
-            [s] => IncidentCmd::Severity(
-                s.value
-                    .parse()
-                    .map_err(|e: crate::domain::ParseError| bad("incident sev", e.to_string()))?,
-            ),
-            _ => return Err(bad("incident sev", "give exactly one severity")),
+    let word = lower(sub);
+    let cmd = match help::lookup(Family::Incident, &word) {
+        Some((K::IncidentDeclare, _)) => parse_declare(line, rest)?,
+        Some((K::IncidentSev, _)) => match rest {
+            [s] => IncidentCmd::Severity(value(&s.value, K::IncidentSev)?),
+            _ => return Err(bad(K::IncidentSev, "give exactly one severity")),
         },
-        "status" => {
-            let s = rest.first().ok_or_else(|| bad("incident status", "which status?"))?;
-            let status: Status = s
-                .value
-                .parse()
-                .map_err(|e: crate::domain::ParseError| bad("incident status", e.to_string()))?;
-            let note = Some(text_of(line, &rest[1..])).filter(|n| !n.is_empty());
-            IncidentCmd::Status { status, note }
-        }
-        "role" => match rest {
-            [r, u] => IncidentCmd::Role {
-                role: r
-                    .value
-                    .parse()
-                    .map_err(|e: crate::domain::ParseError| bad("incident role", e.to_string()))?,
-                user: u.value.clone(),
-            },
-            _ => return Err(bad("incident role", "give a role and one user")),
-        },
-        "lead" | "commander" => match rest {
+        Some((K::IncidentStatus, _)) => parse_status(line, rest)?,
+        // `incident lead @user`: the role is fixed to commander.
+        Some((K::IncidentRole, Some(_))) => match rest {
             [u] => IncidentCmd::Role {
                 role: Role::Commander,
                 user: u.value.clone(),
             },
-            _ => return Err(bad("incident role", "give one user")),
+            _ => return Err(bad(K::IncidentRole, "give one user")),
         },
-        "milestone" => {
-            let m = rest
-                .first()
-                .ok_or_else(|| bad("incident milestone", "which milestone?"))?;
-            let milestone: Milestone = m
-                .value
-                .parse()
-                .map_err(|e: crate::domain::ParseError| bad("incident milestone", e.to_string()))?;
-            let when = match &rest[1..] {
-                [] => None,
-                w => Some(when::parse_all(w).map_err(|e| bad("incident milestone", e.0))?),
-            };
-            IncidentCmd::Milestone { milestone, when }
-        }
-        "affects" | "services" => {
-            let services: Vec<String> = rest
-                .iter()
-                .flat_map(|t| t.value.split(','))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if services.is_empty() {
-                return Err(bad("incident affects", "name at least one service"));
-            }
-            IncidentCmd::Affects(services)
-        }
-        "resolve" => {
-            let (when, n) = split_when(rest, "incident resolve")?;
+        Some((K::IncidentRole, None)) => match rest {
+            [r, u] => IncidentCmd::Role {
+                role: value(&r.value, K::IncidentRole)?,
+                user: u.value.clone(),
+            },
+            _ => return Err(bad(K::IncidentRole, "give a role and one user")),
+        },
+        Some((K::IncidentMilestone, _)) => parse_milestone(rest)?,
+        Some((K::IncidentAffects, _)) => parse_affects(rest)?,
+        Some((K::IncidentResolve, _)) => {
+            let (when, n) = split_when(rest, K::IncidentResolve)?;
             let note = Some(text_of(line, &rest[n..])).filter(|n| !n.is_empty());
             IncidentCmd::Resolve { when, note }
         }
-        "close" => no_args(rest, "incident close", IncidentCmd::Close)?,
-        "reopen" => no_args(rest, "incident reopen", IncidentCmd::Reopen)?,
-        "show" | "info" => no_args(rest, "incident show", IncidentCmd::Show)?,
-        "help" => return Ok(Command::Help(Some(Family::Incident))),
-        other => {
+        Some((K::IncidentClose, _)) => no_args(rest, K::IncidentClose, IncidentCmd::Close)?,
+        Some((K::IncidentReopen, _)) => no_args(rest, K::IncidentReopen, IncidentCmd::Reopen)?,
+        Some((K::IncidentShow, _)) => no_args(rest, K::IncidentShow, IncidentCmd::Show)?,
+        Some((K::IncidentHelp, _)) => return Ok(Command::Help(Some(Family::Incident))),
+        // `lookup` only answers incident rows here; any other answer is an unknown word too.
+        _ => {
             return Err(UsageError {
-                message: format!("unknown incident command `{other}`"),
-                usage: super::help::COMMANDS
-                    .iter()
-                    .filter(|s| s.family == Family::Incident)
-                    .collect(),
+                message: format!("unknown incident command `{word}`"),
+                usage: help::COMMANDS.iter().filter(|s| s.family == Family::Incident).collect(),
                 unknown_command: false,
             });
         }
@@ -222,17 +153,84 @@ fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
     Ok(Command::Incident(cmd))
 }
 
-fn no_args<T>(rest: &[Token], key: &str, v: T) -> R<T> {
+/// `incident declare <title> [--sev SEV]`: the flag may stand anywhere; the other words are the
+/// title (its original spacing kept when they are contiguous).
+fn parse_declare(line: &str, rest: &[Token]) -> R<IncidentCmd> {
+    const KEY: K = K::IncidentDeclare;
+    let mut severity = None;
+    let mut title_tokens = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let v = rest[i].value.as_str();
+        if v == "--sev" || v == "--severity" {
+            let s = rest.get(i + 1).ok_or_else(|| bad(KEY, "--sev needs a severity"))?;
+            severity = Some(value::<Severity>(&s.value, KEY)?);
+            i += 2;
+        } else if let Some(s) = v.strip_prefix("--sev=").or_else(|| v.strip_prefix("--severity=")) {
+            severity = Some(value::<Severity>(s, KEY)?);
+            i += 1;
+        } else {
+            title_tokens.push(i);
+            i += 1;
+        }
+    }
+    let contiguous = title_tokens.windows(2).all(|w| w[1] == w[0] + 1);
+    let title = match (title_tokens.first(), title_tokens.last()) {
+        (Some(&a), Some(&b)) if contiguous => text_of(line, &rest[a..=b]),
+        _ => title_tokens
+            .iter()
+            .map(|&i| rest[i].value.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    if title.trim().is_empty() {
+        return Err(bad(KEY, "an incident needs a title"));
+    }
+    Ok(IncidentCmd::Declare { title, severity })
+}
+
+fn parse_status(line: &str, rest: &[Token]) -> R<IncidentCmd> {
+    let s = rest.first().ok_or_else(|| bad(K::IncidentStatus, "which status?"))?;
+    let status: Status = value(&s.value, K::IncidentStatus)?;
+    let note = Some(text_of(line, &rest[1..])).filter(|n| !n.is_empty());
+    Ok(IncidentCmd::Status { status, note })
+}
+
+fn parse_milestone(rest: &[Token]) -> R<IncidentCmd> {
+    const KEY: K = K::IncidentMilestone;
+    let m = rest.first().ok_or_else(|| bad(KEY, "which milestone?"))?;
+    let milestone: Milestone = value(&m.value, KEY)?;
+    let when = match &rest[1..] {
+        [] => None,
+        w => Some(when::parse_all(w).map_err(|e| bad(KEY, e.0))?),
+    };
+    Ok(IncidentCmd::Milestone { milestone, when })
+}
+
+fn parse_affects(rest: &[Token]) -> R<IncidentCmd> {
+    let services: Vec<String> = rest
+        .iter()
+        .flat_map(|t| t.value.split(','))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if services.is_empty() {
+        return Err(bad(K::IncidentAffects, "name at least one service"));
+    }
+    Ok(IncidentCmd::Affects(services))
+}
+
+fn no_args<T>(rest: &[Token], key: K, v: T) -> R<T> {
     if rest.is_empty() {
         Ok(v)
     } else {
-        Err(bad(key, format!("`{key}` takes no arguments")))
+        Err(bad(key, format!("`{}` takes no arguments", key.name())))
     }
 }
 
 /// An optional `WHEN` at the start of `tokens`. A word that looks like a time but is not a
 /// valid one (`25:00`, `2024-02-30`, a date without a time) is an error, not text.
-fn split_when(tokens: &[Token], key: &str) -> R<(Option<When>, usize)> {
+fn split_when(tokens: &[Token], key: K) -> R<(Option<When>, usize)> {
     match when::parse_prefix(tokens) {
         Some((w, n)) => Ok((Some(w), n)),
         None => match tokens.first() {
@@ -248,7 +246,7 @@ fn split_when(tokens: &[Token], key: &str) -> R<(Option<When>, usize)> {
     }
 }
 
-fn parse_seq(t: Option<&Token>, key: &str) -> R<u64> {
+fn parse_seq(t: Option<&Token>, key: K) -> R<u64> {
     let t = t.ok_or_else(|| bad(key, "which entry? give its number from `timeline list`"))?;
     t.value
         .trim_start_matches('#')
@@ -259,42 +257,46 @@ fn parse_seq(t: Option<&Token>, key: &str) -> R<u64> {
 }
 
 fn parse_timeline(line: &str, args: &[Token]) -> R<Command> {
-    let sub = args.first().map(lower);
-    let cmd = match sub.as_deref() {
-        None => return Err(bad("timeline add", "what happened?")),
-        Some("list") | Some("show") if args.len() == 1 => TimelineCmd::List,
-        Some("help") if args.len() == 1 => return Ok(Command::Help(Some(Family::Timeline))),
+    let Some(first) = args.first() else {
+        return Err(bad(K::TimelineAdd, "what happened?"));
+    };
+    let word = lower(first);
+    let key = help::lookup(Family::Timeline, &word).map(|(k, _)| k);
+    let cmd = match key {
+        Some(K::TimelineList) if args.len() == 1 => TimelineCmd::List,
+        None if word == "help" && args.len() == 1 => return Ok(Command::Help(Some(Family::Timeline))),
         // `timeline list 20` is a mistaken listing, not a note.
-        Some("list") | Some("show") if args.len() == 2 && args[1].value.chars().all(|c| c.is_ascii_digit()) => {
+        Some(K::TimelineList) if args.len() == 2 && args[1].value.chars().all(|c| c.is_ascii_digit()) => {
             return Err(bad(
-                "timeline list",
+                K::TimelineList,
                 "`timeline list` takes no arguments; it shows the last 50 entries",
             ));
         }
-        Some("edit") => {
-            let seq = parse_seq(args.get(1), "timeline edit")?;
+        Some(K::TimelineEdit) => {
+            let seq = parse_seq(args.get(1), K::TimelineEdit)?;
             let text = text_of(line, &args[2.min(args.len())..]);
             if text.is_empty() {
-                return Err(bad("timeline edit", "give the new text"));
+                return Err(bad(K::TimelineEdit, "give the new text"));
             }
             TimelineCmd::Edit { seq, text }
         }
-        Some("delete") | Some("remove") | Some("rm") => {
-            let seq = parse_seq(args.get(1), "timeline delete")?;
+        Some(K::TimelineDelete) => {
+            let seq = parse_seq(args.get(1), K::TimelineDelete)?;
             if args.len() > 2 {
                 return Err(bad(
-                    "timeline delete",
+                    K::TimelineDelete,
                     "`timeline delete` takes only an entry number; to record text starting with that word use `timeline add ...`",
                 ));
             }
             TimelineCmd::Delete { seq }
         }
-        Some(first) => {
-            let body = if first == "add" { &args[1..] } else { args };
-            let (when, n) = split_when(body, "timeline add")?;
+        // `timeline add ...`, or text (maybe starting with a time, or with `list`).
+        _ => {
+            let body = if key == Some(K::TimelineAdd) { &args[1..] } else { args };
+            let (when, n) = split_when(body, K::TimelineAdd)?;
             let text = text_of(line, &body[n..]);
             if text.is_empty() {
-                return Err(bad("timeline add", "what happened? give some text after the time"));
+                return Err(bad(K::TimelineAdd, "what happened? give some text after the time"));
             }
             TimelineCmd::Add { when, text }
         }
@@ -314,7 +316,7 @@ fn parse_action(line: &str, args: &[Token]) -> R<Command> {
     };
     let text = text_of(line, body);
     if text.is_empty() {
-        return Err(bad("action", "describe the action"));
+        return Err(bad(K::Action, "describe the action"));
     }
     Ok(Command::Action { text, owner })
 }
@@ -323,19 +325,17 @@ fn parse_postmortem(line: &str, args: &[Token]) -> R<Command> {
     let Some(first) = args.first() else {
         return Ok(Command::Postmortem(PostmortemCmd::Show));
     };
-    let cmd = match lower(first).as_str() {
-        "show" | "preview" if args.len() == 1 => PostmortemCmd::Show,
-        "help" if args.len() == 1 => return Ok(Command::Help(Some(Family::Postmortem))),
-        "export" => match &args[1..] {
+    let word = lower(first);
+    let cmd = match help::lookup(Family::Postmortem, &word).map(|(k, _)| k) {
+        Some(K::PostmortemShow) if args.len() == 1 => PostmortemCmd::Show,
+        None if word == "help" && args.len() == 1 => return Ok(Command::Help(Some(Family::Postmortem))),
+        Some(K::PostmortemExport) => match &args[1..] {
             [] => PostmortemCmd::Export(ExportFormat::Markdown),
-            [f] => PostmortemCmd::Export(f.value.parse().map_err(|e: String| bad("postmortem export", e))?),
-            _ => return Err(bad("postmortem export", "give one format")),
+            [f] => PostmortemCmd::Export(value(&f.value, K::PostmortemExport)?),
+            _ => return Err(bad(K::PostmortemExport, "give one format")),
         },
         _ => {
-            let section: Section = first
-                .value
-                .parse()
-                .map_err(|e: crate::domain::ParseError| bad("postmortem set", e.to_string()))?;
+            let section: Section = value(&first.value, K::PostmortemSet)?;
             let mut rest = &args[1..];
             let replace = rest.first().is_some_and(|t| t.value == "--replace");
             if replace {
@@ -343,7 +343,7 @@ fn parse_postmortem(line: &str, args: &[Token]) -> R<Command> {
             }
             let text = text_of(line, rest);
             if text.is_empty() {
-                return Err(bad("postmortem set", format!("give the text for {section}")));
+                return Err(bad(K::PostmortemSet, format!("give the text for {section}")));
             }
             PostmortemCmd::Set { section, text, replace }
         }
