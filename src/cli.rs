@@ -307,10 +307,9 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
         }
         // Standard output: user text must not send escape sequences to the terminal.
         // JSON escapes everything a terminal would act on (and must stay valid JSON in a pipe);
-        // Markdown and HTML on a terminal are shown with control characters made visible.
-        _ if format == ExportFormat::Json || !std::io::stdout().is_terminal() => {
-            write_out(Path::new("-"), content.as_bytes())?
-        }
+        // Markdown and HTML are shown with control characters made visible, wherever stdout
+        // leads (a pipe often ends in a terminal too).
+        _ if format == ExportFormat::Json => write_out(Path::new("-"), content.as_bytes())?,
         _ => write_out(Path::new("-"), crate::sanitize::for_terminal(&content).as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)

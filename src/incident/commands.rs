@@ -8,8 +8,8 @@ use crate::command::{Command, IncidentCmd, PostmortemCmd, TimelineCmd, When, hel
 use crate::domain::{
     EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, NewEntry, Opening, Severity, TransitionError, check_text,
 };
-use crate::postmortem::ExportFormat;
 use crate::postmortem;
+use crate::postmortem::ExportFormat;
 
 type Reply = Result<Vec<Notice>, ServiceError>;
 
