@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use warroom::app::App;
 use warroom::config::{Config, DEFAULT_CONFIG};
 use warroom::domain::{Person, Source};
-use warroom::incident::{Inbound, IncidentService, Notice};
+use warroom::service::{Inbound, IncidentService, Notice};
 use warroom::settings::Settings;
 
 const ROOM: &str = "console:bench";
@@ -105,7 +105,7 @@ fn main() {
             Settings::local(config).expect("settings"),
             &dir.path().join("data"),
             "bench",
-            Arc::new(warroom::incident::SystemClock),
+            Arc::new(warroom::service::SystemClock),
         ).expect("app");
         let svc = app.service.clone();
         let n = svc.handle(msg(&svc, "/incident declare bench".into())).await;

@@ -11,7 +11,7 @@ async fn serve_accepts_a_webhook_and_stops_on_the_shutdown_channel() {
     let env = [("WARROOM_HOOKS__GENERIC__BEARER_TOKEN".to_string(), TOKEN.to_string())];
     let config = Config::from_parts("[hooks.generic]\n", "test", env).unwrap();
     let settings = Settings::from_config(config).unwrap_or_else(|p| panic!("{p:?}"));
-    let app = App::build(settings, dir.path(), "app test", Arc::new(crate::incident::SystemClock)).unwrap();
+    let app = App::build(settings, dir.path(), "app test", Arc::new(crate::service::SystemClock)).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, shutdown) = tokio::sync::watch::channel(false);

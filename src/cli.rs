@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md §3): argument parsing and one function per subcommand.
+//! The command line (README "CLI"): argument parsing and one function per subcommand.
 //! Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
 
 use std::io::{BufReader, IsTerminal, Write};
@@ -15,8 +15,8 @@ use crate::chat::console::Console;
 use crate::config::Config;
 use crate::domain::IncidentId;
 use crate::http::{self, local};
-use crate::incident::SystemClock;
 use crate::postmortem::ExportFormat;
+use crate::service::SystemClock;
 use crate::settings::Settings;
 use crate::shutdown::shutdown_signal;
 use crate::store::{STORE_DIR, Store, StoreError, restore};

@@ -145,7 +145,7 @@ fn u32_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> 
 }
 
 fn default_max_openings() -> u32 {
-    crate::incident::DEFAULT_MAX_OPENINGS_PER_MINUTE
+    crate::service::DEFAULT_MAX_OPENINGS_PER_MINUTE
 }
 
 /// A number written in TOML, or as text (environment variables are text).
@@ -431,12 +431,12 @@ impl AccessConfig {
             }
         }
         for k in &self.privileged {
-            if !crate::incident::PRIVILEGED_KEYS.contains(&k.trim()) {
+            if !crate::service::PRIVILEGED_KEYS.contains(&k.trim()) {
                 return Err(key(
                     "privileged",
                     format!(
                         "`{k}` is not a command key; use any of: {}",
-                        crate::incident::PRIVILEGED_KEYS.join(", ")
+                        crate::service::PRIVILEGED_KEYS.join(", ")
                     ),
                 ));
             }
@@ -446,7 +446,7 @@ impl AccessConfig {
 }
 
 fn default_privileged() -> Vec<String> {
-    crate::incident::DEFAULT_PRIVILEGED
+    crate::service::DEFAULT_PRIVILEGED
         .iter()
         .map(|k| k.to_string())
         .collect()

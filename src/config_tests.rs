@@ -217,7 +217,7 @@ fn without_access_rules_everything_is_open_and_says_so() {
     assert!(c.access.is_open());
     assert_eq!(c.access.commands_per_minute, 60);
     assert_eq!(c.access.declarations_per_minute, 5);
-    assert_eq!(c.access.privileged, crate::incident::DEFAULT_PRIVILEGED);
+    assert_eq!(c.access.privileged, crate::service::DEFAULT_PRIVILEGED);
     let w = c.warnings().join("\n");
     assert!(w.contains("access control is off"), "{w}");
     // Rate limits alone keep it open; naming responders turns the rules on.

@@ -1,5 +1,5 @@
 //! warroom: a self-hosted incident-response bot. The library holds the whole application;
-//! `main.rs` is a thin CLI over it. See DESIGN.md for the architecture.
+//! `main.rs` is a thin CLI over it. `docs/ARCHITECTURE.md` describes the modules and layering.
 #![recursion_limit = "256"]
 
 pub mod alert;
@@ -11,10 +11,10 @@ pub mod config;
 pub mod domain;
 pub mod files;
 pub mod http;
-pub mod incident;
 pub mod limits;
 pub mod postmortem;
 pub mod sanitize;
+pub mod service;
 pub mod settings;
 pub mod shutdown;
 pub mod signing;

@@ -12,8 +12,8 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use super::{ChatAdapter, ChatError, ExportFile, Inbound, Notice, dispatch};
 use crate::domain::{IncidentId, Person, Platform, RoomKey, Source};
-use crate::incident::{IncidentService, resolve_proposal};
 use crate::postmortem::ExportFormat;
+use crate::service::{IncidentService, resolve_proposal};
 use crate::shutdown::Shutdown;
 
 pub struct Console<R, W> {

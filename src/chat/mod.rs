@@ -12,8 +12,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::incident::IncidentService;
-pub use crate::incident::{ExportFile, Inbound, Notice};
+use crate::service::IncidentService;
+pub use crate::service::{ExportFile, Inbound, Notice};
 use crate::shutdown::Shutdown;
 
 #[derive(Debug, thiserror::Error)]

@@ -86,8 +86,8 @@ impl LastSent {
 
 /// What a service error means for a job: a fault of ours may pass and is retried; a refusal
 /// (or input handled before) will not change, so the job is given up.
-impl From<crate::incident::ServiceError> for Failure {
-    fn from(e: crate::incident::ServiceError) -> Self {
+impl From<crate::service::ServiceError> for Failure {
+    fn from(e: crate::service::ServiceError) -> Self {
         if e.is_retryable() {
             Failure::Transient(e.to_string())
         } else {
@@ -292,7 +292,7 @@ impl<C: Courier> Outbox<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::ServiceError;
+    use crate::service::ServiceError;
     use crate::store::StoreError;
 
     /// A courier whose every delivery fails with `first` until `ok_after` attempts were made.

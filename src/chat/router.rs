@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::domain::{Incident, IncidentId, Platform};
-use crate::incident::{ExportFile, IncidentService, Notice, resolve_proposal};
+use crate::service::{ExportFile, IncidentService, Notice, resolve_proposal};
 use crate::shutdown::Shutdown;
 
 pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -347,7 +347,7 @@ mod tests {
     use super::*;
     use crate::alert::RuleSet;
     use crate::domain::{Opening, Person, Severity, Source};
-    use crate::incident::SystemClock;
+    use crate::service::SystemClock;
     use crate::store::Store;
 
     /// A sink that records what it was asked to do.

@@ -24,8 +24,8 @@ use sha2::{Digest, Sha256};
 
 use crate::alert::payload::{HookKind, PayloadError};
 use crate::config::{HookConfig, read_secret};
-use crate::incident::{IncidentService, Notice};
 use crate::limits::{BodyBudget, BodyError, Peer, Sender};
+use crate::service::{IncidentService, Notice};
 use crate::signing::{SeenSignature, Signed};
 use crate::telemetry::metrics;
 
@@ -356,7 +356,7 @@ async fn accept(
         metrics().alert(name, outcome.as_str());
         *outcomes.entry(outcome.as_str()).or_default() += 1;
         for n in &notices {
-            if let crate::incident::Notice::Opened { incident, .. } = n {
+            if let crate::service::Notice::Opened { incident, .. } = n {
                 incidents.push(incident.id.to_string());
             }
         }

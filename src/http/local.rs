@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::IncidentId;
-use crate::incident::IncidentService;
 use crate::postmortem::ExportFormat;
+use crate::service::IncidentService;
 use crate::shutdown::Shutdown;
 
 pub const SOCKET: &str = "warroom.sock";

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::incident::IncidentService;
+use crate::service::IncidentService;
 use crate::telemetry::{health, metrics};
 
 pub fn routes(service: Arc<IncidentService>) -> Router {

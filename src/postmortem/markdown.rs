@@ -1,4 +1,4 @@
-//! Markdown rendering of the postmortem draft (DESIGN.md §4 layout).
+//! Markdown rendering of the postmortem draft (section order described in the README, "The postmortem draft").
 
 use std::fmt::Write;
 

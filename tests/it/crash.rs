@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use warroom::app::App;
 use warroom::config::{Config, DEFAULT_CONFIG};
 use warroom::domain::{IncidentId, Person, Source};
-use warroom::incident::{Inbound, Notice, SystemClock};
+use warroom::service::{Inbound, Notice, SystemClock};
 use warroom::settings::Settings;
 
 const WRITERS: usize = 16;

@@ -16,8 +16,8 @@ use crate::chat::ExportFile;
 use crate::chat::outbox::{Courier, LastSent, Outbox, load_incident};
 use crate::config::MatrixConfig;
 use crate::domain::{Incident, IncidentId, Platform, RoomKey};
-use crate::incident::IncidentService;
 use crate::postmortem::ExportFormat;
+use crate::service::IncidentService;
 
 pub struct Bot {
     pub client: Client,

@@ -32,7 +32,7 @@ use super::{ChatAdapter, ChatError, pause};
 use crate::chat::router::{Router, home_platforms};
 use crate::config::MatrixConfig;
 use crate::domain::{Incident, Platform, Source};
-use crate::incident::{IncidentService, announcement};
+use crate::service::{IncidentService, announcement};
 use crate::shutdown::Shutdown;
 use crate::telemetry::health;
 use bot::{Bot, MatrixSink};

@@ -25,7 +25,7 @@ use super::text::strip_reply_fallback;
 use crate::chat::router::{opened_elsewhere, opens_here};
 use crate::chat::{ChatError, Inbound, Notice, dispatch, pause};
 use crate::domain::{Person, Platform, Source};
-use crate::incident::Standing;
+use crate::service::Standing;
 use crate::shutdown::Shutdown;
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 

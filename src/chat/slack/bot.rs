@@ -14,7 +14,7 @@ use crate::chat::outbox::{Courier, Failure, LastSent, Outbox, load_incident};
 use crate::chat::router::{BoxFuture, Router, Sink};
 use crate::config::SlackConfig;
 use crate::domain::{Incident, IncidentId, Platform, RoomKey};
-use crate::incident::IncidentService;
+use crate::service::IncidentService;
 
 /// Room keys in the store are qualified by platform.
 pub fn room_key(channel: &str) -> RoomKey {
@@ -360,7 +360,7 @@ impl Sink for SlackSink {
             if slack_channel(&inc).is_some() {
                 return;
             }
-            let announcement = crate::incident::announcement(&inc, crate::domain::Source::Slack, self.0.service.tz());
+            let announcement = crate::service::announcement(&inc, crate::domain::Source::Slack, self.0.service.tz());
             self.0
                 .enqueue(
                     Lane::Incident(id),

@@ -14,7 +14,7 @@ use super::text;
 use crate::chat::router::{opened_elsewhere, opens_here};
 use crate::chat::{Inbound, Notice, dispatch};
 use crate::domain::{Person, Platform, Source};
-use crate::incident::Standing;
+use crate::service::Standing;
 
 /// Slack wants a slash command acknowledged within 3 s; answer by then whatever happens.
 const ACK_BUDGET: Duration = Duration::from_millis(2500);

@@ -23,7 +23,7 @@ use crate::chat::outbox::Outbox;
 use crate::chat::router::Router;
 use crate::config::{SlackConfig, SlackMode, read_secret};
 use crate::domain::Platform;
-use crate::incident::IncidentService;
+use crate::service::IncidentService;
 use crate::shutdown::Shutdown;
 use crate::telemetry::health;
 use api::Api;

@@ -78,7 +78,7 @@ fn step() -> impl Strategy<Value = Step> {
 
 struct TestClock(std::sync::Mutex<DateTime<Utc>>);
 
-impl warroom::incident::Clock for TestClock {
+impl warroom::service::Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap()
     }
@@ -86,7 +86,7 @@ impl warroom::incident::Clock for TestClock {
 
 async fn live_session(dir: &std::path::Path, steps: &[Step]) -> Result<(), TestCaseError> {
     use warroom::domain::{Person, Source};
-    use warroom::incident::{Inbound, Notice};
+    use warroom::service::{Inbound, Notice};
     let clock = std::sync::Arc::new(TestClock(std::sync::Mutex::new(now())));
     let text =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/warroom.toml")).unwrap();
