@@ -23,6 +23,42 @@ pub const NON_CONFIG_ENV: &[&str] = &[
     "WARROOM_LOG_FORMAT",
 ];
 
+/// Default `[alerts] max_openings_per_minute`.
+pub const DEFAULT_MAX_OPENINGS_PER_MINUTE: u32 = 10;
+
+/// Command keys `[access] privileged` may list. `... others` and `--replace` narrow a command
+/// to changing what someone else wrote.
+pub const PRIVILEGED_KEYS: &[&str] = &[
+    "incident sev",
+    "incident status",
+    "incident role",
+    "incident role commander",
+    "incident milestone",
+    "incident affects",
+    "incident resolve",
+    "incident close",
+    "incident reopen",
+    "timeline add",
+    "timeline edit",
+    "timeline delete",
+    "timeline edit others",
+    "timeline delete others",
+    "action",
+    "postmortem",
+    "postmortem --replace",
+];
+
+/// The default privileged commands. Handing the commander role over is among them: if any
+/// responder could make themselves commander, "only the commander may close" would mean nothing.
+pub const DEFAULT_PRIVILEGED: &[&str] = &[
+    "incident close",
+    "incident reopen",
+    "incident role commander",
+    "timeline edit others",
+    "timeline delete others",
+    "postmortem --replace",
+];
+
 /// Keys whose values are secrets (last path element).
 const SECRET_KEYS: &[&str] = &[
     "password",
@@ -145,7 +181,7 @@ fn u32_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> 
 }
 
 fn default_max_openings() -> u32 {
-    crate::service::DEFAULT_MAX_OPENINGS_PER_MINUTE
+    DEFAULT_MAX_OPENINGS_PER_MINUTE
 }
 
 /// A number written in TOML, or as text (environment variables are text).
@@ -431,13 +467,10 @@ impl AccessConfig {
             }
         }
         for k in &self.privileged {
-            if !crate::service::PRIVILEGED_KEYS.contains(&k.trim()) {
+            if !PRIVILEGED_KEYS.contains(&k.trim()) {
                 return Err(key(
                     "privileged",
-                    format!(
-                        "`{k}` is not a command key; use any of: {}",
-                        crate::service::PRIVILEGED_KEYS.join(", ")
-                    ),
+                    format!("`{k}` is not a command key; use any of: {}", PRIVILEGED_KEYS.join(", ")),
                 ));
             }
         }
@@ -446,10 +479,7 @@ impl AccessConfig {
 }
 
 fn default_privileged() -> Vec<String> {
-    crate::service::DEFAULT_PRIVILEGED
-        .iter()
-        .map(|k| k.to_string())
-        .collect()
+    DEFAULT_PRIVILEGED.iter().map(|k| k.to_string()).collect()
 }
 
 fn default_commands_per_minute() -> u64 {

@@ -8,38 +8,9 @@ use crate::command::{Command, IncidentCmd, PostmortemCmd, TimelineCmd};
 use crate::config::AccessConfig;
 use crate::domain::{Incident, Person, Role};
 
-/// Command keys `[access] privileged` may list. `... others` and `--replace` narrow a command
-/// to changing what someone else wrote.
-pub const PRIVILEGED_KEYS: &[&str] = &[
-    "incident sev",
-    "incident status",
-    "incident role",
-    "incident role commander",
-    "incident milestone",
-    "incident affects",
-    "incident resolve",
-    "incident close",
-    "incident reopen",
-    "timeline add",
-    "timeline edit",
-    "timeline delete",
-    "timeline edit others",
-    "timeline delete others",
-    "action",
-    "postmortem",
-    "postmortem --replace",
-];
-
-/// The default privileged commands. Handing the commander role over is among them: if any
-/// responder could make themselves commander, "only the commander may close" would mean nothing.
-pub const DEFAULT_PRIVILEGED: &[&str] = &[
-    "incident close",
-    "incident reopen",
-    "incident role commander",
-    "timeline edit others",
-    "timeline delete others",
-    "postmortem --replace",
-];
+// The command keys `[access] privileged` may list, and its default, are part of the config
+// contract: they live in `config`, which validates the section.
+pub use crate::config::{DEFAULT_PRIVILEGED, PRIVILEGED_KEYS};
 
 /// What the platform vouches for about the author of a message, beyond their id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,8 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::Incident;
 
-/// Default `[alerts] max_openings_per_minute`.
-pub const DEFAULT_MAX_OPENINGS_PER_MINUTE: u32 = 10;
+pub use crate::config::DEFAULT_MAX_OPENINGS_PER_MINUTE;
 
 /// What an alert that would open an incident may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

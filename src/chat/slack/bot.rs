@@ -231,7 +231,21 @@ impl SlackBot {
                 // texts were split into jobs when queued.)
                 let blocks = blocks.clone().filter(|b| b.len() <= text::MAX_BLOCKS);
                 let text = text::truncate(text, text::MAX_TEXT);
-                self.api.post(&channel, text, blocks, thread_ts.as_deref()).await?;
+                match self
+                    .api
+                    .post(&channel, text, blocks.clone(), thread_ts.as_deref())
+                    .await
+                {
+                    // Not a member (the join at start failed, or someone removed the bot from a
+                    // public channel): join, then post once more.
+                    Err(ApiError::Slack(code)) if code == "not_in_channel" => {
+                        self.api.join(&channel).await?;
+                        self.api.post(&channel, text, blocks, thread_ts.as_deref()).await?;
+                    }
+                    r => {
+                        r?;
+                    }
+                }
                 Ok(())
             }
             JobKind::Respond {

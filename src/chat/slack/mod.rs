@@ -329,8 +329,23 @@ impl SlackBot {
             if id.is_empty() {
                 continue;
             }
-            if let Err(e) = self.api.join(&id).await {
-                tracing::warn!(channel = %name, error = ?e, "slack: cannot join alert channel; invite the bot to it");
+            // Joined with retries while Slack is unreachable: replies in the alert channel's
+            // threads need the bot to be a member.
+            let mut backoff = Duration::from_secs(1);
+            loop {
+                match self.api.join(&id).await.map_err(Failure::from) {
+                    Ok(()) => break,
+                    Err(Failure::Permanent(e)) => {
+                        tracing::warn!(channel = %name, error = %e, "slack: cannot join alert channel; invite the bot to it");
+                        break;
+                    }
+                    Err(f) => {
+                        tracing::warn!(channel = %name, error = %f, "slack: cannot join alert channel yet; retrying");
+                        if !pause(&mut backoff, &mut shutdown).await {
+                            return;
+                        }
+                    }
+                }
             }
         }
         self.refresh_groups(shutdown).await;
