@@ -306,6 +306,9 @@ impl BodyBudget {
 pub struct IdleDeadline<T> {
     inner: T,
     idle: Duration,
+    /// When a byte last moved. Progress only records the time; the timer is re-armed lazily
+    /// when it fires, so a busy connection costs no timer operations per read or write.
+    last_progress: tokio::time::Instant,
     sleep: Pin<Box<tokio::time::Sleep>>,
 }
 
@@ -314,20 +317,26 @@ impl<T> IdleDeadline<T> {
         IdleDeadline {
             inner,
             idle,
+            last_progress: tokio::time::Instant::now(),
             sleep: Box::pin(tokio::time::sleep(idle)),
         }
     }
 
     fn progressed(&mut self) {
-        let at = tokio::time::Instant::now() + self.idle;
-        if self.sleep.deadline() != at {
-            self.sleep.as_mut().reset(at);
-        }
+        self.last_progress = tokio::time::Instant::now();
     }
 
-    /// On `Pending`: has the idle deadline passed?
+    /// On `Pending`: has nothing moved for `idle`? When the timer fires early (there was
+    /// progress since it was armed), it is re-armed for the real deadline.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.sleep.as_mut().poll(cx).is_ready()
+        while self.sleep.as_mut().poll(cx).is_ready() {
+            let due = self.last_progress + self.idle;
+            if tokio::time::Instant::now() >= due {
+                return true;
+            }
+            self.sleep.as_mut().reset(due);
+        }
+        false
     }
 }
 

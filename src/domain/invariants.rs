@@ -110,6 +110,12 @@ impl Incident {
             }
         }
         self.check_milestones()?;
+        self.check_writing()?;
+        self.check_alerts()
+    }
+
+    /// Actions, postmortem sections and their replaced texts.
+    fn check_writing(&self) -> Result<(), String> {
         for (i, a) in self.actions.iter().enumerate() {
             if usize::try_from(a.n).ok() != Some(i + 1) {
                 return Err(format!(
@@ -127,13 +133,6 @@ impl Incident {
                 check_time("contribution time", c.at)?;
             }
         }
-        if let Some(t) = &self.trigger {
-            check_time("alert time", t.at)?;
-            check_field("alert text", &t.text)?;
-            check_name("alert rule", &t.rule)?;
-            check_name("alert room", &t.room)?;
-            check_person("alert sender", &t.sender)?;
-        }
         if self.section_edits.len() > MAX_SECTION_EDITS {
             return Err(format!(
                 "{} replaced sections kept; at most {MAX_SECTION_EDITS}",
@@ -148,37 +147,38 @@ impl Incident {
                 check_time("replaced contribution time", c.at)?;
             }
         }
+        let mut services = BTreeSet::new();
+        for s in &self.services {
+            check_name("affected service", s)?;
+            if s.trim().is_empty() || !services.insert(s.as_str()) {
+                return Err(format!("affected service `{s}` is empty or listed twice"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The trigger, alert identities and counters, fingerprints and alert-storm fields.
+    fn check_alerts(&self) -> Result<(), String> {
+        if let Some(t) = &self.trigger {
+            check_time("alert time", t.at)?;
+            check_field("alert text", &t.text)?;
+            check_name("alert rule", &t.rule)?;
+            check_name("alert room", &t.room)?;
+            check_person("alert sender", &t.sender)?;
+        }
         for name in self
             .fingerprint
             .iter()
             .chain(&self.storm)
             .chain(&self.storm_fingerprints)
+            .chain(self.alerts.keys())
         {
-            check_name("fingerprint", name)?;
+            check_name("fingerprint or alert key", name)?;
         }
-        for s in &self.services {
-            check_name("affected service", s)?;
-        }
-        for key in self.alerts.keys() {
-            check_name("alert key", key)?;
-        }
-        let mut services = BTreeSet::new();
-        if let Some(s) = self
-            .services
-            .iter()
-            .find(|s| s.trim().is_empty() || !services.insert(s.as_str()))
-        {
-            return Err(format!("affected service `{s}` is empty or listed twice"));
-        }
-        if self.alerts.len() > MAX_TRACKED_ALERTS {
+        if self.alerts.len() > MAX_TRACKED_ALERTS || self.storm_fingerprints.len() > MAX_TRACKED_ALERTS {
             return Err(format!(
-                "{} alerts tracked; at most {MAX_TRACKED_ALERTS}",
-                self.alerts.len()
-            ));
-        }
-        if self.storm_fingerprints.len() > MAX_TRACKED_ALERTS {
-            return Err(format!(
-                "{} fingerprints grouped into an alert storm; at most {MAX_TRACKED_ALERTS}",
+                "{} alerts tracked and {} fingerprints grouped into an alert storm; at most {MAX_TRACKED_ALERTS} each",
+                self.alerts.len(),
                 self.storm_fingerprints.len()
             ));
         }

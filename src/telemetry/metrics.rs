@@ -117,67 +117,16 @@ impl Metrics {
     /// in the store) says.
     pub fn render(&self, incidents: &[Incident]) -> String {
         let mut out = String::new();
-        let head = |out: &mut String, name: &str, kind: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        };
-        let mut open: BTreeMap<&str, u64> = Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-        let (mut closed, mut entries) = (0u64, 0u64);
-        let mut spans: Vec<Histogram> = vec![Histogram::default(); DURATIONS.len()];
-        for inc in incidents {
-            if inc.is_closed() {
-                closed += 1;
-            } else {
-                *open.entry(inc.severity.as_str()).or_default() += 1;
-            }
-            entries += inc.last_seq;
-            for (d, h) in DURATIONS.iter().zip(spans.iter_mut()) {
-                if let Some(secs) = d.seconds(inc) {
-                    h.observe(&DURATION_BUCKETS, secs.max(0) as f64);
-                }
-            }
-        }
-        head(
-            &mut out,
-            "warroom_incidents_open",
-            "gauge",
-            "Open incidents by severity.",
-        );
-        for (sev, n) in &open {
-            let _ = writeln!(out, "warroom_incidents_open{{severity=\"{sev}\"}} {n}");
-        }
-        head(
-            &mut out,
-            "warroom_incidents_opened_total",
-            "counter",
-            "Incidents opened (all in the store).",
-        );
-        let _ = writeln!(out, "warroom_incidents_opened_total {}", incidents.len());
-        head(
-            &mut out,
-            "warroom_incidents_closed_total",
-            "counter",
-            "Incidents closed.",
-        );
-        let _ = writeln!(out, "warroom_incidents_closed_total {closed}");
-        head(
-            &mut out,
-            "warroom_timeline_entries_total",
-            "counter",
-            "Timeline entries recorded.",
-        );
-        let _ = writeln!(out, "warroom_timeline_entries_total {entries}");
-        for (d, h) in DURATIONS.iter().zip(&spans) {
-            let name = format!("warroom_incident_{}_seconds", d.name);
-            let help = format!(
-                "{}: from the {} to the {} milestone, as in the postmortem.",
-                d.label, d.from, d.to
-            );
-            head(&mut out, &name, "histogram", &help);
-            h.render(&mut out, &name, &DURATION_BUCKETS);
-        }
+        render_store_state(&mut out, incidents);
+        self.render_counters(&mut out);
+        out
+    }
+
+    /// The process counters (per process, since start).
+    fn render_counters(&self, out: &mut String) {
         self.with(|i| {
             head(
-                &mut out,
+                out,
                 "warroom_alerts_total",
                 "counter",
                 "Alerts received, by source and outcome.",
@@ -191,7 +140,7 @@ impl Metrics {
                 );
             }
             head(
-                &mut out,
+                out,
                 "warroom_alert_storm_alerts_total",
                 "counter",
                 "Alerts that would have opened an incident but joined their rule's alert-storm incident (over alerts.max_openings_per_minute), by source and rule.",
@@ -205,7 +154,7 @@ impl Metrics {
                 );
             }
             head(
-                &mut out,
+                out,
                 "warroom_webhook_requests_total",
                 "counter",
                 "Webhook requests, by source and HTTP status.",
@@ -218,7 +167,7 @@ impl Metrics {
                 );
             }
             head(
-                &mut out,
+                out,
                 "warroom_chat_api_errors_total",
                 "counter",
                 "Failed chat API calls, by platform and kind.",
@@ -232,7 +181,7 @@ impl Metrics {
                 );
             }
             head(
-                &mut out,
+                out,
                 "warroom_commands_refused_total",
                 "counter",
                 "Commands and platform requests refused, by reason (rate limits, access rules, origin).",
@@ -245,15 +194,68 @@ impl Metrics {
                 );
             }
             head(
-                &mut out,
+                out,
                 "warroom_command_duration_seconds",
                 "histogram",
                 "Time to handle a chat command, durable write included.",
             );
             i.commands
-                .render(&mut out, "warroom_command_duration_seconds", &COMMAND_BUCKETS);
+                .render(out, "warroom_command_duration_seconds", &COMMAND_BUCKETS);
         });
-        out
+    }
+}
+
+fn head(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// What the store holds (derived at scrape time, so right across restarts): incidents open by
+/// severity, opened and closed, timeline entries, and the milestone durations.
+fn render_store_state(out: &mut String, incidents: &[Incident]) {
+    let mut open: BTreeMap<&str, u64> = Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let (mut closed, mut entries) = (0u64, 0u64);
+    let mut spans: Vec<Histogram> = vec![Histogram::default(); DURATIONS.len()];
+    for inc in incidents {
+        if inc.is_closed() {
+            closed += 1;
+        } else {
+            *open.entry(inc.severity.as_str()).or_default() += 1;
+        }
+        entries += inc.last_seq;
+        for (d, h) in DURATIONS.iter().zip(spans.iter_mut()) {
+            if let Some(secs) = d.seconds(inc) {
+                h.observe(&DURATION_BUCKETS, secs.max(0) as f64);
+            }
+        }
+    }
+    head(out, "warroom_incidents_open", "gauge", "Open incidents by severity.");
+    for (sev, n) in &open {
+        let _ = writeln!(out, "warroom_incidents_open{{severity=\"{sev}\"}} {n}");
+    }
+    head(
+        out,
+        "warroom_incidents_opened_total",
+        "counter",
+        "Incidents opened (all in the store).",
+    );
+    let _ = writeln!(out, "warroom_incidents_opened_total {}", incidents.len());
+    head(out, "warroom_incidents_closed_total", "counter", "Incidents closed.");
+    let _ = writeln!(out, "warroom_incidents_closed_total {closed}");
+    head(
+        out,
+        "warroom_timeline_entries_total",
+        "counter",
+        "Timeline entries recorded.",
+    );
+    let _ = writeln!(out, "warroom_timeline_entries_total {entries}");
+    for (d, h) in DURATIONS.iter().zip(&spans) {
+        let name = format!("warroom_incident_{}_seconds", d.name);
+        let help = format!(
+            "{}: from the {} to the {} milestone, as in the postmortem.",
+            d.label, d.from, d.to
+        );
+        head(out, &name, "histogram", &help);
+        h.render(out, &name, &DURATION_BUCKETS);
     }
 }
 
