@@ -492,20 +492,7 @@ fn default_declarations_per_minute() -> u64 {
 
 /// A per-minute count written in TOML, or as text.
 fn per_minute<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum N {
-        Int(u64),
-        Text(String),
-    }
-    match N::deserialize(d)? {
-        N::Int(n) => Ok(n),
-        N::Text(t) => t.trim().parse().map_err(|_| {
-            serde::de::Error::custom(format!(
-                "`{t}` is not a whole number per minute (0 turns the limit off)"
-            ))
-        }),
-    }
+    u64_or_text(d).map_err(|e: D::Error| serde::de::Error::custom(format!("{e} per minute (0 turns the limit off)")))
 }
 
 /// A boolean written in TOML, or as text (`true`/`false`).
