@@ -252,7 +252,7 @@ impl IncidentService {
         if !self.limiter.is_seeded() {
             self.limiter.seed(&self.store.incidents(false)?, now);
         }
-        if self.store.incident_by_fingerprint(&m.fingerprint)?.is_some() {
+        if self.store.fingerprint_is_open(&m.fingerprint)? {
             return Ok(Decision::Open {
                 reserved: None,
                 ended: None,

@@ -287,6 +287,20 @@ impl Store {
     }
 
     /// The (oldest) open incident holding an alert fingerprint.
+    /// Does an open incident hold `fingerprint`? From the index alone, without decoding the
+    /// incident (saves keep the index to open incidents).
+    pub fn fingerprint_is_open(&self, fingerprint: &str) -> Result<bool, StoreError> {
+        match self
+            .inner
+            .fingerprints
+            .get(fingerprint.as_bytes())
+            .map_err(StoreError::Sled)?
+        {
+            None => Ok(false),
+            Some(v) => Ok(!codec::decode_ids(&v)?.is_empty()),
+        }
+    }
+
     pub fn incident_by_fingerprint(&self, fingerprint: &str) -> Result<Option<Incident>, StoreError> {
         let Some(v) = self
             .inner
