@@ -127,7 +127,9 @@ impl BodyError {
             BodyError::TooLarge => format!("body larger than {}; split it into smaller requests", size(cap)),
             BodyError::Busy => "busy receiving other requests; retry shortly".to_string(),
             BodyError::Timeout => "the body did not arrive in time; send it whole and promptly".to_string(),
-            BodyError::Broken => "the body broke off or is malformed".to_string(),
+            BodyError::Broken => {
+                "the body broke off or its length or chunking is malformed; send it again, whole".to_string()
+            }
         };
         let code = self.status();
         let mut r = (code, Json(json!({"ok": false, "error": why}))).into_response();

@@ -264,6 +264,38 @@ impl Checker {
     }
 }
 
+/// Longest line `restore` reads: far above any record the live code writes (texts are capped
+/// at 8,000 characters, alerts per incident at 1,000), so a line past it is not a backup.
+const MAX_LINE: u64 = 64 * 1024 * 1024;
+
+/// The lines of `r`, each read within `MAX_LINE` bytes (a crafted file cannot make one line
+/// take all memory).
+pub(super) fn bounded_lines(mut r: impl BufRead, max: u64) -> impl Iterator<Item = std::io::Result<String>> {
+    std::iter::from_fn(move || {
+        let mut buf = Vec::new();
+        match std::io::Read::take(&mut r, max + 1).read_until(b'\n', &mut buf) {
+            Ok(0) => None,
+            Err(e) => Some(Err(e)),
+            Ok(_) if buf.len() as u64 > max => Some(Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("line longer than {max} bytes"),
+            ))),
+            Ok(_) => {
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                    if buf.last() == Some(&b'\r') {
+                        buf.pop();
+                    }
+                }
+                Some(
+                    String::from_utf8(buf)
+                        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")),
+                )
+            }
+        }
+    })
+}
+
 fn parse(r: impl BufRead) -> Result<Parsed, RestoreError> {
     let mut p = Parsed {
         next_id: 1,
@@ -272,7 +304,7 @@ fn parse(r: impl BufRead) -> Result<Parsed, RestoreError> {
         seen: Vec::new(),
     };
     let mut check = Checker::default();
-    for (i, line) in r.lines().enumerate() {
+    for (i, line) in bounded_lines(r, MAX_LINE).enumerate() {
         let n = i + 1;
         let invalid = |msg: String| RestoreError::Invalid { line: n, msg };
         let line = line.map_err(|e| invalid(e.to_string()))?;

@@ -478,3 +478,14 @@ async fn exhausted_counters_are_refused_not_overflowed() {
         "nothing written"
     );
 }
+
+#[test]
+fn restore_reads_lines_within_a_bound() {
+    let lines: Vec<String> = super::backup::bounded_lines(&b"one\r\ntwo\nthree"[..], 8)
+        .map(|l| l.unwrap())
+        .collect();
+    assert_eq!(lines, ["one", "two", "three"]);
+    let mut long = super::backup::bounded_lines(&b"0123456789abc\nx\n"[..], 8);
+    let e = long.next().unwrap().unwrap_err();
+    assert!(e.to_string().contains("longer than 8 bytes"), "{e}");
+}
