@@ -8,7 +8,7 @@ pub mod when;
 
 pub use help::{CommandKey, Family, Spec, help_text};
 pub use parse::{MAX_COMMAND_CHARS, parse};
-pub use when::{When, WhenError};
+pub use when::{Resolved, TimeContext, When, WhenError};
 
 use crate::domain::{Milestone, Role, Section, Severity, Status};
 use crate::postmortem::ExportFormat;

@@ -6,6 +6,26 @@ use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateT
 use chrono_tz::Tz;
 
 use super::lex::Token;
+use crate::domain::{DateOrder, Moment};
+
+/// What a `WHEN` is resolved against: the clock, the configured zone and date order, and the
+/// incident's context (the latest entry recorded with an explicit date).
+#[derive(Debug, Clone, Copy)]
+pub struct TimeContext {
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    pub date_order: DateOrder,
+    /// `Incident::dated_anchor`: while it is more than 24 h before `now`, a bare time takes its date.
+    pub anchor: Option<DateTime<Utc>>,
+}
+
+/// A resolved `WHEN`: the moment, and whether the user wrote a date (which moves the
+/// incident's anchor for later bare times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    pub moment: Moment,
+    pub dated: bool,
+}
 
 /// A `HH:MM` up to this far ahead of now still means today (clock skew between people).
 const CLOCK_GRACE_SECS: i64 = 120;
@@ -151,6 +171,21 @@ pub fn looks_like_time(s: &str) -> bool {
     clock || date
 }
 
+/// An optional `WHEN` at the start of `tokens`, and how many tokens it used. A first word that
+/// looks like a time but cannot be read is an error (with the accepted forms), never text.
+pub fn read_prefix(tokens: &[Token]) -> Result<Option<(When, usize)>, WhenError> {
+    match parse_prefix(tokens) {
+        Some(found) => Ok(Some(found)),
+        None => match tokens.first() {
+            Some(t) if looks_like_time(&t.value) => Err(WhenError(format!(
+                "`{}` is not a valid time; use HH:MM, YYYY-MM-DD HH:MM or RFC 3339",
+                t.value
+            ))),
+            _ => Ok(None),
+        },
+    }
+}
+
 /// Parse a complete `WHEN` (all tokens must be used).
 pub fn parse_all(tokens: &[Token]) -> Result<When, WhenError> {
     let shown = tokens.iter().map(|t| t.value.as_str()).collect::<Vec<_>>().join(" ");
@@ -175,6 +210,20 @@ fn to_utc<Z: TimeZone>(zone: &Z, zone_name: &str, at: NaiveDateTime) -> Result<D
 }
 
 impl When {
+    /// Is this a range (`START..END`)?
+    pub fn is_range(&self) -> bool {
+        false
+    }
+
+    /// The moment this denotes in `ctx`, with its precision and range end.
+    pub fn resolve_in(&self, ctx: &TimeContext) -> Result<Resolved, WhenError> {
+        let at = self.resolve(ctx.now, ctx.tz)?;
+        Ok(Resolved {
+            moment: Moment::exact(at),
+            dated: !matches!(self, When::Clock { .. }),
+        })
+    }
+
     /// The instant this denotes, given the current time and the configured zone.
     pub fn resolve(&self, now: DateTime<Utc>, default_tz: Tz) -> Result<DateTime<Utc>, WhenError> {
         match self {

@@ -4,12 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::MAX_TEXT_CHARS;
 use super::platform::{Platform, RoomKey};
-use super::time::{FUTURE_SLACK_SECS, fmt_minute};
+use super::time::{FUTURE_SLACK_SECS, Moment, Precision, fmt_minute};
 use super::timeline::{EntryKind, NewEntry, Person, Source};
 use super::types::{IncidentId, Milestone, Role, Section, Severity, Status};
 
@@ -24,14 +24,151 @@ pub struct AlertInfo {
     pub source: Source,
 }
 
+/// Who did something, and when (marks an action done or deleted, an impact window deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub by: Person,
+    pub at: DateTime<Utc>,
+}
+
+/// The fields of an action item a person can change (`action edit N ...`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ActionFields {
+    pub text: String,
+    /// Owners as written (`@alice`), in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<NaiveDate>,
+    /// A link to the ticket that tracks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// What kind of follow-up (`prevent`, `mitigate`, `detect`, `process`, ... as the team writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// A change to an action item: who, when, and the values before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionEdit {
+    pub at: DateTime<Utc>,
+    pub by: Person,
+    /// `edit`, `done`, `reopen` or `delete`.
+    pub change: String,
+    pub previous: ActionFields,
+}
+
 /// A follow-up action item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ActionRecord")]
 pub struct Action {
     pub n: u32,
-    pub text: String,
-    pub owner: Option<String>,
+    #[serde(flatten)]
+    pub fields: ActionFields,
     pub added_by: Person,
     pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<Stamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Stamp>,
+    /// Every change after it was added, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<ActionEdit>,
+}
+
+/// An action item as stored by any version: records written before several owners existed
+/// carry one `owner`.
+#[derive(Deserialize)]
+struct ActionRecord {
+    n: u32,
+    text: String,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    owners: Vec<String>,
+    #[serde(default)]
+    due: Option<NaiveDate>,
+    #[serde(default)]
+    ticket: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    added_by: Person,
+    at: DateTime<Utc>,
+    #[serde(default)]
+    done: Option<Stamp>,
+    #[serde(default)]
+    deleted: Option<Stamp>,
+    #[serde(default)]
+    history: Vec<ActionEdit>,
+}
+
+impl From<ActionRecord> for Action {
+    fn from(r: ActionRecord) -> Action {
+        let mut owners = r.owners;
+        if let Some(o) = r.owner
+            && !owners.contains(&o)
+        {
+            owners.insert(0, o);
+        }
+        Action {
+            n: r.n,
+            fields: ActionFields {
+                text: r.text,
+                owners,
+                due: r.due,
+                ticket: r.ticket,
+                kind: r.kind,
+            },
+            added_by: r.added_by,
+            at: r.at,
+            done: r.done,
+            deleted: r.deleted,
+            history: r.history,
+        }
+    }
+}
+
+impl Action {
+    pub fn is_open(&self) -> bool {
+        self.done.is_none()
+    }
+}
+
+/// A span of time during which users were affected (`incident impact START..END [note]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpactWindow {
+    pub n: u32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Precision::is_minute")]
+    pub precision: Precision,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub by: Person,
+    pub recorded_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Stamp>,
+}
+
+impl ImpactWindow {
+    pub fn moment(&self) -> Moment {
+        Moment {
+            at: self.start,
+            precision: self.precision,
+            end: Some(self.end),
+        }
+    }
+    pub fn seconds(&self) -> i64 {
+        (self.end - self.start).num_seconds()
+    }
+}
+
+/// A rename (`incident title`): who, when, and the title before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitleEdit {
+    pub at: DateTime<Utc>,
+    pub by: Person,
+    pub previous: String,
 }
 
 /// One person's text for a postmortem section.
@@ -98,6 +235,19 @@ pub struct Incident {
     /// `MAX_TRACKED_ALERTS`); while it is open, alerts with one of them join it.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub storm_fingerprints: BTreeSet<String>,
+    /// Milestones known less precisely than to the minute (`~06:00`, a date alone).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub milestone_precision: BTreeMap<Milestone, Precision>,
+    /// Impact windows, in the order they were recorded (deleted ones kept, marked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub impacts: Vec<ImpactWindow>,
+    /// Earlier titles, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub title_edits: Vec<TitleEdit>,
+    /// The time of the latest entry recorded with an explicit date: while it is more than a
+    /// day old the team is reconstructing, and a bare `HH:MM` takes that date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dated_anchor: Option<DateTime<Utc>>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -336,6 +486,10 @@ impl Incident {
             section_edits: Vec::new(),
             storm: None,
             storm_fingerprints: BTreeSet::new(),
+            milestone_precision: BTreeMap::new(),
+            impacts: Vec::new(),
+            title_edits: Vec::new(),
+            dated_anchor: None,
         };
         Ok((incident, entries))
     }
@@ -591,10 +745,16 @@ impl Incident {
         };
         self.actions.push(Action {
             n,
-            text: text.trim().to_string(),
-            owner,
+            fields: ActionFields {
+                text: text.trim().to_string(),
+                owners: owner.into_iter().collect(),
+                ..ActionFields::default()
+            },
             added_by: by.clone(),
             at,
+            done: None,
+            deleted: None,
+            history: Vec::new(),
         });
         Ok(vec![NewEntry::new(at, by, EntryKind::Action, entry, src)])
     }

@@ -124,7 +124,7 @@ impl Incident {
                     i + 1
                 ));
             }
-            check_field(&format!("action #{}", a.n), &a.text)?;
+            check_field(&format!("action #{}", a.n), &a.fields.text)?;
             check_time("action time", a.at)?;
         }
         for (section, items) in &self.sections {

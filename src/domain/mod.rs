@@ -9,14 +9,16 @@ mod timeline;
 mod types;
 
 pub use incident::{
-    Action, AlertEffect, AlertInfo, Contribution, DURATIONS, DurationSpec, Incident, MAX_LISTED_ALERTS,
-    MAX_TRACKED_ALERTS, Opening, SectionEdit, TransitionError, check_text, room_slug, single_line, storm_fingerprint,
-    storm_subject,
+    Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, DURATIONS, DurationSpec, ImpactWindow,
+    Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening, SectionEdit, Stamp, TitleEdit, TransitionError,
+    check_text, room_slug, single_line, storm_fingerprint, storm_subject,
 };
 pub use invariants::{clamp_time, time_range};
 pub use platform::{Platform, RoomKey};
-pub use time::{FUTURE_SLACK_SECS, fmt_file_stamp, fmt_minute, fmt_second_utc};
-pub use timeline::{Edit, EntryKind, NewEntry, Person, Source, TimelineEntry, sort_for_display};
+pub use time::{
+    DateOrder, FUTURE_SLACK_SECS, Moment, Precision, fmt_file_stamp, fmt_minute, fmt_moment, fmt_second_utc,
+};
+pub use timeline::{Edit, EntryKind, NewEntry, Person, Restore, Source, TimelineEntry, sort_for_display};
 pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
 
 /// Longest free text accepted in one field (timeline entry, section contribution, title, ...).

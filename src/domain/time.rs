@@ -4,6 +4,7 @@
 use std::fmt::Display;
 
 use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
 
 /// How far in the future a user-given time may lie before it is refused (clock skew).
 pub const FUTURE_SLACK_SECS: i64 = 120;
@@ -14,6 +15,113 @@ where
     Z::Offset: Display,
 {
     t.with_timezone(tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// How precisely a recorded time is known. Times people give carry the precision they wrote
+/// (`06:00:30` to the second, `~06:00` approximately, `2020-11-13` only the day); times a
+/// platform stamps (a message, an alert, "now") are to the minute for people and exact in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// Known to the minute (the default; shown `HH:MM`).
+    #[default]
+    Minute,
+    /// Given to the second (shown `HH:MM:SS`).
+    Second,
+    /// About this time (shown `~HH:MM`).
+    Approximate,
+    /// Only the day is known (shown as the date; `at` is the start of that day in the zone it
+    /// was given in).
+    Date,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Minute => "minute",
+            Precision::Second => "second",
+            Precision::Approximate => "approximate",
+            Precision::Date => "date",
+        }
+    }
+
+    /// The default precision (left out of stored records).
+    pub fn is_minute(&self) -> bool {
+        *self == Precision::Minute
+    }
+
+    /// Durations computed from such a time are approximate.
+    pub fn is_vague(self) -> bool {
+        matches!(self, Precision::Approximate | Precision::Date)
+    }
+}
+
+/// How people of this team write a date with slashes: `22/04/2020` (day first, the default)
+/// or `04/22/2020` (`[time] date_order = "mdy"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateOrder {
+    #[default]
+    Dmy,
+    Mdy,
+}
+
+/// When something happened: a start, how precisely it is known, and for a range its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moment {
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Precision::is_minute")]
+    pub precision: Precision,
+    /// The end of a range (`13:35..15:50`); never before `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<DateTime<Utc>>,
+}
+
+impl Moment {
+    /// A point in time known to the minute (platform timestamps, "now").
+    pub fn exact(at: DateTime<Utc>) -> Moment {
+        Moment {
+            at,
+            precision: Precision::Minute,
+            end: None,
+        }
+    }
+}
+
+/// `2026-11-20 13:40 CET`, `2026-11-20 13:40:05 CET`, `~2026-11-20 13:40 CET`, `2026-11-20`,
+/// `2026-11-20 13:35–15:50 CET`, `2020-04-22 13:35 – 2020-04-23 18:10 CEST`: a moment in `tz`
+/// as precisely as it is known, always with its date (and zone when it has a time of day).
+pub fn fmt_moment<Z: TimeZone>(m: &Moment, tz: &Z) -> String
+where
+    Z::Offset: Display,
+{
+    let start = m.at.with_timezone(tz);
+    let approx = if m.precision == Precision::Approximate { "~" } else { "" };
+    let clock = if m.precision == Precision::Second {
+        "%H:%M:%S"
+    } else {
+        "%H:%M"
+    };
+    let Some(end) = m.end.map(|e| e.with_timezone(tz)) else {
+        return match m.precision {
+            Precision::Date => start.format("%Y-%m-%d").to_string(),
+            _ => format!("{approx}{}", start.format(&format!("%Y-%m-%d {clock} %Z"))),
+        };
+    };
+    match m.precision {
+        Precision::Date if start.date_naive() == end.date_naive() => start.format("%Y-%m-%d").to_string(),
+        Precision::Date => format!("{}–{}", start.format("%Y-%m-%d"), end.format("%Y-%m-%d")),
+        _ if start.date_naive() == end.date_naive() => format!(
+            "{approx}{}–{}",
+            start.format(&format!("%Y-%m-%d {clock}")),
+            end.format(&format!("{clock} %Z"))
+        ),
+        _ => format!(
+            "{approx}{} – {}",
+            start.format(&format!("%Y-%m-%d {clock}")),
+            end.format(&format!("%Y-%m-%d {clock} %Z"))
+        ),
+    }
 }
 
 /// `2026-11-20 13:40:05 UTC`: to the second, in UTC (log-like notices).

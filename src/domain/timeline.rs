@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::time::{Moment, Precision};
+
 /// Someone (or something) acting on an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Person {
@@ -63,6 +65,10 @@ pub enum EntryKind {
     Action,
     Closed,
     Reopened,
+    /// An impact window (`incident impact START..END`); the entry spans the window.
+    Impact,
+    /// The incident was renamed (`incident title`).
+    Title,
 }
 
 impl EntryKind {
@@ -81,7 +87,15 @@ impl EntryKind {
             EntryKind::Action => "action",
             EntryKind::Closed => "closed",
             EntryKind::Reopened => "reopened",
+            EntryKind::Impact => "impact",
+            EntryKind::Title => "title",
         }
+    }
+
+    /// Bookkeeping of the record itself (action items, renames): listed by `timeline list
+    /// --all` and kept in the JSON export, but not part of the story the draft's timeline tells.
+    pub fn is_bookkeeping(self) -> bool {
+        matches!(self, EntryKind::Action | EntryKind::Title)
     }
 }
 
@@ -89,6 +103,10 @@ impl EntryKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEntry {
     pub at: DateTime<Utc>,
+    /// How precisely `at` is known.
+    pub precision: Precision,
+    /// The end of a range entry.
+    pub end: Option<DateTime<Utc>>,
     pub author: Person,
     pub kind: EntryKind,
     pub text: String,
@@ -99,11 +117,21 @@ impl NewEntry {
     pub fn new(at: DateTime<Utc>, author: &Person, kind: EntryKind, text: impl Into<String>, source: Source) -> Self {
         NewEntry {
             at,
+            precision: Precision::Minute,
+            end: None,
             author: author.clone(),
             kind,
             text: text.into(),
             source,
         }
+    }
+
+    /// The same entry at a moment known with some precision (and maybe a range).
+    pub fn at_moment(mut self, m: Moment) -> Self {
+        self.at = m.at;
+        self.precision = m.precision;
+        self.end = m.end;
+        self
     }
 }
 
@@ -112,20 +140,30 @@ impl NewEntry {
 pub struct TimelineEntry {
     /// 1-based, per incident, gap-free in the order entries were recorded.
     pub seq: u64,
-    /// When it happened (may be backdated).
+    /// When it happened (may be backdated); for a range, its start.
     pub at: DateTime<Utc>,
+    /// How precisely `at` (and `end`) are known.
+    #[serde(default, skip_serializing_if = "Precision::is_minute")]
+    pub precision: Precision,
+    /// The end of a range entry (`13:35..15:50`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<DateTime<Utc>>,
     /// When warroom recorded it.
     pub recorded_at: DateTime<Utc>,
     pub author: Person,
     pub kind: EntryKind,
     pub text: String,
     pub source: Source,
-    /// Set when the text was changed with `timeline edit`: previous text and who changed it.
+    /// Set when the text or time was changed with `timeline edit`: the previous value and who
+    /// changed it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<Edit>,
     /// Set by `timeline delete`; deleted entries are kept for the audit trail but not shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<Edit>,
+    /// Earlier deletions undone with `timeline restore`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restores: Vec<Restore>,
 }
 
 /// Audit record of a change to an entry.
@@ -134,6 +172,17 @@ pub struct Edit {
     pub at: DateTime<Utc>,
     pub by: Person,
     pub previous_text: String,
+    /// The entry's time before this change, when the change moved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_time: Option<Moment>,
+}
+
+/// A deletion that was undone: the deletion record, and who restored the entry when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restore {
+    pub deleted: Edit,
+    pub at: DateTime<Utc>,
+    pub by: Person,
 }
 
 impl TimelineEntry {
@@ -141,6 +190,8 @@ impl TimelineEntry {
         TimelineEntry {
             seq,
             at: e.at,
+            precision: e.precision,
+            end: e.end,
             recorded_at,
             author: e.author,
             kind: e.kind,
@@ -148,6 +199,16 @@ impl TimelineEntry {
             source: e.source,
             edits: Vec::new(),
             deleted: None,
+            restores: Vec::new(),
+        }
+    }
+
+    /// When it happened, with its precision and range end.
+    pub fn moment(&self) -> Moment {
+        Moment {
+            at: self.at,
+            precision: self.precision,
+            end: self.end,
         }
     }
 
@@ -173,6 +234,55 @@ impl TimelineEntry {
             at,
             by: by.clone(),
             previous_text,
+            previous_time: None,
+        });
+        Ok(())
+    }
+
+    /// Change when the entry happened and/or its text (`timeline edit N [WHEN] [text]`),
+    /// keeping the previous values, who changed them and when. A change to nothing is refused.
+    pub fn correct(
+        &mut self,
+        when: Option<Moment>,
+        text: Option<String>,
+        by: &Person,
+        at: DateTime<Utc>,
+    ) -> Result<(), String> {
+        self.check_editable("edit")?;
+        let new_time = when.filter(|m| *m != self.moment());
+        let new_text = text.filter(|t| t.trim() != self.text.trim());
+        if new_time.is_none() && new_text.is_none() {
+            return Err(format!("entry #{} already reads that; nothing changed", self.seq));
+        }
+        let previous_time = new_time.map(|m| {
+            let before = self.moment();
+            self.at = m.at;
+            self.precision = m.precision;
+            self.end = m.end;
+            before
+        });
+        let previous_text = match new_text {
+            Some(t) => std::mem::replace(&mut self.text, t),
+            None => self.text.clone(),
+        };
+        self.edits.push(Edit {
+            at,
+            by: by.clone(),
+            previous_text,
+            previous_time,
+        });
+        Ok(())
+    }
+
+    /// Undo a `timeline delete`: the entry is shown again, and the deletion stays on record.
+    pub fn restore(&mut self, by: &Person, at: DateTime<Utc>) -> Result<(), String> {
+        let Some(deleted) = self.deleted.take() else {
+            return Err(format!("entry #{} is not deleted; nothing to restore", self.seq));
+        };
+        self.restores.push(Restore {
+            deleted,
+            at,
+            by: by.clone(),
         });
         Ok(())
     }
@@ -185,6 +295,7 @@ impl TimelineEntry {
             at,
             by: by.clone(),
             previous_text: self.text.clone(),
+            previous_time: None,
         });
         Ok(())
     }
@@ -204,9 +315,14 @@ impl TimelineEntry {
     }
 }
 
-/// Entries in the order they are shown everywhere: by event time, then by sequence.
+/// Entries in the order they are shown everywhere: by start time, date-only entries first in
+/// their day (they start at its first instant), then in recording order.
 pub fn sort_for_display(entries: &mut [TimelineEntry]) {
-    entries.sort_by(|a, b| a.at.cmp(&b.at).then(a.seq.cmp(&b.seq)));
+    entries.sort_by(|a, b| {
+        a.at.cmp(&b.at)
+            .then((a.precision != Precision::Date).cmp(&(b.precision != Precision::Date)))
+            .then(a.seq.cmp(&b.seq))
+    });
 }
 
 #[cfg(test)]

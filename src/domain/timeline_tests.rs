@@ -37,12 +37,14 @@ fn every_edit_keeps_editor_time_and_previous_text() {
             Edit {
                 at: t(5),
                 by: bob.clone(),
-                previous_text: "restarted docker".into()
+                previous_text: "restarted docker".into(),
+                previous_time: None,
             },
             Edit {
                 at: t(9),
                 by: carol.clone(),
-                previous_text: "restarted docker on etl-1".into()
+                previous_text: "restarted docker on etl-1".into(),
+                previous_time: None,
             },
         ]
     );
@@ -55,7 +57,8 @@ fn every_edit_keeps_editor_time_and_previous_text() {
         Some(Edit {
             at: t(12),
             by: bob.clone(),
-            previous_text: "restarted docker on etl-1 and etl-2".into()
+            previous_text: "restarted docker on etl-1 and etl-2".into(),
+            previous_time: None,
         })
     );
     assert_eq!(e.edits.len(), 2, "the edit history survives the deletion");

@@ -133,8 +133,8 @@ pub fn render(pm: &Postmortem) -> String {
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 a.n,
-                esc(&a.text),
-                esc(a.owner.as_deref().unwrap_or("—"))
+                esc(&a.fields.text),
+                esc(&owners_or_dash(&a.fields.owners))
             );
         }
         out.push_str("</table>\n");
@@ -151,4 +151,12 @@ pub fn render(pm: &Postmortem) -> String {
         esc(&pm.show_time(pm.generated_at))
     );
     out
+}
+/// Owners joined with commas, or `—` when nobody owns it.
+pub(crate) fn owners_or_dash(owners: &[String]) -> String {
+    if owners.is_empty() {
+        "—".into()
+    } else {
+        owners.join(", ")
+    }
 }

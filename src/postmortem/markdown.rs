@@ -267,8 +267,8 @@ pub fn render(pm: &Postmortem) -> String {
                 out,
                 "| {} | {} | {} |",
                 a.n,
-                cell(&a.text),
-                cell(a.owner.as_deref().unwrap_or("—"))
+                cell(&a.fields.text),
+                cell(&crate::postmortem::html::owners_or_dash(&a.fields.owners))
             );
         }
         out.push('\n');

@@ -170,7 +170,7 @@ async fn commands_record_timeline_and_reply_after_write() {
     assert_eq!(got.severity, Severity::Sev1);
     assert_eq!(got.status, Status::Identified);
     assert_eq!(got.roles, [(crate::domain::Role::Commander, "@alice".to_string())]);
-    assert_eq!(got.actions[0].owner.as_deref(), Some("@bob"));
+    assert_eq!(got.actions[0].fields.owners, vec!["@bob".to_string()]);
     let list = Harness::reply(&h.say(&room, "bob", "/timeline list").await);
     let pos = |s: &str| list.find(s).unwrap_or_else(|| panic!("{s} missing in {list}"));
     assert!(pos("milestone started") < pos("alert received") && pos("alert received") < pos("restarted docker"));
