@@ -35,6 +35,8 @@ pub const PRIVILEGED_KEYS: &[&str] = &[
     "incident role commander",
     "incident milestone",
     "incident affects",
+    "incident impact",
+    "incident title",
     "incident resolve",
     "incident close",
     "incident reopen",
@@ -43,7 +45,12 @@ pub const PRIVILEGED_KEYS: &[&str] = &[
     "timeline delete",
     "timeline edit others",
     "timeline delete others",
+    "timeline restore",
+    "timeline restore others",
     "action",
+    "action edit",
+    "action done",
+    "action delete",
     "postmortem",
     "postmortem --replace",
 ];
@@ -56,6 +63,7 @@ pub const DEFAULT_PRIVILEGED: &[&str] = &[
     "incident role commander",
     "timeline edit others",
     "timeline delete others",
+    "timeline restore others",
     "postmortem --replace",
 ];
 

@@ -28,7 +28,7 @@ pub enum Command {
     Help(Option<Family>),
     Incident(IncidentCmd),
     Timeline(TimelineCmd),
-    Action { text: String, owner: Option<String> },
+    Action(ActionCmd),
     Postmortem(PostmortemCmd),
 }
 
@@ -38,8 +38,9 @@ impl Command {
         matches!(
             self,
             Command::Help(_)
-                | Command::Incident(IncidentCmd::Show)
-                | Command::Timeline(TimelineCmd::List)
+                | Command::Incident(IncidentCmd::Show | IncidentCmd::ImpactList)
+                | Command::Timeline(TimelineCmd::List { .. })
+                | Command::Action(ActionCmd::List)
                 | Command::Postmortem(PostmortemCmd::Show | PostmortemCmd::Export(_))
         )
     }
@@ -47,13 +48,45 @@ impl Command {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IncidentCmd {
-    Declare { title: String, severity: Option<Severity> },
-    Severity(Severity),
-    Status { status: Status, note: Option<String> },
-    Role { role: Role, user: String },
-    Milestone { milestone: Milestone, when: Option<When> },
-    Affects(Vec<String>),
-    Resolve { when: Option<When>, note: Option<String> },
+    Declare {
+        title: String,
+        severity: Option<Severity>,
+        at: Option<When>,
+    },
+    Severity {
+        severity: Severity,
+        when: Option<When>,
+    },
+    Status {
+        status: Status,
+        when: Option<When>,
+        note: Option<String>,
+    },
+    Role {
+        role: Role,
+        user: String,
+        when: Option<When>,
+    },
+    Milestone {
+        milestone: Milestone,
+        when: Option<When>,
+    },
+    /// `incident impact START..END [note]`: `range` is a range `When`.
+    Impact {
+        range: When,
+        note: Option<String>,
+    },
+    ImpactList,
+    ImpactDelete(u32),
+    Affects {
+        services: Vec<String>,
+        when: Option<When>,
+    },
+    Title(String),
+    Resolve {
+        when: Option<When>,
+        note: Option<String>,
+    },
     Close,
     Reopen,
     Show,
@@ -61,10 +94,47 @@ pub enum IncidentCmd {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimelineCmd {
-    Add { when: Option<When>, text: String },
+    Add {
+        when: Option<When>,
+        text: String,
+    },
+    /// `all`: also bookkeeping rows and deleted entries.
+    List {
+        all: bool,
+    },
+    /// A new time and/or a new text (at least one).
+    Edit {
+        seq: u64,
+        when: Option<When>,
+        text: Option<String>,
+    },
+    Delete {
+        seq: u64,
+    },
+    Restore {
+        seq: u64,
+    },
+}
+
+/// What `action ...` and `action edit N ...` say about an action item. `None` leaves a field
+/// as it is; `Some(None)` (written `none`) clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActionSpec {
+    pub text: Option<String>,
+    /// Owners given (replace the owners on edit); empty = not given.
+    pub owners: Vec<String>,
+    pub due: Option<Option<chrono::NaiveDate>>,
+    pub kind: Option<Option<String>>,
+    pub ticket: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionCmd {
+    Add(ActionSpec),
     List,
-    Edit { seq: u64, text: String },
-    Delete { seq: u64 },
+    Edit { n: u32, spec: ActionSpec },
+    Done(u32),
+    Delete(u32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,9 @@
 use super::help::{self, CommandKey as K, Family};
 use super::lex::{Token, text_of, tokenize};
 use super::when::{self, When};
-use super::{Command, ExportFormat, IncidentCmd, Parsed, PostmortemCmd, TimelineCmd, UsageError};
+use super::{
+    ActionCmd, ActionSpec, Command, ExportFormat, IncidentCmd, Parsed, PostmortemCmd, TimelineCmd, UsageError,
+};
 use crate::domain::{MAX_TEXT_CHARS, Milestone, Role, Section, Severity, Status};
 
 type R<T> = Result<T, UsageError>;
@@ -111,27 +113,29 @@ fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
     let cmd = match help::lookup(Family::Incident, &word) {
         Some((K::IncidentDeclare, _)) => parse_declare(line, rest)?,
         Some((K::IncidentSev, _)) => match rest {
-            [s] => IncidentCmd::Severity(value(&s.value, K::IncidentSev)?),
-            _ => return Err(bad(K::IncidentSev, "give exactly one severity")),
+            [s, when @ ..] => IncidentCmd::Severity {
+                severity: value(&s.value, K::IncidentSev)?,
+                when: optional_when(when, K::IncidentSev)?,
+            },
+            _ => {
+                return Err(bad(
+                    K::IncidentSev,
+                    "give one severity (and optionally when it changed)",
+                ));
+            }
         },
         Some((K::IncidentStatus, _)) => parse_status(line, rest)?,
-        // `incident lead @user`: the role is fixed to commander.
-        Some((K::IncidentRole, Some(_))) => match rest {
-            [u] => IncidentCmd::Role {
-                role: Role::Commander,
-                user: u.value.clone(),
-            },
-            _ => return Err(bad(K::IncidentRole, "give one user")),
-        },
-        Some((K::IncidentRole, None)) => match rest {
-            [r, u] => IncidentCmd::Role {
-                role: value(&r.value, K::IncidentRole)?,
-                user: u.value.clone(),
-            },
-            _ => return Err(bad(K::IncidentRole, "give a role and one user")),
-        },
+        Some((K::IncidentRole, shorthand)) => parse_role(rest, shorthand.is_some())?,
         Some((K::IncidentMilestone, _)) => parse_milestone(rest)?,
+        Some((K::IncidentImpact, _)) => parse_impact(line, rest)?,
         Some((K::IncidentAffects, _)) => parse_affects(rest)?,
+        Some((K::IncidentTitle, _)) => {
+            let title = text_of(line, rest);
+            if title.is_empty() {
+                return Err(bad(K::IncidentTitle, "give the new title"));
+            }
+            IncidentCmd::Title(title)
+        }
         Some((K::IncidentResolve, _)) => {
             let (when, n) = split_when(rest, K::IncidentResolve)?;
             let note = Some(text_of(line, &rest[n..])).filter(|n| !n.is_empty());
@@ -153,11 +157,58 @@ fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
     Ok(Command::Incident(cmd))
 }
 
-/// `incident declare <title> [--sev SEV]`: the flag may stand anywhere; the other words are the
-/// title (its original spacing kept when they are contiguous).
+/// `incident role <role> <@user> [WHEN]`, or with a shorthand (`incident lead <@user> [WHEN]`)
+/// whose role is fixed to commander.
+fn parse_role(rest: &[Token], shorthand: bool) -> R<IncidentCmd> {
+    const KEY: K = K::IncidentRole;
+    let (role, rest) = if shorthand {
+        (Role::Commander, rest)
+    } else {
+        let r = rest.first().ok_or_else(|| bad(KEY, "give a role and one user"))?;
+        (value(&r.value, KEY)?, &rest[1..])
+    };
+    match rest {
+        [u, when @ ..] => Ok(IncidentCmd::Role {
+            role,
+            user: u.value.clone(),
+            when: optional_when(when, KEY)?,
+        }),
+        [] => Err(bad(KEY, "give one user")),
+    }
+}
+
+/// A `WHEN` that is all of `tokens`, or none when there are none.
+fn optional_when(tokens: &[Token], key: K) -> R<Option<When>> {
+    match tokens {
+        [] => Ok(None),
+        w => {
+            let when = when::parse_all(w).map_err(|e| bad(key, e.0))?;
+            if when.is_range() {
+                return Err(bad(key, "give one time, not a range"));
+            }
+            Ok(Some(when))
+        }
+    }
+}
+
+/// `--at WHEN` starting at `rest[i]` (the flag itself): the time and the tokens it used.
+fn at_flag(rest: &[Token], i: usize, key: K) -> R<(When, usize)> {
+    match when::read_prefix(&rest[i + 1..]).map_err(|e| bad(key, e.0))? {
+        Some((w, _)) if w.is_range() => Err(bad(key, "--at takes one time, not a range")),
+        Some((w, n)) => Ok((w, n + 1)),
+        None => Err(bad(
+            key,
+            "--at needs a time, e.g. `--at 13:25` or `--at 2024-06-18 06:00`",
+        )),
+    }
+}
+
+/// `incident declare <title> [--sev SEV] [--at WHEN]`: the flags may stand anywhere; the other
+/// words are the title (its original spacing kept when they are contiguous).
 fn parse_declare(line: &str, rest: &[Token]) -> R<IncidentCmd> {
     const KEY: K = K::IncidentDeclare;
     let mut severity = None;
+    let mut at = None;
     let mut title_tokens = Vec::new();
     let mut i = 0;
     while i < rest.len() {
@@ -169,6 +220,10 @@ fn parse_declare(line: &str, rest: &[Token]) -> R<IncidentCmd> {
         } else if let Some(s) = v.strip_prefix("--sev=").or_else(|| v.strip_prefix("--severity=")) {
             severity = Some(value::<Severity>(s, KEY)?);
             i += 1;
+        } else if v == "--at" {
+            let (w, n) = at_flag(rest, i, KEY)?;
+            at = Some(w);
+            i += n;
         } else {
             title_tokens.push(i);
             i += 1;
@@ -186,38 +241,70 @@ fn parse_declare(line: &str, rest: &[Token]) -> R<IncidentCmd> {
     if title.trim().is_empty() {
         return Err(bad(KEY, "an incident needs a title"));
     }
-    Ok(IncidentCmd::Declare { title, severity })
+    Ok(IncidentCmd::Declare { title, severity, at })
 }
 
 fn parse_status(line: &str, rest: &[Token]) -> R<IncidentCmd> {
     let s = rest.first().ok_or_else(|| bad(K::IncidentStatus, "which status?"))?;
     let status: Status = value(&s.value, K::IncidentStatus)?;
-    let note = Some(text_of(line, &rest[1..])).filter(|n| !n.is_empty());
-    Ok(IncidentCmd::Status { status, note })
+    let (when, n) = split_when(&rest[1..], K::IncidentStatus)?;
+    let note = Some(text_of(line, &rest[1 + n..])).filter(|n| !n.is_empty());
+    Ok(IncidentCmd::Status { status, when, note })
 }
 
 fn parse_milestone(rest: &[Token]) -> R<IncidentCmd> {
     const KEY: K = K::IncidentMilestone;
     let m = rest.first().ok_or_else(|| bad(KEY, "which milestone?"))?;
     let milestone: Milestone = value(&m.value, KEY)?;
-    let when = match &rest[1..] {
-        [] => None,
-        w => Some(when::parse_all(w).map_err(|e| bad(KEY, e.0))?),
-    };
+    let when = optional_when(&rest[1..], KEY)?;
     Ok(IncidentCmd::Milestone { milestone, when })
 }
 
+/// `incident impact START..END [note]`, `incident impact list`, `incident impact delete N`.
+fn parse_impact(line: &str, rest: &[Token]) -> R<IncidentCmd> {
+    const KEY: K = K::IncidentImpact;
+    let first = rest.first().map(lower);
+    match (first.as_deref(), rest.len()) {
+        (Some("list"), 1) => return Ok(IncidentCmd::ImpactList),
+        (Some("delete" | "remove" | "rm"), _) => {
+            let n = parse_number(rest.get(1), KEY, "impact window", "incident impact list")?;
+            return no_args(&rest[2..], KEY, IncidentCmd::ImpactDelete(n));
+        }
+        _ => {}
+    }
+    let example = "give the window as START..END, e.g. `incident impact 13:35..15:50 checkout errors`";
+    match when::read_prefix(rest).map_err(|e| bad(KEY, e.0))? {
+        Some((range, n)) if range.is_range() => {
+            let note = Some(text_of(line, &rest[n..])).filter(|n| !n.is_empty());
+            Ok(IncidentCmd::Impact { range, note })
+        }
+        _ => Err(bad(KEY, example)),
+    }
+}
+
+/// `incident affects <service>... [--at WHEN]`.
 fn parse_affects(rest: &[Token]) -> R<IncidentCmd> {
-    let services: Vec<String> = rest
+    const KEY: K = K::IncidentAffects;
+    let (names, when) = match rest.iter().position(|t| t.value == "--at") {
+        Some(i) => {
+            let (w, n) = at_flag(rest, i, KEY)?;
+            if i + n != rest.len() {
+                return Err(bad(KEY, "put `--at WHEN` after the services"));
+            }
+            (&rest[..i], Some(w))
+        }
+        None => (rest, None),
+    };
+    let services: Vec<String> = names
         .iter()
         .flat_map(|t| t.value.split(','))
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
     if services.is_empty() {
-        return Err(bad(K::IncidentAffects, "name at least one service"));
+        return Err(bad(KEY, "name at least one service"));
     }
-    Ok(IncidentCmd::Affects(services))
+    Ok(IncidentCmd::Affects { services, when })
 }
 
 fn no_args<T>(rest: &[Token], key: K, v: T) -> R<T> {
@@ -228,32 +315,51 @@ fn no_args<T>(rest: &[Token], key: K, v: T) -> R<T> {
     }
 }
 
-/// An optional `WHEN` at the start of `tokens`. A word that looks like a time but is not a
-/// valid one (`25:00`, `2024-02-30`, a date without a time) is an error, not text.
+/// An optional `WHEN` at the start of `tokens`, and how many tokens it used. A word that looks
+/// like a time but cannot be read (`25:00`, `13h75`, `32.1.2024`) is an error, not text; a
+/// leading `--` says the rest is text (it is used up too).
 fn split_when(tokens: &[Token], key: K) -> R<(Option<When>, usize)> {
-    match when::parse_prefix(tokens) {
+    if tokens.first().is_some_and(|t| t.value == "--") {
+        return Ok((None, 1));
+    }
+    match when::read_prefix(tokens).map_err(|e| bad(key, e.0))? {
         Some((w, n)) => Ok((Some(w), n)),
-        None => match tokens.first() {
-            Some(t) if when::looks_like_time(&t.value) => Err(bad(
-                key,
-                format!(
-                    "`{}` is not a valid time; use HH:MM, YYYY-MM-DD HH:MM or RFC 3339",
-                    t.value
-                ),
-            )),
-            _ => Ok((None, 0)),
-        },
+        None => Ok((None, 0)),
     }
 }
 
-fn parse_seq(t: Option<&Token>, key: K) -> R<u64> {
-    let t = t.ok_or_else(|| bad(key, "which entry? give its number from `timeline list`"))?;
+/// A positive number (`3` or `#3`) naming an entry, an action or an impact window.
+fn parse_number<T: std::str::FromStr + Default + PartialOrd>(
+    t: Option<&Token>,
+    key: K,
+    what: &str,
+    listing: &str,
+) -> R<T> {
+    let t = t.ok_or_else(|| bad(key, format!("which {what}? give its number from `{listing}`")))?;
     t.value
         .trim_start_matches('#')
-        .parse::<u64>()
+        .parse::<T>()
         .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| bad(key, format!("`{}` is not an entry number", t.value)))
+        .filter(|n| *n > T::default())
+        .ok_or_else(|| {
+            let a = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            bad(key, format!("`{}` is not {a} {what} number (see `{listing}`)", t.value))
+        })
+}
+
+fn parse_seq(t: Option<&Token>, key: K) -> R<u64> {
+    parse_number(t, key, "entry", "timeline list")
+}
+
+fn is_number(t: Option<&Token>) -> bool {
+    t.is_some_and(|t| {
+        let d = t.value.trim_start_matches('#');
+        !d.is_empty() && d.chars().all(|c| c.is_ascii_digit())
+    })
 }
 
 fn parse_timeline(line: &str, args: &[Token]) -> R<Command> {
@@ -262,33 +368,35 @@ fn parse_timeline(line: &str, args: &[Token]) -> R<Command> {
     };
     let word = lower(first);
     let key = help::lookup(Family::Timeline, &word).map(|(k, _)| k);
+    let all_flag = |t: &Token| t.value == "--all" || t.value == "-a";
     let cmd = match key {
-        Some(K::TimelineList) if args.len() == 1 => TimelineCmd::List,
+        Some(K::TimelineList) if args.len() == 1 => TimelineCmd::List { all: false },
+        Some(K::TimelineList) if args.len() == 2 && all_flag(&args[1]) => TimelineCmd::List { all: true },
         None if word == "help" && args.len() == 1 => return Ok(Command::Help(Some(Family::Timeline))),
         // `timeline list 20` is a mistaken listing, not a note.
         Some(K::TimelineList) if args.len() == 2 && args[1].value.chars().all(|c| c.is_ascii_digit()) => {
             return Err(bad(
                 K::TimelineList,
-                "`timeline list` takes no arguments; it shows the last 50 entries",
+                "`timeline list` takes no number; it shows the last 50 entries (`--all` adds bookkeeping and deleted ones)",
             ));
         }
-        Some(K::TimelineEdit) => {
-            let seq = parse_seq(args.get(1), K::TimelineEdit)?;
-            let text = text_of(line, &args[2.min(args.len())..]);
-            if text.is_empty() {
-                return Err(bad(K::TimelineEdit, "give the new text"));
-            }
-            TimelineCmd::Edit { seq, text }
-        }
-        Some(K::TimelineDelete) => {
-            let seq = parse_seq(args.get(1), K::TimelineDelete)?;
+        Some(K::TimelineEdit) => parse_edit(line, args)?,
+        Some(k @ (K::TimelineDelete | K::TimelineRestore)) => {
+            let seq = parse_seq(args.get(1), k)?;
             if args.len() > 2 {
                 return Err(bad(
-                    K::TimelineDelete,
-                    "`timeline delete` takes only an entry number; to record text starting with that word use `timeline add ...`",
+                    k,
+                    format!(
+                        "`{}` takes only an entry number; to record text starting with that word use `timeline add ...`",
+                        k.name()
+                    ),
                 ));
             }
-            TimelineCmd::Delete { seq }
+            if k == K::TimelineDelete {
+                TimelineCmd::Delete { seq }
+            } else {
+                TimelineCmd::Restore { seq }
+            }
         }
         // `timeline add ...`, or text (maybe starting with a time, or with `list`).
         _ => {
@@ -304,21 +412,111 @@ fn parse_timeline(line: &str, args: &[Token]) -> R<Command> {
     Ok(Command::Timeline(cmd))
 }
 
+/// `timeline edit N [WHEN] [text]`: a new time, a new text, or both.
+fn parse_edit(line: &str, args: &[Token]) -> R<TimelineCmd> {
+    const KEY: K = K::TimelineEdit;
+    let seq = parse_seq(args.get(1), KEY)?;
+    let rest = &args[2.min(args.len())..];
+    let (when, n) = split_when(rest, KEY)?;
+    let text = Some(text_of(line, &rest[n..])).filter(|t| !t.is_empty());
+    if when.is_none() && text.is_none() {
+        return Err(bad(KEY, "give the corrected time, the new text, or both"));
+    }
+    Ok(TimelineCmd::Edit { seq, when, text })
+}
+
 /// Is this token a mention of a user (`@alice`, `@alice:server`, Slack's `<@U123>`)?
 pub fn is_mention(s: &str) -> bool {
     (s.starts_with('@') && s.len() > 1) || (s.starts_with("<@") && s.ends_with('>'))
 }
 
+fn is_url(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    (l.starts_with("https://") || l.starts_with("http://")) && s.len() > 8
+}
+
+/// `action <text> ...`, `action list`, `action edit|done|delete N ...`. A subcommand word is
+/// one only when a number follows it (`action delete old snapshots` is an action's text).
 fn parse_action(line: &str, args: &[Token]) -> R<Command> {
-    let (body, owner) = match args.split_last() {
-        Some((last, body)) if is_mention(&last.value) && !body.is_empty() => (body, Some(last.value.clone())),
-        _ => (args, None),
+    let word = args.first().map(lower).unwrap_or_default();
+    let key = help::lookup(Family::Action, &word).map(|(k, _)| k);
+    let cmd = match key {
+        Some(K::ActionList) if args.len() == 1 => ActionCmd::List,
+        Some(k @ (K::ActionEdit | K::ActionDone | K::ActionDelete)) if is_number(args.get(1)) => {
+            let n = parse_number(args.get(1), k, "action", "action list")?;
+            match k {
+                K::ActionEdit => {
+                    let spec = action_spec(line, &args[2..], K::ActionEdit)?;
+                    if spec == ActionSpec::default() {
+                        return Err(bad(k, "say what to change: text, @owners, due, type or ticket"));
+                    }
+                    ActionCmd::Edit { n, spec }
+                }
+                K::ActionDone => no_args(&args[2..], k, ActionCmd::Done(n))?,
+                _ => no_args(&args[2..], k, ActionCmd::Delete(n))?,
+            }
+        }
+        _ => {
+            let spec = action_spec(line, args, K::Action)?;
+            if spec.text.is_none() {
+                return Err(bad(K::Action, "describe the action"));
+            }
+            ActionCmd::Add(spec)
+        }
     };
-    let text = text_of(line, body);
-    if text.is_empty() {
-        return Err(bad(K::Action, "describe the action"));
+    Ok(Command::Action(cmd))
+}
+
+/// The text and the trailing options of an action: `@owner`s, `due YYYY-MM-DD`, `type T`,
+/// `ticket URL` or a bare URL, read from the end; what is left before them is the text.
+fn action_spec(line: &str, args: &[Token], key: K) -> R<ActionSpec> {
+    let mut spec = ActionSpec::default();
+    let mut end = args.len();
+    let cleared = |v: &str| v.eq_ignore_ascii_case("none") || v == "-";
+    while end > 0 {
+        let last = args[end - 1].value.as_str();
+        let before = (end >= 2).then(|| lower(&args[end - 2]));
+        match before.as_deref() {
+            Some("due") if spec.due.is_none() => {
+                spec.due = Some(if cleared(last) {
+                    None
+                } else {
+                    Some(chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|_| {
+                        bad(
+                            key,
+                            format!("`due {last}`: give the due date as YYYY-MM-DD (or `none`)"),
+                        )
+                    })?)
+                });
+                end -= 2;
+                continue;
+            }
+            Some("type") if spec.kind.is_none() => {
+                spec.kind = Some((!cleared(last)).then(|| last.to_string()));
+                end -= 2;
+                continue;
+            }
+            Some("ticket") if spec.ticket.is_none() => {
+                if !cleared(last) && !is_url(last) {
+                    return Err(bad(key, format!("`ticket {last}`: give the ticket as an http(s) URL")));
+                }
+                spec.ticket = Some((!cleared(last)).then(|| last.to_string()));
+                end -= 2;
+                continue;
+            }
+            _ => {}
+        }
+        if is_mention(last) && (end > 1 || key == K::ActionEdit) {
+            spec.owners.insert(0, last.to_string());
+        } else if is_url(last) && spec.ticket.is_none() && end > 1 {
+            spec.ticket = Some(Some(last.to_string()));
+        } else {
+            break;
+        }
+        end -= 1;
     }
-    Ok(Command::Action { text, owner })
+    spec.text = Some(text_of(line, &args[..end])).filter(|t| !t.is_empty());
+    Ok(spec)
 }
 
 fn parse_postmortem(line: &str, args: &[Token]) -> R<Command> {

@@ -48,6 +48,17 @@ pub struct ActionFields {
     pub kind: Option<String>,
 }
 
+impl ActionFields {
+    /// Just a text and maybe one owner.
+    pub fn new(text: &str, owner: Option<&str>) -> ActionFields {
+        ActionFields {
+            text: text.to_string(),
+            owners: owner.map(str::to_string).into_iter().collect(),
+            ..ActionFields::default()
+        }
+    }
+}
+
 /// A change to an action item: who, when, and the values before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionEdit {
@@ -138,6 +149,9 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImpactWindow {
     pub n: u32,
+    /// The sequence number of the window's timeline entry (hidden when the window is deleted).
+    #[serde(default)]
+    pub seq: u64,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Precision::is_minute")]
@@ -308,6 +322,9 @@ pub const DURATIONS: [DurationSpec; 4] = [
     },
 ];
 
+/// Impact windows kept per incident (deleted ones included).
+pub const MAX_IMPACT_WINDOWS: usize = 1_000;
+
 /// Alert identities tracked per incident (for "every grouped alert has resolved").
 pub const MAX_TRACKED_ALERTS: usize = 1_000;
 /// Replaced postmortem sections kept per incident (each keeps the text it replaced).
@@ -360,6 +377,20 @@ pub enum TransitionError {
     SameRole(String),
     #[error("this incident has as many {0} as it can hold; open a new incident")]
     Full(&'static str),
+    #[error("there is no {what} #{n}")]
+    NoSuch { what: &'static str, n: u32 },
+    #[error("{what} #{n} was deleted")]
+    Gone { what: &'static str, n: u32 },
+    #[error("{0}; nothing changed")]
+    Unchanged(String),
+    #[error("{what} is one time, not a range")]
+    Range { what: String },
+    #[error("an impact window needs a start and an end: START..END")]
+    NotARange,
+    #[error("the window ends before it starts; give START..END")]
+    Backwards,
+    #[error("due date, type or ticket is not valid: {0}")]
+    BadAction(String),
 }
 
 impl TransitionError {
@@ -399,6 +430,58 @@ pub fn check_text(text: &str) -> Result<(), TransitionError> {
         Err(TransitionError::TooLong { len })
     } else {
         Ok(())
+    }
+}
+
+/// An action's fields trimmed and checked: text present, at most `MAX_TEXT_CHARS`, owners
+/// without duplicates, a ticket only as an http(s) URL.
+fn clean_action(mut f: ActionFields) -> Result<ActionFields, TransitionError> {
+    f.text = f.text.trim().to_string();
+    check_text(&f.text)?;
+    let mut owners: Vec<String> = Vec::new();
+    for o in f.owners.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        if !owners.iter().any(|x| x == o) {
+            owners.push(o.to_string());
+        }
+    }
+    f.owners = owners;
+    if let Some(t) = &f.ticket {
+        let l = t.to_ascii_lowercase();
+        if !(l.starts_with("https://") || l.starts_with("http://")) || t.chars().any(char::is_whitespace) {
+            return Err(TransitionError::BadAction(format!(
+                "ticket `{t}` is not an http(s) URL"
+            )));
+        }
+    }
+    if let Some(k) = &f.kind {
+        check_text(k)?;
+    }
+    Ok(f)
+}
+
+/// `fix disk alerts (owners @bob, @carol; due 2026-12-01; type prevent; ticket https://…)`.
+pub fn action_line(f: &ActionFields) -> String {
+    let mut extra = Vec::new();
+    if !f.owners.is_empty() {
+        extra.push(format!(
+            "owner{} {}",
+            if f.owners.len() > 1 { "s" } else { "" },
+            f.owners.join(", ")
+        ));
+    }
+    if let Some(d) = f.due {
+        extra.push(format!("due {d}"));
+    }
+    if let Some(k) = &f.kind {
+        extra.push(format!("type {k}"));
+    }
+    if let Some(t) = &f.ticket {
+        extra.push(format!("ticket {t}"));
+    }
+    if extra.is_empty() {
+        f.text.clone()
+    } else {
+        format!("{} ({})", f.text, extra.join("; "))
     }
 }
 
@@ -498,6 +581,44 @@ impl Incident {
         self.status.is_closed()
     }
 
+    /// When a milestone happened, with the precision it was given in.
+    pub fn milestone_moment(&self, m: Milestone) -> Option<Moment> {
+        self.milestones.get(&m).map(|&at| Moment {
+            at,
+            precision: self.milestone_precision.get(&m).copied().unwrap_or_default(),
+            end: None,
+        })
+    }
+
+    /// Impact windows not deleted, in the order they start.
+    pub fn live_impacts(&self) -> Vec<&ImpactWindow> {
+        let mut w: Vec<&ImpactWindow> = self.impacts.iter().filter(|w| w.deleted.is_none()).collect();
+        w.sort_by_key(|w| (w.start, w.end, w.n));
+        w
+    }
+
+    /// Total impact time in seconds, overlapping windows counted once, and whether it is
+    /// approximate (a window given approximately or by date).
+    pub fn impact_seconds(&self) -> (i64, bool) {
+        let mut total = 0;
+        let mut current: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+        let windows = self.live_impacts();
+        for w in &windows {
+            current = match current {
+                Some((s, e)) if w.start <= e => Some((s, e.max(w.end))),
+                Some((s, e)) => {
+                    total += (e - s).num_seconds();
+                    Some((w.start, w.end))
+                }
+                None => Some((w.start, w.end)),
+            };
+        }
+        if let Some((s, e)) = current {
+            total += (e - s).num_seconds();
+        }
+        (total, windows.iter().any(|w| w.precision.is_vague()))
+    }
+
     /// Seconds from `from` (else `fallback`) to `to`, when both ends are recorded.
     pub fn span(&self, from: Milestone, to: Milestone, fallback: Option<Milestone>) -> Option<i64> {
         let start = self
@@ -531,15 +652,18 @@ impl Incident {
         &mut self,
         sev: Severity,
         by: &Person,
-        at: DateTime<Utc>,
+        at: impl Into<Moment>,
         src: Source,
     ) -> Result<Vec<NewEntry>, TransitionError> {
+        let at = at.into();
         if sev == self.severity {
             return Err(TransitionError::SameSeverity(sev));
         }
         let text = format!("severity {} → {}", self.severity, sev);
         self.severity = sev;
-        Ok(vec![NewEntry::new(at, by, EntryKind::Severity, text, src)])
+        Ok(vec![
+            NewEntry::new(at.at, by, EntryKind::Severity, text, src).at_moment(at),
+        ])
     }
 
     pub fn set_status(
@@ -547,9 +671,10 @@ impl Incident {
         status: Status,
         note: Option<&str>,
         by: &Person,
-        at: DateTime<Utc>,
+        at: impl Into<Moment>,
         src: Source,
     ) -> Result<Vec<NewEntry>, TransitionError> {
+        let at = at.into();
         self.ensure_open("change its status")?;
         if status == self.status {
             return Err(TransitionError::SameStatus(status));
@@ -563,12 +688,13 @@ impl Incident {
             None => format!("status {} → {}", self.status, status),
         };
         if status == Status::Resolved && !self.milestones.contains_key(&Milestone::Resolved) {
-            entries.extend(self.set_milestone(Milestone::Resolved, at, by, at, src)?);
+            entries.extend(self.set_milestone(Milestone::Resolved, at, by, at.at, src)?);
         } else if self.status == Status::Resolved {
             self.milestones.remove(&Milestone::Resolved);
+            self.milestone_precision.remove(&Milestone::Resolved);
         }
         self.status = status;
-        entries.insert(0, NewEntry::new(at, by, EntryKind::Status, text, src));
+        entries.insert(0, NewEntry::new(at.at, by, EntryKind::Status, text, src).at_moment(at));
         Ok(entries)
     }
 
@@ -577,9 +703,10 @@ impl Incident {
         role: Role,
         who: &str,
         by: &Person,
-        at: DateTime<Utc>,
+        at: impl Into<Moment>,
         src: Source,
     ) -> Result<Vec<NewEntry>, TransitionError> {
+        let at = at.into();
         check_text(who)?;
         let who = who.trim().to_string();
         let text = match self.roles.iter_mut().find(|(r, _)| *r == role) {
@@ -593,18 +720,23 @@ impl Incident {
                 format!("{who} is now {role}")
             }
         };
-        Ok(vec![NewEntry::new(at, by, EntryKind::Role, text, src)])
+        Ok(vec![NewEntry::new(at.at, by, EntryKind::Role, text, src).at_moment(at)])
     }
 
     /// Record when a milestone happened. `now` bounds how far in the future `when` may be.
     pub fn set_milestone(
         &mut self,
         m: Milestone,
-        when: DateTime<Utc>,
+        when: impl Into<Moment>,
         by: &Person,
         now: DateTime<Utc>,
         src: Source,
     ) -> Result<Vec<NewEntry>, TransitionError> {
+        let moment = when.into();
+        if moment.end.is_some() {
+            return Err(TransitionError::Range { what: m.to_string() });
+        }
+        let when = moment.at;
         check_not_future(m.as_str(), when, now)?;
         for other in m.must_follow() {
             if let Some(&t) = self.milestones.get(other)
@@ -637,16 +769,24 @@ impl Incident {
             }
             _ => format!("milestone {m}"),
         };
-        Ok(vec![NewEntry::new(when, by, EntryKind::Milestone, text, src)])
+        if moment.precision.is_minute() {
+            self.milestone_precision.remove(&m);
+        } else {
+            self.milestone_precision.insert(m, moment.precision);
+        }
+        Ok(vec![
+            NewEntry::new(when, by, EntryKind::Milestone, text, src).at_moment(moment),
+        ])
     }
 
     pub fn add_services(
         &mut self,
         services: &[String],
         by: &Person,
-        at: DateTime<Utc>,
+        at: impl Into<Moment>,
         src: Source,
     ) -> Result<Vec<NewEntry>, TransitionError> {
+        let at = at.into();
         let mut added = Vec::new();
         for s in services {
             let s = s.trim().trim_end_matches(',').to_string();
@@ -659,17 +799,20 @@ impl Incident {
         }
         let text = format!("affects: {}", added.join(", "));
         self.services.extend(added);
-        Ok(vec![NewEntry::new(at, by, EntryKind::Services, text, src)])
+        Ok(vec![
+            NewEntry::new(at.at, by, EntryKind::Services, text, src).at_moment(at),
+        ])
     }
 
     pub fn resolve(
         &mut self,
-        when: DateTime<Utc>,
+        when: impl Into<Moment>,
         note: Option<&str>,
         by: &Person,
         now: DateTime<Utc>,
         src: Source,
     ) -> Result<Vec<NewEntry>, TransitionError> {
+        let when = when.into();
         self.ensure_open("resolve it")?;
         if self.status == Status::Resolved {
             return Err(TransitionError::AlreadyResolved { id: self.id });
@@ -683,7 +826,10 @@ impl Incident {
             None => format!("status {} → resolved", self.status),
         };
         self.status = Status::Resolved;
-        entries.insert(0, NewEntry::new(now, by, EntryKind::Status, text, src));
+        entries.insert(
+            0,
+            NewEntry::new(when.at, by, EntryKind::Status, text, src).at_moment(when),
+        );
         Ok(entries)
     }
 
@@ -716,20 +862,21 @@ impl Incident {
         }
         self.milestones.remove(&Milestone::Closed);
         self.milestones.remove(&Milestone::Resolved);
+        self.milestone_precision.remove(&Milestone::Resolved);
         let text = format!("{} reopened (was {})", self.id, self.status);
         self.status = Status::Investigating;
         Ok(vec![NewEntry::new(at, by, EntryKind::Reopened, text, src)])
     }
 
+    /// Add a follow-up action item; its number is one more than the highest so far.
     pub fn add_action(
         &mut self,
-        text: &str,
-        owner: Option<&str>,
+        fields: ActionFields,
         by: &Person,
         at: DateTime<Utc>,
         src: Source,
-    ) -> Result<Vec<NewEntry>, TransitionError> {
-        check_text(text)?;
+    ) -> Result<(u32, Vec<NewEntry>), TransitionError> {
+        let fields = clean_action(fields)?;
         let n = self
             .actions
             .iter()
@@ -738,25 +885,194 @@ impl Incident {
             .unwrap_or(0)
             .checked_add(1)
             .ok_or(TransitionError::Full("actions"))?;
-        let owner = owner.map(|o| o.trim().to_string()).filter(|o| !o.is_empty());
-        let entry = match &owner {
-            Some(o) => format!("action #{n}: {} (owner {o})", text.trim()),
-            None => format!("action #{n}: {}", text.trim()),
-        };
+        let entry = format!("action #{n} added: {}", action_line(&fields));
         self.actions.push(Action {
             n,
-            fields: ActionFields {
-                text: text.trim().to_string(),
-                owners: owner.into_iter().collect(),
-                ..ActionFields::default()
-            },
+            fields,
             added_by: by.clone(),
             at,
             done: None,
             deleted: None,
             history: Vec::new(),
         });
-        Ok(vec![NewEntry::new(at, by, EntryKind::Action, entry, src)])
+        Ok((n, vec![NewEntry::new(at, by, EntryKind::Action, entry, src)]))
+    }
+
+    fn action_mut(&mut self, n: u32) -> Result<&mut Action, TransitionError> {
+        match self.actions.iter_mut().find(|a| a.n == n) {
+            Some(a) if a.deleted.is_some() => Err(TransitionError::Gone { what: "action", n }),
+            Some(a) => Ok(a),
+            None => Err(TransitionError::NoSuch { what: "action", n }),
+        }
+    }
+
+    /// Change an action item (`action edit N ...`), keeping its previous fields.
+    pub fn edit_action(
+        &mut self,
+        n: u32,
+        change: impl FnOnce(&mut ActionFields),
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        let a = self.action_mut(n)?;
+        let mut fields = a.fields.clone();
+        change(&mut fields);
+        let fields = clean_action(fields)?;
+        if fields == a.fields {
+            return Err(TransitionError::Unchanged(format!("action #{n} already reads that")));
+        }
+        let previous = std::mem::replace(&mut a.fields, fields);
+        a.history.push(ActionEdit {
+            at,
+            by: by.clone(),
+            change: "edit".into(),
+            previous,
+        });
+        let text = format!("action #{n} edited: {}", action_line(&a.fields));
+        Ok(vec![NewEntry::new(at, by, EntryKind::Action, text, src)])
+    }
+
+    /// Mark an action item done (`action done N`).
+    pub fn action_done(
+        &mut self,
+        n: u32,
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        let a = self.action_mut(n)?;
+        if a.done.is_some() {
+            return Err(TransitionError::Unchanged(format!("action #{n} is already done")));
+        }
+        a.done = Some(Stamp { by: by.clone(), at });
+        a.history.push(ActionEdit {
+            at,
+            by: by.clone(),
+            change: "done".into(),
+            previous: a.fields.clone(),
+        });
+        let text = format!("action #{n} done: {}", a.fields.text);
+        Ok(vec![NewEntry::new(at, by, EntryKind::Action, text, src)])
+    }
+
+    /// Remove an action item from the draft (`action delete N`); it stays stored, marked.
+    pub fn delete_action(
+        &mut self,
+        n: u32,
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<(String, Vec<NewEntry>), TransitionError> {
+        let a = self.action_mut(n)?;
+        a.deleted = Some(Stamp { by: by.clone(), at });
+        a.history.push(ActionEdit {
+            at,
+            by: by.clone(),
+            change: "delete".into(),
+            previous: a.fields.clone(),
+        });
+        let removed = a.fields.text.clone();
+        let text = format!("action #{n} deleted: {removed}");
+        Ok((removed, vec![NewEntry::new(at, by, EntryKind::Action, text, src)]))
+    }
+
+    /// Record an impact window (`incident impact START..END [note]`). `seq` is the number its
+    /// timeline entry will get, so that deleting the window can hide that entry too.
+    pub fn add_impact(
+        &mut self,
+        window: Moment,
+        note: Option<&str>,
+        by: &Person,
+        now: DateTime<Utc>,
+        src: Source,
+    ) -> Result<(u32, Vec<NewEntry>), TransitionError> {
+        let Some(end) = window.end else {
+            return Err(TransitionError::NotARange);
+        };
+        check_not_future("impact end", end, now)?;
+        if end < window.at {
+            return Err(TransitionError::Backwards);
+        }
+        if let Some(n) = note {
+            check_text(n)?;
+        }
+        if self.impacts.len() >= MAX_IMPACT_WINDOWS {
+            return Err(TransitionError::Full("impact windows"));
+        }
+        let n = self.impacts.iter().map(|w| w.n).max().unwrap_or(0) + 1;
+        let note = note.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        let text = match &note {
+            Some(t) => format!("impact window #{n}: {t}"),
+            None => format!("impact window #{n}"),
+        };
+        self.impacts.push(ImpactWindow {
+            n,
+            seq: self.last_seq.saturating_add(1),
+            start: window.at,
+            end,
+            precision: window.precision,
+            note,
+            by: by.clone(),
+            recorded_at: now,
+            deleted: None,
+        });
+        Ok((
+            n,
+            vec![NewEntry::new(window.at, by, EntryKind::Impact, text, src).at_moment(window)],
+        ))
+    }
+
+    /// Delete an impact window (`incident impact delete N`): it leaves the draft and its total,
+    /// and stays stored, marked.
+    pub fn delete_impact(
+        &mut self,
+        n: u32,
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<(ImpactWindow, Vec<NewEntry>), TransitionError> {
+        let w = match self.impacts.iter_mut().find(|w| w.n == n) {
+            Some(w) if w.deleted.is_some() => {
+                return Err(TransitionError::Gone {
+                    what: "impact window",
+                    n,
+                });
+            }
+            Some(w) => w,
+            None => {
+                return Err(TransitionError::NoSuch {
+                    what: "impact window",
+                    n,
+                });
+            }
+        };
+        w.deleted = Some(Stamp { by: by.clone(), at });
+        let text = format!("impact window #{n} deleted");
+        Ok((w.clone(), vec![NewEntry::new(at, by, EntryKind::Correction, text, src)]))
+    }
+
+    /// Rename the incident (`incident title`), keeping the previous title. The room keeps its name.
+    pub fn set_title(
+        &mut self,
+        title: &str,
+        by: &Person,
+        at: DateTime<Utc>,
+        src: Source,
+    ) -> Result<Vec<NewEntry>, TransitionError> {
+        let title = single_line(title);
+        check_text(&title)?;
+        if title == self.title {
+            return Err(TransitionError::Unchanged("the title already reads that".into()));
+        }
+        let previous = std::mem::replace(&mut self.title, title);
+        let text = format!("title changed to \"{}\" (was \"{previous}\")", self.title);
+        self.title_edits.push(TitleEdit {
+            at,
+            by: by.clone(),
+            previous,
+        });
+        Ok(vec![NewEntry::new(at, by, EntryKind::Title, text, src)])
     }
 
     /// Add to (or with `replace`, overwrite) a postmortem section. Not a timeline event; a

@@ -28,9 +28,9 @@ fn open() -> Incident {
 }
 
 /// Apply `f` and check that a refusal changed nothing.
-fn refused(
+fn refused<T: std::fmt::Debug>(
     inc: &mut Incident,
-    f: impl FnOnce(&mut Incident) -> Result<Vec<NewEntry>, TransitionError>,
+    f: impl FnOnce(&mut Incident) -> Result<T, TransitionError>,
 ) -> TransitionError {
     let before = inc.clone();
     let err = f(inc).unwrap_err();
@@ -133,12 +133,22 @@ fn refusals_change_nothing() {
         TransitionError::Future { .. }
     ));
     assert!(matches!(
-        refused(&mut inc, |i| i.add_action("  ", None, &who(), t(1), Source::Console)),
+        refused(&mut inc, |i| i.add_action(
+            crate::domain::ActionFields::new("  ", None),
+            &who(),
+            t(1),
+            Source::Console
+        )),
         TransitionError::Empty
     ));
     let long = "x".repeat(MAX_TEXT_CHARS + 1);
     assert!(matches!(
-        refused(&mut inc, |i| i.add_action(&long, None, &who(), t(1), Source::Console)),
+        refused(&mut inc, |i| i.add_action(
+            crate::domain::ActionFields::new(&long, None),
+            &who(),
+            t(1),
+            Source::Console
+        )),
         TransitionError::TooLong { .. }
     ));
     inc.assign_role(Role::Commander, "@alice", &who(), t(1), Source::Console)
@@ -344,9 +354,22 @@ fn counters_at_their_limit_do_not_overflow() {
     let (effect, _) = inc.alert_fired(Some("new"), "x", &who(), t(1), Source::Webhook);
     assert_eq!(effect, AlertEffect::Counted);
     assert_eq!((inc.alert_count, inc.alerts_untracked), (u64::MAX, u64::MAX));
-    inc.add_action("a", None, &who(), t(1), Source::Console).unwrap();
+    inc.add_action(
+        crate::domain::ActionFields::new("a", None),
+        &who(),
+        t(1),
+        Source::Console,
+    )
+    .unwrap();
     inc.actions[0].n = u32::MAX;
-    let err = refused(&mut inc, |i| i.add_action("b", None, &who(), t(2), Source::Console));
+    let err = refused(&mut inc, |i| {
+        i.add_action(
+            crate::domain::ActionFields::new("b", None),
+            &who(),
+            t(2),
+            Source::Console,
+        )
+    });
     assert_eq!(err, TransitionError::Full("actions"));
 }
 

@@ -293,9 +293,20 @@ mod tests {
             .unwrap();
         inc.assign_role(Role::Custom("db-expert".into()), "@bob", &who, t(1), Source::Console)
             .unwrap();
-        inc.add_action("fix it", Some("@bob"), &who, t(2), Source::Console)
-            .unwrap();
-        inc.add_action("fix more", None, &who, t(2), Source::Console).unwrap();
+        inc.add_action(
+            crate::domain::ActionFields::new("fix it", Some("@bob")),
+            &who,
+            t(2),
+            Source::Console,
+        )
+        .unwrap();
+        inc.add_action(
+            crate::domain::ActionFields::new("fix more", None),
+            &who,
+            t(2),
+            Source::Console,
+        )
+        .unwrap();
         // Resolved up to the clock slack ahead, then closed "now": still valid.
         inc.resolve(t(5), None, &who, t(3), Source::Console).unwrap();
         inc.close(&who, t(3), Source::Console).unwrap();
@@ -358,8 +369,13 @@ mod tests {
             (
                 "numbered",
                 Box::new(|i| {
-                    i.add_action("x", None, &Person::warroom(), t(1), Source::Console)
-                        .unwrap();
+                    i.add_action(
+                        crate::domain::ActionFields::new("x", None),
+                        &Person::warroom(),
+                        t(1),
+                        Source::Console,
+                    )
+                    .unwrap();
                     i.actions[0].n = u32::MAX;
                 }),
             ),

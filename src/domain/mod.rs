@@ -11,7 +11,7 @@ mod types;
 pub use incident::{
     Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, DURATIONS, DurationSpec, ImpactWindow,
     Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening, SectionEdit, Stamp, TitleEdit, TransitionError,
-    check_text, room_slug, single_line, storm_fingerprint, storm_subject,
+    action_line, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
 };
 pub use invariants::{clamp_time, time_range};
 pub use platform::{Platform, RoomKey};

@@ -88,6 +88,12 @@ impl Moment {
     }
 }
 
+impl From<DateTime<Utc>> for Moment {
+    fn from(at: DateTime<Utc>) -> Moment {
+        Moment::exact(at)
+    }
+}
+
 /// `2026-11-20 13:40 CET`, `2026-11-20 13:40:05 CET`, `~2026-11-20 13:40 CET`, `2026-11-20`,
 /// `2026-11-20 13:35–15:50 CET`, `2020-04-22 13:35 – 2020-04-23 18:10 CEST`: a moment in `tz`
 /// as precisely as it is known, always with its date (and zone when it has a time of day).

@@ -69,6 +69,8 @@ pub enum EntryKind {
     Impact,
     /// The incident was renamed (`incident title`).
     Title,
+    /// A correction of the record itself (an impact window deleted).
+    Correction,
 }
 
 impl EntryKind {
@@ -89,13 +91,14 @@ impl EntryKind {
             EntryKind::Reopened => "reopened",
             EntryKind::Impact => "impact",
             EntryKind::Title => "title",
+            EntryKind::Correction => "correction",
         }
     }
 
     /// Bookkeeping of the record itself (action items, renames): listed by `timeline list
     /// --all` and kept in the JSON export, but not part of the story the draft's timeline tells.
     pub fn is_bookkeeping(self) -> bool {
-        matches!(self, EntryKind::Action | EntryKind::Title)
+        matches!(self, EntryKind::Action | EntryKind::Title | EntryKind::Correction)
     }
 }
 

@@ -65,8 +65,14 @@ fn sample() -> (Incident, Vec<TimelineEntry>) {
             .unwrap(),
     );
     all.extend(
-        inc.add_action("alert on disk usage above 80%", Some("@bob"), &alice, t(13, 45), src)
-            .unwrap(),
+        inc.add_action(
+            crate::domain::ActionFields::new("alert on disk usage above 80%", Some("@bob")),
+            &alice,
+            t(13, 45),
+            src,
+        )
+        .unwrap()
+        .1,
     );
     all.extend(
         inc.add_services(&["etl".into(), "ndw-api".into()], &alice, t(13, 46), src)
@@ -196,7 +202,7 @@ fn json_holds_the_same_data_in_utc() {
     assert_eq!(v["milestones"][5]["name"], "closed");
     assert_eq!(v["milestones"][5]["at"], "2026-11-20T14:10:00Z");
     assert_eq!(v["durations"][3]["seconds"], 3000);
-    assert_eq!(v["actions"][0]["owner"], "@bob");
+    assert_eq!(v["actions"][0]["owners"][0], "@bob");
     assert_eq!(v["sections"][2]["items"][1]["text"], "no disk alert");
 }
 
@@ -325,8 +331,13 @@ fn with_user_text(texts: &[&str]) -> Postmortem {
     {
         inc.contribute(section, pick(n + 2), false, &eve, t(14, 0)).unwrap();
     }
-    inc.add_action(pick(7), Some(pick(8)), &eve, t(14, 1), Source::Slack)
-        .unwrap();
+    inc.add_action(
+        crate::domain::ActionFields::new(pick(7), Some(pick(8))),
+        &eve,
+        t(14, 1),
+        Source::Slack,
+    )
+    .unwrap();
     if let Some(a) = inc.trigger.as_mut() {
         a.text = pick(9).into();
     }

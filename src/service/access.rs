@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::command::{Command, IncidentCmd, PostmortemCmd, TimelineCmd};
+use crate::command::{ActionCmd, Command, IncidentCmd, PostmortemCmd, TimelineCmd};
 use crate::config::AccessConfig;
 use crate::domain::{Incident, Person, Role};
 
@@ -214,18 +214,20 @@ pub fn keys(cmd: &Command, others: bool) -> Vec<&'static str> {
     match cmd {
         Command::Incident(c) => match c {
             IncidentCmd::Declare { .. } => vec!["incident declare"],
-            IncidentCmd::Severity(_) => vec!["incident sev"],
+            IncidentCmd::Severity { .. } => vec!["incident sev"],
             IncidentCmd::Status { .. } => vec!["incident status"],
             IncidentCmd::Role { role, .. } if *role == Role::Commander => {
                 vec!["incident role", "incident role commander"]
             }
             IncidentCmd::Role { .. } => vec!["incident role"],
             IncidentCmd::Milestone { .. } => vec!["incident milestone"],
-            IncidentCmd::Affects(_) => vec!["incident affects"],
+            IncidentCmd::Affects { .. } => vec!["incident affects"],
+            IncidentCmd::Impact { .. } | IncidentCmd::ImpactDelete(_) => vec!["incident impact"],
+            IncidentCmd::Title(_) => vec!["incident title"],
             IncidentCmd::Resolve { .. } => vec!["incident resolve"],
             IncidentCmd::Close => vec!["incident close"],
             IncidentCmd::Reopen => vec!["incident reopen"],
-            IncidentCmd::Show => Vec::new(),
+            IncidentCmd::Show | IncidentCmd::ImpactList => Vec::new(),
         },
         Command::Timeline(c) => match c {
             TimelineCmd::Add { .. } => vec!["timeline add"],
@@ -233,9 +235,15 @@ pub fn keys(cmd: &Command, others: bool) -> Vec<&'static str> {
             TimelineCmd::Edit { .. } => vec!["timeline edit"],
             TimelineCmd::Delete { .. } if others => vec!["timeline delete", "timeline delete others"],
             TimelineCmd::Delete { .. } => vec!["timeline delete"],
-            TimelineCmd::List => Vec::new(),
+            TimelineCmd::Restore { .. } if others => vec!["timeline restore", "timeline restore others"],
+            TimelineCmd::Restore { .. } => vec!["timeline restore"],
+            TimelineCmd::List { .. } => Vec::new(),
         },
-        Command::Action { .. } => vec!["action"],
+        Command::Action(ActionCmd::List) => Vec::new(),
+        Command::Action(ActionCmd::Edit { .. }) => vec!["action", "action edit"],
+        Command::Action(ActionCmd::Done(_)) => vec!["action", "action done"],
+        Command::Action(ActionCmd::Delete(_)) => vec!["action", "action delete"],
+        Command::Action(ActionCmd::Add(_)) => vec!["action"],
         Command::Postmortem(PostmortemCmd::Set { replace: true, .. }) => vec!["postmortem", "postmortem --replace"],
         Command::Postmortem(PostmortemCmd::Set { .. }) => vec!["postmortem"],
         Command::Postmortem(_) | Command::Help(_) => Vec::new(),
@@ -250,6 +258,7 @@ fn verb(key: &str) -> String {
         "incident role commander" => "change the commander of".into(),
         "timeline edit others" => "edit someone else's timeline entry in".into(),
         "timeline delete others" => "delete someone else's timeline entry in".into(),
+        "timeline restore others" => "restore someone else's timeline entry in".into(),
         "postmortem --replace" => "replace a postmortem section of".into(),
         other => format!("use `{other}` in"),
     }
@@ -318,6 +327,12 @@ mod tests {
             ("/incident lead @a", false),
             ("/incident milestone detected", false),
             ("/incident affects api", false),
+            ("/incident impact 10:00..11:00", false),
+            ("/incident title x", false),
+            ("/timeline restore 1", true),
+            ("/action edit 1 y", false),
+            ("/action done 1", false),
+            ("/action delete 1", false),
             ("/incident resolve", false),
             ("/incident close", false),
             ("/incident reopen", false),

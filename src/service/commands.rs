@@ -1,12 +1,16 @@
 //! Command execution: each command becomes one durable write (or a read), then a reply.
+//! Times users give are resolved here, against the incident they concern (see `moment`).
 
 use chrono::{DateTime, Utc};
 
 use super::text::{self, show_time};
 use super::{Inbound, IncidentService, Notice, ServiceError};
-use crate::command::{Command, IncidentCmd, PostmortemCmd, TimelineCmd, When, help_text};
+use crate::command::{
+    ActionCmd, ActionSpec, Command, IncidentCmd, PostmortemCmd, Resolved, TimeContext, TimelineCmd, When, help_text,
+};
 use crate::domain::{
-    EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, NewEntry, Opening, Severity, TransitionError, check_text,
+    ActionFields, EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, Milestone, Moment, NewEntry, Opening, Severity,
+    TimelineEntry, TransitionError, action_line, check_text, fmt_moment,
 };
 use crate::postmortem;
 use crate::postmortem::ExportFormat;
@@ -17,14 +21,73 @@ fn reply(text: impl Into<String>) -> Reply {
     Ok(vec![Notice::Reply(text.into())])
 }
 
+fn refused(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Refused(e.to_string())
+}
+
+/// How far before the note recorded just before it a new note may land before the reply
+/// warns (a wrong day is the usual cause).
+const OUT_OF_ORDER_WARN_SECS: i64 = 12 * 3600;
+
+/// A written time was a date: later bare times of a reconstruction take that date.
+fn move_anchor(i: &mut Incident, r: &Resolved) {
+    if r.dated {
+        i.dated_anchor = Some(r.moment.at);
+    }
+}
+
 impl IncidentService {
-    fn resolve_when(&self, when: &Option<When>, default: DateTime<Utc>) -> Result<DateTime<Utc>, ServiceError> {
-        match when {
-            None => Ok(default),
-            Some(w) => w
-                .resolve(self.now().max(default), self.tz)
-                .map_err(|e| ServiceError::Refused(e.0)),
+    /// The moment a `WHEN` names for incident `inc` (the message's time when there is none).
+    /// A bare time is read in the incident's context: while its latest dated entry is more
+    /// than a day old (a reconstruction) it takes that entry's date.
+    fn moment(
+        &self,
+        inc: Option<&Incident>,
+        when: &Option<When>,
+        default: DateTime<Utc>,
+    ) -> Result<Resolved, ServiceError> {
+        let Some(w) = when else {
+            return Ok(Resolved {
+                moment: Moment::exact(default),
+                dated: false,
+            });
+        };
+        let ctx = TimeContext {
+            now: self.now().max(default),
+            tz: self.tz,
+            date_order: self.date_order,
+            anchor: inc.and_then(|i| i.dated_anchor),
+        };
+        let r = w.resolve_in(&ctx).map_err(|e| ServiceError::Refused(e.0))?;
+        let last = r.moment.end.unwrap_or(r.moment.at);
+        if (last - ctx.now).num_seconds() > FUTURE_SLACK_SECS {
+            return Err(ServiceError::Refused(format!(
+                "{} is in the future; the record holds what already happened",
+                self.show(&r.moment)
+            )));
         }
+        Ok(r)
+    }
+
+    /// A single time (not a range) for a command that records one event.
+    fn point(
+        &self,
+        inc: &Incident,
+        when: &Option<When>,
+        default: DateTime<Utc>,
+        what: &str,
+    ) -> Result<Resolved, ServiceError> {
+        let r = self.moment(Some(inc), when, default)?;
+        if r.moment.end.is_some() {
+            return Err(ServiceError::Refused(format!(
+                "{what} takes one time, not a range; ranges are for `timeline` entries and `incident impact`"
+            )));
+        }
+        Ok(r)
+    }
+
+    fn show(&self, m: &Moment) -> String {
+        fmt_moment(m, &self.tz)
     }
 
     fn incident_here(&self, msg: &Inbound) -> Result<Incident, ServiceError> {
@@ -50,6 +113,15 @@ impl IncidentService {
         f: impl Fn(&mut Incident) -> Result<(T, Vec<NewEntry>), TransitionError>,
     ) -> Result<(T, Incident), ServiceError> {
         let id = self.incident_here(msg)?.id;
+        self.change_id(id, msg, f).await
+    }
+
+    async fn change_id<T>(
+        &self,
+        id: IncidentId,
+        msg: &Inbound,
+        f: impl Fn(&mut Incident) -> Result<(T, Vec<NewEntry>), TransitionError>,
+    ) -> Result<(T, Incident), ServiceError> {
         let tz = self.tz;
         let c = self
             .store
@@ -61,177 +133,319 @@ impl IncidentService {
         Ok((c.value, c.incident))
     }
 
+    /// Apply a transition that records an event at `r`, moving the incident's date anchor.
+    async fn change_at(
+        &self,
+        inc: &Incident,
+        msg: &Inbound,
+        r: Resolved,
+        f: impl Fn(&mut Incident, Moment) -> Result<Vec<NewEntry>, TransitionError>,
+    ) -> Result<Incident, ServiceError> {
+        let (_, inc) = self
+            .change_id(inc.id, msg, |i| {
+                let entries = f(i, r.moment)?;
+                move_anchor(i, &r);
+                Ok(((), entries))
+            })
+            .await?;
+        Ok(inc)
+    }
+
     pub(super) async fn run(&self, cmd: Command, msg: &Inbound) -> Reply {
         let p = super::prefix_for(msg.source);
         match cmd {
             Command::Help(family) => reply(help_text(p, family)),
             Command::Incident(c) => self.run_incident(c, msg).await,
             Command::Timeline(c) => self.run_timeline(c, msg).await,
-            Command::Action { text, owner } => {
-                let (_, inc) = self
-                    .change(msg, |i| {
-                        Ok((
-                            (),
-                            i.add_action(&text, owner.as_deref(), &msg.author, msg.at, msg.source)?,
-                        ))
-                    })
-                    .await?;
-                let a = inc.actions.last().map_or(0, |a| a.n);
-                reply(format!(
-                    "Action #{a} recorded{}.",
-                    owner.map(|o| format!(" (owner {o})")).unwrap_or_default()
-                ))
-            }
+            Command::Action(c) => self.run_action(c, msg).await,
             Command::Postmortem(c) => self.run_postmortem(c, msg).await,
         }
     }
 
     async fn run_incident(&self, cmd: IncidentCmd, msg: &Inbound) -> Reply {
-        let (who, at, src) = (&msg.author, msg.at, msg.source);
-        let tz = self.tz;
+        let (who, src) = (&msg.author, msg.source);
         match cmd {
-            IncidentCmd::Declare { title, severity } => {
-                check_text(&title).map_err(|e| ServiceError::Refused(e.to_string()))?;
-                let now = self.now();
-                let c = self
-                    .store
-                    .create_incident(msg.event_id.as_deref(), now, |id| {
-                        Incident::open(Opening {
-                            id,
-                            title: title.clone(),
-                            severity: severity.unwrap_or(Severity::Sev3),
-                            by: who.clone(),
-                            at,
-                            source: src,
-                            fingerprint: None,
-                            trigger: None,
-                        })
-                    })
-                    .await
-                    .map_err(|e| self.refusal(e))?;
-                let announcement = text::announcement(&c.incident, src, tz);
-                Ok(vec![Notice::Opened {
-                    incident: Box::new(c.incident),
-                    announcement,
-                    origin_room: msg.room.clone(),
-                }])
-            }
-            IncidentCmd::Severity(sev) => {
-                self.change(msg, |i| Ok(((), i.set_severity(sev, who, at, src)?)))
-                    .await?;
-                reply(format!("Severity is now {}.", sev.label()))
-            }
-            IncidentCmd::Status { status, note } => {
-                self.change(msg, |i| Ok(((), i.set_status(status, note.as_deref(), who, at, src)?)))
-                    .await?;
-                reply(format!("Status is now {status}."))
-            }
-            IncidentCmd::Role { role, user } => {
-                self.change(msg, |i| Ok(((), i.assign_role(role.clone(), &user, who, at, src)?)))
-                    .await?;
-                reply(format!("{user} is now {role}."))
-            }
-            IncidentCmd::Milestone { milestone, when } => {
-                let t = self.resolve_when(&when, at)?;
-                let now = self.now().max(at);
-                self.change(msg, |i| Ok(((), i.set_milestone(milestone, t, who, now, src)?)))
-                    .await?;
-                reply(format!("Milestone {milestone} recorded at {}.", show_time(t, tz)))
-            }
-            IncidentCmd::Affects(services) => {
-                let (added, inc) = self
-                    .change(msg, |i| {
-                        let e = i.add_services(&services, who, at, src)?;
-                        Ok((!e.is_empty(), e))
-                    })
-                    .await?;
-                let verb = if added {
-                    "Affected services"
-                } else {
-                    "Already recorded; affected services"
-                };
-                reply(format!("{verb}: {}.", inc.services.join(", ")))
-            }
-            IncidentCmd::Resolve { when, note } => {
-                let t = self.resolve_when(&when, at)?;
-                let now = self.now().max(at);
-                let (_, inc) = self
-                    .change(msg, |i| Ok(((), i.resolve(t, note.as_deref(), who, now, src)?)))
+            IncidentCmd::Declare { title, severity, at } => self.declare(title, severity, at, msg).await,
+            IncidentCmd::Severity { severity, when } => {
+                let inc = self.incident_here(msg)?;
+                let r = self.point(&inc, &when, msg.at, "a severity change")?;
+                self.change_at(&inc, msg, r, |i, m| i.set_severity(severity, who, m, src))
                     .await?;
                 reply(format!(
-                    "{} resolved at {}. Fill in the postmortem (`{p}postmortem <section> <text>`), then `{p}incident close`.",
-                    inc.id,
-                    show_time(t, tz),
-                    p = super::prefix_for(src)
+                    "Severity is now {} (since {}).",
+                    severity.label(),
+                    self.show(&r.moment)
                 ))
             }
-            IncidentCmd::Close => {
-                let now = self.now().max(at);
-                let (_, inc) = self.change(msg, |i| Ok(((), i.close(who, now, src)?))).await?;
-                let file = self.export(inc.id, ExportFormat::Markdown)?;
-                Ok(vec![
-                    Notice::Reply(format!("{} closed. Here is the draft postmortem:", inc.id)),
-                    Notice::Postmortem {
-                        incident: inc.id,
-                        markdown: file.content.clone(),
-                        file,
-                    },
-                ])
-            }
-            IncidentCmd::Reopen => {
-                let (_, inc) = self
-                    .change(msg, |i| Ok(((), i.reopen(who, at.max(self.now()), src)?)))
+            IncidentCmd::Status { status, when, note } => {
+                let inc = self.incident_here(msg)?;
+                let r = self.point(&inc, &when, msg.at, "a status change")?;
+                self.change_at(&inc, msg, r, |i, m| i.set_status(status, note.as_deref(), who, m, src))
                     .await?;
+                reply(format!("Status is now {status} (since {}).", self.show(&r.moment)))
+            }
+            IncidentCmd::Role { role, user, when } => {
+                let inc = self.incident_here(msg)?;
+                let r = self.point(&inc, &when, msg.at, "a role change")?;
+                self.change_at(&inc, msg, r, |i, m| i.assign_role(role.clone(), &user, who, m, src))
+                    .await?;
+                reply(format!("{user} is now {role} (since {}).", self.show(&r.moment)))
+            }
+            IncidentCmd::Milestone { milestone, when } => self.milestone(milestone, when, msg).await,
+            IncidentCmd::Impact { range, note } => self.add_impact(range, note, msg).await,
+            IncidentCmd::ImpactList => {
+                let inc = self.read_here(msg).await?;
+                reply(text::impact_list(&inc, self.tz))
+            }
+            IncidentCmd::ImpactDelete(n) => {
+                let now = self.now();
+                let (w, _) = self.change(msg, |i| i.delete_impact(n, who, now, src)).await?;
+                reply(format!(
+                    "Impact window #{n} ({}) deleted; it is kept in the record.",
+                    self.show(&w.moment())
+                ))
+            }
+            IncidentCmd::Affects { services, when } => self.affects(services, when, msg).await,
+            IncidentCmd::Title(title) => {
+                let now = self.now().max(msg.at);
+                let (_, inc) = self
+                    .change(msg, |i| Ok(((), i.set_title(&title, who, now, src)?)))
+                    .await?;
+                reply(format!("{} is now titled: {}", inc.id, inc.title))
+            }
+            IncidentCmd::Resolve { when, note } => self.resolve(when, note, msg).await,
+            IncidentCmd::Close => self.close(msg).await,
+            IncidentCmd::Reopen => {
+                let now = self.now().max(msg.at);
+                let (_, inc) = self.change(msg, |i| Ok(((), i.reopen(who, now, src)?))).await?;
                 reply(format!("{} reopened; status is {}.", inc.id, inc.status))
             }
             IncidentCmd::Show => {
                 let inc = self.read_here(msg).await?;
-                reply(text::summary(&inc, tz))
+                reply(text::summary(&inc, self.tz))
             }
         }
     }
 
-    async fn run_timeline(&self, cmd: TimelineCmd, msg: &Inbound) -> Reply {
-        let (who, at, src) = (&msg.author, msg.at, msg.source);
-        match cmd {
-            TimelineCmd::Add { when, text } => {
-                let t = self.resolve_when(&when, at)?;
-                let now = self.now().max(at);
-                if (t - now).num_seconds() > FUTURE_SLACK_SECS {
-                    return Err(ServiceError::Refused(format!(
-                        "{} is in the future; timeline entries record what already happened",
-                        show_time(t, self.tz)
-                    )));
+    async fn declare(&self, title: String, severity: Option<Severity>, at: Option<When>, msg: &Inbound) -> Reply {
+        check_text(&title).map_err(refused)?;
+        let r = self.moment(None, &at, msg.at)?;
+        if r.moment.end.is_some() {
+            return Err(refused("--at takes one time, not a range"));
+        }
+        let (who, src, tz) = (&msg.author, msg.source, self.tz);
+        let c = self
+            .store
+            .create_incident(msg.event_id.as_deref(), self.now(), |id| {
+                let (mut inc, entries) = Incident::open(Opening {
+                    id,
+                    title: title.clone(),
+                    severity: severity.unwrap_or(Severity::Sev3),
+                    by: who.clone(),
+                    at: r.moment.at,
+                    source: src,
+                    fingerprint: None,
+                    trigger: None,
+                })?;
+                if !r.moment.precision.is_minute() {
+                    inc.milestone_precision.insert(Milestone::Detected, r.moment.precision);
                 }
-                check_text(&text).map_err(|e| ServiceError::Refused(e.to_string()))?;
-                let (seq, _) = self
-                    .change(msg, |i| {
-                        let e = NewEntry::new(t, who, EntryKind::Note, text.clone(), src);
-                        Ok((i.last_seq.saturating_add(1), vec![e]))
-                    })
-                    .await?;
-                reply(format!("Added #{seq} at {}: {text}", show_time(t, self.tz)))
-            }
-            TimelineCmd::List => {
+                move_anchor(&mut inc, &r);
+                let entries = entries.into_iter().map(|e| e.at_moment(r.moment)).collect();
+                Ok::<_, TransitionError>((inc, entries))
+            })
+            .await
+            .map_err(|e| self.refusal(e))?;
+        let announcement = text::announcement(&c.incident, src, tz);
+        Ok(vec![Notice::Opened {
+            incident: Box::new(c.incident),
+            announcement,
+            origin_room: msg.room.clone(),
+        }])
+    }
+
+    async fn milestone(&self, milestone: Milestone, when: Option<When>, msg: &Inbound) -> Reply {
+        let inc = self.incident_here(msg)?;
+        let r = self.point(&inc, &when, msg.at, "a milestone")?;
+        let now = self.now().max(msg.at);
+        let (who, src) = (&msg.author, msg.source);
+        self.change_at(&inc, msg, r, |i, m| i.set_milestone(milestone, m, who, now, src))
+            .await?;
+        reply(format!("Milestone {milestone} recorded at {}.", self.show(&r.moment)))
+    }
+
+    async fn add_impact(&self, range: When, note: Option<String>, msg: &Inbound) -> Reply {
+        let inc = self.incident_here(msg)?;
+        let r = self.moment(Some(&inc), &Some(range), msg.at)?;
+        let now = self.now().max(msg.at);
+        let (who, src) = (&msg.author, msg.source);
+        let (n, inc) = self
+            .change_id(inc.id, msg, |i| {
+                let out = i.add_impact(r.moment, note.as_deref(), who, now, src)?;
+                move_anchor(i, &r);
+                Ok(out)
+            })
+            .await?;
+        let total = text::impact_total(&inc);
+        reply(format!(
+            "Impact window #{n} recorded: {}. Total impact: {total}.",
+            self.show(&r.moment)
+        ))
+    }
+
+    async fn affects(&self, services: Vec<String>, when: Option<When>, msg: &Inbound) -> Reply {
+        let inc = self.incident_here(msg)?;
+        let r = self.point(&inc, &when, msg.at, "`incident affects`")?;
+        let (who, src) = (&msg.author, msg.source);
+        let (added, inc) = self
+            .change_id(inc.id, msg, |i| {
+                let e = i.add_services(&services, who, r.moment, src)?;
+                if !e.is_empty() {
+                    move_anchor(i, &r);
+                }
+                Ok((!e.is_empty(), e))
+            })
+            .await?;
+        let verb = if added {
+            "Affected services"
+        } else {
+            "Already recorded; affected services"
+        };
+        reply(format!("{verb}: {}.", inc.services.join(", ")))
+    }
+
+    async fn resolve(&self, when: Option<When>, note: Option<String>, msg: &Inbound) -> Reply {
+        let inc = self.incident_here(msg)?;
+        let r = self.point(&inc, &when, msg.at, "`incident resolve`")?;
+        let now = self.now().max(msg.at);
+        let (who, src) = (&msg.author, msg.source);
+        let inc = self
+            .change_at(&inc, msg, r, |i, m| i.resolve(m, note.as_deref(), who, now, src))
+            .await?;
+        reply(format!(
+            "{} resolved at {}. Fill in the postmortem (`{p}postmortem <section> <text>`), then `{p}incident close`.",
+            inc.id,
+            self.show(&r.moment),
+            p = super::prefix_for(src)
+        ))
+    }
+
+    async fn close(&self, msg: &Inbound) -> Reply {
+        let now = self.now().max(msg.at);
+        let (who, src) = (&msg.author, msg.source);
+        let (_, inc) = self.change(msg, |i| Ok(((), i.close(who, now, src)?))).await?;
+        let file = self.export(inc.id, ExportFormat::Markdown)?;
+        Ok(vec![
+            Notice::Reply(format!("{} closed. Here is the draft postmortem:", inc.id)),
+            Notice::Postmortem {
+                incident: inc.id,
+                markdown: file.content.clone(),
+                file,
+            },
+        ])
+    }
+
+    async fn run_timeline(&self, cmd: TimelineCmd, msg: &Inbound) -> Reply {
+        let who = &msg.author;
+        match cmd {
+            TimelineCmd::Add { when, text } => self.add_entry(when, text, msg).await,
+            TimelineCmd::List { all } => {
                 let inc = self.read_here(msg).await?;
                 let entries = self.store.entries(inc.id)?;
-                reply(text::timeline_list(&inc, &entries, self.tz))
+                reply(text::timeline_list(&inc, &entries, self.tz, all))
             }
-            TimelineCmd::Edit { seq, text } => {
-                check_text(&text).map_err(|e| ServiceError::Refused(e.to_string()))?;
-                let id = self.incident_here(msg)?.id;
-                self.edit_entry(id, seq, msg, |e| e.edit(text.clone(), who, self.now()))
-                    .await?;
-                reply(format!("Entry #{seq} now reads: {text}"))
-            }
+            TimelineCmd::Edit { seq, when, text } => self.edit(seq, when, text, msg).await,
             TimelineCmd::Delete { seq } => {
                 let id = self.incident_here(msg)?.id;
-                self.edit_entry(id, seq, msg, |e| e.delete(who, self.now())).await?;
+                let e = self.edit_entry(id, seq, msg, |e| e.delete(who, self.now())).await?;
                 reply(format!(
-                    "Entry #{seq} removed from the timeline (kept in the audit trail)."
+                    "Entry #{seq} ({}: {}) removed from the timeline; it is kept in the record (`timeline restore {seq}` brings it back).",
+                    self.show(&e.moment()),
+                    e.text
                 ))
             }
+            TimelineCmd::Restore { seq } => {
+                let id = self.incident_here(msg)?.id;
+                let e = self.edit_entry(id, seq, msg, |e| e.restore(who, self.now())).await?;
+                reply(format!("Entry #{seq} is back: {}: {}", self.show(&e.moment()), e.text))
+            }
         }
+    }
+
+    async fn add_entry(&self, when: Option<When>, text: String, msg: &Inbound) -> Reply {
+        check_text(&text).map_err(refused)?;
+        let inc = self.incident_here(msg)?;
+        let r = self.moment(Some(&inc), &when, msg.at)?;
+        let (who, src) = (&msg.author, msg.source);
+        let (seq, inc) = self
+            .change_id(inc.id, msg, |i| {
+                let e = NewEntry::new(r.moment.at, who, EntryKind::Note, text.clone(), src).at_moment(r.moment);
+                move_anchor(i, &r);
+                Ok((i.last_seq.saturating_add(1), vec![e]))
+            })
+            .await?;
+        let mut out = format!("Added #{seq} at {}: {text}", self.show(&r.moment));
+        out.push_str(&self.order_warnings(&inc, seq, &r.moment));
+        reply(out)
+    }
+
+    async fn edit(&self, seq: u64, when: Option<When>, text: Option<String>, msg: &Inbound) -> Reply {
+        if let Some(t) = &text {
+            check_text(t).map_err(refused)?;
+        }
+        let inc = self.incident_here(msg)?;
+        // The entry's own time is the default of nothing; a correction needs a WHEN.
+        let r = match &when {
+            Some(_) => Some(self.moment(Some(&inc), &when, msg.at)?),
+            None => None,
+        };
+        let who = &msg.author;
+        let e = self
+            .edit_entry(inc.id, seq, msg, |e| {
+                e.correct(r.map(|r| r.moment), text.clone(), who, self.now())
+            })
+            .await?;
+        if let Some(r) = r.filter(|r| r.dated) {
+            // Keep the reconstruction's date for the next bare time.
+            self.change_id(inc.id, msg, |i| {
+                move_anchor(i, &r);
+                Ok(((), Vec::new()))
+            })
+            .await?;
+        }
+        let mut out = format!("Entry #{seq} now reads: {}: {}", self.show(&e.moment()), e.text);
+        if r.is_some() {
+            out.push_str(&self.order_warnings(&inc, seq, &e.moment()));
+        }
+        reply(out)
+    }
+
+    /// Warnings for an entry that lands before the incident started, or far before the note
+    /// recorded just before it (usually a wrong day).
+    fn order_warnings(&self, inc: &Incident, seq: u64, m: &Moment) -> String {
+        let mut out = String::new();
+        if let Some(&started) = inc.milestones.get(&Milestone::Started)
+            && m.at < started
+        {
+            out.push_str(&format!(
+                "\n⚠ This is before the incident started ({}). If the time is wrong, correct it with `timeline edit {seq} WHEN`; if the start is wrong, `incident milestone started WHEN`.",
+                show_time(started, self.tz)
+            ));
+        }
+        let previous = (seq.saturating_sub(20).max(1)..seq)
+            .rev()
+            .filter_map(|s| self.store.entry(inc.id, s).ok().flatten())
+            .find(|e| e.kind == EntryKind::Note && e.is_visible());
+        if let Some(p) = previous
+            && (p.at - m.at).num_seconds() > OUT_OF_ORDER_WARN_SECS
+        {
+            out.push_str(&format!(
+                "\n⚠ This lands well before #{} ({}), the note recorded just before it. If the day is wrong, correct it with `timeline edit {seq} WHEN`.",
+                p.seq,
+                self.show(&p.moment())
+            ));
+        }
+        out
     }
 
     async fn edit_entry(
@@ -239,13 +453,52 @@ impl IncidentService {
         id: IncidentId,
         seq: u64,
         msg: &Inbound,
-        f: impl Fn(&mut crate::domain::TimelineEntry) -> Result<(), String>,
-    ) -> Result<(), ServiceError> {
+        f: impl Fn(&mut TimelineEntry) -> Result<(), String>,
+    ) -> Result<TimelineEntry, ServiceError> {
         self.store
             .update_entry(id, seq, msg.event_id.as_deref(), self.now(), f)
             .await
             .map_err(|e| self.refusal(e))?;
-        Ok(())
+        self.store
+            .entry(id, seq)?
+            .ok_or_else(|| ServiceError::Refused(format!("entry #{seq} is gone")))
+    }
+
+    async fn run_action(&self, cmd: ActionCmd, msg: &Inbound) -> Reply {
+        let (who, src) = (&msg.author, msg.source);
+        let now = self.now().max(msg.at);
+        match cmd {
+            ActionCmd::Add(spec) => {
+                let mut fields = ActionFields::default();
+                apply_spec(&mut fields, &spec);
+                let (n, inc) = self
+                    .change(msg, |i| i.add_action(fields.clone(), who, now, src))
+                    .await?;
+                let a = inc.actions.iter().find(|a| a.n == n).map(|a| action_line(&a.fields));
+                reply(format!("Action #{n} recorded: {}.", a.unwrap_or_default()))
+            }
+            ActionCmd::List => {
+                let inc = self.read_here(msg).await?;
+                reply(text::action_list(&inc))
+            }
+            ActionCmd::Edit { n, spec } => {
+                let (_, inc) = self
+                    .change(msg, |i| {
+                        Ok(((), i.edit_action(n, |f| apply_spec(f, &spec), who, now, src)?))
+                    })
+                    .await?;
+                let a = inc.actions.iter().find(|a| a.n == n).map(|a| action_line(&a.fields));
+                reply(format!("Action #{n} now reads: {}.", a.unwrap_or_default()))
+            }
+            ActionCmd::Done(n) => {
+                self.change(msg, |i| Ok(((), i.action_done(n, who, now, src)?))).await?;
+                reply(format!("Action #{n} is done."))
+            }
+            ActionCmd::Delete(n) => {
+                let (text, _) = self.change(msg, |i| i.delete_action(n, who, now, src)).await?;
+                reply(format!("Action #{n} ({text}) deleted; it is kept in the record."))
+            }
+        }
     }
 
     async fn run_postmortem(&self, cmd: PostmortemCmd, msg: &Inbound) -> Reply {
@@ -269,5 +522,25 @@ impl IncidentService {
                 Ok(vec![Notice::File(self.export(inc.id, format)?)])
             }
         }
+    }
+}
+
+/// Apply what an `action` command said to an action's fields: given values replace, `none`
+/// clears, owners given replace the owners.
+fn apply_spec(f: &mut ActionFields, spec: &ActionSpec) {
+    if let Some(t) = &spec.text {
+        f.text = t.clone();
+    }
+    if !spec.owners.is_empty() {
+        f.owners = spec.owners.clone();
+    }
+    if let Some(d) = spec.due {
+        f.due = d;
+    }
+    if let Some(k) = &spec.kind {
+        f.kind = k.clone();
+    }
+    if let Some(t) = &spec.ticket {
+        f.ticket = t.clone();
     }
 }

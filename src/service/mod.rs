@@ -109,6 +109,8 @@ pub struct IncidentService {
     store: Store,
     rules: RuleSet,
     tz: Tz,
+    /// How dates with slashes are read (`[time] date_order`).
+    date_order: crate::domain::DateOrder,
     clock: Arc<dyn Clock>,
     /// Chat platforms `run` connects (`matrix`, `slack`): where webhook alerts open incidents
     /// unless a rule says otherwise.
@@ -136,6 +138,7 @@ impl IncidentService {
             store,
             rules,
             tz,
+            date_order: crate::domain::DateOrder::Dmy,
             clock,
             platforms: Vec::new(),
             limiter: storm::OpeningLimiter::new(DEFAULT_MAX_OPENINGS_PER_MINUTE),
@@ -162,6 +165,12 @@ impl IncidentService {
 
     pub fn access(&self) -> &Access {
         &self.access
+    }
+
+    /// Set `[time] date_order`: how `D/M/YYYY` dates are read.
+    pub fn with_date_order(mut self, order: crate::domain::DateOrder) -> Self {
+        self.date_order = order;
+        self
     }
 
     /// Set the chat platforms this process connects.
@@ -250,9 +259,12 @@ impl IncidentService {
                 self.store.incident_by_room(&msg.room)?
             };
             let entry_author = match (cmd, &incident) {
-                (Command::Timeline(TimelineCmd::Edit { seq, .. } | TimelineCmd::Delete { seq }), Some(i)) => {
-                    self.store.entry(i.id, *seq)?.map(|e| e.author)
-                }
+                (
+                    Command::Timeline(
+                        TimelineCmd::Edit { seq, .. } | TimelineCmd::Delete { seq } | TimelineCmd::Restore { seq },
+                    ),
+                    Some(i),
+                ) => self.store.entry(i.id, *seq)?.map(|e| e.author),
                 _ => None,
             };
             if let Err(d) = self.access.check(

@@ -410,7 +410,10 @@ async fn an_entry_edited_by_someone_else_names_the_editor_and_keeps_the_previous
     h.say(&room, "alice", "/postmortem impact API stale").await;
     h.advance(5);
     let r = Harness::reply(&h.say(&room, "bob", "/timeline edit 3 restarted docker on etl-1").await);
-    assert!(r.contains("now reads: restarted docker on etl-1"), "{r}");
+    assert!(
+        r.contains("now reads: 2026-11-20 13:22 GMT: restarted docker on etl-1"),
+        "{r}"
+    );
     let r = Harness::reply(&h.say(&room, "bob", "/timeline edit 3 restarted docker on etl-1").await);
     assert!(r.contains("already reads that"), "{r}");
     h.say(&room, "bob", "/timeline delete 4").await;

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::prefix_for;
-use crate::domain::{Incident, IncidentId, Source, TimelineEntry, fmt_minute, sort_for_display};
+use crate::domain::{
+    Incident, IncidentId, Source, TimelineEntry, action_line, fmt_minute, fmt_moment, sort_for_display,
+};
 
 /// Timeline listings in chat show at most this many entries (the export has all).
 pub const LIST_LIMIT: usize = 50;
@@ -64,10 +66,17 @@ pub fn summary(inc: &Incident, tz: Tz) -> String {
     out.push('\n');
     let ms: Vec<String> = inc
         .milestones
-        .iter()
-        .map(|(m, t)| format!("{m} {}", show_time(*t, tz)))
+        .keys()
+        .filter_map(|m| inc.milestone_moment(*m).map(|t| format!("{m} {}", fmt_moment(&t, &tz))))
         .collect();
     out.push_str(&format!("milestones: {}\n", ms.join(", ")));
+    if !inc.live_impacts().is_empty() {
+        out.push_str(&format!(
+            "impact: {} window(s), {} in all\n",
+            inc.live_impacts().len(),
+            impact_total(inc)
+        ));
+    }
     if !inc.services.is_empty() {
         out.push_str(&format!("affects: {}\n", inc.services.join(", ")));
     }
@@ -87,34 +96,102 @@ pub fn summary(inc: &Incident, tz: Tz) -> String {
     out
 }
 
-/// `timeline list`: visible entries sorted by time, the last `LIST_LIMIT` of them.
-pub fn timeline_list(inc: &Incident, entries: &[TimelineEntry], tz: Tz) -> String {
-    let mut visible: Vec<TimelineEntry> = entries.iter().filter(|e| e.is_visible()).cloned().collect();
-    sort_for_display(&mut visible);
+/// `timeline list [--all]`: entries sorted by time, the last `LIST_LIMIT` of them, each with
+/// the number `timeline edit`/`delete` take. Without `all`, bookkeeping rows (actions,
+/// renames) and deleted entries are left out.
+pub fn timeline_list(inc: &Incident, entries: &[TimelineEntry], tz: Tz, all: bool) -> String {
+    let mut shown: Vec<TimelineEntry> = entries
+        .iter()
+        .filter(|e| all || (e.is_visible() && !e.kind.is_bookkeeping()))
+        .cloned()
+        .collect();
+    sort_for_display(&mut shown);
     let mut out = format!(
-        "Timeline of {} ({} entries, times in {}):",
+        "Timeline of {} ({} entries{}, times in {}):",
         inc.id,
-        visible.len(),
+        shown.len(),
+        if all {
+            ", bookkeeping and deleted ones included"
+        } else {
+            ""
+        },
         tz.name()
     );
-    let skip = visible.len().saturating_sub(LIST_LIMIT);
+    let skip = shown.len().saturating_sub(LIST_LIMIT);
     if skip > 0 {
         out.push_str(&format!(
             "\n… {skip} earlier entries not shown (`postmortem export` has them all)"
         ));
     }
-    for e in &visible[skip..] {
-        let edited = e
-            .last_edit()
-            .map(|l| format!(" (edited by {} at {})", l.by.name, show_time(l.at, tz)))
-            .unwrap_or_default();
+    for e in &shown[skip..] {
+        let mut marks = String::new();
+        if let Some(l) = e.last_edit() {
+            marks.push_str(&format!(" (edited by {} at {})", l.by.name, show_time(l.at, tz)));
+        }
+        if let Some(d) = &e.deleted {
+            marks.push_str(&format!(" (deleted by {} at {})", d.by.name, show_time(d.at, tz)));
+        }
         out.push_str(&format!(
             "\n#{:<3} {}  {}: {}{}",
             e.seq,
-            show_time(e.at, tz),
+            fmt_moment(&e.moment(), &tz),
             e.author.name,
             e.text,
-            edited
+            marks
+        ));
+    }
+    out
+}
+
+/// `5h 10m`, `~5h 10m`: the incident's total impact time.
+pub fn impact_total(inc: &Incident) -> String {
+    let (secs, approx) = inc.impact_seconds();
+    format!(
+        "{}{}",
+        if approx { "~" } else { "" },
+        crate::postmortem::format_duration(secs)
+    )
+}
+
+/// `incident impact list`.
+pub fn impact_list(inc: &Incident, tz: Tz) -> String {
+    let windows = inc.live_impacts();
+    if windows.is_empty() {
+        return format!(
+            "{} has no impact windows yet; add one with `incident impact START..END [note]`.",
+            inc.id
+        );
+    }
+    let mut out = format!("Impact windows of {} (total {}):", inc.id, impact_total(inc));
+    for w in windows {
+        out.push_str(&format!(
+            "\n#{:<3} {} ({}){}",
+            w.n,
+            fmt_moment(&w.moment(), &tz),
+            crate::postmortem::format_duration(w.seconds()),
+            w.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+        ));
+    }
+    out
+}
+
+/// `action list`: open items first, then done ones; deleted ones are left out.
+pub fn action_list(inc: &Incident) -> String {
+    let mut items: Vec<_> = inc.actions.iter().filter(|a| a.deleted.is_none()).collect();
+    if items.is_empty() {
+        return format!(
+            "{} has no action items yet; add one with `action <text> [@owner]`.",
+            inc.id
+        );
+    }
+    items.sort_by_key(|a| (!a.is_open(), a.n));
+    let mut out = format!("Action items of {}:", inc.id);
+    for a in items {
+        out.push_str(&format!(
+            "\n#{:<3} [{}] {}",
+            a.n,
+            if a.is_open() { "open" } else { "done" },
+            action_line(&a.fields)
         ));
     }
     out
