@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use super::incident::{MAX_SECTION_EDITS, MAX_TRACKED_ALERTS, check_text};
+use super::incident::{MAX_IMPACT_WINDOWS, MAX_SECTION_EDITS, MAX_TRACKED_ALERTS, check_text};
 use super::time::FUTURE_SLACK_SECS;
 use super::timeline::{EntryKind, TimelineEntry};
 use super::types::{Milestone, Role, Status};
@@ -111,7 +111,56 @@ impl Incident {
         }
         self.check_milestones()?;
         self.check_writing()?;
+        self.check_record()?;
         self.check_alerts()
+    }
+
+    /// Impact windows, earlier titles, the date anchor and action details.
+    fn check_record(&self) -> Result<(), String> {
+        if self.impacts.len() > MAX_IMPACT_WINDOWS {
+            return Err(format!(
+                "{} impact windows; at most {MAX_IMPACT_WINDOWS}",
+                self.impacts.len()
+            ));
+        }
+        for (i, w) in self.impacts.iter().enumerate() {
+            if usize::try_from(w.n).ok() != Some(i + 1) {
+                return Err(format!("impact window #{} is number {} in the list", w.n, i + 1));
+            }
+            check_time("impact start", w.start)?;
+            check_time("impact end", w.end)?;
+            if w.end < w.start {
+                return Err(format!("impact window #{} ends before it starts", w.n));
+            }
+            if w.seq > self.last_seq {
+                return Err(format!("impact window #{} names entry #{} beyond the last", w.n, w.seq));
+            }
+            if let Some(n) = &w.note {
+                check_field(&format!("note of impact window #{}", w.n), n)?;
+            }
+            check_person("impact recorded by", &w.by)?;
+        }
+        for t in &self.title_edits {
+            check_field("earlier title", &t.previous)?;
+            check_time("rename time", t.at)?;
+            check_person("renamed by", &t.by)?;
+        }
+        if let Some(a) = self.dated_anchor {
+            check_time("date anchor", a)?;
+        }
+        for a in &self.actions {
+            for o in &a.fields.owners {
+                check_name(&format!("owner of action #{}", a.n), o)?;
+            }
+            for k in a.fields.kind.iter().chain(&a.fields.ticket) {
+                check_name(&format!("type or ticket of action #{}", a.n), k)?;
+            }
+            for h in &a.history {
+                check_field(&format!("earlier text of action #{}", a.n), &h.previous.text)?;
+                check_time("action change time", h.at)?;
+            }
+        }
+        Ok(())
     }
 
     /// Actions, postmortem sections and their replaced texts.
@@ -238,22 +287,33 @@ impl TimelineEntry {
             return Err("entry #0 (entries are numbered from 1)".into());
         }
         check_time("entry time", self.at)?;
+        if let Some(end) = self.end {
+            check_time("entry end", end)?;
+            if end < self.at {
+                return Err(format!("entry #{} ends before it starts", self.seq));
+            }
+        }
         check_time("entry recording time", self.recorded_at)?;
         check_person("entry author", &self.author)?;
         check_field(&format!("entry #{}", self.seq), &self.text)?;
-        for e in self.edits.iter().chain(&self.deleted) {
+        let restored = self.restores.iter().map(|r| &r.deleted);
+        for e in self.edits.iter().chain(&self.deleted).chain(restored.clone()) {
             check_person("editor", &e.by)?;
         }
         if self.kind != EntryKind::Note {
-            if self.edits.is_empty() && self.deleted.is_none() {
+            if self.edits.is_empty() && self.deleted.is_none() && self.restores.is_empty() {
                 return Ok(());
             }
             return Err(format!("entry #{} was recorded automatically but has edits", self.seq));
         }
         check_field(&format!("entry #{}", self.seq), &self.text)?;
-        for e in self.edits.iter().chain(&self.deleted) {
+        for e in self.edits.iter().chain(&self.deleted).chain(restored) {
             check_field(&format!("earlier text of entry #{}", self.seq), &e.previous_text)?;
             check_time("edit time", e.at)?;
+        }
+        for r in &self.restores {
+            check_person("restored by", &r.by)?;
+            check_time("restore time", r.at)?;
         }
         Ok(())
     }

@@ -423,3 +423,7 @@ mod tests;
 #[cfg(test)]
 #[path = "access_tests.rs"]
 mod access_tests;
+
+#[cfg(test)]
+#[path = "record_tests.rs"]
+mod record_tests;
