@@ -436,3 +436,145 @@ fn overlong_commands_are_refused_before_tokenizing() {
     assert!(matches!(parse(&at_cap), Parsed::Command(_)));
     assert!(matches!(parse(&format!("{at_cap}z")), Parsed::Invalid(_)));
 }
+
+#[test]
+fn commands_that_record_an_event_take_a_when() {
+    let when_of = |line: &str| match cmd(line) {
+        Command::Incident(
+            IncidentCmd::Severity { when, .. }
+            | IncidentCmd::Status { when, .. }
+            | IncidentCmd::Role { when, .. }
+            | IncidentCmd::Affects { when, .. },
+        ) => when,
+        Command::Incident(IncidentCmd::Declare { at, .. }) => at,
+        other => panic!("{line}: {other:?}"),
+    };
+    for line in [
+        "/incident sev sev1 13:05",
+        "/incident status identified 13:10 disk full",
+        "/incident role scribe @bob 13:11",
+        "/incident lead @alice 13:12",
+        "/incident affects etl, api --at 13:13",
+        "/incident declare Feed stale --at 2024-06-18 06:10 --sev 2",
+    ] {
+        assert!(when_of(line).is_some(), "{line}");
+    }
+    match cmd("/incident status identified 13:10 disk full") {
+        Command::Incident(IncidentCmd::Status { note, .. }) => assert_eq!(note.as_deref(), Some("disk full")),
+        other => panic!("{other:?}"),
+    }
+    match cmd("/incident declare Feed stale --at 2024-06-18 06:10 --sev 2") {
+        Command::Incident(IncidentCmd::Declare { title, severity, .. }) => {
+            assert_eq!((title.as_str(), severity), ("Feed stale", Some(Severity::Sev2)))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        invalid("/incident declare x --at")
+            .message
+            .contains("--at needs a time")
+    );
+    assert!(invalid("/incident sev sev1 soon").message.contains("not a time"));
+    assert!(
+        invalid("/incident affects etl --at 13:00 api")
+            .message
+            .contains("after the services")
+    );
+}
+
+#[test]
+fn corrections_restore_titles_and_impact_listing() {
+    assert_eq!(
+        cmd("/timeline edit 3 -- 1.2.3 deployed"),
+        Command::Timeline(TimelineCmd::Edit {
+            seq: 3,
+            when: None,
+            text: Some("1.2.3 deployed".into())
+        })
+    );
+    match cmd("/timeline edit 3 13:27") {
+        Command::Timeline(TimelineCmd::Edit {
+            seq: 3,
+            when: Some(_),
+            text: None,
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        cmd("/timeline restore #4"),
+        Command::Timeline(TimelineCmd::Restore { seq: 4 })
+    );
+    assert_eq!(
+        cmd("/timeline list --all"),
+        Command::Timeline(TimelineCmd::List { all: true })
+    );
+    assert_eq!(
+        cmd("/timeline -- 10:00 is when the batch starts"),
+        Command::Timeline(TimelineCmd::Add {
+            when: None,
+            text: "10:00 is when the batch starts".into()
+        })
+    );
+    assert_eq!(
+        cmd("/incident title NDW feed stale"),
+        Command::Incident(IncidentCmd::Title("NDW feed stale".into()))
+    );
+    assert_eq!(cmd("/incident impact list"), Command::Incident(IncidentCmd::ImpactList));
+    assert_eq!(
+        cmd("/incident impact delete 2"),
+        Command::Incident(IncidentCmd::ImpactDelete(2))
+    );
+    assert!(
+        invalid("/incident impact 13:00 checkout")
+            .message
+            .contains("START..END")
+    );
+    assert!(
+        invalid("/incident impact delete x")
+            .message
+            .contains("not an impact window number")
+    );
+    assert!(invalid("/timeline restore").message.contains("which entry"));
+    assert!(invalid("/incident title").message.contains("new title"));
+}
+
+#[test]
+fn action_items_read_owners_due_type_and_ticket_from_the_end() {
+    let spec = |line: &str| match cmd(line) {
+        Command::Action(ActionCmd::Add(s)) => s,
+        other => panic!("{line}: {other:?}"),
+    };
+    let s =
+        spec("/action alert on disk usage @bob <@U024BE7LH> due 2026-12-15 type detect ticket https://t.example/OPS-1");
+    assert_eq!(s.text.as_deref(), Some("alert on disk usage"));
+    assert_eq!(s.owners, ["@bob", "<@U024BE7LH>"]);
+    assert_eq!(s.due, Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 15)));
+    assert_eq!(s.kind, Some(Some("detect".into())));
+    assert_eq!(s.ticket, Some(Some("https://t.example/OPS-1".into())));
+    // A bare URL at the end is the ticket; a mention inside the text stays text.
+    let s = spec("/action ask @bob about quotas https://t.example/2");
+    assert_eq!(s.text.as_deref(), Some("ask @bob about quotas"));
+    assert!(s.owners.is_empty());
+    assert_eq!(s.ticket, Some(Some("https://t.example/2".into())));
+    // Subcommand words are commands only when a number follows.
+    assert_eq!(
+        spec("/action delete old snapshots").text.as_deref(),
+        Some("delete old snapshots")
+    );
+    assert_eq!(cmd("/action done 2"), Command::Action(ActionCmd::Done(2)));
+    assert_eq!(cmd("/action rm #3"), Command::Action(ActionCmd::Delete(3)));
+    assert_eq!(cmd("/action list"), Command::Action(ActionCmd::List));
+    match cmd("/action edit 1 @dave due none") {
+        Command::Action(ActionCmd::Edit { n: 1, spec }) => {
+            assert_eq!(
+                (spec.text, spec.owners, spec.due),
+                (None, vec!["@dave".to_string()], Some(None))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(invalid("/action fix it due tomorrow").message.contains("YYYY-MM-DD"));
+    assert!(invalid("/action fix it ticket JIRA-1").message.contains("http(s) URL"));
+    assert!(invalid("/action edit 1").message.contains("what to change"));
+    assert!(invalid("/action done 1 now").message.contains("takes no arguments"));
+}
