@@ -578,3 +578,19 @@ fn action_items_read_owners_due_type_and_ticket_from_the_end() {
     assert!(invalid("/action edit 1").message.contains("what to change"));
     assert!(invalid("/action done 1 now").message.contains("takes no arguments"));
 }
+
+#[test]
+fn multi_line_text_and_code_blocks_survive_parsing() {
+    let text = "restarted the workers:\n```\nkubectl rollout restart deploy/etl\n# not a heading\n```\nsee https://x.example/log";
+    assert_eq!(
+        cmd(&format!("/timeline 13:25 {text}")),
+        Command::Timeline(TimelineCmd::Add {
+            when: Some(clock(13, 25).unwrap()),
+            text: text.into()
+        })
+    );
+    match cmd(&format!("/postmortem resolution {text}")) {
+        Command::Postmortem(PostmortemCmd::Set { text: got, .. }) => assert_eq!(got, text),
+        other => panic!("{other:?}"),
+    }
+}
