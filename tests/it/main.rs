@@ -13,6 +13,7 @@ mod limits;
 mod lock;
 mod matrix;
 mod mx;
+mod record;
 mod slack;
 mod support;
 mod synapse;

@@ -1,0 +1,179 @@
+//! A multi-day incident reconstructed after the fact, in a zone that is not UTC, through the real
+//! console: date-only, approximate and range entries, backdated status, severity and role
+//! changes, two impact windows, a time correction and an undelete; then the exported Markdown,
+//! JSON and HTML are checked entry by entry.
+
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::support::{Sandbox, ok};
+
+/// Typed two years after the incident (the process runs "now"), in Europe/Amsterdam (CEST in
+/// June, UTC+2). Bare times take the date of the latest dated entry.
+const SCRIPT: &str = "\
+/incident declare \"NDW feed stale\" --sev 3 --at 2024-06-18 06:10
+/incident milestone started ~2024-06-18 05:40
+/timeline 2024-06-17 nightly schema migration merged
+/incident milestone detected 2024-06-18 06:05
+/timeline ~05:40 feed stopped updating
+/timeline 06:12 paged on-call
+/incident lead @alice 06:15
+/incident sev sev2 06:20
+/incident status identified 07:30 migration dropped a column
+/timeline 07:35..08:10 rebuilt the materialised view
+/incident milestone mitigated 08:10
+/incident impact 05:40..08:10 feed stale for all consumers
+/timeline 2024-06-19 02:00 nightly run broke it again
+/incident impact 02:00..02:45 second outage
+/timeline 02:50 added the column back
+/timeline edit 15 02:44
+/timeline 03:00 restarted the wrong service
+/timeline delete 16
+/timeline restore 16
+/action add a column check to CI @bob @carol due 2024-07-01 type prevent https://tickets.example/NDW-7
+/action document the migration runbook @dave
+/action done 2
+/incident status monitoring 03:10
+/incident resolve 2024-06-20 09:00 stable for a day
+/postmortem summary A schema migration dropped a column the feed needed.
+/incident close
+";
+
+fn console_in_amsterdam(sb: &Sandbox) -> String {
+    let mut child = sb
+        .cmd(&["console", "--user", "alice"])
+        .env("WARROOM_TIMEZONE", "Europe/Amsterdam")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn console");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(SCRIPT.as_bytes())
+        .expect("write script");
+    ok(child.wait_with_output().expect("console output"))
+}
+
+fn export(sb: &Sandbox, format: &str) -> String {
+    ok(sb
+        .cmd(&["export", "INC-1", "--format", format])
+        .env("WARROOM_TIMEZONE", "Europe/Amsterdam")
+        .output()
+        .expect("export"))
+}
+
+/// The JSON timeline row whose text starts with `text`.
+fn row<'a>(v: &'a Value, text: &str) -> &'a Value {
+    v["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .find(|r| r["text"].as_str().is_some_and(|t| t.starts_with(text)))
+        .unwrap_or_else(|| panic!("no timeline row {text:?} in {:#}", v["timeline"]))
+}
+
+#[test]
+fn a_reconstructed_multi_day_incident_keeps_every_time_as_given() {
+    let sb = Sandbox::new();
+    let out = console_in_amsterdam(&sb);
+    // Every reply states the date, time and zone it chose; bare times took the incident's dates.
+    for want in [
+        "Added #3 at 2024-06-17: nightly schema migration merged",
+        "Milestone started recorded at ~2024-06-18 05:40 CEST.",
+        "Milestone detected recorded at 2024-06-18 06:05 CEST.",
+        "Added #5 at ~2024-06-18 05:40 CEST: feed stopped updating",
+        "Added #6 at 2024-06-18 06:12 CEST: paged on-call",
+        "Severity is now SEV2 (major) (since 2024-06-18 06:20 CEST).",
+        "Added #10 at 2024-06-18 07:35–08:10 CEST: rebuilt the materialised view",
+        "Impact window #1 recorded: 2024-06-18 05:40–08:10 CEST.",
+        "Added #13 at 2024-06-19 02:00 CEST: nightly run broke it again",
+        "Impact window #2 recorded: 2024-06-19 02:00–02:45 CEST. Total impact: 3h 15m.",
+        "Added #15 at 2024-06-19 02:50 CEST: added the column back",
+        "Entry #15 now reads: 2024-06-19 02:44 CEST: added the column back",
+        "restarted the wrong service",
+        "Entry #16 is back",
+        "INC-1 resolved at 2024-06-20 09:00 CEST.",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+    // The date-only entry lies before the start: the reply warned.
+    assert!(out.contains("before the incident started"), "{out}");
+    assert!(!out.contains("usage:"), "a line was refused:\n{out}");
+
+    let v: Value = serde_json::from_str(&export(&sb, "json")).unwrap();
+    // Each entry at its real instant (UTC in the JSON), with its precision and range end.
+    let expect = [
+        ("nightly schema migration merged", "2024-06-16T22:00:00Z", "date", None),
+        ("feed stopped updating", "2024-06-18T03:40:00Z", "approximate", None),
+        ("paged on-call", "2024-06-18T04:12:00Z", "minute", None),
+        ("rebuilt the materialised view", "2024-06-18T05:35:00Z", "minute", Some("2024-06-18T06:10:00Z")),
+        ("nightly run broke it again", "2024-06-19T00:00:00Z", "minute", None),
+        ("added the column back", "2024-06-19T00:44:00Z", "minute", None),
+        ("status identified → monitoring", "2024-06-19T01:10:00Z", "minute", None),
+    ];
+    for (text, at, precision, end) in expect {
+        let r = row(&v, text);
+        assert_eq!(r["at"], at, "{text}: {r:#}");
+        assert_eq!(r["precision"], precision, "{text}: {r:#}");
+        match end {
+            Some(e) => assert_eq!(r["end"], e, "{text}"),
+            None => assert!(r["end"].is_null(), "{text}: {r:#}"),
+        }
+    }
+    // Backdated automatic entries are at the time given, not when they were typed.
+    assert_eq!(row(&v, "INC-1 declared")["at"], "2024-06-18T04:10:00Z");
+    assert_eq!(row(&v, "@alice is now commander")["at"], "2024-06-18T04:15:00Z");
+    assert_eq!(row(&v, "severity sev3 → sev2")["at"], "2024-06-18T04:20:00Z");
+    assert_eq!(row(&v, "status investigating → identified")["at"], "2024-06-18T05:30:00Z");
+    assert_eq!(row(&v, "status monitoring → resolved")["at"], "2024-06-20T07:00:00Z");
+    // The correction and the undelete are on record.
+    let corrected = row(&v, "added the column back");
+    assert_eq!(corrected["edits"][0]["previous_time"]["at"], "2024-06-19T00:50:00Z");
+    let restored = row(&v, "restarted the wrong service");
+    assert_eq!(restored["restores"].as_array().map(Vec::len), Some(1));
+    // Sorted by start: the date-only entry first, ties in recording order.
+    let ats: Vec<&str> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] != "action")
+        .map(|r| r["at"].as_str().unwrap())
+        .collect();
+    assert!(ats.windows(2).all(|w| w[0] <= w[1]), "{ats:?}");
+    assert_eq!(ats[0], "2024-06-16T22:00:00Z");
+
+    let md = export(&sb, "md");
+    for want in [
+        "2024-06-17",
+        "~2024-06-18 05:40",
+        "07:35–08:10",
+        "2024-06-19 02:44",
+        "3h 15m",
+        "~25m",
+        "CEST",
+        "https://tickets.example/NDW-7",
+        "@bob, @carol",
+        "2024-07-01",
+        "prevent",
+    ] {
+        assert!(md.contains(want), "missing {want:?} in\n{md}");
+    }
+    // Bookkeeping is not in the draft's timeline.
+    assert!(!md.contains("action #1 added") && !md.contains("action #2 done"), "{md}");
+    // Detection follows the detected milestone, not the declaration.
+    let detection = &md[md.find("## Detection").expect("detection")..];
+    assert!(detection.contains("2024-06-18 06:05"), "{detection}");
+    // Open actions first.
+    assert!(md.find("add a column check to CI").unwrap() < md.find("document the migration runbook").unwrap());
+
+    let html = export(&sb, "html");
+    for want in ["~2024-06-18 05:40", "07:35–08:10", "3h 15m", "@bob, @carol"] {
+        assert!(html.contains(want), "missing {want:?} in html");
+    }
+    assert!(!html.contains("action #1 added"));
+}
