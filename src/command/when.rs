@@ -404,10 +404,11 @@ fn is_separator(s: &str) -> bool {
 }
 
 fn refusal(word: &str, why: &str) -> WhenError {
-    WhenError(format!(
-        "`{word}` {why}. {ACCEPTED} To keep such a word as text, put `--` before it (`timeline -- 1.2.3 deployed`)."
-    ))
+    WhenError(format!("`{word}` {why}. {ACCEPTED}"))
 }
+
+/// Said when the first word of a text is refused as a malformed time.
+const FORCE_TEXT: &str = "To keep such a word as text, put `--` before it (`timeline -- 1.2.3 deployed`).";
 
 type Step<T> = Result<Option<(T, usize)>, WhenError>;
 
@@ -562,6 +563,11 @@ fn check_range(w: &mut When) -> Result<(), WhenError> {
 /// first word that looks like a time or date but cannot be read is refused (with the accepted
 /// forms and `--` to force text), never taken as text.
 pub fn read_prefix(tokens: &[Token]) -> Result<Option<(When, usize)>, WhenError> {
+    read_start(tokens).map_err(|e| WhenError(format!("{} {FORCE_TEXT}", e.0)))
+}
+
+/// `read_prefix` without the advice about `--` (for a `WHEN` that is not followed by text).
+fn read_start(tokens: &[Token]) -> Result<Option<(When, usize)>, WhenError> {
     let Some(first) = tokens.first() else { return Ok(None) };
     let ps = pieces(tokens);
     let found = match when_at(&ps)? {
@@ -588,7 +594,7 @@ pub fn looks_like_time(s: &str) -> bool {
 /// Parse a complete `WHEN` (all tokens must be used): milestones, impact windows.
 pub fn parse_all(tokens: &[Token]) -> Result<When, WhenError> {
     let shown = tokens.iter().map(|t| t.value.as_str()).collect::<Vec<_>>().join(" ");
-    match read_prefix(tokens)? {
+    match read_start(tokens)? {
         Some((w, n)) if n == tokens.len() => Ok(w),
         _ => Err(WhenError(format!("`{shown}` is not a time. {ACCEPTED}"))),
     }
@@ -728,10 +734,16 @@ impl When {
         if let Some(e) = &end
             && e.at < start.at
         {
+            let format = if self.start.date_only() {
+                "%Y-%m-%d"
+            } else {
+                "%Y-%m-%d %H:%M %Z"
+            };
+            let shown = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).format(format).to_string();
             return Err(WhenError(format!(
                 "the range ends ({}) before it starts ({}); write the earlier time first",
-                e.at.format("%Y-%m-%d %H:%M UTC"),
-                start.at.format("%Y-%m-%d %H:%M UTC"),
+                shown(e.at),
+                shown(start.at),
             )));
         }
         let precision = if self.start.date_only() {

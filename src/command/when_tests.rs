@@ -291,8 +291,12 @@ fn range_zones_and_refusals() {
     // The end before the start (with dates) is refused.
     let err = read("2020-04-23 18:10..2020-04-22 13:35", &c).unwrap_err().0;
     assert!(err.contains("before it starts"), "{err}");
+    assert!(
+        err.contains("ends (2020-04-22 13:35 CEST) before it starts (2020-04-23 18:10 CEST)"),
+        "{err}"
+    );
     let err = read("2020-11-15..2020-11-13", &c).unwrap_err().0;
-    assert!(err.contains("before it starts"), "{err}");
+    assert!(err.contains("ends (2020-11-13) before it starts (2020-11-15)"), "{err}");
     // A date and a time do not make a range.
     let err = read("2020-11-13..15:50", &c).unwrap_err().0;
     assert!(err.contains("two dates") && err.contains("Accepted"), "{err}");
@@ -414,9 +418,13 @@ fn parse_all_needs_a_complete_when() {
         "",
         "2020-11-13 08:00 later",
         "13:25 Mars/Olympus",
+        "25:00",
+        "2020-11-13..15:50",
     ] {
         let err = parse_all(&tokenize(s)).unwrap_err().0;
         assert!(err.contains("Accepted:"), "{s}: {err}");
+        // A WHEN on its own is not followed by text: no advice about `--`.
+        assert!(!err.contains("--"), "{s}: {err}");
     }
     assert!(parse_all(&tokenize("2020-11-13..2020-11-15")).unwrap().is_range());
 }
