@@ -57,7 +57,8 @@ impl App {
             IncidentService::new(store, rules, settings.tz, clock)
                 .with_platforms(settings.platforms.clone())
                 .with_max_openings_per_minute(settings.max_openings_per_minute)
-                .with_access(&settings.access),
+                .with_access(&settings.access)
+                .with_date_order(settings.date_order),
         );
         Ok(App {
             settings,

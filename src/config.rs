@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::alert::{RuleConfig, RuleError, RuleSet};
-use crate::domain::Platform;
+use crate::domain::{DateOrder, Platform};
 
 /// The shipped `config/warroom.toml`, used when no config file is given or found.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/warroom.toml");
@@ -107,6 +107,8 @@ pub struct Config {
     #[serde(default = "default_tz")]
     pub timezone: String,
     #[serde(default)]
+    pub time: TimeConfig,
+    #[serde(default)]
     pub console: ConsoleConfig,
     #[serde(default)]
     pub alerts: AlertsConfig,
@@ -124,6 +126,26 @@ pub struct Config {
 
 fn default_tz() -> String {
     "UTC".into()
+}
+
+/// `[time]`: how the team writes times (the zone is the top-level `timezone`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeConfig {
+    /// How a date with slashes is read: `22/04/2020` (day first) or `04/22/2020`.
+    #[serde(default, deserialize_with = "date_order")]
+    pub date_order: DateOrder,
+}
+
+fn date_order<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateOrder, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.trim().to_ascii_lowercase().as_str() {
+        "dmy" => Ok(DateOrder::Dmy),
+        "mdy" => Ok(DateOrder::Mdy),
+        _ => Err(serde::de::Error::custom(format!(
+            "{s:?} is not a date order; write \"dmy\" (22/04/2020 is 22 April; the default) or \"mdy\" (04/22/2020 is 22 April, as US teams write)"
+        ))),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 fn shipped_config_is_valid_and_documents_defaults() {
     let c = Config::from_parts(DEFAULT_CONFIG, "shipped", env(&[])).unwrap();
     assert_eq!(c.timezone, "UTC");
+    assert_eq!(c.time.date_order, DateOrder::Dmy);
     assert_eq!(c.console.alert_rooms, ["alerts"]);
     assert_eq!(c.http.listen, "127.0.0.1:8080");
     assert!(c.matrix.is_none() && c.slack.is_none());
@@ -16,6 +17,7 @@ fn shipped_config_is_valid_and_documents_defaults() {
     // Every key of the structs appears in the shipped file (as a key or in a comment).
     for key in [
         "timezone",
+        "date_order",
         "alert_rooms",
         "name",
         "pattern",
@@ -317,4 +319,39 @@ fn slack_origin_and_private_channels() {
             .to_string();
         assert!(err.contains(&format!("slack.{k}")), "{err}");
     }
+}
+
+#[test]
+fn date_order_is_dmy_or_mdy() {
+    assert_eq!(
+        Config::from_parts("", "f", env(&[])).unwrap().time.date_order,
+        DateOrder::Dmy
+    );
+    let c = Config::from_parts("[time]\ndate_order = \"mdy\"\n", "f", env(&[])).unwrap();
+    assert_eq!(c.time.date_order, DateOrder::Mdy);
+    assert!(c.to_redacted_toml().contains("date_order = \"mdy\""));
+    let c = Config::from_parts("", "f", env(&[("WARROOM_TIME__DATE_ORDER", "MDY")])).unwrap();
+    assert_eq!(c.time.date_order, DateOrder::Mdy);
+    // A bad value names the key and says what to write.
+    let err = Config::from_parts("[time]\ndate_order = \"ymd\"\n", "f.toml", env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("time.date_order")
+            && err.contains("\"ymd\"")
+            && err.contains("\"dmy\"")
+            && err.contains("\"mdy\""),
+        "{err}"
+    );
+    let err = Config::from_parts("", "f", env(&[("WARROOM_TIME__DATE_ORDER", "us")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("WARROOM_TIME__DATE_ORDER") && err.contains("\"mdy\""),
+        "{err}"
+    );
+    let err = Config::from_parts("[time]\norder = \"mdy\"\n", "f.toml", env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("order"), "{err}");
 }

@@ -1,7 +1,7 @@
-//! Validated settings, built once from the raw `Config`: the timezone, the compiled alert
-//! rules, the chat platforms, every secret (hook credentials, Slack tokens, Matrix
-//! credentials) read once, and the HTTP limits. `Settings::from_config` lists every problem;
-//! that list is what `check-config` reports and what stops `run` with exit code 2.
+//! Validated settings, built once from the raw `Config`: the timezone and date order, the
+//! compiled alert rules, the chat platforms, every secret (hook credentials, Slack tokens,
+//! Matrix credentials) read once, and the HTTP limits. `Settings::from_config` lists every
+//! problem; that list is what `check-config` reports and what stops `run` with exit code 2.
 
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use crate::alert::payload::HookKind;
 use crate::chat::matrix::Credentials;
 use crate::chat::slack::Secrets;
 use crate::config::{AccessConfig, Config, ConfigError, MatrixConfig, SlackConfig};
+use crate::domain::DateOrder;
 use crate::http::hooks::HookAuth;
 use crate::limits::ServerLimits;
 
@@ -32,6 +33,8 @@ pub struct Settings {
     /// The raw configuration (printed, secrets redacted, by `check-config`).
     pub config: Config,
     pub tz: Tz,
+    /// `[time] date_order`: how dates with slashes are read.
+    pub date_order: DateOrder,
     pub rules: RuleSet,
     /// The chat platforms configured (`matrix`, `slack`), in that order.
     pub platforms: Vec<crate::domain::Platform>,
@@ -111,6 +114,7 @@ impl Settings {
     fn assemble(config: Config, tz: Tz, rules: RuleSet) -> Settings {
         Settings {
             tz,
+            date_order: config.time.date_order,
             rules,
             platforms: config.chat_platforms(),
             hooks: Vec::new(),

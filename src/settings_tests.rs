@@ -35,11 +35,12 @@ fn bad_rules_are_a_problem_of_the_settings() {
 #[test]
 fn good_settings_hold_what_run_needs() {
     let c = config(
-        "timezone = \"Europe/London\"\n[alerts]\ncoalesce_seconds = 0\n[hooks.generic]\n",
+        "timezone = \"Europe/London\"\n[time]\ndate_order = \"mdy\"\n[alerts]\ncoalesce_seconds = 0\n[hooks.generic]\n",
         &[("WARROOM_HOOKS__GENERIC__HMAC_SECRET", GOOD)],
     );
     let s = Settings::from_config(c).unwrap_or_else(|p| panic!("{p:?}"));
     assert_eq!(s.tz, chrono_tz::Europe::London);
+    assert_eq!(s.date_order, DateOrder::Mdy);
     assert_eq!(s.hooks.len(), 1);
     assert!(s.platforms.is_empty() && s.slack.is_none() && s.matrix.is_none());
     assert_eq!(s.coalesce, Duration::from_secs(1));

@@ -1,7 +1,7 @@
 //! Tests of the command module (parse_tests).
 use chrono::NaiveTime;
 
-use super::when::When;
+use super::when::{Clock, Point, When};
 use super::*;
 
 fn cmd(line: &str) -> Command {
@@ -19,9 +19,16 @@ fn invalid(line: &str) -> UsageError {
 }
 
 fn clock(h: u32, m: u32) -> Option<When> {
-    Some(When::Clock {
-        time: NaiveTime::from_hms_opt(h, m, 0).unwrap(),
-        zone: None,
+    Some(When {
+        start: Point::Bare {
+            clock: Clock {
+                time: NaiveTime::from_hms_opt(h, m, 0).unwrap(),
+                seconds: false,
+            },
+            zone: None,
+        },
+        end: None,
+        approx: false,
     })
 }
 
@@ -250,14 +257,21 @@ fn timeline_commands() {
     );
     match cmd("/timeline 2020-11-13 10:54 Europe/Amsterdam \"first\" page") {
         Command::Timeline(TimelineCmd::Add {
-            when: Some(When::Local { zone: Some(_), .. }),
+            when:
+                Some(When {
+                    start: Point::Dated { zone: Some(_), .. },
+                    ..
+                }),
             text,
         }) => assert_eq!(text, "\"first\" page"),
         other => panic!("{other:?}"),
     }
     match cmd("/timeline 2020-11-13T10:54:00Z paged") {
         Command::Timeline(TimelineCmd::Add {
-            when: Some(When::Instant(_)),
+            when: Some(When {
+                start: Point::Instant { .. },
+                ..
+            }),
             text,
         }) => assert_eq!(text, "paged"),
         other => panic!("{other:?}"),
@@ -276,14 +290,19 @@ fn timeline_bad_arguments() {
     assert!(
         invalid("/timeline 25:00 db restarted")
             .message
-            .contains("`25:00` is not a valid time")
+            .contains("`25:00` is not a time or date")
     );
     assert!(
         invalid("/timeline 2024-02-30 10:00 x")
             .message
-            .contains("not a valid time")
+            .contains("is not a time")
     );
-    assert!(invalid("/incident resolve 24:10").message.contains("not a valid time"));
+    assert!(
+        invalid("/timeline 2024-13-01 restarted")
+            .message
+            .contains("is not a time")
+    );
+    assert!(invalid("/incident resolve 24:10").message.contains("is not a time"));
     assert!(invalid("/timeline list 20").message.contains("takes no number"));
     // Unknown command words are flagged as such (an alert room treats them as text).
     assert!(invalid("/backup failed").unknown_command);

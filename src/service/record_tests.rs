@@ -216,7 +216,7 @@ async fn an_entry_far_before_the_previous_note_or_the_start_is_flagged() {
     assert!(r.contains("before the incident started"), "{r}");
     h.say(&room, "alice", "/timeline 13:30 rolled back").await;
     let r = Harness::reply(
-        &h.say(&room, "alice", "/timeline 2026-11-19 13:31 rollback verified")
+        &h.say(&room, "alice", "/timeline 2026-11-19 14:31 rollback verified")
             .await,
     );
     assert!(r.contains("well before #"), "{r}");

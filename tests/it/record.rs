@@ -111,7 +111,12 @@ fn a_reconstructed_multi_day_incident_keeps_every_time_as_given() {
         ("nightly schema migration merged", "2024-06-16T22:00:00Z", "date", None),
         ("feed stopped updating", "2024-06-18T03:40:00Z", "approximate", None),
         ("paged on-call", "2024-06-18T04:12:00Z", "minute", None),
-        ("rebuilt the materialised view", "2024-06-18T05:35:00Z", "minute", Some("2024-06-18T06:10:00Z")),
+        (
+            "rebuilt the materialised view",
+            "2024-06-18T05:35:00Z",
+            "minute",
+            Some("2024-06-18T06:10:00Z"),
+        ),
         ("nightly run broke it again", "2024-06-19T00:00:00Z", "minute", None),
         ("added the column back", "2024-06-19T00:44:00Z", "minute", None),
         ("status identified → monitoring", "2024-06-19T01:10:00Z", "minute", None),
@@ -129,7 +134,10 @@ fn a_reconstructed_multi_day_incident_keeps_every_time_as_given() {
     assert_eq!(row(&v, "INC-1 declared")["at"], "2024-06-18T04:10:00Z");
     assert_eq!(row(&v, "@alice is now commander")["at"], "2024-06-18T04:15:00Z");
     assert_eq!(row(&v, "severity sev3 → sev2")["at"], "2024-06-18T04:20:00Z");
-    assert_eq!(row(&v, "status investigating → identified")["at"], "2024-06-18T05:30:00Z");
+    assert_eq!(
+        row(&v, "status investigating → identified")["at"],
+        "2024-06-18T05:30:00Z"
+    );
     assert_eq!(row(&v, "status monitoring → resolved")["at"], "2024-06-20T07:00:00Z");
     // The correction and the undelete are on record.
     let corrected = row(&v, "added the column back");
@@ -164,7 +172,10 @@ fn a_reconstructed_multi_day_incident_keeps_every_time_as_given() {
         assert!(md.contains(want), "missing {want:?} in\n{md}");
     }
     // Bookkeeping is not in the draft's timeline.
-    assert!(!md.contains("action #1 added") && !md.contains("action #2 done"), "{md}");
+    assert!(
+        !md.contains("action #1 added") && !md.contains("action #2 done"),
+        "{md}"
+    );
     // Detection follows the detected milestone, not the declaration.
     let detection = &md[md.find("## Detection").expect("detection")..];
     assert!(detection.contains("2024-06-18 06:05"), "{detection}");
