@@ -2,7 +2,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::domain::{EntryKind, NewEntry, Opening, Person, Severity, Source, TransitionError};
+use crate::domain::{EntryKind, NewEntry, Opening, Person, Source, TransitionError};
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()
@@ -10,14 +10,8 @@ fn now() -> chrono::DateTime<Utc> {
 
 fn opening(id: IncidentId, fp: &str) -> Opening {
     Opening {
-        id,
-        title: "NDW ETL failed".into(),
-        severity: Severity::Sev2,
-        by: Person::new("alice", "Alice"),
-        at: now(),
-        source: Source::Console,
         fingerprint: Some(fp.into()),
-        trigger: None,
+        ..Opening::by_hand(id, "NDW ETL failed", Person::new("alice", "Alice"), now())
     }
 }
 
