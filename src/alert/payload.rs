@@ -147,36 +147,8 @@ fn label_key(labels: &BTreeMap<String, String>) -> String {
 }
 
 fn decode_alertmanager_like(kind: HookKind, body: &[u8], now: DateTime<Utc>) -> Result<Vec<Alert>, PayloadError> {
-    let m: Message = parse(body, kind.display())?;
-    let expected = match kind {
-        HookKind::Grafana => "1",
-        _ => "4",
-    };
-    match m.version.as_deref() {
-        Some(v) if v == expected => {}
-        None if kind == HookKind::Grafana && (m.rule_name.is_some() || m.eval_matches.is_some()) => {
-            return Err(PayloadError::Unsupported(
-                "this is a legacy Grafana alerting payload (ruleName/evalMatches); warroom reads Grafana Alerting's webhook contact point (version 1)".into(),
-            ));
-        }
-        None => {
-            return Err(PayloadError::Malformed(format!(
-                "not a {} webhook payload: `version` is missing",
-                kind.display()
-            )));
-        }
-        Some(v) => {
-            return Err(PayloadError::Unsupported(format!(
-                "{} webhook version {v:?} is not supported; warroom reads version {expected}{}",
-                kind.display(),
-                match (kind, v) {
-                    (HookKind::Alertmanager, "1") => "; this looks like Grafana: POST it to /hooks/grafana",
-                    (HookKind::Grafana, "4") => "; this looks like Alertmanager: POST it to /hooks/alertmanager",
-                    _ => "",
-                }
-            )));
-        }
-    }
+    let mut m: Message = parse(body, kind.display())?;
+    check_version(kind, &m)?;
     let group_key = nonempty(m.group_key.as_ref())
         .ok_or_else(|| PayloadError::Malformed("`groupKey` is missing or empty".into()))?
         .to_string();
@@ -187,6 +159,7 @@ fn decode_alertmanager_like(kind: HookKind, body: &[u8], now: DateTime<Utc>) -> 
     status_of(status, "status")?;
     let alerts = m
         .alerts
+        .take()
         .ok_or_else(|| PayloadError::Malformed("`alerts` is missing".into()))?;
     if alerts.is_empty() {
         return Err(PayloadError::Malformed("`alerts` is empty".into()));
@@ -198,27 +171,85 @@ fn decode_alertmanager_like(kind: HookKind, body: &[u8], now: DateTime<Utc>) -> 
             "webhook: the sender truncated this notification; the dropped alerts are not seen: raise (or set to 0) max_alerts in its webhook receiver"
         );
     }
-    let sender = Person::new(
-        kind.route(),
-        match nonempty(m.receiver.as_ref()) {
-            Some(r) => format!("{} ({r})", kind.display()),
-            None => kind.display().to_string(),
-        },
-    );
-    // The group's own name, when it has one: a summary all its alerts share, or their alertname.
-    let group_title = nonempty(m.common_annotations.get("summary"))
-        .filter(|_| alerts.len() > 1)
-        .or_else(|| nonempty(m.common_labels.get("alertname")).filter(|_| alerts.len() > 1))
-        .map(str::to_string);
+    let group = Group::of(kind, &m, group_key, alerts.len());
     let mut out = Vec::with_capacity(alerts.len());
     for (i, a) in alerts.into_iter().enumerate() {
+        out.push(group.alert(i, a, now)?);
+    }
+    Ok(out)
+}
+
+/// Refuses a payload whose `version` is not the one warroom reads for `kind`, naming the route
+/// it looks like it was meant for.
+fn check_version(kind: HookKind, m: &Message) -> Result<(), PayloadError> {
+    let expected = match kind {
+        HookKind::Grafana => "1",
+        _ => "4",
+    };
+    match m.version.as_deref() {
+        Some(v) if v == expected => Ok(()),
+        None if kind == HookKind::Grafana && (m.rule_name.is_some() || m.eval_matches.is_some()) => {
+            Err(PayloadError::Unsupported(
+                "this is a legacy Grafana alerting payload (ruleName/evalMatches); warroom reads Grafana Alerting's webhook contact point (version 1)".into(),
+            ))
+        }
+        None => Err(PayloadError::Malformed(format!(
+            "not a {} webhook payload: `version` is missing",
+            kind.display()
+        ))),
+        Some(v) => Err(PayloadError::Unsupported(format!(
+            "{} webhook version {v:?} is not supported; warroom reads version {expected}{}",
+            kind.display(),
+            match (kind, v) {
+                (HookKind::Alertmanager, "1") => "; this looks like Grafana: POST it to /hooks/grafana",
+                (HookKind::Grafana, "4") => "; this looks like Alertmanager: POST it to /hooks/alertmanager",
+                _ => "",
+            }
+        ))),
+    }
+}
+
+/// What every alert of one notification shares: where it came from and the group's name.
+struct Group {
+    kind: HookKind,
+    sender: Person,
+    key: String,
+    /// The group's own name, when it has one: a summary all its alerts share, or their alertname.
+    title: Option<String>,
+}
+
+impl Group {
+    fn of(kind: HookKind, m: &Message, key: String, count: usize) -> Group {
+        let sender = Person::new(
+            kind.route(),
+            match nonempty(m.receiver.as_ref()) {
+                Some(r) => format!("{} ({r})", kind.display()),
+                None => kind.display().to_string(),
+            },
+        );
+        let title = nonempty(m.common_annotations.get("summary"))
+            .filter(|_| count > 1)
+            .or_else(|| nonempty(m.common_labels.get("alertname")).filter(|_| count > 1))
+            .map(str::to_string);
+        Group {
+            kind,
+            sender,
+            key,
+            title,
+        }
+    }
+
+    /// The `i`th alert of the notification, normalised.
+    fn alert(&self, i: usize, a: AmAlert, now: DateTime<Utc>) -> Result<Alert, PayloadError> {
+        let kind = self.kind;
         let status = status_of(&a.status, &format!("alerts[{i}].status"))?;
         let alertname = a.labels.get("alertname").cloned();
         let summary = nonempty(a.annotations.get("summary")).map(str::to_string);
         let description = nonempty(a.annotations.get("description"))
             .or_else(|| nonempty(a.annotations.get("message")))
             .map(str::to_string);
-        let title = group_title
+        let title = self
+            .title
             .clone()
             .or_else(|| summary.clone())
             .or_else(|| alertname.clone())
@@ -229,21 +260,15 @@ fn decode_alertmanager_like(kind: HookKind, body: &[u8], now: DateTime<Utc>) -> 
         if let Some(v) = nonempty(a.value_string.as_ref()) {
             text.push(v.to_string());
         }
-        let ends = a
-            .ends_at
-            .as_deref()
-            .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
-            .map(|e| e.with_timezone(&Utc))
-            .filter(|e| e.year() > 1);
         let at = match status {
             AlertStatus::Firing => a.starts_at,
-            AlertStatus::Resolved => ends.unwrap_or(now),
+            AlertStatus::Resolved => ends_at(&a).unwrap_or(now),
         };
         let identity = nonempty(a.fingerprint.as_ref()).map_or_else(|| label_key(&a.labels), str::to_string);
-        out.push(Alert {
+        Ok(Alert {
             text: text.join("\n"),
             title: Some(title),
-            sender: sender.clone(),
+            sender: self.sender.clone(),
             room: kind.route(),
             room_names: vec![kind.route(), kind.name().to_string()],
             hook: Some(kind),
@@ -252,14 +277,22 @@ fn decode_alertmanager_like(kind: HookKind, body: &[u8], now: DateTime<Utc>) -> 
             status,
             severity: a.labels.get("severity").and_then(|s| map_severity(s)),
             key: Some(format!("{identity}@{}", a.starts_at.to_rfc3339())),
-            group: Some(group_key.clone()),
+            group: Some(self.key.clone()),
             url: nonempty(a.generator_url.as_ref())
                 .or(nonempty(a.dashboard_url.as_ref()))
                 .map(str::to_string),
             labels: a.labels,
-        });
+        })
     }
-    Ok(out)
+}
+
+/// When a resolved alert ended, if the sender said (Alertmanager sends year 1 for "not yet").
+fn ends_at(a: &AmAlert) -> Option<DateTime<Utc>> {
+    a.ends_at
+        .as_deref()
+        .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
+        .map(|e| e.with_timezone(&Utc))
+        .filter(|e| e.year() > 1)
 }
 
 /// warroom's generic JSON: `title`, `text`, `severity`, `fingerprint`, `status`, and optional

@@ -400,14 +400,9 @@ mod tests {
             .store()
             .create_incident::<crate::domain::TransitionError>(None, chrono::Utc::now(), |id| {
                 let (mut inc, e) = Incident::open(Opening {
-                    id,
-                    title: "t".into(),
                     severity: Severity::Sev3,
-                    by: Person::warroom(),
-                    at: chrono::Utc::now(),
                     source: Source::Webhook,
-                    fingerprint: None,
-                    trigger: None,
+                    ..Opening::by_hand(id, "t", Person::warroom(), chrono::Utc::now())
                 })?;
                 inc.open_in = vec![Platform::Matrix];
                 Ok((inc, e))

@@ -1302,3 +1302,21 @@ pub fn room_slug(id: IncidentId, title: &str) -> String {
 #[cfg(test)]
 #[path = "incident_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+impl Opening {
+    /// A test incident declared by hand: SEV2, in the console, without an alert. Tests that need
+    /// another severity, source or trigger override those fields (`Opening { .., ..by_hand() }`).
+    pub fn by_hand(id: IncidentId, title: &str, by: Person, at: DateTime<Utc>) -> Opening {
+        Opening {
+            id,
+            title: title.into(),
+            severity: Severity::Sev2,
+            by,
+            at,
+            source: Source::Console,
+            fingerprint: None,
+            trigger: None,
+        }
+    }
+}

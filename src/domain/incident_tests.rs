@@ -13,18 +13,9 @@ fn who() -> Person {
 }
 
 fn open() -> Incident {
-    Incident::open(Opening {
-        id: IncidentId(1),
-        title: "DB down".into(),
-        severity: Severity::Sev2,
-        by: who(),
-        at: t(0),
-        source: Source::Console,
-        fingerprint: None,
-        trigger: None,
-    })
-    .unwrap()
-    .0
+    Incident::open(Opening::by_hand(IncidentId(1), "DB down", who(), t(0)))
+        .unwrap()
+        .0
 }
 
 /// Apply `f` and check that a refusal changed nothing.
@@ -251,11 +242,6 @@ fn replacing_a_section_keeps_who_when_and_the_previous_text() {
 
 fn storm_opening(id: u64, fp: &str) -> Opening {
     Opening {
-        id: IncidentId(id),
-        title: "Disk full on db-7".into(),
-        severity: Severity::Sev2,
-        by: Person::warroom(),
-        at: t(0),
         source: Source::Webhook,
         fingerprint: Some(fp.into()),
         trigger: Some(AlertInfo {
@@ -266,6 +252,7 @@ fn storm_opening(id: u64, fp: &str) -> Opening {
             at: t(0),
             source: Source::Webhook,
         }),
+        ..Opening::by_hand(IncidentId(id), "Disk full on db-7", Person::warroom(), t(0))
     }
 }
 
@@ -322,18 +309,7 @@ fn an_incident_without_the_new_fields_still_loads() {
 /// webhook or a quoted command) become single spaces; nothing but them is refused as empty.
 #[test]
 fn titles_are_single_line() {
-    let opened = |title: &str| {
-        Incident::open(Opening {
-            id: IncidentId(5),
-            title: title.into(),
-            severity: Severity::Sev2,
-            by: who(),
-            at: t(0),
-            source: Source::Console,
-            fingerprint: None,
-            trigger: None,
-        })
-    };
+    let opened = |title: &str| Incident::open(Opening::by_hand(IncidentId(5), title, who(), t(0)));
     let (inc, entries) = opened("DB down\n## Root causes\r\n\u{1b}]0;pwned\u{7} now\u{2028}x").unwrap();
     assert_eq!(inc.title, "DB down ## Root causes ]0;pwned now x");
     assert_eq!(

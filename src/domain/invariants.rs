@@ -322,7 +322,7 @@ impl TimelineEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Opening, Person, Severity, Source};
+    use crate::domain::{Opening, Person, Source};
     use chrono::TimeZone;
 
     fn t(m: i64) -> DateTime<Utc> {
@@ -330,16 +330,12 @@ mod tests {
     }
 
     fn open() -> Incident {
-        Incident::open(Opening {
-            id: IncidentId(3),
-            title: "DB down".into(),
-            severity: Severity::Sev2,
-            by: Person::new("alice", "Alice"),
-            at: t(0),
-            source: Source::Console,
-            fingerprint: None,
-            trigger: None,
-        })
+        Incident::open(Opening::by_hand(
+            IncidentId(3),
+            "DB down",
+            Person::new("alice", "Alice"),
+            t(0),
+        ))
         .unwrap()
         .0
     }

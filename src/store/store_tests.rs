@@ -2,7 +2,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::domain::{EntryKind, NewEntry, Opening, Person, Severity, Source, TransitionError};
+use crate::domain::{EntryKind, NewEntry, Opening, Person, Source, TransitionError};
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()
@@ -10,14 +10,8 @@ fn now() -> chrono::DateTime<Utc> {
 
 fn opening(id: IncidentId, fp: &str) -> Opening {
     Opening {
-        id,
-        title: "NDW ETL failed".into(),
-        severity: Severity::Sev2,
-        by: Person::new("alice", "Alice"),
-        at: now(),
-        source: Source::Console,
         fingerprint: Some(fp.into()),
-        trigger: None,
+        ..Opening::by_hand(id, "NDW ETL failed", Person::new("alice", "Alice"), now())
     }
 }
 
@@ -488,4 +482,81 @@ fn restore_reads_lines_within_a_bound() {
     let mut long = super::backup::bounded_lines(&b"0123456789abc\nx\n"[..], 8);
     let e = long.next().unwrap().unwrap_err();
     assert!(e.to_string().contains("longer than 8 bytes"), "{e}");
+}
+
+/// The backup the last release (9e6e8a5) wrote; `tests/it/compat.rs` says what it holds and how
+/// it was made.
+const OLD_BACKUP: &str = include_str!("../../tests/fixtures/backup-9e6e8a5.jsonl");
+
+/// The `data` of the backup line of `kind` for which `pick` holds.
+fn old_record(kind: &str, pick: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    OLD_BACKUP
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["type"] == kind && pick(&l["data"]))
+        .unwrap_or_else(|| panic!("no {kind} line in the fixture"))["data"]
+        .clone()
+}
+
+/// A record as the old release kept it in sled: its backup data with the schema version.
+fn as_stored(mut data: serde_json::Value) -> Vec<u8> {
+    data.as_object_mut().unwrap().insert("v".into(), 1.into());
+    serde_json::to_vec(&data).unwrap()
+}
+
+#[test]
+fn records_of_release_9e6e8a5_still_decode() {
+    use crate::domain::{Milestone, Precision, Section};
+
+    let data = old_record("incident", |d| d["id"] == 1);
+    assert!(
+        data["actions"][0].get("owners").is_none(),
+        "the fixture has the old one-owner form"
+    );
+    let from_backup: Incident = serde_json::from_value(data.clone()).unwrap();
+    let inc: Incident = codec::decode(&as_stored(data), "incident").unwrap();
+    assert_eq!(inc, from_backup);
+    assert_eq!(inc.title, "NDW ETL failed");
+    assert_eq!(inc.last_seq, 20);
+    assert_eq!(inc.alert_count, 2);
+    assert_eq!(
+        inc.milestones[&Milestone::Resolved],
+        Utc.with_ymd_and_hms(2026, 11, 20, 13, 55, 0).unwrap()
+    );
+    assert_eq!(inc.actions.len(), 1);
+    assert_eq!(inc.actions[0].fields.text, "re-enable log rotation on etl hosts");
+    assert_eq!(inc.actions[0].fields.owners, ["@bob"]);
+    assert!(inc.actions[0].done.is_none() && inc.actions[0].history.is_empty());
+    assert_eq!(
+        inc.sections[&Section::Impact][0].text,
+        "NDW data on the public API was 50 minutes stale."
+    );
+    assert_eq!(inc.section_edits[0].previous[0].text, "NDW data was stale.");
+    assert!(inc.milestone_precision.is_empty() && inc.impacts.is_empty() && inc.title_edits.is_empty());
+    // Written again, it reads back the same (owners in the new form).
+    assert_eq!(
+        codec::decode::<Incident>(&codec::encode(&inc), "incident").unwrap(),
+        inc
+    );
+
+    let data = old_record("entry", |d| d["seq"] == 8);
+    let entry: TimelineEntry = codec::decode(&as_stored(data), "entry").unwrap();
+    assert_eq!(entry.seq, 8);
+    assert_eq!(entry.kind, EntryKind::Note);
+    assert_eq!(entry.text, "checking the cron and logrotate logs");
+    assert_eq!(entry.edits.len(), 1);
+    assert_eq!(entry.edits[0].previous_text, "checking the cron logs");
+    assert_eq!(entry.edits[0].previous_time, None);
+    assert_eq!(entry.precision, Precision::Minute);
+    assert_eq!(entry.end, None);
+    assert!(entry.deleted.is_none());
+
+    let backdated: TimelineEntry = serde_json::from_value(old_record("entry", |d| d["seq"] == 6)).unwrap();
+    assert_eq!(backdated.at, Utc.with_ymd_and_hms(2026, 11, 20, 13, 5, 0).unwrap());
+    assert!(backdated.recorded_at > backdated.at);
+    let deleted: TimelineEntry = serde_json::from_value(old_record("entry", |d| d["seq"] == 9)).unwrap();
+    assert_eq!(
+        deleted.deleted.map(|d| d.previous_text).as_deref(),
+        Some("a note that was a mistake")
+    );
 }

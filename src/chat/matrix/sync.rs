@@ -399,8 +399,9 @@ impl Bot {
     /// history is never replayed. Later starts continue from the saved position, so messages
     /// sent while the bot was down are handled, once.
     pub async fn sync_loop(self: &Arc<Self>, mut shutdown: Shutdown) -> Result<(), ChatError> {
-        let store = self.service.store().clone();
-        let mut token = store
+        let mut token = self
+            .service
+            .store()
             .adapter_state(TOKEN_KEY)
             .map_err(|e| failed(format!("cannot read the saved sync position: {e}")))?;
         if token.is_none() {
@@ -409,9 +410,7 @@ impl Bot {
         let mut timeout = Duration::ZERO;
         let mut backoff = Duration::from_secs(1);
         let mut down_since: Option<std::time::Instant> = None;
-        // Alert rooms not joined yet, and when we last tried (None: not yet).
-        let mut missing_rooms = 0usize;
-        let mut last_join: Option<std::time::Instant> = None;
+        let mut rooms = RoomJoins::default();
         loop {
             let settings = SyncSettings::default()
                 .timeout(timeout)
@@ -424,24 +423,7 @@ impl Bot {
             let response = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    if matches!(e.client_api_error_kind(), Some(ErrorKind::UnknownToken(_))) {
-                        return Err(failed(format!(
-                            "the homeserver no longer accepts our access token ({e}); move {}/matrix aside and restart to log in again",
-                            store
-                                .dir()
-                                .parent()
-                                .map_or_else(|| ".".into(), |p| p.display().to_string())
-                        )));
-                    }
-                    crate::telemetry::health().set(
-                        Platform::Matrix.as_str(),
-                        false,
-                        "homeserver unreachable (sync failing)",
-                    );
-                    if down_since.is_none() {
-                        down_since = Some(std::time::Instant::now());
-                        tracing::warn!(error = %e, "matrix: sync failed; retrying with backoff (other adapters keep working)");
-                    }
+                    self.sync_failed(&e, &mut down_since)?;
                     if !pause(&mut backoff, &mut shutdown).await {
                         return Ok(());
                     }
@@ -457,29 +439,80 @@ impl Bot {
             }
             backoff = Duration::from_secs(1);
             crate::telemetry::health().set(Platform::Matrix.as_str(), true, "connected");
-            if last_join.is_none_or(|t| missing_rooms > 0 && t.elapsed() >= ROOM_RETRY) {
-                missing_rooms = self.join_alert_rooms().await;
-                last_join = Some(std::time::Instant::now());
-            }
-            self.handle_invites(response.rooms.invited.keys()).await;
-            if let Some(since) = &token {
-                self.handle_batch(&response.rooms, since).await;
-            } else {
-                let skipped: usize = response.rooms.joined.values().map(|r| r.timeline.events.len()).sum();
-                tracing::info!(skipped, "matrix: initial sync done, backlog skipped");
-            }
-            if let Err(e) = store.set_adapter_state(TOKEN_KEY, &response.next_batch).await {
-                // Handled events are de-duplicated by event id, so replaying them is safe.
-                tracing::error!(error = %e, "matrix: cannot save the sync position; this batch will be seen again");
-            } else {
-                token = Some(response.next_batch);
-            }
+            self.handle_sync(response, &mut token, &mut rooms).await;
             if timeout.is_zero() {
                 tracing::info!("matrix: ready");
             }
             timeout = LONG_POLL;
         }
     }
+
+    /// A failed sync: an access token the homeserver no longer accepts ends the loop with what
+    /// to do; anything else marks Matrix unhealthy (logged once per outage) and is retried.
+    fn sync_failed(&self, e: &matrix_sdk::Error, down_since: &mut Option<std::time::Instant>) -> Result<(), ChatError> {
+        if matches!(e.client_api_error_kind(), Some(ErrorKind::UnknownToken(_))) {
+            return Err(failed(format!(
+                "the homeserver no longer accepts our access token ({e}); move {}/matrix aside and restart to log in again",
+                self.service
+                    .store()
+                    .dir()
+                    .parent()
+                    .map_or_else(|| ".".into(), |p| p.display().to_string())
+            )));
+        }
+        crate::telemetry::health().set(
+            Platform::Matrix.as_str(),
+            false,
+            "homeserver unreachable (sync failing)",
+        );
+        if down_since.is_none() {
+            *down_since = Some(std::time::Instant::now());
+            tracing::warn!(error = %e, "matrix: sync failed; retrying with backoff (other adapters keep working)");
+        }
+        Ok(())
+    }
+
+    /// One successful sync: (re)join alert rooms when due, accept invites, handle the batch
+    /// (or skip the backlog on the first start), then save the position after it.
+    async fn handle_sync(
+        self: &Arc<Self>,
+        response: matrix_sdk::sync::SyncResponse,
+        token: &mut Option<String>,
+        rooms: &mut RoomJoins,
+    ) {
+        if rooms
+            .last_try
+            .is_none_or(|t| rooms.missing > 0 && t.elapsed() >= ROOM_RETRY)
+        {
+            rooms.missing = self.join_alert_rooms().await;
+            rooms.last_try = Some(std::time::Instant::now());
+        }
+        self.handle_invites(response.rooms.invited.keys()).await;
+        if let Some(since) = token.as_deref() {
+            self.handle_batch(&response.rooms, since).await;
+        } else {
+            let skipped: usize = response.rooms.joined.values().map(|r| r.timeline.events.len()).sum();
+            tracing::info!(skipped, "matrix: initial sync done, backlog skipped");
+        }
+        if let Err(e) = self
+            .service
+            .store()
+            .set_adapter_state(TOKEN_KEY, &response.next_batch)
+            .await
+        {
+            // Handled events are de-duplicated by event id, so replaying them is safe.
+            tracing::error!(error = %e, "matrix: cannot save the sync position; this batch will be seen again");
+        } else {
+            *token = Some(response.next_batch);
+        }
+    }
+}
+
+/// Alert rooms not joined yet, and when we last tried (None: not yet).
+#[derive(Default)]
+struct RoomJoins {
+    missing: usize,
+    last_try: Option<std::time::Instant>,
 }
 
 #[cfg(test)]

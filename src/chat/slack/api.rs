@@ -381,7 +381,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::domain::{IncidentId, Opening, Person, Severity, Source};
+    use crate::domain::{IncidentId, Opening, Person, Source};
 
     const EVIL: &str = "<!channel> <!here> <@U123> <https://evil.example|re-login here> & more";
     const SHOWN: &str =
@@ -423,14 +423,8 @@ mod tests {
         let (url, seen) = server().await;
         let api = Api::new(client(&url).unwrap(), "xoxb-test");
         let (inc, _) = crate::domain::Incident::open(Opening {
-            id: IncidentId(3),
-            title: EVIL.into(),
-            severity: Severity::Sev2,
-            by: Person::new("U1", "alice"),
-            at: chrono::Utc::now(),
             source: Source::Slack,
-            fingerprint: None,
-            trigger: None,
+            ..Opening::by_hand(IncidentId(3), EVIL, Person::new("U1", "alice"), chrono::Utc::now())
         })
         .unwrap();
         let announcement = format!("🚨 INC-3: {EVIL}");

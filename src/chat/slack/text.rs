@@ -187,19 +187,13 @@ pub fn postmortem_messages(id: &str, markdown: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{IncidentId, Opening, Person, Severity, Source};
+    use crate::domain::{IncidentId, Opening, Person, Source};
 
     fn incident(title: &str, n: u64) -> Incident {
         let at = chrono::Utc::now();
         Incident::open(Opening {
-            id: IncidentId(n),
-            title: title.into(),
-            severity: Severity::Sev2,
-            by: Person::new("U1", "alice"),
-            at,
             source: Source::Slack,
-            fingerprint: None,
-            trigger: None,
+            ..Opening::by_hand(IncidentId(n), title, Person::new("U1", "alice"), at)
         })
         .map(|(i, _)| i)
         .unwrap_or_else(|_| panic!("open {title:?}"))
