@@ -364,30 +364,37 @@ struct Piece<'a> {
 /// `~ 2020-04-22 13:35 Europe/Amsterdam .. 2020-04-23 18:10 Europe/Amsterdam`.
 const MAX_WHEN_TOKENS: usize = 12;
 
+/// Where the next range separator (`..` or `–`) in `s` starts, and its length in bytes.
+fn next_separator(s: &str) -> Option<(usize, usize)> {
+    match (s.find(".."), s.find('–')) {
+        (Some(d), Some(e)) if e < d => Some((e, '–'.len_utf8())),
+        (Some(d), _) => Some((d, 2)),
+        (None, Some(e)) => Some((e, '–'.len_utf8())),
+        (None, None) => None,
+    }
+}
+
+/// One token's pieces: a leading `~`, then the text between separators and the separators.
+fn split_token(value: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = value;
+    if let Some(r) = rest.strip_prefix('~').filter(|r| !r.is_empty()) {
+        parts.push("~");
+        rest = r;
+    }
+    while let Some((at, len)) = next_separator(rest) {
+        parts.extend(Some(&rest[..at]).filter(|p| !p.is_empty()));
+        parts.push(&rest[at..at + len]);
+        rest = &rest[at + len..];
+    }
+    parts.extend(Some(rest).filter(|p| !p.is_empty()));
+    parts
+}
+
 fn pieces(tokens: &[Token]) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     for (i, t) in tokens.iter().take(MAX_WHEN_TOKENS).enumerate() {
-        let mut parts: Vec<&str> = Vec::new();
-        let mut rest = t.value.as_str();
-        if let Some(r) = rest.strip_prefix('~').filter(|r| !r.is_empty()) {
-            parts.push("~");
-            rest = r;
-        }
-        while let Some((at, sep)) = [rest.find(".."), rest.find('–')].into_iter().flatten().min().map(|at| {
-            (
-                at,
-                if rest[at..].starts_with("..") {
-                    2
-                } else {
-                    '–'.len_utf8()
-                },
-            )
-        }) {
-            parts.extend(Some(&rest[..at]).filter(|p| !p.is_empty()));
-            parts.push(&rest[at..at + sep]);
-            rest = &rest[at + sep..];
-        }
-        parts.extend(Some(rest).filter(|p| !p.is_empty()));
+        let parts = split_token(&t.value);
         let n = parts.len();
         out.extend(parts.into_iter().enumerate().map(|(k, text)| Piece {
             text,
