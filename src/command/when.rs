@@ -10,7 +10,7 @@ use chrono::{
 use chrono_tz::Tz;
 
 use super::lex::Token;
-use crate::domain::{DateOrder, Moment, Precision};
+use crate::domain::{DateOrder, FUTURE_SLACK_SECS, Moment, Precision};
 
 /// What a `WHEN` is resolved against: the clock, the configured zone and date order, and the
 /// incident's context (the latest entry recorded with an explicit date).
@@ -30,9 +30,6 @@ pub struct Resolved {
     pub moment: Moment,
     pub dated: bool,
 }
-
-/// A `HH:MM` up to this far ahead of now still means today (clock skew between people).
-const CLOCK_GRACE_SECS: i64 = 120;
 
 /// While the anchor is older than this, the team is reconstructing and bare times take its date.
 const RECONSTRUCTION_HOURS: i64 = 24;
@@ -653,7 +650,8 @@ fn start_of_day(zone: Option<Zone>, tz: Tz, day: NaiveDate) -> Result<DateTime<U
         .ok_or_else(|| WhenError(format!("the start of {day} cannot be placed in its zone; give a time")))
 }
 
-/// A bare time: the anchor's date while reconstructing, else the latest such time not in the future.
+/// A bare time: the anchor's date while reconstructing, else the latest such time not in the
+/// future (a time up to `FUTURE_SLACK_SECS` ahead, clock skew between people, is still today).
 fn place_bare(clock: Clock, zone: Option<Zone>, ctx: &TimeContext) -> Result<DateTime<Utc>, WhenError> {
     let reconstructing = ctx
         .anchor
@@ -664,7 +662,7 @@ fn place_bare(clock: Clock, zone: Option<Zone>, ctx: &TimeContext) -> Result<Dat
     }
     let today = local_date(zone, ctx.tz, ctx.now);
     let t = local_to_utc(zone, ctx.tz, today.and_time(clock.time))?;
-    if t <= ctx.now + Duration::seconds(CLOCK_GRACE_SECS) {
+    if t <= ctx.now + Duration::seconds(FUTURE_SLACK_SECS) {
         return Ok(t);
     }
     // Today's would be in the future: it was yesterday.
