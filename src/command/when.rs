@@ -10,7 +10,7 @@ use chrono::{
 use chrono_tz::Tz;
 
 use super::lex::Token;
-use crate::domain::{DateOrder, Moment, Precision};
+use crate::domain::{DateOrder, FUTURE_SLACK_SECS, Moment, Precision};
 
 /// What a `WHEN` is resolved against: the clock, the configured zone and date order, and the
 /// incident's context (the latest entry recorded with an explicit date).
@@ -30,9 +30,6 @@ pub struct Resolved {
     pub moment: Moment,
     pub dated: bool,
 }
-
-/// A `HH:MM` up to this far ahead of now still means today (clock skew between people).
-const CLOCK_GRACE_SECS: i64 = 120;
 
 /// While the anchor is older than this, the team is reconstructing and bare times take its date.
 const RECONSTRUCTION_HOURS: i64 = 24;
@@ -364,30 +361,37 @@ struct Piece<'a> {
 /// `~ 2020-04-22 13:35 Europe/Amsterdam .. 2020-04-23 18:10 Europe/Amsterdam`.
 const MAX_WHEN_TOKENS: usize = 12;
 
+/// Where the next range separator (`..` or `–`) in `s` starts, and its length in bytes.
+fn next_separator(s: &str) -> Option<(usize, usize)> {
+    match (s.find(".."), s.find('–')) {
+        (Some(d), Some(e)) if e < d => Some((e, '–'.len_utf8())),
+        (Some(d), _) => Some((d, 2)),
+        (None, Some(e)) => Some((e, '–'.len_utf8())),
+        (None, None) => None,
+    }
+}
+
+/// One token's pieces: a leading `~`, then the text between separators and the separators.
+fn split_token(value: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = value;
+    if let Some(r) = rest.strip_prefix('~').filter(|r| !r.is_empty()) {
+        parts.push("~");
+        rest = r;
+    }
+    while let Some((at, len)) = next_separator(rest) {
+        parts.extend(Some(&rest[..at]).filter(|p| !p.is_empty()));
+        parts.push(&rest[at..at + len]);
+        rest = &rest[at + len..];
+    }
+    parts.extend(Some(rest).filter(|p| !p.is_empty()));
+    parts
+}
+
 fn pieces(tokens: &[Token]) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     for (i, t) in tokens.iter().take(MAX_WHEN_TOKENS).enumerate() {
-        let mut parts: Vec<&str> = Vec::new();
-        let mut rest = t.value.as_str();
-        if let Some(r) = rest.strip_prefix('~').filter(|r| !r.is_empty()) {
-            parts.push("~");
-            rest = r;
-        }
-        while let Some((at, sep)) = [rest.find(".."), rest.find('–')].into_iter().flatten().min().map(|at| {
-            (
-                at,
-                if rest[at..].starts_with("..") {
-                    2
-                } else {
-                    '–'.len_utf8()
-                },
-            )
-        }) {
-            parts.extend(Some(&rest[..at]).filter(|p| !p.is_empty()));
-            parts.push(&rest[at..at + sep]);
-            rest = &rest[at + sep..];
-        }
-        parts.extend(Some(rest).filter(|p| !p.is_empty()));
+        let parts = split_token(&t.value);
         let n = parts.len();
         out.extend(parts.into_iter().enumerate().map(|(k, text)| Piece {
             text,
@@ -646,7 +650,8 @@ fn start_of_day(zone: Option<Zone>, tz: Tz, day: NaiveDate) -> Result<DateTime<U
         .ok_or_else(|| WhenError(format!("the start of {day} cannot be placed in its zone; give a time")))
 }
 
-/// A bare time: the anchor's date while reconstructing, else the latest such time not in the future.
+/// A bare time: the anchor's date while reconstructing, else the latest such time not in the
+/// future (a time up to `FUTURE_SLACK_SECS` ahead, clock skew between people, is still today).
 fn place_bare(clock: Clock, zone: Option<Zone>, ctx: &TimeContext) -> Result<DateTime<Utc>, WhenError> {
     let reconstructing = ctx
         .anchor
@@ -657,7 +662,7 @@ fn place_bare(clock: Clock, zone: Option<Zone>, ctx: &TimeContext) -> Result<Dat
     }
     let today = local_date(zone, ctx.tz, ctx.now);
     let t = local_to_utc(zone, ctx.tz, today.and_time(clock.time))?;
-    if t <= ctx.now + Duration::seconds(CLOCK_GRACE_SECS) {
+    if t <= ctx.now + Duration::seconds(FUTURE_SLACK_SECS) {
         return Ok(t);
     }
     // Today's would be in the future: it was yesterday.

@@ -531,3 +531,15 @@ fn a_day_whose_midnight_is_skipped_starts_at_its_first_hour() {
     let c = ctx(utc(2026, 7, 1, 12, 0), "America/Santiago");
     assert_eq!(moment("2024-09-08", &c).at, utc(2024, 9, 8, 4, 0));
 }
+
+#[test]
+fn tokens_split_at_separators_and_a_leading_tilde() {
+    assert_eq!(split_token("13:35..15:50"), ["13:35", "..", "15:50"]);
+    assert_eq!(split_token("13:35–15:50"), ["13:35", "–", "15:50"]);
+    assert_eq!(split_token("~06:00"), ["~", "06:00"]);
+    assert_eq!(split_token("~"), ["~"]);
+    assert_eq!(split_token("UTC..2020-04-23"), ["UTC", "..", "2020-04-23"]);
+    assert_eq!(split_token("a–b..c"), ["a", "–", "b", "..", "c"]);
+    assert_eq!(split_token("..."), ["..", "."]);
+    assert_eq!(split_token("13:35.."), ["13:35", ".."]);
+}
