@@ -585,16 +585,6 @@ fn read_start(tokens: &[Token]) -> Result<Option<(When, usize)>, WhenError> {
     }
 }
 
-/// Read a `WHEN` at the start of `tokens`, ignoring refusals (`read_prefix` says why).
-pub fn parse_prefix(tokens: &[Token]) -> Option<(When, usize)> {
-    read_prefix(tokens).ok().flatten()
-}
-
-/// Kept for callers of the earlier name: see `looks_like_when`.
-pub fn looks_like_time(s: &str) -> bool {
-    looks_like_when(s)
-}
-
 /// Parse a complete `WHEN` (all tokens must be used): milestones, impact windows.
 pub fn parse_all(tokens: &[Token]) -> Result<When, WhenError> {
     let shown = tokens.iter().map(|t| t.value.as_str()).collect::<Vec<_>>().join(" ");

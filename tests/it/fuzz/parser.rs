@@ -128,9 +128,27 @@ fn resolve(w: &When) {
         chrono_tz::Pacific::Kiritimati,
         chrono_tz::Etc::GMTPlus12,
     ] {
-        if let Ok(t) = w.resolve(now(), tz) {
-            let _ = t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string();
-            let _ = (t - now()).num_seconds();
+        for (anchor, date_order) in [
+            (None, warroom::domain::DateOrder::Dmy),
+            (
+                Some(now() - chrono::Duration::days(800)),
+                warroom::domain::DateOrder::Mdy,
+            ),
+        ] {
+            let ctx = warroom::command::TimeContext {
+                now: now(),
+                tz,
+                date_order,
+                anchor,
+            };
+            if let Ok(r) = w.resolve_in(&ctx) {
+                let _ = warroom::domain::fmt_moment(&r.moment, &tz);
+                let _ = (r.moment.at - now()).num_seconds();
+                assert!(
+                    r.moment.end.is_none_or(|e| e >= r.moment.at),
+                    "{w:?} ends before it starts"
+                );
+            }
         }
     }
 }
