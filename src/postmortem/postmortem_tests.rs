@@ -196,7 +196,7 @@ fn json_holds_the_same_data_in_utc() {
     assert_eq!(v["milestones"][5]["name"], "closed");
     assert_eq!(v["milestones"][5]["at"], "2026-11-20T14:10:00Z");
     assert_eq!(v["durations"][3]["seconds"], 3000);
-    assert_eq!(v["actions"][0]["owner"], "@bob");
+    assert_eq!(v["actions"][0]["owners"][0], "@bob");
     assert_eq!(v["sections"][2]["items"][1]["text"], "no disk alert");
 }
 
