@@ -1126,3 +1126,39 @@ fn faithful_record_matches_snapshots() {
     snapshot("inc-12.md", &render(&pm, ExportFormat::Markdown));
     snapshot("inc-12.html", &render(&pm, ExportFormat::Html));
 }
+
+/// Every tag in an HTML draft is one warroom writes: user text (names, titles, sections,
+/// entries with code blocks, actions, the alert) adds none, and no attribute but ours.
+#[test]
+fn html_user_text_adds_no_tag_or_attribute() {
+    const OURS: [&str; 22] = [
+        "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "table", "tr", "th", "td", "p",
+        "em", "span", "ul", "li", "br", "hr", "div",
+    ];
+    let attacks = [
+        "<img src=x onerror=alert(1)>",
+        "ran:\n```sh\n</code></pre><script>alert(2)</script>\n```\n</p><iframe src=x>",
+        "\" onmouseover=\"alert(3)",
+        "<!-- x --><![CDATA[y]]><?php ?>",
+        "```\" class=\"x\nz\n```",
+        "<a href=\"javascript:alert(4)\">x</a> @here <!channel>",
+    ];
+    for i in 0..attacks.len() {
+        let texts: Vec<&str> = attacks[i..].iter().chain(&attacks[..i]).copied().collect();
+        let html = render(&with_user_text(&texts), ExportFormat::Html);
+        for tag in html.split('<').skip(1) {
+            let tag = tag.trim_start_matches('/');
+            let name = tag.split([' ', '>']).next().unwrap();
+            let allowed = OURS.contains(&name)
+                || (name == "pre" && tag.starts_with("pre>"))
+                || (name == "code" && (tag.starts_with("code>") || tag.starts_with("code class=\"language-")));
+            assert!(allowed, "rotation {i}: tag <{tag:.40}\n{html}");
+            if !matches!(name, "code" | "p" | "span" | "table" | "div" | "html" | "meta") {
+                assert!(
+                    !tag.split('>').next().unwrap().contains('='),
+                    "rotation {i}: attribute in <{tag:.40}"
+                );
+            }
+        }
+    }
+}
