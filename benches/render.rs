@@ -65,12 +65,12 @@ fn mixed_entry(seq: u64, start: chrono::DateTime<Utc>, who: &Person) -> NewEntry
         3 => (Precision::Second, None),
         _ => (Precision::Minute, None),
     };
-    let text = if seq % 20 == 0 {
+    let text = if seq.is_multiple_of(20) {
         format!(
             "step {seq}: ran\n```sh\n$ kubectl rollout undo deploy/etl-{}\n# done\n```\nthen checked | logs",
             seq % 13
         )
-    } else if seq % 4 == 0 {
+    } else if seq.is_multiple_of(4) {
         format!(
             "step {seq}: restarted worker\n# not a heading\n- checked logs on etl-{}",
             seq % 13
@@ -78,7 +78,7 @@ fn mixed_entry(seq: u64, start: chrono::DateTime<Utc>, who: &Person) -> NewEntry
     } else {
         format!("step {seq}: restarted worker | checked logs on etl-{}", seq % 13)
     };
-    let kind = if seq % 25 == 0 {
+    let kind = if seq.is_multiple_of(25) {
         EntryKind::Action
     } else {
         EntryKind::Note
