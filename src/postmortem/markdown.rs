@@ -8,7 +8,8 @@ use super::pieces::{Piece, longest_backtick_run, pieces};
 
 // User text stays text: whatever it holds, it cannot add HTML, links or images to the draft,
 // nor start a heading, list, quote, fence, table or code block of its own. Ordinary text is
-// left as it is; only what would act gets a backslash.
+// left as it is; only what would act gets a backslash. A fenced block the user wrote is shown
+// as a code block of ours (re-fenced so nothing inside can close it); its content stays text.
 
 /// Backtick code spans in `chars` (CommonMark: a run of n backticks up to the next run of
 /// exactly n), as index ranges. `inline` escapes every backtick outside them and doubles every
