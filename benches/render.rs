@@ -1,11 +1,15 @@
-//! Postmortem render benchmark: an incident with 10,000 timeline entries, built into the
-//! view-model and rendered as Markdown, JSON and HTML. Run: `cargo bench --bench render`.
+//! Postmortem render benchmark: incidents with 10,000 timeline entries (one-line notes; and a
+//! mix of precisions, ranges, multi-line texts, code blocks and bookkeeping rows), built into
+//! the view-model and rendered as Markdown, JSON and HTML. Run: `cargo bench --bench render`.
 
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
-use warroom::domain::{EntryKind, Incident, IncidentId, NewEntry, Opening, Person, Severity, Source, TimelineEntry};
+use warroom::domain::{
+    Action, ActionFields, EntryKind, ImpactWindow, Incident, IncidentId, Milestone, Moment, NewEntry, Opening, Person,
+    Precision, Severity, Source, TimelineEntry,
+};
 use warroom::postmortem::ExportFormat;
 use warroom::postmortem::{Postmortem, render};
 
@@ -48,6 +52,90 @@ fn sample() -> (Incident, Vec<TimelineEntry>) {
     (inc, entries)
 }
 
+/// The entry `seq` of the mixed sample: every 5th date-only, every 5th+1 approximate,
+/// every 5th+2 a range (every 50th across midnight), every 5th+3 to the second, the rest to the
+/// minute; every 4th multi-line, every 20th with a code block, every 25th bookkeeping.
+fn mixed_entry(seq: u64, start: chrono::DateTime<Utc>, who: &Person) -> NewEntry {
+    let at = start + chrono::Duration::seconds(seq as i64 * 37);
+    let (precision, end) = match seq % 5 {
+        0 => (Precision::Date, None),
+        1 => (Precision::Approximate, None),
+        2 if seq % 50 == 2 => (Precision::Minute, Some(at + chrono::Duration::hours(20))),
+        2 => (Precision::Minute, Some(at + chrono::Duration::minutes(35))),
+        3 => (Precision::Second, None),
+        _ => (Precision::Minute, None),
+    };
+    let text = if seq.is_multiple_of(20) {
+        format!(
+            "step {seq}: ran\n```sh\n$ kubectl rollout undo deploy/etl-{}\n# done\n```\nthen checked | logs",
+            seq % 13
+        )
+    } else if seq.is_multiple_of(4) {
+        format!(
+            "step {seq}: restarted worker\n# not a heading\n- checked logs on etl-{}",
+            seq % 13
+        )
+    } else {
+        format!("step {seq}: restarted worker | checked logs on etl-{}", seq % 13)
+    };
+    let kind = if seq.is_multiple_of(25) {
+        EntryKind::Action
+    } else {
+        EntryKind::Note
+    };
+    NewEntry::new(at, who, kind, text, Source::Matrix).at_moment(Moment { at, precision, end })
+}
+
+/// A reconstructed multi-day incident: mixed entries, vague milestones, impact windows and
+/// action items in every state.
+fn mixed() -> (Incident, Vec<TimelineEntry>) {
+    let (mut inc, _) = sample();
+    let start = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+    let alice = Person::new("@alice:example.org", "Alice");
+    let entries = (1..=ENTRIES)
+        .map(|seq| TimelineEntry::from_new(seq, start, mixed_entry(seq, start, &alice)))
+        .collect();
+    inc.milestones
+        .insert(Milestone::Started, start - chrono::Duration::hours(2));
+    inc.milestone_precision
+        .insert(Milestone::Started, Precision::Approximate);
+    inc.impacts = (0..40)
+        .map(|n| ImpactWindow {
+            seq: 0,
+            n: n + 1,
+            start: start + chrono::Duration::minutes(i64::from(n) * 90),
+            end: start + chrono::Duration::minutes(i64::from(n) * 90 + 120),
+            precision: if n % 3 == 0 {
+                Precision::Approximate
+            } else {
+                Precision::Minute
+            },
+            note: Some(format!("window {n}")),
+            by: alice.clone(),
+            recorded_at: start,
+            deleted: None,
+        })
+        .collect();
+    inc.actions = (1..=200)
+        .map(|n| Action {
+            n,
+            fields: ActionFields {
+                text: format!("follow-up {n}"),
+                owners: vec!["@alice".into(), "@bob".into()],
+                ticket: Some(format!("https://tracker.example.org/OPS-{n}")),
+                ..ActionFields::default()
+            },
+            added_by: alice.clone(),
+            at: start,
+            done: None,
+            deleted: None,
+            history: Vec::new(),
+        })
+        .collect();
+    inc.last_seq = ENTRIES;
+    (inc, entries)
+}
+
 fn measure(label: &str, mut f: impl FnMut() -> usize) {
     let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
     let mut bytes = 0;
@@ -71,20 +159,21 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let (inc, entries) = sample();
     let tz: Tz = "Europe/London".parse().expect("tz");
     let now = Utc::now();
-    println!("postmortem of an incident with {ENTRIES} timeline entries, {RUNS} runs each");
-    measure("build view-model", || {
-        Postmortem::build(&inc, &entries, tz, now).timeline.len()
-    });
-    for (label, format) in [
-        ("build + markdown", ExportFormat::Markdown),
-        ("build + json", ExportFormat::Json),
-        ("build + html", ExportFormat::Html),
-    ] {
-        measure(label, || {
-            render(&Postmortem::build(&inc, &entries, tz, now), format).len()
+    for (name, (inc, entries)) in [("one-line notes", sample()), ("mixed precisions", mixed())] {
+        println!("postmortem of an incident with {ENTRIES} timeline entries ({name}), {RUNS} runs each");
+        measure("build view-model", || {
+            Postmortem::build(&inc, &entries, tz, now).timeline.len()
         });
+        for (label, format) in [
+            ("build + markdown", ExportFormat::Markdown),
+            ("build + json", ExportFormat::Json),
+            ("build + html", ExportFormat::Html),
+        ] {
+            measure(label, || {
+                render(&Postmortem::build(&inc, &entries, tz, now), format).len()
+            });
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Display;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How far in the future a user-given time may lie before it is refused (clock skew).
@@ -114,17 +114,23 @@ where
             _ => format!("{approx}{}", start.format(&format!("%Y-%m-%d {clock} %Z"))),
         };
     };
+    // A range across a change of the zone's offset (summer time) names the zone of both ends.
+    let (start_zone, dash) = if start.offset().fix() == end.offset().fix() {
+        ("", "–")
+    } else {
+        (" %Z", " – ")
+    };
     match m.precision {
         Precision::Date if start.date_naive() == end.date_naive() => start.format("%Y-%m-%d").to_string(),
         Precision::Date => format!("{}–{}", start.format("%Y-%m-%d"), end.format("%Y-%m-%d")),
         _ if start.date_naive() == end.date_naive() => format!(
-            "{approx}{}–{}",
-            start.format(&format!("%Y-%m-%d {clock}")),
+            "{approx}{}{dash}{}",
+            start.format(&format!("%Y-%m-%d {clock}{start_zone}")),
             end.format(&format!("{clock} %Z"))
         ),
         _ => format!(
             "{approx}{} – {}",
-            start.format(&format!("%Y-%m-%d {clock}")),
+            start.format(&format!("%Y-%m-%d {clock}{start_zone}")),
             end.format(&format!("%Y-%m-%d {clock} %Z"))
         ),
     }
@@ -152,5 +158,76 @@ mod tests {
         assert_eq!(fmt_minute(t, &Utc), "2026-11-20 12:40 UTC");
         assert_eq!(fmt_second_utc(t), "2026-11-20 12:40:05 UTC");
         assert_eq!(fmt_file_stamp(t), "20261120T124005");
+    }
+
+    fn m(at: DateTime<Utc>, precision: Precision, end: Option<DateTime<Utc>>) -> Moment {
+        Moment { at, precision, end }
+    }
+
+    #[test]
+    fn a_moment_is_shown_as_precisely_as_it_is_known_with_date_and_zone() {
+        let ams = chrono_tz::Europe::Amsterdam;
+        let t = Utc.with_ymd_and_hms(2026, 11, 20, 12, 40, 5).unwrap();
+        let cases = [
+            (m(t, Precision::Minute, None), "2026-11-20 13:40 CET"),
+            (m(t, Precision::Second, None), "2026-11-20 13:40:05 CET"),
+            (m(t, Precision::Approximate, None), "~2026-11-20 13:40 CET"),
+            // A date alone: the day in the zone, no clock and so no zone.
+            (
+                m(
+                    Utc.with_ymd_and_hms(2026, 11, 19, 23, 0, 0).unwrap(),
+                    Precision::Date,
+                    None,
+                ),
+                "2026-11-20",
+            ),
+        ];
+        for (moment, want) in cases {
+            assert_eq!(fmt_moment(&moment, &ams), want, "{moment:?}");
+        }
+        // Exact is the minute default and writes what fmt_minute writes.
+        assert_eq!(fmt_moment(&Moment::exact(t), &ams), fmt_minute(t, &ams));
+    }
+
+    #[test]
+    fn ranges_show_one_date_within_a_day_and_both_across_days() {
+        let ams = chrono_tz::Europe::Amsterdam;
+        let at = |d, h, mi| Utc.with_ymd_and_hms(2020, 4, d, h, mi, 0).unwrap();
+        // Same day: 13:35–15:50 local (CEST, UTC+2).
+        let same = m(at(22, 11, 35), Precision::Minute, Some(at(22, 13, 50)));
+        assert_eq!(fmt_moment(&same, &ams), "2020-04-22 13:35–15:50 CEST");
+        let approx = m(at(22, 11, 35), Precision::Approximate, Some(at(22, 13, 50)));
+        assert_eq!(fmt_moment(&approx, &ams), "~2020-04-22 13:35–15:50 CEST");
+        let secs = m(
+            at(22, 11, 35),
+            Precision::Second,
+            Some(at(22, 13, 50) + chrono::Duration::seconds(7)),
+        );
+        assert_eq!(fmt_moment(&secs, &ams), "2020-04-22 13:35:00–15:50:07 CEST");
+        // Across days: both dates, an en dash with spaces.
+        let days = m(at(22, 11, 35), Precision::Minute, Some(at(23, 16, 10)));
+        assert_eq!(fmt_moment(&days, &ams), "2020-04-22 13:35 – 2020-04-23 18:10 CEST");
+        // Days only.
+        let dates = m(at(21, 22, 0), Precision::Date, Some(at(23, 22, 0)));
+        assert_eq!(fmt_moment(&dates, &ams), "2020-04-22–2020-04-24");
+        let one_day = m(at(21, 22, 0), Precision::Date, Some(at(21, 22, 0)));
+        assert_eq!(fmt_moment(&one_day, &ams), "2020-04-22");
+        // Crossing midnight in the zone but not in UTC: the zone's dates decide.
+        let night = m(at(22, 21, 30), Precision::Minute, Some(at(22, 22, 30)));
+        assert_eq!(fmt_moment(&night, &ams), "2020-04-22 23:30 – 2020-04-23 00:30 CEST");
+        assert_eq!(fmt_moment(&night, &Utc), "2020-04-22 21:30–22:30 UTC");
+    }
+
+    #[test]
+    fn a_range_across_a_dst_change_names_the_zone_of_both_ends() {
+        let ams = chrono_tz::Europe::Amsterdam;
+        // 2026-03-29: clocks go from 02:00 CET to 03:00 CEST.
+        let start = Utc.with_ymd_and_hms(2026, 3, 28, 23, 30, 0).unwrap();
+        let end = Utc.with_ymd_and_hms(2026, 3, 29, 9, 0, 0).unwrap();
+        let r = m(start, Precision::Minute, Some(end));
+        assert_eq!(fmt_moment(&r, &ams), "2026-03-29 00:30 CET – 11:00 CEST");
+        let r = m(start - chrono::Duration::hours(1), Precision::Minute, Some(end));
+        assert_eq!(fmt_moment(&r, &ams), "2026-03-28 23:30 CET – 2026-03-29 11:00 CEST");
+        assert_eq!(fmt_moment(&Moment::exact(start), &ams), "2026-03-29 00:30 CET");
     }
 }

@@ -2,11 +2,14 @@
 
 use std::fmt::Write;
 
-use super::model::{Postmortem, SectionView};
+use super::html::owners_or_dash;
+use super::model::{Postmortem, SectionView, capitalized, linkable};
+use super::pieces::{Piece, longest_backtick_run, pieces};
 
 // User text stays text: whatever it holds, it cannot add HTML, links or images to the draft,
 // nor start a heading, list, quote, fence, table or code block of its own. Ordinary text is
-// left as it is; only what would act gets a backslash.
+// left as it is; only what would act gets a backslash. A fenced block the user wrote is shown
+// as a code block of ours (re-fenced so nothing inside can close it); its content stays text.
 
 /// Backtick code spans in `chars` (CommonMark: a run of n backticks up to the next run of
 /// exactly n), as index ranges. `inline` escapes every backtick outside them and doubles every
@@ -125,21 +128,79 @@ fn line_start(line: &str) -> (String, &str) {
     (String::new(), line)
 }
 
-/// User text as the lines of a paragraph or list item: each line escaped, starting no block
-/// of its own, continuation lines indented by `indent` so they stay in their item.
-fn block(text: &str, indent: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let mut out = String::with_capacity(text.len() + 8);
-    for (n, line) in text.split('\n').enumerate() {
-        if n > 0 {
-            out.push('\n');
-            out.push_str(indent);
-        }
-        let (marker, rest) = line_start(line.trim_start());
-        out.push_str(&marker);
-        out.push_str(&inline(rest, false));
+/// One line of prose: escaped, starting no block of its own.
+fn prose_line(out: &mut String, line: &str) {
+    let (marker, rest) = line_start(line.trim_start());
+    out.push_str(&marker);
+    out.push_str(&inline(rest, false));
+}
+
+/// A fenced code block of user lines, each line after `indent`. The fence is backticks,
+/// longer than any backtick run inside, so no line of the block can close it; control
+/// characters are shown as escapes.
+fn code_block(out: &mut String, lang: Option<&str>, lines: &[&str], indent: &str) {
+    let fence = "`".repeat((longest_backtick_run(lines) + 1).max(3));
+    let _ = write!(out, "{fence}{}", lang.unwrap_or(""));
+    for line in lines {
+        out.push('\n');
+        out.push_str(indent);
+        out.push_str(&crate::sanitize::for_terminal(line));
     }
+    let _ = write!(out, "\n{indent}{fence}");
+}
+
+/// User text as the blocks of a paragraph or list item: prose lines escaped and starting no
+/// block of their own, fenced code kept as code; lines after the first are indented by
+/// `indent` so they stay in their item. `mid_line`: something of ours precedes the text on
+/// its first line, so a code block must start on the next one. Returns whether the text
+/// ended with a code block (a note after it then needs a line of its own).
+fn block_into(out: &mut String, text: &str, indent: &str, mid_line: bool) -> bool {
+    let mut first = true;
+    let mut ends_in_code = false;
+    for piece in pieces(text) {
+        match piece {
+            Piece::Prose(lines) => {
+                for line in lines {
+                    if !first {
+                        out.push('\n');
+                        out.push_str(indent);
+                    }
+                    first = false;
+                    prose_line(out, line);
+                }
+                ends_in_code = false;
+            }
+            Piece::Code { lang, lines } => {
+                if !first || mid_line {
+                    out.push('\n');
+                    out.push_str(indent);
+                }
+                first = false;
+                code_block(out, lang, &lines, indent);
+                ends_in_code = true;
+            }
+        }
+    }
+    ends_in_code
+}
+
+/// `block_into` as a new string, for text that stands alone.
+fn block(text: &str, indent: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    block_into(&mut out, text, indent, false);
     out
+}
+
+/// A note of ours after user text (`(Alice)`, `_(edited …)_`): on the same line, or on a line
+/// of its own in the item when the text ended with a code block.
+fn after_text(out: &mut String, ends_in_code: bool, indent: &str, note: &str) {
+    if ends_in_code {
+        out.push('\n');
+        out.push_str(indent);
+    } else {
+        out.push(' ');
+    }
+    out.push_str(note);
 }
 
 /// One-line user text (a title, a name) inside a line of ours.
@@ -147,7 +208,8 @@ fn one_line(s: &str) -> String {
     inline(&crate::domain::single_line(s), false)
 }
 
-/// User text inside a Markdown table cell: line breaks become `<br>`.
+/// User text inside a Markdown table cell: line breaks become `<br>` (a table row is one
+/// line; fences are shown as the text they are).
 fn cell(s: &str) -> String {
     s.replace("\r\n", "\n")
         .replace('\r', "\n")
@@ -155,6 +217,12 @@ fn cell(s: &str) -> String {
         .map(|line| inline(line, true))
         .collect::<Vec<_>>()
         .join("<br>")
+}
+
+/// A cell with a value of ours before user text: the user's `~` escaped too, so it cannot
+/// pair with the `~` of an approximate time and strike it through.
+fn cell_after_ours(s: &str) -> String {
+    cell(s).replace('~', "\\~")
 }
 
 fn section(out: &mut String, level: &str, s: &SectionView, pm: &Postmortem) {
@@ -170,7 +238,10 @@ fn section(out: &mut String, level: &str, s: &SectionView, pm: &Postmortem) {
     }
     for item in &s.items {
         if s.list {
-            let _ = writeln!(out, "- {} ({})", block(&item.text, "  "), one_line(&item.by.name));
+            out.push_str("- ");
+            let code = block_into(out, &item.text, "  ", false);
+            after_text(out, code, "  ", &format!("({})", one_line(&item.by.name)));
+            out.push('\n');
         } else {
             let _ = writeln!(out, "{}\n", block(&item.text, ""));
         }
@@ -183,9 +254,8 @@ fn section(out: &mut String, level: &str, s: &SectionView, pm: &Postmortem) {
     }
 }
 
-pub fn render(pm: &Postmortem) -> String {
-    let mut out = String::with_capacity(4096 + pm.timeline.len() * 96);
-    let _ = writeln!(out, "# {}: {}\n", pm.id, one_line(&pm.title));
+/// The metadata table: severity, status, roles, milestones, durations, impact, services.
+fn metadata(out: &mut String, pm: &Postmortem) {
     out.push_str("| | |\n|---|---|\n");
     let _ = writeln!(out, "| Severity | {} |", pm.severity_label);
     let _ = writeln!(out, "| Status | {} |", pm.status);
@@ -193,27 +263,15 @@ pub fn render(pm: &Postmortem) -> String {
         out.push_str("| Commander | _not assigned (`incident lead @user`)_ |\n");
     }
     for r in &pm.roles {
-        let mut role = r.role.clone();
-        if let Some(first) = role.get_mut(..1) {
-            first.make_ascii_uppercase();
-        }
-        let _ = writeln!(out, "| {} | {} |", cell(&role), cell(&r.who));
+        let _ = writeln!(out, "| {} | {} |", cell(&capitalized(&r.role)), cell(&r.who));
     }
     for m in &pm.milestones {
-        let mut name = m.name.clone();
-        if let Some(first) = name.get_mut(..1) {
-            first.make_ascii_uppercase();
-        }
-        let _ = writeln!(
-            out,
-            "| {name} | {} |",
-            m.at.map_or("—".to_string(), |t| pm.show_time(t))
-        );
+        let _ = writeln!(out, "| {} | {} |", capitalized(&m.name), pm.show_milestone(m));
     }
     for d in &pm.durations {
-        let value = d.shown();
-        let _ = writeln!(out, "| {} | {} |", d.label, cell(&value));
+        let _ = writeln!(out, "| {} | {} |", d.label, cell(&d.shown()));
     }
+    impact(out, pm);
     let services = if pm.services.is_empty() {
         "_none recorded (`incident affects ...`)_".to_string()
     } else {
@@ -224,65 +282,123 @@ pub fn render(pm: &Postmortem) -> String {
         let _ = writeln!(out, "| Alerts | {} |", pm.alert_count);
     }
     out.push('\n');
+}
 
-    let by_key = |k: &str| pm.section(k);
-    for key in ["summary", "impact"] {
-        if let Some(s) = by_key(key) {
-            section(&mut out, "##", s, pm);
-        }
+/// A row per impact window and their total.
+fn impact(out: &mut String, pm: &Postmortem) {
+    if pm.impact_windows.is_empty() {
+        out.push_str("| Impact windows | _none recorded (`incident impact START..END [note]`)_ |\n");
     }
+    for w in &pm.impact_windows {
+        let note = w
+            .note
+            .as_deref()
+            .map(|n| format!(": {}", cell_after_ours(n)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| Impact window | {} ({}){note} |",
+            pm.show_moment(&w.moment()),
+            w.duration()
+        );
+    }
+    if let Some(total) = pm.total_impact() {
+        let _ = writeln!(out, "| Total impact | {total} |");
+    }
+}
+
+/// The timeline as a list, one item per event: its moment (with date and zone), who, and
+/// the text, whose further lines and code blocks stay inside the item.
+fn timeline(out: &mut String, pm: &Postmortem) {
     let _ = writeln!(out, "## Timeline\n");
-    if pm.timeline.is_empty() {
+    let mut rows = pm.story().peekable();
+    if rows.peek().is_none() {
         out.push_str("_No entries yet (`timeline [WHEN] <text>`)_\n\n");
-    } else {
-        let _ = writeln!(out, "| Time ({}) | Who | What |\n|---|---|---|", pm.timezone);
-        for row in &pm.timeline {
-            let edited = pm
-                .edited_note(row)
-                .map(|n| format!(" _({})_", cell(&n)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "| {} | {} | {}{} |",
-                pm.show_time(row.at),
-                cell(&crate::domain::single_line(&row.author.name)),
-                cell(&row.text),
-                edited
-            );
+        return;
+    }
+    let _ = writeln!(out, "_Times in {}._\n", pm.timezone);
+    for row in rows {
+        let _ = write!(
+            out,
+            "- **{}** — {}: ",
+            pm.show_moment(&row.moment()),
+            one_line(&row.author.name)
+        );
+        let code = block_into(out, &row.text, "  ", true);
+        if let Some(n) = pm.edited_note(row) {
+            after_text(out, code, "  ", &format!("_({})_", one_line(&n)));
         }
         out.push('\n');
     }
-    for key in ["root-cause", "trigger", "resolution", "detection"] {
-        if let Some(s) = by_key(key) {
+    out.push('\n');
+}
+
+/// A ticket: an autolink when it is a safe `http(s)` URL, else its escaped text.
+fn ticket(t: &str) -> String {
+    if linkable(t) { format!("<{t}>") } else { cell(t) }
+}
+
+fn actions(out: &mut String, pm: &Postmortem) {
+    let _ = writeln!(out, "## Action items\n");
+    let shown = pm.draft_actions();
+    if shown.is_empty() {
+        out.push_str("_No follow-up actions yet (`action <text> [@owner]`)_\n\n");
+        return;
+    }
+    out.push_str("| # | Action | Status | Owners | Due | Type | Ticket |\n|---|---|---|---|---|---|---|\n");
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+    for a in shown {
+        let f = &a.fields;
+        let edited = pm
+            .action_edited_note(a)
+            .map(|n| format!(" _({})_", cell(&n)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {}{edited} | {} | {} | {} | {} | {} |",
+            a.n,
+            cell(&f.text),
+            if a.is_open() { "open" } else { "done" },
+            cell(&owners_or_dash(&f.owners)),
+            or_dash(f.due.map(|d| d.format("%Y-%m-%d").to_string())),
+            or_dash(f.kind.as_deref().map(cell)),
+            or_dash(f.ticket.as_deref().map(ticket)),
+        );
+    }
+    out.push('\n');
+}
+
+pub fn render(pm: &Postmortem) -> String {
+    let mut out = String::with_capacity(4096 + pm.timeline.len() * 96);
+    let _ = writeln!(out, "# {}: {}\n", pm.id, one_line(&pm.title));
+    metadata(&mut out, pm);
+    for key in ["summary", "impact"] {
+        if let Some(s) = pm.section(key) {
             section(&mut out, "##", s, pm);
         }
     }
-    let _ = writeln!(out, "## Action items\n");
-    if pm.actions.is_empty() {
-        out.push_str("_No follow-up actions yet (`action <text> [@owner]`)_\n\n");
-    } else {
-        out.push_str("| # | Action | Owner |\n|---|---|---|\n");
-        for a in &pm.actions {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                a.n,
-                cell(&a.fields.text),
-                cell(&crate::postmortem::html::owners_or_dash(&a.fields.owners))
-            );
+    timeline(&mut out, pm);
+    for key in ["root-cause", "trigger", "resolution", "detection"] {
+        if let Some(s) = pm.section(key) {
+            section(&mut out, "##", s, pm);
         }
-        out.push('\n');
     }
+    actions(&mut out, pm);
     let _ = writeln!(out, "## Lessons learned\n");
     for key in ["went-well", "went-wrong", "lucky"] {
-        if let Some(s) = by_key(key) {
+        if let Some(s) = pm.section(key) {
             section(&mut out, "###", s, pm);
         }
     }
     let _ = writeln!(
         out,
-        "---\n_Draft generated by warroom at {}. Time to detect = started → detected; to acknowledge = detected → acknowledged; to mitigate and to resolve = started → mitigated / resolved._",
-        pm.show_time(pm.generated_at)
+        "---\n_Draft generated by warroom at {}. Time to detect = started → detected; to acknowledge = detected → acknowledged; to mitigate and to resolve = started → mitigated / resolved.{}_",
+        pm.show_time(pm.generated_at),
+        if pm.any_approximate() {
+            " A `~` marks a time or duration known only approximately."
+        } else {
+            ""
+        }
     );
     out
 }

@@ -5,9 +5,12 @@ mod format;
 mod html;
 mod markdown;
 mod model;
+mod pieces;
 
 pub(crate) use html::escape_into;
-pub use model::{DurationView, MilestoneView, Postmortem, SectionView, TimelineRow, format_duration};
+pub use model::{
+    DurationView, ImpactView, MilestoneView, Postmortem, RoleView, SectionView, TimelineRow, format_duration,
+};
 
 pub use format::ExportFormat;
 

@@ -5,8 +5,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::domain::{
-    Action, Contribution, DURATIONS, DurationSpec, Edit, Incident, Milestone, Person, Section, SectionEdit, Severity,
-    Status, TimelineEntry, fmt_minute, sort_for_display,
+    Action, Contribution, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Milestone, Moment, Person,
+    Precision, Restore, Section, SectionEdit, Severity, Status, TimelineEntry, TitleEdit, fmt_minute, fmt_moment,
+    sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -20,14 +21,33 @@ pub struct Postmortem {
     pub roles: Vec<RoleView>,
     pub milestones: Vec<MilestoneView>,
     pub durations: Vec<DurationView>,
+    /// Impact windows still on record, by start.
+    pub impact_windows: Vec<ImpactView>,
+    /// Time covered by at least one impact window (overlaps counted once); `None` without
+    /// windows.
+    pub total_impact_seconds: Option<i64>,
+    /// Some window is known only approximately (or by date), so the total is too.
+    pub total_impact_approximate: bool,
+    /// Impact windows removed with `impact delete`: kept for the record (JSON export).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted_impact_windows: Vec<ImpactWindow>,
     pub services: Vec<String>,
     pub sections: Vec<SectionView>,
+    /// Every entry on record, in display order. Bookkeeping rows (action items added,
+    /// renames: `EntryKind::is_bookkeeping`) are kept here with `bookkeeping: true` so the
+    /// JSON is the whole record; the Markdown and HTML drafts leave them out of their
+    /// timeline (`story`).
     pub timeline: Vec<TimelineRow>,
     /// Entries removed with `timeline delete`: kept for the record (JSON export), not drawn
     /// in the Markdown and HTML drafts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deleted_entries: Vec<TimelineRow>,
+    /// Every action item by number, deleted ones and each one's history included (JSON);
+    /// the drafts show `draft_actions`.
     pub actions: Vec<Action>,
+    /// Earlier titles, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub title_edits: Vec<TitleEdit>,
     pub alert_count: u64,
     pub generated_at: DateTime<Utc>,
     #[serde(skip)]
@@ -44,6 +64,8 @@ pub struct RoleView {
 pub struct MilestoneView {
     pub name: String,
     pub at: Option<DateTime<Utc>>,
+    /// How precisely `at` is known (`minute` when it was not said).
+    pub precision: Precision,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +78,22 @@ pub struct DurationView {
     pub to: String,
     /// Why it is missing, or how it was measured if not from the usual start.
     pub note: Option<String>,
+    /// Measured from or to a milestone known only approximately (or by date).
+    pub approximate: bool,
+}
+
+/// One impact window as the draft shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImpactView {
+    /// The number `impact delete` takes.
+    pub n: u32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub precision: Precision,
+    pub note: Option<String>,
+    pub seconds: i64,
+    pub approximate: bool,
+    pub by: Person,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,23 +114,35 @@ pub struct SectionView {
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineRow {
     pub seq: u64,
+    /// When it happened; for a range, its start.
     pub at: DateTime<Utc>,
+    /// How precisely `at` (and `end`) are known: `minute`, `second`, `approximate`, `date`.
+    pub precision: Precision,
+    /// The end of a range entry, else null.
+    pub end: Option<DateTime<Utc>>,
+    /// When warroom recorded it.
+    pub recorded_at: DateTime<Utc>,
     pub author: Person,
     pub kind: String,
+    /// Bookkeeping of the record (action items, renames): not in the drafts' timeline.
+    pub bookkeeping: bool,
     pub text: String,
     pub source: String,
     pub edited: bool,
-    /// Who changed the text last, and when (the author stays the one who wrote it first).
+    /// Who changed the text or time last, and when (the author stays the one who wrote it first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edited_by: Option<Person>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<DateTime<Utc>>,
-    /// Every change of the text, oldest first, with the text it replaced.
+    /// Every change, oldest first, with the text (and time) it replaced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<Edit>,
     /// Set on a deleted entry: who deleted it, when, and its text then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<Edit>,
+    /// Deletions undone with `timeline restore`, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restores: Vec<Restore>,
 }
 
 impl TimelineRow {
@@ -101,28 +151,78 @@ impl TimelineRow {
         TimelineRow {
             seq: e.seq,
             at: e.at,
+            precision: e.precision,
+            end: e.end,
+            recorded_at: e.recorded_at,
             edited: last.is_some(),
             edited_by: last.as_ref().map(|l| l.by.clone()),
             edited_at: last.map(|l| l.at),
             author: e.author,
             kind: e.kind.as_str().into(),
+            bookkeeping: e.kind.is_bookkeeping(),
             text: e.text,
             source: e.source.as_str().into(),
             edits: e.edits,
             deleted: e.deleted,
+            restores: e.restores,
+        }
+    }
+
+    /// When it happened, as precisely as it is known.
+    pub fn moment(&self) -> Moment {
+        Moment {
+            at: self.at,
+            precision: self.precision,
+            end: self.end,
         }
     }
 }
 
+/// `~` before a value derived from vague times.
+fn about(approximate: bool) -> &'static str {
+    if approximate { "~" } else { "" }
+}
+
 impl DurationView {
-    /// `50m`, `35m (note)`, `— (needs ...)`.
+    /// `50m`, `~1h 05m`, `35m (note)`, `— (needs ...)`.
     pub fn shown(&self) -> String {
-        match (self.seconds, &self.note) {
-            (Some(s), Some(n)) => format!("{} ({n})", format_duration(s)),
-            (Some(s), None) => format_duration(s),
+        let value = self
+            .seconds
+            .map(|s| format!("{}{}", about(self.approximate), format_duration(s)));
+        match (value, &self.note) {
+            (Some(v), Some(n)) => format!("{v} ({n})"),
+            (Some(v), None) => v,
             (None, Some(n)) => format!("— ({n})"),
             (None, None) => "—".into(),
         }
+    }
+}
+
+impl ImpactView {
+    fn from_window(w: &ImpactWindow) -> ImpactView {
+        ImpactView {
+            n: w.n,
+            start: w.start,
+            end: w.end,
+            precision: w.precision,
+            note: w.note.clone(),
+            seconds: w.seconds().max(0),
+            approximate: w.precision.is_vague(),
+            by: w.by.clone(),
+        }
+    }
+
+    pub fn moment(&self) -> Moment {
+        Moment {
+            at: self.start,
+            precision: self.precision,
+            end: Some(self.end),
+        }
+    }
+
+    /// `1h 00m`, `~15m`.
+    pub fn duration(&self) -> String {
+        format!("{}{}", about(self.approximate), format_duration(self.seconds))
     }
 }
 
@@ -169,93 +269,156 @@ pub fn format_duration(secs: i64) -> String {
     format!("{sign}{body}")
 }
 
+fn duration(incident: &Incident, spec: DurationSpec) -> DurationView {
+    let DurationSpec {
+        name,
+        label,
+        from,
+        to,
+        fallback,
+    } = spec;
+    let ms = |m: Milestone| incident.milestone_moment(m);
+    let seconds = spec.seconds(incident);
+    let start = ms(from).or_else(|| fallback.and_then(ms));
+    let note = match (seconds, ms(from), fallback) {
+        (None, _, _) => Some(format!(
+            "needs {}",
+            [(from, start.is_none()), (to, ms(to).is_none())]
+                .iter()
+                .filter(|(_, missing)| *missing)
+                .map(|(m, _)| format!("`incident milestone {m}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )),
+        (Some(_), None, Some(f)) => Some(format!(
+            "from {}; set `incident milestone {from} WHEN` for the start of impact",
+            f.as_str()
+        )),
+        (Some(_), _, _) => None,
+    };
+    let approximate = seconds.is_some() && [start, ms(to)].iter().flatten().any(|m| m.precision.is_vague());
+    DurationView {
+        name: name.into(),
+        label: label.into(),
+        seconds,
+        from: from.to_string(),
+        to: to.to_string(),
+        note,
+        approximate,
+    }
+}
+
+/// The Detection section's prefilled text: when the incident was detected (the `detected`
+/// milestone, corrections included) and how (the alert that opened it, or by hand).
+fn detection(incident: &Incident, tz: &Tz) -> String {
+    let show = |m: Moment| fmt_moment(&m, tz);
+    let declared = Moment::exact(incident.declared_at);
+    let Some(a) = &incident.trigger else {
+        return match incident
+            .milestone_moment(Milestone::Detected)
+            .filter(|d| *d != declared)
+        {
+            Some(d) => format!(
+                "Detected at {}; declared by hand by {} at {}.",
+                show(d),
+                incident.declared_by.name,
+                show(declared)
+            ),
+            None => format!(
+                "Declared by hand by {} at {}.",
+                incident.declared_by.name,
+                show(declared)
+            ),
+        };
+    };
+    let alert = Moment::exact(a.at);
+    let text = match incident.milestone_moment(Milestone::Detected).filter(|d| *d != alert) {
+        Some(d) => format!(
+            "Detected at {}, by an alert in {} (rule `{}`, posted by {}, received {}): \"{}\"",
+            show(d),
+            a.room,
+            a.rule,
+            a.sender.name,
+            show(alert),
+            a.text.trim()
+        ),
+        None => format!(
+            "Detected by an alert in {} at {} (rule `{}`, posted by {}): \"{}\"",
+            a.room,
+            show(alert),
+            a.rule,
+            a.sender.name,
+            a.text.trim()
+        ),
+    };
+    if incident.alert_count > 1 {
+        format!("{text} — {} alerts in all.", incident.alert_count)
+    } else {
+        text
+    }
+}
+
+fn sections(incident: &Incident, tz: &Tz) -> Vec<SectionView> {
+    Section::ALL
+        .iter()
+        .map(|&s| {
+            let (heading, prompt) = heading_and_prompt(s);
+            SectionView {
+                key: s.as_str().into(),
+                heading: heading.into(),
+                prefilled: (s == Section::Detection).then(|| detection(incident, tz)),
+                items: incident.sections.get(&s).cloned().unwrap_or_default(),
+                list: s.is_list(),
+                prompt: prompt.into(),
+                replaced: incident
+                    .section_edits
+                    .iter()
+                    .filter(|e| e.section == s)
+                    .cloned()
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The impact windows on record (by start), the time they cover together, whether that is
+/// approximate, and the deleted windows.
+fn impacts(incident: &Incident) -> (Vec<ImpactView>, Option<i64>, bool, Vec<ImpactWindow>) {
+    let windows: Vec<ImpactView> = incident
+        .live_impacts()
+        .into_iter()
+        .map(ImpactView::from_window)
+        .collect();
+    let (seconds, approximate) = incident.impact_seconds();
+    let total = (!windows.is_empty()).then_some(seconds);
+    let deleted = incident
+        .impacts
+        .iter()
+        .filter(|w| w.deleted.is_some())
+        .cloned()
+        .collect();
+    (windows, total, approximate, deleted)
+}
+
 impl Postmortem {
     pub fn build(incident: &Incident, entries: &[TimelineEntry], tz: Tz, now: DateTime<Utc>) -> Postmortem {
-        let ms = |m: Milestone| incident.milestones.get(&m).copied();
-        let (mut timeline, mut deleted): (Vec<TimelineEntry>, Vec<TimelineEntry>) =
-            entries.iter().cloned().partition(TimelineEntry::is_visible);
+        // The entry of a deleted impact window goes with it.
+        let gone: Vec<u64> = incident
+            .impacts
+            .iter()
+            .filter(|w| w.deleted.is_some())
+            .map(|w| w.seq)
+            .collect();
+        let (mut timeline, mut deleted): (Vec<TimelineEntry>, Vec<TimelineEntry>) = entries
+            .iter()
+            .cloned()
+            .partition(|e| e.is_visible() && !(e.kind == EntryKind::Impact && gone.contains(&e.seq)));
         sort_for_display(&mut timeline);
         sort_for_display(&mut deleted);
-        let show = |t: DateTime<Utc>| fmt_minute(t, &tz);
-        let duration = |d: DurationSpec| {
-            let DurationSpec {
-                name,
-                label,
-                from,
-                to,
-                fallback,
-            } = d;
-            let seconds = d.seconds(incident);
-            let start_missing = ms(from).is_none() && fallback.and_then(ms).is_none();
-            let note = match (seconds, ms(from), fallback) {
-                (None, _, _) => Some(format!(
-                    "needs {}",
-                    [(from, start_missing), (to, ms(to).is_none())]
-                        .iter()
-                        .filter(|(_, missing)| *missing)
-                        .map(|(m, _)| format!("`incident milestone {m}`"))
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                )),
-                (Some(_), None, Some(f)) => Some(format!(
-                    "from {}; set `incident milestone {from} WHEN` for the start of impact",
-                    f.as_str()
-                )),
-                (Some(_), _, _) => None,
-            };
-            DurationView {
-                name: name.into(),
-                label: label.into(),
-                seconds,
-                from: from.to_string(),
-                to: to.to_string(),
-                note,
-            }
-        };
-        let durations = DURATIONS.into_iter().map(duration).collect();
-        let sections = Section::ALL
-            .iter()
-            .map(|&s| {
-                let (heading, prompt) = heading_and_prompt(s);
-                let prefilled = match (s, &incident.trigger) {
-                    (Section::Detection, Some(a)) => Some(
-                        format!(
-                            "Detected by an alert in {} at {} (rule `{}`, posted by {}): \"{}\"",
-                            a.room,
-                            show(a.at),
-                            a.rule,
-                            a.sender.name,
-                            a.text.trim()
-                        ) + if incident.alert_count > 1 {
-                            format!(" — {} alerts in all.", incident.alert_count)
-                        } else {
-                            String::new()
-                        }
-                        .as_str(),
-                    ),
-                    (Section::Detection, None) => Some(format!(
-                        "Declared by hand by {} at {}.",
-                        incident.declared_by.name,
-                        show(incident.declared_at)
-                    )),
-                    _ => None,
-                };
-                SectionView {
-                    key: s.as_str().into(),
-                    heading: heading.into(),
-                    prefilled,
-                    items: incident.sections.get(&s).cloned().unwrap_or_default(),
-                    list: s.is_list(),
-                    prompt: prompt.into(),
-                    replaced: incident
-                        .section_edits
-                        .iter()
-                        .filter(|e| e.section == s)
-                        .cloned()
-                        .collect(),
-                }
-            })
-            .collect();
+        let (impact_windows, total_impact_seconds, total_impact_approximate, deleted_impact_windows) =
+            impacts(incident);
+        let mut actions = incident.actions.clone();
+        actions.sort_by_key(|a| a.n);
         Postmortem {
             id: incident.id.to_string(),
             title: crate::domain::single_line(&incident.title),
@@ -275,15 +438,21 @@ impl Postmortem {
                 .iter()
                 .map(|&m| MilestoneView {
                     name: m.to_string(),
-                    at: ms(m),
+                    at: incident.milestones.get(&m).copied(),
+                    precision: incident.milestone_precision.get(&m).copied().unwrap_or_default(),
                 })
                 .collect(),
-            durations,
+            durations: DURATIONS.into_iter().map(|d| duration(incident, d)).collect(),
+            impact_windows,
+            total_impact_seconds,
+            total_impact_approximate,
+            deleted_impact_windows,
             services: incident.services.clone(),
-            sections,
+            sections: sections(incident, &tz),
             timeline: timeline.into_iter().map(TimelineRow::from_entry).collect(),
             deleted_entries: deleted.into_iter().map(TimelineRow::from_entry).collect(),
-            actions: incident.actions.clone(),
+            actions,
+            title_edits: incident.title_edits.clone(),
             alert_count: incident.alert_count,
             generated_at: now,
             tz,
@@ -295,12 +464,93 @@ impl Postmortem {
         fmt_minute(t, &self.tz)
     }
 
-    /// `edited by Bob at 2026-11-20 13:40 GMT` for an entry whose text was changed.
+    /// A moment in the postmortem's zone, as precisely as it is known.
+    pub fn show_moment(&self, m: &Moment) -> String {
+        fmt_moment(m, &self.tz)
+    }
+
+    /// A milestone's time as precisely as it is known, or `—`.
+    pub fn show_milestone(&self, m: &MilestoneView) -> String {
+        m.at.map_or("—".into(), |at| {
+            self.show_moment(&Moment {
+                at,
+                precision: m.precision,
+                end: None,
+            })
+        })
+    }
+
+    /// The rows the drafts' timeline tells the story with: no bookkeeping.
+    pub fn story(&self) -> impl Iterator<Item = &TimelineRow> {
+        self.timeline.iter().filter(|r| !r.bookkeeping)
+    }
+
+    /// Whether the draft shows any time or duration as approximate (`~`).
+    pub fn any_approximate(&self) -> bool {
+        self.durations.iter().any(|d| d.approximate && d.seconds.is_some())
+            || self.total_impact_approximate
+            || self
+                .milestones
+                .iter()
+                .any(|m| m.at.is_some() && m.precision == Precision::Approximate)
+            || self.story().any(|r| r.precision == Precision::Approximate)
+    }
+
+    /// The total impact time (`2h 45m`, `~2h 45m`), when there are windows.
+    pub fn total_impact(&self) -> Option<String> {
+        self.total_impact_seconds
+            .map(|s| format!("{}{}", about(self.total_impact_approximate), format_duration(s)))
+    }
+
+    /// `edited by Bob at 2026-11-20 13:40 GMT`, `time corrected from 2026-11-20 13:25 GMT by
+    /// Bob at …`, or both, for an entry whose text or time was changed.
     pub fn edited_note(&self, row: &TimelineRow) -> Option<String> {
-        match (&row.edited_by, row.edited_at) {
-            (Some(by), Some(at)) => Some(format!("edited by {} at {}", by.name, self.show_time(at))),
-            _ => None,
+        let mut parts = Vec::new();
+        // An edit changed the text when the text after it differs from the one it replaced.
+        let after = row
+            .edits
+            .iter()
+            .skip(1)
+            .map(|e| e.previous_text.as_str())
+            .chain([row.text.as_str()]);
+        if let Some((e, _)) = row
+            .edits
+            .iter()
+            .zip(after)
+            .filter(|(e, a)| e.previous_text != *a)
+            .last()
+        {
+            parts.push(format!("edited by {} at {}", e.by.name, self.show_time(e.at)));
         }
+        let mut moved = row.edits.iter().filter_map(|e| e.previous_time.map(|t| (e, t)));
+        if let Some((first, from)) = moved.next() {
+            let last = moved.next_back().map_or(first, |(e, _)| e);
+            parts.push(format!(
+                "time corrected from {} by {} at {}",
+                self.show_moment(&from),
+                last.by.name,
+                self.show_time(last.at)
+            ));
+        }
+        if parts.is_empty() {
+            let last = row.edits.last()?;
+            parts.push(format!("edited by {} at {}", last.by.name, self.show_time(last.at)));
+        }
+        Some(parts.join("; "))
+    }
+
+    /// The action items of the drafts: open ones first, then done ones, each by number;
+    /// deleted ones are left out (the JSON keeps them).
+    pub fn draft_actions(&self) -> Vec<&Action> {
+        let mut shown: Vec<&Action> = self.actions.iter().filter(|a| a.deleted.is_none()).collect();
+        shown.sort_by_key(|a| (!a.is_open(), a.n));
+        shown
+    }
+
+    /// `edited by Bob at 2026-11-20 14:01 GMT` for an action whose fields were changed.
+    pub fn action_edited_note(&self, a: &Action) -> Option<String> {
+        let last = a.history.iter().rev().find(|h| h.change == "edit")?;
+        Some(format!("edited by {} at {}", last.by.name, self.show_time(last.at)))
     }
 
     /// `replaced by Bob at 2026-11-20 13:50 GMT` for a section last set with `--replace`.
@@ -313,4 +563,30 @@ impl Postmortem {
     pub fn section(&self, key: &str) -> Option<&SectionView> {
         self.sections.iter().find(|s| s.key == key)
     }
+}
+
+/// `Commander`, `Started`: a role or milestone name as a table label.
+pub(super) fn capitalized(s: &str) -> String {
+    let mut s = s.to_string();
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    s
+}
+
+/// A ticket reference that may be shown as a link: an `http(s)` URL with nothing in it that
+/// could end a link or a line (no whitespace, controls, `<`, `>`, quotes, backslashes or `|`).
+pub fn linkable(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &url[8..]
+    } else if lower.starts_with("http://") {
+        &url[7..]
+    } else {
+        return false;
+    };
+    !rest.is_empty()
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '\'' | '\\' | '|' | '`'))
 }

@@ -170,8 +170,8 @@ fn layout_order_metrics_and_prompts() {
     assert!(md.contains("### Where we got lucky\n\n_Add with"));
     // Detection pre-filled from the alert.
     assert!(md.contains("Detected by an alert in #alerts at 2026-11-20 13:20 GMT (rule `failed`, posted by cron): \"NDW ETL failed\" — 2 alerts in all."));
-    // Pipes in user text cannot break the table.
-    assert!(md.contains("restarted docker \\| on etl-1"));
+    // Pipes in user text stay text (the timeline is a list, not a table).
+    assert!(md.contains("— Alice: restarted docker | on etl-1\n"), "{md}");
 }
 
 #[test]
@@ -185,10 +185,10 @@ fn timeline_is_sorted_by_event_time_with_zone() {
     assert_eq!(pm.timeline[0].kind, "milestone");
     let md = render(&pm, ExportFormat::Markdown);
     assert!(
-        md.contains("| 2026-11-20 14:05 CET | Alice | milestone started |"),
+        md.contains("- **2026-11-20 14:05 CET** — Alice: milestone started\n"),
         "{md}"
     );
-    assert!(md.contains("| Time (Europe/Amsterdam) | Who | What |"));
+    assert!(md.contains("_Times in Europe/Amsterdam._"));
 }
 
 #[test]
@@ -350,10 +350,24 @@ fn with_user_text(texts: &[&str]) -> Postmortem {
     Postmortem::build(&inc, &entries, Tz::UTC, t(14, 11))
 }
 
+/// Code blocks the draft must hold: one per fenced block in the texts it shows as blocks
+/// (section texts and items, the Detection text, timeline entries) and no other.
+fn fenced_blocks(pm: &Postmortem) -> usize {
+    use super::pieces::{Piece, pieces};
+    let count = |t: &str| pieces(t).iter().filter(|p| matches!(p, Piece::Code { .. })).count();
+    let sections: usize = pm
+        .sections
+        .iter()
+        .map(|s| s.prefilled.as_deref().map_or(0, count) + s.items.iter().map(|i| count(&i.text)).sum::<usize>())
+        .sum();
+    sections + pm.story().map(|r| count(&r.text)).sum::<usize>()
+}
+
 /// The structure user text must never change: the sample's headings after the title, its
-/// three tables (metadata, timeline, actions), its two lists, no code, quotes, links, images,
-/// and no HTML but the `<br>` of multi-line cells.
-fn assert_structure_kept(md: &str, what: &str) {
+/// two tables (metadata, actions), its four lists (timeline, root causes, went well, lucky)
+/// with their items, no quotes, links, images, no code but the user's fenced blocks, and no
+/// HTML but the `<br>` of multi-line cells.
+fn assert_structure_kept(md: &str, what: &str, pm: &Postmortem) {
     let s = structure(md);
     assert_eq!(s.headings.len(), 13, "{what}: headings {:?}\n{md}", s.headings);
     assert!(
@@ -368,9 +382,13 @@ fn assert_structure_kept(md: &str, what: &str) {
         s.html
     );
     assert!(s.links.is_empty() && s.images == 0, "{what}: links {:?}\n{md}", s.links);
-    assert_eq!(s.tables, 3, "{what}: tables\n{md}");
-    assert_eq!((s.lists, s.items), (3, 5), "{what}: lists\n{md}");
-    assert_eq!((s.code_blocks, s.quotes), (0, 0), "{what}: code or quote\n{md}");
+    assert_eq!(s.tables, 2, "{what}: tables\n{md}");
+    assert_eq!((s.lists, s.items), (4, 5 + pm.story().count()), "{what}: lists\n{md}");
+    assert_eq!(
+        (s.code_blocks, s.quotes),
+        (fenced_blocks(pm), 0),
+        "{what}: code or quote\n{md}"
+    );
 }
 
 #[test]
@@ -395,8 +413,9 @@ fn markdown_user_text_cannot_forge_structure_or_html() {
     ];
     for (i, _) in attacks.iter().enumerate() {
         let texts: Vec<&str> = attacks[i..].iter().chain(&attacks[..i]).copied().collect();
-        let md = render(&with_user_text(&texts), ExportFormat::Markdown);
-        assert_structure_kept(&md, &format!("rotation {i}"));
+        let pm = with_user_text(&texts);
+        let md = render(&pm, ExportFormat::Markdown);
+        assert_structure_kept(&md, &format!("rotation {i}"), &pm);
         assert!(!md.contains('\u{1b}'), "{md}");
     }
     // The text itself is all there, as text; a title is one line; a cell keeps its row.
@@ -422,8 +441,9 @@ fn markdown_user_text_cannot_forge_structure_or_html() {
         md.starts_with("# INC-7: DB down all fine ## Root causes - forged cause\n"),
         "{md}"
     );
+    // A name is one line; an entry's further lines stay in its item.
     assert!(
-        md.contains("| x # Fake title === | a \\| b<br>--- \\| ---<br>:-\\|-: |"),
+        md.contains("— x # Fake title ===: a | b\n  \\--- | ---\n  \\:-|-:\n"),
         "{md}"
     );
 }
@@ -485,8 +505,9 @@ fn markdown_structure_holds_for_random_text() {
             })
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let md = render(&with_user_text(&refs), ExportFormat::Markdown);
-        assert_structure_kept(&md, &format!("case {case}: {texts:?}"));
+        let pm = with_user_text(&refs);
+        let md = render(&pm, ExportFormat::Markdown);
+        assert_structure_kept(&md, &format!("case {case}: {texts:?}"), &pm);
     }
 }
 
@@ -514,4 +535,642 @@ fn json_export_escapes_what_a_terminal_would_act_on_and_stays_json() {
     let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
     let orig: serde_json::Value = serde_json::from_str(raw).unwrap();
     assert_eq!(back, orig, "the same JSON value");
+}
+
+// ---- The faithful record: precision, bookkeeping, impact windows, actions, longer texts ----
+
+fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2020, 4, d, h, m, 0).unwrap()
+}
+
+fn entry(seq: u64, m: Moment, kind: EntryKind, text: &str) -> TimelineEntry {
+    let alice = Person::new("@alice:example.org", "Alice");
+    TimelineEntry::from_new(
+        seq,
+        at(25, 9, 0),
+        NewEntry::new(m.at, &alice, kind, text, Source::Console).at_moment(m),
+    )
+}
+
+fn moment(at: DateTime<Utc>, precision: Precision, end: Option<DateTime<Utc>>) -> Moment {
+    Moment { at, precision, end }
+}
+
+/// A two-day incident reconstructed afterwards (times in UTC; Amsterdam is UTC+2 in April).
+fn reconstructed() -> (Incident, Vec<TimelineEntry>) {
+    let (mut inc, _) = Incident::open(Opening {
+        id: IncidentId(12),
+        title: "payments API errors".into(),
+        severity: Severity::Sev1,
+        by: Person::new("@alice:example.org", "Alice"),
+        at: at(22, 12, 0),
+        source: Source::Console,
+        fingerprint: None,
+        trigger: None,
+    })
+    .unwrap();
+    inc.milestones.insert(Milestone::Started, at(22, 4, 0));
+    inc.milestone_precision
+        .insert(Milestone::Started, Precision::Approximate);
+    inc.milestones.insert(Milestone::Resolved, at(23, 16, 10));
+    let entries = vec![
+        entry(
+            1,
+            moment(at(22, 12, 0), Precision::Minute, None),
+            EntryKind::Declared,
+            "INC-12 declared",
+        ),
+        entry(
+            2,
+            moment(at(22, 4, 0), Precision::Approximate, None),
+            EntryKind::Note,
+            "first errors",
+        ),
+        entry(
+            3,
+            moment(at(21, 22, 0), Precision::Date, None),
+            EntryKind::Note,
+            "deploy of v2.3 that day",
+        ),
+        entry(
+            4,
+            moment(at(22, 11, 35), Precision::Minute, Some(at(22, 13, 50))),
+            EntryKind::Note,
+            "failover attempts",
+        ),
+        entry(
+            5,
+            moment(at(22, 11, 35), Precision::Minute, Some(at(23, 16, 10))),
+            EntryKind::Impact,
+            "impact: checkout unavailable",
+        ),
+        entry(
+            6,
+            moment(at(23, 9, 40) + chrono::Duration::seconds(5), Precision::Second, None),
+            EntryKind::Note,
+            "config pushed",
+        ),
+        entry(
+            7,
+            moment(at(22, 12, 5), Precision::Minute, None),
+            EntryKind::Action,
+            "action #1: add a canary",
+        ),
+        entry(
+            8,
+            moment(at(22, 12, 6), Precision::Minute, None),
+            EntryKind::Title,
+            "title changed",
+        ),
+    ];
+    (inc, entries)
+}
+
+fn reconstructed_pm() -> Postmortem {
+    let (inc, entries) = reconstructed();
+    Postmortem::build(&inc, &entries, "Europe/Amsterdam".parse().unwrap(), at(25, 9, 0))
+}
+
+fn json(pm: &Postmortem) -> serde_json::Value {
+    serde_json::from_str(&render(pm, ExportFormat::Json)).unwrap()
+}
+
+#[test]
+fn timeline_rows_show_date_precision_range_and_zone() {
+    let pm = reconstructed_pm();
+    let md = render(&pm, ExportFormat::Markdown);
+    let html = render(&pm, ExportFormat::Html);
+    // In display order: the date-only entry first in its day (it starts at 00:00 local).
+    let want = [
+        "2020-04-22** — Alice: deploy of v2.3 that day",
+        "~2020-04-22 06:00 CEST** — Alice: first errors",
+        "2020-04-22 13:35–15:50 CEST** — Alice: failover attempts",
+        "2020-04-22 13:35 – 2020-04-23 18:10 CEST** — Alice: impact: checkout unavailable",
+        "2020-04-22 14:00 CEST** — Alice: INC-12 declared",
+        "2020-04-23 11:40:05 CEST** — Alice: config pushed",
+    ];
+    let mut last = 0;
+    for w in want {
+        let i = md
+            .find(w)
+            .unwrap_or_else(|| panic!("{w:?} missing or out of order:\n{md}"));
+        assert!(i > last, "{w:?} out of order:\n{md}");
+        last = i;
+        let time = w.split("**").next().unwrap();
+        assert!(
+            html.contains(&format!("<td>{time}</td>")),
+            "{time:?} not in the HTML:\n{html}"
+        );
+    }
+    assert!(md.contains("_Times in Europe/Amsterdam._"), "{md}");
+    // JSON: precision always, as a string; a range's end in UTC.
+    let v = json(&pm);
+    let rows = v["timeline"].as_array().unwrap();
+    let by_seq = |s: u64| rows.iter().find(|r| r["seq"] == s).unwrap();
+    assert_eq!(by_seq(1)["precision"], "minute");
+    assert_eq!(by_seq(2)["precision"], "approximate");
+    assert_eq!(by_seq(3)["precision"], "date");
+    assert_eq!(by_seq(6)["precision"], "second");
+    assert_eq!(by_seq(4)["end"], "2020-04-22T13:50:00Z");
+    assert!(by_seq(1)["end"].is_null());
+    let order: Vec<u64> = rows.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(order, [3, 2, 4, 5, 1, 7, 8, 6]);
+}
+
+#[test]
+fn bookkeeping_stays_out_of_the_draft_timeline_but_in_the_json() {
+    let pm = reconstructed_pm();
+    let md = render(&pm, ExportFormat::Markdown);
+    let html = render(&pm, ExportFormat::Html);
+    for text in ["action #1: add a canary", "title changed"] {
+        assert!(!md.contains(text), "{text:?} in the draft:\n{md}");
+        assert!(!html.contains(text), "{text:?} in the HTML:\n{html}");
+    }
+    let v = json(&pm);
+    let rows = v["timeline"].as_array().unwrap();
+    let action = rows.iter().find(|r| r["kind"] == "action").unwrap();
+    assert_eq!(action["text"], "action #1: add a canary");
+    assert_eq!(action["bookkeeping"], true);
+    assert_eq!(rows.iter().find(|r| r["kind"] == "title").unwrap()["bookkeeping"], true);
+    assert_eq!(rows.iter().find(|r| r["seq"] == 2).unwrap()["bookkeeping"], false);
+    // The sample's "action #1" row is gone from its draft timeline too.
+    let md = render(&build("Europe/London"), ExportFormat::Markdown);
+    assert!(!md.contains("action #1:"), "{md}");
+}
+
+fn window(n: u32, start: DateTime<Utc>, end: DateTime<Utc>, precision: Precision, note: Option<&str>) -> ImpactWindow {
+    ImpactWindow {
+        seq: 0,
+        n,
+        start,
+        end,
+        precision,
+        note: note.map(Into::into),
+        by: Person::new("@alice:example.org", "Alice"),
+        recorded_at: at(25, 9, 0),
+        deleted: None,
+    }
+}
+
+#[test]
+fn impact_windows_are_listed_and_their_total_counts_overlaps_once() {
+    let (mut inc, entries) = reconstructed();
+    inc.impacts = vec![
+        window(
+            1,
+            at(22, 11, 35),
+            at(22, 13, 35),
+            Precision::Minute,
+            Some("checkout down"),
+        ),
+        window(2, at(22, 13, 5), at(22, 14, 5), Precision::Minute, None),
+        window(
+            3,
+            at(23, 8, 0),
+            at(23, 8, 15),
+            Precision::Minute,
+            Some("retries ~failing~"),
+        ),
+        {
+            let mut w = window(
+                4,
+                at(23, 10, 0),
+                at(23, 20, 0),
+                Precision::Minute,
+                Some("mistaken window"),
+            );
+            w.deleted = Some(Stamp {
+                by: Person::new("b", "Bob"),
+                at: at(25, 8, 0),
+            });
+            w
+        },
+    ];
+    let pm = Postmortem::build(&inc, &entries, "Europe/Amsterdam".parse().unwrap(), at(25, 9, 0));
+    let md = render(&pm, ExportFormat::Markdown);
+    assert!(
+        md.contains("| Impact window | 2020-04-22 13:35–15:35 CEST (2h 00m): checkout down |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Impact window | 2020-04-22 15:05–16:05 CEST (1h 00m) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Impact window | 2020-04-23 10:00–10:15 CEST (15m): retries \\~failing\\~ |"),
+        "{md}"
+    );
+    assert!(!md.contains("mistaken"), "{md}");
+    // 11:35–14:05 merged (2h 30m) + 15m; not 3h 15m.
+    assert!(md.contains("| Total impact | 2h 45m |"), "{md}");
+    // Time to resolve stays started → resolved.
+    assert!(md.contains("| Time to resolve | ~1d 12h 10m |"), "{md}");
+    let html = render(&pm, ExportFormat::Html);
+    assert!(html.contains("<tr><th>Total impact</th><td>2h 45m</td></tr>"), "{html}");
+    let v = json(&pm);
+    assert_eq!(v["total_impact_seconds"], 9900);
+    assert_eq!(v["impact_windows"].as_array().unwrap().len(), 3);
+    assert_eq!(v["impact_windows"][0]["note"], "checkout down");
+    assert_eq!(v["impact_windows"][0]["seconds"], 7200);
+    // A vague window makes the total approximate.
+    inc.impacts[2].precision = Precision::Approximate;
+    let pm = Postmortem::build(&inc, &entries, "Europe/Amsterdam".parse().unwrap(), at(25, 9, 0));
+    let md = render(&pm, ExportFormat::Markdown);
+    assert!(md.contains("| Total impact | ~2h 45m |"), "{md}");
+    assert!(
+        md.contains("| Impact window | ~2020-04-23 10:00–10:15 CEST (~15m): retries \\~failing\\~ |"),
+        "{md}"
+    );
+    assert_eq!(json(&pm)["total_impact_approximate"], true);
+}
+
+#[test]
+fn durations_from_vague_milestones_are_approximate_and_milestones_show_precision() {
+    let (mut inc, entries) = sample();
+    inc.milestone_precision
+        .insert(Milestone::Started, Precision::Approximate);
+    let pm = Postmortem::build(&inc, &entries, "Europe/London".parse().unwrap(), t(14, 11));
+    let md = render(&pm, ExportFormat::Markdown);
+    assert!(md.contains("| Started | ~2026-11-20 13:05 GMT |"), "{md}");
+    assert!(md.contains("| Time to detect | ~15m |"), "{md}");
+    assert!(md.contains("| Time to acknowledge | 2m |"), "{md}");
+    assert!(md.contains("| Time to resolve | ~50m |"), "{md}");
+    let v = json(&pm);
+    assert_eq!(v["durations"][0]["approximate"], true);
+    assert_eq!(v["durations"][1]["approximate"], false);
+    assert_eq!(v["milestones"][0]["precision"], "approximate");
+    assert_eq!(v["milestones"][1]["precision"], "minute");
+    // A date-only milestone shows its date only.
+    inc.milestone_precision.insert(Milestone::Started, Precision::Date);
+    let md = render(
+        &Postmortem::build(&inc, &entries, "Europe/London".parse().unwrap(), t(14, 11)),
+        ExportFormat::Markdown,
+    );
+    assert!(md.contains("| Started | 2026-11-20 |"), "{md}");
+}
+
+#[test]
+fn detection_follows_the_detected_milestone() {
+    let (mut inc, entries) = sample();
+    // Corrected with `incident milestone detected 13:12`: a person noticed before the alert.
+    inc.milestones.insert(Milestone::Detected, t(13, 12));
+    let pm = Postmortem::build(&inc, &entries, "Europe/London".parse().unwrap(), t(14, 11));
+    let detection = pm.section("detection").unwrap().prefilled.clone().unwrap();
+    assert!(detection.starts_with("Detected at 2026-11-20 13:12 GMT"), "{detection}");
+    for kept in ["#alerts", "rule `failed`", "cron", "\"NDW ETL failed\"", "13:20 GMT"] {
+        assert!(detection.contains(kept), "{kept:?} missing: {detection}");
+    }
+    // Declared by hand, detection corrected to an approximate earlier time.
+    inc.trigger = None;
+    inc.milestones.insert(Milestone::Detected, t(13, 10));
+    inc.milestone_precision
+        .insert(Milestone::Detected, Precision::Approximate);
+    let pm = Postmortem::build(&inc, &entries, "Europe/London".parse().unwrap(), t(14, 11));
+    let detection = pm.section("detection").unwrap().prefilled.clone().unwrap();
+    assert_eq!(
+        detection,
+        "Detected at ~2026-11-20 13:10 GMT; declared by hand by warroom at 2026-11-20 13:20 GMT."
+    );
+}
+
+fn action(n: u32, text: &str, owners: &[&str]) -> Action {
+    Action {
+        n,
+        fields: ActionFields {
+            text: text.into(),
+            owners: owners.iter().map(|o| o.to_string()).collect(),
+            ..ActionFields::default()
+        },
+        added_by: Person::new("a", "Alice"),
+        at: t(13, 45),
+        done: None,
+        deleted: None,
+        history: Vec::new(),
+    }
+}
+
+fn with_actions() -> Postmortem {
+    let (mut inc, entries) = sample();
+    let bob = Person::new("b", "Bob");
+    let stamp = Stamp {
+        by: bob.clone(),
+        at: t(14, 0),
+    };
+    let mut done = action(2, "rotate logs daily", &["@carol"]);
+    done.done = Some(stamp.clone());
+    let mut full = action(3, "page on disk > 80%", &["@bob", "@dan"]);
+    full.fields.due = chrono::NaiveDate::from_ymd_opt(2026, 12, 1);
+    full.fields.kind = Some("detect".into());
+    full.fields.ticket = Some("https://jira.example.org/browse/OPS-12".into());
+    let mut deleted = action(4, "buy more disks", &[]);
+    deleted.deleted = Some(stamp.clone());
+    let mut edited = action(5, "document the runbook", &[]);
+    edited.fields.ticket = Some("javascript:alert(1)".into());
+    edited.history.push(ActionEdit {
+        at: t(14, 1),
+        by: bob.clone(),
+        change: "edit".into(),
+        previous: ActionFields {
+            text: "write docs".into(),
+            ..ActionFields::default()
+        },
+    });
+    let mut spaced = action(6, "fix <b>it</b>", &[]);
+    spaced.fields.ticket = Some("https://x.example.org/a b>c".into());
+    inc.actions = vec![
+        action(1, "alert on disk usage above 80%", &["@bob"]),
+        done,
+        full,
+        deleted,
+        edited,
+        spaced,
+    ];
+    Postmortem::build(&inc, &entries, "Europe/London".parse().unwrap(), t(14, 11))
+}
+
+#[test]
+fn action_items_table_lists_open_first_with_status_owners_due_type_and_ticket() {
+    let pm = with_actions();
+    let md = render(&pm, ExportFormat::Markdown);
+    assert!(
+        md.contains("| # | Action | Status | Owners | Due | Type | Ticket |"),
+        "{md}"
+    );
+    let rows = [
+        "| 1 | alert on disk usage above 80% | open | @bob | — | — | — |",
+        "| 3 | page on disk > 80% | open | @bob, @dan | 2026-12-01 | detect | <https://jira.example.org/browse/OPS-12> |",
+        "| 5 | document the runbook _(edited by Bob at 2026-11-20 14:01 GMT)_ | open | — | — | — | javascript:alert(1) |",
+        "| 6 | fix \\<b>it\\</b> | open | — | — | — | https://x.example.org/a b>c |",
+        "| 2 | rotate logs daily | done | @carol | — | — | — |",
+    ];
+    let mut last = 0;
+    for r in rows {
+        let i = md.find(r).unwrap_or_else(|| panic!("{r:?} missing:\n{md}"));
+        assert!(i > last, "{r:?} out of order:\n{md}");
+        last = i;
+    }
+    assert!(!md.contains("buy more disks"), "{md}");
+    let s = structure(&md);
+    assert_eq!(s.links, ["https://jira.example.org/browse/OPS-12"], "{md}");
+    let html = render(&pm, ExportFormat::Html);
+    assert!(
+        html.contains("<a href=\"https://jira.example.org/browse/OPS-12\">https://jira.example.org/browse/OPS-12</a>"),
+        "{html}"
+    );
+    assert!(html.contains("<td>javascript:alert(1)</td>"), "{html}");
+    assert!(!html.contains("href=\"javascript"), "{html}");
+    assert!(html.contains("<td>fix &lt;b&gt;it&lt;/b&gt;"), "{html}");
+    assert!(!html.contains("buy more disks"), "{html}");
+    assert_eq!(html.matches("<a href").count(), 1, "{html}");
+    // The JSON keeps every action, deleted ones with who deleted them, and the history.
+    let v = json(&pm);
+    let actions = v["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 6);
+    let deleted = actions.iter().find(|a| a["n"] == 4).unwrap();
+    assert_eq!(deleted["deleted"]["by"]["name"], "Bob");
+    let edited = actions.iter().find(|a| a["n"] == 5).unwrap();
+    assert_eq!(edited["history"][0]["previous"]["text"], "write docs");
+}
+
+#[test]
+fn time_corrections_and_edits_are_marked_and_restored_entries_show() {
+    let (inc, mut entries) = sample();
+    let bob = Person::new("b", "Bob");
+    let note = entries
+        .iter_mut()
+        .find(|e| e.text.starts_with("restarted docker"))
+        .unwrap();
+    note.correct(Some(Moment::exact(t(13, 24))), None, &bob, t(14, 3))
+        .unwrap();
+    let seq = note.seq;
+    let pm = Postmortem::build(&inc, &entries, "Europe/London".parse().unwrap(), t(14, 11));
+    let md = render(&pm, ExportFormat::Markdown);
+    assert!(
+        md.contains(
+            "restarted docker | on etl-1 _(time corrected from 2026-11-20 13:25 GMT by Bob at 2026-11-20 14:03 GMT)_"
+        ),
+        "{md}"
+    );
+    let html = render(&pm, ExportFormat::Html);
+    assert!(
+        html.contains("(time corrected from 2026-11-20 13:25 GMT by Bob at 2026-11-20 14:03 GMT)"),
+        "{html}"
+    );
+    // Text and time both changed: both said.
+    let note = entries.iter_mut().find(|e| e.seq == seq).unwrap();
+    note.correct(None, Some("restarted docker on etl-1".into()), &bob, t(14, 4))
+        .unwrap();
+    note.delete(&bob, t(14, 5)).unwrap();
+    note.restore(&bob, t(14, 6)).unwrap();
+    let pm = Postmortem::build(&inc, &entries, "Europe/London".parse().unwrap(), t(14, 11));
+    let md = render(&pm, ExportFormat::Markdown);
+    assert!(
+        md.contains("restarted docker on etl-1 _(edited by Bob at 2026-11-20 14:04 GMT; time corrected from 2026-11-20 13:25 GMT by Bob at 2026-11-20 14:03 GMT)_"),
+        "{md}"
+    );
+    let v = json(&pm);
+    let row = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["seq"] == seq)
+        .unwrap()
+        .clone();
+    assert_eq!(row["edits"][0]["previous_time"]["at"], "2026-11-20T13:25:00Z");
+    assert_eq!(row["restores"][0]["by"]["name"], "Bob");
+    assert_eq!(row["restores"][0]["deleted"]["at"], "2026-11-20T14:05:00Z");
+}
+
+/// Text with lines a reader would take for structure, inside and outside a fenced block.
+const LONG_TEXT: &str = "ran the failover:\n# not a heading\n| a | b |\n---\n```sh\n$ kubectl get pods\n# comment\n| x | y |\n</pre><script>alert(1)</script>\n````not closing\n```\nafter the block @here <!channel>\n- not an item";
+
+#[test]
+fn multi_line_text_and_code_blocks_survive_as_text() {
+    let (mut inc, mut entries) = sample();
+    inc.contribute(
+        Section::Resolution,
+        LONG_TEXT,
+        false,
+        &Person::new("x", "Xavier"),
+        t(14, 0),
+    )
+    .unwrap();
+    inc.contribute(
+        Section::WentWrong,
+        LONG_TEXT,
+        false,
+        &Person::new("x", "Xavier"),
+        t(14, 0),
+    )
+    .unwrap();
+    let n = entries.len() as u64;
+    entries.push(TimelineEntry::from_new(
+        n + 1,
+        t(14, 2),
+        NewEntry::new(
+            t(13, 26),
+            &Person::new("x", "Xavier"),
+            EntryKind::Note,
+            LONG_TEXT,
+            Source::Slack,
+        ),
+    ));
+    let pm = Postmortem::build(&inc, &entries, Tz::UTC, t(14, 11));
+    let md = render(&pm, ExportFormat::Markdown);
+    let s = structure(&md);
+    // The three copies (timeline item, paragraph, list item) each hold one code block whose
+    // fence is longer than any backtick run inside.
+    assert_eq!(s.code_blocks, 3, "{md}");
+    assert!(md.contains("`````sh\n"), "{md}");
+    assert_eq!(s.headings.len(), 13, "{:?}\n{md}", s.headings);
+    assert_eq!(s.tables, 2, "{md}");
+    assert!(s.html.is_empty(), "raw HTML {:?}\n{md}", s.html);
+    assert!(s.links.is_empty(), "{md}");
+    for shown in [
+        "# not a heading",
+        "| a | b |",
+        "$ kubectl get pods\n# comment\n| x | y |\n</pre><script>alert(1)</script>\n````not closing\n",
+        "after the block @here <!channel>",
+        "- not an item",
+    ] {
+        assert_eq!(
+            s.text.matches(shown).count(),
+            3,
+            "{shown:?} not shown three times:\n{}",
+            s.text
+        );
+    }
+    // In the list item and the timeline item, every line stays inside the item.
+    let item = md
+        .lines()
+        .skip_while(|l| !l.contains("Xavier: ran the failover:"))
+        .nth(1)
+        .unwrap();
+    assert!(item.starts_with("  "), "{item:?}\n{md}");
+    let html = render(&pm, ExportFormat::Html);
+    assert_eq!(html.matches("<pre><code class=\"language-sh\">").count(), 3, "{html}");
+    assert!(!html.contains("<script>") && !html.contains("</pre><script"), "{html}");
+    assert!(
+        html.contains("&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;\n````not closing\n</code></pre>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("ran the failover:<br># not a heading<br>| a | b |<br>---"),
+        "{html}"
+    );
+    assert!(
+        html.contains("after the block @here &lt;!channel&gt;<br>- not an item"),
+        "{html}"
+    );
+}
+
+/// The reconstructed two-day incident with everything a published postmortem holds: vague
+/// and ranged times, impact windows, a corrected entry, a command pasted as a code block,
+/// action items in every state.
+fn faithful() -> Postmortem {
+    let (mut inc, mut entries) = reconstructed();
+    let bob = Person::new("@bob:example.org", "Bob");
+    inc.impacts = vec![
+        window(
+            1,
+            at(22, 11, 35),
+            at(23, 16, 10),
+            Precision::Minute,
+            Some("checkout unavailable"),
+        ),
+        window(
+            2,
+            at(24, 7, 0),
+            at(24, 7, 20),
+            Precision::Approximate,
+            Some("retries failing"),
+        ),
+    ];
+    inc.contribute(
+        Section::Resolution,
+        "Rolled back to v2.2:\n```sh\n$ kubectl rollout undo deploy/payments\n```\nthen drained the queue.",
+        false,
+        &bob,
+        at(25, 8, 0),
+    )
+    .unwrap();
+    entries.push(entry(
+        9,
+        moment(at(23, 14, 0), Precision::Minute, None),
+        EntryKind::Note,
+        "rollback:\n```\n$ kubectl rollout undo deploy/payments\n```",
+    ));
+    let fix = entries.iter_mut().find(|e| e.seq == 6).unwrap();
+    fix.correct(
+        Some(moment(at(23, 9, 38), Precision::Minute, None)),
+        None,
+        &bob,
+        at(25, 8, 30),
+    )
+    .unwrap();
+    let mut done = action(2, "rotate the payments DB credentials", &["@carol"]);
+    done.done = Some(Stamp {
+        by: bob.clone(),
+        at: at(24, 9, 0),
+    });
+    let mut canary = action(1, "canary every payments deploy", &["@alice", "@bob"]);
+    canary.fields.due = chrono::NaiveDate::from_ymd_opt(2020, 5, 15);
+    canary.fields.kind = Some("prevent".into());
+    canary.fields.ticket = Some("https://tracker.example.org/PAY-231".into());
+    inc.actions = vec![canary, done, action(3, "alert on checkout error rate", &["@dan"])];
+    Postmortem::build(&inc, &entries, "Europe/Amsterdam".parse().unwrap(), at(25, 9, 0))
+}
+
+fn snapshot(name: &str, got: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/postmortem/snapshots")
+        .join(name);
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).expect("snapshot missing: run with BLESS=1 once");
+    assert_eq!(got, want, "{name} changed; review and rerun with BLESS=1 if intended");
+}
+
+#[test]
+fn faithful_record_matches_snapshots() {
+    let pm = faithful();
+    snapshot("inc-12.md", &render(&pm, ExportFormat::Markdown));
+    snapshot("inc-12.html", &render(&pm, ExportFormat::Html));
+}
+
+/// Every tag in an HTML draft is one warroom writes: user text (names, titles, sections,
+/// entries with code blocks, actions, the alert) adds none, and no attribute but ours.
+#[test]
+fn html_user_text_adds_no_tag_or_attribute() {
+    const OURS: [&str; 22] = [
+        "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "table", "tr", "th", "td", "p",
+        "em", "span", "ul", "li", "br", "hr", "div",
+    ];
+    let attacks = [
+        "<img src=x onerror=alert(1)>",
+        "ran:\n```sh\n</code></pre><script>alert(2)</script>\n```\n</p><iframe src=x>",
+        "\" onmouseover=\"alert(3)",
+        "<!-- x --><![CDATA[y]]><?php ?>",
+        "```\" class=\"x\nz\n```",
+        "<a href=\"javascript:alert(4)\">x</a> @here <!channel>",
+    ];
+    for i in 0..attacks.len() {
+        let texts: Vec<&str> = attacks[i..].iter().chain(&attacks[..i]).copied().collect();
+        let html = render(&with_user_text(&texts), ExportFormat::Html);
+        for tag in html.split('<').skip(1) {
+            let tag = tag.trim_start_matches('/');
+            let name = tag.split([' ', '>']).next().unwrap();
+            let allowed = OURS.contains(&name)
+                || (name == "pre" && tag.starts_with("pre>"))
+                || (name == "code" && (tag.starts_with("code>") || tag.starts_with("code class=\"language-")));
+            assert!(allowed, "rotation {i}: tag <{tag:.40}\n{html}");
+            if !matches!(name, "code" | "p" | "span" | "table" | "div" | "html" | "meta") {
+                assert!(
+                    !tag.split('>').next().unwrap().contains('='),
+                    "rotation {i}: attribute in <{tag:.40}"
+                );
+            }
+        }
+    }
 }

@@ -479,7 +479,7 @@ async fn an_entry_edited_by_someone_else_names_the_editor_and_keeps_the_previous
     // The drafts say who edited, and leave the deleted entry out.
     let md = h.svc.export(inc.id, ExportFormat::Markdown).unwrap().content;
     assert!(
-        md.contains("| alice | restarted docker on etl-1 _(edited by bob at 2026-11-20 13:30 GMT)_ |"),
+        md.contains("— alice: restarted docker on etl-1 _(edited by bob at 2026-11-20 13:30 GMT)_\n"),
         "{md}"
     );
     assert!(md.contains("_(replaced by bob at 2026-11-20 13:30 GMT)_"), "{md}");

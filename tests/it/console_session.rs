@@ -81,15 +81,15 @@ CRITICAL: payments db unreachable
         "| Affected services | etl, ndw-api |",
         "NDW data was 50 minutes stale",
         "- log rotation disabled (alice)",
-        "| 1 | alert on disk usage | @bob |",
-        "| 2026-11-20 13:25 UTC | alice | restarted docker on etl-1 |",
+        "| 1 | alert on disk usage | open | @bob |",
+        "- **2026-11-20 13:25 UTC** — alice: restarted docker on etl-1\n",
         "alert repeated (×2): NDW ETL failed",
         "_What happened, in two or three sentences?",
     ] {
         assert!(md.contains(want), "missing {want:?} in\n{md}");
     }
     // Backdated entries sort before the later ones.
-    assert!(md.find("13:00 UTC | alice | milestone started").unwrap() < md.find("restarted docker").unwrap());
+    assert!(md.find("13:00 UTC** — alice: milestone started").unwrap() < md.find("restarted docker").unwrap());
 
     // Restart: a new process on the same data dir sees everything.
     let list = ok(sb.run(&["incidents", "--all"]));
@@ -189,7 +189,7 @@ fn readme_demo_session_runs() {
             "| Time to resolve | 55m |",
             "etl-1 ran out of disk",
             "- log rotation was disabled on etl-1 (alice)",
-            "| 2 | alert on disk usage above 80% | @carol |",
+            "| 2 | alert on disk usage above 80% | open | @carol |",
         ] {
             assert!(md.contains(want), "run {n}: missing {want:?} in\n{md}");
         }
