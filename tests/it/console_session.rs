@@ -50,7 +50,7 @@ CRITICAL: payments db unreachable
         "{out}"
     );
     assert!(
-        out.contains("Added #5 at 2026-11-20 13:31 UTC: \"rerun\" started, it's slow"),
+        out.contains("Added #5 at 2026-11-20 13:31:00 UTC: \"rerun\" started, it's slow"),
         "{out}"
     );
     assert!(out.contains("not a valid severity"), "{out}");
