@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::app::{App, RunError};
 use crate::chat::ChatAdapter;
@@ -62,9 +62,9 @@ pub enum Cmd {
     Export {
         /// Incident id, e.g. INC-3
         id: String,
-        /// md, json or html
-        #[arg(long, default_value = "md")]
-        format: String,
+        /// File format
+        #[arg(long, value_enum, ignore_case = true, default_value_t = FormatArg::Md)]
+        format: FormatArg,
         /// Output file (default: standard output)
         #[arg(long)]
         out: Option<PathBuf>,
@@ -80,6 +80,85 @@ pub enum Cmd {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// `export --format`: the formats of `postmortem::ExportFormat`, spelled as on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    #[value(alias = "markdown")]
+    Md,
+    Json,
+    #[value(alias = "htm")]
+    Html,
+}
+
+impl From<FormatArg> for ExportFormat {
+    fn from(f: FormatArg) -> ExportFormat {
+        match f {
+            FormatArg::Md => ExportFormat::Markdown,
+            FormatArg::Json => ExportFormat::Json,
+            FormatArg::Html => ExportFormat::Html,
+        }
+    }
+}
+
+/// The reader of standard output went away (`warroom check-config | head -1`): the output
+/// ends there, and the command exits 0 like any tool in a pipeline.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed by its reader")]
+struct StdoutClosed;
+
+/// A failed write to standard output: a closed pipe is `StdoutClosed`, anything else a failure.
+fn stdout_error(e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        StdoutClosed.into()
+    } else {
+        anyhow::Error::new(e).context("writing to standard output")
+    }
+}
+
+/// `println!` for the CLI's reports, returning the write error (see `stdout_error`) instead of
+/// panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout(), $($arg)*).map_err(stdout_error)?
+    };
+}
+
+/// A writer that remembers whether its reader went away, for writes made deep in the store.
+struct PipeWatch<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.closed |= r.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+        r
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.closed |= r.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+        r
+    }
+}
+
+/// An error and its causes on one line, each cause shown once: a cause whose text the message
+/// before it already quotes (`cannot read FILE: No such file ...`) is left out.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 /// Entry point used by `main`.
@@ -104,12 +183,13 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(execute(cli)) {
         Ok(code) => code,
+        Err(e) if e.chain().any(|c| c.is::<StdoutClosed>()) => ExitCode::SUCCESS,
         Err(e) => {
             let usage = e
                 .chain()
                 .any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some());
             // Errors can quote input (an id, the running bot's answer): shown, not obeyed.
-            eprintln!("error: {}", crate::sanitize::for_terminal(&format!("{e:#}")));
+            eprintln!("error: {}", crate::sanitize::for_terminal(&error_text(&e)));
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
@@ -142,7 +222,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Run => run(&cli).await,
         Cmd::Console { user } => console(&cli, user.clone()).await,
         Cmd::Incidents { all } => incidents(&cli, *all),
-        Cmd::Export { id, format, out } => export(&cli, id, format, out.as_deref()),
+        Cmd::Export { id, format, out } => export(&cli, id, (*format).into(), out.as_deref()),
         Cmd::CheckConfig => check_config(&cli).await,
         Cmd::Backup { file } => backup(&cli, file),
         Cmd::Restore { file, force } => restore_cmd(&cli, file, *force),
@@ -254,7 +334,7 @@ fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e),
     };
     if list.is_empty() {
-        println!(
+        outln!(
             "{}",
             if all {
                 "No incidents."
@@ -264,10 +344,10 @@ fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<8} {:<5} {:<14} {:<21} TITLE", "ID", "SEV", "STATUS", "DECLARED");
+    outln!("{:<8} {:<5} {:<14} {:<21} TITLE", "ID", "SEV", "STATUS", "DECLARED");
     for i in list {
         let at = crate::domain::fmt_minute(i.declared_at, &tz);
-        println!(
+        outln!(
             "{:<8} {:<5} {:<14} {:<21} {}",
             i.id,
             i.severity,
@@ -279,9 +359,8 @@ fn incidents(cli: &Cli, all: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn export(cli: &Cli, id: &str, format: ExportFormat, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     let id: IncidentId = id.parse()?;
-    let format: ExportFormat = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let config = load_config(cli)?;
     require_store(cli)?;
     let settings = Settings::local(config)?;
@@ -320,8 +399,8 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
 fn write_out(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if crate::files::is_stdout(path) {
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(bytes)?;
-        stdout.flush()?;
+        stdout.write_all(bytes).map_err(stdout_error)?;
+        stdout.flush().map_err(stdout_error)?;
         return Ok(());
     }
     Ok(crate::files::write_atomically(path, bytes)?)
@@ -336,33 +415,33 @@ fn warn_data_dir(cli: &Cli) {
 
 async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     let (config, source) = Config::load(cli.config.as_deref(), std::env::vars())?;
-    println!("# configuration from {source}, with WARROOM_* environment overrides; secrets redacted");
-    print!("{}", config.to_redacted_toml());
+    outln!("# configuration from {source}, with WARROOM_* environment overrides; secrets redacted");
+    write!(std::io::stdout(), "{}", config.to_redacted_toml()).map_err(stdout_error)?;
     let built = Settings::from_config(config.clone());
-    println!("\n# checks");
+    outln!("\n# checks");
     if let Ok(s) = &built {
-        println!("# timezone: {} ok", config.timezone);
-        println!("# alert rules: {} compiled", s.rules.len());
+        outln!("# timezone: {} ok", config.timezone);
+        outln!("# alert rules: {} compiled", s.rules.len());
     }
-    println!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
-    println!("# data dir: {}", cli.data_dir.display());
+    outln!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
+    outln!("# data dir: {}", cli.data_dir.display());
     for w in crate::config::loose_secret_files(&config) {
-        println!("# warning: {w}");
+        outln!("# warning: {w}");
     }
     if let Some(w) = crate::files::data_dir_warning(&cli.data_dir) {
         eprintln!("warning: {w}");
     }
     let mut problems = Vec::new();
     if let Some(m) = &config.matrix {
-        println!(
+        outln!(
             "# matrix: messages heard from servers: {}",
             m.allowed_servers().join(", ")
         );
-        problems.extend(check_matrix(m, &built, &cli.data_dir).await);
+        problems.extend(check_matrix(m, &built, &cli.data_dir).await?);
     }
     if let Some(s) = &config.slack {
-        println!("# slack: configured ({:?} mode, API {})", s.mode, s.api_url);
-        println!(
+        outln!("# slack: configured ({:?} mode, API {})", s.mode, s.api_url);
+        outln!(
             "# slack: requests accepted from workspace {} and app {}",
             s.team_id.as_deref().unwrap_or("<the bot token's, from auth.test>"),
             s.app_id.as_deref().unwrap_or("<the bot token's, from bots.info>")
@@ -370,13 +449,13 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
     if let Ok(s) = &built {
         for (kind, _) in &s.hooks {
-            println!("# POST /hooks/{}: credentials set", kind.name());
+            outln!("# POST /hooks/{}: credentials set", kind.name());
         }
     }
     if config.access.is_open() {
-        println!("# access: open (no [access] responders or admins)");
+        outln!("# access: open (no [access] responders or admins)");
     } else {
-        println!(
+        outln!(
             "# access: {} responders, {} admins; privileged: {}",
             config.access.responders.len(),
             config.access.admins.len(),
@@ -390,7 +469,7 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
         problems.extend(p);
     }
     if problems.is_empty() {
-        println!("# configuration ok");
+        outln!("# configuration ok");
         Ok(ExitCode::SUCCESS)
     } else {
         for p in &problems {
@@ -406,7 +485,7 @@ async fn check_matrix(
     m: &crate::config::MatrixConfig,
     built: &Result<Settings, Vec<String>>,
     data_dir: &Path,
-) -> Vec<String> {
+) -> anyhow::Result<Vec<String>> {
     let credentials = match built {
         Ok(s) => s.matrix.as_ref().map(|m| m.credentials.clone()),
         // A credential problem is already in the settings' list.
@@ -416,20 +495,27 @@ async fn check_matrix(
     if let Some(c) = credentials {
         for finding in crate::chat::matrix::check(m, &c, data_dir).await {
             match finding {
-                Ok(line) => println!("# {line}"),
+                Ok(line) => outln!("# {line}"),
                 Err(problem) => problems.push(problem),
             }
         }
     }
-    problems
+    Ok(problems)
 }
 
 fn backup(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
     let store = open_store(cli, "warroom backup")?;
     let now = chrono::Utc::now();
     let stats = if crate::files::is_stdout(file) {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        store.backup(&mut out, now)?
+        let mut out = std::io::BufWriter::new(PipeWatch {
+            inner: std::io::stdout().lock(),
+            closed: false,
+        });
+        match store.backup(&mut out, now) {
+            Ok(stats) => stats,
+            Err(_) if out.get_ref().closed => return Err(StdoutClosed.into()),
+            Err(e) => return Err(e.into()),
+        }
     } else {
         let mut buf = Vec::new();
         let stats = store.backup(&mut buf, now)?;
@@ -464,4 +550,33 @@ fn restore_cmd(cli: &Cli, file: &Path, force: bool) -> anyhow::Result<ExitCode> 
         cli.data_dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_text_shows_a_quoted_cause_once_and_other_causes_in_order() {
+        let read = crate::config::ConfigError::Read {
+            path: "/nope.toml".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let text = error_text(&anyhow::Error::from(read));
+        assert_eq!(text.matches("entity not found").count(), 1, "{text}");
+        assert!(text.starts_with("cannot read config file /nope.toml"), "{text}");
+        let chained = anyhow::anyhow!("disk on fire").context("saving INC-1");
+        assert_eq!(error_text(&chained), "saving INC-1: disk on fire");
+    }
+
+    #[test]
+    fn every_export_format_has_a_command_line_spelling() {
+        for f in FormatArg::value_variants() {
+            let name = f.to_possible_value().expect("visible").get_name().to_string();
+            assert_eq!(ExportFormat::from(*f).extension(), name);
+        }
+        assert_eq!(FormatArg::from_str("markdown", true), Ok(FormatArg::Md));
+        assert_eq!(FormatArg::from_str("HTML", true), Ok(FormatArg::Html));
+        assert!(FormatArg::from_str("pdf", true).is_err());
+    }
 }

@@ -248,7 +248,7 @@ fn default_coalesce() -> u64 {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
-    #[serde(default = "default_listen")]
+    #[serde(default = "default_listen", deserialize_with = "listen_addr")]
     pub listen: String,
     /// Connections served at once; 0 = derived from the open-file limit.
     #[serde(default, deserialize_with = "u64_or_text")]
@@ -295,6 +295,36 @@ fn default_idle_timeout() -> u64 {
 
 fn default_listen() -> String {
     "127.0.0.1:8080".into()
+}
+
+/// `http.listen`: `host:port`, checked when the config is read rather than when `run` binds.
+fn listen_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if is_listen_addr(&s) {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`{s}` is not an address to listen on; write host:port, e.g. 127.0.0.1:8080 (0.0.0.0:8080 in a container)"
+        )))
+    }
+}
+
+/// An IP socket address (`127.0.0.1:8080`, `[::1]:8080`) or a host name with a port
+/// (`localhost:8080`).
+fn is_listen_addr(s: &str) -> bool {
+    if s.parse::<std::net::SocketAddr>().is_ok() {
+        return true;
+    }
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return false;
+    };
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    port.parse::<u16>().is_ok() && !host.is_empty() && host.len() <= 253 && host.split('.').all(label)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -691,6 +721,116 @@ fn set_path(root: &mut toml::Value, path: &[String], value: toml::Value, var: &s
     Ok(())
 }
 
+/// What the `WARROOM_*` variables changed in the config tree, to name them in errors.
+#[derive(Default)]
+struct EnvOverrides {
+    /// Dotted key -> the variable that set it.
+    keys: BTreeMap<String, String>,
+    /// Dotted section the file did not have -> the first variable that created it.
+    created: BTreeMap<String, String>,
+}
+
+/// Apply the `WARROOM_<SECTION>__<KEY>` variables of `env` to `root`.
+fn apply_env(
+    root: &mut toml::Value,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<EnvOverrides, ConfigError> {
+    let mut out = EnvOverrides::default();
+    let mut vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("WARROOM_")).collect();
+    vars.sort();
+    for (var, val) in vars {
+        if NON_CONFIG_ENV.contains(&var.as_str()) {
+            continue;
+        }
+        let path: Vec<String> = var["WARROOM_".len()..]
+            .split("__")
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        if path.iter().any(|p| p.is_empty()) {
+            return Err(ConfigError::Env {
+                var,
+                msg: "empty key segment".into(),
+            });
+        }
+        if let Some(section) = missing_section(root, &path) {
+            out.created.entry(section).or_insert_with(|| var.clone());
+        }
+        set_path(root, &path, env_value(&val), &var)?;
+        out.keys.insert(path.join("."), var);
+    }
+    Ok(out)
+}
+
+/// The first section on `path` (all but its last key) that `root` does not have yet.
+fn missing_section(root: &toml::Value, path: &[String]) -> Option<String> {
+    let mut cur = root;
+    for (i, key) in path[..path.len().saturating_sub(1)].iter().enumerate() {
+        match cur.get(key) {
+            Some(v) => cur = v,
+            None => return Some(path[..=i].join(".")),
+        }
+    }
+    None
+}
+
+impl EnvOverrides {
+    /// A deserialisation error as a `ConfigError::Key` naming the variable behind the key. A
+    /// missing key in a section that only a variable created says so, and lists what the
+    /// section needs.
+    fn key_error(&self, root: &toml::Value, e: serde_path_to_error::Error<toml::de::Error>) -> ConfigError {
+        let key = e.path().to_string();
+        let msg = e.into_inner().message().to_string();
+        if msg.starts_with("missing field")
+            && let Some(var) = self.created.get(&key)
+        {
+            let needs = required_keys(root, &key);
+            let list = |f: &dyn Fn(&String) -> String| needs.iter().map(f).collect::<Vec<_>>().join(" and ");
+            let prefix = format!("WARROOM_{}__", key.replace('.', "__").to_ascii_uppercase());
+            return ConfigError::Key {
+                key: key.clone(),
+                origin: String::new(),
+                msg: format!(
+                    "the environment variable {var} created a [{key}] section (the configuration has none), and [{key}] also needs {}: add a [{key}] section with them to the config file, or set {}; or unset {var} if you do not use it",
+                    list(&|k| format!("`{k}`")),
+                    list(&|k| format!("{prefix}{}", k.to_ascii_uppercase())),
+                ),
+            };
+        }
+        let origin = self
+            .keys
+            .iter()
+            .find(|(k, _)| key.starts_with(k.as_str()) || k.starts_with(&key))
+            .map_or_else(String::new, |(_, v)| format!(" (from {v})"));
+        ConfigError::Key { key, origin, msg }
+    }
+}
+
+/// The keys `section` still lacks: filled in one at a time (as text) until the config reads
+/// or fails for another reason.
+fn required_keys(root: &toml::Value, section: &str) -> Vec<String> {
+    let mut root = root.clone();
+    let mut needs = Vec::new();
+    while needs.len() < 16 {
+        let Err(e) = serde_path_to_error::deserialize::<_, Config>(root.clone()) else {
+            break;
+        };
+        if e.path().to_string() != section {
+            break;
+        }
+        let msg = e.into_inner().message().to_string();
+        let Some(field) = msg.strip_prefix("missing field `").and_then(|m| m.split('`').next()) else {
+            break;
+        };
+        let mut path: Vec<String> = section.split('.').map(str::to_string).collect();
+        path.push(field.to_string());
+        if set_path(&mut root, &path, toml::Value::String(String::new()), "").is_err() {
+            break;
+        }
+        needs.push(field.to_string());
+    }
+    needs
+}
+
 impl Config {
     /// Load from `path`, else `./config/warroom.toml` if present, else the shipped defaults;
     /// then apply `env` (normally `std::env::vars()`).
@@ -738,38 +878,9 @@ impl Config {
                 env: env_name(p),
             });
         }
-        let mut from_env: BTreeMap<String, String> = BTreeMap::new();
-        let mut vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("WARROOM_")).collect();
-        vars.sort();
-        for (var, val) in vars {
-            if NON_CONFIG_ENV.contains(&var.as_str()) {
-                continue;
-            }
-            let path: Vec<String> = var["WARROOM_".len()..]
-                .split("__")
-                .map(|s| s.to_ascii_lowercase())
-                .collect();
-            if path.iter().any(|p| p.is_empty()) {
-                return Err(ConfigError::Env {
-                    var,
-                    msg: "empty key segment".into(),
-                });
-            }
-            set_path(&mut root, &path, env_value(&val), &var)?;
-            from_env.insert(path.join("."), var);
-        }
-        let config: Config = serde_path_to_error::deserialize(root).map_err(|e| {
-            let key = e.path().to_string();
-            let origin = from_env
-                .iter()
-                .find(|(k, _)| key.starts_with(k.as_str()) || k.starts_with(&key))
-                .map_or_else(String::new, |(_, v)| format!(" (from {v})"));
-            ConfigError::Key {
-                key,
-                origin,
-                msg: e.into_inner().to_string(),
-            }
-        })?;
+        let overrides = apply_env(&mut root, env)?;
+        let config: Config =
+            serde_path_to_error::deserialize(root.clone()).map_err(|e| overrides.key_error(&root, e))?;
         config.tz()?;
         config.access.validate()?;
         if let Some(s) = &config.slack {

@@ -355,3 +355,62 @@ fn date_order_is_dmy_or_mdy() {
         .to_string();
     assert!(err.contains("order"), "{err}");
 }
+
+#[test]
+fn a_section_created_only_by_the_environment_says_so_and_what_it_needs() {
+    let e = Config::from_parts(
+        "timezone = \"UTC\"\n",
+        "warroom.toml",
+        env(&[("WARROOM_MATRIX__PASSWORD", "correct-horse-battery-staple")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("WARROOM_MATRIX__PASSWORD"), "{e}");
+    assert!(e.contains("created a [matrix] section"), "{e}");
+    assert!(e.contains("`homeserver`") && e.contains("`user`"), "{e}");
+    assert!(e.contains("WARROOM_MATRIX__HOMESERVER"), "{e}");
+    assert!(!e.contains("missing field"), "{e}");
+    // With a [matrix] section in the file, a missing key is the file's problem, named as before.
+    let e = Config::from_parts(
+        "[matrix]\nhomeserver = \"http://h\"\n",
+        "warroom.toml",
+        env(&[("WARROOM_MATRIX__PASSWORD", "correct-horse-battery-staple")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`user`") && !e.contains("created"), "{e}");
+}
+
+#[test]
+fn http_listen_must_be_host_and_port() {
+    for good in [
+        "127.0.0.1:8080",
+        "0.0.0.0:0",
+        "[::1]:8080",
+        "localhost:8080",
+        "warroom.internal:80",
+    ] {
+        let text = format!("[http]\nlisten = \"{good}\"\n");
+        let c = Config::from_parts(&text, "f", env(&[])).unwrap_or_else(|e| panic!("{good}: {e}"));
+        assert_eq!(c.http.listen, good);
+    }
+    for bad in [
+        "1",
+        "8080",
+        ":8080",
+        "127.0.0.1",
+        "127.0.0.1:",
+        "127.0.0.1:99999",
+        "host:port",
+        "a b:80",
+        "http://h:80",
+    ] {
+        let text = format!("[http]\nlisten = \"{bad}\"\n");
+        let e = Config::from_parts(&text, "f", env(&[])).unwrap_err().to_string();
+        assert!(e.contains("http.listen") && e.contains("host:port"), "{bad}: {e}");
+    }
+    let e = Config::from_parts("", "f", env(&[("WARROOM_HTTP__LISTEN", "1")]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("WARROOM_HTTP__LISTEN") && e.contains("`1`"), "{e}");
+}

@@ -11,10 +11,15 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use super::{ChatAdapter, ChatError, ExportFile, Inbound, Notice, dispatch};
+use crate::command::{Command, Parsed};
 use crate::domain::{IncidentId, Person, Platform, RoomKey, Source};
 use crate::postmortem::ExportFormat;
 use crate::service::{IncidentService, resolve_proposal};
 use crate::shutdown::Shutdown;
+
+/// The console's own commands, added to the reply to `/help`: the shared help lists only the
+/// commands every platform has.
+const CONSOLE_HELP: &str = "Console only: /room NAME moves to another room (/room alone lists them), /quit ends the session (as does Ctrl-D or the end of input).";
 
 pub struct Console<R, W> {
     input: R,
@@ -235,6 +240,10 @@ where
             };
             let notices = dispatch(&service, msg).await;
             self.apply(&service, notices).await;
+            if matches!(crate::command::parse(line), Parsed::Command(Command::Help(None))) {
+                let room = self.room.clone();
+                self.say(&room, CONSOLE_HELP);
+            }
         }
         service
             .store()

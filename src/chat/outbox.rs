@@ -205,7 +205,7 @@ impl<C: Courier> Outbox<C> {
                     n += 1;
                 }
                 Err(e) => {
-                    tracing::error!(queue = C::QUEUE, error = %e, seq, "dropping a saved message this version cannot read");
+                    tracing::warn!(queue = C::QUEUE, error = %e, seq, "dropping a saved message this version cannot read");
                     let _ = store.queue_remove(C::QUEUE, seq);
                 }
             }

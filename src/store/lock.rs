@@ -3,7 +3,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
@@ -27,11 +26,10 @@ impl DirLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| StoreError::io(&path, e))?;
-        // SAFETY: flock on a valid, owned file descriptor; no memory is shared.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        // An exclusive advisory lock (flock on Linux), released by the kernel when the process ends.
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
                 let mut who = String::new();
                 let _ = file.read_to_string(&mut who);
                 let who = who.trim();
@@ -44,7 +42,7 @@ impl DirLock {
                     },
                 });
             }
-            return Err(StoreError::io(&path, err));
+            Err(std::fs::TryLockError::Error(err)) => return Err(StoreError::io(&path, err)),
         }
         let info = format!(
             "pid {} (`{holder}`, started {})\n",
@@ -55,5 +53,29 @@ impl DirLock {
         file.seek(SeekFrom::Start(0)).map_err(|e| StoreError::io(&path, e))?;
         file.write_all(info.as_bytes()).map_err(|e| StoreError::io(&path, e))?;
         Ok(DirLock { _file: file, path })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_names_the_holder_and_the_first_release_frees_the_dir() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = DirLock::acquire(dir.path(), "warroom console").expect("first lock");
+        // flock locks belong to the open file, so a second open in this process is refused too.
+        match DirLock::acquire(dir.path(), "warroom incidents") {
+            Err(StoreError::Locked { dir: d, holder }) => {
+                assert_eq!(d, dir.path());
+                assert!(
+                    holder.starts_with(&format!("pid {} (`warroom console`", std::process::id())),
+                    "{holder}"
+                );
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        drop(first);
+        DirLock::acquire(dir.path(), "warroom incidents").expect("free again after release");
     }
 }

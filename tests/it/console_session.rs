@@ -149,7 +149,8 @@ fn cli_errors_are_clear_and_change_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("INC-9 does not exist"), "{}", stderr(&o));
     let o = sb.run(&["export", "INC-1", "--format", "pdf"]);
-    assert!(stderr(&o).contains("not an export format"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("possible values: md, json, html"), "{}", stderr(&o));
     let o = sb.run(&["run"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("warroom console"), "{}", stderr(&o));

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 use warroom::config::{Config, NON_CONFIG_ENV};
 
 fn root() -> PathBuf {
@@ -39,10 +39,10 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 /// Every document of a YAML file (Kubernetes files may hold several).
 fn docs(path: &Path) -> Vec<Value> {
     let text = crate::support::read(path);
-    let parse = |d: serde_yaml::Deserializer<'_>| {
+    let parse = |d: serde_yaml_ng::Deserializer<'_>| {
         Value::deserialize(d).unwrap_or_else(|e| panic!("{}: invalid YAML: {e}", path.display()))
     };
-    serde_yaml::Deserializer::from_str(&text).map(parse).collect()
+    serde_yaml_ng::Deserializer::from_str(&text).map(parse).collect()
 }
 
 fn seq(v: &Value) -> &[Value] {

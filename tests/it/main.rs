@@ -2,6 +2,7 @@
 //! Synapse homeserver.
 
 mod backup_restore;
+mod cli;
 mod compat;
 mod console_session;
 mod crash;

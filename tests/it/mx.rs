@@ -215,6 +215,8 @@ pub struct BotProc {
     ready: &'static str,
     /// RLIMIT_NOFILE (soft and hard) for `run`, if set.
     open_files: Option<u64>,
+    /// `WARROOM_LOG` for `run`, if not the tests' default.
+    log_filter: Option<String>,
 }
 
 pub const BOT_USER: &str = "@warroom:localhost";
@@ -258,6 +260,7 @@ impl BotProc {
             env,
             ready,
             open_files: None,
+            log_filter: None,
         }
     }
 
@@ -265,6 +268,12 @@ impl BotProc {
     #[allow(dead_code)] // not every test binary module uses it
     pub fn limit_open_files(&mut self, n: u64) {
         self.open_files = Some(n);
+    }
+
+    /// Run the bot with `WARROOM_LOG=filter`, as an operator would set it.
+    #[allow(dead_code)] // not every test binary module uses it
+    pub fn log_filter(&mut self, filter: &str) {
+        self.log_filter = Some(filter.to_string());
     }
 
     /// Point the bot at a new, empty data dir (same account and config); returns the old one,
@@ -307,7 +316,10 @@ impl BotProc {
         let child = cmd
             .env(
                 "WARROOM_LOG",
-                std::env::var("WRTEST_BOT_LOG").unwrap_or_else(|_| "warroom=info".into()),
+                self.log_filter
+                    .clone()
+                    .or_else(|| std::env::var("WRTEST_BOT_LOG").ok())
+                    .unwrap_or_else(|| "warroom=info".into()),
             )
             .stdout(Stdio::null())
             .stderr(log)

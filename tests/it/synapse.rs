@@ -47,9 +47,7 @@ pub fn python() -> PathBuf {
     std::fs::create_dir_all(venv.parent().unwrap_or(Path::new("/tmp"))).ok();
     let lock_path = venv.with_extension("lock");
     let lock = std::fs::File::create(&lock_path).expect("create the install lock file");
-    use std::os::fd::AsRawFd;
-    // SAFETY: flock on a file descriptor we own.
-    unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+    lock.lock().expect("lock the install lock file");
     if has_synapse(&python) {
         return python;
     }

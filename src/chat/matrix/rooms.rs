@@ -81,7 +81,7 @@ impl Bot {
                 Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::RoomInUse)) => {
                     let existing = self.client.resolve_room_alias(&alias).await?.room_id;
                     if !self.is_ours(&existing, inc.id).await? {
-                        tracing::warn!(%alias, incident = %inc.id, "matrix: alias taken by another room, trying the next one");
+                        tracing::info!(%alias, incident = %inc.id, "matrix: alias taken by another room, trying the next one");
                         continue;
                     }
                     match self.client.get_room(&existing) {

@@ -37,7 +37,7 @@ impl SlackBot {
                         id
                     }
                     _ => {
-                        tracing::warn!(incident = %inc.id, %name, "slack: channel name taken by another channel, trying the next");
+                        tracing::info!(incident = %inc.id, %name, "slack: channel name taken by another channel, trying the next");
                         continue;
                     }
                 },

@@ -3,6 +3,7 @@
 //! `resilience`: restarts, crashes, outages and rate limits.
 
 mod flow;
+mod logs;
 mod resilience;
 
 use serde_json::{Value, json};
