@@ -1268,20 +1268,35 @@ pub fn storm_subject(key: &str) -> String {
 }
 
 /// `inc-<n>-<slug of title>`: lowercase ASCII letters, digits and `-`, at most 80 characters,
-/// valid as a Slack channel name and a Matrix alias localpart.
+/// valid as a Slack channel name and a Matrix alias localpart. Letters of other scripts are
+/// transliterated (`Výpadok účtovného` → `vypadok-uctovneho`, `Störung` → `storung`, CJK to
+/// its romanisation); symbols, emoji and punctuation separate words.
 pub fn room_slug(id: IncidentId, title: &str) -> String {
     let prefix = format!("inc-{}", id.0);
     let mut slug = String::new();
     let mut dash = false;
-    for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            if dash && !slug.is_empty() {
-                slug.push('-');
-            }
-            dash = false;
-            slug.push(c);
+    for c in title.chars() {
+        let mut buf = [0u8; 4];
+        let piece: &str = if c.is_ascii() {
+            c.encode_utf8(&mut buf)
         } else {
-            dash = true;
+            match deunicode::deunicode_char(c) {
+                // Combining accents, joiners: part of the letter before them.
+                Some("") => continue,
+                Some(t) if c.is_alphanumeric() => t,
+                _ => " ",
+            }
+        };
+        for c in piece.chars().map(|c| c.to_ascii_lowercase()) {
+            if c.is_ascii_alphanumeric() {
+                if dash && !slug.is_empty() {
+                    slug.push('-');
+                }
+                dash = false;
+                slug.push(c);
+            } else {
+                dash = true;
+            }
         }
         if slug.len() >= 80 {
             break;
