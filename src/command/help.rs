@@ -402,7 +402,7 @@ pub const COMMANDS: &[Spec] = &[
         "postmortem set",
         &[],
         "postmortem <section> [--replace] <text>",
-        "add to a section: summary, impact, root-cause, trigger, resolution, detection, went-well, went-wrong, lucky",
+        "add to a section: summary, impact, root-cause, contributing-factor, trigger, resolution, detection, customer-communication, went-well, went-wrong, lucky",
     ),
     spec(
         Postmortem,

@@ -249,6 +249,14 @@ fn heading_and_prompt(s: Section) -> (&'static str, &'static str) {
         Section::WentWell => ("What went well", "Add with `postmortem went-well ...`"),
         Section::WentWrong => ("What went wrong", "Add with `postmortem went-wrong ...`"),
         Section::Lucky => ("Where we got lucky", "Add with `postmortem lucky ...`"),
+        Section::ContributingFactor => (
+            "Contributing factors",
+            "What made it possible or worse without causing it? Add each with `postmortem contributing-factor ...`",
+        ),
+        Section::CustomerCommunication => (
+            "Customer communication",
+            "What were customers told, when and where? (`postmortem customer-communication ...`)",
+        ),
     }
 }
 
