@@ -7,7 +7,7 @@ mod platform;
 mod time;
 mod timeline;
 mod types;
-mod writeup;
+pub mod writeup;
 
 pub use incident::{
     Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, DURATIONS, DurationSpec, ImpactWindow,
