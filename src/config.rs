@@ -53,6 +53,13 @@ pub const PRIVILEGED_KEYS: &[&str] = &[
     "action delete",
     "postmortem",
     "postmortem --replace",
+    "postmortem link",
+    "postmortem related",
+    "postmortem author",
+    "postmortem reviewer",
+    "postmortem review",
+    "postmortem template",
+    "postmortem language",
 ];
 
 /// The default privileged commands. Handing the commander role over is among them: if any

@@ -10,7 +10,7 @@ pub use help::{CommandKey, Family, Spec, help_text};
 pub use parse::{MAX_COMMAND_CHARS, parse};
 pub use when::{Resolved, TimeContext, When, WhenError};
 
-use crate::domain::{Milestone, Role, Section, Severity, Status};
+use crate::domain::{Milestone, RelatedRef, ReviewStatus, Role, Section, Severity, Status};
 use crate::postmortem::ExportFormat;
 
 /// What a line of chat turned out to be.
@@ -146,6 +146,23 @@ pub enum PostmortemCmd {
         replace: bool,
     },
     Export(ExportFormat),
+    /// `postmortem link URL [title]`: supporting information.
+    Link {
+        url: String,
+        title: Option<String>,
+    },
+    /// `postmortem related INC-N|URL`.
+    Related(RelatedRef),
+    /// `postmortem author @u ...`.
+    Author(Vec<String>),
+    /// `postmortem reviewer @u ...`.
+    Reviewer(Vec<String>),
+    /// `postmortem review draft|in-review|final`.
+    Review(ReviewStatus),
+    /// `postmortem template NAME`: the template this incident's postmortem is rendered with.
+    Template(String),
+    /// `postmortem language en|fr|sk`: the language this incident's postmortem is written in.
+    Language(String),
 }
 
 /// A command that could not be understood: what was wrong, and the usage lines that apply.

@@ -6,7 +6,7 @@ use super::when::{self, When};
 use super::{
     ActionCmd, ActionSpec, Command, ExportFormat, IncidentCmd, Parsed, PostmortemCmd, TimelineCmd, UsageError,
 };
-use crate::domain::{MAX_TEXT_CHARS, Milestone, Role, Section, Severity, Status};
+use crate::domain::{MAX_TEXT_CHARS, Milestone, RelatedRef, Role, Section, Severity, Status, writeup};
 
 type R<T> = Result<T, UsageError>;
 
@@ -532,6 +532,15 @@ fn parse_postmortem(line: &str, args: &[Token]) -> R<Command> {
             [f] => PostmortemCmd::Export(value(&f.value, K::PostmortemExport)?),
             _ => return Err(bad(K::PostmortemExport, "give one format")),
         },
+        Some(
+            k @ (K::PostmortemLink
+            | K::PostmortemRelated
+            | K::PostmortemAuthor
+            | K::PostmortemReviewer
+            | K::PostmortemReview
+            | K::PostmortemTemplate
+            | K::PostmortemLanguage),
+        ) => parse_writeup(line, k, &args[1..])?,
         _ => {
             let section: Section = value(&first.value, K::PostmortemSet)?;
             let mut rest = &args[1..];
@@ -547,4 +556,56 @@ fn parse_postmortem(line: &str, args: &[Token]) -> R<Command> {
         }
     };
     Ok(Command::Postmortem(cmd))
+}
+
+/// `postmortem link|related|author|reviewer|review|template|language ...`: the postmortem's
+/// record around its sections. Values are checked as the domain checks them.
+fn parse_writeup(line: &str, key: K, rest: &[Token]) -> R<PostmortemCmd> {
+    let checked = |r: Result<(), crate::domain::TransitionError>| r.map_err(|e| bad(key, e.to_string()));
+    let one = |what: &str| match rest {
+        [v] => Ok(v.value.as_str()),
+        _ => Err(bad(key, format!("give one {what}"))),
+    };
+    Ok(match key {
+        K::PostmortemLink => {
+            let Some(url) = rest.first() else {
+                return Err(bad(key, "give the link's URL (and optionally a title)"));
+            };
+            checked(writeup::check_url(&url.value))?;
+            let title = Some(text_of(line, &rest[1..])).filter(|t| !t.is_empty());
+            PostmortemCmd::Link {
+                url: url.value.clone(),
+                title,
+            }
+        }
+        K::PostmortemRelated => {
+            let to: RelatedRef = value(one("incident id or URL")?, key)?;
+            if let RelatedRef::Url(u) = &to {
+                checked(writeup::check_url(u))?;
+            }
+            PostmortemCmd::Related(to)
+        }
+        K::PostmortemAuthor | K::PostmortemReviewer => {
+            if rest.is_empty() || !rest.iter().all(|t| is_mention(&t.value)) {
+                return Err(bad(key, "give one or more users as mentions: @alice @bob"));
+            }
+            let users = rest.iter().map(|t| t.value.clone()).collect();
+            if key == K::PostmortemAuthor {
+                PostmortemCmd::Author(users)
+            } else {
+                PostmortemCmd::Reviewer(users)
+            }
+        }
+        K::PostmortemReview => PostmortemCmd::Review(value(one("review status")?, key)?),
+        K::PostmortemTemplate => {
+            let name = one("template name")?.to_ascii_lowercase();
+            checked(writeup::check_template_name(&name))?;
+            PostmortemCmd::Template(name)
+        }
+        _ => {
+            let lang = one("language")?.to_ascii_lowercase();
+            checked(writeup::check_language(&lang))?;
+            PostmortemCmd::Language(lang)
+        }
+    })
 }

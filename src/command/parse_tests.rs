@@ -406,6 +406,13 @@ fn every_table_row_has_a_parsing_example() {
         ("action done", "/action done 1"),
         ("action delete", "/action delete 1"),
         ("postmortem set", "/postmortem summary x"),
+        ("postmortem link", "/postmortem link https://a.example"),
+        ("postmortem related", "/postmortem related INC-1"),
+        ("postmortem author", "/postmortem author @a"),
+        ("postmortem reviewer", "/postmortem reviewer @a"),
+        ("postmortem review", "/postmortem review final"),
+        ("postmortem template", "/postmortem template warroom"),
+        ("postmortem language", "/postmortem language sk"),
         ("postmortem show", "/postmortem show"),
         ("postmortem export", "/postmortem export md"),
     ];
@@ -611,5 +618,103 @@ fn multi_line_text_and_code_blocks_survive_parsing() {
     match cmd(&format!("/postmortem resolution {text}")) {
         Command::Postmortem(PostmortemCmd::Set { text: got, .. }) => assert_eq!(got, text),
         other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn postmortem_record_commands() {
+    use crate::domain::{IncidentId, RelatedRef, ReviewStatus};
+    let pm = |c| Command::Postmortem(c);
+    assert_eq!(
+        cmd("/postmortem contributing-factor no disk alert on the replica"),
+        pm(PostmortemCmd::Set {
+            section: Section::ContributingFactor,
+            text: "no disk alert on the replica".into(),
+            replace: false,
+        })
+    );
+    assert_eq!(
+        cmd("/pm customer-communication status page updated at 13:40"),
+        pm(PostmortemCmd::Set {
+            section: Section::CustomerCommunication,
+            text: "status page updated at 13:40".into(),
+            replace: false,
+        })
+    );
+    assert_eq!(
+        cmd("/postmortem link https://grafana.example/d/db?from=now-6h DB latency (p99)"),
+        pm(PostmortemCmd::Link {
+            url: "https://grafana.example/d/db?from=now-6h".into(),
+            title: Some("DB latency (p99)".into()),
+        })
+    );
+    assert_eq!(
+        cmd("/postmortem link http://logs.example/q"),
+        pm(PostmortemCmd::Link {
+            url: "http://logs.example/q".into(),
+            title: None,
+        })
+    );
+    assert_eq!(
+        cmd("/postmortem related inc-4"),
+        pm(PostmortemCmd::Related(RelatedRef::Incident(IncidentId(4))))
+    );
+    assert_eq!(
+        cmd("/postmortem related https://status.example/i/9"),
+        pm(PostmortemCmd::Related(RelatedRef::Url(
+            "https://status.example/i/9".into()
+        )))
+    );
+    assert_eq!(
+        cmd("/postmortem author @bob <@U0CAROL01>"),
+        pm(PostmortemCmd::Author(vec!["@bob".into(), "<@U0CAROL01>".into()]))
+    );
+    assert_eq!(
+        cmd("/postmortem reviewers @dave:example.org"),
+        pm(PostmortemCmd::Reviewer(vec!["@dave:example.org".into()]))
+    );
+    assert_eq!(
+        cmd("/postmortem review In-Review"),
+        pm(PostmortemCmd::Review(ReviewStatus::InReview))
+    );
+    assert_eq!(
+        cmd("/postmortem template Google-SRE"),
+        pm(PostmortemCmd::Template("google-sre".into()))
+    );
+    assert_eq!(cmd("/postmortem lang FR"), pm(PostmortemCmd::Language("fr".into())));
+}
+
+#[test]
+fn postmortem_record_commands_refuse_bad_values() {
+    for (line, says) in [
+        ("/postmortem link", "give the link's URL"),
+        ("/postmortem link grafana dashboard", "not an http(s) URL"),
+        ("/postmortem link ftp://files.example/x", "not an http(s) URL"),
+        ("/postmortem link javascript:alert(1)", "not an http(s) URL"),
+        ("/postmortem link \"https://a.example/x y\"", "percent-encode"),
+        ("/postmortem related", "give one incident id or URL"),
+        ("/postmortem related INC-4 INC-5", "give one incident id or URL"),
+        (
+            "/postmortem related yesterday",
+            "an incident id (INC-4) or an http(s) URL",
+        ),
+        ("/postmortem related INC-0", "an incident id (INC-4) or an http(s) URL"),
+        ("/postmortem author", "@alice @bob"),
+        ("/postmortem author bob", "@alice @bob"),
+        ("/postmortem reviewer @bob and carol", "@alice @bob"),
+        ("/postmortem review", "give one review status"),
+        ("/postmortem review published", "draft, in-review, final"),
+        ("/postmortem review in review", "give one review status"),
+        ("/postmortem template", "give one template name"),
+        ("/postmortem template ../../etc/passwd", "not a template name"),
+        ("/postmortem template my_template", "not a template name"),
+        ("/postmortem language de", "use one of: en, fr, sk"),
+        ("/postmortem language french", "use one of: en, fr, sk"),
+        ("/postmortem language", "give one language"),
+    ] {
+        let e = invalid(line);
+        assert!(e.message.contains(says), "{line}: {}", e.message);
+        assert_eq!(e.usage.len(), 1, "{line}: the usage line of the form");
+        assert!(e.usage[0].usage.starts_with("postmortem "), "{line}");
     }
 }

@@ -12,6 +12,7 @@ use super::platform::{Platform, RoomKey};
 use super::time::{FUTURE_SLACK_SECS, Moment, Precision, fmt_minute};
 use super::timeline::{EntryKind, NewEntry, Person, Source};
 use super::types::{IncidentId, Milestone, Role, Section, Severity, Status};
+use super::writeup::{Link, Related, ReviewChange};
 
 /// The alert that opened an incident; pre-fills the postmortem's Detection section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +263,28 @@ pub struct Incident {
     /// day old the team is reconstructing, and a bare `HH:MM` takes that date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dated_anchor: Option<DateTime<Utc>>,
+    /// Supporting information (`postmortem link`): dashboards, graphs, tickets, logs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    /// Related incidents (`postmortem related`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// The postmortem's authors and reviewers as written (`@alice`), in the order added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviewers: Vec<String>,
+    /// Review status changes, oldest first; the last is the status now (none: draft).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviews: Vec<ReviewChange>,
+    /// The template chosen for this incident's postmortem (`postmortem template`); none: the
+    /// configured one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The language chosen for this incident's postmortem (`postmortem language`); none: the
+    /// configured one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -391,6 +414,9 @@ pub enum TransitionError {
     Backwards,
     #[error("due date, type or ticket is not valid: {0}")]
     BadAction(String),
+    /// A value that is not valid, with what to give instead.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl TransitionError {
@@ -573,6 +599,13 @@ impl Incident {
             impacts: Vec::new(),
             title_edits: Vec::new(),
             dated_anchor: None,
+            links: Vec::new(),
+            related: Vec::new(),
+            authors: Vec::new(),
+            reviewers: Vec::new(),
+            reviews: Vec::new(),
+            template: None,
+            language: None,
         };
         Ok((incident, entries))
     }
@@ -1268,20 +1301,35 @@ pub fn storm_subject(key: &str) -> String {
 }
 
 /// `inc-<n>-<slug of title>`: lowercase ASCII letters, digits and `-`, at most 80 characters,
-/// valid as a Slack channel name and a Matrix alias localpart.
+/// valid as a Slack channel name and a Matrix alias localpart. Letters of other scripts are
+/// transliterated (`Výpadok účtovného` → `vypadok-uctovneho`, `Störung` → `storung`, CJK to
+/// its romanisation); symbols, emoji and punctuation separate words.
 pub fn room_slug(id: IncidentId, title: &str) -> String {
     let prefix = format!("inc-{}", id.0);
     let mut slug = String::new();
     let mut dash = false;
-    for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            if dash && !slug.is_empty() {
-                slug.push('-');
-            }
-            dash = false;
-            slug.push(c);
+    for c in title.chars() {
+        let mut buf = [0u8; 4];
+        let piece: &str = if c.is_ascii() {
+            c.encode_utf8(&mut buf)
         } else {
-            dash = true;
+            match deunicode::deunicode_char(c) {
+                // Combining accents, joiners: part of the letter before them.
+                Some("") => continue,
+                Some(t) if c.is_alphanumeric() => t,
+                _ => " ",
+            }
+        };
+        for c in piece.chars().map(|c| c.to_ascii_lowercase()) {
+            if c.is_ascii_alphanumeric() {
+                if dash && !slug.is_empty() {
+                    slug.push('-');
+                }
+                dash = false;
+                slug.push(c);
+            } else {
+                dash = true;
+            }
         }
         if slug.len() >= 80 {
             break;

@@ -10,6 +10,10 @@ use super::incident::{MAX_IMPACT_WINDOWS, MAX_SECTION_EDITS, MAX_TRACKED_ALERTS,
 use super::time::FUTURE_SLACK_SECS;
 use super::timeline::{EntryKind, TimelineEntry};
 use super::types::{Milestone, Role, Status};
+use super::writeup::{
+    MAX_LINK_TITLE_CHARS, MAX_WRITEUP_ITEMS, People, RelatedRef, check_handle, check_language, check_template_name,
+    check_url,
+};
 use super::{Incident, IncidentId};
 
 /// The earliest and latest instants warroom records: what users can type (`YYYY-MM-DD` and
@@ -112,7 +116,79 @@ impl Incident {
         self.check_milestones()?;
         self.check_writing()?;
         self.check_record()?;
+        self.check_writeup()?;
         self.check_alerts()
+    }
+
+    /// Supporting links, related incidents, authors, reviewers, review changes, template and
+    /// language: within their limits, valid, no duplicates.
+    fn check_writeup(&self) -> Result<(), String> {
+        let counts = [
+            ("supporting links", self.links.len()),
+            ("related incidents", self.related.len()),
+            ("authors", self.authors.len()),
+            ("reviewers", self.reviewers.len()),
+            ("review status changes", self.reviews.len()),
+        ];
+        for (what, n) in counts {
+            if n > MAX_WRITEUP_ITEMS {
+                return Err(format!("{n} {what}; at most {MAX_WRITEUP_ITEMS}"));
+            }
+        }
+        fn msg(what: &'static str) -> impl Fn(super::TransitionError) -> String {
+            move |e| format!("{what}: {e}")
+        }
+        for (i, l) in self.links.iter().enumerate() {
+            check_url(&l.url).map_err(msg("supporting link"))?;
+            if self.links[..i].iter().any(|o| o.url == l.url) {
+                return Err(format!("supporting link {} is listed twice", l.url));
+            }
+            if let Some(t) = &l.title
+                && (t.is_empty() || t.chars().count() > MAX_LINK_TITLE_CHARS || super::single_line(t) != *t)
+            {
+                return Err(format!("the title of supporting link {} is not one short line", l.url));
+            }
+            check_time("link time", l.at)?;
+            check_person("link added by", &l.by)?;
+        }
+        for (i, r) in self.related.iter().enumerate() {
+            match &r.to {
+                RelatedRef::Url(u) => check_url(u).map_err(msg("related incident"))?,
+                RelatedRef::Incident(id) if *id == self.id || id.0 == 0 => {
+                    return Err(format!("related incident {id} is this incident or no incident id"));
+                }
+                RelatedRef::Incident(_) => {}
+            }
+            if self.related[..i].iter().any(|o| o.to == r.to) {
+                return Err(format!("related incident {} is listed twice", r.to));
+            }
+            check_time("related incident time", r.at)?;
+            check_person("related incident added by", &r.by)?;
+        }
+        for (which, list) in [(People::Authors, &self.authors), (People::Reviewers, &self.reviewers)] {
+            for (i, u) in list.iter().enumerate() {
+                check_handle(u).map_err(msg(which.one()))?;
+                if list[..i].contains(u) {
+                    return Err(format!("{} {u} is listed twice", which.one()));
+                }
+            }
+        }
+        let mut was = super::ReviewStatus::default();
+        for r in &self.reviews {
+            if r.status == was {
+                return Err(format!("the review status changes to {was} when it already is {was}"));
+            }
+            was = r.status;
+            check_time("review change time", r.at)?;
+            check_person("review status changed by", &r.by)?;
+        }
+        if let Some(t) = &self.template {
+            check_template_name(t).map_err(msg("template"))?;
+        }
+        if let Some(l) = &self.language {
+            check_language(l).map_err(msg("language"))?;
+        }
+        Ok(())
     }
 
     /// Impact windows, earlier titles, the date anchor and action details.

@@ -7,6 +7,7 @@ mod platform;
 mod time;
 mod timeline;
 mod types;
+pub mod writeup;
 
 pub use incident::{
     Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, DURATIONS, DurationSpec, ImpactWindow,
@@ -19,7 +20,10 @@ pub use time::{
     DateOrder, FUTURE_SLACK_SECS, Moment, Precision, fmt_file_stamp, fmt_minute, fmt_moment, fmt_second_utc,
 };
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Restore, Source, TimelineEntry, sort_for_display};
-pub use types::{IncidentId, Milestone, ParseError, Role, Section, Severity, Status};
+pub use types::{IncidentId, Milestone, ParseError, Role, SECTION_NAMES, Section, Severity, Status};
+pub use writeup::{
+    BUILTIN_TEMPLATES, LANGUAGES, Link, MAX_WRITEUP_ITEMS, People, Related, RelatedRef, ReviewChange, ReviewStatus,
+};
 
 /// Longest free text accepted in one field (timeline entry, section contribution, title, ...).
 pub const MAX_TEXT_CHARS: usize = 8_000;

@@ -71,6 +71,9 @@ pub enum EntryKind {
     Title,
     /// A correction of the record itself (an impact window deleted).
     Correction,
+    /// The postmortem's own record: a supporting link, a related incident, an author or
+    /// reviewer, the review status, the template or the language.
+    Postmortem,
 }
 
 impl EntryKind {
@@ -92,13 +95,17 @@ impl EntryKind {
             EntryKind::Impact => "impact",
             EntryKind::Title => "title",
             EntryKind::Correction => "correction",
+            EntryKind::Postmortem => "postmortem",
         }
     }
 
     /// Bookkeeping of the record itself (action items, renames): listed by `timeline list
     /// --all` and kept in the JSON export, but not part of the story the draft's timeline tells.
     pub fn is_bookkeeping(self) -> bool {
-        matches!(self, EntryKind::Action | EntryKind::Title | EntryKind::Correction)
+        matches!(
+            self,
+            EntryKind::Action | EntryKind::Title | EntryKind::Correction | EntryKind::Postmortem
+        )
     }
 }
 

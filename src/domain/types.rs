@@ -276,6 +276,9 @@ impl FromStr for Milestone {
     }
 }
 
+/// The section words `postmortem <section> <text>` takes, for messages and help.
+pub const SECTION_NAMES: &str = "summary, impact, root-cause, contributing-factor, trigger, resolution, detection, customer-communication, went-well, went-wrong, lucky";
+
 /// Free-text sections of the postmortem draft that responders fill from chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -289,16 +292,23 @@ pub enum Section {
     WentWell,
     WentWrong,
     Lucky,
+    /// Conditions that made it possible or worse without causing it (a list).
+    ContributingFactor,
+    /// What customers were told, when and where.
+    CustomerCommunication,
 }
 
 impl Section {
-    pub const ALL: [Section; 9] = [
+    /// Every section, in the order of the draft.
+    pub const ALL: [Section; 11] = [
         Section::Summary,
         Section::Impact,
         Section::RootCause,
+        Section::ContributingFactor,
         Section::Trigger,
         Section::Resolution,
         Section::Detection,
+        Section::CustomerCommunication,
         Section::WentWell,
         Section::WentWrong,
         Section::Lucky,
@@ -314,13 +324,15 @@ impl Section {
             Section::WentWell => "went-well",
             Section::WentWrong => "went-wrong",
             Section::Lucky => "lucky",
+            Section::ContributingFactor => "contributing-factor",
+            Section::CustomerCommunication => "customer-communication",
         }
     }
     /// Sections whose contributions are separate items (rendered as a bullet list).
     pub fn is_list(self) -> bool {
         matches!(
             self,
-            Section::RootCause | Section::WentWell | Section::WentWrong | Section::Lucky
+            Section::RootCause | Section::ContributingFactor | Section::WentWell | Section::WentWrong | Section::Lucky
         )
     }
 }
@@ -344,11 +356,9 @@ impl FromStr for Section {
             "went-well" => Ok(Section::WentWell),
             "went-wrong" => Ok(Section::WentWrong),
             "lucky" => Ok(Section::Lucky),
-            _ => Err(parse_error(
-                "postmortem section",
-                s,
-                "summary, impact, root-cause, trigger, resolution, detection, went-well, went-wrong, lucky",
-            )),
+            "contributing-factor" | "contributing-factors" | "factor" => Ok(Section::ContributingFactor),
+            "customer-communication" | "customer-comms" => Ok(Section::CustomerCommunication),
+            _ => Err(parse_error("postmortem section", s, SECTION_NAMES)),
         }
     }
 }
@@ -399,5 +409,46 @@ mod tests {
         assert!("closed".parse::<Milestone>().is_err());
         assert!("resolved".parse::<Status>().is_ok());
         assert!("closed".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn contributing_factors_and_customer_communication_are_sections() {
+        assert_eq!(
+            "contributing-factor".parse::<Section>().unwrap(),
+            Section::ContributingFactor
+        );
+        assert_eq!(
+            "Customer_Communication".parse::<Section>().unwrap(),
+            Section::CustomerCommunication
+        );
+        assert!(Section::ContributingFactor.is_list());
+        assert!(!Section::CustomerCommunication.is_list());
+        let err = "custom".parse::<Section>().unwrap_err().to_string();
+        assert!(
+            err.contains("contributing-factor") && err.contains("customer-communication"),
+            "{err}"
+        );
+        // Every section is in ALL once, in the draft's order, and parses back from its name.
+        let names: Vec<&str> = Section::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "summary",
+                "impact",
+                "root-cause",
+                "contributing-factor",
+                "trigger",
+                "resolution",
+                "detection",
+                "customer-communication",
+                "went-well",
+                "went-wrong",
+                "lucky"
+            ]
+        );
+        for s in Section::ALL {
+            assert_eq!(s.as_str().parse::<Section>().unwrap(), s);
+            assert!(SECTION_NAMES.contains(s.as_str()), "{s}");
+        }
     }
 }

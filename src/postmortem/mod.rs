@@ -9,7 +9,8 @@ mod pieces;
 
 pub(crate) use html::escape_into;
 pub use model::{
-    DurationView, ImpactView, MilestoneView, Postmortem, RoleView, SectionView, TimelineRow, format_duration,
+    DurationView, ImpactView, MilestoneView, Postmortem, RelatedView, RoleView, SectionView, TimelineRow,
+    format_duration,
 };
 
 pub use format::ExportFormat;

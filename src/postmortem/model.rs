@@ -5,9 +5,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::domain::{
-    Action, Contribution, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Milestone, Moment, Person,
-    Precision, Restore, Section, SectionEdit, Severity, Status, TimelineEntry, TitleEdit, fmt_minute, fmt_moment,
-    sort_for_display,
+    Action, Contribution, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Link, Milestone, Moment,
+    Person, Precision, RelatedRef, Restore, ReviewChange, ReviewStatus, Section, SectionEdit, Severity, Status,
+    TimelineEntry, TitleEdit, fmt_minute, fmt_moment, sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +52,34 @@ pub struct Postmortem {
     pub generated_at: DateTime<Utc>,
     #[serde(skip)]
     pub tz: Tz,
+    /// The postmortem's authors and reviewers as written (`@alice`), in the order added.
+    pub authors: Vec<String>,
+    pub reviewers: Vec<String>,
+    /// `draft`, `in-review` or `final`.
+    pub review_status: ReviewStatus,
+    /// Every review status change, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub review_history: Vec<ReviewChange>,
+    /// Supporting information (`postmortem link`), in the order added.
+    pub links: Vec<Link>,
+    /// Related incidents (`postmortem related`), in the order added.
+    pub related: Vec<RelatedView>,
+    /// The template and language chosen for this incident (null: the configured ones).
+    pub template: Option<String>,
+    pub language: Option<String>,
+}
+
+/// A related incident as the draft shows it: another incident's id or a URL.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelatedView {
+    /// `INC-4` or the URL, as shown.
+    pub text: String,
+    /// Set when it is a warroom incident (`INC-4`).
+    pub incident: Option<String>,
+    /// Set when it is a URL.
+    pub url: Option<String>,
+    pub by: Person,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,6 +206,22 @@ impl TimelineRow {
     }
 }
 
+impl RelatedView {
+    fn from_related(r: &crate::domain::Related) -> RelatedView {
+        let (incident, url) = match &r.to {
+            RelatedRef::Incident(id) => (Some(id.to_string()), None),
+            RelatedRef::Url(u) => (None, Some(u.clone())),
+        };
+        RelatedView {
+            text: r.to.to_string(),
+            incident,
+            url,
+            by: r.by.clone(),
+            at: r.at,
+        }
+    }
+}
+
 /// `~` before a value derived from vague times.
 fn about(approximate: bool) -> &'static str {
     if approximate { "~" } else { "" }
@@ -249,6 +293,14 @@ fn heading_and_prompt(s: Section) -> (&'static str, &'static str) {
         Section::WentWell => ("What went well", "Add with `postmortem went-well ...`"),
         Section::WentWrong => ("What went wrong", "Add with `postmortem went-wrong ...`"),
         Section::Lucky => ("Where we got lucky", "Add with `postmortem lucky ...`"),
+        Section::ContributingFactor => (
+            "Contributing factors",
+            "What made it possible or worse without causing it? Add each with `postmortem contributing-factor ...`",
+        ),
+        Section::CustomerCommunication => (
+            "Customer communication",
+            "What were customers told, when and where? (`postmortem customer-communication ...`)",
+        ),
     }
 }
 
@@ -456,6 +508,14 @@ impl Postmortem {
             alert_count: incident.alert_count,
             generated_at: now,
             tz,
+            authors: incident.authors.clone(),
+            reviewers: incident.reviewers.clone(),
+            review_status: incident.review_status(),
+            review_history: incident.reviews.clone(),
+            links: incident.links.clone(),
+            related: incident.related.iter().map(RelatedView::from_related).collect(),
+            template: incident.template.clone(),
+            language: incident.language.clone(),
         }
     }
 

@@ -246,7 +246,14 @@ pub fn keys(cmd: &Command, others: bool) -> Vec<&'static str> {
         Command::Action(ActionCmd::Add(_)) => vec!["action"],
         Command::Postmortem(PostmortemCmd::Set { replace: true, .. }) => vec!["postmortem", "postmortem --replace"],
         Command::Postmortem(PostmortemCmd::Set { .. }) => vec!["postmortem"],
-        Command::Postmortem(_) | Command::Help(_) => Vec::new(),
+        Command::Postmortem(PostmortemCmd::Link { .. }) => vec!["postmortem", "postmortem link"],
+        Command::Postmortem(PostmortemCmd::Related(_)) => vec!["postmortem", "postmortem related"],
+        Command::Postmortem(PostmortemCmd::Author(_)) => vec!["postmortem", "postmortem author"],
+        Command::Postmortem(PostmortemCmd::Reviewer(_)) => vec!["postmortem", "postmortem reviewer"],
+        Command::Postmortem(PostmortemCmd::Review(_)) => vec!["postmortem", "postmortem review"],
+        Command::Postmortem(PostmortemCmd::Template(_)) => vec!["postmortem", "postmortem template"],
+        Command::Postmortem(PostmortemCmd::Language(_)) => vec!["postmortem", "postmortem language"],
+        Command::Postmortem(PostmortemCmd::Show | PostmortemCmd::Export(_)) | Command::Help(_) => Vec::new(),
     }
 }
 
@@ -341,6 +348,13 @@ mod tests {
             ("/timeline delete 1", true),
             ("/action x", false),
             ("/postmortem impact --replace x", false),
+            ("/postmortem link https://a.example", false),
+            ("/postmortem related INC-2", false),
+            ("/postmortem author @a", false),
+            ("/postmortem reviewer @a", false),
+            ("/postmortem review final", false),
+            ("/postmortem template google-sre", false),
+            ("/postmortem language fr", false),
         ] {
             let Parsed::Command(c) = parse(text) else {
                 panic!("{text} does not parse")

@@ -9,8 +9,8 @@ use crate::command::{
     ActionCmd, ActionSpec, Command, IncidentCmd, PostmortemCmd, Resolved, TimeContext, TimelineCmd, When, help_text,
 };
 use crate::domain::{
-    ActionFields, EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, Milestone, Moment, NewEntry, Opening, Severity,
-    TimelineEntry, TransitionError, action_line, check_text, fmt_moment,
+    ActionFields, EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, Milestone, Moment, NewEntry, Opening, People,
+    RelatedRef, Severity, TimelineEntry, TransitionError, action_line, check_text, fmt_moment,
 };
 use crate::postmortem;
 use crate::postmortem::ExportFormat;
@@ -521,7 +521,100 @@ impl IncidentService {
                 let inc = self.read_here(msg).await?;
                 Ok(vec![Notice::File(self.export(inc.id, format)?)])
             }
+            PostmortemCmd::Link { url, title } => self.add_link(url, title, msg).await,
+            PostmortemCmd::Related(to) => self.add_related(to, msg).await,
+            PostmortemCmd::Author(users) => self.add_people(People::Authors, users, msg).await,
+            PostmortemCmd::Reviewer(users) => self.add_people(People::Reviewers, users, msg).await,
+            PostmortemCmd::Review(status) => {
+                let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+                let (was, _) = self
+                    .change(msg, |i| {
+                        let was = i.review_status();
+                        Ok((was, i.set_review(status, who, now, src)?))
+                    })
+                    .await?;
+                reply(format!("Review status: {status} (was {was})."))
+            }
+            PostmortemCmd::Template(name) => {
+                let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+                let (_, inc) = self
+                    .change(msg, |i| Ok(((), i.set_template(&name, who, now, src)?)))
+                    .await?;
+                reply(format!(
+                    "{}'s postmortem will be rendered with the template {name}.",
+                    inc.id
+                ))
+            }
+            PostmortemCmd::Language(lang) => {
+                let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+                let (_, inc) = self
+                    .change(msg, |i| Ok(((), i.set_language(&lang, who, now, src)?)))
+                    .await?;
+                reply(format!("{}'s postmortem will be written in {lang}.", inc.id))
+            }
         }
+    }
+
+    /// `postmortem link URL [title]`: a bookkeeping change (in `timeline list --all` and the
+    /// JSON, not in the draft's timeline).
+    async fn add_link(&self, url: String, title: Option<String>, msg: &Inbound) -> Reply {
+        let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+        let (_, inc) = self
+            .change(msg, |i| Ok(((), i.add_link(&url, title.as_deref(), who, now, src)?)))
+            .await?;
+        let n = inc.links.len();
+        reply(match inc.links.last().and_then(|l| l.title.as_deref()) {
+            Some(t) => format!("Supporting link #{n} added: {t} ({url})."),
+            None => format!("Supporting link #{n} added: {url}."),
+        })
+    }
+
+    /// `postmortem related INC-N|URL`. Any incident id is taken; the reply says when there is
+    /// no such incident.
+    async fn add_related(&self, to: RelatedRef, msg: &Inbound) -> Reply {
+        let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+        let (_, inc) = self
+            .change(msg, |i| Ok(((), i.add_related(to.clone(), who, now, src)?)))
+            .await?;
+        let missing = match &to {
+            RelatedRef::Incident(id) => self.store.incident(*id)?.is_none(),
+            RelatedRef::Url(_) => false,
+        };
+        reply(if missing {
+            format!(
+                "Related incident {to} recorded for {}; there is no {to} here, so check the number.",
+                inc.id
+            )
+        } else {
+            format!("Related incident {to} recorded for {}.", inc.id)
+        })
+    }
+
+    /// `postmortem author|reviewer @u ...`: the reply lists everyone now named.
+    async fn add_people(&self, which: People, users: Vec<String>, msg: &Inbound) -> Reply {
+        let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+        let (added, inc) = self.change(msg, |i| i.add_people(which, &users, who, now, src)).await?;
+        let all = match which {
+            People::Authors => &inc.authors,
+            People::Reviewers => &inc.reviewers,
+        };
+        let mut kept: Vec<&str> = Vec::new();
+        for u in users.iter().map(|u| u.trim()) {
+            if !added.iter().any(|a| a == u) && !kept.contains(&u) {
+                kept.push(u);
+            }
+        }
+        let already = if kept.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} already listed)", kept.join(", "))
+        };
+        reply(format!(
+            "{}s of {}'s postmortem: {}.{already}",
+            capitalized(which.one()),
+            inc.id,
+            all.join(", ")
+        ))
     }
 }
 
@@ -543,4 +636,12 @@ fn apply_spec(f: &mut ActionFields, spec: &ActionSpec) {
     if let Some(t) = &spec.ticket {
         f.ticket = t.clone();
     }
+}
+
+/// `Author`, `Reviewer`.
+fn capitalized(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

@@ -427,3 +427,7 @@ mod access_tests;
 #[cfg(test)]
 #[path = "record_tests.rs"]
 mod record_tests;
+
+#[cfg(test)]
+#[path = "writeup_tests.rs"]
+mod writeup_tests;

@@ -533,6 +533,11 @@ fn records_of_release_9e6e8a5_still_decode() {
     );
     assert_eq!(inc.section_edits[0].previous[0].text, "NDW data was stale.");
     assert!(inc.milestone_precision.is_empty() && inc.impacts.is_empty() && inc.title_edits.is_empty());
+    // The postmortem's record (links, related, people, review, template, language) defaults.
+    assert!(inc.links.is_empty() && inc.related.is_empty() && inc.authors.is_empty() && inc.reviewers.is_empty());
+    assert_eq!(inc.review_status(), crate::domain::ReviewStatus::Draft);
+    assert!(inc.template.is_none() && inc.language.is_none());
+    inc.check_invariants().unwrap();
     // Written again, it reads back the same (owners in the new form).
     assert_eq!(
         codec::decode::<Incident>(&codec::encode(&inc), "incident").unwrap(),

@@ -226,7 +226,10 @@ mod tests {
             "inc-12-db-50-cpu-2"
         );
         assert_eq!(channel_name(&incident("!!!???", 3), None), "inc-3");
-        assert_eq!(channel_name(&incident("Ünïcödé 🚨 down", 4), None), "inc-4-n-c-d-down");
+        assert_eq!(
+            channel_name(&incident("Ünïcödé 🚨 down", 4), None),
+            "inc-4-unicode-down"
+        );
     }
 
     /// Property: whatever the title (Unicode, emoji, punctuation only, 10k characters), the
