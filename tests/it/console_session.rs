@@ -245,3 +245,53 @@ fn access_rules_in_check_config_and_console() {
         "{listed}"
     );
 }
+
+/// The README's walkthrough, typed exactly as printed (its `text` blocks: the `alice@alerts>`
+/// prompt line and the command lines), works whenever it is run: no line is refused, and the
+/// draft it ends with is written.
+#[test]
+fn readme_walkthrough_runs_at_any_hour() {
+    let readme = read(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"));
+    let start = readme.find("## Walkthrough").expect("walkthrough section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    let mut script = String::new();
+    for block in section.split("```text\n").skip(1) {
+        let block = &block[..block.find("```").expect("closed block")];
+        for line in block.lines() {
+            if let Some(typed) = line.strip_prefix("alice@alerts> ") {
+                script.push_str(typed);
+                script.push('\n');
+            } else if line.starts_with('/') {
+                script.push_str(line);
+                script.push('\n');
+            }
+        }
+    }
+    assert!(script.lines().count() >= 10, "walkthrough not found:\n{script}");
+    let sb = Sandbox::new();
+    let out = ok(sb.console("alice", &script));
+    for refusal in [
+        "usage:",
+        "can't",
+        "is not a",
+        "in the future",
+        "⛔",
+        "not an incident room",
+        "⚠",
+    ] {
+        assert!(
+            !out.contains(refusal),
+            "a walkthrough line was refused ({refusal}):\n{out}"
+        );
+    }
+    let md = read(&sb.data().join("postmortems/INC-1.md"));
+    for want in [
+        "| Commander | @alice |",
+        "| Total impact | 44m |",
+        "re-enable log rotation",
+        "prevent",
+    ] {
+        assert!(md.contains(want), "missing {want:?} in\n{md}");
+    }
+}
