@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::html::owners_or_dash;
+use super::i18n::Lang;
 use super::model::{Postmortem, SectionView, capitalized, linkable};
 use super::pieces::{Piece, longest_backtick_run, pieces};
 
@@ -249,7 +250,7 @@ fn section(out: &mut String, level: &str, s: &SectionView, pm: &Postmortem) {
     if s.list {
         out.push('\n');
     }
-    if let Some(note) = pm.replaced_note(s) {
+    if let Some(note) = pm.replaced_note(s, Lang::EN) {
         let _ = writeln!(out, "_({})_\n", cell(&note));
     }
 }
@@ -302,7 +303,7 @@ fn impact(out: &mut String, pm: &Postmortem) {
             w.duration()
         );
     }
-    if let Some(total) = pm.total_impact() {
+    if let Some(total) = pm.total_impact(Lang::EN) {
         let _ = writeln!(out, "| Total impact | {total} |");
     }
 }
@@ -350,7 +351,7 @@ fn actions(out: &mut String, pm: &Postmortem) {
     for a in shown {
         let f = &a.fields;
         let edited = pm
-            .action_edited_note(a)
+            .action_edited_note(a, Lang::EN)
             .map(|n| format!(" _({})_", cell(&n)))
             .unwrap_or_default();
         let _ = writeln!(

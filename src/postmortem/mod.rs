@@ -3,6 +3,7 @@
 
 mod format;
 mod html;
+pub mod i18n;
 mod markdown;
 mod model;
 mod pieces;
@@ -22,7 +23,7 @@ pub fn render(pm: &Postmortem, format: ExportFormat) -> String {
             let json = serde_json::to_string_pretty(pm).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
             escape_invisible(&json) + "\n"
         }
-        ExportFormat::Html => html::render(pm),
+        ExportFormat::Html => html::render(pm, i18n::Lang::EN),
     }
 }
 
