@@ -113,7 +113,11 @@ fn row(out: &mut String, k: &str, v: &str) {
 /// The metadata table: severity, status, roles, milestones, durations, impact, services.
 fn metadata(out: &mut String, pm: &Postmortem, lang: Lang) {
     out.push_str("<table class=\"meta\">\n");
-    row(out, &lang.t("label-severity"), &lang.t(&format!("severity-{}", pm.severity)));
+    row(
+        out,
+        &lang.t("label-severity"),
+        &lang.t(&format!("severity-{}", pm.severity)),
+    );
     row(out, &lang.t("label-status"), &lang.t(&format!("status-{}", pm.status)));
     if pm.roles.is_empty() {
         row(out, &lang.t("role-commander"), &lang.t("not-assigned"));
@@ -197,7 +201,14 @@ fn actions(out: &mut String, pm: &Postmortem, lang: Lang) {
         return;
     }
     out.push_str("<table class=\"actions\">\n<tr><th>#</th>");
-    for key in ["col-action", "col-status", "col-owners", "col-due", "col-type", "col-ticket"] {
+    for key in [
+        "col-action",
+        "col-status",
+        "col-owners",
+        "col-due",
+        "col-type",
+        "col-ticket",
+    ] {
         let _ = write!(out, "<th>{}</th>", esc(&lang.t(key)));
     }
     out.push_str("</tr>\n");

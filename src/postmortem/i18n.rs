@@ -193,6 +193,9 @@ mod tests {
         }
         assert_eq!(fr.duration(3900), "1 h 05 min");
         assert!("de".parse::<Lang>().unwrap_err().contains("en, fr, sk"));
-        assert_eq!(fr.fmt("times-in", &[("zone", "Europe/Paris")]), "Heures exprimées dans le fuseau Europe/Paris.");
+        assert_eq!(
+            fr.fmt("times-in", &[("zone", "Europe/Paris")]),
+            "Heures exprimées dans le fuseau Europe/Paris."
+        );
     }
 }

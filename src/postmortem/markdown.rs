@@ -155,7 +155,7 @@ fn code_block(out: &mut String, lang: Option<&str>, lines: &[&str], indent: &str
 /// `indent` so they stay in their item. `mid_line`: something of ours precedes the text on
 /// its first line, so a code block must start on the next one. Returns whether the text
 /// ended with a code block (a note after it then needs a line of its own).
-fn block_into(out: &mut String, text: &str, indent: &str, mid_line: bool) -> bool {
+pub(super) fn block_into(out: &mut String, text: &str, indent: &str, mid_line: bool) -> bool {
     let mut first = true;
     let mut ends_in_code = false;
     for piece in pieces(text) {
@@ -186,7 +186,7 @@ fn block_into(out: &mut String, text: &str, indent: &str, mid_line: bool) -> boo
 }
 
 /// `block_into` as a new string, for text that stands alone.
-fn block(text: &str, indent: &str) -> String {
+pub(super) fn block(text: &str, indent: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     block_into(&mut out, text, indent, false);
     out
@@ -205,13 +205,13 @@ fn after_text(out: &mut String, ends_in_code: bool, indent: &str, note: &str) {
 }
 
 /// One-line user text (a title, a name) inside a line of ours.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     inline(&crate::domain::single_line(s), false)
 }
 
 /// User text inside a Markdown table cell: line breaks become `<br>` (a table row is one
 /// line; fences are shown as the text they are).
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     s.replace("\r\n", "\n")
         .replace('\r', "\n")
         .split('\n')
@@ -222,7 +222,7 @@ fn cell(s: &str) -> String {
 
 /// A cell with a value of ours before user text: the user's `~` escaped too, so it cannot
 /// pair with the `~` of an approximate time and strike it through.
-fn cell_after_ours(s: &str) -> String {
+pub(super) fn cell_after_ours(s: &str) -> String {
     cell(s).replace('~', "\\~")
 }
 
@@ -335,7 +335,7 @@ fn timeline(out: &mut String, pm: &Postmortem) {
 }
 
 /// A ticket: an autolink when it is a safe `http(s)` URL, else its escaped text.
-fn ticket(t: &str) -> String {
+pub(super) fn ticket(t: &str) -> String {
     if linkable(t) { format!("<{t}>") } else { cell(t) }
 }
 

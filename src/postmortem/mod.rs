@@ -1,12 +1,15 @@
 //! The postmortem draft: a view-model built from an incident and its timeline (metrics,
 //! sections, sorted timeline), and its renderers (Markdown, JSON, HTML).
 
+mod context;
 mod format;
+mod front_matter;
 mod html;
 pub mod i18n;
 mod markdown;
 mod model;
 mod pieces;
+pub mod template;
 
 pub(crate) use html::escape_into;
 pub use model::{
@@ -14,17 +17,88 @@ pub use model::{
 };
 
 pub use format::ExportFormat;
+pub use i18n::Lang;
+pub use template::{TemplateChoice, TemplateError};
 
-/// Render the draft in `format`.
+/// How the drafts are rendered: `[postmortem]` in the config (`Settings::postmortem`).
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// The template of the Markdown draft.
+    pub template: TemplateChoice,
+    /// The language of the Markdown and HTML drafts (the JSON export is data, in English).
+    pub lang: Lang,
+    /// Start the Markdown draft with YAML front matter.
+    pub front_matter: bool,
+}
+
+impl Default for RenderOptions {
+    /// The configuration's defaults: the `warroom` template, English, front matter on.
+    fn default() -> Self {
+        RenderOptions {
+            template: TemplateChoice::default(),
+            lang: Lang::EN,
+            front_matter: true,
+        }
+    }
+}
+
+/// A rendered draft, and the notice to post when the chosen template failed and the built-in
+/// `warroom` template was used instead.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub text: String,
+    pub fallback_notice: Option<String>,
+}
+
+/// Render the draft in `format` as the chat shows it: English, the `warroom` template, no
+/// front matter.
 pub fn render(pm: &Postmortem, format: ExportFormat) -> String {
-    match format {
-        ExportFormat::Markdown => markdown::render(pm),
+    let options = RenderOptions {
+        front_matter: false,
+        ..RenderOptions::default()
+    };
+    render_with(pm, format, &options).text
+}
+
+/// Render the draft in `format` with `options`. Markdown goes through the chosen template; if
+/// that fails, through the built-in `warroom` template (and `fallback_notice` says so, in the
+/// draft's language); should even that fail, through warroom's own Markdown writer, so a
+/// record is always produced.
+pub fn render_with(pm: &Postmortem, format: ExportFormat, options: &RenderOptions) -> Rendered {
+    let lang = options.lang;
+    let (text, fallback_notice) = match format {
+        ExportFormat::Markdown => {
+            let (body, notice) = markdown_body(pm, &options.template, lang);
+            let text = if options.front_matter {
+                let mut text = front_matter::front_matter(pm, lang);
+                text.push_str(&body);
+                text
+            } else {
+                body
+            };
+            (text, notice)
+        }
         ExportFormat::Json => {
             let json = serde_json::to_string_pretty(pm).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-            escape_invisible(&json) + "\n"
+            (escape_invisible(&json) + "\n", None)
         }
-        ExportFormat::Html => html::render(pm, i18n::Lang::EN),
-    }
+        ExportFormat::Html => (html::render(pm, lang), None),
+    };
+    Rendered { text, fallback_notice }
+}
+
+fn markdown_body(pm: &Postmortem, template: &TemplateChoice, lang: Lang) -> (String, Option<String>) {
+    let failed = match template.render(pm, lang) {
+        Ok(text) => return (text, None),
+        Err(e) => e,
+    };
+    let error = crate::domain::single_line(&failed.to_string());
+    tracing::warn!(template = template.name(), %error, "postmortem template failed; using the built-in warroom template");
+    let notice = lang.fmt("template-fallback", &[("name", template.name()), ("error", &error)]);
+    let text = TemplateChoice::default()
+        .render(pm, lang)
+        .unwrap_or_else(|_| markdown::render(pm));
+    (text, Some(notice))
 }
 
 /// JSON with the characters serde_json leaves as they are but a terminal or an editor would

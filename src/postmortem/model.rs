@@ -86,7 +86,10 @@ impl Detection {
         let Some(a) = &self.alert else {
             let (who, at) = (self.declared_by.as_str(), self.declared_at.as_str());
             return match &self.detected {
-                Some(d) => lang.fmt("detection-detected-by-hand", &[("detected", d), ("who", who), ("at", at)]),
+                Some(d) => lang.fmt(
+                    "detection-detected-by-hand",
+                    &[("detected", d), ("who", who), ("at", at)],
+                ),
                 None => lang.fmt("detection-by-hand", &[("who", who), ("at", at)]),
             };
         };
@@ -106,7 +109,10 @@ impl Detection {
             None => lang.fmt("detection-alert", &args),
         };
         if self.alert_count > 1 {
-            lang.fmt("detection-alert-count", &[("text", &text), ("count", &self.alert_count.to_string())])
+            lang.fmt(
+                "detection-alert-count",
+                &[("text", &text), ("count", &self.alert_count.to_string())],
+            )
         } else {
             text
         }

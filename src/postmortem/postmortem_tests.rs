@@ -1174,3 +1174,6 @@ fn html_user_text_adds_no_tag_or_attribute() {
         }
     }
 }
+
+#[path = "template_tests.rs"]
+mod template_tests;
