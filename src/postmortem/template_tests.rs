@@ -76,3 +76,223 @@ fn the_warroom_template_writes_exactly_what_the_markdown_writer_wrote() {
         );
     }
 }
+
+fn builtin(name: &str) -> TemplateChoice {
+    TemplateChoice::builtin(name).unwrap()
+}
+
+/// Headings (`#`, `##`, `###`) of a Markdown draft, in order.
+fn headings(md: &str) -> Vec<String> {
+    md.lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim().to_string())
+        .collect()
+}
+
+#[test]
+fn each_built_in_renders_a_full_and_an_empty_incident_in_its_order() {
+    let order = [
+        (
+            "google-sre",
+            vec![
+                "Summary",
+                "Impact",
+                "Root causes",
+                "Trigger",
+                "Resolution",
+                "Detection",
+                "Action items",
+                "Lessons learned",
+                "What went well",
+                "What went wrong",
+                "Where we got lucky",
+                "Timeline",
+                "Supporting information",
+            ],
+        ),
+        (
+            "atlassian",
+            vec![
+                "Incident summary",
+                "Leadup",
+                "Fault",
+                "Impact",
+                "Detection",
+                "Response",
+                "Recovery",
+                "Timeline",
+                "Five whys",
+                "Related incidents",
+                "Lessons learned",
+                "What went well",
+                "What went wrong",
+                "Where we got lucky",
+                "Corrective actions",
+            ],
+        ),
+        (
+            "pagerduty",
+            vec![
+                "Overview",
+                "What happened",
+                "Contributing factors",
+                "Root causes",
+                "Resolution",
+                "Impact",
+                "Responders",
+                "Timeline",
+                "How did we do?",
+                "What went well",
+                "What went wrong",
+                "Action items",
+                "Messaging",
+            ],
+        ),
+    ];
+    for (name, want) in order {
+        for (fixture, pm) in [("full", faithful()), ("empty", empty())] {
+            let got = md(&pm, &with(builtin(name), "en", false));
+            assert!(
+                got.fallback_notice.is_none(),
+                "{name} {fixture}: {:?}",
+                got.fallback_notice
+            );
+            let text = got.text;
+            let h = headings(&text);
+            assert_eq!(h[0], format!("{}: {}", pm.id, pm.title), "{name} {fixture}");
+            assert_eq!(h[1..], want, "{name} {fixture}:\n{text}");
+            assert!(!text.contains("\n\n\n"), "{name} {fixture}: blank lines\n{text}");
+            assert!(text.ends_with("_\n"), "{name} {fixture}");
+            if fixture == "full" {
+                // The record is all there: the timeline, the causes, the actions, the code block.
+                for shown in [
+                    "canary every payments deploy",
+                    "<https://tracker.example.org/PAY-231>",
+                    "$ kubectl rollout undo deploy/payments",
+                    "checkout unavailable",
+                    "@alice, @bob",
+                ] {
+                    assert!(text.contains(shown), "{name}: {shown:?} missing\n{text}");
+                }
+                assert_eq!(
+                    text.matches("**").count() / 2,
+                    pm.story().count(),
+                    "{name}: timeline rows"
+                );
+            } else {
+                assert!(
+                    text.contains(&Lang::EN.t("timeline-empty")) || pm.story().count() > 0,
+                    "{name}"
+                );
+                assert!(text.contains(&Lang::EN.t("actions-empty")), "{name}:\n{text}");
+            }
+        }
+    }
+}
+
+/// A template using every field of the context.
+const EVERY_FIELD: &str = r#"{{ incident.id }}|{{ incident.title }}|{{ incident.severity }}|{{ incident.severity_label }}|{{ incident.status }}|{{ incident.status_label }}|{{ incident.timezone }}
+roles:{% for name, user in incident.roles|items %} {{ name }}={{ user }}/{{ incident.role_labels[name] }}{% endfor +%}
+affects: {{ incident.affects|join(",") }}
+milestones:{% for name, at in incident.milestones|items %} {{ name }}={{ at or "null" }}{% endfor +%}
+metrics:{% for name, v in incident.metrics|items %} {{ name }}={{ v or "null" }}/{{ incident.metric_notes[name] or "" }}{% endfor +%}
+impact:{% for w in incident.impact_windows %} {{ w.n }} {{ w.at_text }} {{ w.start }} {{ w.end }} {{ w.precision }} {{ w.duration }} {{ w.note }} {{ w.by }};{% endfor %} total={{ incident.total_impact }} alerts={{ incident.alert_count }}
+{% for e in timeline %}
+T {{ e.n }} {{ e.at }} {{ e.at_text }} {{ e.precision }} {{ e.end or "-" }} {{ e.who }} {{ e.kind }} {{ e.text }} {{ e.edited or "" }} {{ e.ends_in_code }}
+{% endfor %}
+{% for key, s in sections|items %}
+S {{ key }}={{ s.key }} {{ s.title }} [{{ s.prompt }}] {{ s.prefilled or "" }} list={{ s.list }} replaced={{ s.replaced or "" }} {% for i in s.items %}<{{ i.text }} by {{ i.by }} {{ i.ends_in_code }}>{% endfor +%}
+{% endfor %}
+S root_causes: {{ sections.root_causes.items|length }}
+{% for a in actions %}
+A {{ a.n }} {{ a.text }} {{ a.owners|join(",") }} {{ a.status }} {{ a.done }} {{ a.due }} {{ a.ticket }} {{ a.type }} {{ a.edited }}
+{% endfor %}
+authors={{ authors|join(",") }} reviewers={{ reviewers|join(",") }} review={{ review_status }}/{{ review_status_label }} generated={{ generated_at }} lang={{ lang }} approximate={{ approximate }}
+{{ t("times-in", zone="X") }}
+"#;
+
+#[test]
+fn a_custom_template_sees_every_context_field() {
+    let pm = faithful();
+    let choice = TemplateChoice::from_source("team.md.j2", EVERY_FIELD.into()).unwrap();
+    let got = md(&pm, &with(choice, "fr", false));
+    assert!(got.fallback_notice.is_none(), "{:?}", got.fallback_notice);
+    let text = got.text;
+    for want in [
+        "INC-12|",
+        "|sev",
+        "|Europe/Amsterdam\n",
+        "started=~2020-",
+        "time_to_detect=",
+        "canary every payments deploy @alice,@bob ouverte False 2020-05-15 <https://tracker.example.org/PAY-231> prevent None",
+        "rotate the payments DB credentials @carol terminée True",
+        "S summary=summary Résumé [",
+        "S root_causes=root_causes Causes profondes",
+        "S contributing_factors=contributing_factors Facteurs contributifs",
+        "S customer_communication=",
+        "S supporting_info=",
+        "S related=",
+        "S detection=detection Détection [Comment l'avons-nous appris ? (`postmortem detection ...`)] Déclaré manuellement par Alice le 2020-04-22 14:00 CEST.",
+        " min",
+        "checkout unavailable",
+        "lang=fr approximate=True",
+        "authors= reviewers= review=None/None",
+        "Heures exprimées dans le fuseau X.",
+        "rollback:\n  ```\n  $ kubectl rollout undo deploy/payments\n  ```  True",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    assert_eq!(text.matches("\nT ").count(), pm.story().count(), "{text}");
+    assert!(text.contains("S root_causes: "), "{text}");
+}
+
+#[test]
+fn a_template_that_does_not_parse_is_refused_with_its_line() {
+    let err = TemplateChoice::from_source(
+        "config/templates/broken.md.j2",
+        "# {{ incident.id }}\n\n{% for e in timeline %}\n- {{ e.text }\n".into(),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("config/templates/broken.md.j2, line 4"), "{msg}");
+    assert!(msg.contains("warroom, google-sre, atlassian, pagerduty"), "{msg}");
+    let unclosed = TemplateChoice::from_source("t.md.j2", "a\nb\n{% if x %}\nc\n".into()).unwrap_err();
+    assert!(
+        matches!(unclosed, crate::postmortem::TemplateError::Parse { .. }),
+        "{unclosed}"
+    );
+    // A name that is neither built in nor a file; a file that is not there.
+    let unknown = TemplateChoice::load("google").unwrap_err().to_string();
+    assert!(unknown.contains("`google` is not a built-in"), "{unknown}");
+    let missing = TemplateChoice::load("no/such/file.md.j2").unwrap_err().to_string();
+    assert!(
+        missing.contains("cannot read postmortem template no/such/file.md.j2"),
+        "{missing}"
+    );
+    assert_eq!(TemplateChoice::load("pagerduty").unwrap().name(), "pagerduty");
+}
+
+#[test]
+fn a_template_that_fails_at_render_falls_back_to_warroom_and_says_so() {
+    let pm = build("Europe/London");
+    for (source, why) in [
+        ("# {{ incident.id }}\n{{ no_such_function() }}\n", "unknown function"),
+        ("{{ incident.title.no.deeper }}", "attribute of undefined"),
+        ("{{ t(\"no-such-label\") }}", "unknown label"),
+    ] {
+        let choice = TemplateChoice::from_source("team.md.j2", source.into()).unwrap();
+        for lang in ["en", "fr"] {
+            let got = md(&pm, &with(choice.clone(), lang, false));
+            let notice = got.fallback_notice.unwrap_or_else(|| panic!("{why}: no notice"));
+            assert!(
+                notice.contains("`team.md.j2`") && notice.contains("`warroom`"),
+                "{why}: {notice}"
+            );
+            assert!(!notice.contains('\n'), "{notice}");
+            let warroom = md(&pm, &with(TemplateChoice::default(), lang, false));
+            assert_eq!(got.text, warroom.text, "{why}");
+        }
+    }
+    // The default render never needs the fallback.
+    assert!(md(&pm, &RenderOptions::default()).fallback_notice.is_none());
+}

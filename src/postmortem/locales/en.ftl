@@ -118,6 +118,23 @@ footer-approximate = A `~` marks a time or duration known only approximately.
 footer-approximate-html = A ~ marks a time or duration known only approximately.
 template-fallback = The postmortem template `{ $name }` failed ({ $error }); the draft was rendered with the built-in `warroom` template instead.
 
+## Headings of the built-in templates that follow public ones
+heading-incident-summary = Incident summary
+heading-overview = Overview
+heading-what-happened = What happened
+heading-leadup = Leadup
+heading-fault = Fault
+heading-response = Response
+heading-recovery = Recovery
+heading-five-whys = Five whys
+heading-responders = Responders
+heading-how-did-we-do = How did we do?
+heading-messaging = Messaging
+heading-corrective-actions = Corrective actions
+label-date = Date
+label-owner = Postmortem owner
+label-duration = Duration
+
 ## Durations
 duration-s = { $s }s
 duration-m = { $m }m

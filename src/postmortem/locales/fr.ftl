@@ -118,6 +118,23 @@ footer-approximate = Un `~` signale une heure ou une durée connue approximative
 footer-approximate-html = Un ~ signale une heure ou une durée connue approximativement.
 template-fallback = Le modèle de postmortem `{ $name }` a échoué ({ $error }) ; le brouillon a été produit avec le modèle intégré `warroom`.
 
+## Titres des modèles intégrés qui suivent des modèles publics
+heading-incident-summary = Résumé de l'incident
+heading-overview = Vue d'ensemble
+heading-what-happened = Ce qui s'est passé
+heading-leadup = Contexte
+heading-fault = Défaillance
+heading-response = Intervention
+heading-recovery = Rétablissement
+heading-five-whys = Cinq pourquoi
+heading-responders = Intervenants
+heading-how-did-we-do = Comment nous en sommes-nous sortis ?
+heading-messaging = Communication
+heading-corrective-actions = Mesures correctives
+label-date = Date
+label-owner = Responsable du postmortem
+label-duration = Durée
+
 ## Durées
 duration-s = { $s } s
 duration-m = { $m } min

@@ -118,6 +118,23 @@ footer-approximate = Znak `~` označuje čas alebo trvanie známe len približne
 footer-approximate-html = Znak ~ označuje čas alebo trvanie známe len približne.
 template-fallback = Šablóna postmortemu `{ $name }` zlyhala ({ $error }); koncept bol vytvorený so vstavanou šablónou `warroom`.
 
+## Nadpisy vstavaných šablón podľa verejných šablón
+heading-incident-summary = Zhrnutie incidentu
+heading-overview = Prehľad
+heading-what-happened = Čo sa stalo
+heading-leadup = Predohra
+heading-fault = Porucha
+heading-response = Reakcia
+heading-recovery = Obnova
+heading-five-whys = Päť prečo
+heading-responders = Riešitelia
+heading-how-did-we-do = Ako sme si počínali?
+heading-messaging = Komunikácia
+heading-corrective-actions = Nápravné kroky
+label-date = Dátum
+label-owner = Zodpovedný za postmortem
+label-duration = Trvanie
+
 ## Trvanie
 duration-s = { $s } s
 duration-m = { $m } min
