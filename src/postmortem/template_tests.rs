@@ -296,3 +296,177 @@ fn a_template_that_fails_at_render_falls_back_to_warroom_and_says_so() {
     // The default render never needs the fallback.
     assert!(md(&pm, &RenderOptions::default()).fallback_notice.is_none());
 }
+
+/// The literal parts of each English catalogue value (between placeables) with at least
+/// three letters, by key.
+fn english_chunks() -> Vec<(String, String)> {
+    let en = crate::postmortem::i18n::LANGUAGES[0].1;
+    let mut out = Vec::new();
+    for line in en.lines().filter(|l| !l.starts_with('#')) {
+        let Some((key, value)) = line.split_once(" = ") else {
+            continue;
+        };
+        let mut rest = value;
+        while !rest.is_empty() {
+            let (lit, after) = match rest.find('{') {
+                Some(i) => (&rest[..i], rest[i..].split_once('}').map_or("", |(_, a)| a)),
+                None => (rest, ""),
+            };
+            let lit = lit.trim();
+            if lit.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
+                out.push((key.to_string(), lit.to_string()));
+            }
+            rest = after;
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in `hay` as a whole (not inside a longer word).
+fn occurs(hay: &str, needle: &str) -> bool {
+    hay.match_indices(needle).any(|(i, _)| {
+        let before = hay[..i].chars().next_back();
+        let after = hay[i + needle.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+#[test]
+fn french_and_slovak_drafts_leave_no_english_label() {
+    let chunks = english_chunks();
+    assert!(chunks.len() > 80, "{}", chunks.len());
+    for code in ["fr", "sk"] {
+        let lang: Lang = code.parse().unwrap();
+        for (fixture, pm) in [
+            ("full", faithful()),
+            ("empty", empty()),
+            ("sample", build("Europe/London")),
+        ] {
+            let mut drafts = vec![(
+                "html".to_string(),
+                render_with(&pm, ExportFormat::Html, &with(TemplateChoice::default(), code, true)).text,
+            )];
+            for (name, _, _) in crate::postmortem::template::BUILT_INS {
+                let got = md(&pm, &with(builtin(name), code, true));
+                assert!(got.fallback_notice.is_none(), "{code} {name}");
+                drafts.push((name.to_string(), got.text));
+            }
+            // What the record says (entries written by warroom's commands, in the room's
+            // language) is not a label of the draft.
+            let record: String = pm
+                .timeline
+                .iter()
+                .map(|r| r.text.as_str())
+                .chain(pm.sections.iter().flat_map(|s| s.items.iter().map(|i| i.text.as_str())))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for (name, text) in &drafts {
+                // The front matter holds keys, not labels.
+                let body = text.rsplit_once("\n---\n\n").map_or(text.as_str(), |(_, b)| b);
+                // Commands in backticks stay as they are in every language.
+                let body: String = body.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+                for (key, chunk) in &chunks {
+                    // A label that is the same word in both languages (Impact, Incident, Date).
+                    if occurs(&lang.t(key), chunk) || occurs(&record, chunk) {
+                        continue;
+                    }
+                    assert!(
+                        !occurs(&body, chunk),
+                        "{code} {name} {fixture}: English `{chunk}` ({key}) left:\n{text}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_html_draft_names_its_language_and_stays_one_page() {
+    let pm = faithful();
+    for code in ["en", "fr", "sk"] {
+        let html = render_with(&pm, ExportFormat::Html, &with(TemplateChoice::default(), code, true)).text;
+        assert!(html.contains(&format!("<html lang=\"{code}\">")), "{code}");
+        // Self-contained: inline style, no external request of any kind.
+        assert!(html.contains("<style>"));
+        for external in ["<link", "<script", "src=", "@import", "url("] {
+            assert!(!html.contains(external), "{code}: {external}");
+        }
+    }
+    let fr = render_with(&pm, ExportFormat::Html, &with(TemplateChoice::default(), "fr", true)).text;
+    assert!(
+        fr.contains("<h2>Chronologie</h2>") && fr.contains("1 j 4 h 35 min"),
+        "{fr}"
+    );
+}
+
+/// The YAML front matter of a Markdown draft, parsed.
+fn front_matter_of(md: &str) -> serde_yaml::Value {
+    let rest = md.strip_prefix("---\n").expect("starts with front matter");
+    let (yaml, _) = rest.split_once("\n---\n\n").expect("front matter closes");
+    serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+}
+
+#[test]
+fn front_matter_is_yaml_whatever_the_title() {
+    let hostile = [
+        "DB down: primary & replica",
+        "\"quoted\" and 'single' quotes",
+        "- starts like a list",
+        "[flow] {map: x} # not a comment",
+        "key: value\nsecond: line",
+        "yes",
+        "null",
+        "~",
+        "@alice `code` |pipe >fold *alias &anchor !tag %directive",
+        "tab\there, backslash \\ and unicode Výpadok účtovného systému ✓",
+        "bidi \u{202e}evil\u{202c} and C1 \u{85}\u{9b} and DEL \u{7f} and \u{feff}BOM",
+        "---",
+        "...",
+    ];
+    for title in hostile {
+        let (mut inc, entries) = sample();
+        inc.title = title.into();
+        let pm = Postmortem::build(&inc, &entries, Tz::UTC, t(14, 11));
+        for code in ["en", "sk"] {
+            let text = md(&pm, &with(TemplateChoice::default(), code, true)).text;
+            let fm = front_matter_of(&text);
+            assert_eq!(fm["id"].as_str(), Some("INC-7"), "{title:?}");
+            assert_eq!(
+                fm["title"].as_str(),
+                Some(format!("INC-7: {}", pm.title).as_str()),
+                "{title:?}"
+            );
+            assert_eq!(fm["severity"].as_str(), Some("sev1"));
+            assert_eq!(fm["status"].as_str(), Some("closed"));
+            assert_eq!(fm["lang"].as_str(), Some(code));
+            assert_eq!(fm["date"].as_str(), Some("2026-11-20T13:05:00Z"));
+            assert_eq!(fm["closed"].as_str(), Some("2026-11-20T14:10:00Z"));
+            assert!(fm["authors"].as_sequence().is_some_and(|a| a.is_empty()));
+            assert!(fm["review_status"].is_null());
+            // The body after it is the draft as without front matter.
+            let plain = md(&pm, &with(TemplateChoice::default(), code, false)).text;
+            assert!(text.ends_with(&plain), "{title:?}");
+            assert!(plain.starts_with("# INC-7: "));
+        }
+    }
+}
+
+#[test]
+fn every_template_gets_the_front_matter_and_the_chat_render_does_not() {
+    let pm = empty();
+    for (name, _, _) in crate::postmortem::template::BUILT_INS {
+        let text = md(&pm, &with(builtin(name), "fr", true)).text;
+        assert_eq!(
+            front_matter_of(&text)["title"].as_str(),
+            Some("INC-3: Checkout slow"),
+            "{name}"
+        );
+        assert!(front_matter_of(&text)["started"].is_null(), "{name}");
+    }
+    assert!(!render(&pm, ExportFormat::Markdown).starts_with("---"));
+    assert!(
+        md(&pm, &RenderOptions::default())
+            .text
+            .starts_with("---\nid: \"INC-3\"\n")
+    );
+}
