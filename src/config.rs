@@ -122,6 +122,8 @@ pub struct Config {
     pub hooks: HooksConfig,
     #[serde(default)]
     pub access: AccessConfig,
+    #[serde(default)]
+    pub postmortem: PostmortemConfig,
 }
 
 fn default_tz() -> String {
@@ -146,6 +148,50 @@ fn date_order<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateOrder, D::Er
             "{s:?} is not a date order; write \"dmy\" (22/04/2020 is 22 April; the default) or \"mdy\" (04/22/2020 is 22 April, as US teams write)"
         ))),
     }
+}
+
+/// `[postmortem]`: how the drafts are written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostmortemConfig {
+    /// A built-in template (`warroom`, `google-sre`, `atlassian`, `pagerduty`) or the path of
+    /// a `*.md.j2` file, relative to the working directory. Parsed once, in `Settings`.
+    #[serde(default = "default_template")]
+    pub template: String,
+    /// The language of the Markdown and HTML drafts: `en`, `fr`, `sk`.
+    #[serde(default = "default_language", deserialize_with = "language")]
+    pub language: String,
+    /// Start the Markdown export with YAML front matter.
+    #[serde(default = "default_true", deserialize_with = "bool_or_text")]
+    pub front_matter: bool,
+}
+
+impl Default for PostmortemConfig {
+    fn default() -> Self {
+        PostmortemConfig {
+            template: default_template(),
+            language: default_language(),
+            front_matter: true,
+        }
+    }
+}
+
+fn default_template() -> String {
+    crate::postmortem::template::DEFAULT.into()
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn language<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    let lang: crate::postmortem::Lang = s.parse().map_err(serde::de::Error::custom)?;
+    Ok(lang.code().into())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -619,6 +665,8 @@ pub enum ConfigError {
     Timezone(String),
     #[error(transparent)]
     Rule(#[from] RuleError),
+    #[error(transparent)]
+    Template(#[from] crate::postmortem::TemplateError),
 }
 
 /// Where the configuration came from (shown by `check-config`).
@@ -797,6 +845,21 @@ impl Config {
         self.timezone
             .parse::<Tz>()
             .map_err(|_| ConfigError::Timezone(self.timezone.clone()))
+    }
+
+    /// `[postmortem]` validated: the template read and parsed, the language known.
+    pub fn postmortem(&self) -> Result<crate::postmortem::RenderOptions, ConfigError> {
+        let p = &self.postmortem;
+        let lang = p.language.parse().map_err(|msg| ConfigError::Key {
+            key: "postmortem.language".into(),
+            origin: String::new(),
+            msg,
+        })?;
+        Ok(crate::postmortem::RenderOptions {
+            template: crate::postmortem::TemplateChoice::load(&p.template)?,
+            lang,
+            front_matter: p.front_matter,
+        })
     }
 
     /// Compile the alert rules. A process does this once, in `Settings`; a bad rule is a
