@@ -71,6 +71,11 @@ pub enum Cmd {
     },
     /// Validate and print the effective configuration, secrets redacted
     CheckConfig,
+    /// The built-in postmortem templates: list them, or print one to copy and edit
+    Template {
+        #[command(subcommand)]
+        action: TemplateCmd,
+    },
     /// Write all data as JSON Lines to FILE (`-` for standard output)
     Backup { file: PathBuf },
     /// Load a backup (`-` for standard input) into the data dir (which must hold no store, unless --force)
@@ -79,6 +84,17 @@ pub enum Cmd {
         /// Move an existing store aside (it is kept, renamed) and restore in its place
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCmd {
+    /// List the built-in templates ([postmortem] template = "NAME")
+    List,
+    /// Print a built-in template, headed by what a template can use
+    Show {
+        /// warroom, google-sre, atlassian or pagerduty
+        name: String,
     },
 }
 
@@ -144,6 +160,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Incidents { all } => incidents(&cli, *all),
         Cmd::Export { id, format, out } => export(&cli, id, format, out.as_deref()),
         Cmd::CheckConfig => check_config(&cli).await,
+        Cmd::Template { action } => template(action),
         Cmd::Backup { file } => backup(&cli, file),
         Cmd::Restore { file, force } => restore_cmd(&cli, file, *force),
     }
@@ -311,6 +328,34 @@ fn export(cli: &Cli, id: &str, format: &str, out: Option<&Path>) -> anyhow::Resu
         // leads (a pipe often ends in a terminal too).
         _ if format == ExportFormat::Json => write_out(Path::new("-"), content.as_bytes())?,
         _ => write_out(Path::new("-"), crate::sanitize::for_terminal(&content).as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `warroom template list` / `warroom template show NAME`.
+fn template(action: &TemplateCmd) -> anyhow::Result<ExitCode> {
+    use crate::postmortem::template::{BUILT_INS, DEFAULT, show};
+    match action {
+        TemplateCmd::List => {
+            for (name, what, _) in BUILT_INS {
+                let default = if *name == DEFAULT { " (default)" } else { "" };
+                println!("{name:<12} {what}{default}");
+            }
+            println!(
+                "\nPrint one with `warroom template show NAME`; save it as a *.md.j2 file, edit it and set [postmortem] template to its path."
+            );
+        }
+        TemplateCmd::Show { name } => {
+            let Some(text) = show(name) else {
+                let names: Vec<&str> = BUILT_INS.iter().map(|(n, _, _)| *n).collect();
+                bail!(
+                    "`{}` is not a built-in template; `warroom template list` shows them ({})",
+                    crate::sanitize::one_line(name),
+                    names.join(", ")
+                );
+            };
+            print!("{text}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

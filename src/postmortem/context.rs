@@ -13,6 +13,32 @@ use super::markdown::{block, block_into, cell, cell_after_ours, one_line, ticket
 use super::model::{Postmortem, SectionView, heading_and_prompt};
 use crate::domain::Moment;
 
+/// The context in brief, printed at the top of `warroom template show NAME` (as a template
+/// comment, so the output is a template to edit as it is).
+pub const CONTEXT_DOC: &str = "\
+The template context (stable: fields are added, never renamed). Text values are already
+escaped for Markdown; null/empty when unknown. Print a fallback with `or`: {{ x or \"—\" }}.
+  incident.id, .title, .severity (sev1..sev4), .severity_label, .status, .status_label,
+    .timezone, .alert_count, .total_impact (text or null)
+  incident.roles            role name -> who (commander, scribe, comms, custom roles)
+  incident.role_labels      role name -> label in the draft's language
+  incident.affects          list of services
+  incident.milestones       started/detected/acknowledged/mitigated/resolved/closed -> time text or null
+  incident.metrics          time_to_detect/_acknowledge/_mitigate/_resolve -> duration text or null
+  incident.metric_notes     metric -> why it is missing / how it was measured, or null
+  incident.impact_windows   list of {n, at_text, start, end, precision, duration, note, by}
+  timeline                  list of {n, at, at_text, precision, end, who, kind, text, edited,
+                            ends_in_code} in draft order (bookkeeping rows left out)
+  sections.KEY              {key, title, prompt, prefilled, items: [{text, by, ends_in_code}],
+                            list, replaced}; KEY: summary, impact, root_causes, trigger,
+                            resolution, detection, went_well, went_wrong, lucky,
+                            contributing_factors, customer_communication, supporting_info, related
+  actions                   list of {n, text, owners (list), status, done, due, ticket, type, edited}
+  authors, reviewers (lists), review_status, review_status_label, generated_at, lang, approximate
+  t(\"key\", name=value)      a label of the draft's language (keys: src/postmortem/locales/en.ftl)
+Syntax: Jinja2 (minijinja) with trim_blocks and lstrip_blocks on; `+%}` keeps a newline.
+";
+
 /// A map that keeps its keys in the order given (the draft's order).
 #[derive(Debug, Default)]
 pub struct Ordered<V>(pub Vec<(String, V)>);

@@ -16,6 +16,7 @@ pub use model::{
     DurationView, ImpactView, MilestoneView, Postmortem, RoleView, SectionView, TimelineRow, format_duration,
 };
 
+pub use context::CONTEXT_DOC;
 pub use format::ExportFormat;
 pub use i18n::Lang;
 pub use template::{TemplateChoice, TemplateError};

@@ -21,7 +21,7 @@ use super::model::Postmortem;
 pub const BUILT_INS: &[(&str, &str, &str)] = &[
     (
         "warroom",
-        "warroom's own layout (the default)",
+        "warroom's own layout",
         include_str!("templates/warroom.md.j2"),
     ),
     (
@@ -222,4 +222,10 @@ fn builtins() -> &'static Environment<'static> {
 /// The source of a built-in template (`warroom template show NAME`).
 pub fn builtin_source(name: &str) -> Option<&'static str> {
     BUILT_INS.iter().find(|(n, _, _)| *n == name).map(|(_, _, s)| *s)
+}
+
+/// What `warroom template show NAME` prints: the context in brief as a template comment, then
+/// the built-in's source; saved as a file, it renders exactly as the built-in does.
+pub fn show(name: &str) -> Option<String> {
+    builtin_source(name).map(|source| format!("{{#\n{}#}}\n{source}", super::context::CONTEXT_DOC))
 }

@@ -470,3 +470,20 @@ fn every_template_gets_the_front_matter_and_the_chat_render_does_not() {
             .starts_with("---\nid: \"INC-3\"\n")
     );
 }
+
+#[test]
+fn a_built_in_as_printed_by_template_show_renders_as_the_built_in() {
+    let pm = faithful();
+    for (name, _, _) in crate::postmortem::template::BUILT_INS {
+        let shown = crate::postmortem::template::show(name).unwrap();
+        assert!(shown.starts_with("{#\nThe template context"), "{name}");
+        let copy = TemplateChoice::from_source("copy.md.j2", shown).unwrap();
+        for code in ["en", "sk"] {
+            let want = md(&pm, &with(builtin(name), code, true));
+            let got = md(&pm, &with(copy.clone(), code, true));
+            assert!(got.fallback_notice.is_none(), "{name}");
+            assert_eq!(got.text, want.text, "{name} {code}");
+        }
+    }
+    assert!(crate::postmortem::template::show("nope").is_none());
+}
