@@ -487,3 +487,36 @@ fn a_built_in_as_printed_by_template_show_renders_as_the_built_in() {
     }
     assert!(crate::postmortem::template::show("nope").is_none());
 }
+
+#[test]
+fn the_example_template_in_config_renders_in_every_language() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates/team.md.j2");
+    let choice = TemplateChoice::load(path.to_str().unwrap()).unwrap();
+    for (fixture, pm) in [("full", faithful()), ("empty", empty())] {
+        for code in ["en", "fr", "sk"] {
+            let got = md(&pm, &with(choice.clone(), code, true));
+            assert!(
+                got.fallback_notice.is_none(),
+                "{fixture} {code}: {:?}",
+                got.fallback_notice
+            );
+            assert!(!got.text.contains("\n\n\n"), "{fixture} {code}:\n{}", got.text);
+            assert!(
+                got.text.contains(&format!("# {} ({})", pm.title, pm.id)),
+                "{}",
+                got.text
+            );
+        }
+    }
+    let text = md(&faithful(), &with(choice, "en", false)).text;
+    assert!(
+        text.contains("- [x] rotate the payments DB credentials — @carol"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "- [ ] canary every payments deploy — @alice, @bob (Due 2020-05-15) <https://tracker.example.org/PAY-231>"
+        ),
+        "{text}"
+    );
+}
