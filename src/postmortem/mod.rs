@@ -88,6 +88,13 @@ pub fn render_with(pm: &Postmortem, format: ExportFormat, options: &RenderOption
     Rendered { text, fallback_notice }
 }
 
+/// warroom's own Markdown writer, in English: what the built-in `warroom` template writes,
+/// byte for byte (tested). The last resort when even that template fails, and the baseline
+/// the template is measured against (`cargo bench --bench render`).
+pub fn render_markdown_writer(pm: &Postmortem) -> String {
+    markdown::render(pm)
+}
+
 fn markdown_body(pm: &Postmortem, template: &TemplateChoice, lang: Lang) -> (String, Option<String>) {
     let failed = match template.render(pm, lang) {
         Ok(text) => return (text, None),
