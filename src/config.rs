@@ -708,6 +708,31 @@ fn find_secrets_in_file(value: &toml::Value, path: &mut Vec<String>, out: &mut V
     }
 }
 
+/// The line (1-based) of the TOML text where a plain dotted key such as `postmortem.language`
+/// is set: the key's line in its `[section]`. `None` for keys inside arrays of tables, inline
+/// tables or dotted keys, which the message still names.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    if key.contains('[') {
+        return None;
+    }
+    let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(header) = t.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            current = header.trim().to_string();
+            continue;
+        }
+        let assigned = t
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        if current == section && assigned {
+            return Some(n + 1);
+        }
+    }
+    None
+}
+
 fn env_value(raw: &str) -> toml::Value {
     let t = raw.trim();
     if t.starts_with('[')
@@ -811,7 +836,9 @@ impl Config {
             let origin = from_env
                 .iter()
                 .find(|(k, _)| key.starts_with(k.as_str()) || k.starts_with(&key))
-                .map_or_else(String::new, |(_, v)| format!(" (from {v})"));
+                .map(|(_, v)| format!(" (from {v})"))
+                .or_else(|| line_of(text, &key).map(|n| format!(" ({origin}, line {n})")))
+                .unwrap_or_default();
             ConfigError::Key {
                 key,
                 origin,
