@@ -388,6 +388,13 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     if let Ok(s) = &built {
         println!("# timezone: {} ok", config.timezone);
         println!("# alert rules: {} compiled", s.rules.len());
+        let p = &s.postmortem;
+        println!(
+            "# postmortem: template {} parsed, language {}, front matter {}",
+            p.template.name(),
+            p.lang.code(),
+            if p.front_matter { "on" } else { "off" }
+        );
     }
     println!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
     println!("# data dir: {}", cli.data_dir.display());
