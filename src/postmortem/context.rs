@@ -238,8 +238,10 @@ pub fn build(pm: &Postmortem, lang: Lang) -> Context {
 ///
 /// WIRING POINT (one place): the postmortem does not carry authors, reviewers, a review
 /// status, links, related incidents, contributing factors or customer communication yet.
-/// When `Postmortem` gains them, fill them here (and the sections in `record_sections`);
-/// templates and front matter read them from the context already.
+/// When `Postmortem` gains them, fill them here, and the four sections in `record_sections`
+/// (a `SectionView` per key: `contributing-factors`, `customer-communication`,
+/// `supporting-info` for links, `related`); sections declared in the config are appended to
+/// `sections` in `build` under their key. Templates and front matter read them already.
 pub(super) struct Record {
     pub authors: Vec<String>,
     pub reviewers: Vec<String>,
