@@ -43,12 +43,45 @@ impl Default for RenderOptions {
     }
 }
 
+impl RenderOptions {
+    /// These options with an incident's own choices (`postmortem template NAME`,
+    /// `postmortem language CODE`) applied: a built-in template name or the configured
+    /// template's name, a built-in language. `Err`: a message saying what to use instead.
+    pub fn with_overrides(&self, template: Option<&str>, language: Option<&str>) -> Result<RenderOptions, String> {
+        let mut out = self.clone();
+        if let Some(name) = template.map(str::trim)
+            && name != self.template.name()
+        {
+            out.template = TemplateChoice::builtin(name).ok_or_else(|| {
+                let mut names: Vec<&str> = template::BUILT_INS.iter().map(|(n, _, _)| *n).collect();
+                if !names.contains(&self.template.name()) {
+                    names.push(self.template.name());
+                }
+                format!("`{name}` is not a postmortem template; use one of {}", names.join(", "))
+            })?;
+        }
+        if let Some(code) = language {
+            out.lang = code.parse()?;
+        }
+        Ok(out)
+    }
+}
+
 /// A rendered draft, and the notice to post when the chosen template failed and the built-in
 /// `warroom` template was used instead.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub text: String,
     pub fallback_notice: Option<String>,
+    /// Bytes of YAML front matter at the start of `text` (0 without).
+    pub front_matter_len: usize,
+}
+
+impl Rendered {
+    /// The draft without its front matter: what to post in a chat room.
+    pub fn body(&self) -> &str {
+        self.text.get(self.front_matter_len..).unwrap_or(&self.text)
+    }
 }
 
 /// Render the draft in `format` as the chat shows it: English, the `warroom` template, no
@@ -67,11 +100,13 @@ pub fn render(pm: &Postmortem, format: ExportFormat) -> String {
 /// record is always produced.
 pub fn render_with(pm: &Postmortem, format: ExportFormat, options: &RenderOptions) -> Rendered {
     let lang = options.lang;
+    let mut front_matter_len = 0;
     let (text, fallback_notice) = match format {
         ExportFormat::Markdown => {
             let (body, notice) = markdown_body(pm, &options.template, lang);
             let text = if options.front_matter {
                 let mut text = front_matter::front_matter(pm, lang);
+                front_matter_len = text.len();
                 text.push_str(&body);
                 text
             } else {
@@ -85,7 +120,11 @@ pub fn render_with(pm: &Postmortem, format: ExportFormat, options: &RenderOption
         }
         ExportFormat::Html => (html::render(pm, lang), None),
     };
-    Rendered { text, fallback_notice }
+    Rendered {
+        text,
+        fallback_notice,
+        front_matter_len,
+    }
 }
 
 /// warroom's own Markdown writer, in English: what the built-in `warroom` template writes,

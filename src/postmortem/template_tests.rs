@@ -520,3 +520,35 @@ fn the_example_template_in_config_renders_in_every_language() {
         "{text}"
     );
 }
+
+#[test]
+fn an_incident_may_choose_a_built_in_template_and_a_language() {
+    let team = TemplateChoice::from_source("config/templates/team.md.j2", "# {{ incident.title }}\n".into()).unwrap();
+    let configured = with(team, "en", true);
+    let fr = configured.with_overrides(Some("pagerduty"), Some("fr")).unwrap();
+    assert_eq!(
+        (fr.template.name(), fr.lang.code(), fr.front_matter),
+        ("pagerduty", "fr", true)
+    );
+    // The configured template by its name, and nothing chosen: as configured.
+    let same = configured
+        .with_overrides(Some("config/templates/team.md.j2"), None)
+        .unwrap();
+    assert_eq!(
+        (same.template.name(), same.lang.code()),
+        ("config/templates/team.md.j2", "en")
+    );
+    let err = configured.with_overrides(Some("../../etc/passwd"), None).unwrap_err();
+    assert!(
+        err.contains("use one of warroom, google-sre, atlassian, pagerduty, config/templates/team.md.j2"),
+        "{err}"
+    );
+    let err = configured.with_overrides(None, Some("de")).unwrap_err();
+    assert!(err.contains("en, fr, sk"), "{err}");
+    // What to post in the room: the draft without its front matter.
+    let pm = empty();
+    let rendered = md(&pm, &fr);
+    assert!(rendered.text.starts_with("---\n"));
+    assert_eq!(rendered.body(), md(&pm, &with(builtin("pagerduty"), "fr", false)).text);
+    assert_eq!(md(&pm, &with(builtin("warroom"), "en", false)).front_matter_len, 0);
+}
