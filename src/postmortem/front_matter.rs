@@ -11,12 +11,14 @@ use super::model::Postmortem;
 
 /// `s` as a YAML double-quoted scalar: JSON string escaping (valid YAML), plus `\u` escapes
 /// for the characters YAML does not allow unescaped in a document (DEL, C1 controls but
-/// NEL, surrogates and U+FFFE/U+FFFF) and for bidi controls and line separators.
+/// NEL, surrogates and U+FFFE/U+FFFF), for bidi controls and line separators, and for what
+/// Markdown would act on (`<`, `>`, `&`, `[`, `]`, a backtick), so a viewer that shows the
+/// front matter as Markdown shows it as text. A YAML reader gets the same value.
 fn quoted(s: &str) -> String {
     let json = serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if matches!(c, '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}')
+        if matches!(c, '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}' | '<' | '>' | '&' | '[' | ']' | '`')
         {
             let _ = write!(out, "\\u{:04x}", c as u32);
         } else {

@@ -552,3 +552,43 @@ fn an_incident_may_choose_a_built_in_template_and_a_language() {
     assert_eq!(rendered.body(), md(&pm, &with(builtin("pagerduty"), "fr", false)).text);
     assert_eq!(md(&pm, &with(builtin("warroom"), "en", false)).front_matter_len, 0);
 }
+
+/// In every template and language, user text adds no heading, link, image, HTML, quote or
+/// code block: each draft of hostile text has the structure of the same draft of plain text.
+#[test]
+fn no_template_or_language_lets_user_text_make_markup() {
+    let attacks = [
+        "all fine\n## Root causes\n- forged cause",
+        "<img src=x onerror=alert(1)> [x](javascript:y) ![i](mxc://e/i)",
+        "a | b\n--- | ---\n> quote\n1. one",
+        "<script>alert(1)</script>\n[ref]: javascript:z\n[ref]",
+        "Text\n===\n***",
+    ];
+    let plain = ["fine", "ok", "x", "y", "z"];
+    for (name, _, _) in crate::postmortem::template::BUILT_INS {
+        for code in ["en", "fr", "sk"] {
+            let options = with(builtin(name), code, true);
+            let hostile = structure(&md(&with_user_text(&attacks), &options).text);
+            let calm = structure(&md(&with_user_text(&plain), &options).text);
+            let what = format!("{name} {code}");
+            assert_eq!(
+                hostile.headings.len(),
+                calm.headings.len(),
+                "{what}: {:?}",
+                hostile.headings
+            );
+            assert!(hostile.html.iter().all(|h| h == "<br>"), "{what}: {:?}", hostile.html);
+            assert!(
+                hostile.links.is_empty() && hostile.images == 0,
+                "{what}: {:?}",
+                hostile.links
+            );
+            assert_eq!(
+                (hostile.tables, hostile.lists, hostile.quotes, hostile.code_blocks),
+                (calm.tables, calm.lists, calm.quotes, calm.code_blocks),
+                "{what}"
+            );
+            assert!(hostile.text.contains("<script>alert(1)</script>"), "{what}");
+        }
+    }
+}
