@@ -1,6 +1,8 @@
 //! Postmortem render benchmark: incidents with 10,000 timeline entries (one-line notes; and a
 //! mix of precisions, ranges, multi-line texts, code blocks and bookkeeping rows), built into
-//! the view-model and rendered as Markdown, JSON and HTML. Run: `cargo bench --bench render`.
+//! the view-model and rendered as Markdown (through the built-in templates, and through
+//! warroom's own Markdown writer, the baseline the `warroom` template should stay within 2× of),
+//! JSON and HTML. Run: `cargo bench --bench render`.
 
 use std::time::{Duration, Instant};
 
@@ -10,8 +12,8 @@ use warroom::domain::{
     Action, ActionFields, EntryKind, ImpactWindow, Incident, IncidentId, Milestone, Moment, NewEntry, Opening, Person,
     Precision, Severity, Source, TimelineEntry,
 };
-use warroom::postmortem::ExportFormat;
-use warroom::postmortem::{Postmortem, render};
+use warroom::postmortem::{ExportFormat, Lang, RenderOptions, TemplateChoice};
+use warroom::postmortem::{Postmortem, render, render_markdown_writer, render_with};
 
 const ENTRIES: u64 = 10_000;
 const RUNS: usize = 30;
@@ -136,7 +138,7 @@ fn mixed() -> (Incident, Vec<TimelineEntry>) {
     (inc, entries)
 }
 
-fn measure(label: &str, mut f: impl FnMut() -> usize) {
+fn measure(label: &str, mut f: impl FnMut() -> usize) -> Duration {
     let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
     let mut bytes = 0;
     for _ in 0..RUNS {
@@ -153,6 +155,7 @@ fn measure(label: &str, mut f: impl FnMut() -> usize) {
         ms(times[0]),
         bytes
     );
+    times[RUNS / 2]
 }
 
 fn main() {
@@ -166,8 +169,33 @@ fn main() {
         measure("build view-model", || {
             Postmortem::build(&inc, &entries, tz, now).timeline.len()
         });
+        let writer = measure("build + markdown (writer)", || {
+            render_markdown_writer(&Postmortem::build(&inc, &entries, tz, now)).len()
+        });
+        let template = measure("build + markdown (template)", || {
+            render(&Postmortem::build(&inc, &entries, tz, now), ExportFormat::Markdown).len()
+        });
+        println!(
+            "  template / writer: {:.2}x (should stay within 2x)",
+            template.as_secs_f64() / writer.as_secs_f64().max(1e-9)
+        );
+        for name in ["google-sre", "atlassian", "pagerduty"] {
+            let options = RenderOptions {
+                template: TemplateChoice::builtin(name).expect("built-in"),
+                lang: "fr".parse::<Lang>().expect("fr"),
+                front_matter: true,
+            };
+            measure(&format!("build + markdown ({name}, fr)"), || {
+                render_with(
+                    &Postmortem::build(&inc, &entries, tz, now),
+                    ExportFormat::Markdown,
+                    &options,
+                )
+                .text
+                .len()
+            });
+        }
         for (label, format) in [
-            ("build + markdown", ExportFormat::Markdown),
             ("build + json", ExportFormat::Json),
             ("build + html", ExportFormat::Html),
         ] {

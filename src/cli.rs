@@ -71,6 +71,11 @@ pub enum Cmd {
     },
     /// Validate and print the effective configuration, secrets redacted
     CheckConfig,
+    /// The built-in postmortem templates: list them, or print one to copy and edit
+    Template {
+        #[command(subcommand)]
+        action: TemplateCmd,
+    },
     /// Write all data as JSON Lines to FILE (`-` for standard output)
     Backup { file: PathBuf },
     /// Load a backup (`-` for standard input) into the data dir (which must hold no store, unless --force)
@@ -161,6 +166,17 @@ pub fn error_text(e: &anyhow::Error) -> String {
     out
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TemplateCmd {
+    /// List the built-in templates ([postmortem] template = "NAME")
+    List,
+    /// Print a built-in template, headed by what a template can use
+    Show {
+        /// warroom, google-sre, atlassian or pagerduty
+        name: String,
+    },
+}
+
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
     // Before any file or directory exists: the store, backups, exports and the Matrix SDK's
@@ -224,6 +240,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Incidents { all } => incidents(&cli, *all),
         Cmd::Export { id, format, out } => export(&cli, id, (*format).into(), out.as_deref()),
         Cmd::CheckConfig => check_config(&cli).await,
+        Cmd::Template { action } => template(action),
         Cmd::Backup { file } => backup(&cli, file),
         Cmd::Restore { file, force } => restore_cmd(&cli, file, *force),
     }
@@ -394,6 +411,34 @@ fn export(cli: &Cli, id: &str, format: ExportFormat, out: Option<&Path>) -> anyh
     Ok(ExitCode::SUCCESS)
 }
 
+/// `warroom template list` / `warroom template show NAME`.
+fn template(action: &TemplateCmd) -> anyhow::Result<ExitCode> {
+    use crate::postmortem::template::{BUILT_INS, DEFAULT, show};
+    match action {
+        TemplateCmd::List => {
+            for (name, what, _) in BUILT_INS {
+                let default = if *name == DEFAULT { " (default)" } else { "" };
+                println!("{name:<12} {what}{default}");
+            }
+            println!(
+                "\nPrint one with `warroom template show NAME`; save it as a *.md.j2 file, edit it and set [postmortem] template to its path."
+            );
+        }
+        TemplateCmd::Show { name } => {
+            let Some(text) = show(name) else {
+                let names: Vec<&str> = BUILT_INS.iter().map(|(n, _, _)| *n).collect();
+                bail!(
+                    "`{}` is not a built-in template; `warroom template list` shows them ({})",
+                    crate::sanitize::one_line(name),
+                    names.join(", ")
+                );
+            };
+            print!("{text}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Write `bytes` to `path` (atomically, mode 0600), or to standard output for `-` and
 /// `/dev/stdout`.
 fn write_out(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -422,6 +467,13 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
     if let Ok(s) = &built {
         outln!("# timezone: {} ok", config.timezone);
         outln!("# alert rules: {} compiled", s.rules.len());
+        let p = &s.postmortem;
+        outln!(
+            "# postmortem: template {} parsed, language {}, front matter {}",
+            p.template.name(),
+            p.lang.code(),
+            if p.front_matter { "on" } else { "off" }
+        );
     }
     outln!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
     outln!("# data dir: {}", cli.data_dir.display());

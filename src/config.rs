@@ -129,6 +129,8 @@ pub struct Config {
     pub hooks: HooksConfig,
     #[serde(default)]
     pub access: AccessConfig,
+    #[serde(default)]
+    pub postmortem: PostmortemConfig,
 }
 
 fn default_tz() -> String {
@@ -153,6 +155,50 @@ fn date_order<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateOrder, D::Er
             "{s:?} is not a date order; write \"dmy\" (22/04/2020 is 22 April; the default) or \"mdy\" (04/22/2020 is 22 April, as US teams write)"
         ))),
     }
+}
+
+/// `[postmortem]`: how the drafts are written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostmortemConfig {
+    /// A built-in template (`warroom`, `google-sre`, `atlassian`, `pagerduty`) or the path of
+    /// a `*.md.j2` file, relative to the working directory. Parsed once, in `Settings`.
+    #[serde(default = "default_template")]
+    pub template: String,
+    /// The language of the Markdown and HTML drafts: `en`, `fr`, `sk`.
+    #[serde(default = "default_language", deserialize_with = "language")]
+    pub language: String,
+    /// Start the Markdown export with YAML front matter.
+    #[serde(default = "default_true", deserialize_with = "bool_or_text")]
+    pub front_matter: bool,
+}
+
+impl Default for PostmortemConfig {
+    fn default() -> Self {
+        PostmortemConfig {
+            template: default_template(),
+            language: default_language(),
+            front_matter: true,
+        }
+    }
+}
+
+fn default_template() -> String {
+    crate::postmortem::template::DEFAULT.into()
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn language<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    let lang: crate::postmortem::Lang = s.parse().map_err(serde::de::Error::custom)?;
+    Ok(lang.code().into())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -656,6 +702,8 @@ pub enum ConfigError {
     Timezone(String),
     #[error(transparent)]
     Rule(#[from] RuleError),
+    #[error(transparent)]
+    Template(#[from] crate::postmortem::TemplateError),
 }
 
 /// Where the configuration came from (shown by `check-config`).
@@ -695,6 +743,31 @@ fn find_secrets_in_file(value: &toml::Value, path: &mut Vec<String>, out: &mut V
             path.pop();
         }
     }
+}
+
+/// The line (1-based) of the TOML text where a plain dotted key such as `postmortem.language`
+/// is set: the key's line in its `[section]`. `None` for keys inside arrays of tables, inline
+/// tables or dotted keys, which the message still names.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    if key.contains('[') {
+        return None;
+    }
+    let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(header) = t.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            current = header.trim().to_string();
+            continue;
+        }
+        let assigned = t
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        if current == section && assigned {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 fn env_value(raw: &str) -> toml::Value {
@@ -784,7 +857,15 @@ impl EnvOverrides {
     /// A deserialisation error as a `ConfigError::Key` naming the variable behind the key. A
     /// missing key in a section that only a variable created says so, and lists what the
     /// section needs.
-    fn key_error(&self, root: &toml::Value, e: serde_path_to_error::Error<toml::de::Error>) -> ConfigError {
+    /// The error for a key that does not read: which variable set it, or else the line of the
+    /// file (`text`, named `file`) it is on.
+    fn key_error(
+        &self,
+        root: &toml::Value,
+        e: serde_path_to_error::Error<toml::de::Error>,
+        text: &str,
+        file: &str,
+    ) -> ConfigError {
         let key = e.path().to_string();
         let msg = e.into_inner().message().to_string();
         if msg.starts_with("missing field")
@@ -807,7 +888,9 @@ impl EnvOverrides {
             .keys
             .iter()
             .find(|(k, _)| key.starts_with(k.as_str()) || k.starts_with(&key))
-            .map_or_else(String::new, |(_, v)| format!(" (from {v})"));
+            .map(|(_, v)| format!(" (from {v})"))
+            .or_else(|| line_of(text, &key).map(|n| format!(" ({file}, line {n})")))
+            .unwrap_or_default();
         ConfigError::Key { key, origin, msg }
     }
 }
@@ -887,7 +970,7 @@ impl Config {
         }
         let overrides = apply_env(&mut root, env)?;
         let config: Config =
-            serde_path_to_error::deserialize(root.clone()).map_err(|e| overrides.key_error(&root, e))?;
+            serde_path_to_error::deserialize(root.clone()).map_err(|e| overrides.key_error(&root, e, text, origin))?;
         config.tz()?;
         config.access.validate()?;
         if let Some(s) = &config.slack {
@@ -915,6 +998,21 @@ impl Config {
         self.timezone
             .parse::<Tz>()
             .map_err(|_| ConfigError::Timezone(self.timezone.clone()))
+    }
+
+    /// `[postmortem]` validated: the template read and parsed, the language known.
+    pub fn postmortem(&self) -> Result<crate::postmortem::RenderOptions, ConfigError> {
+        let p = &self.postmortem;
+        let lang = p.language.parse().map_err(|msg| ConfigError::Key {
+            key: "postmortem.language".into(),
+            origin: String::new(),
+            msg,
+        })?;
+        Ok(crate::postmortem::RenderOptions {
+            template: crate::postmortem::TemplateChoice::load(&p.template)?,
+            lang,
+            front_matter: p.front_matter,
+        })
     }
 
     /// Compile the alert rules. A process does this once, in `Settings`; a bad rule is a

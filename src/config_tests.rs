@@ -50,6 +50,9 @@ fn shipped_config_is_valid_and_documents_defaults() {
         "privileged",
         "commands_per_minute",
         "declarations_per_minute",
+        "template",
+        "language",
+        "front_matter",
     ] {
         assert!(
             DEFAULT_CONFIG.contains(&format!("{key} =")) || DEFAULT_CONFIG.contains(&format!("#   {key}")),
@@ -413,4 +416,34 @@ fn http_listen_must_be_host_and_port() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("WARROOM_HTTP__LISTEN") && e.contains("`1`"), "{e}");
+}
+
+#[test]
+fn postmortem_section_defaults_and_refuses_an_unknown_language() {
+    let c = Config::from_parts(DEFAULT_CONFIG, "shipped", env(&[])).unwrap();
+    assert_eq!(c.postmortem.template, "warroom");
+    assert_eq!(c.postmortem.language, "en");
+    assert!(c.postmortem.front_matter);
+    let c = Config::from_parts(
+        "",
+        "f",
+        env(&[
+            ("WARROOM_POSTMORTEM__FRONT_MATTER", "false"),
+            ("WARROOM_POSTMORTEM__LANGUAGE", "SK"),
+        ]),
+    )
+    .unwrap();
+    assert!(!c.postmortem.front_matter);
+    assert_eq!(c.postmortem.language, "sk");
+    let err = Config::from_parts("[postmortem]\nlanguage = \"de\"\n", "warroom.toml", env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("postmortem.language") && err.contains("use one of en, fr, sk"),
+        "{err}"
+    );
+    let err = Config::from_parts("[postmortem]\ntemplates = \"x\"\n", "warroom.toml", env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("templates"), "{err}");
 }

@@ -1,6 +1,6 @@
 //! Validated settings, built once from the raw `Config`: the timezone and date order, the
 //! compiled alert rules, the chat platforms, every secret (hook credentials, Slack tokens,
-//! Matrix credentials) read once, and the HTTP limits. `Settings::from_config` lists every
+//! Matrix credentials) read once, the HTTP limits and the postmortem template (parsed once). `Settings::from_config` lists every
 //! problem; that list is what `check-config` reports and what stops `run` with exit code 2.
 
 use std::time::Duration;
@@ -15,6 +15,7 @@ use crate::config::{AccessConfig, Config, ConfigError, MatrixConfig, SlackConfig
 use crate::domain::DateOrder;
 use crate::http::hooks::HookAuth;
 use crate::limits::ServerLimits;
+use crate::postmortem::RenderOptions;
 
 /// `[slack]` and the secrets its mode needs.
 pub struct SlackSettings {
@@ -51,6 +52,8 @@ pub struct Settings {
     pub max_openings_per_minute: u32,
     /// The `http.listen` address.
     pub listen: String,
+    /// `[postmortem]`: the template (parsed once, here), language and front matter of the drafts.
+    pub postmortem: crate::postmortem::RenderOptions,
 }
 
 impl Settings {
@@ -59,6 +62,8 @@ impl Settings {
     pub fn from_config(config: Config) -> Result<Settings, Vec<String>> {
         let mut problems = Vec::new();
         let core = core(&config).map_err(|e| problems.push(e.to_string())).ok();
+        // The only place the postmortem template is read and parsed.
+        let postmortem = config.postmortem().map_err(|e| problems.push(e.to_string())).ok();
         let matrix = config
             .matrix
             .as_ref()
@@ -93,12 +98,12 @@ impl Settings {
         if let Some((_, rules)) = &core {
             problems.extend(unconfigured_platforms(rules, &platforms));
         }
-        match core {
-            Some((tz, rules)) if problems.is_empty() => Ok(Settings {
+        match (core, postmortem) {
+            (Some((tz, rules)), Some(postmortem)) if problems.is_empty() => Ok(Settings {
                 hooks,
                 slack,
                 matrix,
-                ..Settings::assemble(config, tz, rules)
+                ..Settings::assemble(config, tz, rules, postmortem)
             }),
             _ => Err(problems),
         }
@@ -108,11 +113,13 @@ impl Settings {
     /// `export`, tests): the timezone and rules are validated, secrets are not read.
     pub fn local(config: Config) -> Result<Settings, ConfigError> {
         let (tz, rules) = core(&config)?;
-        Ok(Settings::assemble(config, tz, rules))
+        let postmortem = config.postmortem()?;
+        Ok(Settings::assemble(config, tz, rules, postmortem))
     }
 
-    fn assemble(config: Config, tz: Tz, rules: RuleSet) -> Settings {
+    fn assemble(config: Config, tz: Tz, rules: RuleSet, postmortem: RenderOptions) -> Settings {
         Settings {
+            postmortem,
             tz,
             date_order: config.time.date_order,
             rules,

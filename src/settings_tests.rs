@@ -55,3 +55,60 @@ fn local_settings_read_no_secrets() {
     assert_eq!(s.platforms, vec![crate::domain::Platform::Slack]);
     assert!(s.slack.is_none() && s.hooks.is_empty());
 }
+
+#[test]
+fn the_postmortem_template_is_parsed_once_and_a_broken_one_is_a_problem_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.md.j2");
+    std::fs::write(
+        &broken,
+        "# {{ incident.id }}\n\n{% for e in timeline %}\n- {{ e.text }\n{% endfor %}\n",
+    )
+    .unwrap();
+    let text = format!("[postmortem]\ntemplate = {:?}\n", broken.display().to_string());
+    let problems = Settings::from_config(config(&text, &[])).err().unwrap().join("\n");
+    assert!(
+        problems.contains(&format!("{}, line 4", broken.display())),
+        "{problems}"
+    );
+    let err = Settings::local(config(&text, &[])).err().unwrap().to_string();
+    assert!(err.contains("line 4"), "{err}");
+    // Listed with the other problems, not instead of them.
+    let both = format!("{text}[[alerts.rules]]\nname = \"etl\"\npattern = \"(unclosed\"\n");
+    let problems = Settings::from_config(config(&both, &[])).err().unwrap().join("\n");
+    assert!(
+        problems.contains("line 4") && problems.contains("alert rule `etl`"),
+        "{problems}"
+    );
+    // A file that is not there; a name that is not built in.
+    for (spec, want) in [
+        (
+            "templates/none.md.j2",
+            "cannot read postmortem template templates/none.md.j2",
+        ),
+        ("sre", "`sre` is not a built-in postmortem template"),
+    ] {
+        let text = format!("[postmortem]\ntemplate = {spec:?}\n");
+        let problems = Settings::from_config(config(&text, &[])).err().unwrap().join("\n");
+        assert!(problems.contains(want), "{problems}");
+    }
+}
+
+#[test]
+fn postmortem_settings_carry_template_language_and_front_matter() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("team.md.j2");
+    std::fs::write(&file, "# {{ incident.title }}\n").unwrap();
+    let text = format!(
+        "[postmortem]\ntemplate = {:?}\nlanguage = \"fr\"\nfront_matter = false\n",
+        file.display().to_string()
+    );
+    let s = Settings::local(config(&text, &[])).unwrap();
+    assert_eq!(s.postmortem.template.name(), file.display().to_string());
+    assert_eq!(s.postmortem.lang.code(), "fr");
+    assert!(!s.postmortem.front_matter);
+    let d = Settings::local(config("", &[("WARROOM_POSTMORTEM__TEMPLATE", "atlassian")])).unwrap();
+    assert_eq!(d.postmortem.template.name(), "atlassian");
+    assert_eq!(d.postmortem.lang.code(), "en");
+    assert!(d.postmortem.front_matter);
+}

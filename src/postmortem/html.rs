@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use super::model::{Postmortem, SectionView, capitalized, linkable};
+use super::i18n::Lang;
+use super::model::{Postmortem, SectionView, capitalized, heading_and_prompt, linkable};
 use super::pieces::{Piece, pieces};
 
 /// Escape text for HTML element content and attribute values.
@@ -74,14 +75,15 @@ fn paragraph(text: &str) -> String {
     }
 }
 
-fn section(out: &mut String, tag: &str, s: &SectionView, pm: &Postmortem) {
-    let _ = writeln!(out, "<{tag}>{}</{tag}>", esc(&s.heading));
-    if let Some(p) = &s.prefilled {
-        let _ = writeln!(out, "{}", paragraph(p));
+fn section(out: &mut String, tag: &str, s: &SectionView, pm: &Postmortem, lang: Lang) {
+    let (heading, prompt) = heading_and_prompt(&s.key, lang);
+    let _ = writeln!(out, "<{tag}>{}</{tag}>", esc(&heading));
+    if s.prefilled.is_some() {
+        let _ = writeln!(out, "{}", paragraph(&pm.detection.text(lang)));
     }
     if s.items.is_empty() {
         if s.prefilled.is_none() {
-            let _ = writeln!(out, "<p class=\"prompt\"><em>{}</em></p>", esc(&s.prompt));
+            let _ = writeln!(out, "<p class=\"prompt\"><em>{}</em></p>", esc(&prompt));
         }
     } else if s.list {
         out.push_str("<ul>\n");
@@ -99,7 +101,7 @@ fn section(out: &mut String, tag: &str, s: &SectionView, pm: &Postmortem) {
             let _ = writeln!(out, "{}", paragraph(&i.text));
         }
     }
-    if let Some(note) = pm.replaced_note(s) {
+    if let Some(note) = pm.replaced_note(s, lang) {
         let _ = writeln!(out, "<p class=\"by\">({})</p>", esc(&note));
     }
 }
@@ -109,55 +111,74 @@ fn row(out: &mut String, k: &str, v: &str) {
 }
 
 /// The metadata table: severity, status, roles, milestones, durations, impact, services.
-fn metadata(out: &mut String, pm: &Postmortem) {
+fn metadata(out: &mut String, pm: &Postmortem, lang: Lang) {
     out.push_str("<table class=\"meta\">\n");
-    row(out, "Severity", &pm.severity_label);
-    row(out, "Status", pm.status.as_str());
+    row(
+        out,
+        &lang.t("label-severity"),
+        &lang.t(&format!("severity-{}", pm.severity)),
+    );
+    row(out, &lang.t("label-status"), &lang.t(&format!("status-{}", pm.status)));
     if pm.roles.is_empty() {
-        row(out, "Commander", "not assigned");
+        row(out, &lang.t("role-commander"), &lang.t("not-assigned"));
     }
     for r in &pm.roles {
-        row(out, &capitalized(&r.role), &r.who);
+        row(out, &role_label(&r.role, lang), &r.who);
     }
     for m in &pm.milestones {
-        row(out, &capitalized(&m.name), &pm.show_milestone(m));
+        row(out, &lang.t(&format!("milestone-{}", m.name)), &pm.show_milestone(m));
     }
     for d in &pm.durations {
-        row(out, &d.label, &d.shown());
+        row(out, &lang.t(&format!("metric-{}", d.name)), &d.shown_in(lang));
+    }
+    if !pm.authors.is_empty() {
+        row(out, &lang.t("label-authors"), &pm.authors.join(", "));
+    }
+    if !pm.reviewers.is_empty() {
+        row(out, &lang.t("label-reviewers"), &pm.reviewers.join(", "));
+    }
+    if !pm.authors.is_empty() || !pm.reviewers.is_empty() || pm.review_status.as_str() != "draft" {
+        row(
+            out,
+            &lang.t("label-review-status"),
+            &lang.t(&format!("review-{}", pm.review_status)),
+        );
     }
     if pm.impact_windows.is_empty() {
-        row(out, "Impact windows", "—");
+        row(out, &lang.t("label-impact-windows"), "—");
     }
     for w in &pm.impact_windows {
         let note = w.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
-        let value = format!("{} ({}){note}", pm.show_moment(&w.moment()), w.duration());
-        row(out, "Impact window", &value);
+        let value = format!("{} ({}){note}", pm.show_moment(&w.moment()), w.duration_in(lang));
+        row(out, &lang.t("label-impact-window"), &value);
     }
-    if let Some(total) = pm.total_impact() {
-        row(out, "Total impact", &total);
+    if let Some(total) = pm.total_impact(lang) {
+        row(out, &lang.t("label-total-impact"), &total);
     }
     let services = if pm.services.is_empty() {
         "—".into()
     } else {
         pm.services.join(", ")
     };
-    row(out, "Affected services", &services);
+    row(out, &lang.t("label-affected-services"), &services);
     if pm.alert_count > 0 {
-        row(out, "Alerts", &pm.alert_count.to_string());
+        row(out, &lang.t("label-alerts"), &pm.alert_count.to_string());
     }
     out.push_str("</table>\n");
 }
 
-fn timeline(out: &mut String, pm: &Postmortem) {
-    out.push_str("<h2>Timeline</h2>\n");
+fn timeline(out: &mut String, pm: &Postmortem, lang: Lang) {
+    let _ = writeln!(out, "<h2>{}</h2>", esc(&lang.t("heading-timeline")));
     let _ = writeln!(
         out,
-        "<table class=\"timeline\">\n<tr><th>Time ({})</th><th>Who</th><th>What</th></tr>",
-        esc(&pm.timezone)
+        "<table class=\"timeline\">\n<tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+        esc(&lang.fmt("col-time", &[("zone", &pm.timezone)])),
+        esc(&lang.t("col-who")),
+        esc(&lang.t("col-what")),
     );
     for r in pm.story() {
         let edited = pm
-            .edited_note(r)
+            .edited_note_in(r, lang)
             .map(|n| format!(" <span class=\"by\">({})</span>", esc(&n)))
             .unwrap_or_default();
         let _ = writeln!(
@@ -181,21 +202,34 @@ fn ticket(t: &str) -> String {
     }
 }
 
-fn actions(out: &mut String, pm: &Postmortem) {
-    out.push_str("<h2>Action items</h2>\n");
+fn actions(out: &mut String, pm: &Postmortem, lang: Lang) {
+    let _ = writeln!(out, "<h2>{}</h2>", esc(&lang.t("heading-action-items")));
     let shown = pm.draft_actions();
     if shown.is_empty() {
-        out.push_str("<p class=\"prompt\"><em>No follow-up actions yet.</em></p>\n");
+        let _ = writeln!(
+            out,
+            "<p class=\"prompt\"><em>{}</em></p>",
+            esc(&lang.t("actions-empty-html"))
+        );
         return;
     }
-    out.push_str(
-        "<table class=\"actions\">\n<tr><th>#</th><th>Action</th><th>Status</th><th>Owners</th><th>Due</th><th>Type</th><th>Ticket</th></tr>\n",
-    );
+    out.push_str("<table class=\"actions\">\n<tr><th>#</th>");
+    for key in [
+        "col-action",
+        "col-status",
+        "col-owners",
+        "col-due",
+        "col-type",
+        "col-ticket",
+    ] {
+        let _ = write!(out, "<th>{}</th>", esc(&lang.t(key)));
+    }
+    out.push_str("</tr>\n");
     let dash = || "—".to_string();
     for a in shown {
         let f = &a.fields;
         let edited = pm
-            .action_edited_note(a)
+            .action_edited_note(a, lang)
             .map(|n| format!(" <span class=\"by\">({})</span>", esc(&n)))
             .unwrap_or_default();
         let _ = writeln!(
@@ -203,7 +237,7 @@ fn actions(out: &mut String, pm: &Postmortem) {
             "<tr><td>{}</td><td>{}{edited}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             a.n,
             rich(&f.text),
-            if a.is_open() { "open" } else { "done" },
+            esc(&lang.t(if a.is_open() { "action-open" } else { "action-done" })),
             esc(&owners_or_dash(&f.owners)),
             f.due.map_or_else(dash, |d| d.format("%Y-%m-%d").to_string()),
             f.kind.as_deref().map_or_else(dash, esc),
@@ -215,41 +249,62 @@ fn actions(out: &mut String, pm: &Postmortem) {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}\ntable{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}\npre{background:#f6f6f6;padding:.4rem .6rem;overflow-x:auto;margin:.3rem 0}\n.prompt{color:#777}.by{color:#777;font-size:.9em}\n";
 
-pub fn render(pm: &Postmortem) -> String {
+/// `Commander`, or a custom role's name capitalized.
+pub(super) fn role_label(role: &str, lang: Lang) -> String {
+    let key = format!("role-{role}");
+    let label = lang.t(&key);
+    if label == key { capitalized(role) } else { label }
+}
+
+pub fn render(pm: &Postmortem, lang: Lang) -> String {
     let mut out = String::with_capacity(8192 + pm.timeline.len() * 160);
     let title = esc(&format!("{}: {}", pm.id, pm.title));
+    let code = lang.code();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+        "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
     );
-    metadata(&mut out, pm);
+    metadata(&mut out, pm, lang);
     for key in ["summary", "impact"] {
         if let Some(s) = pm.section(key) {
-            section(&mut out, "h2", s, pm);
+            section(&mut out, "h2", s, pm, lang);
         }
     }
-    timeline(&mut out, pm);
-    for key in ["root-cause", "trigger", "resolution", "detection"] {
+    timeline(&mut out, pm, lang);
+    for key in [
+        "root-cause",
+        "contributing-factor",
+        "trigger",
+        "resolution",
+        "detection",
+        "customer-communication",
+    ] {
         if let Some(s) = pm.section(key) {
-            section(&mut out, "h2", s, pm);
+            section(&mut out, "h2", s, pm, lang);
         }
     }
-    actions(&mut out, pm);
-    out.push_str("<h2>Lessons learned</h2>\n");
+    actions(&mut out, pm, lang);
+    let _ = writeln!(out, "<h2>{}</h2>", esc(&lang.t("heading-lessons")));
     for key in ["went-well", "went-wrong", "lucky"] {
         if let Some(s) = pm.section(key) {
-            section(&mut out, "h3", s, pm);
+            section(&mut out, "h3", s, pm, lang);
         }
     }
+    for key in ["supporting-info", "related"] {
+        if let Some(s) = super::context::record_sections(pm, key).filter(|s| !s.items.is_empty()) {
+            section(&mut out, "h2", &s, pm, lang);
+        }
+    }
+    let approximate = if pm.any_approximate() {
+        format!(" {}", lang.t("footer-approximate-html"))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "<hr>\n<p class=\"by\">Draft generated by warroom at {}.{}</p>\n</body>\n</html>",
-        esc(&pm.show_time(pm.generated_at)),
-        if pm.any_approximate() {
-            " A ~ marks a time or duration known only approximately."
-        } else {
-            ""
-        }
+        "<hr>\n<p class=\"by\">{}{}</p>\n</body>\n</html>",
+        esc(&lang.fmt("footer-html", &[("at", &pm.show_time(pm.generated_at))])),
+        esc(&approximate)
     );
     out
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::html::owners_or_dash;
+use super::i18n::Lang;
 use super::model::{Postmortem, SectionView, capitalized, linkable};
 use super::pieces::{Piece, longest_backtick_run, pieces};
 
@@ -154,7 +155,7 @@ fn code_block(out: &mut String, lang: Option<&str>, lines: &[&str], indent: &str
 /// `indent` so they stay in their item. `mid_line`: something of ours precedes the text on
 /// its first line, so a code block must start on the next one. Returns whether the text
 /// ended with a code block (a note after it then needs a line of its own).
-fn block_into(out: &mut String, text: &str, indent: &str, mid_line: bool) -> bool {
+pub(super) fn block_into(out: &mut String, text: &str, indent: &str, mid_line: bool) -> bool {
     let mut first = true;
     let mut ends_in_code = false;
     for piece in pieces(text) {
@@ -185,7 +186,7 @@ fn block_into(out: &mut String, text: &str, indent: &str, mid_line: bool) -> boo
 }
 
 /// `block_into` as a new string, for text that stands alone.
-fn block(text: &str, indent: &str) -> String {
+pub(super) fn block(text: &str, indent: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     block_into(&mut out, text, indent, false);
     out
@@ -204,13 +205,13 @@ fn after_text(out: &mut String, ends_in_code: bool, indent: &str, note: &str) {
 }
 
 /// One-line user text (a title, a name) inside a line of ours.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     inline(&crate::domain::single_line(s), false)
 }
 
 /// User text inside a Markdown table cell: line breaks become `<br>` (a table row is one
 /// line; fences are shown as the text they are).
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     s.replace("\r\n", "\n")
         .replace('\r', "\n")
         .split('\n')
@@ -221,7 +222,7 @@ fn cell(s: &str) -> String {
 
 /// A cell with a value of ours before user text: the user's `~` escaped too, so it cannot
 /// pair with the `~` of an approximate time and strike it through.
-fn cell_after_ours(s: &str) -> String {
+pub(super) fn cell_after_ours(s: &str) -> String {
     cell(s).replace('~', "\\~")
 }
 
@@ -249,7 +250,7 @@ fn section(out: &mut String, level: &str, s: &SectionView, pm: &Postmortem) {
     if s.list {
         out.push('\n');
     }
-    if let Some(note) = pm.replaced_note(s) {
+    if let Some(note) = pm.replaced_note(s, Lang::EN) {
         let _ = writeln!(out, "_({})_\n", cell(&note));
     }
 }
@@ -281,6 +282,20 @@ fn metadata(out: &mut String, pm: &Postmortem) {
     if pm.alert_count > 0 {
         let _ = writeln!(out, "| Alerts | {} |", pm.alert_count);
     }
+    let people = |p: &[String]| p.iter().map(|x| cell(x)).collect::<Vec<_>>().join(", ");
+    if !pm.authors.is_empty() {
+        let _ = writeln!(out, "| Authors | {} |", people(&pm.authors));
+    }
+    if !pm.reviewers.is_empty() {
+        let _ = writeln!(out, "| Reviewers | {} |", people(&pm.reviewers));
+    }
+    if !pm.authors.is_empty() || !pm.reviewers.is_empty() || pm.review_status.as_str() != "draft" {
+        let _ = writeln!(
+            out,
+            "| Review status | {} |",
+            Lang::EN.t(&format!("review-{}", pm.review_status))
+        );
+    }
     out.push('\n');
 }
 
@@ -302,7 +317,7 @@ fn impact(out: &mut String, pm: &Postmortem) {
             w.duration()
         );
     }
-    if let Some(total) = pm.total_impact() {
+    if let Some(total) = pm.total_impact(Lang::EN) {
         let _ = writeln!(out, "| Total impact | {total} |");
     }
 }
@@ -334,7 +349,7 @@ fn timeline(out: &mut String, pm: &Postmortem) {
 }
 
 /// A ticket: an autolink when it is a safe `http(s)` URL, else its escaped text.
-fn ticket(t: &str) -> String {
+pub(super) fn ticket(t: &str) -> String {
     if linkable(t) { format!("<{t}>") } else { cell(t) }
 }
 
@@ -350,7 +365,7 @@ fn actions(out: &mut String, pm: &Postmortem) {
     for a in shown {
         let f = &a.fields;
         let edited = pm
-            .action_edited_note(a)
+            .action_edited_note(a, Lang::EN)
             .map(|n| format!(" _({})_", cell(&n)))
             .unwrap_or_default();
         let _ = writeln!(
@@ -378,7 +393,14 @@ pub fn render(pm: &Postmortem) -> String {
         }
     }
     timeline(&mut out, pm);
-    for key in ["root-cause", "trigger", "resolution", "detection"] {
+    for key in [
+        "root-cause",
+        "contributing-factor",
+        "trigger",
+        "resolution",
+        "detection",
+        "customer-communication",
+    ] {
         if let Some(s) = pm.section(key) {
             section(&mut out, "##", s, pm);
         }
@@ -388,6 +410,11 @@ pub fn render(pm: &Postmortem) -> String {
     for key in ["went-well", "went-wrong", "lucky"] {
         if let Some(s) = pm.section(key) {
             section(&mut out, "###", s, pm);
+        }
+    }
+    for key in ["supporting-info", "related"] {
+        if let Some(s) = super::context::record_sections(pm, key).filter(|s| !s.items.is_empty()) {
+            section(&mut out, "##", &s, pm);
         }
     }
     let _ = writeln!(

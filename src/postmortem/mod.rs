@@ -1,11 +1,15 @@
 //! The postmortem draft: a view-model built from an incident and its timeline (metrics,
 //! sections, sorted timeline), and its renderers (Markdown, JSON, HTML).
 
+mod context;
 mod format;
+mod front_matter;
 mod html;
+pub mod i18n;
 mod markdown;
 mod model;
 mod pieces;
+pub mod template;
 
 pub(crate) use html::escape_into;
 pub use model::{
@@ -13,18 +17,136 @@ pub use model::{
     format_duration,
 };
 
+pub use context::CONTEXT_DOC;
 pub use format::ExportFormat;
+pub use i18n::Lang;
+pub use template::{TemplateChoice, TemplateError};
 
-/// Render the draft in `format`.
+/// How the drafts are rendered: `[postmortem]` in the config (`Settings::postmortem`).
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// The template of the Markdown draft.
+    pub template: TemplateChoice,
+    /// The language of the Markdown and HTML drafts (the JSON export is data, in English).
+    pub lang: Lang,
+    /// Start the Markdown draft with YAML front matter.
+    pub front_matter: bool,
+}
+
+impl Default for RenderOptions {
+    /// The configuration's defaults: the `warroom` template, English, front matter on.
+    fn default() -> Self {
+        RenderOptions {
+            template: TemplateChoice::default(),
+            lang: Lang::EN,
+            front_matter: true,
+        }
+    }
+}
+
+impl RenderOptions {
+    /// These options with an incident's own choices (`postmortem template NAME`,
+    /// `postmortem language CODE`) applied: a built-in template name or the configured
+    /// template's name, a built-in language. `Err`: a message saying what to use instead.
+    pub fn with_overrides(&self, template: Option<&str>, language: Option<&str>) -> Result<RenderOptions, String> {
+        let mut out = self.clone();
+        if let Some(name) = template.map(str::trim)
+            && name != self.template.name()
+        {
+            out.template = TemplateChoice::builtin(name).ok_or_else(|| {
+                let mut names: Vec<&str> = template::BUILT_INS.iter().map(|(n, _, _)| *n).collect();
+                if !names.contains(&self.template.name()) {
+                    names.push(self.template.name());
+                }
+                format!("`{name}` is not a postmortem template; use one of {}", names.join(", "))
+            })?;
+        }
+        if let Some(code) = language {
+            out.lang = code.parse()?;
+        }
+        Ok(out)
+    }
+}
+
+/// A rendered draft, and the notice to post when the chosen template failed and the built-in
+/// `warroom` template was used instead.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub text: String,
+    pub fallback_notice: Option<String>,
+    /// Bytes of YAML front matter at the start of `text` (0 without).
+    pub front_matter_len: usize,
+}
+
+impl Rendered {
+    /// The draft without its front matter: what to post in a chat room.
+    pub fn body(&self) -> &str {
+        self.text.get(self.front_matter_len..).unwrap_or(&self.text)
+    }
+}
+
+/// Render the draft in `format` as the chat shows it: English, the `warroom` template, no
+/// front matter.
 pub fn render(pm: &Postmortem, format: ExportFormat) -> String {
-    match format {
-        ExportFormat::Markdown => markdown::render(pm),
+    let options = RenderOptions {
+        front_matter: false,
+        ..RenderOptions::default()
+    };
+    render_with(pm, format, &options).text
+}
+
+/// Render the draft in `format` with `options`. Markdown goes through the chosen template; if
+/// that fails, through the built-in `warroom` template (and `fallback_notice` says so, in the
+/// draft's language); should even that fail, through warroom's own Markdown writer, so a
+/// record is always produced.
+pub fn render_with(pm: &Postmortem, format: ExportFormat, options: &RenderOptions) -> Rendered {
+    let lang = options.lang;
+    let mut front_matter_len = 0;
+    let (text, fallback_notice) = match format {
+        ExportFormat::Markdown => {
+            let (body, notice) = markdown_body(pm, &options.template, lang);
+            let text = if options.front_matter {
+                let mut text = front_matter::front_matter(pm, lang);
+                front_matter_len = text.len();
+                text.push_str(&body);
+                text
+            } else {
+                body
+            };
+            (text, notice)
+        }
         ExportFormat::Json => {
             let json = serde_json::to_string_pretty(pm).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-            escape_invisible(&json) + "\n"
+            (escape_invisible(&json) + "\n", None)
         }
-        ExportFormat::Html => html::render(pm),
+        ExportFormat::Html => (html::render(pm, lang), None),
+    };
+    Rendered {
+        text,
+        fallback_notice,
+        front_matter_len,
     }
+}
+
+/// warroom's own Markdown writer, in English: what the built-in `warroom` template writes,
+/// byte for byte (tested). The last resort when even that template fails, and the baseline
+/// the template is measured against (`cargo bench --bench render`).
+pub fn render_markdown_writer(pm: &Postmortem) -> String {
+    markdown::render(pm)
+}
+
+fn markdown_body(pm: &Postmortem, template: &TemplateChoice, lang: Lang) -> (String, Option<String>) {
+    let failed = match template.render(pm, lang) {
+        Ok(text) => return (text, None),
+        Err(e) => e,
+    };
+    let error = crate::domain::single_line(&failed.to_string());
+    tracing::warn!(template = template.name(), %error, "postmortem template failed; using the built-in warroom template");
+    let notice = lang.fmt("template-fallback", &[("name", template.name()), ("error", &error)]);
+    let text = TemplateChoice::default()
+        .render(pm, lang)
+        .unwrap_or_else(|_| markdown::render(pm));
+    (text, Some(notice))
 }
 
 /// JSON with the characters serde_json leaves as they are but a terminal or an editor would

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use super::i18n::Lang;
 use crate::domain::{
     Action, Contribution, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Link, Milestone, Moment,
     Person, Precision, RelatedRef, Restore, ReviewChange, ReviewStatus, Section, SectionEdit, Severity, Status,
@@ -67,6 +68,70 @@ pub struct Postmortem {
     /// The template and language chosen for this incident (null: the configured ones).
     pub template: Option<String>,
     pub language: Option<String>,
+    /// What the Detection section's prefilled text says, for the drafts to say it in their
+    /// language (the JSON keeps the English text in `sections`).
+    #[serde(skip)]
+    pub detection: Detection,
+}
+
+/// The facts the Detection section is written from: when the incident was detected (when
+/// that differs from how it was noticed), by whom it was declared, the alert that opened it.
+#[derive(Debug, Clone, Default)]
+pub struct Detection {
+    pub detected: Option<String>,
+    pub declared_by: String,
+    pub declared_at: String,
+    pub alert: Option<AlertFacts>,
+    pub alert_count: u64,
+}
+
+/// The alert that opened an incident, as the Detection section names it.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFacts {
+    pub room: String,
+    pub rule: String,
+    pub sender: String,
+    pub received: String,
+    pub text: String,
+}
+
+impl Detection {
+    /// The Detection section's prefilled text in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let Some(a) = &self.alert else {
+            let (who, at) = (self.declared_by.as_str(), self.declared_at.as_str());
+            return match &self.detected {
+                Some(d) => lang.fmt(
+                    "detection-detected-by-hand",
+                    &[("detected", d), ("who", who), ("at", at)],
+                ),
+                None => lang.fmt("detection-by-hand", &[("who", who), ("at", at)]),
+            };
+        };
+        let args = [
+            ("room", a.room.as_str()),
+            ("rule", &a.rule),
+            ("sender", &a.sender),
+            ("at", &a.received),
+            ("text", &a.text),
+        ];
+        let text = match &self.detected {
+            Some(d) => {
+                let mut with = args.to_vec();
+                with.push(("detected", d));
+                lang.fmt("detection-detected-alert", &with)
+            }
+            None => lang.fmt("detection-alert", &args),
+        };
+        if self.alert_count > 1 {
+            lang.fmt(
+                "detection-alert-count",
+                &[("text", &text), ("count", &self.alert_count.to_string())],
+            )
+        } else {
+            text
+        }
+    }
 }
 
 /// A related incident as the draft shows it: another incident's id or a URL.
@@ -108,6 +173,37 @@ pub struct DurationView {
     pub note: Option<String>,
     /// Measured from or to a milestone known only approximately (or by date).
     pub approximate: bool,
+    /// What `note` says, for the drafts to say it in their language.
+    #[serde(skip)]
+    pub why: Option<DurationNote>,
+}
+
+/// Why a duration is missing, or what it was measured from instead.
+#[derive(Debug, Clone)]
+pub enum DurationNote {
+    /// The milestones to set.
+    Needs(Vec<Milestone>),
+    /// Measured from `fallback` because `from` is not set.
+    Fallback { fallback: Milestone, from: Milestone },
+}
+
+impl DurationNote {
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            DurationNote::Needs(ms) => {
+                let each: Vec<String> = ms.iter().map(|m| format!("`incident milestone {m}`")).collect();
+                let what = match each.as_slice() {
+                    [a, b] => lang.fmt("list-and", &[("a", a), ("b", b)]),
+                    _ => each.join(", "),
+                };
+                lang.fmt("needs", &[("what", &what)])
+            }
+            DurationNote::Fallback { fallback, from } => lang.fmt(
+                "from-fallback",
+                &[("fallback", fallback.as_str()), ("from", &from.to_string())],
+            ),
+        }
+    }
 }
 
 /// One impact window as the draft shows it.
@@ -230,10 +326,20 @@ fn about(approximate: bool) -> &'static str {
 impl DurationView {
     /// `50m`, `~1h 05m`, `35m (note)`, `— (needs ...)`.
     pub fn shown(&self) -> String {
-        let value = self
-            .seconds
-            .map(|s| format!("{}{}", about(self.approximate), format_duration(s)));
-        match (value, &self.note) {
+        self.shown_in(Lang::EN)
+    }
+
+    /// The duration alone (`~1h 05m`) in `lang`, or `None` when it is missing.
+    pub fn value_in(&self, lang: Lang) -> Option<String> {
+        self.seconds
+            .map(|s| format!("{}{}", about(self.approximate), lang.duration(s)))
+    }
+
+    /// `shown` in `lang`.
+    pub fn shown_in(&self, lang: Lang) -> String {
+        let value = self.value_in(lang);
+        let note = self.why.as_ref().map(|w| w.text(lang));
+        match (value, &note) {
             (Some(v), Some(n)) => format!("{v} ({n})"),
             (Some(v), None) => v,
             (None, Some(n)) => format!("— ({n})"),
@@ -266,42 +372,18 @@ impl ImpactView {
 
     /// `1h 00m`, `~15m`.
     pub fn duration(&self) -> String {
-        format!("{}{}", about(self.approximate), format_duration(self.seconds))
+        self.duration_in(Lang::EN)
+    }
+
+    /// `duration` in `lang`.
+    pub fn duration_in(&self, lang: Lang) -> String {
+        format!("{}{}", about(self.approximate), lang.duration(self.seconds))
     }
 }
 
-fn heading_and_prompt(s: Section) -> (&'static str, &'static str) {
-    match s {
-        Section::Summary => (
-            "Summary",
-            "What happened, in two or three sentences? (`postmortem summary ...`)",
-        ),
-        Section::Impact => (
-            "Impact",
-            "Who or what was affected, how badly, for how long? (`postmortem impact ...`)",
-        ),
-        Section::RootCause => (
-            "Root causes",
-            "Why did it happen? Add each cause with `postmortem root-cause ...`",
-        ),
-        Section::Trigger => ("Trigger", "What set it off? (`postmortem trigger ...`)"),
-        Section::Resolution => (
-            "Resolution",
-            "What fixed or mitigated it? (`postmortem resolution ...`)",
-        ),
-        Section::Detection => ("Detection", "How did we find out? (`postmortem detection ...`)"),
-        Section::WentWell => ("What went well", "Add with `postmortem went-well ...`"),
-        Section::WentWrong => ("What went wrong", "Add with `postmortem went-wrong ...`"),
-        Section::Lucky => ("Where we got lucky", "Add with `postmortem lucky ...`"),
-        Section::ContributingFactor => (
-            "Contributing factors",
-            "What made it possible or worse without causing it? Add each with `postmortem contributing-factor ...`",
-        ),
-        Section::CustomerCommunication => (
-            "Customer communication",
-            "What were customers told, when and where? (`postmortem customer-communication ...`)",
-        ),
-    }
+/// A section's heading and prompt in `lang` (the catalogue keys `section-KEY`, `prompt-KEY`).
+pub fn heading_and_prompt(key: &str, lang: Lang) -> (String, String) {
+    (lang.t(&format!("section-{key}")), lang.t(&format!("prompt-{key}")))
 }
 
 /// `45s`, `12m`, `1h 05m`, `2d 03h 10m`.
@@ -332,22 +414,18 @@ fn duration(incident: &Incident, spec: DurationSpec) -> DurationView {
     let ms = |m: Milestone| incident.milestone_moment(m);
     let seconds = spec.seconds(incident);
     let start = ms(from).or_else(|| fallback.and_then(ms));
-    let note = match (seconds, ms(from), fallback) {
-        (None, _, _) => Some(format!(
-            "needs {}",
+    let why = match (seconds, ms(from), fallback) {
+        (None, _, _) => Some(DurationNote::Needs(
             [(from, start.is_none()), (to, ms(to).is_none())]
                 .iter()
                 .filter(|(_, missing)| *missing)
-                .map(|(m, _)| format!("`incident milestone {m}`"))
-                .collect::<Vec<_>>()
-                .join(" and ")
+                .map(|(m, _)| *m)
+                .collect(),
         )),
-        (Some(_), None, Some(f)) => Some(format!(
-            "from {}; set `incident milestone {from} WHEN` for the start of impact",
-            f.as_str()
-        )),
+        (Some(_), None, Some(f)) => Some(DurationNote::Fallback { fallback: f, from }),
         (Some(_), _, _) => None,
     };
+    let note = why.as_ref().map(|w| w.text(Lang::EN));
     let approximate = seconds.is_some() && [start, ms(to)].iter().flatten().any(|m| m.precision.is_vague());
     DurationView {
         name: name.into(),
@@ -357,71 +435,46 @@ fn duration(incident: &Incident, spec: DurationSpec) -> DurationView {
         to: to.to_string(),
         note,
         approximate,
+        why,
     }
 }
 
-/// The Detection section's prefilled text: when the incident was detected (the `detected`
+/// The facts of the Detection section: when the incident was detected (the `detected`
 /// milestone, corrections included) and how (the alert that opened it, or by hand).
-fn detection(incident: &Incident, tz: &Tz) -> String {
+fn detection(incident: &Incident, tz: &Tz) -> Detection {
     let show = |m: Moment| fmt_moment(&m, tz);
     let declared = Moment::exact(incident.declared_at);
-    let Some(a) = &incident.trigger else {
-        return match incident
+    let noticed = incident.trigger.as_ref().map_or(declared, |a| Moment::exact(a.at));
+    Detection {
+        detected: incident
             .milestone_moment(Milestone::Detected)
-            .filter(|d| *d != declared)
-        {
-            Some(d) => format!(
-                "Detected at {}; declared by hand by {} at {}.",
-                show(d),
-                incident.declared_by.name,
-                show(declared)
-            ),
-            None => format!(
-                "Declared by hand by {} at {}.",
-                incident.declared_by.name,
-                show(declared)
-            ),
-        };
-    };
-    let alert = Moment::exact(a.at);
-    let text = match incident.milestone_moment(Milestone::Detected).filter(|d| *d != alert) {
-        Some(d) => format!(
-            "Detected at {}, by an alert in {} (rule `{}`, posted by {}, received {}): \"{}\"",
-            show(d),
-            a.room,
-            a.rule,
-            a.sender.name,
-            show(alert),
-            a.text.trim()
-        ),
-        None => format!(
-            "Detected by an alert in {} at {} (rule `{}`, posted by {}): \"{}\"",
-            a.room,
-            show(alert),
-            a.rule,
-            a.sender.name,
-            a.text.trim()
-        ),
-    };
-    if incident.alert_count > 1 {
-        format!("{text} — {} alerts in all.", incident.alert_count)
-    } else {
-        text
+            .filter(|d| *d != noticed)
+            .map(show),
+        declared_by: incident.declared_by.name.clone(),
+        declared_at: show(declared),
+        alert: incident.trigger.as_ref().map(|a| AlertFacts {
+            room: a.room.clone(),
+            rule: a.rule.clone(),
+            sender: a.sender.name.clone(),
+            received: show(Moment::exact(a.at)),
+            text: a.text.trim().to_string(),
+        }),
+        alert_count: incident.alert_count,
     }
 }
 
-fn sections(incident: &Incident, tz: &Tz) -> Vec<SectionView> {
+fn sections(incident: &Incident, detection: &Detection) -> Vec<SectionView> {
     Section::ALL
         .iter()
         .map(|&s| {
-            let (heading, prompt) = heading_and_prompt(s);
+            let (heading, prompt) = heading_and_prompt(s.as_str(), Lang::EN);
             SectionView {
                 key: s.as_str().into(),
-                heading: heading.into(),
-                prefilled: (s == Section::Detection).then(|| detection(incident, tz)),
+                heading,
+                prefilled: (s == Section::Detection).then(|| detection.text(Lang::EN)),
                 items: incident.sections.get(&s).cloned().unwrap_or_default(),
                 list: s.is_list(),
-                prompt: prompt.into(),
+                prompt,
                 replaced: incident
                     .section_edits
                     .iter()
@@ -469,6 +522,7 @@ impl Postmortem {
         sort_for_display(&mut deleted);
         let (impact_windows, total_impact_seconds, total_impact_approximate, deleted_impact_windows) =
             impacts(incident);
+        let detection = detection(incident, &tz);
         let mut actions = incident.actions.clone();
         actions.sort_by_key(|a| a.n);
         Postmortem {
@@ -500,7 +554,7 @@ impl Postmortem {
             total_impact_approximate,
             deleted_impact_windows,
             services: incident.services.clone(),
-            sections: sections(incident, &tz),
+            sections: sections(incident, &detection),
             timeline: timeline.into_iter().map(TimelineRow::from_entry).collect(),
             deleted_entries: deleted.into_iter().map(TimelineRow::from_entry).collect(),
             actions,
@@ -516,6 +570,7 @@ impl Postmortem {
             related: incident.related.iter().map(RelatedView::from_related).collect(),
             template: incident.template.clone(),
             language: incident.language.clone(),
+            detection,
         }
     }
 
@@ -557,14 +612,20 @@ impl Postmortem {
     }
 
     /// The total impact time (`2h 45m`, `~2h 45m`), when there are windows.
-    pub fn total_impact(&self) -> Option<String> {
+    pub fn total_impact(&self, lang: Lang) -> Option<String> {
         self.total_impact_seconds
-            .map(|s| format!("{}{}", about(self.total_impact_approximate), format_duration(s)))
+            .map(|s| format!("{}{}", about(self.total_impact_approximate), lang.duration(s)))
     }
 
     /// `edited by Bob at 2026-11-20 13:40 GMT`, `time corrected from 2026-11-20 13:25 GMT by
     /// Bob at …`, or both, for an entry whose text or time was changed.
     pub fn edited_note(&self, row: &TimelineRow) -> Option<String> {
+        self.edited_note_in(row, Lang::EN)
+    }
+
+    /// `edited_note` in `lang`.
+    pub fn edited_note_in(&self, row: &TimelineRow, lang: Lang) -> Option<String> {
+        let edited = |e: &Edit| lang.fmt("edited-by", &[("who", &e.by.name), ("at", &self.show_time(e.at))]);
         let mut parts = Vec::new();
         // An edit changed the text when the text after it differs from the one it replaced.
         let after = row
@@ -580,21 +641,23 @@ impl Postmortem {
             .filter(|(e, a)| e.previous_text != *a)
             .last()
         {
-            parts.push(format!("edited by {} at {}", e.by.name, self.show_time(e.at)));
+            parts.push(edited(e));
         }
         let mut moved = row.edits.iter().filter_map(|e| e.previous_time.map(|t| (e, t)));
         if let Some((first, from)) = moved.next() {
             let last = moved.next_back().map_or(first, |(e, _)| e);
-            parts.push(format!(
-                "time corrected from {} by {} at {}",
-                self.show_moment(&from),
-                last.by.name,
-                self.show_time(last.at)
+            parts.push(lang.fmt(
+                "time-corrected",
+                &[
+                    ("from", &self.show_moment(&from)),
+                    ("who", &last.by.name),
+                    ("at", &self.show_time(last.at)),
+                ],
             ));
         }
         if parts.is_empty() {
             let last = row.edits.last()?;
-            parts.push(format!("edited by {} at {}", last.by.name, self.show_time(last.at)));
+            parts.push(edited(last));
         }
         Some(parts.join("; "))
     }
@@ -608,16 +671,16 @@ impl Postmortem {
     }
 
     /// `edited by Bob at 2026-11-20 14:01 GMT` for an action whose fields were changed.
-    pub fn action_edited_note(&self, a: &Action) -> Option<String> {
+    pub fn action_edited_note(&self, a: &Action, lang: Lang) -> Option<String> {
         let last = a.history.iter().rev().find(|h| h.change == "edit")?;
-        Some(format!("edited by {} at {}", last.by.name, self.show_time(last.at)))
+        Some(lang.fmt("edited-by", &[("who", &last.by.name), ("at", &self.show_time(last.at))]))
     }
 
     /// `replaced by Bob at 2026-11-20 13:50 GMT` for a section last set with `--replace`.
-    pub fn replaced_note(&self, s: &SectionView) -> Option<String> {
+    pub fn replaced_note(&self, s: &SectionView, lang: Lang) -> Option<String> {
         s.replaced
             .last()
-            .map(|r| format!("replaced by {} at {}", r.by.name, self.show_time(r.at)))
+            .map(|r| lang.fmt("replaced-by", &[("who", &r.by.name), ("at", &self.show_time(r.at))]))
     }
 
     pub fn section(&self, key: &str) -> Option<&SectionView> {

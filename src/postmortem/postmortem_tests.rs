@@ -297,14 +297,16 @@ fn structure(md: &str) -> Structure {
     s
 }
 
-const HEADINGS: [&str; 12] = [
+const HEADINGS: [&str; 14] = [
     "H2 Summary",
     "H2 Impact",
     "H2 Timeline",
     "H2 Root causes",
+    "H2 Contributing factors",
     "H2 Trigger",
     "H2 Resolution",
     "H2 Detection",
+    "H2 Customer communication",
     "H2 Action items",
     "H2 Lessons learned",
     "H3 What went well",
@@ -369,7 +371,7 @@ fn fenced_blocks(pm: &Postmortem) -> usize {
 /// HTML but the `<br>` of multi-line cells.
 fn assert_structure_kept(md: &str, what: &str, pm: &Postmortem) {
     let s = structure(md);
-    assert_eq!(s.headings.len(), 13, "{what}: headings {:?}\n{md}", s.headings);
+    assert_eq!(s.headings.len(), 15, "{what}: headings {:?}\n{md}", s.headings);
     assert!(
         s.headings[0].starts_with("H1 INC-7: DB down"),
         "{what}: {:?}",
@@ -1022,7 +1024,7 @@ fn multi_line_text_and_code_blocks_survive_as_text() {
     // fence is longer than any backtick run inside.
     assert_eq!(s.code_blocks, 3, "{md}");
     assert!(md.contains("`````sh\n"), "{md}");
-    assert_eq!(s.headings.len(), 13, "{:?}\n{md}", s.headings);
+    assert_eq!(s.headings.len(), 15, "{:?}\n{md}", s.headings);
     assert_eq!(s.tables, 2, "{md}");
     assert!(s.html.is_empty(), "raw HTML {:?}\n{md}", s.html);
     assert!(s.links.is_empty(), "{md}");
@@ -1174,3 +1176,6 @@ fn html_user_text_adds_no_tag_or_attribute() {
         }
     }
 }
+
+#[path = "template_tests.rs"]
+mod template_tests;

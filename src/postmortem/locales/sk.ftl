@@ -1,0 +1,142 @@
+# warroom, koncept postmortemu: slovenčina. Názvy príkazov v spätných apostrofoch
+# zostávajú nezmenené.
+
+## Nadpisy
+heading-timeline = Časová os
+heading-action-items = Nápravné opatrenia
+heading-lessons = Poučenia
+heading-metadata = Incident
+
+## Sekcie: nadpis a výzva, kým ju nikto nevyplnil
+section-summary = Zhrnutie
+section-impact = Dopad
+section-root-cause = Základné príčiny
+section-trigger = Spúšťač
+section-resolution = Riešenie
+section-detection = Zistenie
+section-went-well = Čo sa podarilo
+section-went-wrong = Čo sa nepodarilo
+section-lucky = Kde sme mali šťastie
+section-contributing-factor = Prispievajúce faktory
+section-customer-communication = Komunikácia so zákazníkmi
+section-supporting-info = Podporné informácie
+section-related = Súvisiace incidenty
+prompt-summary = Čo sa stalo, v dvoch či troch vetách? (`postmortem summary ...`)
+prompt-impact = Koho alebo čo to zasiahlo, ako vážne a ako dlho? (`postmortem impact ...`)
+prompt-root-cause = Prečo sa to stalo? Každú príčinu pridajte cez `postmortem root-cause ...`
+prompt-trigger = Čo to spustilo? (`postmortem trigger ...`)
+prompt-resolution = Čo to opravilo alebo zmiernilo? (`postmortem resolution ...`)
+prompt-detection = Ako sme sa o tom dozvedeli? (`postmortem detection ...`)
+prompt-went-well = Pridajte cez `postmortem went-well ...`
+prompt-went-wrong = Pridajte cez `postmortem went-wrong ...`
+prompt-lucky = Pridajte cez `postmortem lucky ...`
+prompt-contributing-factor = Čo to zhoršilo alebo spravilo pravdepodobnejším? (`postmortem contributing-factor ...`)
+prompt-customer-communication = Čo sme povedali zákazníkom a kedy? (`postmortem customer-communication ...`)
+prompt-supporting-info = Dashboardy, grafy, tikety, logy (`postmortem link URL [názov]`)
+prompt-related = Predchádzajúce alebo prepojené incidenty (`postmortem related INC-N`)
+
+## Popisy a hodnoty
+label-severity = Závažnosť
+label-status = Stav
+label-affected-services = Zasiahnuté služby
+label-alerts = Upozornenia
+label-impact-windows = Obdobia dopadu
+label-impact-window = Obdobie dopadu
+label-total-impact = Celkový dopad
+label-authors = Autori
+label-reviewers = Recenzenti
+label-review-status = Stav recenzie
+label-generated = Vygenerované
+not-assigned = nepridelené
+not-assigned-hint = nepridelené (`incident lead @user`)
+affects-none = nič nezaznamenané (`incident affects ...`)
+impact-windows-none = nič nezaznamenané (`incident impact START..END [note]`)
+role-commander = Veliteľ incidentu
+role-scribe = Zapisovateľ
+role-comms = Komunikácia
+milestone-started = Začiatok
+milestone-detected = Zistené
+milestone-acknowledged = Prevzaté
+milestone-mitigated = Zmiernené
+milestone-resolved = Vyriešené
+milestone-closed = Uzavreté
+metric-time_to_detect = Čas do zistenia
+metric-time_to_acknowledge = Čas do prevzatia
+metric-time_to_mitigate = Čas do zmiernenia
+metric-time_to_resolve = Čas do vyriešenia
+severity-sev1 = SEV1 (kritická)
+severity-sev2 = SEV2 (vysoká)
+severity-sev3 = SEV3 (stredná)
+severity-sev4 = SEV4 (nízka)
+status-investigating = vyšetruje sa
+status-identified = príčina zistená
+status-monitoring = sleduje sa
+status-resolved = vyriešený
+status-closed = uzavretý
+review-draft = koncept
+review-in-review = v recenzii
+review-final = finálny
+
+## Časová os
+timeline-empty = Zatiaľ žiadne záznamy (`timeline [WHEN] <text>`)
+times-in = Časy v pásme { $zone }.
+col-time = Čas ({ $zone })
+col-who = Kto
+col-what = Čo
+
+## Nápravné opatrenia
+actions-empty = Zatiaľ žiadne nápravné opatrenia (`action <text> [@owner]`)
+actions-empty-html = Zatiaľ žiadne nápravné opatrenia.
+col-action = Opatrenie
+col-status = Stav
+col-owners = Zodpovední
+col-due = Termín
+col-type = Druh
+col-ticket = Tiket
+action-open = otvorené
+action-done = hotové
+
+## Poznámky za textom používateľov
+edited-by = upravil(a) { $who } { $at }
+time-corrected = čas opravený z { $from }, opravil(a) { $who } { $at }
+replaced-by = nahradil(a) { $who } { $at }
+needs = chýba { $what }
+list-and = { $a } a { $b }
+from-fallback = od { $fallback }; začiatok dopadu nastavte cez `incident milestone { $from } WHEN`
+
+## Sekcia Zistenie, napísaná zo záznamu
+detection-by-hand = Ručne vyhlásil(a) { $who } { $at }.
+detection-detected-by-hand = Zistené { $detected }; ručne vyhlásil(a) { $who } { $at }.
+detection-alert = Zistené upozornením v { $room } { $at } (pravidlo `{ $rule }`, poslal(a) { $sender }): „{ $text }“
+detection-detected-alert = Zistené { $detected }, upozornením v { $room } (pravidlo `{ $rule }`, poslal(a) { $sender }, prijaté { $at }): „{ $text }“
+detection-alert-count = { $text } — spolu { $count } upozornení.
+
+## Päta
+footer = Koncept vygeneroval warroom { $at }. Čas do zistenia = začiatok → zistenie; do prevzatia = zistenie → prevzatie; do zmiernenia a do vyriešenia = začiatok → zmiernenie / vyriešenie.
+footer-html = Koncept vygeneroval warroom { $at }.
+footer-approximate = Znak `~` označuje čas alebo trvanie známe len približne.
+footer-approximate-html = Znak ~ označuje čas alebo trvanie známe len približne.
+template-fallback = Šablóna postmortemu `{ $name }` zlyhala ({ $error }); koncept bol vytvorený so vstavanou šablónou `warroom`.
+
+## Nadpisy vstavaných šablón podľa verejných šablón
+heading-incident-summary = Zhrnutie incidentu
+heading-overview = Prehľad
+heading-what-happened = Čo sa stalo
+heading-leadup = Predohra
+heading-fault = Porucha
+heading-response = Reakcia
+heading-recovery = Obnova
+heading-five-whys = Päť prečo
+heading-responders = Riešitelia
+heading-how-did-we-do = Ako sme si počínali?
+heading-messaging = Komunikácia
+heading-corrective-actions = Nápravné kroky
+label-date = Dátum
+label-owner = Zodpovedný za postmortem
+label-duration = Trvanie
+
+## Trvanie
+duration-s = { $s } s
+duration-m = { $m } min
+duration-hm = { $h } h { $mm } min
+duration-dhm = { $d } d { $h } h { $mm } min
