@@ -58,7 +58,8 @@ impl App {
                 .with_platforms(settings.platforms.clone())
                 .with_max_openings_per_minute(settings.max_openings_per_minute)
                 .with_access(&settings.access)
-                .with_date_order(settings.date_order),
+                .with_date_order(settings.date_order)
+                .with_postmortem(settings.postmortem.clone()),
         );
         Ok(App {
             settings,

@@ -12,7 +12,6 @@ use crate::domain::{
     ActionFields, EntryKind, FUTURE_SLACK_SECS, Incident, IncidentId, Milestone, Moment, NewEntry, Opening, People,
     RelatedRef, Severity, TimelineEntry, TransitionError, action_line, check_text, fmt_moment,
 };
-use crate::postmortem;
 use crate::postmortem::ExportFormat;
 
 type Reply = Result<Vec<Notice>, ServiceError>;
@@ -335,14 +334,19 @@ impl IncidentService {
         let (who, src) = (&msg.author, msg.source);
         let (_, inc) = self.change(msg, |i| Ok(((), i.close(who, now, src)?))).await?;
         let file = self.export(inc.id, ExportFormat::Markdown)?;
-        Ok(vec![
-            Notice::Reply(format!("{} closed. Here is the draft postmortem:", inc.id)),
-            Notice::Postmortem {
-                incident: inc.id,
-                markdown: file.content.clone(),
-                file,
-            },
-        ])
+        let mut out = vec![Notice::Reply(format!(
+            "{} closed. Here is the draft postmortem:",
+            inc.id
+        ))];
+        if let Some(n) = &file.notice {
+            out.push(Notice::Reply(n.clone()));
+        }
+        out.push(Notice::Postmortem {
+            incident: inc.id,
+            markdown: file.body().to_string(),
+            file,
+        });
+        Ok(out)
     }
 
     async fn run_timeline(&self, cmd: TimelineCmd, msg: &Inbound) -> Reply {
@@ -514,12 +518,14 @@ impl IncidentService {
             }
             PostmortemCmd::Show => {
                 let inc = self.read_here(msg).await?;
-                let pm = self.postmortem(inc.id)?;
-                reply(postmortem::render(&pm, ExportFormat::Markdown))
+                reply(self.preview(inc.id)?)
             }
             PostmortemCmd::Export(format) => {
                 let inc = self.read_here(msg).await?;
-                Ok(vec![Notice::File(self.export(inc.id, format)?)])
+                let file = self.export(inc.id, format)?;
+                let mut out: Vec<Notice> = file.notice.iter().cloned().map(Notice::Reply).collect();
+                out.push(Notice::File(file));
+                Ok(out)
             }
             PostmortemCmd::Link { url, title } => self.add_link(url, title, msg).await,
             PostmortemCmd::Related(to) => self.add_related(to, msg).await,
@@ -536,6 +542,7 @@ impl IncidentService {
                 reply(format!("Review status: {status} (was {was})."))
             }
             PostmortemCmd::Template(name) => {
+                self.check_template(&name)?;
                 let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
                 let (_, inc) = self
                     .change(msg, |i| Ok(((), i.set_template(&name, who, now, src)?)))

@@ -70,6 +70,17 @@ pub struct ExportFile {
     pub name: String,
     pub format: ExportFormat,
     pub content: String,
+    /// Where the draft starts after its YAML front matter (0 without): chat shows the body.
+    pub body_start: usize,
+    /// Set when the chosen template failed and the built-in `warroom` template was used.
+    pub notice: Option<String>,
+}
+
+impl ExportFile {
+    /// The file without its front matter: what a chat room shows.
+    pub fn body(&self) -> &str {
+        self.content.get(self.body_start..).unwrap_or(&self.content)
+    }
 }
 
 /// What the adapters should say or do after an input was handled.
@@ -111,6 +122,8 @@ pub struct IncidentService {
     tz: Tz,
     /// How dates with slashes are read (`[time] date_order`).
     date_order: crate::domain::DateOrder,
+    /// How drafts are rendered (`[postmortem]`: template, language, front matter).
+    render: postmortem::RenderOptions,
     clock: Arc<dyn Clock>,
     /// Chat platforms `run` connects (`matrix`, `slack`): where webhook alerts open incidents
     /// unless a rule says otherwise.
@@ -139,6 +152,7 @@ impl IncidentService {
             rules,
             tz,
             date_order: crate::domain::DateOrder::Dmy,
+            render: postmortem::RenderOptions::default(),
             clock,
             platforms: Vec::new(),
             limiter: storm::OpeningLimiter::new(DEFAULT_MAX_OPENINGS_PER_MINUTE),
@@ -170,6 +184,12 @@ impl IncidentService {
     /// Set `[time] date_order`: how `D/M/YYYY` dates are read.
     pub fn with_date_order(mut self, order: crate::domain::DateOrder) -> Self {
         self.date_order = order;
+        self
+    }
+
+    /// Set `[postmortem]`: the template, language and front matter of the drafts.
+    pub fn with_postmortem(mut self, options: postmortem::RenderOptions) -> Self {
+        self.render = options;
         self
     }
 
@@ -367,14 +387,49 @@ impl IncidentService {
         Ok(Postmortem::build(&inc, &entries, self.tz, self.now()))
     }
 
+    /// The render options of an incident: the configured ones with its own template and
+    /// language (`postmortem template`, `postmortem language`). A choice that no longer exists
+    /// (a custom template removed from the config) falls back to the configured options.
+    fn render_options(&self, pm: &Postmortem) -> postmortem::RenderOptions {
+        self.render
+            .with_overrides(pm.template.as_deref(), pm.language.as_deref())
+            .unwrap_or_else(|e| {
+                tracing::warn!(incident = %pm.id, error = %e, "the incident's own template or language is not available; using the configured ones");
+                self.render.clone()
+            })
+    }
+
+    /// The draft of an incident in `format`, with its render options. `notice`: what to tell
+    /// the room when the chosen template failed and the built-in one was used.
     pub fn export(&self, id: IncidentId, format: ExportFormat) -> Result<ExportFile, ServiceError> {
         let pm = self.postmortem(id)?;
+        let rendered = postmortem::render_with(&pm, format, &self.render_options(&pm));
         Ok(ExportFile {
             incident: id,
             name: postmortem::file_name(&pm, format),
             format,
-            content: postmortem::render(&pm, format),
+            body_start: rendered.front_matter_len,
+            notice: rendered.fallback_notice,
+            content: rendered.text,
         })
+    }
+
+    /// The draft as chat shows it (`postmortem show`): Markdown without front matter.
+    pub fn preview(&self, id: IncidentId) -> Result<String, ServiceError> {
+        let pm = self.postmortem(id)?;
+        let options = postmortem::RenderOptions {
+            front_matter: false,
+            ..self.render_options(&pm)
+        };
+        Ok(postmortem::render_with(&pm, ExportFormat::Markdown, &options).text)
+    }
+
+    /// Is `name` a template this service can render (`postmortem template NAME`)?
+    pub fn check_template(&self, name: &str) -> Result<(), ServiceError> {
+        self.render
+            .with_overrides(Some(name), None)
+            .map(|_| ())
+            .map_err(ServiceError::Refused)
     }
 
     fn refusal<E: std::fmt::Display>(&self, e: WriteError<E>) -> ServiceError {

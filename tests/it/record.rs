@@ -188,3 +188,78 @@ fn a_reconstructed_multi_day_incident_keeps_every_time_as_given() {
     }
     assert!(!html.contains("action #1 added"));
 }
+
+/// A French team: `[postmortem] language = "fr"` and its own template (the example shipped in
+/// `config/templates/`), an incident recorded in French through the console, exported in
+/// every format.
+#[test]
+fn a_french_incident_through_a_custom_template() {
+    let sb = Sandbox::new();
+    let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates/team.md.j2");
+    let env = [
+        ("WARROOM_TIMEZONE", "Europe/Paris"),
+        ("WARROOM_POSTMORTEM__LANGUAGE", "fr"),
+        ("WARROOM_POSTMORTEM__TEMPLATE", template.to_str().unwrap()),
+    ];
+    let script = "\
+/incident declare \"Panne du serveur de paiement\" --sev 1 --at 2024-03-12 09h40
+/incident milestone started ~2024-03-12 09h30
+/timeline 09h45 le service de paiement renvoie des erreurs 502
+/timeline 10h05..10h20 bascule vers le centre de données secondaire
+/incident impact 09h30..10h20 paiements refusés
+/postmortem summary Une mise à jour du certificat a coupé les paiements pendant 50 minutes.
+/postmortem author @camille
+/action ajouter une alerte sur l'expiration des certificats @camille due 2024-04-01
+/incident resolve 2024-03-12 10h25
+/incident close
+";
+    let mut cmd = sb.cmd(&["console", "--user", "camille"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("console");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = ok(child.wait_with_output().unwrap());
+    assert!(!out.contains("usage:"), "{out}");
+    assert!(out.contains("Added #3 at 2024-03-12 09:45 CET"), "{out}");
+    let export = |format: &str| {
+        let mut c = sb.cmd(&["export", "INC-1", "--format", format]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        ok(c.output().unwrap())
+    };
+    let md = export("md");
+    // Front matter first, as YAML a static-site generator reads.
+    let rest = md.strip_prefix("---\n").expect("front matter");
+    let (yaml, body) = rest.split_once("\n---\n").expect("front matter end");
+    let fm: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).expect("front matter is YAML");
+    assert_eq!(fm["lang"].as_str(), Some("fr"));
+    assert_eq!(fm["title"].as_str(), Some("INC-1: Panne du serveur de paiement"));
+    assert_eq!(fm["authors"][0].as_str(), Some("@camille"));
+    // The team's template, in French.
+    for want in [
+        "# Panne du serveur de paiement (INC-1)",
+        "## Résumé",
+        "Une mise à jour du certificat a coupé les paiements pendant 50 minutes.",
+        "10:05–10:20",
+        "~2024-03-12 09:30",
+    ] {
+        assert!(body.contains(want), "missing {want:?} in\n{body}");
+    }
+    for english in ["## Summary", "## Timeline", "Time to resolve", "## Action items"] {
+        assert!(!body.contains(english), "English label {english:?} left in\n{body}");
+    }
+    let html = export("html");
+    assert!(html.contains("<html lang=\"fr\">"), "{html}");
+    assert!(html.contains("Chronologie"), "{html}");
+    let json: Value = serde_json::from_str(&export("json")).unwrap();
+    assert_eq!(json["authors"][0], "@camille");
+    assert_eq!(row(&json, "bascule vers")["end"], "2024-03-12T09:20:00Z");
+}
