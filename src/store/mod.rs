@@ -113,6 +113,9 @@ struct Inner {
     /// Outbound work adapters accepted but have not delivered yet (`adapterseq_job`).
     adapter_queue: sled::Tree,
     queue_lock: std::sync::Mutex<()>,
+    /// Held shared by every transactional write and exclusively by a backup, so a backup
+    /// reads the store between two commits (see `Store::backup`).
+    write_gate: std::sync::RwLock<()>,
     durability: Arc<Durability>,
     dir: PathBuf,
     _lock: DirLock,
@@ -236,6 +239,7 @@ impl Store {
                 adapter_state: tree("adapterkey_state")?,
                 adapter_queue: tree("adapterseq_job")?,
                 queue_lock: std::sync::Mutex::new(()),
+                write_gate: std::sync::RwLock::new(()),
                 meta,
                 durability,
                 dir: dir.to_path_buf(),

@@ -171,6 +171,8 @@ impl Store {
         use sled::Transactional;
         let i = &self.inner;
         i.durability.check_poison()?;
+        // Shared with other writers, exclusive to a backup: see `Store::backup`.
+        let _gate = i.write_gate.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         finish(
             (&i.meta, &i.incidents, &i.entries, &i.rooms, &i.fingerprints, &i.seen).transaction(
                 |(meta, incidents, entries, rooms, fingerprints, seen)| {
