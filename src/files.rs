@@ -70,9 +70,7 @@ pub fn write_atomically_with<T, E: From<io::Error>>(
         .map_err(|e| context("cannot create a temporary file beside", e))?;
     let mut w = io::BufWriter::with_capacity(256 * 1024, tmp);
     let value = produce(&mut w)?;
-    let tmp = w
-        .into_inner()
-        .map_err(|e| context("cannot write", e.into_error()))?;
+    let tmp = w.into_inner().map_err(|e| context("cannot write", e.into_error()))?;
     tmp.as_file().sync_all().map_err(|e| context("cannot fsync", e))?;
     tmp.persist(path).map_err(|e| context("cannot replace", e.error))?;
     std::fs::File::open(dir)

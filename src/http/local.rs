@@ -119,7 +119,11 @@ async fn backup(State(svc): State<Arc<IncidentService>>) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "backup task failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "the backup task failed; see the bot's log"}))).into_response();
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": "the backup task failed; see the bot's log"})),
+            )
+                .into_response();
         }
     };
     tracing::info!(
@@ -259,7 +263,10 @@ pub fn get_backup(data_dir: &Path, out: &mut dyn Write) -> Result<BackupCounts, 
     if status != 200 {
         let mut body = String::new();
         let _ = std::io::Read::take(r, 64 * 1024).read_to_string(&mut body);
-        return Err(format!("the running bot could not take a backup: {}", error_text(&body)));
+        return Err(format!(
+            "the running bot could not take a backup: {}",
+            error_text(&body)
+        ));
     }
     // The last line, to check the end marker: kept while copying, bounded like a record.
     let mut tail: Vec<u8> = Vec::new();
@@ -269,9 +276,14 @@ pub fn get_backup(data_dir: &Path, out: &mut dyn Write) -> Result<BackupCounts, 
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("the backup stream from the running bot broke off: {e}; nothing usable was written, retry")),
+            Err(e) => {
+                return Err(format!(
+                    "the backup stream from the running bot broke off: {e}; nothing usable was written, retry"
+                ));
+            }
         };
-        out.write_all(&buf[..n]).map_err(|e| format!("writing the backup: {e}"))?;
+        out.write_all(&buf[..n])
+            .map_err(|e| format!("writing the backup: {e}"))?;
         // Keep what follows the last line break that is not the final byte: the last line.
         tail.extend_from_slice(&buf[..n]);
         if let Some(i) = tail[..tail.len() - 1].iter().rposition(|b| *b == b'\n') {
@@ -296,7 +308,8 @@ fn end_counts(line: &[u8]) -> Option<BackupCounts> {
 
 /// Read an HTTP answer's status line and headers; the status code.
 fn read_head(r: &mut impl std::io::BufRead) -> Result<u16, String> {
-    let malformed = "the local API sent a malformed answer; is the running bot the same warroom version as this command?";
+    let malformed =
+        "the local API sent a malformed answer; is the running bot the same warroom version as this command?";
     let mut line = String::new();
     std::io::Read::take(&mut *r, 1024)
         .read_line(&mut line)

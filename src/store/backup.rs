@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Seek, Write};
-use std::sync::PoisonError;
 use std::path::{Path, PathBuf};
+use std::sync::PoisonError;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -620,6 +620,9 @@ async fn backups_during_concurrent_writes_are_consistent_snapshots() {
         }
         seen.sort();
         notes.sort();
-        assert_eq!(seen, notes, "event ids marked seen without their change (or the reverse)");
+        assert_eq!(
+            seen, notes,
+            "event ids marked seen without their change (or the reverse)"
+        );
     }
 }
