@@ -268,8 +268,7 @@ pub fn get_backup(data_dir: &Path, out: &mut dyn Write) -> Result<BackupCounts, 
             error_text(&body)
         ));
     }
-    // The last line, to check the end marker: kept while copying, bounded like a record.
-    let mut tail: Vec<u8> = Vec::new();
+    let mut last = LastLine::default();
     let mut buf = vec![0; CHUNK];
     loop {
         let n = match r.read(&mut buf) {
@@ -284,20 +283,33 @@ pub fn get_backup(data_dir: &Path, out: &mut dyn Write) -> Result<BackupCounts, 
         };
         out.write_all(&buf[..n])
             .map_err(|e| format!("writing the backup: {e}"))?;
-        // Keep what follows the last line break that is not the final byte: the last line.
-        tail.extend_from_slice(&buf[..n]);
-        if let Some(i) = tail[..tail.len() - 1].iter().rposition(|b| *b == b'\n') {
-            tail.drain(..=i);
-        }
-        if tail.len() > 8192 {
-            // A record's line, not the (short) end marker: its start is not needed.
-            tail.clear();
-        }
+        last.push(&buf[..n]);
     }
     out.flush().map_err(|e| format!("writing the backup: {e}"))?;
-    end_counts(&tail).ok_or_else(|| {
+    end_counts(&last.0).ok_or_else(|| {
         "the backup stream from the running bot ended without its end marker (the bot stopped or hit an error; see its log); the file is incomplete, retry".to_string()
     })
+}
+
+/// The last line of a stream seen in chunks, to check a backup's end marker; a line longer
+/// than the (short) end marker is not kept whole.
+#[derive(Default)]
+struct LastLine(Vec<u8>);
+
+impl LastLine {
+    fn push(&mut self, chunk: &[u8]) {
+        self.0.extend_from_slice(chunk);
+        // Keep what follows the last line break that is not the final byte.
+        if let Some(i) = self.0[..self.0.len().saturating_sub(1)]
+            .iter()
+            .rposition(|b| *b == b'\n')
+        {
+            self.0.drain(..=i);
+        }
+        if self.0.len() > 8192 {
+            self.0.clear();
+        }
+    }
 }
 
 /// The counts of a backup's end marker line (`{"type":"end",...}`).
@@ -340,4 +352,78 @@ pub fn error_text(body: &str) -> String {
         .ok()
         .and_then(|v| v["error"].as_str().map(str::to_string))
         .unwrap_or_else(|| body.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const END: &str = "{\"type\":\"end\",\"incidents\":2,\"entries\":5,\"seen\":1}\n";
+
+    #[test]
+    fn the_last_line_is_found_wherever_the_chunks_split() {
+        let stream = format!("{{\"type\":\"header\"}}\n{}\n{END}", "x".repeat(10_000));
+        let want = Some(BackupCounts {
+            incidents: 2,
+            entries: 5,
+            seen: 1,
+        });
+        for size in [1, 2, 7, 64, 8191, 8192, 10_050, 100_000] {
+            let mut last = LastLine::default();
+            for chunk in stream.as_bytes().chunks(size) {
+                last.push(chunk);
+            }
+            assert_eq!(end_counts(&last.0), want, "chunks of {size}");
+        }
+        let mut cut = LastLine::default();
+        cut.push(&stream.as_bytes()[..stream.len() - 5]);
+        assert_eq!(end_counts(&cut.0), None);
+    }
+
+    /// Serve one canned answer on the data dir's socket.
+    fn answer_once(dir: &Path, answer: String) -> std::thread::JoinHandle<()> {
+        let listener = std::os::unix::net::UnixListener::bind(socket_path(dir)).unwrap();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            s.write_all(answer.as_bytes()).unwrap();
+        })
+    }
+
+    #[test]
+    fn a_backup_stream_must_end_with_its_end_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = format!("{{\"type\":\"header\"}}\n{END}");
+        let server = answer_once(
+            dir.path(),
+            format!("HTTP/1.0 200 OK\r\ncontent-type: application/x-ndjson\r\n\r\n{body}"),
+        );
+        let mut out = Vec::new();
+        let counts = get_backup(dir.path(), &mut out).unwrap();
+        server.join().unwrap();
+        assert_eq!(out, body.as_bytes());
+        assert_eq!(counts.entries, 5);
+
+        std::fs::remove_file(socket_path(dir.path())).unwrap();
+        let server = answer_once(
+            dir.path(),
+            format!("HTTP/1.0 200 OK\r\n\r\n{}", &body[..body.len() - 9]),
+        );
+        let err = get_backup(dir.path(), &mut Vec::new()).unwrap_err();
+        server.join().unwrap();
+        assert!(err.contains("without its end marker"), "{err}");
+
+        std::fs::remove_file(socket_path(dir.path())).unwrap();
+        let server = answer_once(
+            dir.path(),
+            "HTTP/1.0 503 Service Unavailable\r\n\r\n{\"error\":\"disk on fire\"}".into(),
+        );
+        let err = get_backup(dir.path(), &mut Vec::new()).unwrap_err();
+        server.join().unwrap();
+        assert!(err.contains("could not take a backup: disk on fire"), "{err}");
+    }
 }
