@@ -110,20 +110,11 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 async fn backup(State(svc): State<Arc<IncidentService>>) -> Response {
     let store = svc.store().clone();
     let started = std::time::Instant::now();
-    let spooled = tokio::task::spawn_blocking(move || store.backup_spooled(chrono::Utc::now())).await;
-    let (spool, stats) = match spooled {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
+    let (spool, stats) = match store.backup_spooled(chrono::Utc::now()).await {
+        Ok(v) => v,
+        Err(e) => {
             tracing::warn!(error = %e, "backup over the local API failed");
             return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e.to_string()}))).into_response();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "backup task failed");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({"error": "the backup task failed; see the bot's log"})),
-            )
-                .into_response();
         }
     };
     tracing::info!(

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::PoisonError;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -73,31 +72,47 @@ impl Store {
     /// transactional write holds the store's write gate shared (writers still run side by side,
     /// as sled's transactions allow) and a backup holds it exclusively: it reads the store
     /// between two commits, after every write that has returned from its transaction and
-    /// before any that has not started. Writes wait while a backup runs; to keep that short
-    /// while a bot is running, `backup_spooled` writes to a local file under the gate and
-    /// sends it afterwards, so a slow reader never holds writes up.
+    /// before any that has not started. Writes wait (asynchronously) while a backup runs; to
+    /// keep that short while a bot is running, `backup_spooled` writes to a local file under
+    /// the gate and sends it afterwards, so a slow reader never holds writes up.
+    ///
+    /// This synchronous form is for a store no other task writes (the CLI's own, tests): if a
+    /// write is in progress it refuses (`StoreError::Busy`) rather than block.
     pub fn backup(&self, w: &mut impl Write, now: DateTime<Utc>) -> Result<BackupStats, StoreError> {
-        let _quiet = self.inner.write_gate.write().unwrap_or_else(PoisonError::into_inner);
+        let _quiet = self.inner.write_gate.try_write().map_err(|_| StoreError::Busy)?;
         self.write_records(w, now)
     }
 
-    /// A backup of a store that other tasks keep writing, for the local API: written under
-    /// the write gate (see `backup`) to an unnamed temporary file in the data dir, which is
-    /// returned rewound for the caller to stream at its own pace. Memory stays bounded by one
-    /// record and the write buffer; the disk holds one backup's size until the file is closed
-    /// (it has no name, so nothing is left behind even after a crash).
-    pub fn backup_spooled(&self, now: DateTime<Utc>) -> Result<(std::fs::File, BackupStats), StoreError> {
+    /// A backup of a store that other tasks keep writing, for the local API: waits for the
+    /// writes in progress, then, holding the write gate (see `backup`), writes every record on
+    /// a blocking thread to an unnamed temporary file in the data dir, which is returned
+    /// rewound for the caller to stream at its own pace. Memory stays bounded by one record
+    /// and the write buffer; the disk holds one backup's size until the file is closed (it
+    /// has no name, so nothing is left behind even after a crash).
+    pub async fn backup_spooled(&self, now: DateTime<Utc>) -> Result<(std::fs::File, BackupStats), StoreError> {
+        let gate = self.inner.write_gate.clone().write_owned().await;
+        let store = self.clone();
+        let spool = tokio::task::spawn_blocking(move || {
+            let _quiet = gate;
+            store.spool(now)
+        });
+        spool
+            .await
+            .map_err(|e| StoreError::io(Path::new("backup"), std::io::Error::other(e)))?
+    }
+
+    fn spool(&self, now: DateTime<Utc>) -> Result<(std::fs::File, BackupStats), StoreError> {
         let dir = self.inner.dir.parent().unwrap_or(Path::new("."));
         let spool = tempfile::tempfile_in(dir).map_err(|e| StoreError::io(dir, e))?;
         let mut w = std::io::BufWriter::with_capacity(WRITE_BUFFER, spool);
-        let stats = self.backup(&mut w, now)?;
+        let stats = self.write_records(&mut w, now)?;
         let mut spool = w.into_inner().map_err(|e| StoreError::io(dir, e.into_error()))?;
         spool.rewind().map_err(|e| StoreError::io(dir, e))?;
         Ok((spool, stats))
     }
 
     /// The records, one line each, streamed from sled's iterators (one record in memory at a
-    /// time). The caller holds the write gate.
+    /// time). The caller holds the write gate exclusively.
     fn write_records(&self, w: &mut impl Write, now: DateTime<Utc>) -> Result<BackupStats, StoreError> {
         let io = |e| StoreError::io(Path::new("backup"), e);
         let mut stats = BackupStats::default();

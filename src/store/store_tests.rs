@@ -586,10 +586,10 @@ async fn backups_during_concurrent_writes_are_consistent_snapshots() {
         })
         .collect();
     let reader = store.clone();
-    let backups = tokio::task::spawn_blocking(move || {
+    let backups = tokio::spawn(async move {
         let mut files = Vec::new();
         while files.len() < 15 {
-            let (mut spool, stats) = reader.backup_spooled(now()).unwrap();
+            let (mut spool, stats) = reader.backup_spooled(now()).await.unwrap();
             let mut buf = Vec::new();
             std::io::Read::read_to_end(&mut spool, &mut buf).unwrap();
             files.push((buf, stats));
@@ -625,4 +625,16 @@ async fn backups_during_concurrent_writes_are_consistent_snapshots() {
             "event ids marked seen without their change (or the reverse)"
         );
     }
+}
+
+/// The synchronous backup is for a store nobody else writes: while a write holds the gate it
+/// refuses instead of blocking.
+#[tokio::test]
+async fn a_synchronous_backup_refuses_while_a_write_is_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "t").unwrap();
+    let writing = store.admit().await;
+    assert!(matches!(store.backup(&mut Vec::new(), now()), Err(StoreError::Busy)));
+    drop(writing);
+    store.backup(&mut Vec::new(), now()).unwrap();
 }
