@@ -71,7 +71,8 @@ pub enum Cmd {
     },
     /// Validate and print the effective configuration, secrets redacted
     CheckConfig,
-    /// Write all data as JSON Lines to FILE (`-` for standard output)
+    /// Write all data as JSON Lines to FILE (`-` for standard output); while `warroom run` holds
+    /// the data dir, a snapshot is taken from it without stopping it
     Backup { file: PathBuf },
     /// Load a backup (`-` for standard input) into the data dir (which must hold no store, unless --force)
     Restore {
