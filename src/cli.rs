@@ -19,7 +19,7 @@ use crate::postmortem::ExportFormat;
 use crate::service::SystemClock;
 use crate::settings::Settings;
 use crate::shutdown::shutdown_signal;
-use crate::store::{STORE_DIR, Store, StoreError, restore};
+use crate::store::{BackupStats, STORE_DIR, Store, StoreError, restore};
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
@@ -76,7 +76,8 @@ pub enum Cmd {
         #[command(subcommand)]
         action: TemplateCmd,
     },
-    /// Write all data as JSON Lines to FILE (`-` for standard output)
+    /// Write all data as JSON Lines to FILE (`-` for standard output); while `warroom run` holds
+    /// the data dir, a snapshot is taken from it without stopping it
     Backup { file: PathBuf },
     /// Load a backup (`-` for standard input) into the data dir (which must hold no store, unless --force)
     Restore {
@@ -84,6 +85,16 @@ pub enum Cmd {
         /// Move an existing store aside (it is kept, renamed) and restore in its place
         #[arg(long)]
         force: bool,
+    },
+    /// Health check for containers: exit 0 if the bot's store is ready (`GET /readyz?only=store`
+    /// answers 200), 1 otherwise with the reason on stderr
+    Probe {
+        /// Base URL of the bot's HTTP server (default: http:// and the configured http.listen)
+        #[arg(long)]
+        url: Option<String>,
+        /// Seconds to wait for the answer
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
     },
 }
 
@@ -243,6 +254,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Template { action } => template(action),
         Cmd::Backup { file } => backup(&cli, file),
         Cmd::Restore { file, force } => restore_cmd(&cli, file, *force),
+        Cmd::Probe { url, timeout } => probe(&cli, url.as_deref(), *timeout).await,
     }
 }
 
@@ -418,9 +430,9 @@ fn template(action: &TemplateCmd) -> anyhow::Result<ExitCode> {
         TemplateCmd::List => {
             for (name, what, _) in BUILT_INS {
                 let default = if *name == DEFAULT { " (default)" } else { "" };
-                println!("{name:<12} {what}{default}");
+                outln!("{name:<12} {what}{default}");
             }
-            println!(
+            outln!(
                 "\nPrint one with `warroom template show NAME`; save it as a *.md.j2 file, edit it and set [postmortem] template to its path."
             );
         }
@@ -555,33 +567,60 @@ async fn check_matrix(
     Ok(problems)
 }
 
+/// `warroom backup`: from the store directly, or, while `warroom run` holds the data dir, a
+/// snapshot streamed from it over the local API (the bot keeps working meanwhile).
 fn backup(cli: &Cli, file: &Path) -> anyhow::Result<ExitCode> {
-    let store = open_store(cli, "warroom backup")?;
-    let now = chrono::Utc::now();
-    let stats = if crate::files::is_stdout(file) {
-        let mut out = std::io::BufWriter::new(PipeWatch {
-            inner: std::io::stdout().lock(),
-            closed: false,
-        });
-        match store.backup(&mut out, now) {
-            Ok(stats) => stats,
-            Err(_) if out.get_ref().closed => return Err(StdoutClosed.into()),
-            Err(e) => return Err(e.into()),
+    let (stats, source) = match open_store(cli, "warroom backup") {
+        Ok(store) => {
+            let now = chrono::Utc::now();
+            let stats = write_backup(file, |w| Ok(store.backup(&mut { w }, now)?))?;
+            (stats, "")
         }
-    } else {
-        let mut buf = Vec::new();
-        let stats = store.backup(&mut buf, now)?;
-        write_out(file, &buf)?;
-        stats
+        Err(e) if held_by_bot(cli, &e) => {
+            let counts = write_backup(file, |w| {
+                let c = local::get_backup(&cli.data_dir, w).map_err(|e| anyhow::anyhow!(e))?;
+                Ok(BackupStats {
+                    incidents: c.incidents,
+                    entries: c.entries,
+                    seen: c.seen,
+                })
+            })?;
+            (counts, " (from the running bot)")
+        }
+        Err(e) => return Err(e),
     };
     eprintln!(
-        "backup: {} incidents, {} timeline entries, {} event ids written to {}",
+        "backup: {} incidents, {} timeline entries, {} event ids written to {}{source}",
         stats.incidents,
         stats.entries,
         stats.seen,
         file.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Run `produce` into standard output (`-`), or into a temp file renamed over `file` once
+/// `produce` succeeded (a failed backup leaves no partial file). Streamed either way.
+fn write_backup(
+    file: &Path,
+    produce: impl FnOnce(&mut dyn Write) -> anyhow::Result<BackupStats>,
+) -> anyhow::Result<BackupStats> {
+    if !crate::files::is_stdout(file) {
+        return crate::files::write_atomically_with(file, produce);
+    }
+    let mut out = std::io::BufWriter::new(PipeWatch {
+        inner: std::io::stdout().lock(),
+        closed: false,
+    });
+    let done = produce(&mut out).and_then(|stats| {
+        out.flush()?;
+        Ok(stats)
+    });
+    match done {
+        Ok(stats) => Ok(stats),
+        Err(_) if out.get_ref().closed => Err(StdoutClosed.into()),
+        Err(e) => Err(e),
+    }
 }
 
 fn restore_cmd(cli: &Cli, file: &Path, force: bool) -> anyhow::Result<ExitCode> {
@@ -604,6 +643,63 @@ fn restore_cmd(cli: &Cli, file: &Path, force: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// `warroom probe`: exit 0 when the store is ready, 1 otherwise (never 2, which Docker
+/// reserves in health checks), the reason on one stderr line.
+async fn probe(cli: &Cli, url: Option<&str>, timeout: u64) -> anyhow::Result<ExitCode> {
+    match probe_store(cli, url, timeout).await {
+        Ok(line) => {
+            outln!("{line}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(reason) => {
+            eprintln!("warroom probe: {}", crate::sanitize::one_line(&reason));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+async fn probe_store(cli: &Cli, url: Option<&str>, timeout: u64) -> Result<String, String> {
+    let base = match url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            let config = load_config(cli).map_err(|e| error_text(&e))?;
+            format!("http://{}", probe_host(&config.http.listen))
+        }
+    };
+    let url = format!("{base}/readyz?only=store");
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(timeout.max(1)))
+        // A health check asks this host's bot, never through a proxy from the environment.
+        .no_proxy()
+        .build()
+        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+    let resp = http.get(&url).send().await.map_err(|e| {
+        format!(
+            "cannot reach {url} ({}); is `warroom run` running and listening there? (--url or http.listen)",
+            error_text(&anyhow::Error::new(e))
+        )
+    })?;
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    let detail = body["store"]["detail"].as_str().unwrap_or("no detail");
+    if status == reqwest::StatusCode::OK {
+        Ok(format!("store ready ({url})"))
+    } else {
+        Err(format!("store not ready: {url} answered {status}: {detail}"))
+    }
+}
+
+/// Where to reach a server listening on `listen`: a wildcard address means this host.
+fn probe_host(listen: &str) -> String {
+    if let Some(port) = listen.strip_prefix("0.0.0.0:") {
+        format!("127.0.0.1:{port}")
+    } else if let Some(port) = listen.strip_prefix("[::]:") {
+        format!("[::1]:{port}")
+    } else {
+        listen.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,6 +715,14 @@ mod tests {
         assert!(text.starts_with("cannot read config file /nope.toml"), "{text}");
         let chained = anyhow::anyhow!("disk on fire").context("saving INC-1");
         assert_eq!(error_text(&chained), "saving INC-1: disk on fire");
+    }
+
+    #[test]
+    fn probe_reaches_a_wildcard_listen_address_on_this_host() {
+        assert_eq!(probe_host("0.0.0.0:8080"), "127.0.0.1:8080");
+        assert_eq!(probe_host("[::]:9000"), "[::1]:9000");
+        assert_eq!(probe_host("127.0.0.1:8081"), "127.0.0.1:8081");
+        assert_eq!(probe_host("warroom.internal:80"), "warroom.internal:80");
     }
 
     #[test]

@@ -40,6 +40,16 @@ fn check_target(path: &Path) -> io::Result<()> {
 /// the whole new one, and after a crash the file is either old or new. An existing `path` that
 /// is not a regular file is refused and left as it is.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically_with(path, |w| w.write_all(bytes))
+}
+
+/// `write_atomically` for content produced piece by piece (a backup streamed from the running
+/// bot): `produce` writes into the temp file through a buffer, so nothing is held in memory. If
+/// `produce` fails, the temp file is removed and `path` is left as it was.
+pub fn write_atomically_with<T, E: From<io::Error>>(
+    path: &Path,
+    produce: impl FnOnce(&mut dyn Write) -> Result<T, E>,
+) -> Result<T, E> {
     check_target(path)?;
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
@@ -52,18 +62,21 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         _ => Path::new("."),
     };
     let context = |what: &str, e: io::Error| io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()));
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(&format!(".{}.", name.to_string_lossy()))
         .suffix(".tmp")
         .permissions(std::fs::Permissions::from_mode(0o600))
         .tempfile_in(dir)
         .map_err(|e| context("cannot create a temporary file beside", e))?;
-    tmp.write_all(bytes).map_err(|e| context("cannot write", e))?;
+    let mut w = io::BufWriter::with_capacity(256 * 1024, tmp);
+    let value = produce(&mut w)?;
+    let tmp = w.into_inner().map_err(|e| context("cannot write", e.into_error()))?;
     tmp.as_file().sync_all().map_err(|e| context("cannot fsync", e))?;
     tmp.persist(path).map_err(|e| context("cannot replace", e.error))?;
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| context("cannot fsync the directory of", e))
+        .map_err(|e| context("cannot fsync the directory of", e))?;
+    Ok(value)
 }
 
 /// Create `dir` (and missing parents) readable by this user only, if it does not exist.

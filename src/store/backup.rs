@@ -3,13 +3,13 @@
 //! store beside the data dir's, and swaps it in with a rename.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::codec::{SCHEMA, decode_u64, encode, encode_ids, entry_key, id_key};
+use super::codec::{SCHEMA, decode, decode_u64, encode, encode_ids, entry_key, id_key};
 use super::lock::DirLock;
 use super::{META_NEXT_ID, META_SCHEMA, STORE_DIR, Store, StoreError, sync_dir};
 use crate::domain::{Incident, IncidentId, RoomKey, TimelineEntry, fmt_file_stamp};
@@ -58,9 +58,62 @@ fn write_line(w: &mut impl Write, line: &Line) -> Result<(), std::io::Error> {
     w.write_all(b"\n")
 }
 
+/// Size of the buffer between a backup and its file or spool.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 impl Store {
-    /// Write every record to `w` as JSON Lines.
+    /// Write every record to `w` as JSON Lines, as of one point in the store's write order.
+    ///
+    /// Consistency: sled's iterators each see writes made while they run, and one write
+    /// touches several trees at once (an incident, its new timeline entries, the inbound
+    /// event id it claims, the next incident id). Reading tree by tree during a burst could
+    /// therefore save an incident whose `last_seq` counts an entry the file lacks, or an event
+    /// id marked seen whose change is missing, which `restore` rightly refuses. So every
+    /// transactional write holds the store's write gate shared (writers still run side by side,
+    /// as sled's transactions allow) and a backup holds it exclusively: it reads the store
+    /// between two commits, after every write that has returned from its transaction and
+    /// before any that has not started. Writes wait (asynchronously) while a backup runs; to
+    /// keep that short while a bot is running, `backup_spooled` writes to a local file under
+    /// the gate and sends it afterwards, so a slow reader never holds writes up.
+    ///
+    /// This synchronous form is for a store no other task writes (the CLI's own, tests): if a
+    /// write is in progress it refuses (`StoreError::Busy`) rather than block.
     pub fn backup(&self, w: &mut impl Write, now: DateTime<Utc>) -> Result<BackupStats, StoreError> {
+        let _quiet = self.inner.write_gate.try_write().map_err(|_| StoreError::Busy)?;
+        self.write_records(w, now)
+    }
+
+    /// A backup of a store that other tasks keep writing, for the local API: waits for the
+    /// writes in progress, then, holding the write gate (see `backup`), writes every record on
+    /// a blocking thread to an unnamed temporary file in the data dir, which is returned
+    /// rewound for the caller to stream at its own pace. Memory stays bounded by one record
+    /// and the write buffer; the disk holds one backup's size until the file is closed (it
+    /// has no name, so nothing is left behind even after a crash).
+    pub async fn backup_spooled(&self, now: DateTime<Utc>) -> Result<(std::fs::File, BackupStats), StoreError> {
+        let gate = self.inner.write_gate.clone().write_owned().await;
+        let store = self.clone();
+        let spool = tokio::task::spawn_blocking(move || {
+            let _quiet = gate;
+            store.spool(now)
+        });
+        spool
+            .await
+            .map_err(|e| StoreError::io(Path::new("backup"), std::io::Error::other(e)))?
+    }
+
+    fn spool(&self, now: DateTime<Utc>) -> Result<(std::fs::File, BackupStats), StoreError> {
+        let dir = self.inner.dir.parent().unwrap_or(Path::new("."));
+        let spool = tempfile::tempfile_in(dir).map_err(|e| StoreError::io(dir, e))?;
+        let mut w = std::io::BufWriter::with_capacity(WRITE_BUFFER, spool);
+        let stats = self.write_records(&mut w, now)?;
+        let mut spool = w.into_inner().map_err(|e| StoreError::io(dir, e.into_error()))?;
+        spool.rewind().map_err(|e| StoreError::io(dir, e))?;
+        Ok((spool, stats))
+    }
+
+    /// The records, one line each, streamed from sled's iterators (one record in memory at a
+    /// time). The caller holds the write gate exclusively.
+    fn write_records(&self, w: &mut impl Write, now: DateTime<Utc>) -> Result<BackupStats, StoreError> {
         let io = |e| StoreError::io(Path::new("backup"), e);
         let mut stats = BackupStats::default();
         write_line(
@@ -77,11 +130,15 @@ impl Store {
             None => 1,
         };
         write_line(w, &Line::Meta { next_incident_id: next }).map_err(io)?;
-        for inc in self.incidents(true)? {
+        for kv in self.inner.incidents.iter() {
+            let (k, v) = kv.map_err(StoreError::Sled)?;
+            let inc: Incident = decode(&v, &format!("incident key {k:?}"))?;
             let id = inc.id;
             write_line(w, &Line::Incident { data: Box::new(inc) }).map_err(io)?;
             stats.incidents += 1;
-            for e in self.entries(id)? {
+            for kv in self.inner.entries.scan_prefix(id_key(id)) {
+                let (_, v) = kv.map_err(StoreError::Sled)?;
+                let e: TimelineEntry = decode(&v, &format!("timeline entry of {id}"))?;
                 write_line(
                     w,
                     &Line::Entry {

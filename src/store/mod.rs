@@ -75,6 +75,10 @@ pub enum StoreError {
         "a write was committed but could not be made durable earlier (disk error); warroom refuses further writes until it is restarted. Check the disk, then restart; nothing acknowledged before the error is lost"
     )]
     Poisoned,
+    #[error(
+        "the store is being written by this process, so a backup cannot be taken here; take it from the running bot (`warroom backup` does), or retry"
+    )]
+    Busy,
     #[error("the data dir has no store but holds {} from an earlier or interrupted restore; rename it to `store` to use it, or move it out of the data dir to start empty", path.display())]
     Leftover { path: PathBuf },
     #[error("{} exists but is not a warroom store (no schema marker); refusing to start empty over it. Move it aside, or point --data-dir elsewhere", path.display())]
@@ -113,6 +117,10 @@ struct Inner {
     /// Outbound work adapters accepted but have not delivered yet (`adapterseq_job`).
     adapter_queue: sled::Tree,
     queue_lock: std::sync::Mutex<()>,
+    /// Held shared by every transactional write and exclusively by a backup, so a backup
+    /// reads the store between two commits (see `Store::backup`). An async lock: writers
+    /// waiting for a backup do not block the runtime's threads.
+    write_gate: Arc<tokio::sync::RwLock<()>>,
     durability: Arc<Durability>,
     dir: PathBuf,
     _lock: DirLock,
@@ -236,6 +244,7 @@ impl Store {
                 adapter_state: tree("adapterkey_state")?,
                 adapter_queue: tree("adapterseq_job")?,
                 queue_lock: std::sync::Mutex::new(()),
+                write_gate: Arc::new(tokio::sync::RwLock::new(())),
                 meta,
                 durability,
                 dir: dir.to_path_buf(),

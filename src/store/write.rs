@@ -167,7 +167,19 @@ fn finish<T, E>(r: Result<T, TransactionError<Abort<E>>>) -> Result<T, WriteErro
 }
 
 impl Store {
-    fn transact<A, E>(&self, f: impl Fn(&Trees<'_>) -> Tx<A, E>) -> Result<A, WriteError<E>> {
+    /// Wait until no backup is being taken, then hold the write gate shared (with other
+    /// writers) for one transaction: see `Store::backup`.
+    pub(super) async fn admit(&self) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        self.inner.write_gate.read().await
+    }
+
+    /// Run one transaction; `_gate` (from `admit`) is released when it returns, before the
+    /// caller waits for durability.
+    fn transact<A, E>(
+        &self,
+        _gate: tokio::sync::RwLockReadGuard<'_, ()>,
+        f: impl Fn(&Trees<'_>) -> Tx<A, E>,
+    ) -> Result<A, WriteError<E>> {
         use sled::Transactional;
         let i = &self.inner;
         i.durability.check_poison()?;
@@ -204,7 +216,7 @@ impl Store {
         now: DateTime<Utc>,
         build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
     ) -> Result<Committed<()>, WriteError<E>> {
-        let done = self.transact(|t| {
+        let done = self.transact(self.admit().await, |t| {
             t.claim_event(event_id, now)?;
             let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
             let entries = t.save(None, &mut incident, new, now)?;
@@ -227,7 +239,7 @@ impl Store {
         f: impl Fn(&mut Incident) -> Result<(T, Vec<NewEntry>), E>,
     ) -> Result<Committed<T>, WriteError<E>> {
         let done = self
-            .transact(|t| {
+            .transact(self.admit().await, |t| {
                 t.claim_event(event_id, now)?;
                 let before = t.load(id)?;
                 let mut after = before.clone();
@@ -256,7 +268,7 @@ impl Store {
         f: impl Fn(&mut TimelineEntry) -> Result<(), E>,
     ) -> Result<Committed<()>, WriteError<E>> {
         let done = self
-            .transact(|t| {
+            .transact(self.admit().await, |t| {
                 t.claim_event(event_id, now)?;
                 let incident = t.load(id)?;
                 let key = entry_key(id, seq);
@@ -313,7 +325,7 @@ impl Store {
         build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
         attach: impl Fn(&mut Incident) -> (T, Vec<NewEntry>),
     ) -> Result<OpenOrAttach<T>, WriteError<E>> {
-        let done = self.transact(|t| {
+        let done = self.transact(self.admit().await, |t| {
             t.claim_event(event_id, now)?;
             if let Some(c) = t.attach_open(fingerprint, now, &attach)? {
                 return Ok(OpenOrAttach::Attached(c));
@@ -341,7 +353,7 @@ impl Store {
         build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
         attach: impl Fn(&mut Incident, bool) -> (T, Vec<NewEntry>),
     ) -> Result<Stormed<T>, WriteError<E>> {
-        let done = self.transact(|t| {
+        let done = self.transact(self.admit().await, |t| {
             t.claim_event(event_id, now)?;
             if let Some(c) = t.attach_open(fingerprint, now, &|i: &mut Incident| attach(i, false))? {
                 return Ok(Stormed::Attached(c));
@@ -368,7 +380,7 @@ impl Store {
         now: DateTime<Utc>,
         attach: impl Fn(&mut Incident) -> (T, Vec<NewEntry>),
     ) -> Result<Option<Committed<T>>, WriteError<E>> {
-        let done = self.transact(|t| t.attach_open(fingerprint, now, &attach))?;
+        let done = self.transact(self.admit().await, |t| t.attach_open(fingerprint, now, &attach))?;
         self.durable(done).await
     }
 }

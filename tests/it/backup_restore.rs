@@ -254,3 +254,131 @@ fn crafted_backups_are_refused_cleanly_and_change_nothing() {
     ok(dst.run(&["restore", "--force", file.to_str().unwrap()]));
     assert!(ok(dst.console("bob", "DNS is down\n")).contains("INC-3 opened"));
 }
+
+/// `warroom backup` while `warroom run` holds the data dir and a webhook burst is being written:
+/// the backup comes from the running bot, restores (so every incident passes the invariants
+/// `restore` checks), holds every alert acknowledged before it started, and each incident's
+/// timeline is #1..#n without gaps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_during_a_webhook_burst_restores_to_a_consistent_prefix() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    crate::support::init_crypto();
+    let mut bot = crate::mx::BotProc::configured(
+        "[hooks.generic]\n",
+        &[
+            ("WARROOM_HOOKS__GENERIC__BEARER_TOKEN", "backup-bearer-5e21"),
+            ("WARROOM_ALERTS__MAX_OPENINGS_PER_MINUTE", "0"),
+        ],
+        "http: listening",
+    );
+    bot.start().await;
+    bot.wait_log("local API listening", 1).await;
+    let url = format!("{}/hooks/generic", bot.http_url());
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for s in 0..6 {
+        let (http, url, acked, stop) = (http.clone(), url.clone(), acked.clone(), stop.clone());
+        senders.push(tokio::spawn(async move {
+            for n in 0.. {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                // Every third alert repeats an earlier fingerprint, so incidents also grow
+                // timelines during the backup, not only new incidents appear.
+                let fp = if n % 3 == 2 {
+                    format!("bk-{s}-{}", n - 1)
+                } else {
+                    format!("bk-{s}-{n}")
+                };
+                let body = serde_json::json!({"title": format!("Burst {fp}"), "fingerprint": fp, "severity": "sev4"});
+                let sent = http
+                    .post(&url)
+                    .bearer_auth("backup-bearer-5e21")
+                    .json(&body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() => acked.lock().unwrap().push(fp),
+                    _ => return,
+                }
+            }
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acked.lock().unwrap().len() < 150 {
+        assert!(Instant::now() < deadline, "the burst did not get going:\n{}", bot.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before: Vec<String> = acked.lock().unwrap().clone();
+    let file = bot.sb.dir.path().join("online.jsonl");
+    let mut backup = bot.cmd(&["backup", file.to_str().unwrap()]);
+    let started = Instant::now();
+    let o = tokio::task::spawn_blocking(move || backup.output().unwrap())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let during = acked.lock().unwrap().len();
+    assert!(o.status.success(), "{}\n{}", stderr(&o), bot.log());
+    assert!(stderr(&o).contains("from the running bot"), "{}", stderr(&o));
+    // The bot keeps acknowledging alerts after the backup.
+    let mut after = acked.lock().unwrap().len();
+    while after < during + 20 {
+        assert!(
+            Instant::now() < deadline,
+            "the burst stopped after the backup:\n{}",
+            bot.log()
+        );
+        tokio::task::yield_now().await;
+        after = acked.lock().unwrap().len();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for s in senders {
+        let _ = s.await;
+    }
+    assert!(bot.stop().success(), "{}", bot.log());
+    let size = std::fs::metadata(&file).unwrap().len();
+    eprintln!(
+        "online backup: {size} bytes in {took:?}, {} alerts acknowledged before it, {during} when it ended, {after} in all",
+        before.len()
+    );
+
+    // Restore validates every incident's invariants and timeline numbering.
+    let dst = Sandbox::new();
+    let o = dst.run(&["restore", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed = ok(dst.run(&["incidents", "--all"]));
+    let titles: std::collections::HashSet<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_once(" Burst ").map(|(_, t)| t))
+        .collect();
+    let first_seen: std::collections::HashSet<&str> = before.iter().map(String::as_str).collect();
+    let missing: Vec<&&str> = first_seen.iter().filter(|fp| !titles.contains(**fp)).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged before the backup but missing: {missing:?}"
+    );
+    // Each incident's timeline is #1..#n, read from the file itself.
+    let mut seqs: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
+    for line in read(&file).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["type"] == "entry" {
+            seqs.entry(v["incident"].as_u64().unwrap())
+                .or_default()
+                .push(v["data"]["seq"].as_u64().unwrap());
+        }
+    }
+    assert!(!seqs.is_empty());
+    for (id, s) in seqs {
+        assert_eq!(
+            s,
+            (1..=s.len() as u64).collect::<Vec<_>>(),
+            "INC-{id} timeline has gaps"
+        );
+    }
+}

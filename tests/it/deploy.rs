@@ -318,3 +318,167 @@ fn systemd_unit_runs_warroom_with_state_and_clean_stop() {
     let stop = stop.iter().any(|s| s.parse::<u32>().is_ok_and(|s| s > 10));
     assert!(stop, "TimeoutStopSec must exceed warroom's 10 s");
 }
+
+/// The binary's path in the image: the destination of the `COPY` of the release build.
+fn image_binary(df: &str) -> String {
+    df.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("COPY --from=build") && l.contains("target/release/warroom"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("Dockerfile: no COPY of target/release/warroom")
+        .to_string()
+}
+
+/// The image checks itself with `warroom probe` (no shell in a distroless image), at the path the
+/// binary is copied to; compose runs the same check and caps every container's log.
+#[test]
+fn containers_check_their_health_with_warroom_probe_and_rotate_logs() {
+    let df = crate::support::read(&deploy("Dockerfile"));
+    let bin = image_binary(&df);
+    let joined = df.replace("\\\n", " ");
+    let check = joined
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("HEALTHCHECK"))
+        .expect("Dockerfile: no HEALTHCHECK");
+    let cmd = check
+        .split_once(" CMD ")
+        .map(|(_, c)| c.trim())
+        .expect("HEALTHCHECK CMD");
+    let exec: Vec<String> = serde_json::from_str(cmd).expect("HEALTHCHECK CMD in exec form (JSON array)");
+    assert_eq!(exec, [bin.as_str(), "probe"], "HEALTHCHECK must run the image's binary");
+    assert!(
+        joined.contains(&format!("ENTRYPOINT [\"{bin}\"]")),
+        "ENTRYPOINT vs {bin}"
+    );
+
+    let compose = docs(&deploy("docker-compose.yml")).remove(0);
+    let test = strs(&compose["services"]["warroom"]["healthcheck"]["test"]);
+    assert_eq!(test, ["CMD", bin.as_str(), "probe"], "compose warroom healthcheck");
+    for (name, s) in compose["services"].as_mapping().expect("services") {
+        let opts = &s["logging"]["options"];
+        let capped = opts["max-size"].as_str().is_some() && opts["max-file"].as_str().is_some();
+        assert!(capped, "compose service {name:?}: no logging max-size/max-file");
+    }
+}
+
+/// The Kubernetes CronJob takes daily backups from the running pod (by `kubectl exec`, as the
+/// backup socket is inside the data dir) onto its own volume and keeps the newest N; the
+/// systemd timer does the same as the bot's own dynamic user.
+#[test]
+fn daily_backups_with_retention_for_kubernetes_and_systemd() {
+    let kust = docs(&deploy("k8s/kustomization.yaml")).remove(0);
+    assert!(strs(&kust["resources"]).contains(&"backup-cronjob.yaml"));
+    let all = docs(&deploy("k8s/backup-cronjob.yaml"));
+    let kind = |k: &str| {
+        all.iter()
+            .find(|d| d["kind"].as_str() == Some(k))
+            .unwrap_or_else(|| panic!("no {k}"))
+    };
+    let cron = kind("CronJob");
+    let fields: Vec<&str> = cron["spec"]["schedule"]
+        .as_str()
+        .expect("schedule")
+        .split(' ')
+        .collect();
+    assert_eq!(fields.len(), 5, "schedule");
+    assert!(fields[2..].iter().all(|f| *f == "*"), "daily: {fields:?}");
+    assert_eq!(cron["spec"]["concurrencyPolicy"].as_str(), Some("Forbid"));
+    let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], kind("ServiceAccount")["metadata"]["name"]);
+    let c = &pod["containers"][0];
+    let keep = seq(&c["env"]).iter().find(|e| e["name"] == "KEEP").expect("KEEP");
+    assert!(
+        keep["value"]
+            .as_str()
+            .and_then(|v| v.parse::<u32>().ok())
+            .is_some_and(|k| k > 0)
+    );
+    let script = strs(&c["args"]).concat();
+    let deployment = docs(&deploy("k8s/deployment.yaml")).remove(0);
+    let target = format!(
+        "kubectl exec deploy/{} -c {} -- {} backup -",
+        deployment["metadata"]["name"].as_str().unwrap(),
+        deployment["spec"]["template"]["spec"]["containers"][0]["name"]
+            .as_str()
+            .unwrap(),
+        image_binary(&crate::support::read(&deploy("Dockerfile")))
+    );
+    assert!(script.contains(&target), "the CronJob must run `{target}`:\n{script}");
+    assert!(
+        script.contains("\"type\":\"end\"") && script.contains("KEEP"),
+        "{script}"
+    );
+    let claim = &pod["volumes"][0]["persistentVolumeClaim"]["claimName"];
+    assert_eq!(*claim, kind("PersistentVolumeClaim")["metadata"]["name"]);
+    let rules = seq(&kind("Role")["rules"]);
+    assert!(rules.iter().any(|r| strs(&r["resources"]).contains(&"pods/exec")));
+
+    let unit = |name: &str| -> Vec<(String, String)> {
+        crate::support::read(&deploy(&format!("systemd/{name}")))
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let get = |u: &[(String, String)], k: &str| -> Vec<String> {
+        u.iter().filter(|(key, _)| key == k).map(|(_, v)| v.clone()).collect()
+    };
+    let timer = unit("warroom-backup.timer");
+    assert_eq!(get(&timer, "OnCalendar").len(), 1, "OnCalendar");
+    assert_eq!(get(&timer, "Persistent"), ["true"]);
+    let svc = unit("warroom-backup.service");
+    let bot = unit("warroom.service");
+    assert_eq!(get(&svc, "Type"), ["oneshot"]);
+    // The bot's dynamic user is named after its unit: the backup runs as that user.
+    assert_eq!(get(&bot, "DynamicUser"), ["yes"]);
+    assert_eq!(get(&svc, "User"), ["warroom"]);
+    assert!(
+        get(&svc, "StateDirectory")[0]
+            .split(' ')
+            .any(|d| get(&bot, "StateDirectory").contains(&d.to_string()))
+    );
+    let exec = get(&svc, "ExecStart").concat();
+    assert!(
+        exec.contains("/usr/local/bin/warroom") && exec.contains(" backup "),
+        "{exec}"
+    );
+    assert!(get(&svc, "Environment").iter().any(|e| e.starts_with("KEEP=")));
+    assert!(get(&svc, "ExecStartPost").concat().contains("KEEP"), "retention");
+}
+
+/// The example alert rules for warroom itself use only metrics warroom exports today (a
+/// rule needing a metric that does not exist yet stays commented out, saying so).
+#[test]
+fn prometheus_alert_rules_for_warroom_use_existing_metrics() {
+    let rules = docs(&deploy("prometheus/warroom-alerts.yml")).remove(0);
+    let source = crate::support::read(&root().join("src/telemetry/metrics.rs"));
+    let mut alerts = Vec::new();
+    for g in seq(&rules["groups"]) {
+        for r in seq(&g["rules"]) {
+            let name = r["alert"].as_str().expect("alert name");
+            let expr = r["expr"].as_str().expect("expr");
+            assert!(
+                !r["labels"]["severity"].is_null() && !r["annotations"]["summary"].is_null(),
+                "{name}"
+            );
+            for (i, _) in expr.match_indices("warroom_") {
+                let metric: String = expr[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(
+                    source.contains(&format!("\"{metric}")),
+                    "{name}: {metric} is not exported"
+                );
+            }
+            alerts.push(expr.to_string());
+        }
+    }
+    assert!(
+        alerts.iter().any(|e| e.contains("up{job=\"warroom\"} == 0")),
+        "no rule for warroom down"
+    );
+}

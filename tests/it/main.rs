@@ -15,6 +15,7 @@ mod limits;
 mod lock;
 mod matrix;
 mod mx;
+mod probe;
 mod record;
 mod slack;
 mod support;

@@ -75,6 +75,19 @@ fn backup_text(base: Vec<Value>) -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// Open the store `restore` just released. Another test of this process may be starting a
+/// child process at that moment: between fork and exec the child holds a copy of every open
+/// file, the lock file included, so the lock can look taken for a few milliseconds.
+fn open_when_released(dir: &std::path::Path) -> warroom::store::Store {
+    for _ in 0..200 {
+        match warroom::store::Store::open(dir, "fuzz") {
+            Err(warroom::store::StoreError::Locked { .. }) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} stayed locked for 2 s after restore returned", dir.display())
+}
+
 /// Restore `bytes` into a fresh data dir under `root`. Refused: nothing was created. Accepted:
 /// the store opens, every incident renders in every export format, and a backup of it restores
 /// again (what restore accepts, it also writes).
@@ -93,7 +106,7 @@ fn check_restore(
         }
         Ok(_) => {
             accepted.set(accepted.get() + 1);
-            let store = warroom::store::Store::open(&dir, "fuzz").unwrap();
+            let store = open_when_released(&dir);
             for inc in store.incidents(true).unwrap() {
                 let entries = store.entries(inc.id).unwrap();
                 let pm = warroom::postmortem::Postmortem::build(&inc, &entries, chrono_tz::Europe::Amsterdam, now());
