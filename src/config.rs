@@ -375,7 +375,9 @@ fn is_listen_addr(s: &str) -> bool {
         !l.is_empty()
             && l.len() <= 63
             && !l.starts_with('-')
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            // `_` is not valid in DNS host names but common in container service names
+            // (`warroom_bot:8080` in Docker Compose), which resolve all the same.
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     };
     port.parse::<u16>().is_ok() && !host.is_empty() && host.len() <= 253 && host.split('.').all(label)
 }

@@ -392,6 +392,7 @@ fn http_listen_must_be_host_and_port() {
         "[::1]:8080",
         "localhost:8080",
         "warroom.internal:80",
+        "warroom_bot:8080",
     ] {
         let text = format!("[http]\nlisten = \"{good}\"\n");
         let c = Config::from_parts(&text, "f", env(&[])).unwrap_or_else(|e| panic!("{good}: {e}"));

@@ -464,7 +464,7 @@ pub const COMMANDS: &[Spec] = &[
         "postmortem template",
         &["template"],
         "postmortem template <NAME>",
-        "render this incident's postmortem with a template: warroom, google-sre, atlassian, pagerduty or a configured one",
+        "render this incident's postmortem with a template: warroom, google-sre, atlassian, pagerduty, or default (the configured one)",
     ),
     spec(
         Postmortem,

@@ -381,7 +381,14 @@ fn parse_timeline(line: &str, args: &[Token]) -> R<Command> {
             ));
         }
         Some(K::TimelineEdit) => parse_edit(line, args)?,
-        Some(k @ (K::TimelineDelete | K::TimelineRestore)) => {
+        Some(K::TimelineRestore) if args.len() == 1 => {
+            return Err(bad(
+                K::TimelineRestore,
+                "which entry? give its number from `timeline list --all`",
+            ));
+        }
+        // `timeline restore db from snapshot` is a note: restore is a command only with a number.
+        Some(k @ (K::TimelineDelete | K::TimelineRestore)) if k == K::TimelineDelete || is_number(args.get(1)) => {
             let seq = parse_seq(args.get(1), k)?;
             if args.len() > 2 {
                 return Err(bad(
@@ -442,7 +449,11 @@ fn parse_action(line: &str, args: &[Token]) -> R<Command> {
     let key = help::lookup(Family::Action, &word).map(|(k, _)| k);
     let cmd = match key {
         Some(K::ActionList) if args.len() == 1 => ActionCmd::List,
-        Some(k @ (K::ActionEdit | K::ActionDone | K::ActionDelete)) if is_number(args.get(1)) => {
+        // `action close 3 stale tickets` is an action's text: done and delete take a number and
+        // nothing else, edit a number and what to change.
+        Some(k @ (K::ActionEdit | K::ActionDone | K::ActionDelete))
+            if is_number(args.get(1)) && (k == K::ActionEdit || args.len() == 2) =>
+        {
             let n = parse_number(args.get(1), k, "action", "action list")?;
             match k {
                 K::ActionEdit => {
@@ -452,8 +463,8 @@ fn parse_action(line: &str, args: &[Token]) -> R<Command> {
                     }
                     ActionCmd::Edit { n, spec }
                 }
-                K::ActionDone => no_args(&args[2..], k, ActionCmd::Done(n))?,
-                _ => no_args(&args[2..], k, ActionCmd::Delete(n))?,
+                K::ActionDone => ActionCmd::Done(n),
+                _ => ActionCmd::Delete(n),
             }
         }
         _ => {

@@ -561,6 +561,13 @@ fn corrections_restore_titles_and_impact_listing() {
             .contains("not an impact window number")
     );
     assert!(invalid("/timeline restore").message.contains("which entry"));
+    assert_eq!(
+        cmd("/timeline restore db from snapshot"),
+        Command::Timeline(TimelineCmd::Add {
+            when: None,
+            text: "restore db from snapshot".into()
+        })
+    );
     assert!(invalid("/incident title").message.contains("new title"));
 }
 
@@ -602,7 +609,11 @@ fn action_items_read_owners_due_type_and_ticket_from_the_end() {
     assert!(invalid("/action fix it due tomorrow").message.contains("YYYY-MM-DD"));
     assert!(invalid("/action fix it ticket JIRA-1").message.contains("http(s) URL"));
     assert!(invalid("/action edit 1").message.contains("what to change"));
-    assert!(invalid("/action done 1 now").message.contains("takes no arguments"));
+    // Words after the number make it an action's text, as before these subcommands existed.
+    assert_eq!(
+        spec("/action close 3 stale tickets").text.as_deref(),
+        Some("close 3 stale tickets")
+    );
 }
 
 #[test]

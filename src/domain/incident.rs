@@ -345,6 +345,11 @@ pub const DURATIONS: [DurationSpec; 4] = [
     },
 ];
 
+/// Owners of one action item.
+pub const MAX_OWNERS: usize = 20;
+/// Owners, an action's type, service names: at most this many characters (as `restore` checks).
+pub const MAX_NAME_CHARS: usize = 200;
+
 /// Impact windows kept per incident (deleted ones included).
 pub const MAX_IMPACT_WINDOWS: usize = 1_000;
 
@@ -412,7 +417,7 @@ pub enum TransitionError {
     NotARange,
     #[error("the window ends before it starts; give START..END")]
     Backwards,
-    #[error("due date, type or ticket is not valid: {0}")]
+    #[error("{0}")]
     BadAction(String),
     /// A value that is not valid, with what to give instead.
     #[error("{0}")]
@@ -471,16 +476,37 @@ fn clean_action(mut f: ActionFields) -> Result<ActionFields, TransitionError> {
         }
     }
     f.owners = owners;
+    if f.owners.len() > MAX_OWNERS {
+        return Err(TransitionError::BadAction(format!(
+            "{} owners; an action takes at most {MAX_OWNERS}",
+            f.owners.len()
+        )));
+    }
+    if let Some(o) = f.owners.iter().find(|o| o.chars().count() > MAX_NAME_CHARS) {
+        return Err(TransitionError::BadAction(format!(
+            "owner `{}…` is longer than {MAX_NAME_CHARS} characters",
+            o.chars().take(20).collect::<String>()
+        )));
+    }
     if let Some(t) = &f.ticket {
         let l = t.to_ascii_lowercase();
         if !(l.starts_with("https://") || l.starts_with("http://")) || t.chars().any(char::is_whitespace) {
+            return Err(TransitionError::BadAction("the ticket is not an http(s) URL".into()));
+        }
+        if t.chars().count() > super::writeup::MAX_URL_CHARS {
             return Err(TransitionError::BadAction(format!(
-                "ticket `{t}` is not an http(s) URL"
+                "the ticket URL is longer than {} characters",
+                super::writeup::MAX_URL_CHARS
             )));
         }
     }
     if let Some(k) = &f.kind {
         check_text(k)?;
+        if k.chars().count() > MAX_NAME_CHARS {
+            return Err(TransitionError::BadAction(format!(
+                "the type is longer than {MAX_NAME_CHARS} characters"
+            )));
+        }
     }
     Ok(f)
 }
@@ -821,6 +847,12 @@ impl Incident {
     ) -> Result<Vec<NewEntry>, TransitionError> {
         let at = at.into();
         let mut added = Vec::new();
+        if let Some(long) = services.iter().find(|s| s.chars().count() > MAX_NAME_CHARS) {
+            return Err(TransitionError::BadAction(format!(
+                "service name `{}…` is longer than {MAX_NAME_CHARS} characters",
+                long.chars().take(20).collect::<String>()
+            )));
+        }
         for s in services {
             let s = s.trim().trim_end_matches(',').to_string();
             if !s.is_empty() && !self.services.contains(&s) && !added.contains(&s) {

@@ -417,3 +417,72 @@ fn stored_rooms_and_open_in_keep_their_string_form() {
     v["rooms"] = serde_json::json!(["teams:19:abc"]);
     assert!(serde_json::from_value::<Incident>(v).is_err());
 }
+
+/// Every transition, fed the longest input it accepts, leaves records that `restore` accepts:
+/// the incident and each entry it wrote pass their invariants (a backup must always restore).
+#[test]
+fn the_longest_accepted_inputs_make_records_restore_accepts() {
+    let long = "é".repeat(MAX_TEXT_CHARS);
+    let url = format!(
+        "https://t.example/{}",
+        "a".repeat(crate::domain::writeup::MAX_URL_CHARS - 18)
+    );
+    let name = "n".repeat(MAX_NAME_CHARS);
+    let (mut inc, mut entries) = Incident::open(Opening::by_hand(IncidentId(1), &long, who(), t(0))).unwrap();
+    let fields = ActionFields {
+        text: long.clone(),
+        owners: (0..MAX_OWNERS)
+            .map(|i| format!("@{i}{name}")[..MAX_NAME_CHARS].to_string())
+            .collect(),
+        due: None,
+        ticket: Some(url.clone()),
+        kind: Some(name.clone()),
+    };
+    let (n, e) = inc.add_action(fields, &who(), t(1), Source::Console).unwrap();
+    entries.extend(e);
+    entries.extend(inc.action_done(n, &who(), t(2), Source::Console).unwrap());
+    let window = Moment {
+        at: t(1),
+        precision: Precision::Minute,
+        end: Some(t(2)),
+    };
+    entries.extend(
+        inc.add_impact(window, Some(&long), &who(), t(3), Source::Console)
+            .unwrap()
+            .1,
+    );
+    entries.extend(
+        inc.set_title(&"z".repeat(MAX_TEXT_CHARS), &who(), t(4), Source::Console)
+            .unwrap(),
+    );
+    entries.extend(
+        inc.add_services(&[name.clone()], &who(), t(5), Source::Console)
+            .unwrap(),
+    );
+    inc.last_seq = entries.len() as u64;
+    inc.check_invariants().unwrap();
+    for (i, e) in entries.into_iter().enumerate() {
+        crate::domain::TimelineEntry::from_new(i as u64 + 1, t(6), e)
+            .check_invariants()
+            .unwrap();
+    }
+    // One character more is refused where it is typed, not at restore.
+    let too_long = |f: ActionFields| inc.clone().add_action(f, &who(), t(7), Source::Console).is_err();
+    assert!(too_long(ActionFields {
+        ticket: Some(format!("{url}a")),
+        ..ActionFields::new("x", None)
+    }));
+    assert!(too_long(ActionFields {
+        owners: vec![format!("{name}n")],
+        ..ActionFields::new("x", None)
+    }));
+    assert!(too_long(ActionFields {
+        owners: (0..=MAX_OWNERS).map(|i| format!("@o{i}")).collect(),
+        ..ActionFields::new("x", None)
+    }));
+    assert!(
+        inc.clone()
+            .add_services(&[format!("{name}n")], &who(), t(7), Source::Console)
+            .is_err()
+    );
+}

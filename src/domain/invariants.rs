@@ -47,6 +47,10 @@ fn check_field(what: &str, text: &str) -> Result<(), String> {
     check_text(text).map_err(|e| format!("{what}: {e}"))
 }
 
+/// Longest text of an entry warroom writes itself: a rename quotes two titles, an action its
+/// text, owners, type and ticket.
+pub const MAX_GENERATED_CHARS: usize = 3 * super::MAX_TEXT_CHARS;
+
 /// Identifiers and names from platforms (user ids, display names, rule and room names, alert
 /// keys, fingerprints): at most this many characters. Real ones are far shorter.
 pub const MAX_NAME_CHARS: usize = 1_000;
@@ -228,8 +232,13 @@ impl Incident {
             for o in &a.fields.owners {
                 check_name(&format!("owner of action #{}", a.n), o)?;
             }
-            for k in a.fields.kind.iter().chain(&a.fields.ticket) {
-                check_name(&format!("type or ticket of action #{}", a.n), k)?;
+            if let Some(k) = &a.fields.kind {
+                check_name(&format!("type of action #{}", a.n), k)?;
+            }
+            if let Some(t) = &a.fields.ticket
+                && t.chars().count() > super::writeup::MAX_URL_CHARS
+            {
+                return Err(format!("the ticket of action #{} is too long", a.n));
             }
             for h in &a.history {
                 check_field(&format!("earlier text of action #{}", a.n), &h.previous.text)?;
@@ -371,7 +380,15 @@ impl TimelineEntry {
         }
         check_time("entry recording time", self.recorded_at)?;
         check_person("entry author", &self.author)?;
-        check_field(&format!("entry #{}", self.seq), &self.text)?;
+        // Entries warroom writes quote user text (a title, an action with its owners and
+        // ticket, a rename quoting both titles), so they may be longer than a note.
+        let len = self.text.chars().count();
+        if self.text.trim().is_empty() || len > MAX_GENERATED_CHARS {
+            return Err(format!(
+                "entry #{} is empty or {len} characters long; at most {MAX_GENERATED_CHARS}",
+                self.seq
+            ));
+        }
         let restored = self.restores.iter().map(|r| &r.deleted);
         for e in self.edits.iter().chain(&self.deleted).chain(restored.clone()) {
             check_person("editor", &e.by)?;

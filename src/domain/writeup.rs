@@ -198,7 +198,7 @@ pub fn check_template_name(name: &str) -> Result<(), TransitionError> {
         Ok(())
     } else {
         Err(invalid(format!(
-            "`{name}` is not a template name; use {} or a configured template's name (lowercase letters, digits and dashes)",
+            "`{name}` is not a template name; use {}, or `default` for the configured one",
             BUILTIN_TEMPLATES.join(", ")
         )))
     }

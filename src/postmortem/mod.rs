@@ -22,6 +22,9 @@ pub use format::ExportFormat;
 pub use i18n::Lang;
 pub use template::{TemplateChoice, TemplateError};
 
+/// The name that picks the configured template back (`postmortem template default`).
+pub const DEFAULT_TEMPLATE: &str = "default";
+
 /// How the drafts are rendered: `[postmortem]` in the config (`Settings::postmortem`).
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
@@ -50,15 +53,18 @@ impl RenderOptions {
     /// template's name, a built-in language. `Err`: a message saying what to use instead.
     pub fn with_overrides(&self, template: Option<&str>, language: Option<&str>) -> Result<RenderOptions, String> {
         let mut out = self.clone();
+        // `default` is the configured template, whatever it is (a team's file has a path for
+        // a name, which is not shown in chat).
         if let Some(name) = template.map(str::trim)
             && name != self.template.name()
+            && name != DEFAULT_TEMPLATE
         {
             out.template = TemplateChoice::builtin(name).ok_or_else(|| {
-                let mut names: Vec<&str> = template::BUILT_INS.iter().map(|(n, _, _)| *n).collect();
-                if !names.contains(&self.template.name()) {
-                    names.push(self.template.name());
-                }
-                format!("`{name}` is not a postmortem template; use one of {}", names.join(", "))
+                let names: Vec<&str> = template::BUILT_INS.iter().map(|(n, _, _)| *n).collect();
+                format!(
+                    "`{name}` is not a postmortem template; use one of {}, or `{DEFAULT_TEMPLATE}` for the configured one",
+                    names.join(", ")
+                )
             })?;
         }
         if let Some(code) = language {

@@ -538,10 +538,17 @@ fn an_incident_may_choose_a_built_in_template_and_a_language() {
         (same.template.name(), same.lang.code()),
         ("config/templates/team.md.j2", "en")
     );
+    // `default` picks the configured template back, whatever its file is called.
+    let back = configured.with_overrides(Some("default"), None).unwrap();
+    assert_eq!(back.template.name(), "config/templates/team.md.j2");
     let err = configured.with_overrides(Some("../../etc/passwd"), None).unwrap_err();
     assert!(
-        err.contains("use one of warroom, google-sre, atlassian, pagerduty, config/templates/team.md.j2"),
+        err.contains("use one of warroom, google-sre, atlassian, pagerduty, or `default` for the configured one"),
         "{err}"
+    );
+    assert!(
+        !err.contains("config/templates"),
+        "the file's path is not shown in chat: {err}"
     );
     let err = configured.with_overrides(None, Some("de")).unwrap_err();
     assert!(err.contains("en, fr, sk"), "{err}");

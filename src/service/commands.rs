@@ -410,8 +410,14 @@ impl IncidentService {
             })
             .await?;
         if let Some(r) = r.filter(|r| r.dated) {
-            // Keep the reconstruction's date for the next bare time.
-            self.change_id(inc.id, msg, |i| {
+            // Keep the reconstruction's date for the next bare time. A second write of the same
+            // message: without its event id, which the edit has already claimed (a redelivery
+            // stops at the edit, so this runs once).
+            let again = Inbound {
+                event_id: None,
+                ..msg.clone()
+            };
+            self.change_id(inc.id, &again, |i| {
                 move_anchor(i, &r);
                 Ok(((), Vec::new()))
             })

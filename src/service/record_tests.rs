@@ -224,3 +224,22 @@ async fn an_entry_far_before_the_previous_note_or_the_start_is_flagged() {
     assert!(!r.contains('⚠'), "{r}");
     let _ = inc;
 }
+
+/// On Slack and Matrix every message has an event id. A time correction to a dated time
+/// writes twice (the entry, then the incident's date anchor): both happen and the user gets
+/// a reply; a redelivery of the same event changes nothing more.
+#[tokio::test]
+async fn a_dated_correction_from_a_platform_event_is_answered_and_moves_the_anchor() {
+    let h = harness();
+    let (inc, room) = opened(&h).await;
+    h.say(&room, "alice", "/timeline 13:25 restarted docker").await;
+    let seq = last(&h, &inc, EntryKind::Note).seq;
+    let mut m = h.msg(&room, "alice", &format!("/timeline edit {seq} 2026-11-18 13:25"));
+    m.event_id = Some("$event-1".into());
+    let r = Harness::reply(&h.svc.handle(m.clone()).await);
+    assert!(r.contains("now reads: 2026-11-18 13:25 GMT"), "{r}");
+    let day = Utc.with_ymd_and_hms(2026, 11, 18, 13, 25, 0).unwrap();
+    assert_eq!(h.incident(inc.id).dated_anchor, Some(day));
+    assert!(h.svc.handle(m).await.is_empty(), "a redelivery is silent");
+    assert_eq!(last(&h, &inc, EntryKind::Note).edits.len(), 1);
+}
