@@ -456,7 +456,7 @@ fn the_longest_accepted_inputs_make_records_restore_accepts() {
             .unwrap(),
     );
     entries.extend(
-        inc.add_services(&[name.clone()], &who(), t(5), Source::Console)
+        inc.add_services(std::slice::from_ref(&name), &who(), t(5), Source::Console)
             .unwrap(),
     );
     inc.last_seq = entries.len() as u64;
