@@ -29,6 +29,9 @@ pub struct TimeContext {
 pub struct Resolved {
     pub moment: Moment,
     pub dated: bool,
+    /// A time without a date that took the date of the anchor (the team is reconstructing):
+    /// replies say so, since a live incident should not be read that way.
+    pub anchored: bool,
 }
 
 /// While the anchor is older than this, the team is reconstructing and bare times take its date.
@@ -757,6 +760,10 @@ impl When {
                 end: end.as_ref().map(|e| e.at),
             },
             dated: start.dated || end.is_some_and(|e| e.dated),
+            anchored: matches!(self.start, Point::Bare { .. })
+                && ctx
+                    .anchor
+                    .is_some_and(|a| ctx.now - a > Duration::hours(RECONSTRUCTION_HOURS)),
         })
     }
 

@@ -263,6 +263,11 @@ pub struct Incident {
     /// day old the team is reconstructing, and a bare `HH:MM` takes that date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dated_anchor: Option<DateTime<Utc>>,
+    /// Set when an event was recorded at a live time (now, a time of day read as today or
+    /// yesterday, `-15m`) after the anchor was set: the incident is being run live, so bare
+    /// times are never read in the anchor's date, however old it grows. A dated entry clears it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub live_since_anchor: bool,
     /// Supporting information (`postmortem link`): dashboards, graphs, tickets, logs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
@@ -625,6 +630,7 @@ impl Incident {
             impacts: Vec::new(),
             title_edits: Vec::new(),
             dated_anchor: None,
+            live_since_anchor: false,
             links: Vec::new(),
             related: Vec::new(),
             authors: Vec::new(),

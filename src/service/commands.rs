@@ -28,10 +28,14 @@ fn refused(e: impl std::fmt::Display) -> ServiceError {
 /// warns (a wrong day is the usual cause).
 const OUT_OF_ORDER_WARN_SECS: i64 = 12 * 3600;
 
-/// A written time was a date: later bare times of a reconstruction take that date.
+/// A written time was a date: later bare times of a reconstruction take that date. An event
+/// recorded at a live time after it marks the incident as run live (see `live_since_anchor`).
 fn move_anchor(i: &mut Incident, r: &Resolved) {
     if r.dated {
         i.dated_anchor = Some(r.moment.at);
+        i.live_since_anchor = false;
+    } else if !r.anchored && i.dated_anchor.is_some() {
+        i.live_since_anchor = true;
     }
 }
 
@@ -49,13 +53,14 @@ impl IncidentService {
             return Ok(Resolved {
                 moment: Moment::exact(default),
                 dated: false,
+                anchored: false,
             });
         };
         let ctx = TimeContext {
             now: self.now().max(default),
             tz: self.tz,
             date_order: self.date_order,
-            anchor: inc.and_then(|i| i.dated_anchor),
+            anchor: inc.and_then(|i| i.dated_anchor.filter(|_| !i.live_since_anchor)),
         };
         let r = w.resolve_in(&ctx).map_err(|e| ServiceError::Refused(e.0))?;
         let last = r.moment.end.unwrap_or(r.moment.at);
@@ -87,6 +92,17 @@ impl IncidentService {
 
     fn show(&self, m: &Moment) -> String {
         fmt_moment(m, &self.tz)
+    }
+
+    /// A resolved time for a reply; when a time without a date took the date of the latest
+    /// dated entry (a reconstruction), the reply says so.
+    fn shown(&self, r: &Resolved) -> String {
+        let t = self.show(&r.moment);
+        if r.anchored {
+            format!("{t}, on the day of the latest dated entry")
+        } else {
+            t
+        }
     }
 
     fn incident_here(&self, msg: &Inbound) -> Result<Incident, ServiceError> {
@@ -173,7 +189,7 @@ impl IncidentService {
                 reply(format!(
                     "Severity is now {} (since {}).",
                     severity.label(),
-                    self.show(&r.moment)
+                    self.shown(&r)
                 ))
             }
             IncidentCmd::Status { status, when, note } => {
@@ -181,14 +197,14 @@ impl IncidentService {
                 let r = self.point(&inc, &when, msg.at, "a status change")?;
                 self.change_at(&inc, msg, r, |i, m| i.set_status(status, note.as_deref(), who, m, src))
                     .await?;
-                reply(format!("Status is now {status} (since {}).", self.show(&r.moment)))
+                reply(format!("Status is now {status} (since {}).", self.shown(&r)))
             }
             IncidentCmd::Role { role, user, when } => {
                 let inc = self.incident_here(msg)?;
                 let r = self.point(&inc, &when, msg.at, "a role change")?;
                 self.change_at(&inc, msg, r, |i, m| i.assign_role(role.clone(), &user, who, m, src))
                     .await?;
-                reply(format!("{user} is now {role} (since {}).", self.show(&r.moment)))
+                reply(format!("{user} is now {role} (since {}).", self.shown(&r)))
             }
             IncidentCmd::Milestone { milestone, when } => self.milestone(milestone, when, msg).await,
             IncidentCmd::Impact { range, note } => self.add_impact(range, note, msg).await,
@@ -270,7 +286,7 @@ impl IncidentService {
         let (who, src) = (&msg.author, msg.source);
         self.change_at(&inc, msg, r, |i, m| i.set_milestone(milestone, m, who, now, src))
             .await?;
-        reply(format!("Milestone {milestone} recorded at {}.", self.show(&r.moment)))
+        reply(format!("Milestone {milestone} recorded at {}.", self.shown(&r)))
     }
 
     async fn add_impact(&self, range: When, note: Option<String>, msg: &Inbound) -> Reply {
@@ -288,7 +304,7 @@ impl IncidentService {
         let total = text::impact_total(&inc);
         reply(format!(
             "Impact window #{n} recorded: {}. Total impact: {total}.",
-            self.show(&r.moment)
+            self.shown(&r)
         ))
     }
 
@@ -324,7 +340,7 @@ impl IncidentService {
         reply(format!(
             "{} resolved at {}. Fill in the postmortem (`{p}postmortem <section> <text>`), then `{p}incident close`.",
             inc.id,
-            self.show(&r.moment),
+            self.shown(&r),
             p = super::prefix_for(src)
         ))
     }
@@ -388,7 +404,7 @@ impl IncidentService {
                 Ok((i.last_seq.saturating_add(1), vec![e]))
             })
             .await?;
-        let mut out = format!("Added #{seq} at {}: {text}", self.show(&r.moment));
+        let mut out = format!("Added #{seq} at {}: {text}", self.shown(&r));
         out.push_str(&self.order_warnings(&inc, seq, &r.moment));
         reply(out)
     }

@@ -243,3 +243,32 @@ async fn a_dated_correction_from_a_platform_event_is_answered_and_moves_the_anch
     assert!(h.svc.handle(m).await.is_empty(), "a redelivery is silent");
     assert_eq!(last(&h, &inc, EntryKind::Note).edits.len(), 1);
 }
+
+/// A live incident that runs for days: declared with a written date, then recorded live. A day
+/// later a bare time is still today's (or yesterday's), not the declaration's date; a
+/// reconstruction, where bare times follow a dated entry, says where their date came from.
+#[tokio::test]
+async fn a_live_incident_keeps_reading_bare_times_live_after_a_day() {
+    let h = harness();
+    h.say("ops", "alice", "/incident declare \"DB slow\" --at 2026-11-20 13:00")
+        .await;
+    let inc = h.svc.store().incidents(true).unwrap().pop().unwrap();
+    h.svc
+        .bind_room(inc.id, &format!("console:{}", inc.slug).parse().unwrap())
+        .await
+        .unwrap();
+    let room = inc.slug.clone();
+    h.say(&room, "alice", "/timeline failover started").await;
+    assert!(h.incident(inc.id).live_since_anchor);
+    h.advance(26 * 60);
+    let r = Harness::reply(&h.say(&room, "alice", "/incident milestone mitigated 15:10").await);
+    assert!(r.contains("recorded at 2026-11-21 15:10 GMT."), "{r}");
+    // Reconstructing: a dated entry, then a bare time in its day, marked as such.
+    h.say(&room, "alice", "/timeline 2026-11-20 13:30 first page").await;
+    h.advance(25 * 60);
+    let r = Harness::reply(&h.say(&room, "alice", "/timeline 13:40 second page").await);
+    assert!(
+        r.contains("Added #5 at 2026-11-20 13:40 GMT, on the day of the latest dated entry: second page"),
+        "{r}"
+    );
+}

@@ -86,14 +86,14 @@ fn a_reconstructed_multi_day_incident_keeps_every_time_as_given() {
         "Added #3 at 2024-06-17: nightly schema migration merged",
         "Milestone started recorded at ~2024-06-18 05:40 CEST.",
         "Milestone detected recorded at 2024-06-18 06:05 CEST.",
-        "Added #5 at ~2024-06-18 05:40 CEST: feed stopped updating",
-        "Added #6 at 2024-06-18 06:12 CEST: paged on-call",
-        "Severity is now SEV2 (major) (since 2024-06-18 06:20 CEST).",
-        "Added #10 at 2024-06-18 07:35–08:10 CEST: rebuilt the materialised view",
-        "Impact window #1 recorded: 2024-06-18 05:40–08:10 CEST.",
+        "Added #5 at ~2024-06-18 05:40 CEST, on the day of the latest dated entry: feed stopped updating",
+        "Added #6 at 2024-06-18 06:12 CEST, on the day of the latest dated entry: paged on-call",
+        "Severity is now SEV2 (major) (since 2024-06-18 06:20 CEST, on the day of the latest dated entry).",
+        "Added #10 at 2024-06-18 07:35–08:10 CEST, on the day of the latest dated entry: rebuilt the materialised view",
+        "Impact window #1 recorded: 2024-06-18 05:40–08:10 CEST, on the day of the latest dated entry.",
         "Added #13 at 2024-06-19 02:00 CEST: nightly run broke it again",
-        "Impact window #2 recorded: 2024-06-19 02:00–02:45 CEST. Total impact: 3h 15m.",
-        "Added #15 at 2024-06-19 02:50 CEST: added the column back",
+        "Impact window #2 recorded: 2024-06-19 02:00–02:45 CEST, on the day of the latest dated entry. Total impact: 3h 15m.",
+        "Added #15 at 2024-06-19 02:50 CEST, on the day of the latest dated entry: added the column back",
         "Entry #15 now reads: 2024-06-19 02:44 CEST: added the column back",
         "restarted the wrong service",
         "Entry #16 is back",
@@ -227,7 +227,10 @@ fn a_french_incident_through_a_custom_template() {
     child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
     let out = ok(child.wait_with_output().unwrap());
     assert!(!out.contains("usage:"), "{out}");
-    assert!(out.contains("Added #3 at 2024-03-12 09:45 CET"), "{out}");
+    assert!(
+        out.contains("Added #3 at 2024-03-12 09:45 CET, on the day of the latest dated entry"),
+        "{out}"
+    );
     let export = |format: &str| {
         let mut c = sb.cmd(&["export", "INC-1", "--format", format]);
         for (k, v) in env {
