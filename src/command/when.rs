@@ -706,7 +706,18 @@ impl Point {
                 let date = slashed_date(*day, ctx.date_order)?;
                 let at = match clock {
                     Some(c) => local_to_utc(*zone, ctx.tz, date.and_time(c.time))?,
-                    None => start_of_day(*zone, ctx.tz, date)?,
+                    // A day is a day in the team's zone (drafts show it there): a zone on a
+                    // date alone would move it to another day on the page.
+                    None => {
+                        let at = start_of_day(None, ctx.tz, date)?;
+                        if zone.is_some() && start_of_day(*zone, ctx.tz, date)? != at {
+                            return Err(WhenError(format!(
+                                "a date alone ({date}) is that day in the configured zone ({}); leave the zone out, or give a time with it",
+                                ctx.tz.name()
+                            )));
+                        }
+                        at
+                    }
                 };
                 placed(at, clock.is_some_and(|c| c.seconds), true)
             }

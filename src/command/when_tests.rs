@@ -151,7 +151,6 @@ fn dates_and_dates_with_times() {
         ("2020-11-13", utc(2020, 11, 12, 23, 0), Precision::Date),
         ("18.6.2024", utc(2024, 6, 17, 22, 0), Precision::Date),
         ("22/04/2020", utc(2020, 4, 21, 22, 0), Precision::Date),
-        ("2020-11-13 UTC", utc(2020, 11, 13, 0, 0), Precision::Date),
         ("2020-11-13T08:00:00Z", utc(2020, 11, 13, 8, 0), Precision::Second),
         ("2020-11-13T08:00Z", utc(2020, 11, 13, 8, 0), Precision::Minute),
     ];
@@ -542,4 +541,21 @@ fn tokens_split_at_separators_and_a_leading_tilde() {
     assert_eq!(split_token("a–b..c"), ["a", "–", "b", "..", "c"]);
     assert_eq!(split_token("..."), ["..", "."]);
     assert_eq!(split_token("13:35.."), ["13:35", ".."]);
+}
+
+#[test]
+fn a_date_alone_with_a_zone_is_refused_since_the_day_is_the_teams() {
+    let tokens = crate::command::lex::tokenize("2020-11-13 UTC");
+    let w = parse_all(&tokens).unwrap();
+    let ctx = TimeContext {
+        now: chrono::Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap(),
+        tz: chrono_tz::America::New_York,
+        date_order: crate::domain::DateOrder::Dmy,
+        anchor: None,
+    };
+    let e = w.resolve_in(&ctx).unwrap_err();
+    assert!(e.0.contains("leave the zone out"), "{}", e.0);
+    let w = parse_all(&crate::command::lex::tokenize("2020-11-13")).unwrap();
+    let m = w.resolve_in(&ctx).unwrap().moment;
+    assert_eq!(crate::domain::fmt_moment(&m, &ctx.tz), "2020-11-13");
 }
