@@ -127,22 +127,48 @@ fn kubernetes_ports_probes_and_config_agree() {
     let target = resolve(&one("Service")["spec"]["ports"][0]["targetPort"]);
     assert_eq!(target, container_port, "Service targetPort vs containerPort");
 
-    // What the pod loads: the ConfigMap's warroom.toml plus the container's env (secrets as "x").
-    let secret = one("Secret");
+    // What the pod loads: the generated ConfigMap's warroom.toml plus the container's env
+    // (secrets as "x"). The Secret and the ConfigMap are made by kustomize's generators from
+    // secrets.env (git-ignored; its example is in the repository) and warroom.toml.
+    let kust = one("Kustomization");
+    let generated = |list: &str, name: &str| {
+        seq(&kust[list])
+            .iter()
+            .find(|g| g["name"].as_str() == Some(name))
+            .cloned()
+            .unwrap_or_else(|| panic!("kustomization.yaml: no {list} named {name}"))
+    };
+    let secret = generated("secretGenerator", "warroom");
+    let env_file = strs(&secret["envs"])[0].to_string();
+    assert!(
+        deploy("k8s").join(format!("{env_file}.example")).is_file(),
+        "no {env_file}.example"
+    );
+    let example = crate::support::read(&deploy("k8s").join(format!("{env_file}.example")));
+    let keys: Vec<&str> = example
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+        .collect();
     let mut env = Vec::new();
     for e in seq(&c["env"]) {
         let name = e["name"].as_str().expect("env name");
         let r = &e["valueFrom"]["secretKeyRef"];
         if !r.is_null() {
-            assert_eq!(r["name"], secret["metadata"]["name"], "{name}: not our Secret");
-            assert!(!secret["stringData"][&r["key"]].is_null(), "{name}: no such key");
+            assert_eq!(r["name"].as_str(), Some("warroom"), "{name}: not our Secret");
+            let key = r["key"].as_str().expect("secret key");
+            assert!(keys.contains(&key), "{name}: {env_file}.example has no key {key}");
         }
         env.push((name.to_string(), e["value"].as_str().unwrap_or("x").to_string()));
     }
-    let toml = one("ConfigMap")["data"]["warroom.toml"]
-        .as_str()
-        .expect("ConfigMap warroom.toml");
-    let config = load(toml, "the ConfigMap's warroom.toml", env);
+    let config_map = generated("configMapGenerator", "warroom-config");
+    let file = strs(&config_map["files"])[0].to_string();
+    let mounted = seq(&pod["volumes"])
+        .iter()
+        .any(|v| v["configMap"]["name"].as_str() == Some("warroom-config"));
+    assert!(mounted, "the pod does not mount the ConfigMap warroom-config");
+    let toml = crate::support::read(&deploy("k8s").join(&file));
+    let config = load(&toml, "deploy/k8s/warroom.toml", env);
     let listen = listen_port(&config, "ConfigMap");
     assert_eq!(listen, container_port, "ConfigMap http.listen vs containerPort");
 }
