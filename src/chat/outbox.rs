@@ -164,7 +164,10 @@ impl<C: Courier> Outbox<C> {
     pub async fn enqueue(courier: &Arc<C>, job: C::Job) {
         let seq = match serde_json::to_string(&job) {
             Ok(json) => match courier.store().queue_push(C::QUEUE, &json).await {
-                Ok(seq) => Some(seq),
+                Ok(seq) => {
+                    crate::telemetry::job_queued(C::QUEUE, seq);
+                    Some(seq)
+                }
                 Err(e) => {
                     tracing::error!(queue = C::QUEUE, error = %e, "cannot save a queued message; it is kept in memory only and lost if warroom stops now: check free space and permissions of the data dir");
                     None

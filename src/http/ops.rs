@@ -1,7 +1,7 @@
 //! Operations endpoints: `GET /healthz` (the process answers), `GET /readyz` (the store
 //! works and every configured chat adapter is connected; `?only=store` checks the store
 //! alone, for load balancers in front of the webhook receiver) and `GET /metrics`
-//! (Prometheus text format).
+//! (OpenMetrics text, which Prometheus reads).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::service::IncidentService;
-use crate::telemetry::{health, metrics};
+use crate::telemetry::{CONTENT_TYPE, Outbox, Scrape, health, metrics};
 
 pub fn routes(service: Arc<IncidentService>) -> Router {
     Router::new()
@@ -64,12 +64,27 @@ async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<Has
 }
 
 async fn metrics_text(State(service): State<Arc<IncidentService>>) -> Response {
-    match service.store().incidents(true) {
-        Ok(all) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-            metrics().render(&all),
-        )
-            .into_response(),
+    match scrape(&service) {
+        Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")).into_response(),
     }
+}
+
+/// The metrics text: the store's incidents and outbox, each configured adapter's connection.
+fn scrape(service: &IncidentService) -> Result<String, crate::store::StoreError> {
+    let store = service.store();
+    let all = store.incidents(true)?;
+    let known = health().snapshot();
+    let mut s = Scrape {
+        incidents: &all,
+        ..Scrape::default()
+    };
+    for p in service.platforms() {
+        let name = p.as_str();
+        s.adapters
+            .push((name.to_string(), known.get(name).is_some_and(|r| r.ready)));
+        let seqs: Vec<u64> = store.queued(name)?.into_iter().map(|(seq, _)| seq).collect();
+        s.outbox.push(Outbox::of(name, &seqs));
+    }
+    Ok(metrics().render_scrape(&s))
 }

@@ -9,7 +9,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::codec::{decode, decode_ids, decode_u64, encode, encode_ids, entry_key, id_key};
 use super::{META_NEXT_ID, Store, StoreError};
-use crate::domain::{Incident, IncidentId, NewEntry, TimelineEntry};
+use crate::domain::{EntryKind, Incident, IncidentId, NewEntry, TimelineEntry};
 
 /// What a write produced, returned after it is durable.
 #[derive(Debug, Clone)]
@@ -255,7 +255,12 @@ impl Store {
                 WriteError::NotFound(_) => WriteError::NotFound(id),
                 other => other,
             })?;
-        self.durable(done).await
+        let done = self.durable(done).await?;
+        let closes = done.entries.iter().filter(|e| e.kind == EntryKind::Closed).count();
+        if closes > 0 {
+            crate::telemetry::metrics().incidents_closed(closes as u64);
+        }
+        Ok(done)
     }
 
     /// Change one stored timeline entry (edit or delete).

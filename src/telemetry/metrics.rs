@@ -1,68 +1,68 @@
-//! Prometheus metrics: process counters (alerts by source and outcome, commands and their
-//! latency, chat API errors, webhook requests) kept in memory, plus gauges and histograms
-//! derived from the store at scrape time (open incidents by severity, opened/closed totals,
-//! timeline entries, time to acknowledge/mitigate/resolve), rendered in the text format.
+//! Prometheus metrics, encoded by `prometheus-client` (OpenMetrics text): the process's
+//! counters (alerts by source and outcome, commands and their latency, chat API errors,
+//! webhook requests, incidents closed) kept in memory, plus what is read at scrape time (see
+//! `scrape`): the store's incidents, each adapter's connection, the outbox, the process.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::domain::{DURATIONS, Incident, Severity};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+
+use std::sync::OnceLock;
+
+pub use super::scrape::{Outbox, Scrape};
+use crate::domain::Incident;
 
 /// Upper bounds (seconds) of the command latency histogram.
 const COMMAND_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
-/// Upper bounds (seconds) of the incident duration histograms: 1 min .. 1 week.
-const DURATION_BUCKETS: [f64; 11] = [
-    60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0, 259200.0, 604800.0,
-];
 
-#[derive(Debug, Clone, Default)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+/// The content type of `Metrics::render`'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceOutcome {
+    source: String,
+    outcome: String,
 }
 
-impl Histogram {
-    fn observe(&mut self, bounds: &[f64], v: f64) {
-        if self.counts.len() != bounds.len() {
-            self.counts = vec![0; bounds.len()];
-        }
-        for (i, b) in bounds.iter().enumerate() {
-            if v <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += v;
-        self.count += 1;
-    }
-
-    fn render(&self, out: &mut String, name: &str, bounds: &[f64]) {
-        for (i, b) in bounds.iter().enumerate() {
-            let c = self.counts.get(i).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {c}");
-        }
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", self.count);
-        let _ = writeln!(out, "{name}_sum {}", self.sum);
-        let _ = writeln!(out, "{name}_count {}", self.count);
-    }
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceRule {
+    source: String,
+    rule: String,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    alerts: BTreeMap<(String, String), u64>,
-    storm_alerts: BTreeMap<(String, String), u64>,
-    hook_requests: BTreeMap<(String, u16), u64>,
-    chat_errors: BTreeMap<(String, String), u64>,
-    refused: BTreeMap<String, u64>,
-    commands: Histogram,
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceCode {
+    source: String,
+    code: u16,
 }
 
-/// The process's counters.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PlatformKind {
+    platform: String,
+    kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Reason {
+    reason: String,
+}
+
+/// The process's counters (since start; Prometheus handles the reset at a restart).
+#[derive(Debug)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    registry: Registry,
+    alerts: Family<SourceOutcome, Counter>,
+    storm_alerts: Family<SourceRule, Counter>,
+    hook_requests: Family<SourceCode, Counter>,
+    chat_errors: Family<PlatformKind, Counter>,
+    refused: Family<Reason, Counter>,
+    commands: Histogram,
+    closed: Counter,
 }
 
 /// The process-wide metrics.
@@ -71,238 +71,363 @@ pub fn metrics() -> &'static Metrics {
     M.get_or_init(Metrics::default)
 }
 
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::with_prefix("warroom");
+        let m = Metrics {
+            registry: Registry::default(),
+            alerts: Family::default(),
+            storm_alerts: Family::default(),
+            hook_requests: Family::default(),
+            chat_errors: Family::default(),
+            refused: Family::default(),
+            commands: Histogram::new(COMMAND_BUCKETS),
+            closed: Counter::default(),
+        };
+        registry.register("alerts", "Alerts received, by source and outcome", m.alerts.clone());
+        registry.register(
+            "alert_storm_alerts",
+            "Alerts that would have opened an incident but joined their rule's alert-storm incident (over alerts.max_openings_per_minute), by source and rule",
+            m.storm_alerts.clone(),
+        );
+        registry.register(
+            "webhook_requests",
+            "Webhook requests, by source and HTTP status",
+            m.hook_requests.clone(),
+        );
+        registry.register(
+            "chat_api_errors",
+            "Failed chat API calls, by platform and kind",
+            m.chat_errors.clone(),
+        );
+        registry.register(
+            "commands_refused",
+            "Commands and platform requests refused, by reason (rate limits, access rules, origin)",
+            m.refused.clone(),
+        );
+        registry.register_with_unit(
+            "command_duration",
+            "Time to handle a chat command, durable write included",
+            Unit::Seconds,
+            m.commands.clone(),
+        );
+        registry.register(
+            "incidents_closed",
+            "Incidents closed (each close, a reopened incident closed again counts again), since the process started",
+            m.closed.clone(),
+        );
+        Metrics { registry, ..m }
+    }
 }
 
 impl Metrics {
-    fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
-        f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-
     /// One alert from `source` (console, matrix, slack, alertmanager, grafana, generic) and
     /// what it did (opened, attached, resolved, duplicate, ignored, rejected, storm).
     pub fn alert(&self, source: &str, outcome: &str) {
-        self.with(|i| *i.alerts.entry((source.into(), outcome.into())).or_default() += 1);
+        let l = SourceOutcome {
+            source: source.into(),
+            outcome: outcome.into(),
+        };
+        self.alerts.get_or_create(&l).inc();
     }
 
     /// One alert from `source` that joined the alert-storm incident of `rule` instead of
     /// opening an incident.
     pub fn storm_alert(&self, source: &str, rule: &str) {
-        self.with(|i| *i.storm_alerts.entry((source.into(), rule.into())).or_default() += 1);
+        let l = SourceRule {
+            source: source.into(),
+            rule: rule.into(),
+        };
+        self.storm_alerts.get_or_create(&l).inc();
     }
 
     /// One webhook request answered with `code`.
     pub fn hook_request(&self, source: &str, code: u16) {
-        self.with(|i| *i.hook_requests.entry((source.into(), code)).or_default() += 1);
+        let l = SourceCode {
+            source: source.into(),
+            code,
+        };
+        self.hook_requests.get_or_create(&l).inc();
     }
 
     /// One failed call to a chat platform's API.
     pub fn chat_error(&self, platform: &str, kind: &str) {
-        self.with(|i| *i.chat_errors.entry((platform.into(), kind.into())).or_default() += 1);
+        let l = PlatformKind {
+            platform: platform.into(),
+            kind: kind.into(),
+        };
+        self.chat_errors.get_or_create(&l).inc();
     }
 
     /// One command (or platform request) refused, and why: `command_rate`,
     /// `declaration_rate`, `not_responder`, `privileged`, `slack_origin`, `foreign_server`.
     pub fn command_refused(&self, reason: &str) {
-        self.with(|i| *i.refused.entry(reason.into()).or_default() += 1);
+        self.refused.get_or_create(&Reason { reason: reason.into() }).inc();
     }
 
     /// One command handled, taking `d`.
     pub fn command(&self, d: Duration) {
-        self.with(|i| i.commands.observe(&COMMAND_BUCKETS, d.as_secs_f64()));
+        self.commands.observe(d.as_secs_f64());
     }
 
-    /// The exposition text: counters of this process, then what `incidents` (every incident
-    /// in the store) says.
+    /// `n` incidents closed (written durably).
+    pub fn incidents_closed(&self, n: u64) {
+        self.closed.inc_by(n);
+    }
+
+    /// The exposition text with `incidents` (every incident in the store) and nothing else
+    /// read at scrape time.
     pub fn render(&self, incidents: &[Incident]) -> String {
+        self.render_scrape(&Scrape {
+            incidents,
+            ..Scrape::default()
+        })
+    }
+
+    /// The exposition text: what `s` says (store, adapters, outbox, process), then the
+    /// counters of this process.
+    pub fn render_scrape(&self, s: &Scrape<'_>) -> String {
         let mut out = String::new();
-        render_store_state(&mut out, incidents);
-        self.render_counters(&mut out);
+        // Writing to a String cannot fail; a failure would leave the text short, not panic.
+        let _ = encode_registry(&mut out, &s.registry())
+            .and_then(|()| encode_registry(&mut out, &self.registry))
+            .and_then(|()| encode_eof(&mut out));
         out
-    }
-
-    /// The process counters (per process, since start).
-    fn render_counters(&self, out: &mut String) {
-        self.with(|i| {
-            head(
-                out,
-                "warroom_alerts_total",
-                "counter",
-                "Alerts received, by source and outcome.",
-            );
-            for ((src, outcome), n) in &i.alerts {
-                let _ = writeln!(
-                    out,
-                    "warroom_alerts_total{{source=\"{}\",outcome=\"{}\"}} {n}",
-                    escape(src),
-                    escape(outcome)
-                );
-            }
-            head(
-                out,
-                "warroom_alert_storm_alerts_total",
-                "counter",
-                "Alerts that would have opened an incident but joined their rule's alert-storm incident (over alerts.max_openings_per_minute), by source and rule.",
-            );
-            for ((src, rule), n) in &i.storm_alerts {
-                let _ = writeln!(
-                    out,
-                    "warroom_alert_storm_alerts_total{{source=\"{}\",rule=\"{}\"}} {n}",
-                    escape(src),
-                    escape(rule)
-                );
-            }
-            head(
-                out,
-                "warroom_webhook_requests_total",
-                "counter",
-                "Webhook requests, by source and HTTP status.",
-            );
-            for ((src, code), n) in &i.hook_requests {
-                let _ = writeln!(
-                    out,
-                    "warroom_webhook_requests_total{{source=\"{}\",code=\"{code}\"}} {n}",
-                    escape(src)
-                );
-            }
-            head(
-                out,
-                "warroom_chat_api_errors_total",
-                "counter",
-                "Failed chat API calls, by platform and kind.",
-            );
-            for ((p, kind), n) in &i.chat_errors {
-                let _ = writeln!(
-                    out,
-                    "warroom_chat_api_errors_total{{platform=\"{}\",kind=\"{}\"}} {n}",
-                    escape(p),
-                    escape(kind)
-                );
-            }
-            head(
-                out,
-                "warroom_commands_refused_total",
-                "counter",
-                "Commands and platform requests refused, by reason (rate limits, access rules, origin).",
-            );
-            for (reason, n) in &i.refused {
-                let _ = writeln!(
-                    out,
-                    "warroom_commands_refused_total{{reason=\"{}\"}} {n}",
-                    escape(reason)
-                );
-            }
-            head(
-                out,
-                "warroom_command_duration_seconds",
-                "histogram",
-                "Time to handle a chat command, durable write included.",
-            );
-            i.commands
-                .render(out, "warroom_command_duration_seconds", &COMMAND_BUCKETS);
-        });
-    }
-}
-
-fn head(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// What the store holds (derived at scrape time, so right across restarts): incidents open by
-/// severity, opened and closed, timeline entries, and the milestone durations.
-fn render_store_state(out: &mut String, incidents: &[Incident]) {
-    let mut open: BTreeMap<&str, u64> = Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let (mut closed, mut entries) = (0u64, 0u64);
-    let mut spans: Vec<Histogram> = vec![Histogram::default(); DURATIONS.len()];
-    for inc in incidents {
-        if inc.is_closed() {
-            closed += 1;
-        } else {
-            *open.entry(inc.severity.as_str()).or_default() += 1;
-        }
-        entries += inc.last_seq;
-        for (d, h) in DURATIONS.iter().zip(spans.iter_mut()) {
-            if let Some(secs) = d.seconds(inc) {
-                h.observe(&DURATION_BUCKETS, secs.max(0) as f64);
-            }
-        }
-    }
-    head(out, "warroom_incidents_open", "gauge", "Open incidents by severity.");
-    for (sev, n) in &open {
-        let _ = writeln!(out, "warroom_incidents_open{{severity=\"{sev}\"}} {n}");
-    }
-    head(
-        out,
-        "warroom_incidents_opened_total",
-        "counter",
-        "Incidents opened (all in the store).",
-    );
-    let _ = writeln!(out, "warroom_incidents_opened_total {}", incidents.len());
-    head(out, "warroom_incidents_closed_total", "counter", "Incidents closed.");
-    let _ = writeln!(out, "warroom_incidents_closed_total {closed}");
-    head(
-        out,
-        "warroom_timeline_entries_total",
-        "counter",
-        "Timeline entries recorded.",
-    );
-    let _ = writeln!(out, "warroom_timeline_entries_total {entries}");
-    for (d, h) in DURATIONS.iter().zip(&spans) {
-        let name = format!("warroom_incident_{}_seconds", d.name);
-        let help = format!(
-            "{}: from the {} to the {} milestone, as in the postmortem.",
-            d.label, d.from, d.to
-        );
-        head(out, &name, "histogram", &help);
-        h.render(out, &name, &DURATION_BUCKETS);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::HashMap;
 
-    #[test]
-    fn histogram_buckets_are_cumulative() {
-        let mut h = Histogram::default();
-        for v in [0.5, 30.0, 120.0, 1e9] {
-            h.observe(&DURATION_BUCKETS, v);
+    use chrono::Utc;
+    use prometheus_parse::{LineInfo, SampleType, Value};
+
+    use super::*;
+    use crate::domain::{Opening, Person, Source, TransitionError};
+    use crate::store::Store;
+
+    /// `text` parsed as the exposition format: the samples, and each family's declared type.
+    /// Fails when the text is not well formed: a sample of no declared family, a counter
+    /// sample without `_total`, a missing `# EOF`, a line the parser does not take.
+    fn parse(text: &str) -> (prometheus_parse::Scrape, HashMap<String, SampleType>) {
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        let mut types = HashMap::new();
+        for line in text.lines() {
+            match LineInfo::parse(line) {
+                LineInfo::Type {
+                    metric_name,
+                    metric_alias,
+                    sample_type,
+                } => {
+                    assert!(
+                        types.insert(metric_alias.unwrap_or(metric_name), sample_type).is_none(),
+                        "{line}"
+                    );
+                }
+                LineInfo::Sample { metric_name, .. } => {
+                    let family = ["_total", "_bucket", "_sum", "_count"]
+                        .iter()
+                        .find_map(|s| metric_name.strip_suffix(s).filter(|f| types.contains_key(*f)))
+                        .unwrap_or(metric_name);
+                    let ty = types.get(family);
+                    assert!(ty.is_some(), "no TYPE for {line}");
+                    if ty == Some(&SampleType::Counter) {
+                        assert!(metric_name.ends_with("_total"), "{line}");
+                    }
+                }
+                LineInfo::Doc { .. } | LineInfo::Empty => {}
+                LineInfo::Ignored => {
+                    assert!(line.starts_with("# UNIT ") || line == "# EOF", "unparsed: {line}");
+                }
+            }
         }
-        let mut out = String::new();
-        h.render(&mut out, "x", &DURATION_BUCKETS);
-        assert!(out.contains("x_bucket{le=\"60\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"300\"} 3\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"604800\"} 3\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"+Inf\"} 4\n"), "{out}");
-        assert!(out.contains("x_count 4\n"), "{out}");
+        let lines = text.lines().map(|l| Ok(l.to_string()));
+        (prometheus_parse::Scrape::parse(lines).unwrap(), types)
+    }
+
+    /// The value of `name` with exactly `labels`.
+    fn value(s: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        s.samples
+            .iter()
+            .find(|x| {
+                x.metric == name
+                    && x.labels.len() == labels.len()
+                    && labels.iter().all(|(k, v)| x.labels.get(k) == Some(v))
+            })
+            .map(|x| match x.value {
+                Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
     }
 
     #[test]
-    fn counters_render_with_escaped_labels() {
+    fn the_exposition_parses_with_types_labels_and_the_new_series() {
         let m = Metrics::default();
         m.alert("generic", "opened");
         m.alert("generic", "opened");
         m.storm_alert("alertmanager", "hook:alertmanager");
         m.chat_error("slack", "rate_limited");
+        m.hook_request("generic", 202);
         m.command(Duration::from_millis(3));
         m.command_refused("command_rate");
-        m.command_refused("command_rate");
-        let out = m.render(&[]);
-        assert!(
-            out.contains("warroom_commands_refused_total{reason=\"command_rate\"} 2\n"),
-            "{out}"
+        m.command_refused("a \"quoted\"\nreason");
+        let scrape = Scrape {
+            incidents: &[],
+            adapters: vec![("matrix".into(), false), ("slack".into(), true)],
+            outbox: vec![Outbox {
+                platform: "matrix".into(),
+                jobs: 3,
+                oldest: Some(Duration::from_millis(90_500)),
+            }],
+        };
+        let text = m.render_scrape(&scrape);
+        let (s, types) = parse(&text);
+        let v = |name: &str, labels: &[(&str, &str)]| value(&s, name, labels);
+        assert_eq!(
+            v("warroom_alerts_total", &[("source", "generic"), ("outcome", "opened")]),
+            Some(2.0),
+            "{text}"
+        );
+        assert_eq!(
+            v("warroom_commands_refused_total", &[("reason", "command_rate")]),
+            Some(1.0)
         );
         assert!(
-            out.contains("warroom_alerts_total{source=\"generic\",outcome=\"opened\"} 2\n"),
-            "{out}"
+            text.contains("warroom_commands_refused_total{reason=\"a \\\"quoted\\\"\\nreason\"} 1\n"),
+            "{text}"
         );
-        assert!(out.contains("warroom_chat_api_errors_total{platform=\"slack\",kind=\"rate_limited\"} 1\n"));
-        assert!(
-            out.contains("warroom_alert_storm_alerts_total{source=\"alertmanager\",rule=\"hook:alertmanager\"} 1\n")
+        assert_eq!(
+            v(
+                "warroom_webhook_requests_total",
+                &[("source", "generic"), ("code", "202")]
+            ),
+            Some(1.0)
         );
-        assert!(out.contains("warroom_command_duration_seconds_bucket{le=\"0.005\"} 1\n"));
-        assert!(out.contains("warroom_incidents_open{severity=\"sev1\"} 0\n"));
-        assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");
+        assert_eq!(
+            v(
+                "warroom_chat_api_errors_total",
+                &[("platform", "slack"), ("kind", "rate_limited")]
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            v(
+                "warroom_alert_storm_alerts_total",
+                &[("source", "alertmanager"), ("rule", "hook:alertmanager")]
+            ),
+            Some(1.0)
+        );
+        assert_eq!(v("warroom_incidents_open", &[("severity", "sev1")]), Some(0.0));
+        assert_eq!(v("warroom_incidents_opened_total", &[]), Some(0.0));
+        assert_eq!(v("warroom_incidents_closed_total", &[]), Some(0.0));
+        assert_eq!(v("warroom_incidents_currently_closed", &[]), Some(0.0));
+        assert_eq!(v("warroom_adapter_up", &[("platform", "slack")]), Some(1.0));
+        assert_eq!(v("warroom_adapter_up", &[("platform", "matrix")]), Some(0.0));
+        assert_eq!(v("warroom_outbox_jobs", &[("platform", "matrix")]), Some(3.0));
+        assert_eq!(
+            v("warroom_outbox_oldest_job_age_seconds", &[("platform", "matrix")]),
+            Some(90.5)
+        );
+        let version = env!("CARGO_PKG_VERSION");
+        assert_eq!(v("warroom_build_info", &[("version", version)]), Some(1.0));
+        let ty = |f: &str| types.get(f).copied();
+        for counter in [
+            "warroom_alerts",
+            "warroom_commands_refused",
+            "warroom_incidents_opened",
+            "warroom_incidents_closed",
+            "warroom_timeline_entries",
+        ] {
+            assert_eq!(ty(counter), Some(SampleType::Counter), "{counter}");
+        }
+        for gauge in [
+            "warroom_incidents_open",
+            "warroom_incidents_currently_closed",
+            "warroom_adapter_up",
+            "warroom_outbox_jobs",
+            "warroom_outbox_oldest_job_age_seconds",
+            "warroom_build_info",
+        ] {
+            assert_eq!(ty(gauge), Some(SampleType::Gauge), "{gauge}");
+        }
+        assert_eq!(ty("warroom_command_duration_seconds"), Some(SampleType::Histogram));
+        assert_eq!(
+            ty("warroom_incident_time_to_resolve_seconds"),
+            Some(SampleType::Histogram)
+        );
+        let latency = s
+            .samples
+            .iter()
+            .find(|x| x.metric == "warroom_command_duration_seconds");
+        match latency.map(|x| &x.value) {
+            Some(Value::Histogram(b)) => {
+                let le_5ms = b.iter().find(|c| c.less_than == 0.005).map(|c| c.count);
+                assert_eq!(le_5ms, Some(1.0), "{b:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(ty("process_cpu_seconds"), Some(SampleType::Counter));
+            assert!(v("process_resident_memory_bytes", &[]).unwrap() > 0.0, "{text}");
+            assert!(v("process_open_fds", &[]).unwrap() >= 3.0, "{text}");
+            assert!(v("process_cpu_seconds_total", &[]).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_outbox_job_ages_from_when_it_was_queued() {
+        super::super::job_queued("test-age", 7);
+        std::thread::sleep(Duration::from_millis(20));
+        let o = Outbox::of("test-age", &[7, 8]);
+        assert_eq!(o.jobs, 2);
+        assert!(o.oldest.unwrap() >= Duration::from_millis(20), "{o:?}");
+        let empty = Outbox::of("test-age", &[]);
+        assert_eq!((empty.jobs, empty.oldest), (0, None));
+    }
+
+    /// `warroom_incidents_closed_total` and `warroom_incidents_currently_closed` of `store`.
+    fn closed(store: &Store) -> (f64, f64) {
+        let all = store.incidents(true).unwrap();
+        let (s, _) = parse(&metrics().render(&all));
+        let total = value(&s, "warroom_incidents_closed_total", &[]).unwrap();
+        let now = value(&s, "warroom_incidents_currently_closed", &[]).unwrap_or(f64::NAN);
+        (total, now)
+    }
+
+    #[tokio::test]
+    async fn closed_total_does_not_drop_when_an_incident_is_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let who = Person::new("alice", "Alice");
+        let inc = store
+            .create_incident::<TransitionError>(None, Utc::now(), |id| {
+                Incident::open(Opening::by_hand(id, "NDW ETL failed", who.clone(), Utc::now()))
+            })
+            .await
+            .unwrap()
+            .incident;
+        let change = |f: fn(&mut Incident, &Person) -> Result<Vec<crate::domain::NewEntry>, TransitionError>| {
+            let (store, who) = (&store, &who);
+            async move {
+                store
+                    .update_incident::<(), TransitionError>(inc.id, None, Utc::now(), |i| Ok(((), f(i, who)?)))
+                    .await
+                    .unwrap();
+            }
+        };
+        let before = closed(&store);
+        change(|i, w| i.close(w, Utc::now(), Source::Console)).await;
+        let after_close = closed(&store);
+        assert!(after_close.0 >= before.0 + 1.0, "{before:?} {after_close:?}");
+        assert_eq!(after_close.1, 1.0);
+        change(|i, w| i.reopen(w, Utc::now(), Source::Console)).await;
+        let after_reopen = closed(&store);
+        // Other tests may close incidents meanwhile: the counter only grows.
+        assert!(after_reopen.0 >= after_close.0, "{after_close:?} {after_reopen:?}");
+        assert_eq!(after_reopen.1, 0.0);
+        change(|i, w| i.close(w, Utc::now(), Source::Console)).await;
+        assert!(closed(&store).0 >= after_close.0 + 1.0);
     }
 }

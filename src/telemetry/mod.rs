@@ -5,10 +5,13 @@
 mod health;
 mod logline;
 mod metrics;
+mod process;
 mod quiet;
+mod scrape;
 
 pub use health::{Readiness, health};
-pub use metrics::{Metrics, metrics};
+pub use metrics::{CONTENT_TYPE, Metrics, Outbox, Scrape, metrics};
+pub use scrape::job_queued;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
