@@ -88,3 +88,51 @@ fn scrape(service: &IncidentService) -> Result<String, crate::store::StoreError>
     }
     Ok(metrics().render_scrape(&s))
 }
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+    use crate::alert::RuleSet;
+    use crate::domain::Platform;
+    use crate::service::SystemClock;
+    use crate::store::Store;
+
+    /// `/metrics` as served: the content type, each configured adapter's connection and the
+    /// outbox read from the store.
+    #[tokio::test]
+    async fn metrics_show_adapters_and_the_stored_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        for job in ["{}", "{}"] {
+            store.queue_push(Platform::Matrix.as_str(), job).await.unwrap();
+        }
+        let svc = Arc::new(
+            IncidentService::new(store, RuleSet::default(), chrono_tz::UTC, Arc::new(SystemClock))
+                .with_platforms(vec![Platform::Matrix, Platform::Slack]),
+        );
+        health().set(Platform::Matrix.as_str(), true, "connected");
+        let r = metrics_text(State(svc)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
+        let body = r.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for want in [
+            "warroom_adapter_up{platform=\"matrix\"} 1",
+            "warroom_adapter_up{platform=\"slack\"} 0",
+            "warroom_outbox_jobs{platform=\"matrix\"} 2",
+            "warroom_outbox_jobs{platform=\"slack\"} 0",
+            "warroom_outbox_oldest_job_age_seconds{platform=\"slack\"} 0.0",
+        ] {
+            assert!(lines.contains(&want), "{want}:\n{text}");
+        }
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("warroom_outbox_oldest_job_age_seconds{platform=\"matrix\"} ")),
+            "{text}"
+        );
+    }
+}
