@@ -7,6 +7,7 @@ fn with(template: TemplateChoice, lang: &str, front_matter: bool) -> RenderOptio
         template,
         lang: lang.parse().unwrap(),
         front_matter,
+        custom_sections: Vec::new(),
     }
 }
 
