@@ -384,7 +384,13 @@ impl IncidentService {
     pub fn postmortem(&self, id: IncidentId) -> Result<Postmortem, ServiceError> {
         let inc = self.store.incident(id)?.ok_or_else(|| not_found(id))?;
         let entries = self.store.entries(id)?;
-        Ok(Postmortem::build(&inc, &entries, self.tz, self.now()))
+        Ok(Postmortem::build_with(
+            &inc,
+            &entries,
+            self.tz,
+            self.now(),
+            &self.render.custom_sections,
+        ))
     }
 
     /// The render options of an incident: the configured ones with its own template and
