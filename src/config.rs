@@ -233,7 +233,10 @@ impl SectionConfig {
             } else if n > max {
                 Err((field(what), format!("is {n} characters long; at most {max}")))
             } else if text.chars().any(char::is_control) {
-                Err((field(what), "must be one line of text (no line breaks or control characters)".to_string()))
+                Err((
+                    field(what),
+                    "must be one line of text (no line breaks or control characters)".to_string(),
+                ))
             } else {
                 Ok(text.trim().to_string())
             }
@@ -247,7 +250,11 @@ impl SectionConfig {
         for (name, text) in &self.titles {
             let code = name.strip_prefix("title_").filter(|c| codes().contains(c));
             let Some(code) = code else {
-                let known: Vec<String> = codes().iter().filter(|c| **c != "en").map(|c| format!("title_{c}")).collect();
+                let known: Vec<String> = codes()
+                    .iter()
+                    .filter(|c| **c != "en")
+                    .map(|c| format!("title_{c}"))
+                    .collect();
                 return Err((
                     field(name),
                     format!(

@@ -10,9 +10,9 @@ mod types;
 pub mod writeup;
 
 pub use incident::{
-    Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, CustomSectionEdit, DURATIONS, DurationSpec, ImpactWindow,
-    Incident, MAX_CUSTOM_SECTIONS, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening, SectionEdit, Stamp, TitleEdit, TransitionError,
-    action_line, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
+    Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, CustomSectionEdit, DURATIONS, DurationSpec,
+    ImpactWindow, Incident, MAX_CUSTOM_SECTIONS, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening, SectionEdit, Stamp,
+    TitleEdit, TransitionError, action_line, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
 };
 pub use invariants::{clamp_time, time_range};
 pub use platform::{Platform, RoomKey};

@@ -346,7 +346,9 @@ pub const MAX_CUSTOM_KEY_CHARS: usize = 40;
 pub fn is_custom_section_key(key: &str) -> bool {
     (1..=MAX_CUSTOM_KEY_CHARS).contains(&key.len())
         && !key.starts_with('-')
-        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 impl fmt::Display for Section {

@@ -229,7 +229,11 @@ pub(super) fn cell_after_ours(s: &str) -> String {
 fn section(out: &mut String, level: &str, s: &SectionView, pm: &Postmortem) {
     // A custom section's title and own prompt are the team's text: escaped like user text.
     let custom = s.custom.then(|| {
-        let prompt = if s.generic_prompt { s.prompt.clone() } else { one_line(&s.prompt) };
+        let prompt = if s.generic_prompt {
+            s.prompt.clone()
+        } else {
+            one_line(&s.prompt)
+        };
         (one_line(&s.heading), prompt)
     });
     let (heading, prompt) = match &custom {

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::i18n::Lang;
 use crate::domain::{
-    Action, Contribution, CustomSectionEdit, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Link, Milestone, Moment,
-    Person, Precision, RelatedRef, Restore, ReviewChange, ReviewStatus, Section, SectionEdit, Severity, Status,
-    TimelineEntry, TitleEdit, fmt_minute, fmt_moment, sort_for_display,
+    Action, Contribution, CustomSectionEdit, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Link,
+    Milestone, Moment, Person, Precision, RelatedRef, Restore, ReviewChange, ReviewStatus, Section, SectionEdit,
+    Severity, Status, TimelineEntry, TitleEdit, fmt_minute, fmt_moment, sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]

@@ -631,7 +631,13 @@ fn with_custom_sections() -> Postmortem {
         .unwrap();
     inc.contribute_custom("old-key", "kept from an older config", false, &alice, t(14, 2))
         .unwrap();
-    Postmortem::build_with(&inc, &entries, "Europe/London".parse().unwrap(), t(14, 11), &custom_defs())
+    Postmortem::build_with(
+        &inc,
+        &entries,
+        "Europe/London".parse().unwrap(),
+        t(14, 11),
+        &custom_defs(),
+    )
 }
 
 #[test]

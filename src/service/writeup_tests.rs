@@ -252,7 +252,12 @@ async fn a_configured_custom_section_is_stored_and_replacing_keeps_the_previous_
     );
     say(&h, &room, "/postmortem timeline-of-comms email at 10:20").await;
     assert_eq!(
-        say(&h, &room, "/postmortem timeline-of-comms --replace one status page update").await,
+        say(
+            &h,
+            &room,
+            "/postmortem timeline-of-comms --replace one status page update"
+        )
+        .await,
         "Replaced Communication log."
     );
     let stored = h.svc.store().incident(inc.id).unwrap().unwrap();
@@ -267,7 +272,11 @@ async fn a_configured_custom_section_is_stored_and_replacing_keeps_the_previous_
         .map(|c| c.text.as_str())
         .collect();
     assert_eq!(previous, ["status page at 10:05", "email at 10:20"]);
-    assert_eq!(h.svc.store().entries(inc.id).unwrap().len(), before, "not a timeline event");
+    assert_eq!(
+        h.svc.store().entries(inc.id).unwrap().len(),
+        before,
+        "not a timeline event"
+    );
 }
 
 #[tokio::test]
@@ -287,5 +296,8 @@ async fn an_unconfigured_custom_section_is_refused_with_the_sections_there_are()
     let h = harness();
     let (_, room) = opened(&h).await;
     let r = say(&h, &room, "/postmortem cost 3 hours").await;
-    assert!(r.contains("`cost` is not a postmortem section") && r.contains("[[postmortem.sections]]"), "{r}");
+    assert!(
+        r.contains("`cost` is not a postmortem section") && r.contains("[[postmortem.sections]]"),
+        "{r}"
+    );
 }
