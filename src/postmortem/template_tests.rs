@@ -707,3 +707,22 @@ fn custom_sections_in_html_and_json() {
             .unwrap();
     assert!(plain.get("custom_sections").is_none());
 }
+
+#[test]
+fn every_built_in_template_shows_the_custom_sections_before_its_footer() {
+    let pm = with_custom_sections();
+    for name in ["google-sre", "atlassian", "pagerduty"] {
+        let text = md(&pm, &with(builtin(name), "en", false)).text;
+        let h = headings(&text);
+        let n = h.len();
+        assert_eq!(
+            h[n - 3..],
+            ["Communication log", "Cost \\<b>|\\</b> `spend`", "old-key"],
+            "{name}: {h:?}"
+        );
+        assert!(text.contains("- email to *all* customers (Alice)"), "{name}");
+        // Without custom sections, nothing changes.
+        let plain = md(&build("Europe/London"), &with(builtin(name), "en", false)).text;
+        assert!(!plain.contains("old-key") && !plain.contains("Communication log"));
+    }
+}
