@@ -184,6 +184,7 @@ fn main() {
                 template: TemplateChoice::builtin(name).expect("built-in"),
                 lang: "fr".parse::<Lang>().expect("fr"),
                 front_matter: true,
+                custom_sections: Vec::new(),
             };
             measure(&format!("build + markdown ({name}, fr)"), || {
                 render_with(

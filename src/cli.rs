@@ -486,6 +486,10 @@ async fn check_config(cli: &Cli) -> anyhow::Result<ExitCode> {
             p.lang.code(),
             if p.front_matter { "on" } else { "off" }
         );
+        if !p.custom_sections.is_empty() {
+            let keys: Vec<&str> = p.custom_sections.iter().map(|c| c.key.as_str()).collect();
+            outln!("# postmortem sections of your own: {}", keys.join(", "));
+        }
     }
     outln!("# console alert rooms: {}", config.console.alert_rooms.join(", "));
     outln!("# data dir: {}", cli.data_dir.display());

@@ -171,6 +171,129 @@ pub struct PostmortemConfig {
     /// Start the Markdown export with YAML front matter.
     #[serde(default = "default_true", deserialize_with = "bool_or_text")]
     pub front_matter: bool,
+    /// The team's own sections (`[[postmortem.sections]]`), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<SectionConfig>,
+}
+
+/// `[[postmortem.sections]]`: a section of the team's own, filled with `postmortem KEY <text>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SectionConfig {
+    /// The command word: lowercase letters, digits and `-`, not a built-in section.
+    pub key: String,
+    /// The heading (English, and any language without its own `title_<code>`).
+    pub title: String,
+    /// Contributions are items of a bullet list (default: paragraphs).
+    #[serde(default, deserialize_with = "bool_or_text")]
+    pub list: bool,
+    /// Shown while the section is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// `title_fr`, `title_sk`, ...: the heading per draft language.
+    #[serde(flatten)]
+    pub titles: BTreeMap<String, String>,
+}
+
+/// The longest title or prompt of a custom postmortem section.
+const MAX_SECTION_TITLE_CHARS: usize = 200;
+const MAX_SECTION_PROMPT_CHARS: usize = 500;
+
+impl SectionConfig {
+    /// This section checked: key shape, not a built-in section or postmortem command word,
+    /// title and prompt one line and bounded, per-language titles for built-in languages.
+    fn validate(&self) -> Result<crate::postmortem::CustomSection, (String, String)> {
+        use crate::postmortem::i18n::codes;
+        let key = &self.key;
+        let field = |f: &str| format!("postmortem.sections.{f} (key = {key:?})");
+        if !crate::domain::is_custom_section_key(key) {
+            return Err((
+                field("key"),
+                format!(
+                    "`{key}` is not a section key; use 1 to {} lowercase letters, digits and `-` (e.g. \"timeline-of-comms\")",
+                    crate::domain::MAX_CUSTOM_KEY_CHARS
+                ),
+            ));
+        }
+        if key.parse::<crate::domain::Section>().is_ok()
+            || key == "help"
+            || crate::command::help::lookup(crate::command::Family::Postmortem, key).is_some()
+        {
+            return Err((
+                field("key"),
+                format!(
+                    "`{key}` is already a postmortem section or command word; pick another key (built-in sections: {})",
+                    crate::domain::SECTION_NAMES
+                ),
+            ));
+        }
+        let one_line = |what: &str, text: &str, max: usize| {
+            let n = text.chars().count();
+            if text.trim().is_empty() {
+                Err((field(what), "is empty; give the section's heading".to_string()))
+            } else if n > max {
+                Err((field(what), format!("is {n} characters long; at most {max}")))
+            } else if text.chars().any(char::is_control) {
+                Err((
+                    field(what),
+                    "must be one line of text (no line breaks or control characters)".to_string(),
+                ))
+            } else {
+                Ok(text.trim().to_string())
+            }
+        };
+        let title = one_line("title", &self.title, MAX_SECTION_TITLE_CHARS)?;
+        let prompt = match &self.prompt {
+            Some(p) => Some(one_line("prompt", p, MAX_SECTION_PROMPT_CHARS)?),
+            None => None,
+        };
+        let mut titles = BTreeMap::new();
+        for (name, text) in &self.titles {
+            let code = name.strip_prefix("title_").filter(|c| codes().contains(c));
+            let Some(code) = code else {
+                let known: Vec<String> = codes()
+                    .iter()
+                    .filter(|c| **c != "en")
+                    .map(|c| format!("title_{c}"))
+                    .collect();
+                return Err((
+                    field(name),
+                    format!(
+                        "unknown key; a section has key, title, list, prompt and per-language titles {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            titles.insert(code.to_string(), one_line(name, text, MAX_SECTION_TITLE_CHARS)?);
+        }
+        Ok(crate::postmortem::CustomSection {
+            key: key.clone(),
+            title,
+            titles,
+            list: self.list,
+            prompt,
+        })
+    }
+}
+
+/// `[[postmortem.sections]]` validated, in order; a key given twice is refused.
+fn custom_sections(sections: &[SectionConfig]) -> Result<Vec<crate::postmortem::CustomSection>, ConfigError> {
+    let mut out: Vec<crate::postmortem::CustomSection> = Vec::new();
+    for s in sections {
+        let section = s.validate().map_err(|(key, msg)| ConfigError::Key {
+            key,
+            origin: String::new(),
+            msg,
+        })?;
+        if out.iter().any(|o| o.key == section.key) {
+            return Err(ConfigError::Key {
+                key: format!("postmortem.sections.key (key = {:?})", section.key),
+                origin: String::new(),
+                msg: "is declared twice; give each section its own key".into(),
+            });
+        }
+        out.push(section);
+    }
+    Ok(out)
 }
 
 impl Default for PostmortemConfig {
@@ -179,6 +302,7 @@ impl Default for PostmortemConfig {
             template: default_template(),
             language: default_language(),
             front_matter: true,
+            sections: Vec::new(),
         }
     }
 }
@@ -1014,6 +1138,7 @@ impl Config {
             template: crate::postmortem::TemplateChoice::load(&p.template)?,
             lang,
             front_matter: p.front_matter,
+            custom_sections: custom_sections(&p.sections)?,
         })
     }
 

@@ -448,3 +448,97 @@ fn postmortem_section_defaults_and_refuses_an_unknown_language() {
         .to_string();
     assert!(err.contains("templates"), "{err}");
 }
+
+fn sections_err(toml: &str) -> String {
+    let c = Config::from_parts(toml, "warroom.toml", env(&[])).unwrap();
+    c.postmortem().unwrap_err().to_string()
+}
+
+#[test]
+fn custom_postmortem_sections_are_read_in_order_with_their_titles() {
+    let toml = r#"
+[[postmortem.sections]]
+key = "timeline-of-comms"
+title = "Communication log"
+title_fr = "Journal des communications"
+list = true
+prompt = "Who was told what, when?"
+
+[[postmortem.sections]]
+key = "cost"
+title = "Cost"
+"#;
+    let c = Config::from_parts(toml, "warroom.toml", env(&[])).unwrap();
+    let options = c.postmortem().unwrap();
+    let s = &options.custom_sections;
+    assert_eq!(s.len(), 2);
+    assert_eq!((s[0].key.as_str(), s[0].list), ("timeline-of-comms", true));
+    assert_eq!(s[0].title_in("fr".parse().unwrap()), "Journal des communications");
+    assert_eq!(s[0].title_in("sk".parse().unwrap()), "Communication log");
+    assert_eq!(s[0].prompt.as_deref(), Some("Who was told what, when?"));
+    assert_eq!(
+        (s[1].key.as_str(), s[1].list, s[1].prompt.as_deref()),
+        ("cost", false, None)
+    );
+}
+
+#[test]
+fn bad_custom_postmortem_sections_are_refused_naming_the_key() {
+    let one = |key: &str, extra: &str| format!("[[postmortem.sections]]\nkey = \"{key}\"\ntitle = \"T\"\n{extra}");
+    let err = sections_err(&one("Bad Key", ""));
+    assert!(
+        err.contains("postmortem.sections.key") && err.contains("lowercase"),
+        "{err}"
+    );
+    let err = sections_err(&one(&"k".repeat(41), ""));
+    assert!(err.contains("lowercase"), "{err}");
+    for clash in [
+        "impact",
+        "root-causes",
+        "factor",
+        "link",
+        "author",
+        "template",
+        "export",
+        "help",
+    ] {
+        let err = sections_err(&one(clash, ""));
+        assert!(
+            err.contains("already a postmortem section or command word"),
+            "{clash}: {err}"
+        );
+    }
+    let err = sections_err(&format!("{}{}", one("cost", ""), one("cost", "")));
+    assert!(err.contains("declared twice"), "{err}");
+    let err = sections_err(&one("cost", "title_de = \"Kosten\"\n"));
+    assert!(err.contains("title_de") && err.contains("title_fr, title_sk"), "{err}");
+    let err = sections_err("[[postmortem.sections]]\nkey = \"cost\"\ntitle = \"  \"\n");
+    assert!(
+        err.contains("postmortem.sections.title") && err.contains("empty"),
+        "{err}"
+    );
+    let err = sections_err(&format!(
+        "[[postmortem.sections]]\nkey = \"cost\"\ntitle = \"{}\"\n",
+        "t".repeat(201)
+    ));
+    assert!(err.contains("at most 200"), "{err}");
+    let err = sections_err("[[postmortem.sections]]\nkey = \"cost\"\ntitle = \"a\\nb\"\n");
+    assert!(err.contains("one line"), "{err}");
+    let missing = Config::from_parts("[[postmortem.sections]]\nkey = \"cost\"\n", "warroom.toml", env(&[]));
+    assert!(missing.unwrap_err().to_string().contains("title"));
+}
+
+#[test]
+fn the_shipped_custom_section_example_is_valid() {
+    let start = DEFAULT_CONFIG
+        .find("# [[postmortem.sections]]")
+        .expect("example in warroom.toml");
+    let example: String = DEFAULT_CONFIG[start..]
+        .lines()
+        .take_while(|l| l.starts_with("# "))
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    let c = Config::from_parts(&example, "warroom.toml", env(&[])).unwrap();
+    let s = &c.postmortem().unwrap().custom_sections;
+    assert_eq!((s.len(), s[0].key.as_str()), (1, "timeline-of-comms"));
+}

@@ -416,7 +416,7 @@ pub const COMMANDS: &[Spec] = &[
         "postmortem set",
         &[],
         "postmortem <section> [--replace] <text>",
-        "add to a section: summary, impact, root-cause, contributing-factor, trigger, resolution, detection, customer-communication, went-well, went-wrong, lucky",
+        "add to a section: summary, impact, root-cause, contributing-factor, trigger, resolution, detection, customer-communication, went-well, went-wrong, lucky, or a section of the team's own ([[postmortem.sections]] in the config)",
     ),
     spec(
         Postmortem,

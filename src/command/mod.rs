@@ -145,6 +145,13 @@ pub enum PostmortemCmd {
         text: String,
         replace: bool,
     },
+    /// `postmortem KEY [--replace] <text>` for a word that is no built-in section but has the
+    /// shape of a `[[postmortem.sections]]` key (the service checks it is configured).
+    SetCustom {
+        key: String,
+        text: String,
+        replace: bool,
+    },
     Export(ExportFormat),
     /// `postmortem link URL [title]`: supporting information.
     Link {

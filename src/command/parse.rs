@@ -553,17 +553,32 @@ fn parse_postmortem(line: &str, args: &[Token]) -> R<Command> {
             | K::PostmortemLanguage),
         ) => parse_writeup(line, k, &args[1..])?,
         _ => {
-            let section: Section = value(&first.value, K::PostmortemSet)?;
+            // A word that is no built-in section may be a section of the team's own
+            // (`[[postmortem.sections]]`); the service knows which are configured.
+            let custom = word.replace('_', "-");
+            let section = match first.value.parse::<Section>() {
+                Ok(s) => Some(s),
+                Err(_) if crate::domain::is_custom_section_key(&custom) => None,
+                Err(_) => Some(value(&first.value, K::PostmortemSet)?),
+            };
             let mut rest = &args[1..];
             let replace = rest.first().is_some_and(|t| t.value == "--replace");
             if replace {
                 rest = &rest[1..];
             }
             let text = text_of(line, rest);
+            let name = section.map_or_else(|| custom.clone(), |s| s.to_string());
             if text.is_empty() {
-                return Err(bad(K::PostmortemSet, format!("give the text for {section}")));
+                return Err(bad(K::PostmortemSet, format!("give the text for {name}")));
             }
-            PostmortemCmd::Set { section, text, replace }
+            match section {
+                Some(section) => PostmortemCmd::Set { section, text, replace },
+                None => PostmortemCmd::SetCustom {
+                    key: custom,
+                    text,
+                    replace,
+                },
+            }
         }
     };
     Ok(Command::Postmortem(cmd))

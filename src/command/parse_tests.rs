@@ -370,8 +370,32 @@ fn action_and_postmortem() {
             .message
             .contains("not an export format")
     );
+    // A word with no section key's shape is a usage error; one with the shape may be a
+    // section of the team's own (the service checks the config).
     assert!(
-        invalid("/postmortem feelings great")
+        invalid("/postmortem feelings! great")
+            .message
+            .contains("not a valid postmortem section")
+    );
+    assert_eq!(
+        cmd("/postmortem Timeline_of-Comms --replace status page at 10:05"),
+        Command::Postmortem(PostmortemCmd::SetCustom {
+            key: "timeline-of-comms".into(),
+            text: "status page at 10:05".into(),
+            replace: true
+        })
+    );
+    assert_eq!(
+        cmd("/postmortem cost 3 hours of two engineers"),
+        Command::Postmortem(PostmortemCmd::SetCustom {
+            key: "cost".into(),
+            text: "3 hours of two engineers".into(),
+            replace: false
+        })
+    );
+    assert!(invalid("/postmortem cost").message.contains("give the text for cost"));
+    assert!(
+        invalid(&format!("/postmortem {} text", "k".repeat(41)))
             .message
             .contains("not a valid postmortem section")
     );

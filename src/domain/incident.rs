@@ -204,6 +204,16 @@ pub struct SectionEdit {
     pub previous: Vec<Contribution>,
 }
 
+/// What `postmortem <custom-key> --replace` replaced (a section declared in
+/// `[[postmortem.sections]]`): the key, who did it, when, and the previous contributions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomSectionEdit {
+    pub key: String,
+    pub at: DateTime<Utc>,
+    pub by: Person,
+    pub previous: Vec<Contribution>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: IncidentId,
@@ -242,6 +252,13 @@ pub struct Incident {
     /// Sections replaced with `postmortem <section> --replace`, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub section_edits: Vec<SectionEdit>,
+    /// Custom postmortem sections (`[[postmortem.sections]]` in the config), by key. Kept when
+    /// the key is no longer configured, so nothing recorded disappears.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_sections: BTreeMap<String, Vec<Contribution>>,
+    /// Custom sections replaced with `--replace`, oldest first (counted with `section_edits`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_section_edits: Vec<CustomSectionEdit>,
     /// Set on an alert-storm incident: the rule (or `hook:<source>`) whose alerts opened more
     /// incidents a minute than allowed, and now join this one instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -362,6 +379,8 @@ pub const MAX_IMPACT_WINDOWS: usize = 1_000;
 pub const MAX_TRACKED_ALERTS: usize = 1_000;
 /// Replaced postmortem sections kept per incident (each keeps the text it replaced).
 pub const MAX_SECTION_EDITS: usize = 500;
+/// Custom postmortem sections (by key) kept per incident.
+pub const MAX_CUSTOM_SECTIONS: usize = 100;
 /// Alerts listed one by one in the timeline; later ones are counted only.
 pub const MAX_LISTED_ALERTS: u64 = 100;
 
@@ -624,6 +643,8 @@ impl Incident {
             alerts: BTreeMap::new(),
             alerts_untracked: 0,
             section_edits: Vec::new(),
+            custom_sections: BTreeMap::new(),
+            custom_section_edits: Vec::new(),
             storm: None,
             storm_fingerprints: BTreeSet::new(),
             milestone_precision: BTreeMap::new(),
@@ -1164,6 +1185,48 @@ impl Incident {
             }
             self.section_edits.push(SectionEdit {
                 section,
+                at,
+                by: by.clone(),
+                previous: std::mem::take(items),
+            });
+        }
+        items.push(Contribution {
+            text: text.trim().to_string(),
+            by: by.clone(),
+            at,
+        });
+        Ok(())
+    }
+
+    /// Add to (or with `replace`, overwrite) the custom postmortem section `key` (one declared
+    /// in `[[postmortem.sections]]`; the service checks that). Like `contribute`: a replaced
+    /// text is kept in `custom_section_edits`.
+    pub fn contribute_custom(
+        &mut self,
+        key: &str,
+        text: &str,
+        replace: bool,
+        by: &Person,
+        at: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        check_text(text)?;
+        if !super::is_custom_section_key(key) {
+            return Err(TransitionError::Invalid(format!(
+                "`{key}` is not a section key (lowercase letters, digits and `-`, at most {} characters)",
+                super::MAX_CUSTOM_KEY_CHARS
+            )));
+        }
+        if !self.custom_sections.contains_key(key) && self.custom_sections.len() >= MAX_CUSTOM_SECTIONS {
+            return Err(TransitionError::Full("custom postmortem sections"));
+        }
+        let replacing = replace && self.custom_sections.get(key).is_some_and(|v| !v.is_empty());
+        if replacing && self.section_edits.len() + self.custom_section_edits.len() >= MAX_SECTION_EDITS {
+            return Err(TransitionError::Full("replaced sections"));
+        }
+        let items = self.custom_sections.entry(key.to_string()).or_default();
+        if replacing {
+            self.custom_section_edits.push(CustomSectionEdit {
+                key: key.to_string(),
                 at,
                 by: by.clone(),
                 previous: std::mem::take(items),

@@ -486,3 +486,59 @@ fn the_longest_accepted_inputs_make_records_restore_accepts() {
             .is_err()
     );
 }
+
+#[test]
+fn custom_sections_are_stored_by_key_and_replacing_keeps_the_previous_text() {
+    let mut inc = open();
+    let bob = Person::new("bob", "Bob");
+    inc.contribute_custom("timeline-of-comms", "status page at 10:05", false, &who(), t(1))
+        .unwrap();
+    inc.contribute_custom("timeline-of-comms", "email at 10:20", false, &who(), t(2))
+        .unwrap();
+    inc.contribute_custom("timeline-of-comms", "one status page update", true, &bob, t(3))
+        .unwrap();
+    let texts: Vec<&str> = inc.custom_sections["timeline-of-comms"]
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(texts, ["one status page update"]);
+    let e = &inc.custom_section_edits[0];
+    assert_eq!((e.key.as_str(), &e.by, e.at), ("timeline-of-comms", &bob, t(3)));
+    let previous: Vec<&str> = e.previous.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(previous, ["status page at 10:05", "email at 10:20"]);
+    assert!(inc.sections.is_empty() && inc.section_edits.is_empty());
+    inc.check_invariants().unwrap();
+    // Refused: an empty text, a key of the wrong shape; nothing changes.
+    let before = inc.clone();
+    assert_eq!(
+        inc.contribute_custom("timeline-of-comms", " ", false, &bob, t(4)),
+        Err(TransitionError::Empty)
+    );
+    assert!(inc.contribute_custom("Bad_Key", "x", false, &bob, t(4)).is_err());
+    assert!(inc.contribute_custom(&"k".repeat(41), "x", false, &bob, t(4)).is_err());
+    assert_eq!(inc, before);
+}
+
+#[test]
+fn restore_checks_custom_sections() {
+    let mut inc = open();
+    inc.contribute_custom("comms", "ok", false, &who(), t(1)).unwrap();
+    inc.check_invariants().unwrap();
+    let mut bad_key = inc.clone();
+    let items = bad_key.custom_sections.remove("comms").unwrap();
+    bad_key.custom_sections.insert("Not A Key".into(), items);
+    assert!(bad_key.check_invariants().unwrap_err().contains("key"));
+    let mut long = inc.clone();
+    long.custom_sections.get_mut("comms").unwrap()[0].text = "x".repeat(MAX_TEXT_CHARS + 1);
+    assert!(long.check_invariants().unwrap_err().contains("comms"));
+    let mut many = inc.clone();
+    for n in 0..MAX_CUSTOM_SECTIONS {
+        many.custom_sections.insert(format!("k{n}"), Vec::new());
+    }
+    assert!(many.check_invariants().is_err());
+    // An incident stored before custom sections existed loads with none.
+    let mut json = serde_json::to_value(open()).unwrap();
+    json.as_object_mut().unwrap().remove("custom_sections");
+    let old: Incident = serde_json::from_value(json).unwrap();
+    assert!(old.custom_sections.is_empty() && old.custom_section_edits.is_empty());
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use super::incident::{MAX_IMPACT_WINDOWS, MAX_SECTION_EDITS, MAX_TRACKED_ALERTS, check_text};
+use super::incident::{MAX_CUSTOM_SECTIONS, MAX_IMPACT_WINDOWS, MAX_SECTION_EDITS, MAX_TRACKED_ALERTS, check_text};
 use super::time::FUTURE_SLACK_SECS;
 use super::timeline::{EntryKind, TimelineEntry};
 use super::types::{Milestone, Role, Status};
@@ -267,12 +267,13 @@ impl Incident {
                 check_time("contribution time", c.at)?;
             }
         }
-        if self.section_edits.len() > MAX_SECTION_EDITS {
+        if self.section_edits.len() + self.custom_section_edits.len() > MAX_SECTION_EDITS {
             return Err(format!(
                 "{} replaced sections kept; at most {MAX_SECTION_EDITS}",
-                self.section_edits.len()
+                self.section_edits.len() + self.custom_section_edits.len()
             ));
         }
+        self.check_custom_sections()?;
         for e in &self.section_edits {
             check_time("section replacement time", e.at)?;
             check_person("section replaced by", &e.by)?;
@@ -286,6 +287,44 @@ impl Incident {
             check_name("affected service", s)?;
             if s.trim().is_empty() || !services.insert(s.as_str()) {
                 return Err(format!("affected service `{s}` is empty or listed twice"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Custom postmortem sections and their replaced texts: keys shaped, texts bounded.
+    fn check_custom_sections(&self) -> Result<(), String> {
+        if self.custom_sections.len() > MAX_CUSTOM_SECTIONS {
+            return Err(format!(
+                "{} custom postmortem sections; at most {MAX_CUSTOM_SECTIONS}",
+                self.custom_sections.len()
+            ));
+        }
+        let key_ok = |key: &str| {
+            if super::is_custom_section_key(key) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "custom postmortem section key {:?} is not lowercase letters, digits and `-` (at most {} characters)",
+                    key.chars().take(50).collect::<String>(),
+                    super::MAX_CUSTOM_KEY_CHARS
+                ))
+            }
+        };
+        for (key, items) in &self.custom_sections {
+            key_ok(key)?;
+            for c in items {
+                check_field(&format!("postmortem section {key}"), &c.text)?;
+                check_time("contribution time", c.at)?;
+            }
+        }
+        for e in &self.custom_section_edits {
+            key_ok(&e.key)?;
+            check_time("section replacement time", e.at)?;
+            check_person("section replaced by", &e.by)?;
+            for c in &e.previous {
+                check_field(&format!("replaced text of section {}", e.key), &c.text)?;
+                check_time("replaced contribution time", c.at)?;
             }
         }
         Ok(())

@@ -10,9 +10,9 @@ mod types;
 pub mod writeup;
 
 pub use incident::{
-    Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, DURATIONS, DurationSpec, ImpactWindow,
-    Incident, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening, SectionEdit, Stamp, TitleEdit, TransitionError,
-    action_line, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
+    Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, CustomSectionEdit, DURATIONS, DurationSpec,
+    ImpactWindow, Incident, MAX_CUSTOM_SECTIONS, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening, SectionEdit, Stamp,
+    TitleEdit, TransitionError, action_line, check_text, room_slug, single_line, storm_fingerprint, storm_subject,
 };
 pub use invariants::{clamp_time, time_range};
 pub use platform::{Platform, RoomKey};
@@ -20,7 +20,10 @@ pub use time::{
     DateOrder, FUTURE_SLACK_SECS, Moment, Precision, fmt_file_stamp, fmt_minute, fmt_moment, fmt_second_utc,
 };
 pub use timeline::{Edit, EntryKind, NewEntry, Person, Restore, Source, TimelineEntry, sort_for_display};
-pub use types::{IncidentId, Milestone, ParseError, Role, SECTION_NAMES, Section, Severity, Status};
+pub use types::{
+    IncidentId, MAX_CUSTOM_KEY_CHARS, Milestone, ParseError, Role, SECTION_NAMES, Section, Severity, Status,
+    is_custom_section_key,
+};
 pub use writeup::{
     BUILTIN_TEMPLATES, LANGUAGES, Link, MAX_WRITEUP_ITEMS, People, Related, RelatedRef, ReviewChange, ReviewStatus,
 };

@@ -337,6 +337,20 @@ impl Section {
     }
 }
 
+/// The longest key of a custom postmortem section (`[[postmortem.sections]] key`).
+pub const MAX_CUSTOM_KEY_CHARS: usize = 40;
+
+/// Does `key` have the shape of a custom postmortem section key: 1 to `MAX_CUSTOM_KEY_CHARS`
+/// characters, lowercase ASCII letters, digits and `-`, starting with a letter or digit.
+/// (Whether it is configured, or clashes with a built-in section, is checked elsewhere.)
+pub fn is_custom_section_key(key: &str) -> bool {
+    (1..=MAX_CUSTOM_KEY_CHARS).contains(&key.len())
+        && !key.starts_with('-')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 impl fmt::Display for Section {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -32,7 +32,9 @@ escaped for Markdown; null/empty when unknown. Print a fallback with `or`: {{ x 
   sections.KEY              {key, title, prompt, prefilled, items: [{text, by, ends_in_code}],
                             list, replaced}; KEY: summary, impact, root_causes, trigger,
                             resolution, detection, went_well, went_wrong, lucky,
-                            contributing_factors, customer_communication, supporting_info, related
+                            contributing_factors, customer_communication, supporting_info, related,
+                            and the team's own ([[postmortem.sections]]) by key: sections[\"my-key\"]
+  custom_sections           the team's own sections as a list, in config order (same fields)
   actions                   list of {n, text, owners (list), status, done, due, ticket, type, edited}
   authors, reviewers (lists), review_status, review_status_label, generated_at, lang, approximate
   t(\"key\", name=value)      a label of the draft's language (keys: src/postmortem/locales/en.ftl)
@@ -59,8 +61,12 @@ pub struct Context {
     /// The draft's timeline, in draft order, bookkeeping rows (action items added, renames)
     /// left out.
     pub timeline: Vec<EntryCtx>,
-    /// Sections by key (`summary`, `root_causes`, ...), in draft order.
+    /// Sections by key (`summary`, `root_causes`, ...), in draft order, then the team's own
+    /// (`[[postmortem.sections]]`) under their key.
     pub sections: Ordered<SectionCtx>,
+    /// The team's own sections, in config order (then any stored under a key no longer
+    /// configured): the same values as in `sections`, as a list to loop over.
+    pub custom_sections: Vec<SectionCtx>,
     /// The action items the draft shows: open ones first, then done ones; deleted ones left out.
     pub actions: Vec<ActionCtx>,
     pub authors: Vec<String>,
@@ -147,7 +153,7 @@ pub struct EntryCtx {
     pub ends_in_code: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SectionCtx {
     pub key: String,
     pub title: String,
@@ -162,7 +168,7 @@ pub struct SectionCtx {
     pub replaced: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ItemCtx {
     /// In a list section: further lines indented by two spaces (inside a list item).
     pub text: String,
@@ -214,15 +220,21 @@ fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
 /// Build the context of `pm` in `lang`.
 pub fn build(pm: &Postmortem, lang: Lang) -> Context {
     let record = Record::of(pm);
+    let custom: Vec<SectionCtx> = pm
+        .custom_sections
+        .iter()
+        .map(|s| section_ctx(pm, &s.key, s, lang))
+        .collect();
+    let mut sections: Vec<(String, SectionCtx)> = SECTIONS
+        .iter()
+        .map(|(key, model_key)| (key.to_string(), section(pm, key, model_key, lang)))
+        .collect();
+    sections.extend(custom.iter().map(|s| (s.key.clone(), s.clone())));
     Context {
         incident: incident(pm, lang),
         timeline: timeline(pm, lang),
-        sections: Ordered(
-            SECTIONS
-                .iter()
-                .map(|(key, model_key)| (key.to_string(), section(pm, key, model_key, lang)))
-                .collect(),
-        ),
+        sections: Ordered(sections),
+        custom_sections: custom,
         actions: actions(pm, lang),
         review_status_label: record.review_status.as_ref().map(|s| lang.t(&format!("review-{s}"))),
         authors: record.authors.iter().map(|a| one_line(a)).collect(),
@@ -290,7 +302,7 @@ pub(super) fn record_sections(pm: &Postmortem, model_key: &str) -> Option<Sectio
         items,
         list: true,
         prompt,
-        replaced: Vec::new(),
+        ..SectionView::default()
     })
 }
 
@@ -387,6 +399,19 @@ fn section(pm: &Postmortem, key: &str, model_key: &str, lang: Lang) -> SectionCt
             replaced: None,
         };
     };
+    section_ctx(pm, key, s, lang)
+}
+
+/// The context of the model's section `s` under `key`. A custom section's title and own
+/// prompt are the team's text, escaped like user text.
+fn section_ctx(pm: &Postmortem, key: &str, s: &SectionView, lang: Lang) -> SectionCtx {
+    let (mut title, mut prompt) = pm.heading_and_prompt_of(s, lang);
+    if s.custom {
+        title = one_line(&title);
+        if !s.generic_prompt {
+            prompt = one_line(&prompt);
+        }
+    }
     let items = s
         .items
         .iter()

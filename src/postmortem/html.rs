@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::i18n::Lang;
-use super::model::{Postmortem, SectionView, capitalized, heading_and_prompt, linkable};
+use super::model::{Postmortem, SectionView, capitalized, linkable};
 use super::pieces::{Piece, pieces};
 
 /// Escape text for HTML element content and attribute values.
@@ -76,7 +76,7 @@ fn paragraph(text: &str) -> String {
 }
 
 fn section(out: &mut String, tag: &str, s: &SectionView, pm: &Postmortem, lang: Lang) {
-    let (heading, prompt) = heading_and_prompt(&s.key, lang);
+    let (heading, prompt) = pm.heading_and_prompt_of(s, lang);
     let _ = writeln!(out, "<{tag}>{}</{tag}>", esc(&heading));
     if s.prefilled.is_some() {
         let _ = writeln!(out, "{}", paragraph(&pm.detection.text(lang)));
@@ -282,6 +282,9 @@ pub fn render(pm: &Postmortem, lang: Lang) -> String {
         if let Some(s) = pm.section(key) {
             section(&mut out, "h2", s, pm, lang);
         }
+    }
+    for s in &pm.custom_sections {
+        section(&mut out, "h2", s, pm, lang);
     }
     actions(&mut out, pm, lang);
     let _ = writeln!(out, "<h2>{}</h2>", esc(&lang.t("heading-lessons")));

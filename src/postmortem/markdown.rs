@@ -227,13 +227,26 @@ pub(super) fn cell_after_ours(s: &str) -> String {
 }
 
 fn section(out: &mut String, level: &str, s: &SectionView, pm: &Postmortem) {
-    let _ = writeln!(out, "{level} {}\n", s.heading);
+    // A custom section's title and own prompt are the team's text: escaped like user text.
+    let custom = s.custom.then(|| {
+        let prompt = if s.generic_prompt {
+            s.prompt.clone()
+        } else {
+            one_line(&s.prompt)
+        };
+        (one_line(&s.heading), prompt)
+    });
+    let (heading, prompt) = match &custom {
+        Some((h, p)) => (h.as_str(), p.as_str()),
+        None => (s.heading.as_str(), s.prompt.as_str()),
+    };
+    let _ = writeln!(out, "{level} {heading}\n");
     if let Some(p) = &s.prefilled {
         let _ = writeln!(out, "{}\n", block(p, ""));
     }
     if s.items.is_empty() {
         if s.prefilled.is_none() {
-            let _ = writeln!(out, "_{}_\n", s.prompt);
+            let _ = writeln!(out, "_{prompt}_\n");
         }
         return;
     }
@@ -404,6 +417,9 @@ pub fn render(pm: &Postmortem) -> String {
         if let Some(s) = pm.section(key) {
             section(&mut out, "##", s, pm);
         }
+    }
+    for s in &pm.custom_sections {
+        section(&mut out, "##", s, pm);
     }
     actions(&mut out, pm);
     let _ = writeln!(out, "## Lessons learned\n");

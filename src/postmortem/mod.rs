@@ -22,6 +22,28 @@ pub use format::ExportFormat;
 pub use i18n::Lang;
 pub use template::{TemplateChoice, TemplateError};
 
+/// A postmortem section a team declared in `[[postmortem.sections]]` (validated by the config).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CustomSection {
+    /// The word of `postmortem KEY <text>`.
+    pub key: String,
+    /// The heading in English (and any language without its own title).
+    pub title: String,
+    /// Headings per language code (`fr` from `title_fr`, ...).
+    pub titles: std::collections::BTreeMap<String, String>,
+    /// Each contribution is an item of a bullet list (else paragraphs).
+    pub list: bool,
+    /// Shown while nobody filled the section.
+    pub prompt: Option<String>,
+}
+
+impl CustomSection {
+    /// The heading in `lang`: its own title if declared, else `title`.
+    pub fn title_in(&self, lang: Lang) -> &str {
+        self.titles.get(lang.code()).unwrap_or(&self.title)
+    }
+}
+
 /// The name that picks the configured template back (`postmortem template default`).
 pub const DEFAULT_TEMPLATE: &str = "default";
 
@@ -34,6 +56,8 @@ pub struct RenderOptions {
     pub lang: Lang,
     /// Start the Markdown draft with YAML front matter.
     pub front_matter: bool,
+    /// The team's own sections (`[[postmortem.sections]]`), in config order.
+    pub custom_sections: Vec<CustomSection>,
 }
 
 impl Default for RenderOptions {
@@ -43,6 +67,7 @@ impl Default for RenderOptions {
             template: TemplateChoice::default(),
             lang: Lang::EN,
             front_matter: true,
+            custom_sections: Vec::new(),
         }
     }
 }

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::i18n::Lang;
 use crate::domain::{
-    Action, Contribution, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Link, Milestone, Moment,
-    Person, Precision, RelatedRef, Restore, ReviewChange, ReviewStatus, Section, SectionEdit, Severity, Status,
-    TimelineEntry, TitleEdit, fmt_minute, fmt_moment, sort_for_display,
+    Action, Contribution, CustomSectionEdit, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Link,
+    Milestone, Moment, Person, Precision, RelatedRef, Restore, ReviewChange, ReviewStatus, Section, SectionEdit,
+    Severity, Status, TimelineEntry, TitleEdit, fmt_minute, fmt_moment, sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +34,10 @@ pub struct Postmortem {
     pub deleted_impact_windows: Vec<ImpactWindow>,
     pub services: Vec<String>,
     pub sections: Vec<SectionView>,
+    /// The team's own sections (`[[postmortem.sections]]`), in config order, then any stored
+    /// under a key no longer configured (titled by their key, so nothing recorded disappears).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub custom_sections: Vec<SectionView>,
     /// Every entry on record, in display order. Bookkeeping rows (action items added,
     /// renames: `EntryKind::is_bookkeeping`) are kept here with `bookkeeping: true` so the
     /// JSON is the whole record; the Markdown and HTML drafts leave them out of their
@@ -220,7 +224,7 @@ pub struct ImpactView {
     pub by: Person,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SectionView {
     pub key: String,
     pub heading: String,
@@ -233,6 +237,19 @@ pub struct SectionView {
     /// Earlier texts replaced with `postmortem <section> --replace`, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<SectionEdit>,
+    /// A custom section: its headings per language code (`title_fr` ...); `heading` is its
+    /// `title`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub titles: std::collections::BTreeMap<String, String>,
+    /// A custom section (`[[postmortem.sections]]`): its replaced texts, oldest first.
+    #[serde(rename = "replaced", skip_serializing_if = "Vec::is_empty")]
+    pub replaced_custom: Vec<CustomSectionEdit>,
+    /// A custom section, whose heading and prompt are the team's text, not labels of ours.
+    #[serde(skip)]
+    pub custom: bool,
+    /// A custom section with no prompt of its own (the generic one is shown, localized).
+    #[serde(skip)]
+    pub generic_prompt: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -463,6 +480,48 @@ fn detection(incident: &Incident, tz: &Tz) -> Detection {
     }
 }
 
+/// The custom sections of the draft: the configured ones in order (empty ones too), then
+/// those stored under keys no longer configured, titled by their key.
+fn custom_sections(incident: &Incident, defs: &[super::CustomSection]) -> Vec<SectionView> {
+    let stored = incident
+        .custom_sections
+        .keys()
+        .filter(|k| !defs.iter().any(|d| &d.key == *k))
+        .map(|k| super::CustomSection {
+            key: k.clone(),
+            title: k.clone(),
+            titles: Default::default(),
+            list: false,
+            prompt: None,
+        });
+    let all: Vec<super::CustomSection> = defs.iter().cloned().chain(stored).collect();
+    all.into_iter()
+        .map(|d| SectionView {
+            prompt: d.prompt.clone().unwrap_or_else(|| custom_prompt(&d.key, Lang::EN)),
+            generic_prompt: d.prompt.is_none(),
+            items: incident.custom_sections.get(&d.key).cloned().unwrap_or_default(),
+            replaced_custom: incident
+                .custom_section_edits
+                .iter()
+                .filter(|e| e.key == d.key)
+                .cloned()
+                .collect(),
+            key: d.key,
+            heading: d.title,
+            titles: d.titles,
+            prefilled: None,
+            list: d.list,
+            replaced: Vec::new(),
+            custom: true,
+        })
+        .collect()
+}
+
+/// The prompt of a custom section with none of its own: how to fill it.
+fn custom_prompt(key: &str, lang: Lang) -> String {
+    lang.fmt("prompt-custom", &[("key", key)])
+}
+
 fn sections(incident: &Incident, detection: &Detection) -> Vec<SectionView> {
     Section::ALL
         .iter()
@@ -481,6 +540,10 @@ fn sections(incident: &Incident, detection: &Detection) -> Vec<SectionView> {
                     .filter(|e| e.section == s)
                     .cloned()
                     .collect(),
+                titles: Default::default(),
+                replaced_custom: Vec::new(),
+                custom: false,
+                generic_prompt: false,
             }
         })
         .collect()
@@ -507,6 +570,17 @@ fn impacts(incident: &Incident) -> (Vec<ImpactView>, Option<i64>, bool, Vec<Impa
 
 impl Postmortem {
     pub fn build(incident: &Incident, entries: &[TimelineEntry], tz: Tz, now: DateTime<Utc>) -> Postmortem {
+        Postmortem::build_with(incident, entries, tz, now, &[])
+    }
+
+    /// `build` with the team's own sections (`[[postmortem.sections]]`, in config order).
+    pub fn build_with(
+        incident: &Incident,
+        entries: &[TimelineEntry],
+        tz: Tz,
+        now: DateTime<Utc>,
+        custom: &[super::CustomSection],
+    ) -> Postmortem {
         // The entry of a deleted impact window goes with it.
         let gone: Vec<u64> = incident
             .impacts
@@ -555,6 +629,7 @@ impl Postmortem {
             deleted_impact_windows,
             services: incident.services.clone(),
             sections: sections(incident, &detection),
+            custom_sections: custom_sections(incident, custom),
             timeline: timeline.into_iter().map(TimelineRow::from_entry).collect(),
             deleted_entries: deleted.into_iter().map(TimelineRow::from_entry).collect(),
             actions,
@@ -678,9 +753,26 @@ impl Postmortem {
 
     /// `replaced by Bob at 2026-11-20 13:50 GMT` for a section last set with `--replace`.
     pub fn replaced_note(&self, s: &SectionView, lang: Lang) -> Option<String> {
-        s.replaced
-            .last()
-            .map(|r| lang.fmt("replaced-by", &[("who", &r.by.name), ("at", &self.show_time(r.at))]))
+        let last = match s.replaced.last() {
+            Some(r) => Some((&r.by, r.at)),
+            None => s.replaced_custom.last().map(|r| (&r.by, r.at)),
+        };
+        last.map(|(by, at)| lang.fmt("replaced-by", &[("who", &by.name), ("at", &self.show_time(at))]))
+    }
+
+    /// A section's heading and prompt in `lang`: a built-in section's labels, or a custom
+    /// section's title (`title_<lang>` when declared) and prompt, as the team wrote them.
+    pub fn heading_and_prompt_of(&self, s: &SectionView, lang: Lang) -> (String, String) {
+        if !s.custom {
+            return heading_and_prompt(&s.key, lang);
+        }
+        let title = s.titles.get(lang.code()).unwrap_or(&s.heading).clone();
+        let prompt = if s.generic_prompt {
+            custom_prompt(&s.key, lang)
+        } else {
+            s.prompt.clone()
+        };
+        (title, prompt)
     }
 
     pub fn section(&self, key: &str) -> Option<&SectionView> {

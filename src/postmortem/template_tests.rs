@@ -7,6 +7,7 @@ fn with(template: TemplateChoice, lang: &str, front_matter: bool) -> RenderOptio
         template,
         lang: lang.parse().unwrap(),
         front_matter,
+        custom_sections: Vec::new(),
     }
 }
 
@@ -597,5 +598,131 @@ fn no_template_or_language_lets_user_text_make_markup() {
             );
             assert!(hostile.text.contains("<script>alert(1)</script>"), "{what}");
         }
+    }
+}
+
+fn custom_defs() -> Vec<CustomSection> {
+    vec![
+        CustomSection {
+            key: "timeline-of-comms".into(),
+            title: "Communication log".into(),
+            titles: [("fr".to_string(), "Journal des communications".to_string())].into(),
+            list: true,
+            prompt: Some("Who was told <i>what</i>, when?".into()),
+        },
+        CustomSection {
+            key: "cost".into(),
+            title: "Cost <b>|</b> `spend`".into(),
+            titles: Default::default(),
+            list: false,
+            prompt: None,
+        },
+    ]
+}
+
+/// The sample incident with custom sections: one configured and filled (then replaced), one
+/// configured and empty, one stored under a key no longer configured.
+fn with_custom_sections() -> Postmortem {
+    let (mut inc, entries) = sample();
+    let alice = Person::new("@alice:example.org", "Alice");
+    inc.contribute_custom("timeline-of-comms", "status page at 13:40", false, &alice, t(14, 0))
+        .unwrap();
+    inc.contribute_custom("timeline-of-comms", "email to *all* customers", true, &alice, t(14, 1))
+        .unwrap();
+    inc.contribute_custom("old-key", "kept from an older config", false, &alice, t(14, 2))
+        .unwrap();
+    Postmortem::build_with(
+        &inc,
+        &entries,
+        "Europe/London".parse().unwrap(),
+        t(14, 11),
+        &custom_defs(),
+    )
+}
+
+#[test]
+fn custom_sections_are_drafted_in_config_order_after_customer_communication() {
+    let pm = with_custom_sections();
+    let text = md(&pm, &with(TemplateChoice::default(), "en", false)).text;
+    // The warroom template and warroom's own writer stay byte-identical.
+    assert_eq!(text, super::markdown::render(&pm));
+    let h = headings(&text);
+    let at = |s: &str| h.iter().position(|x| x == s).unwrap_or_else(|| panic!("{s} in {h:?}"));
+    assert!(at("Customer communication") < at("Communication log"));
+    assert!(at("Communication log") < at("Cost \\<b>|\\</b> `spend`"));
+    assert!(at("Cost \\<b>|\\</b> `spend`") < at("old-key"));
+    assert!(at("old-key") < at("Action items"));
+    assert!(text.contains("- email to *all* customers (Alice)\n"), "{text}");
+    assert!(!text.contains("status page at 13:40"), "replaced text left the draft");
+    assert!(text.contains("_(replaced by Alice at "), "{text}");
+    assert!(text.contains("_Add it with `postmortem cost ...`._"), "{text}");
+    assert!(text.contains("kept from an older config"));
+    // An empty configured section shows its own prompt, escaped.
+    let mut empty = with_custom_sections();
+    empty.custom_sections[0].items.clear();
+    let text = md(&empty, &with(TemplateChoice::default(), "en", false)).text;
+    assert!(text.contains("_Who was told \\<i>what\\</i>, when?_"), "{text}");
+    assert_eq!(text, super::markdown::render(&empty));
+}
+
+#[test]
+fn custom_sections_take_their_french_title_and_are_in_the_context() {
+    let pm = with_custom_sections();
+    let text = md(&pm, &with(TemplateChoice::default(), "fr", false)).text;
+    let h = headings(&text);
+    assert!(h.contains(&"Journal des communications".to_string()), "{h:?}");
+    assert!(!h.contains(&"Communication log".to_string()));
+    // No French title: the title as written; the generic prompt in French.
+    assert!(h.contains(&"Cost \\<b>|\\</b> `spend`".to_string()), "{h:?}");
+    assert!(text.contains("_À ajouter avec `postmortem cost ...`._"), "{text}");
+    // A custom template reaches them by key and as an ordered list.
+    let template = "{{ sections[\"timeline-of-comms\"].title }}|{% for s in custom_sections %}{{ s.key }},{% endfor %}";
+    let choice = TemplateChoice::from_source("custom.md.j2", template.to_string()).unwrap();
+    let out = md(&pm, &with(choice, "fr", false)).text;
+    assert_eq!(out, "Journal des communications|timeline-of-comms,cost,old-key,");
+}
+
+#[test]
+fn custom_sections_in_html_and_json() {
+    let pm = with_custom_sections();
+    let html = render_with(&pm, ExportFormat::Html, &with(TemplateChoice::default(), "fr", false)).text;
+    assert!(html.contains("<h2>Journal des communications</h2>"), "{html}");
+    assert!(html.contains("<h2>Cost &lt;b&gt;|&lt;/b&gt; `spend`</h2>"), "{html}");
+    assert!(html.contains("<h2>old-key</h2>"));
+    let comms = html.find("Journal des communications").unwrap();
+    assert!(html.find("email to *all* customers").unwrap() > comms);
+    let json: serde_json::Value =
+        serde_json::from_str(&render_with(&pm, ExportFormat::Json, &with(TemplateChoice::default(), "en", false)).text)
+            .unwrap();
+    let custom = json["custom_sections"].as_array().unwrap();
+    let keys: Vec<&str> = custom.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["timeline-of-comms", "cost", "old-key"]);
+    assert_eq!(custom[0]["heading"], "Communication log");
+    assert_eq!(custom[0]["titles"]["fr"], "Journal des communications");
+    assert_eq!(custom[0]["items"][0]["text"], "email to *all* customers");
+    assert_eq!(custom[0]["replaced"][0]["previous"][0]["text"], "status page at 13:40");
+    // Without custom sections the JSON has no such key (as before).
+    let plain: serde_json::Value =
+        serde_json::from_str(&render_with(&build("Europe/London"), ExportFormat::Json, &RenderOptions::default()).text)
+            .unwrap();
+    assert!(plain.get("custom_sections").is_none());
+}
+
+#[test]
+fn every_built_in_template_shows_the_custom_sections_before_its_footer() {
+    let pm = with_custom_sections();
+    for name in ["google-sre", "atlassian", "pagerduty"] {
+        let text = md(&pm, &with(builtin(name), "en", false)).text;
+        let h = headings(&text);
+        let n = h.len();
+        assert_eq!(
+            h[n - 3..],
+            ["Communication log", "Cost \\<b>|\\</b> `spend`", "old-key"],
+            "{name}: {h:?}"
+        );
+        assert!(text.contains("- email to *all* customers (Alice)"), "{name}");
+        // Without custom sections, nothing changes.
+        let plain = md(&build("Europe/London"), &with(builtin(name), "en", false)).text;
+        assert!(!plain.contains("old-key") && !plain.contains("Communication log"));
     }
 }

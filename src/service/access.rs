@@ -246,6 +246,10 @@ pub fn keys(cmd: &Command, others: bool) -> Vec<&'static str> {
         Command::Action(ActionCmd::Add(_)) => vec!["action"],
         Command::Postmortem(PostmortemCmd::Set { replace: true, .. }) => vec!["postmortem", "postmortem --replace"],
         Command::Postmortem(PostmortemCmd::Set { .. }) => vec!["postmortem"],
+        Command::Postmortem(PostmortemCmd::SetCustom { replace: true, .. }) => {
+            vec!["postmortem", "postmortem --replace"]
+        }
+        Command::Postmortem(PostmortemCmd::SetCustom { .. }) => vec!["postmortem"],
         Command::Postmortem(PostmortemCmd::Link { .. }) => vec!["postmortem", "postmortem link"],
         Command::Postmortem(PostmortemCmd::Related(_)) => vec!["postmortem", "postmortem related"],
         Command::Postmortem(PostmortemCmd::Author(_)) => vec!["postmortem", "postmortem author"],

@@ -331,3 +331,22 @@ async fn declarations_per_user_are_rate_limited() {
     let out = h.svc.handle(declare("@fast:example.org", 4)).await;
     assert!(matches!(&out[..], [Notice::Opened { .. }]), "{out:?}");
 }
+
+#[tokio::test]
+async fn replacing_a_custom_section_is_privileged_like_a_built_in_one() {
+    let config = format!("{ACCESS}\n[[postmortem.sections]]\nkey = \"cost\"\ntitle = \"Cost\"\n");
+    let h = harness_with(&config);
+    let inc = h.open("NDW ETL failed").await;
+    h.say(&inc.slug, "alice", "/incident lead @bob").await;
+    assert!(reply(&h.say(&inc.slug, "alice", "/postmortem cost 3 hours").await).contains("Added to Cost"));
+    let text = reply(&h.say(&inc.slug, "alice", "/postmortem cost --replace none").await);
+    assert_eq!(
+        text,
+        format!(
+            "⛔ Only the commander (@bob) or an admin may replace a postmortem section of {}.",
+            inc.id
+        )
+    );
+    assert_eq!(h.incident(inc.id).custom_sections["cost"][0].text, "3 hours");
+    assert!(reply(&h.say(&inc.slug, "bob", "/postmortem cost --replace none").await).contains("Replaced Cost"));
+}

@@ -538,6 +538,16 @@ impl IncidentService {
                 .await?;
                 reply(format!("{} {section}.", if replace { "Replaced" } else { "Added to" }))
             }
+            PostmortemCmd::SetCustom { key, text, replace } => {
+                let title = self.check_custom_section(&key)?;
+                let now = self.now();
+                self.change(msg, |i| {
+                    i.contribute_custom(&key, &text, replace, &msg.author, now)?;
+                    Ok(((), Vec::new()))
+                })
+                .await?;
+                reply(format!("{} {title}.", if replace { "Replaced" } else { "Added to" }))
+            }
             PostmortemCmd::Show => {
                 let inc = self.read_here(msg).await?;
                 reply(self.preview(inc.id)?)

@@ -384,7 +384,13 @@ impl IncidentService {
     pub fn postmortem(&self, id: IncidentId) -> Result<Postmortem, ServiceError> {
         let inc = self.store.incident(id)?.ok_or_else(|| not_found(id))?;
         let entries = self.store.entries(id)?;
-        Ok(Postmortem::build(&inc, &entries, self.tz, self.now()))
+        Ok(Postmortem::build_with(
+            &inc,
+            &entries,
+            self.tz,
+            self.now(),
+            &self.render.custom_sections,
+        ))
     }
 
     /// The render options of an incident: the configured ones with its own template and
@@ -422,6 +428,26 @@ impl IncidentService {
             ..self.render_options(&pm)
         };
         Ok(postmortem::render_with(&pm, ExportFormat::Markdown, &options).text)
+    }
+
+    /// The title of the configured custom section `key` (`[[postmortem.sections]]`); refused
+    /// with the sections there are when it is not configured.
+    pub fn check_custom_section(&self, key: &str) -> Result<String, ServiceError> {
+        let custom = &self.render.custom_sections;
+        if let Some(s) = custom.iter().find(|s| s.key == key) {
+            return Ok(s.title.clone());
+        }
+        let mut msg = format!(
+            "`{key}` is not a postmortem section; use one of {}",
+            crate::domain::SECTION_NAMES
+        );
+        if custom.is_empty() {
+            msg.push_str(" (a team's own sections are declared in [[postmortem.sections]] in the config)");
+        } else {
+            let keys: Vec<&str> = custom.iter().map(|s| s.key.as_str()).collect();
+            msg.push_str(&format!(", or this team's own: {}", keys.join(", ")));
+        }
+        Err(ServiceError::Refused(msg))
     }
 
     /// Is `name` a template this service can render (`postmortem template NAME`)?

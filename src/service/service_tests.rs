@@ -25,7 +25,8 @@ pub(super) fn harness() -> Harness {
     harness_with("")
 }
 
-/// A harness whose service has the shipped rules and the `[access]` of the config `extra`.
+/// A harness whose service has the shipped rules and the `[access]` and `[postmortem]` of the
+/// config `extra`.
 pub(super) fn harness_with(extra: &str) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), "test").unwrap();
@@ -39,7 +40,11 @@ pub(super) fn harness_with(extra: &str) -> Harness {
     )));
     let tz: Tz = "Europe/London".parse().unwrap();
     Harness {
-        svc: Arc::new(IncidentService::new(store, rules, tz, clock.clone()).with_access(&config.access)),
+        svc: Arc::new(
+            IncidentService::new(store, rules, tz, clock.clone())
+                .with_access(&config.access)
+                .with_postmortem(config.postmortem().unwrap()),
+        ),
         clock,
         _dir: dir,
     }

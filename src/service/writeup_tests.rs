@@ -2,7 +2,7 @@
 //! supporting links, related incidents, authors, reviewers, review status, template, language.
 
 use super::Notice;
-use super::tests::{Harness, harness};
+use super::tests::{Harness, harness, harness_with};
 use crate::domain::{EntryKind, Incident, IncidentId, RelatedRef, ReviewStatus};
 
 async fn opened(h: &Harness) -> (Incident, String) {
@@ -226,4 +226,78 @@ async fn the_json_export_carries_the_record_and_the_new_sections() {
     let kept: Vec<&serde_json::Value> = rows.iter().filter(|r| r["kind"] == "postmortem").collect();
     assert_eq!(kept.len(), 8);
     assert!(kept.iter().all(|r| r["bookkeeping"] == true));
+}
+
+const CUSTOM: &str = r#"
+[[postmortem.sections]]
+key = "timeline-of-comms"
+title = "Communication log"
+title_fr = "Journal des communications"
+list = true
+prompt = "Who was told what, when?"
+
+[[postmortem.sections]]
+key = "cost"
+title = "Cost"
+"#;
+
+#[tokio::test]
+async fn a_configured_custom_section_is_stored_and_replacing_keeps_the_previous_text() {
+    let h = harness_with(CUSTOM);
+    let (inc, room) = opened(&h).await;
+    let before = h.svc.store().entries(inc.id).unwrap().len();
+    assert_eq!(
+        say(&h, &room, "/postmortem timeline-of-comms status page at 10:05").await,
+        "Added to Communication log."
+    );
+    say(&h, &room, "/postmortem timeline-of-comms email at 10:20").await;
+    assert_eq!(
+        say(
+            &h,
+            &room,
+            "/postmortem timeline-of-comms --replace one status page update"
+        )
+        .await,
+        "Replaced Communication log."
+    );
+    let stored = h.svc.store().incident(inc.id).unwrap().unwrap();
+    let texts: Vec<&str> = stored.custom_sections["timeline-of-comms"]
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(texts, ["one status page update"]);
+    let previous: Vec<&str> = stored.custom_section_edits[0]
+        .previous
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(previous, ["status page at 10:05", "email at 10:20"]);
+    assert_eq!(
+        h.svc.store().entries(inc.id).unwrap().len(),
+        before,
+        "not a timeline event"
+    );
+}
+
+#[tokio::test]
+async fn an_unconfigured_custom_section_is_refused_with_the_sections_there_are() {
+    let h = harness_with(CUSTOM);
+    let (inc, room) = opened(&h).await;
+    let before = h.svc.store().incident(inc.id).unwrap().unwrap();
+    let r = say(&h, &room, "/postmortem feelings great").await;
+    assert!(
+        r.contains("`feelings` is not a postmortem section")
+            && r.contains("summary, impact, root-cause")
+            && r.contains("this team's own: timeline-of-comms, cost"),
+        "{r}"
+    );
+    assert_eq!(h.svc.store().incident(inc.id).unwrap().unwrap(), before);
+    // Without [[postmortem.sections]], the reply says where they are declared.
+    let h = harness();
+    let (_, room) = opened(&h).await;
+    let r = say(&h, &room, "/postmortem cost 3 hours").await;
+    assert!(
+        r.contains("`cost` is not a postmortem section") && r.contains("[[postmortem.sections]]"),
+        "{r}"
+    );
 }

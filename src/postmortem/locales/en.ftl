@@ -32,6 +32,7 @@ prompt-went-wrong = Add with `postmortem went-wrong ...`
 prompt-lucky = Add with `postmortem lucky ...`
 prompt-contributing-factor = What made it worse or more likely? (`postmortem contributing-factor ...`)
 prompt-customer-communication = What did we tell customers, and when? (`postmortem customer-communication ...`)
+prompt-custom = Add it with `postmortem { $key } ...`.
 prompt-supporting-info = Dashboards, graphs, tickets, logs (`postmortem link URL [title]`)
 prompt-related = Earlier or linked incidents (`postmortem related INC-N`)
 

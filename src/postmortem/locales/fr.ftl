@@ -32,6 +32,7 @@ prompt-went-wrong = À ajouter avec `postmortem went-wrong ...`
 prompt-lucky = À ajouter avec `postmortem lucky ...`
 prompt-contributing-factor = Qu'est-ce qui l'a aggravé ou rendu plus probable ? (`postmortem contributing-factor ...`)
 prompt-customer-communication = Qu'avons-nous dit aux clients, et quand ? (`postmortem customer-communication ...`)
+prompt-custom = À ajouter avec `postmortem { $key } ...`.
 prompt-supporting-info = Tableaux de bord, graphiques, tickets, journaux (`postmortem link URL [titre]`)
 prompt-related = Incidents antérieurs ou liés (`postmortem related INC-N`)
 

@@ -32,6 +32,7 @@ prompt-went-wrong = Pridajte cez `postmortem went-wrong ...`
 prompt-lucky = Pridajte cez `postmortem lucky ...`
 prompt-contributing-factor = Čo to zhoršilo alebo spravilo pravdepodobnejším? (`postmortem contributing-factor ...`)
 prompt-customer-communication = Čo sme povedali zákazníkom a kedy? (`postmortem customer-communication ...`)
+prompt-custom = Doplňte cez `postmortem { $key } ...`.
 prompt-supporting-info = Dashboardy, grafy, tikety, logy (`postmortem link URL [názov]`)
 prompt-related = Predchádzajúce alebo prepojené incidenty (`postmortem related INC-N`)
 
