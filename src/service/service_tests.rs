@@ -513,6 +513,20 @@ fn storm_service(store: Store, clock: Arc<ManualClock>, rule: &str, limit: u32) 
         .with_max_openings_per_minute(limit)
 }
 
+/// A harness whose service opens at most `limit` incidents a minute for the generic-webhook
+/// rule `rule`, and a generic webhook alert to vary with `fingerprinted`.
+fn storm_harness(rule: &str, limit: u32) -> (Harness, crate::alert::Alert) {
+    let mut h = harness();
+    h.svc = Arc::new(storm_service(h.svc.store().clone(), h.clock.clone(), rule, limit));
+    let base = hook_alert(
+        crate::alert::payload::HookKind::Generic,
+        "generic-firing.json",
+        h.clock.now(),
+    )[0]
+    .clone();
+    (h, base)
+}
+
 /// A generic webhook alert with its own fingerprint `fp`.
 fn fingerprinted(base: &crate::alert::Alert, fp: &str) -> crate::alert::Alert {
     let mut a = base.clone();
@@ -561,19 +575,7 @@ fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
 #[tokio::test]
 async fn an_alert_storm_joins_one_incident_and_the_next_minute_opens_again() {
     let (logs, _guard) = capture_logs();
-    let mut h = harness();
-    h.svc = Arc::new(storm_service(
-        h.svc.store().clone(),
-        h.clock.clone(),
-        "storm-minute",
-        10,
-    ));
-    let base = hook_alert(
-        crate::alert::payload::HookKind::Generic,
-        "generic-firing.json",
-        h.clock.now(),
-    )[0]
-    .clone();
+    let (h, base) = storm_harness("storm-minute", 10);
     let burst: Vec<_> = (0..25).map(|n| fingerprinted(&base, &format!("db-{n}"))).collect();
     let mut opened = Vec::new();
     let mut storm_notices = Vec::new();
@@ -655,14 +657,7 @@ async fn an_alert_storm_joins_one_incident_and_the_next_minute_opens_again() {
 
 #[tokio::test]
 async fn rules_and_sources_have_their_own_limits_and_people_are_not_limited() {
-    let mut h = harness();
-    h.svc = Arc::new(storm_service(h.svc.store().clone(), h.clock.clone(), "storm-own", 2));
-    let base = hook_alert(
-        crate::alert::payload::HookKind::Generic,
-        "generic-firing.json",
-        h.clock.now(),
-    )[0]
-    .clone();
+    let (h, base) = storm_harness("storm-own", 2);
     for n in 0..3 {
         h.svc
             .ingest(&fingerprinted(&base, &format!("x-{n}")), None)
@@ -686,19 +681,7 @@ async fn rules_and_sources_have_their_own_limits_and_people_are_not_limited() {
 
 #[tokio::test]
 async fn an_alert_storm_incident_survives_a_restart() {
-    let mut h = harness();
-    h.svc = Arc::new(storm_service(
-        h.svc.store().clone(),
-        h.clock.clone(),
-        "storm-restart",
-        3,
-    ));
-    let base = hook_alert(
-        crate::alert::payload::HookKind::Generic,
-        "generic-firing.json",
-        h.clock.now(),
-    )[0]
-    .clone();
+    let (h, base) = storm_harness("storm-restart", 3);
     let burst: Vec<_> = (0..6).map(|n| fingerprinted(&base, &format!("r-{n}"))).collect();
     for a in &burst {
         h.svc.ingest(a, None).await.unwrap();
@@ -730,19 +713,7 @@ async fn an_alert_storm_incident_survives_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_alerts_in_a_storm_open_the_limit_and_one_storm_incident() {
-    let mut h = harness();
-    h.svc = Arc::new(storm_service(
-        h.svc.store().clone(),
-        h.clock.clone(),
-        "storm-concurrent",
-        5,
-    ));
-    let base = hook_alert(
-        crate::alert::payload::HookKind::Generic,
-        "generic-firing.json",
-        h.clock.now(),
-    )[0]
-    .clone();
+    let (h, base) = storm_harness("storm-concurrent", 5);
     let mut tasks = Vec::new();
     for n in 0..30 {
         let (svc, a) = (h.svc.clone(), fingerprinted(&base, &format!("c-{n}")));

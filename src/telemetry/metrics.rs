@@ -379,10 +379,12 @@ mod tests {
     #[test]
     fn an_outbox_job_ages_from_when_it_was_queued() {
         super::super::job_queued("test-age", 7);
-        std::thread::sleep(Duration::from_millis(20));
-        let o = Outbox::of("test-age", &[7, 8]);
+        // Scraped 20 s later: job 7 is 20 s old (or a little more), job 8 is first seen now.
+        let later = std::time::Instant::now() + Duration::from_secs(20);
+        let o = Outbox::at("test-age", &[7, 8], later);
         assert_eq!(o.jobs, 2);
-        assert!(o.oldest.unwrap() >= Duration::from_millis(20), "{o:?}");
+        assert!(o.oldest.unwrap() >= Duration::from_secs(20), "{o:?}");
+        assert!(o.oldest.unwrap() < Duration::from_secs(25), "{o:?}");
         let empty = Outbox::of("test-age", &[]);
         assert_eq!((empty.jobs, empty.oldest), (0, None));
     }

@@ -175,7 +175,11 @@ impl Outbox {
     /// job's age counts from when it was queued, or for a job queued before this process
     /// started, from when this process first saw it.
     pub fn of(platform: &str, seqs: &[u64]) -> Outbox {
-        let now = Instant::now();
+        Outbox::at(platform, seqs, Instant::now())
+    }
+
+    /// `of`, as seen at `now`.
+    pub fn at(platform: &str, seqs: &[u64], now: Instant) -> Outbox {
         let mut s = seen().lock().unwrap_or_else(|p| p.into_inner());
         let times = s.entry(platform.to_string()).or_default();
         let waiting: BTreeSet<u64> = seqs.iter().copied().collect();

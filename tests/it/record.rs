@@ -3,8 +3,6 @@
 //! changes, two impact windows, a time correction and an undelete; then the exported Markdown,
 //! JSON and HTML are checked entry by entry.
 
-use std::process::Stdio;
-
 use serde_json::Value;
 
 use crate::support::{Sandbox, ok};
@@ -40,31 +38,13 @@ const SCRIPT: &str = "\
 /incident close
 ";
 
-fn console_in_amsterdam(sb: &Sandbox) -> String {
-    let mut child = sb
-        .cmd(&["console", "--user", "alice"])
-        .env("WARROOM_TIMEZONE", "Europe/Amsterdam")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn console");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(SCRIPT.as_bytes())
-        .expect("write script");
-    ok(child.wait_with_output().expect("console output"))
+/// A sandbox whose team is in Europe/Amsterdam.
+fn in_amsterdam() -> Sandbox {
+    Sandbox::with_env(&[("WARROOM_TIMEZONE", "Europe/Amsterdam")])
 }
 
 fn export(sb: &Sandbox, format: &str) -> String {
-    ok(sb
-        .cmd(&["export", "INC-1", "--format", format])
-        .env("WARROOM_TIMEZONE", "Europe/Amsterdam")
-        .output()
-        .expect("export"))
+    ok(sb.run(&["export", "INC-1", "--format", format]))
 }
 
 /// The JSON timeline row whose text starts with `text`.
@@ -79,8 +59,8 @@ fn row<'a>(v: &'a Value, text: &str) -> &'a Value {
 
 #[test]
 fn a_reconstructed_multi_day_incident_keeps_every_time_as_given() {
-    let sb = Sandbox::new();
-    let out = console_in_amsterdam(&sb);
+    let sb = in_amsterdam();
+    let out = ok(sb.console("alice", SCRIPT));
     // Every reply states the date, time and zone it chose; bare times took the incident's dates.
     for want in [
         "Added #3 at 2024-06-17: nightly schema migration merged",
@@ -194,13 +174,12 @@ fn a_reconstructed_multi_day_incident_keeps_every_time_as_given() {
 /// every format.
 #[test]
 fn a_french_incident_through_a_custom_template() {
-    let sb = Sandbox::new();
     let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates/team.md.j2");
-    let env = [
+    let sb = Sandbox::with_env(&[
         ("WARROOM_TIMEZONE", "Europe/Paris"),
         ("WARROOM_POSTMORTEM__LANGUAGE", "fr"),
-        ("WARROOM_POSTMORTEM__TEMPLATE", template.to_str().unwrap()),
-    ];
+        ("WARROOM_POSTMORTEM__TEMPLATE", template.to_str().expect("UTF-8 path")),
+    ]);
     let script = "\
 /incident declare \"Panne du serveur de paiement\" --sev 1 --at 2024-03-12 09h40
 /incident milestone started ~2024-03-12 09h30
@@ -213,31 +192,13 @@ fn a_french_incident_through_a_custom_template() {
 /incident resolve 2024-03-12 10h25
 /incident close
 ";
-    let mut cmd = sb.cmd(&["console", "--user", "camille"]);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("console");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = ok(child.wait_with_output().unwrap());
+    let out = ok(sb.console("camille", script));
     assert!(!out.contains("usage:"), "{out}");
     assert!(
         out.contains("Added #3 at 2024-03-12 09:45 CET, on the day of the latest dated entry"),
         "{out}"
     );
-    let export = |format: &str| {
-        let mut c = sb.cmd(&["export", "INC-1", "--format", format]);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        ok(c.output().unwrap())
-    };
+    let export = |format: &str| export(&sb, format);
     let md = export("md");
     // Front matter first, as YAML a static-site generator reads.
     let rest = md.strip_prefix("---\n").expect("front matter");

@@ -9,12 +9,24 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_warroom");
 /// A data dir and a working directory without a config file, so the built-in defaults apply.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
+    /// `WARROOM_*` settings every command of this sandbox gets (`with_env`).
+    env: Vec<(String, String)>,
 }
 
 impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox {
             dir: tempfile::tempdir().expect("tempdir"),
+            env: Vec::new(),
+        }
+    }
+
+    /// A sandbox whose commands all run with these environment settings (a time zone, the
+    /// postmortem language, ...), in place of a config file.
+    pub fn with_env(env: &[(&str, &str)]) -> Sandbox {
+        Sandbox {
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Sandbox::new()
         }
     }
 
@@ -35,6 +47,7 @@ impl Sandbox {
             }
         }
         c.env("WARROOM_LOG", "warn");
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
     }
 
