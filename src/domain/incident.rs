@@ -194,6 +194,17 @@ pub struct Contribution {
     pub at: DateTime<Utc>,
 }
 
+impl Contribution {
+    /// `text` (trimmed) written by `by` at `at`.
+    pub fn new(text: &str, by: &Person, at: DateTime<Utc>) -> Contribution {
+        Contribution {
+            text: text.trim().to_string(),
+            by: by.clone(),
+            at,
+        }
+    }
+}
+
 /// What `postmortem <section> --replace` replaced: who did it, when, and the section's
 /// previous contributions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -429,9 +440,9 @@ pub enum TransitionError {
     SameRole(String),
     #[error("this incident has as many {0} as it can hold; open a new incident")]
     Full(&'static str),
-    #[error("there is no {what} #{n}")]
+    #[error("there is no {what} #{n}; {} shows the numbers", listing(what))]
     NoSuch { what: &'static str, n: u32 },
-    #[error("{what} #{n} was deleted")]
+    #[error("{what} #{n} was deleted; {} shows the ones there are", listing(what))]
     Gone { what: &'static str, n: u32 },
     #[error("{0}; nothing changed")]
     Unchanged(String),
@@ -474,6 +485,15 @@ impl TransitionError {
             }
             other => other.to_string(),
         }
+    }
+}
+
+/// The command that lists what `what` names (for refusals that name a number).
+fn listing(what: &str) -> &'static str {
+    if what == "action" {
+        "`action list`"
+    } else {
+        "`incident impact list`"
     }
 }
 
@@ -1190,11 +1210,7 @@ impl Incident {
                 previous: std::mem::take(items),
             });
         }
-        items.push(Contribution {
-            text: text.trim().to_string(),
-            by: by.clone(),
-            at,
-        });
+        items.push(Contribution::new(text, by, at));
         Ok(())
     }
 
@@ -1232,11 +1248,7 @@ impl Incident {
                 previous: std::mem::take(items),
             });
         }
-        items.push(Contribution {
-            text: text.trim().to_string(),
-            by: by.clone(),
-            at,
-        });
+        items.push(Contribution::new(text, by, at));
         Ok(())
     }
 

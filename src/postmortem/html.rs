@@ -3,7 +3,10 @@
 use std::fmt::Write;
 
 use super::i18n::Lang;
-use super::model::{Postmortem, SectionView, capitalized, linkable};
+use super::model::{
+    ANALYSIS_SECTIONS, LESSON_SECTIONS, OPENING_SECTIONS, Postmortem, RECORD_SECTIONS, SectionView, capitalized,
+    linkable,
+};
 use super::pieces::{Piece, pieces};
 
 /// Escape text for HTML element content and attribute values.
@@ -265,20 +268,13 @@ pub fn render(pm: &Postmortem, lang: Lang) -> String {
         "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
     );
     metadata(&mut out, pm, lang);
-    for key in ["summary", "impact"] {
+    for key in OPENING_SECTIONS {
         if let Some(s) = pm.section(key) {
             section(&mut out, "h2", s, pm, lang);
         }
     }
     timeline(&mut out, pm, lang);
-    for key in [
-        "root-cause",
-        "contributing-factor",
-        "trigger",
-        "resolution",
-        "detection",
-        "customer-communication",
-    ] {
+    for key in ANALYSIS_SECTIONS {
         if let Some(s) = pm.section(key) {
             section(&mut out, "h2", s, pm, lang);
         }
@@ -288,12 +284,12 @@ pub fn render(pm: &Postmortem, lang: Lang) -> String {
     }
     actions(&mut out, pm, lang);
     let _ = writeln!(out, "<h2>{}</h2>", esc(&lang.t("heading-lessons")));
-    for key in ["went-well", "went-wrong", "lucky"] {
+    for key in LESSON_SECTIONS {
         if let Some(s) = pm.section(key) {
             section(&mut out, "h3", s, pm, lang);
         }
     }
-    for key in ["supporting-info", "related"] {
+    for key in RECORD_SECTIONS {
         if let Some(s) = super::context::record_sections(pm, key).filter(|s| !s.items.is_empty()) {
             section(&mut out, "h2", &s, pm, lang);
         }

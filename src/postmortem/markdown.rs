@@ -4,7 +4,10 @@ use std::fmt::Write;
 
 use super::html::owners_or_dash;
 use super::i18n::Lang;
-use super::model::{Postmortem, SectionView, capitalized, linkable};
+use super::model::{
+    ANALYSIS_SECTIONS, LESSON_SECTIONS, OPENING_SECTIONS, Postmortem, RECORD_SECTIONS, SectionView, capitalized,
+    linkable,
+};
 use super::pieces::{Piece, longest_backtick_run, pieces};
 
 // User text stays text: whatever it holds, it cannot add HTML, links or images to the draft,
@@ -400,20 +403,13 @@ pub fn render(pm: &Postmortem) -> String {
     let mut out = String::with_capacity(4096 + pm.timeline.len() * 96);
     let _ = writeln!(out, "# {}: {}\n", pm.id, one_line(&pm.title));
     metadata(&mut out, pm);
-    for key in ["summary", "impact"] {
+    for key in OPENING_SECTIONS {
         if let Some(s) = pm.section(key) {
             section(&mut out, "##", s, pm);
         }
     }
     timeline(&mut out, pm);
-    for key in [
-        "root-cause",
-        "contributing-factor",
-        "trigger",
-        "resolution",
-        "detection",
-        "customer-communication",
-    ] {
+    for key in ANALYSIS_SECTIONS {
         if let Some(s) = pm.section(key) {
             section(&mut out, "##", s, pm);
         }
@@ -423,12 +419,12 @@ pub fn render(pm: &Postmortem) -> String {
     }
     actions(&mut out, pm);
     let _ = writeln!(out, "## Lessons learned\n");
-    for key in ["went-well", "went-wrong", "lucky"] {
+    for key in LESSON_SECTIONS {
         if let Some(s) = pm.section(key) {
             section(&mut out, "###", s, pm);
         }
     }
-    for key in ["supporting-info", "related"] {
+    for key in RECORD_SECTIONS {
         if let Some(s) = super::context::record_sections(pm, key).filter(|s| !s.items.is_empty()) {
             section(&mut out, "##", &s, pm);
         }

@@ -398,6 +398,22 @@ impl ImpactView {
     }
 }
 
+/// The draft's sections around its fixed parts, in order: before the timeline, between the
+/// timeline and the action items, under "Lessons learned", and the lists shown only when they
+/// have items. warroom's Markdown writer and the HTML page both follow it (the `warroom`
+/// template spells the same order out).
+pub(super) const OPENING_SECTIONS: [&str; 2] = ["summary", "impact"];
+pub(super) const ANALYSIS_SECTIONS: [&str; 6] = [
+    "root-cause",
+    "contributing-factor",
+    "trigger",
+    "resolution",
+    "detection",
+    "customer-communication",
+];
+pub(super) const LESSON_SECTIONS: [&str; 3] = ["went-well", "went-wrong", "lucky"];
+pub(super) const RECORD_SECTIONS: [&str; 2] = ["supporting-info", "related"];
+
 /// A section's heading and prompt in `lang` (the catalogue keys `section-KEY`, `prompt-KEY`).
 pub fn heading_and_prompt(key: &str, lang: Lang) -> (String, String) {
     (lang.t(&format!("section-{key}")), lang.t(&format!("prompt-{key}")))
