@@ -1,5 +1,7 @@
 //! Command execution: each command becomes one durable write (or a read), then a reply.
-//! Times users give are resolved here, against the incident they concern (see `moment`).
+//! Times users give are resolved here, against the incident they concern (see `moment`);
+//! what a person did without giving a time (a close, an edit, an action) is stamped with the
+//! platform's time for their message (`Inbound::at`), not when warroom got round to it.
 
 use chrono::{DateTime, Utc};
 
@@ -213,8 +215,8 @@ impl IncidentService {
                 reply(text::impact_list(&inc, self.tz))
             }
             IncidentCmd::ImpactDelete(n) => {
-                let now = self.now();
-                let (w, _) = self.change(msg, |i| i.delete_impact(n, who, now, src)).await?;
+                let at = msg.at;
+                let (w, _) = self.change(msg, |i| i.delete_impact(n, who, at, src)).await?;
                 reply(format!(
                     "Impact window #{n} ({}) deleted; it is kept in the record.",
                     self.show(&w.moment())
@@ -222,17 +224,17 @@ impl IncidentService {
             }
             IncidentCmd::Affects { services, when } => self.affects(services, when, msg).await,
             IncidentCmd::Title(title) => {
-                let now = self.now().max(msg.at);
+                let at = msg.at;
                 let (_, inc) = self
-                    .change(msg, |i| Ok(((), i.set_title(&title, who, now, src)?)))
+                    .change(msg, |i| Ok(((), i.set_title(&title, who, at, src)?)))
                     .await?;
                 reply(format!("{} is now titled: {}", inc.id, inc.title))
             }
             IncidentCmd::Resolve { when, note } => self.resolve(when, note, msg).await,
             IncidentCmd::Close => self.close(msg).await,
             IncidentCmd::Reopen => {
-                let now = self.now().max(msg.at);
-                let (_, inc) = self.change(msg, |i| Ok(((), i.reopen(who, now, src)?))).await?;
+                let at = msg.at;
+                let (_, inc) = self.change(msg, |i| Ok(((), i.reopen(who, at, src)?))).await?;
                 reply(format!("{} reopened; status is {}.", inc.id, inc.status))
             }
             IncidentCmd::Show => {
@@ -346,9 +348,9 @@ impl IncidentService {
     }
 
     async fn close(&self, msg: &Inbound) -> Reply {
-        let now = self.now().max(msg.at);
+        let at = msg.at;
         let (who, src) = (&msg.author, msg.source);
-        let (_, inc) = self.change(msg, |i| Ok(((), i.close(who, now, src)?))).await?;
+        let (_, inc) = self.change(msg, |i| Ok(((), i.close(who, at, src)?))).await?;
         let file = self.export(inc.id, ExportFormat::Markdown)?;
         let mut out = vec![Notice::Reply(format!(
             "{} closed. Here is the draft postmortem:",
@@ -377,7 +379,7 @@ impl IncidentService {
             TimelineCmd::Edit { seq, when, text } => self.edit(seq, when, text, msg).await,
             TimelineCmd::Delete { seq } => {
                 let id = self.incident_here(msg)?.id;
-                let e = self.edit_entry(id, seq, msg, |e| e.delete(who, self.now())).await?;
+                let e = self.edit_entry(id, seq, msg, |e| e.delete(who, msg.at)).await?;
                 reply(format!(
                     "Entry #{seq} ({}: {}) removed from the timeline; it is kept in the record (`timeline restore {seq}` brings it back).",
                     self.show(&e.moment()),
@@ -386,7 +388,7 @@ impl IncidentService {
             }
             TimelineCmd::Restore { seq } => {
                 let id = self.incident_here(msg)?.id;
-                let e = self.edit_entry(id, seq, msg, |e| e.restore(who, self.now())).await?;
+                let e = self.edit_entry(id, seq, msg, |e| e.restore(who, msg.at)).await?;
                 reply(format!("Entry #{seq} is back: {}: {}", self.show(&e.moment()), e.text))
             }
         }
@@ -422,7 +424,7 @@ impl IncidentService {
         let who = &msg.author;
         let e = self
             .edit_entry(inc.id, seq, msg, |e| {
-                e.correct(r.map(|r| r.moment), text.clone(), who, self.now())
+                e.correct(r.map(|r| r.moment), text.clone(), who, msg.at)
             })
             .await?;
         if let Some(r) = r.filter(|r| r.dated) {
@@ -492,14 +494,12 @@ impl IncidentService {
 
     async fn run_action(&self, cmd: ActionCmd, msg: &Inbound) -> Reply {
         let (who, src) = (&msg.author, msg.source);
-        let now = self.now().max(msg.at);
+        let at = msg.at;
         match cmd {
             ActionCmd::Add(spec) => {
                 let mut fields = ActionFields::default();
                 apply_spec(&mut fields, &spec);
-                let (n, inc) = self
-                    .change(msg, |i| i.add_action(fields.clone(), who, now, src))
-                    .await?;
+                let (n, inc) = self.change(msg, |i| i.add_action(fields.clone(), who, at, src)).await?;
                 let a = inc.actions.iter().find(|a| a.n == n).map(|a| action_line(&a.fields));
                 reply(format!("Action #{n} recorded: {}.", a.unwrap_or_default()))
             }
@@ -510,18 +510,18 @@ impl IncidentService {
             ActionCmd::Edit { n, spec } => {
                 let (_, inc) = self
                     .change(msg, |i| {
-                        Ok(((), i.edit_action(n, |f| apply_spec(f, &spec), who, now, src)?))
+                        Ok(((), i.edit_action(n, |f| apply_spec(f, &spec), who, at, src)?))
                     })
                     .await?;
                 let a = inc.actions.iter().find(|a| a.n == n).map(|a| action_line(&a.fields));
                 reply(format!("Action #{n} now reads: {}.", a.unwrap_or_default()))
             }
             ActionCmd::Done(n) => {
-                self.change(msg, |i| Ok(((), i.action_done(n, who, now, src)?))).await?;
+                self.change(msg, |i| Ok(((), i.action_done(n, who, at, src)?))).await?;
                 reply(format!("Action #{n} is done."))
             }
             ActionCmd::Delete(n) => {
-                let (text, _) = self.change(msg, |i| i.delete_action(n, who, now, src)).await?;
+                let (text, _) = self.change(msg, |i| i.delete_action(n, who, at, src)).await?;
                 reply(format!("Action #{n} ({text}) deleted; it is kept in the record."))
             }
         }
@@ -530,9 +530,9 @@ impl IncidentService {
     async fn run_postmortem(&self, cmd: PostmortemCmd, msg: &Inbound) -> Reply {
         match cmd {
             PostmortemCmd::Set { section, text, replace } => {
-                let now = self.now();
+                let at = msg.at;
                 self.change(msg, |i| {
-                    i.contribute(section, &text, replace, &msg.author, now)?;
+                    i.contribute(section, &text, replace, &msg.author, at)?;
                     Ok(((), Vec::new()))
                 })
                 .await?;
@@ -540,9 +540,9 @@ impl IncidentService {
             }
             PostmortemCmd::SetCustom { key, text, replace } => {
                 let title = self.check_custom_section(&key)?;
-                let now = self.now();
+                let at = msg.at;
                 self.change(msg, |i| {
-                    i.contribute_custom(&key, &text, replace, &msg.author, now)?;
+                    i.contribute_custom(&key, &text, replace, &msg.author, at)?;
                     Ok(((), Vec::new()))
                 })
                 .await?;
@@ -564,20 +564,20 @@ impl IncidentService {
             PostmortemCmd::Author(users) => self.add_people(People::Authors, users, msg).await,
             PostmortemCmd::Reviewer(users) => self.add_people(People::Reviewers, users, msg).await,
             PostmortemCmd::Review(status) => {
-                let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+                let (who, src, at) = (&msg.author, msg.source, msg.at);
                 let (was, _) = self
                     .change(msg, |i| {
                         let was = i.review_status();
-                        Ok((was, i.set_review(status, who, now, src)?))
+                        Ok((was, i.set_review(status, who, at, src)?))
                     })
                     .await?;
                 reply(format!("Review status: {status} (was {was})."))
             }
             PostmortemCmd::Template(name) => {
                 self.check_template(&name)?;
-                let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+                let (who, src, at) = (&msg.author, msg.source, msg.at);
                 let (_, inc) = self
-                    .change(msg, |i| Ok(((), i.set_template(&name, who, now, src)?)))
+                    .change(msg, |i| Ok(((), i.set_template(&name, who, at, src)?)))
                     .await?;
                 reply(format!(
                     "{}'s postmortem will be rendered with the template {name}.",
@@ -585,9 +585,9 @@ impl IncidentService {
                 ))
             }
             PostmortemCmd::Language(lang) => {
-                let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+                let (who, src, at) = (&msg.author, msg.source, msg.at);
                 let (_, inc) = self
-                    .change(msg, |i| Ok(((), i.set_language(&lang, who, now, src)?)))
+                    .change(msg, |i| Ok(((), i.set_language(&lang, who, at, src)?)))
                     .await?;
                 reply(format!("{}'s postmortem will be written in {lang}.", inc.id))
             }
@@ -597,9 +597,9 @@ impl IncidentService {
     /// `postmortem link URL [title]`: a bookkeeping change (in `timeline list --all` and the
     /// JSON, not in the draft's timeline).
     async fn add_link(&self, url: String, title: Option<String>, msg: &Inbound) -> Reply {
-        let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+        let (who, src, at) = (&msg.author, msg.source, msg.at);
         let (_, inc) = self
-            .change(msg, |i| Ok(((), i.add_link(&url, title.as_deref(), who, now, src)?)))
+            .change(msg, |i| Ok(((), i.add_link(&url, title.as_deref(), who, at, src)?)))
             .await?;
         let n = inc.links.len();
         reply(match inc.links.last().and_then(|l| l.title.as_deref()) {
@@ -611,9 +611,9 @@ impl IncidentService {
     /// `postmortem related INC-N|URL`. Any incident id is taken; the reply says when there is
     /// no such incident.
     async fn add_related(&self, to: RelatedRef, msg: &Inbound) -> Reply {
-        let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
+        let (who, src, at) = (&msg.author, msg.source, msg.at);
         let (_, inc) = self
-            .change(msg, |i| Ok(((), i.add_related(to.clone(), who, now, src)?)))
+            .change(msg, |i| Ok(((), i.add_related(to.clone(), who, at, src)?)))
             .await?;
         let missing = match &to {
             RelatedRef::Incident(id) => self.store.incident(*id)?.is_none(),
@@ -631,8 +631,8 @@ impl IncidentService {
 
     /// `postmortem author|reviewer @u ...`: the reply lists everyone now named.
     async fn add_people(&self, which: People, users: Vec<String>, msg: &Inbound) -> Reply {
-        let (who, src, now) = (&msg.author, msg.source, self.now().max(msg.at));
-        let (added, inc) = self.change(msg, |i| i.add_people(which, &users, who, now, src)).await?;
+        let (who, src, at) = (&msg.author, msg.source, msg.at);
+        let (added, inc) = self.change(msg, |i| i.add_people(which, &users, who, at, src)).await?;
         let all = match which {
             People::Authors => &inc.authors,
             People::Reviewers => &inc.reviewers,

@@ -272,3 +272,28 @@ async fn a_live_incident_keeps_reading_bare_times_live_after_a_day() {
         "{r}"
     );
 }
+
+/// A message delivered late (a chat outage, a sync backlog) is recorded at the time the
+/// platform gave it, not when warroom handled it: a close, an edit, an action.
+#[tokio::test]
+async fn what_people_did_is_stamped_with_their_message_time() {
+    let h = harness();
+    let (inc, room) = opened(&h).await;
+    h.say(&room, "alice", "/timeline 13:25 restarted docker").await;
+    let seq = last(&h, &inc, EntryKind::Note).seq;
+    let sent = h.svc.now() - chrono::Duration::minutes(7);
+    let late = |text: &str| {
+        let mut m = h.msg(&room, "bob", text);
+        m.at = sent;
+        m
+    };
+    h.advance(3);
+    h.svc.handle(late(&format!("/timeline edit {seq} restarted docker on etl-1"))).await;
+    h.svc.handle(late("/action rotate logs @bob")).await;
+    h.svc.handle(late("/incident close")).await;
+    let got = h.incident(inc.id);
+    assert_eq!(got.milestones[&Milestone::Closed], sent);
+    assert_eq!(got.actions[0].at, sent);
+    assert_eq!(last(&h, &inc, EntryKind::Note).edits[0].at, sent);
+    assert_eq!(last(&h, &inc, EntryKind::Closed).at, sent);
+}
