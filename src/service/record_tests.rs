@@ -288,7 +288,9 @@ async fn what_people_did_is_stamped_with_their_message_time() {
         m
     };
     h.advance(3);
-    h.svc.handle(late(&format!("/timeline edit {seq} restarted docker on etl-1"))).await;
+    h.svc
+        .handle(late(&format!("/timeline edit {seq} restarted docker on etl-1")))
+        .await;
     h.svc.handle(late("/action rotate logs @bob")).await;
     h.svc.handle(late("/incident close")).await;
     let got = h.incident(inc.id);
