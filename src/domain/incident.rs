@@ -949,6 +949,10 @@ impl Incident {
         if self.is_closed() {
             return Err(TransitionError::AlreadyClosed { id: self.id });
         }
+        // A close never precedes what is already recorded: a message sent before the alert
+        // that opened the incident arrived (clocks, a late delivery) closes it at the latest
+        // milestone, so every milestone stays in order.
+        let at = self.milestones.values().copied().fold(at, DateTime::max);
         let mut entries = Vec::new();
         if !self.milestones.contains_key(&Milestone::Resolved) {
             entries.extend(self.set_milestone(Milestone::Resolved, at, by, at, src)?);

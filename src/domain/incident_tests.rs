@@ -542,3 +542,16 @@ fn restore_checks_custom_sections() {
     let old: Incident = serde_json::from_value(json).unwrap();
     assert!(old.custom_sections.is_empty() && old.custom_section_edits.is_empty());
 }
+
+/// A close whose message time lies before a recorded milestone (the alert came later, or the
+/// message was delivered late) closes at the latest milestone: the record stays in order.
+#[test]
+fn a_close_never_precedes_a_recorded_milestone() {
+    let mut inc = open();
+    inc.set_milestone(Milestone::Detected, t(30), &who(), t(30), Source::Console)
+        .unwrap();
+    inc.close(&who(), t(10), Source::Console).unwrap();
+    assert_eq!(inc.milestones[&Milestone::Resolved], t(30));
+    assert_eq!(inc.milestones[&Milestone::Closed], t(30));
+    inc.check_invariants().unwrap();
+}
