@@ -80,6 +80,8 @@ pub struct State {
     pub faults: HashMap<String, Fault>,
     pub down: bool,
     pub acks: Vec<Value>,
+    /// Socket Mode connections that got their `hello`.
+    pub sockets: u64,
     pub responses: Vec<Value>,
     pub next: u64,
     /// User groups (`S…`) and their members, for `usergroups.users.list`.
@@ -193,6 +195,13 @@ impl Fake {
 
     pub fn messages(&self, channel: &str) -> Vec<Message> {
         self.with(|s| s.messages.iter().filter(|m| m.channel == channel).cloned().collect())
+    }
+
+    /// Wait until the bot's Socket Mode connection is open (it got its `hello`): "ready" in
+    /// the log only means the connection is being opened in the background.
+    pub async fn wait_socket(&self) {
+        self.wait("a Socket Mode connection", |s| (s.sockets > 0).then_some(()))
+            .await
     }
 
     /// Wait (up to 30 s) until `f` returns something.

@@ -16,6 +16,7 @@ pub async fn serve(mut socket: WebSocket, sh: Shared) {
     if socket.send(Message::Text(hello.to_string().into())).await.is_err() {
         return;
     }
+    sh.state.lock().unwrap().sockets += 1;
     loop {
         // Take the shared envelope queue only while waiting on it, so other connections keep
         // reading their sockets (acks) meanwhile.

@@ -202,6 +202,10 @@ async fn web_api_outage_is_recorded_and_posted_later_in_order() {
     let mut b = fake.bot("socket", &alerts);
     b.start().await;
     b.wait_log("slack: authenticated", 1).await;
+    // The Socket Mode connection is opened in the background; taking the Web API down before
+    // it is up would stop the connection itself (`apps.connections.open`), not the outage
+    // this test is about.
+    fake.wait_socket().await;
     // Slack's Web API goes down; events still arrive (and are acked once durable).
     fake.set_down(true);
     let env = fake.push_event(
