@@ -125,7 +125,8 @@ where
                 }
                 Notice::ProposeResolve { incident, alerts } => {
                     let room = self.incident_room(service, incident);
-                    self.say(&room, &resolve_proposal(incident, alerts, Source::Console));
+                    let lang = service.lang_of(incident);
+                    self.say(&room, &resolve_proposal(incident, alerts, Source::Console, lang));
                 }
                 // The console is one platform: nobody elsewhere to tell.
                 Notice::Changed { .. } => {}

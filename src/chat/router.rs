@@ -228,7 +228,7 @@ impl Router {
                     self.flush(*incident, false).await;
                     if let Some(inc) = self.incident(*incident) {
                         for p in self.platforms(&inc) {
-                            let text = resolve_proposal(inc.id, *alerts, p.source());
+                            let text = resolve_proposal(inc.id, *alerts, p.source(), self.service.lang(&inc));
                             self.send(p, Job::Post(inc.id, text)).await;
                         }
                     }

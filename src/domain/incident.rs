@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::MAX_TEXT_CHARS;
 use super::platform::{Platform, RoomKey};
 use super::time::{FUTURE_SLACK_SECS, Moment, Precision, fmt_minute};
-use super::timeline::{EntryKind, NewEntry, Person, Source};
+use super::timeline::{EntryKind, NewEntry, Person, Phrase, Source};
 use super::types::{IncidentId, Milestone, Role, Section, Severity, Status};
 use super::writeup::{Link, Related, ReviewChange};
 
@@ -625,21 +625,36 @@ impl Incident {
         milestones.insert(Milestone::Detected, detected);
         let mut entries = Vec::new();
         if let Some(alert) = &o.trigger {
-            entries.push(NewEntry::new(
-                alert.at,
-                &alert.sender,
-                EntryKind::AlertReceived,
-                format!("alert received (rule {}): {}", alert.rule, alert.text),
-                alert.source,
-            ));
+            entries.push(
+                NewEntry::new(
+                    alert.at,
+                    &alert.sender,
+                    EntryKind::AlertReceived,
+                    format!("alert received (rule {}): {}", alert.rule, alert.text),
+                    alert.source,
+                )
+                .phrased(
+                    Phrase::new("entry-alert-received")
+                        .arg("rule", &alert.rule)
+                        .arg("text", &alert.text),
+                ),
+            );
         }
-        entries.push(NewEntry::new(
-            o.at,
-            &o.by,
-            EntryKind::Declared,
-            format!("{} declared: {}, {}", o.id, title, o.severity.label()),
-            o.source,
-        ));
+        entries.push(
+            NewEntry::new(
+                o.at,
+                &o.by,
+                EntryKind::Declared,
+                format!("{} declared: {}, {}", o.id, title, o.severity.label()),
+                o.source,
+            )
+            .phrased(
+                Phrase::new("entry-declared")
+                    .arg("id", o.id)
+                    .arg("title", &title)
+                    .term("severity", format!("severity-{}", o.severity)),
+            ),
+        );
         let incident = Incident {
             id: o.id,
             slug: room_slug(o.id, &title),
@@ -766,9 +781,12 @@ impl Incident {
             return Err(TransitionError::SameSeverity(sev));
         }
         let text = format!("severity {} → {}", self.severity, sev);
+        let phrase = Phrase::new("entry-severity").arg("from", self.severity).arg("to", sev);
         self.severity = sev;
         Ok(vec![
-            NewEntry::new(at.at, by, EntryKind::Severity, text, src).at_moment(at),
+            NewEntry::new(at.at, by, EntryKind::Severity, text, src)
+                .at_moment(at)
+                .phrased(phrase),
         ])
     }
 
@@ -793,6 +811,7 @@ impl Incident {
             Some(n) => format!("status {} → {}: {}", self.status, status, n.trim()),
             None => format!("status {} → {}", self.status, status),
         };
+        let phrase = status_phrase(self.status, status, note);
         if status == Status::Resolved && !self.milestones.contains_key(&Milestone::Resolved) {
             entries.extend(self.set_milestone(Milestone::Resolved, at, by, at.at, src)?);
         } else if self.status == Status::Resolved {
@@ -800,7 +819,12 @@ impl Incident {
             self.milestone_precision.remove(&Milestone::Resolved);
         }
         self.status = status;
-        entries.insert(0, NewEntry::new(at.at, by, EntryKind::Status, text, src).at_moment(at));
+        entries.insert(
+            0,
+            NewEntry::new(at.at, by, EntryKind::Status, text, src)
+                .at_moment(at)
+                .phrased(phrase),
+        );
         Ok(entries)
     }
 
@@ -815,18 +839,32 @@ impl Incident {
         let at = at.into();
         check_text(who)?;
         let who = who.trim().to_string();
-        let text = match self.roles.iter_mut().find(|(r, _)| *r == role) {
+        let role_phrase = |key: &str| {
+            let p = Phrase::new(key).arg("who", &who).arg("role_name", &role);
+            match role {
+                Role::Custom(_) => p.arg("role", &role),
+                _ => p.term("role", format!("role-{}", role.name())),
+            }
+        };
+        let (text, phrase) = match self.roles.iter_mut().find(|(r, _)| *r == role) {
             Some((_, holder)) if *holder == who => return Err(TransitionError::SameRole(who)),
             Some((_, holder)) => {
                 let previous = std::mem::replace(holder, who.clone());
-                format!("{who} is now {role} (was {previous})")
+                (
+                    format!("{who} is now {role} (was {previous})"),
+                    role_phrase("entry-role-was").arg("previous", previous),
+                )
             }
             None => {
                 self.roles.push((role.clone(), who.clone()));
-                format!("{who} is now {role}")
+                (format!("{who} is now {role}"), role_phrase("entry-role"))
             }
         };
-        Ok(vec![NewEntry::new(at.at, by, EntryKind::Role, text, src).at_moment(at)])
+        Ok(vec![
+            NewEntry::new(at.at, by, EntryKind::Role, text, src)
+                .at_moment(at)
+                .phrased(phrase),
+        ])
     }
 
     /// Record when a milestone happened. `now` bounds how far in the future `when` may be.
@@ -869,11 +907,20 @@ impl Incident {
                 });
             }
         }
-        let text = match self.milestones.insert(m, when) {
+        let named = |key: &str| {
+            Phrase::new(key)
+                .arg("name", m)
+                .term("milestone", format!("milestone-{m}"))
+        };
+        let (text, phrase) = match self.milestones.insert(m, when) {
             Some(prev) if prev != when => {
-                format!("milestone {m} (corrected; was {})", fmt_minute(prev, &Utc))
+                let was = fmt_minute(prev, &Utc);
+                (
+                    format!("milestone {m} (corrected; was {was})"),
+                    named("entry-milestone-corrected").arg("was", was),
+                )
             }
-            _ => format!("milestone {m}"),
+            _ => (format!("milestone {m}"), named("entry-milestone")),
         };
         if moment.precision.is_minute() {
             self.milestone_precision.remove(&m);
@@ -881,7 +928,9 @@ impl Incident {
             self.milestone_precision.insert(m, moment.precision);
         }
         Ok(vec![
-            NewEntry::new(when, by, EntryKind::Milestone, text, src).at_moment(moment),
+            NewEntry::new(when, by, EntryKind::Milestone, text, src)
+                .at_moment(moment)
+                .phrased(phrase),
         ])
     }
 
@@ -910,9 +959,12 @@ impl Incident {
             return Ok(Vec::new());
         }
         let text = format!("affects: {}", added.join(", "));
+        let phrase = Phrase::new("entry-affects").arg("services", added.join(", "));
         self.services.extend(added);
         Ok(vec![
-            NewEntry::new(at.at, by, EntryKind::Services, text, src).at_moment(at),
+            NewEntry::new(at.at, by, EntryKind::Services, text, src)
+                .at_moment(at)
+                .phrased(phrase),
         ])
     }
 
@@ -937,10 +989,13 @@ impl Incident {
             Some(n) => format!("status {} → resolved: {}", self.status, n.trim()),
             None => format!("status {} → resolved", self.status),
         };
+        let phrase = status_phrase(self.status, Status::Resolved, note);
         self.status = Status::Resolved;
         entries.insert(
             0,
-            NewEntry::new(when.at, by, EntryKind::Status, text, src).at_moment(when),
+            NewEntry::new(when.at, by, EntryKind::Status, text, src)
+                .at_moment(when)
+                .phrased(phrase),
         );
         Ok(entries)
     }
@@ -959,13 +1014,10 @@ impl Incident {
         }
         self.milestones.insert(Milestone::Closed, at);
         self.status = Status::Closed;
-        entries.push(NewEntry::new(
-            at,
-            by,
-            EntryKind::Closed,
-            format!("{} closed", self.id),
-            src,
-        ));
+        entries.push(
+            NewEntry::new(at, by, EntryKind::Closed, format!("{} closed", self.id), src)
+                .phrased(Phrase::new("entry-closed").arg("id", self.id)),
+        );
         Ok(entries)
     }
 
@@ -980,8 +1032,13 @@ impl Incident {
         self.milestones.remove(&Milestone::Resolved);
         self.milestone_precision.remove(&Milestone::Resolved);
         let text = format!("{} reopened (was {})", self.id, self.status);
+        let phrase = Phrase::new("entry-reopened")
+            .arg("id", self.id)
+            .term("status", format!("status-{}", self.status));
         self.status = Status::Investigating;
-        Ok(vec![NewEntry::new(at, by, EntryKind::Reopened, text, src)])
+        Ok(vec![
+            NewEntry::new(at, by, EntryKind::Reopened, text, src).phrased(phrase),
+        ])
     }
 
     /// Add a follow-up action item; its number is one more than the highest so far.
@@ -1276,6 +1333,16 @@ impl Incident {
                 " — {} opened {limit} incidents within a minute; further alerts that would open an incident join this one",
                 storm_subject(key)
             ));
+            if let Some(p) = e.phrase.take() {
+                e.phrase = Some(
+                    Phrase {
+                        key: "entry-declared-storm".into(),
+                        ..p
+                    }
+                    .arg("subject", storm_subject(key))
+                    .arg("limit", limit),
+                );
+            }
         }
         Ok((inc, entries))
     }
@@ -1342,23 +1409,30 @@ impl Incident {
         self.alert_count = self.alert_count.saturating_add(1);
         let text = text.trim();
         let entries = if self.alert_count <= MAX_LISTED_ALERTS {
-            let what = match (key, again) {
-                (None, _) => format!("alert repeated (×{}): {text}", self.alert_count),
-                (Some(_), true) => format!("alert firing again (×{}): {text}", self.alert_count),
-                (Some(_), false) => format!("alert firing (×{}): {text}", self.alert_count),
+            let (what, key) = match (key, again) {
+                (None, _) => (
+                    format!("alert repeated (×{}): {text}", self.alert_count),
+                    "entry-alert-repeated",
+                ),
+                (Some(_), true) => (
+                    format!("alert firing again (×{}): {text}", self.alert_count),
+                    "entry-alert-again",
+                ),
+                (Some(_), false) => (
+                    format!("alert firing (×{}): {text}", self.alert_count),
+                    "entry-alert-firing",
+                ),
             };
-            vec![NewEntry::new(at, sender, EntryKind::AlertRepeated, what, src)]
+            let phrase = Phrase::new(key).arg("count", self.alert_count).arg("text", text);
+            vec![NewEntry::new(at, sender, EntryKind::AlertRepeated, what, src).phrased(phrase)]
         } else if self.alert_count == MAX_LISTED_ALERTS + 1 {
             let what = format!(
                 "more than {MAX_LISTED_ALERTS} alerts: further ones are counted (see the alert count), not listed"
             );
-            vec![NewEntry::new(
-                at,
-                &Person::warroom(),
-                EntryKind::AlertRepeated,
-                what,
-                src,
-            )]
+            vec![
+                NewEntry::new(at, &Person::warroom(), EntryKind::AlertRepeated, what, src)
+                    .phrased(Phrase::new("entry-alerts-not-listed").arg("max", MAX_LISTED_ALERTS)),
+            ]
         } else {
             Vec::new()
         };
@@ -1383,16 +1457,23 @@ impl Incident {
         let still = self.alerts.values().filter(|f| **f).count();
         let mut entries = Vec::new();
         if self.alerts.len() as u64 <= MAX_LISTED_ALERTS || all {
-            let what = if all {
-                format!(
-                    "alert resolved: {} (all {} alerts resolved)",
-                    text.trim(),
-                    self.alerts.len()
+            let (what, phrase) = if all {
+                (
+                    format!(
+                        "alert resolved: {} (all {} alerts resolved)",
+                        text.trim(),
+                        self.alerts.len()
+                    ),
+                    Phrase::new("entry-alert-resolved-all").arg("count", self.alerts.len()),
                 )
             } else {
-                format!("alert resolved: {} ({still} still firing)", text.trim())
+                (
+                    format!("alert resolved: {} ({still} still firing)", text.trim()),
+                    Phrase::new("entry-alert-resolved").arg("still", still),
+                )
             };
-            entries.push(NewEntry::new(at, sender, EntryKind::AlertResolved, what, src));
+            let phrase = phrase.arg("text", text.trim());
+            entries.push(NewEntry::new(at, sender, EntryKind::AlertResolved, what, src).phrased(phrase));
         }
         (AlertEffect::Resolved { all }, entries)
     }
@@ -1484,4 +1565,14 @@ impl Opening {
             trigger: None,
         }
     }
+}
+
+/// `status A → B[: note]` as a catalogue message.
+fn status_phrase(from: Status, to: Status, note: Option<&str>) -> Phrase {
+    let p = match note {
+        Some(n) => Phrase::new("entry-status-note").arg("note", n.trim()),
+        None => Phrase::new("entry-status"),
+    };
+    p.term("from", format!("status-{from}"))
+        .term("to", format!("status-{to}"))
 }

@@ -19,7 +19,7 @@ pub use platform::{Platform, RoomKey};
 pub use time::{
     DateOrder, FUTURE_SLACK_SECS, Moment, Precision, fmt_file_stamp, fmt_minute, fmt_moment, fmt_second_utc,
 };
-pub use timeline::{Edit, EntryKind, NewEntry, Person, Restore, Source, TimelineEntry, sort_for_display};
+pub use timeline::{Edit, EntryKind, NewEntry, Person, Phrase, Restore, Source, TimelineEntry, sort_for_display};
 pub use types::{
     IncidentId, MAX_CUSTOM_KEY_CHARS, Milestone, ParseError, Role, SECTION_NAMES, Section, Severity, Status,
     is_custom_section_key,

@@ -1,5 +1,7 @@
 //! Timeline entries: what happened when, who said so, and where it came from.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -109,6 +111,39 @@ impl EntryKind {
     }
 }
 
+/// The words of an automatic entry as a message of the language catalogues (`entry-…` keys),
+/// so a draft or a notice in another language says them in that language. The entry's `text`
+/// stays the English original: logs, the JSON export and older versions read that.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phrase {
+    pub key: String,
+    /// Placeables filled with a value as it is (user text, ids, counts, times).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+    /// Placeables filled with another catalogue message (a status, a severity, a milestone).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub terms: BTreeMap<String, String>,
+}
+
+impl Phrase {
+    pub fn new(key: &str) -> Phrase {
+        Phrase {
+            key: key.to_string(),
+            ..Phrase::default()
+        }
+    }
+    /// Fill `name` with `value` as it is.
+    pub fn arg(mut self, name: &str, value: impl ToString) -> Phrase {
+        self.args.insert(name.to_string(), value.to_string());
+        self
+    }
+    /// Fill `name` with the catalogue message `key`.
+    pub fn term(mut self, name: &str, key: impl Into<String>) -> Phrase {
+        self.terms.insert(name.to_string(), key.into());
+        self
+    }
+}
+
 /// An entry to be appended; the store gives it its sequence number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEntry {
@@ -121,6 +156,8 @@ pub struct NewEntry {
     pub kind: EntryKind,
     pub text: String,
     pub source: Source,
+    /// The text as a catalogue message, for automatic entries.
+    pub phrase: Option<Phrase>,
 }
 
 impl NewEntry {
@@ -133,7 +170,14 @@ impl NewEntry {
             kind,
             text: text.into(),
             source,
+            phrase: None,
         }
+    }
+
+    /// The same entry with its text as a catalogue message.
+    pub fn phrased(mut self, p: Phrase) -> Self {
+        self.phrase = Some(p);
+        self
     }
 
     /// The same entry at a moment known with some precision (and maybe a range).
@@ -174,6 +218,10 @@ pub struct TimelineEntry {
     /// Earlier deletions undone with `timeline restore`, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restores: Vec<Restore>,
+    /// The text as a catalogue message (automatic entries written since drafts speak more
+    /// than English); `None` for notes and older entries, which are shown as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phrase: Option<Phrase>,
 }
 
 /// Audit record of a change to an entry.
@@ -210,6 +258,7 @@ impl TimelineEntry {
             edits: Vec::new(),
             deleted: None,
             restores: Vec::new(),
+            phrase: e.phrase,
         }
     }
 

@@ -119,6 +119,19 @@ impl Lang {
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// An automatic entry's words (`Phrase`) in this language: its terms are catalogue
+    /// messages said in this language first, then the message is filled in.
+    pub fn phrase(self, p: &crate::domain::Phrase) -> String {
+        let terms: Vec<(String, String)> = p.terms.iter().map(|(k, key)| (k.clone(), self.t(key))).collect();
+        let args: Vec<(&str, &str)> = p
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(terms.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .collect();
+        self.fmt(&p.key, &args)
+    }
+
     /// A duration in this language's units: `2d 03h 10m`, `16 j 10 h 17 min`.
     pub fn duration(self, secs: i64) -> String {
         let sign = if secs < 0 { "-" } else { "" };

@@ -133,6 +133,8 @@ pub fn render(pm: &Postmortem, format: ExportFormat) -> String {
 pub fn render_with(pm: &Postmortem, format: ExportFormat, options: &RenderOptions) -> Rendered {
     let lang = options.lang;
     let mut front_matter_len = 0;
+    let data = pm;
+    let pm = &*pm.in_language(lang);
     let (text, fallback_notice) = match format {
         ExportFormat::Markdown => {
             let (body, notice) = markdown_body(pm, &options.template, lang);
@@ -147,7 +149,7 @@ pub fn render_with(pm: &Postmortem, format: ExportFormat, options: &RenderOption
             (text, notice)
         }
         ExportFormat::Json => {
-            let json = serde_json::to_string_pretty(pm).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+            let json = serde_json::to_string_pretty(data).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
             (escape_invisible(&json) + "\n", None)
         }
         ExportFormat::Html => (html::render(pm, lang), None),

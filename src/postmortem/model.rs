@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::i18n::Lang;
 use crate::domain::{
     Action, Contribution, CustomSectionEdit, DURATIONS, DurationSpec, Edit, EntryKind, ImpactWindow, Incident, Link,
-    Milestone, Moment, Person, Precision, RelatedRef, Restore, ReviewChange, ReviewStatus, Section, SectionEdit,
-    Severity, Status, TimelineEntry, TitleEdit, fmt_minute, fmt_moment, sort_for_display,
+    Milestone, Moment, Person, Phrase, Precision, RelatedRef, Restore, ReviewChange, ReviewStatus, Section,
+    SectionEdit, Severity, Status, TimelineEntry, TitleEdit, fmt_minute, fmt_moment, sort_for_display,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -284,6 +284,10 @@ pub struct TimelineRow {
     /// Deletions undone with `timeline restore`, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub restores: Vec<Restore>,
+    /// An automatic entry's text as a catalogue message, for drafts in other languages (the
+    /// JSON keeps the English `text`).
+    #[serde(skip)]
+    pub phrase: Option<Phrase>,
 }
 
 impl TimelineRow {
@@ -306,6 +310,14 @@ impl TimelineRow {
             edits: e.edits,
             deleted: e.deleted,
             restores: e.restores,
+            phrase: e.phrase,
+        }
+    }
+
+    /// Say an automatic entry in `lang` (an edited text is shown as it was edited).
+    fn localize(&mut self, lang: Lang) {
+        if let Some(p) = self.phrase.as_ref().filter(|_| self.edits.is_empty()) {
+            self.text = lang.phrase(p);
         }
     }
 
@@ -316,6 +328,21 @@ impl TimelineRow {
             precision: self.precision,
             end: self.end,
         }
+    }
+}
+
+impl Postmortem {
+    /// The timeline's automatic entries in `lang`, for the Markdown and HTML drafts (the
+    /// stored record and the JSON export stay as written).
+    pub fn in_language(&self, lang: Lang) -> std::borrow::Cow<'_, Postmortem> {
+        if lang == Lang::EN || self.timeline.iter().all(|r| r.phrase.is_none()) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut pm = self.clone();
+        for row in &mut pm.timeline {
+            row.localize(lang);
+        }
+        std::borrow::Cow::Owned(pm)
     }
 }
 

@@ -726,3 +726,108 @@ fn every_built_in_template_shows_the_custom_sections_before_its_footer() {
         assert!(!plain.contains("old-key") && !plain.contains("Communication log"));
     }
 }
+
+/// The incident of `sample()` plus the automatic entries it lacks: a reopen, an alert storm
+/// declaration, alerts firing and resolving, a corrected milestone, a role handed over.
+fn every_automatic_entry() -> Vec<TimelineEntry> {
+    let (mut inc, mut entries) = sample();
+    let (alice, cron, src) = (
+        Person::new("@alice:example.org", "Alice"),
+        Person::new("cron", "cron"),
+        Source::Matrix,
+    );
+    let mut more = inc.reopen(&alice, t(14, 20), src).unwrap();
+    more.extend(inc.assign_role(Role::Commander, "@bob", &alice, t(14, 21), src).unwrap());
+    more.extend(inc.assign_role(Role::Custom("liaison".into()), "@carol", &alice, t(14, 21), src).unwrap());
+    more.extend(inc.set_milestone(Milestone::Started, t(13, 1), &alice, t(14, 22), src).unwrap());
+    more.extend(inc.alert_fired(Some("k1"), "disk 95%", &cron, t(14, 23), src).1);
+    more.extend(inc.alert_fired(Some("k2"), "disk 99%", &cron, t(14, 23), src).1);
+    more.extend(inc.alert_resolved("k1", "disk 95%", &cron, t(14, 24), src).1);
+    more.extend(inc.alert_resolved("k2", "disk 99%", &cron, t(14, 25), src).1);
+    more.extend(inc.alert_fired(Some("k1"), "disk 95%", &cron, t(14, 26), src).1);
+    more.extend(inc.set_status(Status::Monitoring, None, &alice, t(14, 27), src).unwrap());
+    let (_, storm) = Incident::open_storm(
+        Opening {
+            id: IncidentId(8),
+            title: "ignored".into(),
+            severity: Severity::Sev2,
+            by: Person::warroom(),
+            at: t(14, 30),
+            source: src,
+            fingerprint: Some("fp".into()),
+            trigger: None,
+        },
+        "failed",
+        5,
+    )
+    .unwrap();
+    more.extend(storm);
+    let n = entries.len() as u64;
+    entries.extend(
+        more.into_iter()
+            .enumerate()
+            .map(|(i, e)| TimelineEntry::from_new(n + i as u64 + 1, t(14, 30), e)),
+    );
+    entries
+}
+
+/// An automatic entry's words in English are exactly the text it stores, so the catalogue
+/// and the domain cannot drift apart; every automatic kind carries its words.
+#[test]
+fn automatic_entries_say_in_english_exactly_what_they_store() {
+    let entries = every_automatic_entry();
+    let mut keys = std::collections::BTreeSet::new();
+    for e in &entries {
+        match &e.phrase {
+            Some(p) => {
+                assert_eq!(Lang::EN.phrase(p), e.text, "{}", p.key);
+                keys.insert(p.key.clone());
+            }
+            None => assert!(
+                e.kind == EntryKind::Note || e.kind.is_bookkeeping(),
+                "{:?} entry without words: {}",
+                e.kind,
+                e.text
+            ),
+        }
+    }
+    let en = crate::postmortem::i18n::LANGUAGES[0].1;
+    let declared: Vec<&str> = en
+        .lines()
+        .filter_map(|l| l.split_once(" = ").map(|(k, _)| k))
+        .filter(|k| k.starts_with("entry-"))
+        .collect();
+    let unused: Vec<_> = declared
+        .iter()
+        .filter(|k| !keys.contains(**k) && **k != "entry-alerts-not-listed")
+        .collect();
+    assert!(unused.is_empty(), "catalogue keys no entry used: {unused:?}");
+}
+
+/// In a French or Slovak draft the automatic entries are in that language (the JSON export and
+/// the stored record keep the English text); an entry a user edited is shown as edited.
+#[test]
+fn automatic_entries_are_said_in_the_drafts_language() {
+    let (inc, _) = sample();
+    let entries = every_automatic_entry();
+    let pm = Postmortem::build(&inc, &entries, Tz::UTC, t(15, 0));
+    for code in ["fr", "sk"] {
+        let lang: Lang = code.parse().unwrap();
+        let md = md(&pm, &with(TemplateChoice::default(), code, false)).text;
+        let html = render_with(&pm, ExportFormat::Html, &with(TemplateChoice::default(), code, false)).text;
+        for e in entries.iter().filter(|e| e.phrase.is_some() && !e.kind.is_bookkeeping()) {
+            let said = lang.phrase(e.phrase.as_ref().unwrap());
+            assert_ne!(said, e.text, "{code}: {}", e.text);
+            let first_words: String = e.text.split(':').next().unwrap().to_string();
+            assert!(!md.contains(&format!("| {first_words}")), "{code} still says `{}`:\n{md}", e.text);
+            assert!(md.contains(&said.replace('|', "\\|")) || md.contains(&said), "{code} lacks `{said}`:\n{md}");
+            assert!(!html.contains(&format!(">{first_words}")), "{code} html still says `{}`", e.text);
+        }
+        let json = render_with(&pm, ExportFormat::Json, &with(TemplateChoice::default(), code, false)).text;
+        assert!(json.contains("milestone mitigated") && json.contains("status identified → resolved"), "{json}");
+    }
+    let fr = md(&pm, &with(TemplateChoice::default(), "fr", false)).text;
+    assert!(fr.contains("jalon : Atténuation"), "{fr}");
+    assert!(fr.contains("statut : cause identifiée → résolu : ETL rerun succeeded"), "{fr}");
+    assert!(fr.contains("@bob est désormais Responsable d'incident (auparavant @alice)"), "{fr}");
+}

@@ -108,7 +108,7 @@ impl IncidentService {
                     let id = c.incident.id;
                     let mut notices = vec![Notice::AlertNews {
                         incident: id,
-                        line: format!("✅ resolved: {line}"),
+                        line: self.lang(&c.incident).fmt("alert-news-resolved", &[("line", &line)]),
                     }];
                     if all {
                         notices.push(Notice::ProposeResolve {
@@ -217,7 +217,7 @@ impl IncidentService {
             }
             OpenOrAttach::Attached(c) => {
                 release();
-                attached(c, &f.line)
+                self.attached(c, &f.line)
             }
         })
     }
@@ -266,9 +266,9 @@ impl IncidentService {
         let (alert, m) = (f.alert, f.m);
         let (storm, result) = match stormed {
             // Its own fingerprint's incident opened meanwhile: an ordinary attached alert.
-            Stormed::Attached(c) => (None, attached(c, &f.line)),
+            Stormed::Attached(c) => (None, self.attached(c, &f.line)),
             Stormed::Joined(c) if c.value == AlertEffect::Duplicate => (None, (Outcome::Duplicate, Vec::new())),
-            Stormed::Joined(c) => (Some(c.incident.id), (Outcome::Storm, attached(c, &f.line).1)),
+            Stormed::Joined(c) => (Some(c.incident.id), (Outcome::Storm, self.attached(c, &f.line).1)),
             Stormed::Opened(c) => (
                 Some(c.incident.id),
                 (Outcome::Storm, vec![self.opened(c.incident, alert)]),
@@ -293,7 +293,7 @@ impl IncidentService {
     }
 
     fn opened(&self, incident: Incident, alert: &Alert) -> Notice {
-        let announcement = text::announcement(&incident, alert.source, self.tz);
+        let announcement = text::announcement(&incident, alert.source, self.tz, self.lang(&incident));
         Notice::Opened {
             incident: Box::new(incident),
             announcement,
@@ -340,19 +340,25 @@ impl Firing<'_> {
     }
 }
 
-/// An alert that joined an open incident: alert news, or nothing for a re-sent notification.
-fn attached(c: Committed<AlertEffect>, line: &str) -> (Outcome, Vec<Notice>) {
-    if c.value == AlertEffect::Duplicate {
-        tracing::debug!(incident = %c.incident.id, "alert already known; nothing changed");
-        return (Outcome::Duplicate, Vec::new());
+impl IncidentService {
+    /// An alert that joined an open incident: alert news (in the incident's language), or
+    /// nothing for a re-sent notification.
+    fn attached(&self, c: Committed<AlertEffect>, line: &str) -> (Outcome, Vec<Notice>) {
+        if c.value == AlertEffect::Duplicate {
+            tracing::debug!(incident = %c.incident.id, "alert already known; nothing changed");
+            return (Outcome::Duplicate, Vec::new());
+        }
+        tracing::info!(incident = %c.incident.id, count = c.incident.alert_count, "alert attached");
+        let line = c
+            .entries
+            .last()
+            .map_or_else(|| line.to_string(), |e| self.said(&c.incident, e));
+        (
+            Outcome::Attached,
+            vec![Notice::AlertNews {
+                incident: c.incident.id,
+                line,
+            }],
+        )
     }
-    tracing::info!(incident = %c.incident.id, count = c.incident.alert_count, "alert attached");
-    let line = c.entries.last().map_or_else(|| line.to_string(), |e| e.text.clone());
-    (
-        Outcome::Attached,
-        vec![Notice::AlertNews {
-            incident: c.incident.id,
-            line,
-        }],
-    )
 }

@@ -273,7 +273,7 @@ impl IncidentService {
             })
             .await
             .map_err(|e| self.refusal(e))?;
-        let announcement = text::announcement(&c.incident, src, tz);
+        let announcement = text::announcement(&c.incident, src, tz, self.lang(&c.incident));
         Ok(vec![Notice::Opened {
             incident: Box::new(c.incident),
             announcement,
@@ -352,10 +352,9 @@ impl IncidentService {
         let (who, src) = (&msg.author, msg.source);
         let (_, inc) = self.change(msg, |i| Ok(((), i.close(who, at, src)?))).await?;
         let file = self.export(inc.id, ExportFormat::Markdown)?;
-        let mut out = vec![Notice::Reply(format!(
-            "{} closed. Here is the draft postmortem:",
-            inc.id
-        ))];
+        let mut out = vec![Notice::Reply(
+            self.lang(&inc).fmt("closed-with-draft", &[("id", &inc.id.to_string())]),
+        )];
         if let Some(n) = &file.notice {
             out.push(Notice::Reply(n.clone()));
         }

@@ -212,6 +212,31 @@ impl IncidentService {
         self.tz
     }
 
+    /// The language the bot speaks in an incident's rooms: the one chosen for its postmortem
+    /// (`postmortem language`), else `[postmortem] language`.
+    pub fn lang(&self, inc: &Incident) -> postmortem::Lang {
+        inc.language
+            .as_deref()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(self.render.lang)
+    }
+
+    /// `lang` of the incident `id` (the configured language if it cannot be read).
+    pub fn lang_of(&self, id: IncidentId) -> postmortem::Lang {
+        match self.store.incident(id) {
+            Ok(Some(inc)) => self.lang(&inc),
+            _ => self.render.lang,
+        }
+    }
+
+    /// An automatic timeline entry as the incident's rooms are told it: in their language.
+    fn said(&self, inc: &Incident, e: &crate::domain::TimelineEntry) -> String {
+        match &e.phrase {
+            Some(p) => self.lang(inc).phrase(p),
+            None => e.text.clone(),
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

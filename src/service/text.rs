@@ -7,6 +7,7 @@ use super::prefix_for;
 use crate::domain::{
     Incident, IncidentId, Source, TimelineEntry, action_line, fmt_minute, fmt_moment, sort_for_display,
 };
+use crate::postmortem::Lang;
 
 /// Timeline listings in chat show at most this many entries (the export has all).
 pub const LIST_LIMIT: usize = 50;
@@ -15,39 +16,44 @@ pub fn show_time(t: DateTime<Utc>, tz: Tz) -> String {
     fmt_minute(t, &tz)
 }
 
-/// The message that opens an incident room.
-pub fn announcement(inc: &Incident, source: Source, tz: Tz) -> String {
+/// The message that opens an incident room, in the incident's language.
+pub fn announcement(inc: &Incident, source: Source, tz: Tz, lang: Lang) -> String {
     let p = prefix_for(source);
-    let mut out = format!(
-        "🚨 {}: {} — {}, {}\n",
-        inc.id,
-        inc.title,
-        inc.severity.label(),
-        inc.status
+    let id = inc.id.to_string();
+    let severity = lang.t(&format!("severity-{}", inc.severity));
+    let status = lang.t(&format!("status-{}", inc.status));
+    let mut out = lang.fmt(
+        "announce-head",
+        &[
+            ("id", &id),
+            ("title", &inc.title),
+            ("severity", &severity),
+            ("status", &status),
+        ],
     );
-    match &inc.trigger {
-        Some(a) => out.push_str(&format!(
-            "Opened from an alert in {} by {} at {}: \"{}\"\n",
-            a.room,
-            a.sender.name,
-            show_time(a.at, tz),
-            a.text
-        )),
-        None => out.push_str(&format!(
-            "Declared by {} at {}.\n",
-            inc.declared_by.name,
-            show_time(inc.declared_at, tz)
-        )),
-    }
+    out.push('\n');
+    let line = match &inc.trigger {
+        Some(a) => lang.fmt(
+            "announce-from-alert",
+            &[
+                ("room", &a.room),
+                ("sender", &a.sender.name),
+                ("at", &show_time(a.at, tz)),
+                ("text", &a.text),
+            ],
+        ),
+        None => lang.fmt(
+            "announce-declared",
+            &[("who", &inc.declared_by.name), ("at", &show_time(inc.declared_at, tz))],
+        ),
+    };
+    out.push_str(&line);
+    out.push('\n');
     if let Some(key) = &inc.storm {
-        out.push_str(&format!(
-            "Alert storm: {} opened more incidents within a minute than allowed; alerts that would open a new incident join this one while it is open.\n",
-            crate::domain::storm_subject(key)
-        ));
+        out.push_str(&lang.fmt("announce-storm", &[("subject", &crate::domain::storm_subject(key))]));
+        out.push('\n');
     }
-    out.push_str(&format!(
-        "Record what happens: {p}timeline [WHEN] <text> · {p}incident lead @you · {p}incident status identified|monitoring · {p}incident resolve · {p}action <text> @owner · {p}postmortem <section> <text> · {p}incident close · {p}incident help"
-    ));
+    out.push_str(&lang.fmt("announce-record", &[("p", &p.to_string())]));
     out
 }
 
@@ -199,9 +205,13 @@ pub fn action_list(inc: &Incident) -> String {
 
 /// The proposal posted when every alert of an incident has resolved; `source` picks the
 /// command prefix of the room it goes to.
-pub fn resolve_proposal(inc: IncidentId, alerts: usize, source: Source) -> String {
-    format!(
-        "✅ All {alerts} alerts of {inc} have resolved. If the incident is over, run `{}incident resolve`.",
-        prefix_for(source)
+pub fn resolve_proposal(inc: IncidentId, alerts: usize, source: Source, lang: Lang) -> String {
+    lang.fmt(
+        "propose-resolve",
+        &[
+            ("count", &alerts.to_string()),
+            ("id", &inc.to_string()),
+            ("p", &prefix_for(source).to_string()),
+        ],
     )
 }

@@ -301,3 +301,47 @@ async fn an_unconfigured_custom_section_is_refused_with_the_sections_there_are()
         "{r}"
     );
 }
+
+/// With `[postmortem] language = "fr"` the bot speaks French in the incident's rooms: the
+/// announcement, alert news and the reply to a close; `postmortem language sk` switches that
+/// incident to Slovak. Commands stay as typed, and the stored record keeps English text.
+#[tokio::test]
+async fn the_bot_speaks_the_incidents_language_in_its_rooms() {
+    let h = harness_with("[postmortem]\nlanguage = \"fr\"\n");
+    let n = h.say("alerts", "cron", "NDW ETL failed").await;
+    let Some(Notice::Opened {
+        incident, announcement, ..
+    }) = n.into_iter().next()
+    else {
+        panic!("no incident opened")
+    };
+    assert!(
+        announcement.starts_with(&format!("🚨 {} : NDW ETL failed — SEV2 (majeur), en cours d'analyse", incident.id))
+            && announcement.contains("Ouvert à partir d'une alerte dans alerts")
+            && announcement.contains("Consignez ce qui se passe : /timeline [WHEN]"),
+        "{announcement}"
+    );
+    let room = h
+        .svc
+        .bind_room(incident.id, &format!("console:{}", incident.slug).parse().unwrap())
+        .await
+        .unwrap()
+        .slug;
+    h.advance(1);
+    let n = h.say("alerts", "cron", "NDW ETL failed").await;
+    assert!(
+        matches!(&n[..], [Notice::AlertNews { line, .. }] if line.starts_with("alerte répétée (×2)")),
+        "{n:?}"
+    );
+    let stored = h.svc.store().entries(incident.id).unwrap();
+    assert!(stored.iter().any(|e| e.text.starts_with("alert repeated (×2)")), "{stored:?}");
+    assert!(say(&h, &room, "/postmortem language sk").await.contains("sk"));
+    h.advance(1);
+    let n = h.say("alerts", "cron", "NDW ETL failed").await;
+    assert!(
+        matches!(&n[..], [Notice::AlertNews { line, .. }] if line.starts_with("opakované upozornenie (×3)")),
+        "{n:?}"
+    );
+    let closed = say(&h, &room, "/incident close").await;
+    assert!(closed.contains(&format!("{} uzavretý. Tu je koncept postmortemu:", incident.id)), "{closed}");
+}

@@ -151,7 +151,7 @@ impl Bot {
             Lane::Incident(inc.id),
             JobKind::OpenRoom {
                 incident: inc.id,
-                announcement: announcement(inc, Source::Matrix, self.service.tz()),
+                announcement: announcement(inc, Source::Matrix, self.service.tz(), self.service.lang(inc)),
                 origin,
                 invite_also: invite,
             },

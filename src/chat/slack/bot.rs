@@ -374,7 +374,12 @@ impl Sink for SlackSink {
             if slack_channel(&inc).is_some() {
                 return;
             }
-            let announcement = crate::service::announcement(&inc, crate::domain::Source::Slack, self.0.service.tz());
+            let announcement = crate::service::announcement(
+                &inc,
+                crate::domain::Source::Slack,
+                self.0.service.tz(),
+                self.0.service.lang(&inc),
+            );
             self.0
                 .enqueue(
                     Lane::Incident(id),

@@ -141,3 +141,34 @@ duration-s = { $s }s
 duration-m = { $m }m
 duration-hm = { $h }h { $mm }m
 duration-dhm = { $d }d { $hh }h { $mm }m
+
+## Automatic timeline entries (the English ones must read exactly as the entries' own text)
+entry-declared = { $id } declared: { $title }, { $severity }
+entry-declared-storm = { $id } declared: { $title }, { $severity } — { $subject } opened { $limit } incidents within a minute; further alerts that would open an incident join this one
+entry-alert-received = alert received (rule { $rule }): { $text }
+entry-alert-repeated = alert repeated (×{ $count }): { $text }
+entry-alert-again = alert firing again (×{ $count }): { $text }
+entry-alert-firing = alert firing (×{ $count }): { $text }
+entry-alerts-not-listed = more than { $max } alerts: further ones are counted (see the alert count), not listed
+entry-alert-resolved = alert resolved: { $text } ({ $still } still firing)
+entry-alert-resolved-all = alert resolved: { $text } (all { $count } alerts resolved)
+entry-severity = severity { $from } → { $to }
+entry-status = status { $from } → { $to }
+entry-status-note = status { $from } → { $to }: { $note }
+entry-role = { $who } is now { $role_name }
+entry-role-was = { $who } is now { $role_name } (was { $previous })
+entry-milestone = milestone { $name }
+entry-milestone-corrected = milestone { $name } (corrected; was { $was })
+entry-affects = affects: { $services }
+entry-closed = { $id } closed
+entry-reopened = { $id } reopened (was { $status })
+
+## What the bot posts in the incident's rooms
+announce-head = 🚨 { $id }: { $title } — { $severity }, { $status }
+announce-from-alert = Opened from an alert in { $room } by { $sender } at { $at }: "{ $text }"
+announce-declared = Declared by { $who } at { $at }.
+announce-storm = Alert storm: { $subject } opened more incidents within a minute than allowed; alerts that would open a new incident join this one while it is open.
+announce-record = Record what happens: { $p }timeline [WHEN] <text> · { $p }incident lead @you · { $p }incident status identified|monitoring · { $p }incident resolve · { $p }action <text> @owner · { $p }postmortem <section> <text> · { $p }incident close · { $p }incident help
+alert-news-resolved = ✅ resolved: { $line }
+propose-resolve = ✅ All { $count } alerts of { $id } have resolved. If the incident is over, run `{ $p }incident resolve`.
+closed-with-draft = { $id } closed. Here is the draft postmortem:

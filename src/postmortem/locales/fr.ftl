@@ -141,3 +141,34 @@ duration-s = { $s } s
 duration-m = { $m } min
 duration-hm = { $h } h { $mm } min
 duration-dhm = { $d } j { $h } h { $mm } min
+
+## Entrées automatiques de la chronologie
+entry-declared = { $id } déclaré : { $title }, { $severity }
+entry-declared-storm = { $id } déclaré : { $title }, { $severity } — { $subject } a ouvert { $limit } incidents en une minute ; les alertes suivantes qui en ouvriraient un rejoignent celui-ci
+entry-alert-received = alerte reçue (règle { $rule }) : { $text }
+entry-alert-repeated = alerte répétée (×{ $count }) : { $text }
+entry-alert-again = alerte de nouveau active (×{ $count }) : { $text }
+entry-alert-firing = alerte active (×{ $count }) : { $text }
+entry-alerts-not-listed = plus de { $max } alertes : les suivantes sont comptées (voir le nombre d'alertes), pas listées
+entry-alert-resolved = alerte résolue : { $text } (encore { $still } active(s))
+entry-alert-resolved-all = alerte résolue : { $text } (les { $count } alertes sont résolues)
+entry-severity = gravité { $from } → { $to }
+entry-status = statut : { $from } → { $to }
+entry-status-note = statut : { $from } → { $to } : { $note }
+entry-role = { $who } est désormais { $role }
+entry-role-was = { $who } est désormais { $role } (auparavant { $previous })
+entry-milestone = jalon : { $milestone }
+entry-milestone-corrected = jalon : { $milestone } (corrigé ; auparavant { $was })
+entry-affects = services touchés : { $services }
+entry-closed = { $id } clos
+entry-reopened = { $id } rouvert (était { $status })
+
+## Ce que le bot publie dans les salons de l'incident
+announce-head = 🚨 { $id } : { $title } — { $severity }, { $status }
+announce-from-alert = Ouvert à partir d'une alerte dans { $room }, publiée par { $sender } le { $at } : « { $text } »
+announce-declared = Déclaré par { $who } le { $at }.
+announce-storm = Tempête d'alertes : { $subject } a ouvert plus d'incidents en une minute que permis ; les alertes qui en ouvriraient un nouveau rejoignent celui-ci tant qu'il est ouvert.
+announce-record = Consignez ce qui se passe : { $p }timeline [WHEN] <texte> · { $p }incident lead @vous · { $p }incident status identified|monitoring · { $p }incident resolve · { $p }action <texte> @responsable · { $p }postmortem <section> <texte> · { $p }incident close · { $p }incident help
+alert-news-resolved = ✅ résolue : { $line }
+propose-resolve = ✅ Les { $count } alertes de { $id } sont résolues. Si l'incident est terminé, lancez `{ $p }incident resolve`.
+closed-with-draft = { $id } clos. Voici le brouillon du postmortem :

@@ -141,3 +141,34 @@ duration-s = { $s } s
 duration-m = { $m } min
 duration-hm = { $h } h { $mm } min
 duration-dhm = { $d } d { $h } h { $mm } min
+
+## Automatické záznamy v časovej osi
+entry-declared = { $id } vyhlásený: { $title }, { $severity }
+entry-declared-storm = { $id } vyhlásený: { $title }, { $severity } — { $subject } otvoril { $limit } incidentov za minútu; ďalšie upozornenia, ktoré by otvorili incident, sa pridajú k tomuto
+entry-alert-received = prijaté upozornenie (pravidlo { $rule }): { $text }
+entry-alert-repeated = opakované upozornenie (×{ $count }): { $text }
+entry-alert-again = upozornenie znova aktívne (×{ $count }): { $text }
+entry-alert-firing = aktívne upozornenie (×{ $count }): { $text }
+entry-alerts-not-listed = viac ako { $max } upozornení: ďalšie sa počítajú (pozri počet upozornení), neuvádzajú sa
+entry-alert-resolved = upozornenie vyriešené: { $text } (ešte aktívnych: { $still })
+entry-alert-resolved-all = upozornenie vyriešené: { $text } (vyriešené všetky: { $count })
+entry-severity = závažnosť { $from } → { $to }
+entry-status = stav: { $from } → { $to }
+entry-status-note = stav: { $from } → { $to }: { $note }
+entry-role = { $who } je teraz { $role }
+entry-role-was = { $who } je teraz { $role } (predtým { $previous })
+entry-milestone = míľnik: { $milestone }
+entry-milestone-corrected = míľnik: { $milestone } (opravené; predtým { $was })
+entry-affects = zasiahnuté služby: { $services }
+entry-closed = { $id } uzavretý
+entry-reopened = { $id } znovu otvorený (bol { $status })
+
+## Čo bot píše do miestností incidentu
+announce-head = 🚨 { $id }: { $title } — { $severity }, { $status }
+announce-from-alert = Otvorené z upozornenia v { $room } od { $sender } o { $at }: „{ $text }“
+announce-declared = Vyhlásil { $who } o { $at }.
+announce-storm = Búrka upozornení: { $subject } otvoril za minútu viac incidentov, než je povolené; upozornenia, ktoré by otvorili nový incident, sa pridajú k tomuto, kým je otvorený.
+announce-record = Zaznamenávajte, čo sa deje: { $p }timeline [WHEN] <text> · { $p }incident lead @vy · { $p }incident status identified|monitoring · { $p }incident resolve · { $p }action <text> @vlastník · { $p }postmortem <sekcia> <text> · { $p }incident close · { $p }incident help
+alert-news-resolved = ✅ vyriešené: { $line }
+propose-resolve = ✅ Všetky upozornenia incidentu { $id } ({ $count }) sú vyriešené. Ak je incident za nami, spustite `{ $p }incident resolve`.
+closed-with-draft = { $id } uzavretý. Tu je koncept postmortemu:
