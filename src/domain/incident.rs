@@ -318,6 +318,9 @@ pub struct Incident {
     /// configured one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Chat messages captured by a reaction or a pin, by platform message id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub captures: BTreeMap<String, super::capture::Capture>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -694,6 +697,7 @@ impl Incident {
             reviews: Vec::new(),
             template: None,
             language: None,
+            captures: BTreeMap::new(),
         };
         Ok((incident, entries))
     }

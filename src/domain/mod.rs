@@ -1,6 +1,7 @@
 //! Pure incident domain: ids, severities, statuses, roles, milestones, timeline entries and the
 //! transitions between them. No I/O and no clock: every transition takes its time as a parameter.
 
+mod capture;
 mod incident;
 mod invariants;
 mod platform;
@@ -9,6 +10,7 @@ mod timeline;
 mod types;
 pub mod writeup;
 
+pub use capture::{Attachment, Capture, Captured, CapturedMessage, Hold, MAX_CAPTURES, entry_text};
 pub use incident::{
     Action, ActionEdit, ActionFields, AlertEffect, AlertInfo, Contribution, CustomSectionEdit, DURATIONS, DurationSpec,
     ImpactWindow, Incident, MAX_CUSTOM_SECTIONS, MAX_LISTED_ALERTS, MAX_TRACKED_ALERTS, Opening, SectionEdit, Stamp,

@@ -76,6 +76,8 @@ pub enum EntryKind {
     /// The postmortem's own record: a supporting link, a related incident, an author or
     /// reviewer, the review status, the template or the language.
     Postmortem,
+    /// A chat message captured by a reaction or a pin: its author, send time and text.
+    Captured,
 }
 
 impl EntryKind {
@@ -98,6 +100,7 @@ impl EntryKind {
             EntryKind::Title => "title",
             EntryKind::Correction => "correction",
             EntryKind::Postmortem => "postmortem",
+            EntryKind::Captured => "captured",
         }
     }
 
@@ -363,7 +366,7 @@ impl TimelineEntry {
         if self.deleted.is_some() {
             return Err(format!("entry #{} was deleted", self.seq));
         }
-        if self.kind != EntryKind::Note {
+        if !matches!(self.kind, EntryKind::Note | EntryKind::Captured) {
             return Err(format!(
                 "entry #{} was recorded automatically ({}); only notes added with `timeline` can be {verb}ed",
                 self.seq,

@@ -737,15 +737,27 @@ fn every_automatic_entry() -> Vec<TimelineEntry> {
         Source::Matrix,
     );
     let mut more = inc.reopen(&alice, t(14, 20), src).unwrap();
-    more.extend(inc.assign_role(Role::Commander, "@bob", &alice, t(14, 21), src).unwrap());
-    more.extend(inc.assign_role(Role::Custom("liaison".into()), "@carol", &alice, t(14, 21), src).unwrap());
-    more.extend(inc.set_milestone(Milestone::Started, t(13, 1), &alice, t(14, 22), src).unwrap());
+    more.extend(
+        inc.assign_role(Role::Commander, "@bob", &alice, t(14, 21), src)
+            .unwrap(),
+    );
+    more.extend(
+        inc.assign_role(Role::Custom("liaison".into()), "@carol", &alice, t(14, 21), src)
+            .unwrap(),
+    );
+    more.extend(
+        inc.set_milestone(Milestone::Started, t(13, 1), &alice, t(14, 22), src)
+            .unwrap(),
+    );
     more.extend(inc.alert_fired(Some("k1"), "disk 95%", &cron, t(14, 23), src).1);
     more.extend(inc.alert_fired(Some("k2"), "disk 99%", &cron, t(14, 23), src).1);
     more.extend(inc.alert_resolved("k1", "disk 95%", &cron, t(14, 24), src).1);
     more.extend(inc.alert_resolved("k2", "disk 99%", &cron, t(14, 25), src).1);
     more.extend(inc.alert_fired(Some("k1"), "disk 95%", &cron, t(14, 26), src).1);
-    more.extend(inc.set_status(Status::Monitoring, None, &alice, t(14, 27), src).unwrap());
+    more.extend(
+        inc.set_status(Status::Monitoring, None, &alice, t(14, 27), src)
+            .unwrap(),
+    );
     let (_, storm) = Incident::open_storm(
         Opening {
             id: IncidentId(8),
@@ -815,19 +827,42 @@ fn automatic_entries_are_said_in_the_drafts_language() {
         let lang: Lang = code.parse().unwrap();
         let md = md(&pm, &with(TemplateChoice::default(), code, false)).text;
         let html = render_with(&pm, ExportFormat::Html, &with(TemplateChoice::default(), code, false)).text;
-        for e in entries.iter().filter(|e| e.phrase.is_some() && !e.kind.is_bookkeeping()) {
+        for e in entries
+            .iter()
+            .filter(|e| e.phrase.is_some() && !e.kind.is_bookkeeping())
+        {
             let said = lang.phrase(e.phrase.as_ref().unwrap());
             assert_ne!(said, e.text, "{code}: {}", e.text);
             let first_words: String = e.text.split(':').next().unwrap().to_string();
-            assert!(!md.contains(&format!("| {first_words}")), "{code} still says `{}`:\n{md}", e.text);
-            assert!(md.contains(&said.replace('|', "\\|")) || md.contains(&said), "{code} lacks `{said}`:\n{md}");
-            assert!(!html.contains(&format!(">{first_words}")), "{code} html still says `{}`", e.text);
+            assert!(
+                !md.contains(&format!("| {first_words}")),
+                "{code} still says `{}`:\n{md}",
+                e.text
+            );
+            assert!(
+                md.contains(&said.replace('|', "\\|")) || md.contains(&said),
+                "{code} lacks `{said}`:\n{md}"
+            );
+            assert!(
+                !html.contains(&format!(">{first_words}")),
+                "{code} html still says `{}`",
+                e.text
+            );
         }
         let json = render_with(&pm, ExportFormat::Json, &with(TemplateChoice::default(), code, false)).text;
-        assert!(json.contains("milestone mitigated") && json.contains("status identified → resolved"), "{json}");
+        assert!(
+            json.contains("milestone mitigated") && json.contains("status identified → resolved"),
+            "{json}"
+        );
     }
     let fr = md(&pm, &with(TemplateChoice::default(), "fr", false)).text;
     assert!(fr.contains("jalon : Atténuation"), "{fr}");
-    assert!(fr.contains("statut : cause identifiée → résolu : ETL rerun succeeded"), "{fr}");
-    assert!(fr.contains("@bob est désormais Responsable d'incident (auparavant @alice)"), "{fr}");
+    assert!(
+        fr.contains("statut : cause identifiée → résolu : ETL rerun succeeded"),
+        "{fr}"
+    );
+    assert!(
+        fr.contains("@bob est désormais Responsable d'incident (auparavant @alice)"),
+        "{fr}"
+    );
 }

@@ -4,6 +4,7 @@
 
 mod access;
 mod alerts;
+mod capture;
 mod commands;
 mod limits;
 mod refusal;
@@ -25,6 +26,7 @@ use crate::store::{Store, WriteError};
 
 pub use access::{Access, DEFAULT_PRIVILEGED, PRIVILEGED_KEYS, Standing};
 pub use alerts::Outcome;
+pub use capture::{CaptureEvent, CaptureInput};
 pub use refusal::ServiceError;
 pub use storm::DEFAULT_MAX_OPENINGS_PER_MINUTE;
 pub use text::{announcement, resolve_proposal};
@@ -537,3 +539,7 @@ mod record_tests;
 #[cfg(test)]
 #[path = "writeup_tests.rs"]
 mod writeup_tests;
+
+#[cfg(test)]
+#[path = "capture_tests.rs"]
+mod capture_tests;

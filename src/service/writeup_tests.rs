@@ -316,8 +316,10 @@ async fn the_bot_speaks_the_incidents_language_in_its_rooms() {
         panic!("no incident opened")
     };
     assert!(
-        announcement.starts_with(&format!("🚨 {} : NDW ETL failed — SEV2 (majeur), en cours d'analyse", incident.id))
-            && announcement.contains("Ouvert à partir d'une alerte dans alerts")
+        announcement.starts_with(&format!(
+            "🚨 {} : NDW ETL failed — SEV2 (majeur), en cours d'analyse",
+            incident.id
+        )) && announcement.contains("Ouvert à partir d'une alerte dans alerts")
             && announcement.contains("Consignez ce qui se passe : /timeline [WHEN]"),
         "{announcement}"
     );
@@ -334,7 +336,10 @@ async fn the_bot_speaks_the_incidents_language_in_its_rooms() {
         "{n:?}"
     );
     let stored = h.svc.store().entries(incident.id).unwrap();
-    assert!(stored.iter().any(|e| e.text.starts_with("alert repeated (×2)")), "{stored:?}");
+    assert!(
+        stored.iter().any(|e| e.text.starts_with("alert repeated (×2)")),
+        "{stored:?}"
+    );
     assert!(say(&h, &room, "/postmortem language sk").await.contains("sk"));
     h.advance(1);
     let n = h.say("alerts", "cron", "NDW ETL failed").await;
@@ -343,5 +348,8 @@ async fn the_bot_speaks_the_incidents_language_in_its_rooms() {
         "{n:?}"
     );
     let closed = say(&h, &room, "/incident close").await;
-    assert!(closed.contains(&format!("{} uzavretý. Tu je koncept postmortemu:", incident.id)), "{closed}");
+    assert!(
+        closed.contains(&format!("{} uzavretý. Tu je koncept postmortemu:", incident.id)),
+        "{closed}"
+    );
 }

@@ -263,6 +263,57 @@ impl Store {
         Ok(done)
     }
 
+    /// Change an incident and one of its stored entries together: `seq_of` names the entry
+    /// (from the incident as stored; none: no entry), `f` changes both and may append entries.
+    /// Used where the incident's own record says which entry an event is about (a captured
+    /// chat message). A rejection from `f` writes nothing.
+    pub async fn update_incident_entry<T, E>(
+        &self,
+        id: IncidentId,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+        seq_of: impl Fn(&Incident) -> Option<u64>,
+        f: impl Fn(&mut Incident, Option<&mut TimelineEntry>) -> Result<(T, Vec<NewEntry>), E>,
+    ) -> Result<Committed<T>, WriteError<E>> {
+        let done = self
+            .transact(self.admit().await, |t| {
+                t.claim_event(event_id, now)?;
+                let before = t.load(id)?;
+                let mut entry = match seq_of(&before) {
+                    Some(seq) => match t.entries.get(entry_key(id, seq))? {
+                        Some(raw) => Some(
+                            decode::<TimelineEntry>(&raw, "entry").map_err(|e| abort(Abort::Corrupt(e.to_string())))?,
+                        ),
+                        None => {
+                            return Err(abort(Abort::Corrupt(format!(
+                                "{id}: entry #{seq} named by the incident is missing"
+                            ))));
+                        }
+                    },
+                    None => None,
+                };
+                let original = entry.clone();
+                let mut after = before.clone();
+                let (value, new) = f(&mut after, entry.as_mut()).map_err(|e| abort(Abort::Rejected(e)))?;
+                let mut entries = Vec::new();
+                if let Some(e) = entry.filter(|e| Some(e) != original.as_ref()) {
+                    t.entries.insert(&entry_key(id, e.seq), encode(&e))?;
+                    entries.push(e);
+                }
+                entries.extend(t.save(Some(&before), &mut after, new, now)?);
+                Ok(Committed {
+                    value,
+                    incident: after,
+                    entries,
+                })
+            })
+            .map_err(|e| match e {
+                WriteError::NotFound(_) => WriteError::NotFound(id),
+                other => other,
+            })?;
+        self.durable(done).await
+    }
+
     /// Change one stored timeline entry (edit or delete).
     pub async fn update_entry<E>(
         &self,

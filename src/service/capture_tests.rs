@@ -1,0 +1,171 @@
+//! Tests of capture through the service: holds, releases, edits, deletions, redeliveries and
+//! the access rule (capture_tests).
+
+use chrono::TimeZone;
+
+use super::tests::{Harness, harness, harness_with};
+use super::{CaptureEvent, CaptureInput, Notice};
+use crate::domain::{Attachment, CapturedMessage, EntryKind, Person, Precision, Source};
+
+fn input(h: &Harness, room: &str, by: &str, event_id: &str, event: CaptureEvent) -> CaptureInput {
+    CaptureInput {
+        source: Source::Console,
+        room: format!("console:{room}"),
+        by: Person::new(by, by),
+        standing: Default::default(),
+        event_id: Some(event_id.to_string()),
+        at: h.clock.0.lock().unwrap().to_owned(),
+        event,
+    }
+}
+
+fn message() -> CapturedMessage {
+    CapturedMessage {
+        key: "console:m1".into(),
+        author: Person::new("bob", "Bob"),
+        sent_at: chrono::Utc.with_ymd_and_hms(2026, 11, 20, 13, 25, 7).unwrap(),
+        text: "restarted docker on etl-1".into(),
+        files: vec![Attachment {
+            name: "df.txt".into(),
+            url: "https://files.example/df.txt".into(),
+        }],
+        link: Some("https://chat.example/m1".into()),
+        source: Source::Console,
+    }
+}
+
+fn hold(holder: &str) -> CaptureEvent {
+    CaptureEvent::Hold {
+        msg: message(),
+        holder: holder.into(),
+        event: None,
+    }
+}
+
+#[tokio::test]
+async fn a_pinned_message_becomes_an_entry_and_follows_its_edits_and_removal() {
+    let h = harness();
+    let inc = h.open("NDW ETL failed").await;
+    let room = inc.slug.clone();
+    h.advance(10);
+    let n = h
+        .svc
+        .capture(input(&h, &room, "alice", "e1", hold("reaction:alice")))
+        .await;
+    let reply = Harness::reply(&n);
+    assert!(
+        reply.starts_with(&format!("📌 Recorded as #3 of {}: Bob at 2026-11-20 13:25:07", inc.id)),
+        "{reply}"
+    );
+    let e = h.svc.store().entry(inc.id, 3).unwrap().unwrap();
+    assert_eq!(
+        (e.kind, e.author.name.as_str(), e.precision),
+        (EntryKind::Captured, "Bob", Precision::Second)
+    );
+    assert!(
+        e.text
+            .contains("📎 df.txt: https://files.example/df.txt\n🔗 https://chat.example/m1")
+    );
+    // The same delivery again: nothing. Another holder: quiet.
+    assert!(
+        h.svc
+            .capture(input(&h, &room, "alice", "e1", hold("reaction:alice")))
+            .await
+            .is_empty()
+    );
+    assert!(
+        h.svc
+            .capture(input(&h, &room, "carol", "e2", hold("pin")))
+            .await
+            .is_empty()
+    );
+    // An edit on the platform: the entry follows, quietly, with history.
+    h.advance(1);
+    let edit = CaptureEvent::Edited {
+        key: "console:m1".into(),
+        text: "restarted docker on etl-2".into(),
+        edited_at: h.svc.now(),
+    };
+    assert!(h.svc.capture(input(&h, &room, "bob", "e3", edit)).await.is_empty());
+    let e = h.svc.store().entry(inc.id, 3).unwrap().unwrap();
+    assert!(e.text.starts_with("restarted docker on etl-2\n"), "{}", e.text);
+    assert_eq!(e.edits.len(), 1);
+    // Both holders go: the entry leaves the draft, kept in history.
+    let release = |holder: &str| CaptureEvent::Release {
+        key: "console:m1".into(),
+        holder: holder.into(),
+    };
+    h.advance(1);
+    assert!(
+        h.svc
+            .capture(input(&h, &room, "alice", "e4", release("reaction:alice")))
+            .await
+            .is_empty()
+    );
+    let n = h.svc.capture(input(&h, &room, "carol", "e5", release("pin"))).await;
+    assert!(Harness::reply(&n).contains("#3 left the timeline"), "{n:?}");
+    let e = h.svc.store().entry(inc.id, 3).unwrap().unwrap();
+    assert_eq!(e.deleted.as_ref().map(|d| d.by.name.as_str()), Some("carol"));
+    let md = h
+        .svc
+        .export(inc.id, crate::postmortem::ExportFormat::Markdown)
+        .unwrap()
+        .content;
+    assert!(!md.contains("restarted docker"), "{md}");
+    // Reacting again brings it back; deleting the message removes it for good.
+    h.advance(1);
+    let n = h
+        .svc
+        .capture(input(&h, &room, "alice", "e6", hold("reaction:alice")))
+        .await;
+    assert!(Harness::reply(&n).contains("Back on the timeline as #3"), "{n:?}");
+    let n = h
+        .svc
+        .capture(input(
+            &h,
+            &room,
+            "bob",
+            "e7",
+            CaptureEvent::Deleted {
+                key: "console:m1".into(),
+            },
+        ))
+        .await;
+    assert!(Harness::reply(&n).contains("its message was deleted"), "{n:?}");
+    assert!(
+        h.svc
+            .capture(input(&h, &room, "dan", "e8", hold("reaction:dan")))
+            .await
+            .is_empty()
+    );
+    assert!(!h.svc.store().entry(inc.id, 3).unwrap().unwrap().is_visible());
+    // Outside incident rooms nothing is captured.
+    assert!(
+        h.svc
+            .capture(input(&h, "alerts", "alice", "e9", hold("pin")))
+            .await
+            .is_empty()
+    );
+    assert_eq!(h.incident(inc.id).last_seq, 3);
+}
+
+#[tokio::test]
+async fn a_capture_needs_the_right_to_add_to_the_timeline() {
+    let h = harness_with("[access]\nresponders = [\"alice\"]\n");
+    let inc = h.open("NDW ETL failed").await;
+    let before = h.incident(inc.id).last_seq;
+    let n = h
+        .svc
+        .capture(input(&h, &inc.slug, "mallory", "e1", hold("reaction:mallory")))
+        .await;
+    assert!(
+        matches!(&n[..], [Notice::Reply(t)] if t.contains("responders")),
+        "{n:?}"
+    );
+    assert_eq!(h.incident(inc.id).last_seq, before);
+    let n = h
+        .svc
+        .capture(input(&h, &inc.slug, "alice", "e2", hold("reaction:alice")))
+        .await;
+    assert!(Harness::reply(&n).starts_with("📌 Recorded"), "{n:?}");
+}
