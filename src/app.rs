@@ -59,7 +59,8 @@ impl App {
                 .with_max_openings_per_minute(settings.max_openings_per_minute)
                 .with_access(&settings.access)
                 .with_date_order(settings.date_order)
-                .with_postmortem(settings.postmortem.clone()),
+                .with_postmortem(settings.postmortem.clone())
+                .with_capture_emoji(&settings.config.capture.emoji),
         );
         Ok(App {
             settings,

@@ -131,6 +131,31 @@ pub struct Config {
     pub access: AccessConfig,
     #[serde(default)]
     pub postmortem: PostmortemConfig,
+    #[serde(default)]
+    pub capture: CaptureConfig,
+}
+
+/// `[capture]`: how messages in an incident room get on the timeline without typing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureConfig {
+    /// Reactions that capture the message they are on: the emoji itself (Matrix sends it) or
+    /// its Slack name (`pushpin`, with or without colons). Empty: reactions capture nothing
+    /// (pins still do).
+    #[serde(default = "default_capture_emoji")]
+    pub emoji: Vec<String>,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            emoji: default_capture_emoji(),
+        }
+    }
+}
+
+fn default_capture_emoji() -> Vec<String> {
+    vec!["📌".into(), "pushpin".into()]
 }
 
 fn default_tz() -> String {

@@ -234,9 +234,11 @@ impl Incident {
         }
     }
 
-    /// The message `key` was edited on its platform at `edited_at`: its entry's text follows
-    /// (the previous text kept in the entry's history). Older edits than the text on record,
-    /// and edits of messages not captured or deleted, change nothing.
+    /// The message `key` was edited on its platform at `edited_at` by `by`: its entry's text
+    /// follows (the previous text kept in the entry's history). Only its author's edits count
+    /// (a Matrix server relays an `m.replace` from anyone; clients show only the sender's).
+    /// Older edits than the text on record, and edits of messages not captured or deleted,
+    /// change nothing.
     pub fn follow_edit(
         &mut self,
         key: &str,
@@ -252,7 +254,7 @@ impl Incident {
         if c.gone || edited_at <= c.text_at {
             return Ok(Captured::Nothing);
         }
-        let Some(e) = entry else {
+        let Some(e) = entry.filter(|e| e.author.id == by.id) else {
             return Ok(Captured::Nothing);
         };
         c.text_at = edited_at;
@@ -460,6 +462,12 @@ mod tests {
                 Some(&mut e)
             )
             .unwrap(),
+            Captured::Nothing
+        );
+        // Someone else's `m.replace` is not an edit of the message.
+        assert_eq!(
+            inc.follow_edit(&m.key, "forged", t(13, 42, 0), &carol, t(13, 42, 0), Some(&mut e))
+                .unwrap(),
             Captured::Nothing
         );
         // Deleted on the platform: gone from the draft for good.

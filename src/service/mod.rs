@@ -137,6 +137,19 @@ pub struct IncidentService {
     /// Commands per user per minute, and declarations per user per minute (chat platforms).
     commands: limits::RateLimiter,
     declarations: limits::RateLimiter,
+    /// Reactions that capture a message (`[capture] emoji`), normalized.
+    capture_emoji: Vec<String>,
+}
+
+/// A reaction as compared with `[capture] emoji`: no colons, no skin tone, no variation
+/// selector, lower case (`:PushPin::skin-tone-2:` is `pushpin`, `📌\u{fe0f}` is `📌`).
+fn normalize_emoji(e: &str) -> String {
+    let e = e.trim().trim_matches(':');
+    let e = e.split("::").next().unwrap_or(e);
+    e.chars()
+        .filter(|c| *c != '\u{fe0f}')
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// The command prefix users of a platform type.
@@ -161,6 +174,7 @@ impl IncidentService {
             access: Access::open(),
             commands: limits::RateLimiter::new(0, 1),
             declarations: limits::RateLimiter::new(0, 1),
+            capture_emoji: vec!["📌".into(), "pushpin".into()],
         }
     }
 
@@ -193,6 +207,22 @@ impl IncidentService {
     pub fn with_postmortem(mut self, options: postmortem::RenderOptions) -> Self {
         self.render = options;
         self
+    }
+
+    /// Set the reactions that capture a message (`[capture] emoji`).
+    pub fn with_capture_emoji(mut self, emoji: &[String]) -> Self {
+        self.capture_emoji = emoji
+            .iter()
+            .map(|e| normalize_emoji(e))
+            .filter(|e| !e.is_empty())
+            .collect();
+        self
+    }
+
+    /// Is `reaction` (an emoji, or a Slack reaction name) one that captures its message?
+    pub fn is_capture_emoji(&self, reaction: &str) -> bool {
+        let r = normalize_emoji(reaction);
+        self.capture_emoji.contains(&r)
     }
 
     /// Set the chat platforms this process connects.

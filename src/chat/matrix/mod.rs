@@ -3,6 +3,7 @@
 //! postmortem, and keeps going (queueing, retrying) while the homeserver is unreachable.
 
 mod bot;
+mod capture;
 mod check;
 mod client;
 mod outbox;

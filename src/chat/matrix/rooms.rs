@@ -76,6 +76,9 @@ impl Bot {
             req.visibility = Visibility::Private;
             req.room_alias_name = Some(local);
             req.creation_content = serde_json::value::to_raw_value(&creation).ok().map(Raw::from_json);
+            req.power_level_content_override = serde_json::value::to_raw_value(&power_levels())
+                .ok()
+                .map(Raw::from_json);
             let room = match self.client.create_room(req).await {
                 Ok(room) => room,
                 Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::RoomInUse)) => {
@@ -205,4 +208,23 @@ impl Bot {
         }
         Ok(())
     }
+}
+
+/// Power levels of an incident room: the private-chat defaults (the server's own), except that
+/// every member may pin a message, which puts it on the incident's timeline (capture). The
+/// `events` map replaces the server's, so it repeats the defaults.
+fn power_levels() -> serde_json::Value {
+    serde_json::json!({
+        "events": {
+            "m.room.name": 50,
+            "m.room.power_levels": 100,
+            "m.room.history_visibility": 100,
+            "m.room.canonical_alias": 50,
+            "m.room.avatar": 50,
+            "m.room.tombstone": 100,
+            "m.room.server_acl": 100,
+            "m.room.encryption": 100,
+            "m.room.pinned_events": 0
+        }
+    })
 }

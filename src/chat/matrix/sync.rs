@@ -53,11 +53,11 @@ fn filter() -> Filter {
 
 /// A room message reduced to what the service needs, or `None` if it is not for us: our own
 /// messages, notices (what bots say), edits, and anything that is not plain text.
-struct Message {
-    event_id: matrix_sdk::ruma::OwnedEventId,
-    sender: matrix_sdk::ruma::OwnedUserId,
-    body: String,
-    at: DateTime<Utc>,
+pub(super) struct Message {
+    pub event_id: matrix_sdk::ruma::OwnedEventId,
+    pub sender: matrix_sdk::ruma::OwnedUserId,
+    pub body: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Which homeservers' users the bot hears (`matrix.allowed_servers`). Messages from anyone
@@ -222,7 +222,7 @@ impl Bot {
 
     /// The author of a message as the service sees them: id, display name, and their standing
     /// in this room (power level; the localpart as a handle roles may name them by).
-    async fn author(&self, room: &Room, user: &matrix_sdk::ruma::UserId) -> (Person, Standing) {
+    pub(super) async fn author(&self, room: &Room, user: &matrix_sdk::ruma::UserId) -> (Person, Standing) {
         let member = room.get_member_no_sync(user).await.ok().flatten();
         let name = member
             .as_ref()
@@ -244,6 +244,11 @@ impl Bot {
     /// Handle one room message: the service decides (alert, command or nothing), then its
     /// notices become outbox jobs.
     async fn handle_message(self: &Arc<Self>, room: &Room, m: Message) {
+        self.handle_message_noted(room, m, None).await
+    }
+
+    /// `handle_message`, with `note` (what a reaction stood for) before the replies.
+    pub(super) async fn handle_message_noted(self: &Arc<Self>, room: &Room, m: Message, note: Option<String>) {
         let room_id = room.room_id().to_owned();
         let alert_names = self.is_alert_room(&room_id);
         let text = m.body.trim_start();
@@ -290,7 +295,13 @@ impl Bot {
                     origin_lane.clone(),
                     JobKind::say(opened_elsewhere(&incident), Some(m.event_id.clone())),
                 ),
-                Notice::Reply(text) => (origin_lane.clone(), JobKind::say(text, Some(m.event_id.clone()))),
+                Notice::Reply(text) => {
+                    let text = match &note {
+                        Some(n) => format!("{n}\n{text}"),
+                        None => text,
+                    };
+                    (origin_lane.clone(), JobKind::say(text, Some(m.event_id.clone())))
+                }
                 Notice::Opened {
                     incident, announcement, ..
                 } => (
@@ -386,6 +397,9 @@ impl Bot {
                         room = %room_id, event = ?ev.event_id(), reason = ?utd_info.reason,
                         "matrix: cannot decrypt a message (its keys were not shared with this device); it is not handled"
                     );
+                    continue;
+                }
+                if self.capture_event(&room, ev).await {
                     continue;
                 }
                 if let Some(m) = message_of(ev, &self.me, &self.hearing) {

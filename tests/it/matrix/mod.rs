@@ -2,6 +2,7 @@
 //! people and an alerting script driven over the client-server API. `flow`: what users see;
 //! `resilience`: restarts, crashes, outages and rate limits.
 
+mod capture;
 mod flow;
 mod logs;
 mod resilience;

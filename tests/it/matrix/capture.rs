@@ -1,0 +1,214 @@
+//! Capture without typing on a real Synapse: a 📌 reaction from one user on another's message
+//! records it with its author and send time; edits follow, unreacting and redacting remove it,
+//! pins capture too, and 👀 / 🙋 / ✅ on the announcement run their commands.
+
+use serde_json::{Value, json};
+
+use super::{body, open_incident, world};
+use crate::mx::{BOT_USER, Mx};
+use crate::synapse::Synapse;
+
+fn enc(s: &str) -> String {
+    s.replace('!', "%21")
+        .replace('$', "%24")
+        .replace(':', "%3A")
+        .replace('#', "%23")
+}
+
+async fn send(who: &Mx, room: &str, kind: &str, content: Value) -> String {
+    let (status, v) = who
+        .call(
+            reqwest::Method::PUT,
+            &format!(
+                "/_matrix/client/v3/rooms/{}/send/{kind}/t{}",
+                enc(room),
+                fastrand::u64(..)
+            ),
+            Some(content),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    v["event_id"].as_str().unwrap().to_string()
+}
+
+async fn react(who: &Mx, room: &str, target: &str, key: &str) -> String {
+    send(
+        who,
+        room,
+        "m.reaction",
+        json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}}),
+    )
+    .await
+}
+
+async fn redact(who: &Mx, room: &str, target: &str) {
+    let (status, v) = who
+        .call(
+            reqwest::Method::PUT,
+            &format!(
+                "/_matrix/client/v3/rooms/{}/redact/{}/r{}",
+                enc(room),
+                enc(target),
+                fastrand::u64(..)
+            ),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+}
+
+async fn pin(who: &Mx, room: &str, pinned: &[&str]) {
+    let (status, v) = who
+        .call(
+            reqwest::Method::PUT,
+            &format!("/_matrix/client/v3/rooms/{}/state/m.room.pinned_events/", enc(room)),
+            Some(json!({ "pinned": pinned })),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+}
+
+/// The bot's notice that replies to `event` and contains `needle`.
+async fn wait_notice(who: &Mx, room: &str, event: &str, needle: &str) -> String {
+    let m = who
+        .wait_message(room, BOT_USER, needle, |m| {
+            m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == event && body(m).contains(needle)
+        })
+        .await;
+    body(&m).to_string()
+}
+
+/// `!timeline list --all` as alice: the reply.
+async fn timeline(w: &super::World, room: &str) -> String {
+    let ev = w.alice.say(room, "!timeline list --all").await;
+    w.alice.wait_reply(room, BOT_USER, &ev).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_or_reacted_message_is_recorded_with_its_author_and_time() {
+    let syn = Synapse::start().await;
+    let mut w = world(&syn).await;
+    w.bot.start().await;
+    let room = open_incident(&w, "NDW ETL failed").await;
+    w.cron.join(&room).await;
+
+    // cron (not a command) says something; alice captures it with 📌.
+    let said = w.cron.say(&room, "disk full on etl-1 at /var").await;
+    let events = w.alice.events(&room).await;
+    let sent_ms = events.iter().find(|e| e["event_id"] == said.as_str()).unwrap()["origin_server_ts"]
+        .as_i64()
+        .unwrap();
+    let sent = chrono::DateTime::from_timestamp_millis(sent_ms).unwrap();
+    let reaction = react(&w.alice, &room, &said, "📌").await;
+    let recorded = wait_notice(&w.alice, &room, &said, "📌 Recorded as #").await;
+    assert!(recorded.contains("INC-1: cron at "), "{recorded}");
+    assert!(
+        recorded.contains(&sent.format("%H:%M:%S").to_string()),
+        "{recorded} vs {sent}"
+    );
+    let seq: String = recorded
+        .split("#")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+
+    // cron edits it: the entry follows (a forged edit by alice does not).
+    send(
+        &w.alice,
+        &room,
+        "m.room.message",
+        json!({"msgtype": "m.text", "body": "* forged", "m.new_content": {"msgtype": "m.text", "body": "forged"},
+               "m.relates_to": {"rel_type": "m.replace", "event_id": said}}),
+    )
+    .await;
+    send(
+        &w.cron,
+        &room,
+        "m.room.message",
+        json!({"msgtype": "m.text", "body": "* disk full on etl-2 at /var",
+               "m.new_content": {"msgtype": "m.text", "body": "disk full on etl-2 at /var"},
+               "m.relates_to": {"rel_type": "m.replace", "event_id": said}}),
+    )
+    .await;
+    let list = timeline(&w, &room).await;
+    let line = list
+        .lines()
+        .find(|l| l.starts_with(&format!("#{seq} ")))
+        .unwrap_or_default()
+        .to_string();
+    assert!(line.ends_with("cron: disk full on etl-2 at /var"), "{list}");
+    assert!(list.contains("(edited by cron"), "{list}");
+    assert!(list.contains("🔗 https://matrix.to/#/"), "{list}");
+    assert!(!list.contains("forged"), "{list}");
+
+    // Unreacting removes it from the draft (kept, marked deleted); reacting again restores it.
+    redact(&w.alice, &room, &reaction).await;
+    w.alice
+        .wait_message(&room, BOT_USER, "the removal notice", |m| {
+            body(m) == format!("📌 #{seq} left the timeline of INC-1 (kept in its history).")
+        })
+        .await;
+    let again = react(&w.alice, &room, &said, "📌").await;
+    assert!(
+        wait_notice(&w.alice, &room, &said, "Back on the timeline")
+            .await
+            .contains(&format!("#{seq}")),
+        "restored"
+    );
+    let _ = again;
+    // Redacting the message removes it for good.
+    redact(&w.cron, &room, &said).await;
+    w.alice
+        .wait_message(&room, BOT_USER, "the deletion notice", |m| {
+            body(m).contains("its message was deleted")
+        })
+        .await;
+    let list = timeline(&w, &room).await;
+    assert!(list.contains("(deleted by cron"), "{list}");
+
+    // A pin captures too (anyone in the room may pin); unpinning removes it.
+    let graph = w
+        .cron
+        .send_content(
+            &room,
+            json!({"msgtype": "m.image", "body": "disk.png", "url": "mxc://localhost/graph"}),
+        )
+        .await;
+    pin(&w.alice, &room, &[&graph]).await;
+    let pinned = wait_notice(&w.alice, &room, &graph, "📌 Recorded as #").await;
+    let list = timeline(&w, &room).await;
+    assert!(list.contains("📎 disk.png: mxc://localhost/graph"), "{pinned}\n{list}");
+    pin(&w.alice, &room, &[]).await;
+    w.alice
+        .wait_message(&room, BOT_USER, "the unpin notice", |m| {
+            body(m).contains("left the timeline") && !body(m).contains(&format!("#{seq} "))
+        })
+        .await;
+
+    // 👀 on the announcement acknowledges, 🙋 makes the reactor lead, ✅ resolves.
+    let announcement = w
+        .alice
+        .wait_message(&room, BOT_USER, "the announcement", |m| body(m).starts_with("🚨 INC-1"))
+        .await;
+    let ann = announcement["event_id"].as_str().unwrap().to_string();
+    for (key, says) in [
+        ("👀", "`!incident milestone acknowledged`"),
+        ("🙋", "`!incident lead @alice:localhost`"),
+        ("✅", "`!incident resolve`"),
+    ] {
+        let r = react(&w.alice, &room, &ann, key).await;
+        let reply = w.alice.wait_reply(&room, BOT_USER, &r).await;
+        assert!(reply.contains(says), "{key}: {reply}");
+    }
+    let show = w.alice.say(&room, "!incident show").await;
+    let show = w.alice.wait_reply(&room, BOT_USER, &show).await;
+    assert!(
+        show.contains("resolved") && show.contains("lead @alice:localhost")
+            || show.contains("commander @alice:localhost"),
+        "{show}"
+    );
+    assert!(show.contains("acknowledged"), "{show}");
+    assert!(w.bot.stop().success(), "{}", w.bot.log());
+}
