@@ -282,6 +282,38 @@ impl Api {
         Ok(None)
     }
 
+    /// One message of a channel by its `ts`: `conversations.history` (`latest=ts`, inclusive,
+    /// one message) finds a channel message; a thread reply is only in its thread, so then
+    /// `conversations.replies`. `None`: no such message (deleted, or not visible to the bot).
+    pub async fn message(&self, channel: &str, ts: &str) -> Result<Option<SlackHistoryMessage>, ApiError> {
+        let req = SlackApiConversationsHistoryRequest::new()
+            .with_channel(channel.to_string().into())
+            .with_latest(ts.to_string().into())
+            .with_inclusive(true)
+            .with_limit(1);
+        let r = call!(self, "conversations.history", |s| s.conversations_history(&req))?;
+        if let Some(m) = r.messages.into_iter().find(|m| m.origin.ts.0 == ts) {
+            return Ok(Some(m));
+        }
+        let req = SlackApiConversationsRepliesRequest::new(channel.to_string().into(), ts.to_string().into())
+            .with_latest(ts.to_string().into())
+            .with_oldest(ts.to_string().into())
+            .with_inclusive(true)
+            .with_limit(2);
+        match call!(self, "conversations.replies", |s| s.conversations_replies(&req)) {
+            Ok(r) => Ok(r.messages.into_iter().find(|m| m.origin.ts.0 == ts)),
+            Err(ApiError::Slack(code)) if code == "thread_not_found" || code == "message_not_found" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `chat.getPermalink`: a link to a message.
+    pub async fn permalink(&self, channel: &str, ts: &str) -> Result<String, ApiError> {
+        let req = SlackApiChatGetPermalinkRequest::new(channel.to_string().into(), ts.to_string().into());
+        let r = call!(self, "chat.getPermalink", |s| s.chat_get_permalink(&req))?;
+        Ok(r.permalink.to_string())
+    }
+
     pub async fn invite(&self, channel: &str, user: &str) -> Result<(), ApiError> {
         let req = SlackApiConversationsInviteRequest::new(channel.to_string().into(), vec![user.to_string().into()]);
         call!(self, "conversations.invite", |s| s.conversations_invite(&req)).map(|_| ())
@@ -312,6 +344,17 @@ impl Api {
         call!(self, "files.completeUploadExternal", |s| s
             .files_complete_upload_external(&done))
         .map(|_| ())
+    }
+
+    /// A person's display name, looked up now if it is not cached (for paths that may wait on
+    /// the network: capture fetches the message anyway).
+    pub async fn user_name_now(self: &Arc<Self>, user: &str) -> String {
+        let cached = self.names.lock().unwrap_or_else(|p| p.into_inner()).get(user).cloned();
+        if let Some(n) = cached {
+            return n;
+        }
+        self.learn_name(user).await;
+        self.user_name(user)
     }
 
     /// A person's display name from the cache, else their user id while the name is looked

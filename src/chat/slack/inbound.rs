@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use slack_morphism::prelude::*;
 
 use super::bot::{JobKind, Lane, SlackBot, room_key};
@@ -55,13 +55,7 @@ impl From<SlackCommandEvent> for SlashCommand {
     }
 }
 
-/// Slack's `ts` ("1355517523.000005") as a time.
-fn ts_time(ts: &str) -> Option<DateTime<Utc>> {
-    let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
-    let secs: i64 = secs.parse().ok()?;
-    let micros: u32 = format!("{micros:0<6}").get(..6)?.parse().ok()?;
-    DateTime::from_timestamp(secs, micros * 1000)
-}
+use super::capture::ts_time;
 
 /// The text of a message for the alert rules: its text plus its attachments' title and text
 /// (or fallback), which is where integrations and incoming webhooks put alerts; as plain text.
@@ -119,6 +113,12 @@ impl SlackBot {
     }
 
     async fn handle_event(self: &Arc<Self>, ev: SlackPushEventCallback) {
+        if self
+            .capture_event(&ev.event, &format!("slack:event:{}", ev.event_id.0))
+            .await
+        {
+            return;
+        }
         let SlackEventCallbackBody::Message(m) = ev.event else {
             return;
         };

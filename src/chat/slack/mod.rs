@@ -5,6 +5,7 @@
 
 mod api;
 mod bot;
+mod capture;
 mod channels;
 mod http_mode;
 mod inbound;

@@ -340,9 +340,98 @@ fn answer(sh: &Shared, method: &str, p: &Value) -> Response {
             Some(users) => ok(json!({"users": users})),
             None => err("no_such_subteam"),
         },
+        "conversations.history" => history(&s, &p),
+        "conversations.replies" => replies(&s, &p),
+        "chat.getPermalink" => {
+            let (channel, ts) = (str_param(&p, "channel"), str_param(&p, "message_ts"));
+            match s.people.iter().find(|(c, m)| c == channel && m["ts"] == ts) {
+                None => err("message_not_found"),
+                Some((_, m)) => {
+                    let mut link = format!("https://fake.slack.com/archives/{channel}/p{}", ts.replace('.', ""));
+                    if let Some(t) = m["thread_ts"].as_str().filter(|t| *t != ts) {
+                        link.push_str(&format!("?thread_ts={t}&cid={channel}"));
+                    }
+                    ok(json!({"channel": channel, "permalink": link}))
+                }
+            }
+        }
         "files.upload" => err("method_deprecated"),
         _ => err("unknown_method"),
     }
+}
+
+/// `ts` parameters compare as numbers (`"1700000000.000100"`).
+fn ts_num(v: &str) -> f64 {
+    v.parse().unwrap_or(0.0)
+}
+
+/// `latest`/`oldest` bounds of `conversations.history` and `.replies` (`inclusive` as
+/// documented: bounds excluded unless set).
+fn within(p: &Value, ts: &str) -> bool {
+    let inclusive = matches!(&p["inclusive"], Value::Bool(true)) || matches!(str_param(p, "inclusive"), "true" | "1");
+    let t = ts_num(ts);
+    let latest = str_param(p, "latest");
+    let oldest = str_param(p, "oldest");
+    let below = latest.is_empty()
+        || if inclusive {
+            t <= ts_num(latest)
+        } else {
+            t < ts_num(latest)
+        };
+    let above = oldest.is_empty()
+        || if inclusive {
+            t >= ts_num(oldest)
+        } else {
+            t > ts_num(oldest)
+        };
+    below && above
+}
+
+fn limit(p: &Value) -> usize {
+    p["limit"]
+        .as_u64()
+        .map(|n| n as usize)
+        .or_else(|| str_param(p, "limit").parse().ok())
+        .unwrap_or(100)
+}
+
+/// `conversations.history`: the channel's messages (thread replies only in their thread),
+/// newest first.
+fn history(s: &State, p: &Value) -> Response {
+    let channel = str_param(p, "channel");
+    if !s.channels.iter().any(|c| c.id == channel) {
+        return err("channel_not_found");
+    }
+    let mut msgs: Vec<Value> = s
+        .people
+        .iter()
+        .filter(|(c, m)| c == channel && m["thread_ts"].as_str().is_none_or(|t| m["ts"] == t))
+        .filter(|(_, m)| within(p, m["ts"].as_str().unwrap_or("")))
+        .map(|(_, m)| m.clone())
+        .collect();
+    msgs.sort_by(|a, b| ts_num(b["ts"].as_str().unwrap_or("")).total_cmp(&ts_num(a["ts"].as_str().unwrap_or(""))));
+    let more = msgs.len() > limit(p);
+    msgs.truncate(limit(p));
+    ok(json!({"messages": msgs, "has_more": more, "pin_count": 0, "response_metadata": {"next_cursor": ""}}))
+}
+
+/// `conversations.replies`: the thread `ts` belongs to (parent first), within the bounds.
+fn replies(s: &State, p: &Value) -> Response {
+    let (channel, ts) = (str_param(p, "channel"), str_param(p, "ts"));
+    let Some((_, m)) = s.people.iter().find(|(c, m)| c == channel && m["ts"] == ts) else {
+        return err("thread_not_found");
+    };
+    let thread = m["thread_ts"].as_str().unwrap_or(ts).to_string();
+    let mut msgs: Vec<Value> = s
+        .people
+        .iter()
+        .filter(|(c, m)| c == channel && (m["ts"] == thread.as_str() || m["thread_ts"] == thread.as_str()))
+        .filter(|(_, m)| within(p, m["ts"].as_str().unwrap_or("")))
+        .map(|(_, m)| m.clone())
+        .collect();
+    msgs.sort_by(|a, b| ts_num(a["ts"].as_str().unwrap_or("")).total_cmp(&ts_num(b["ts"].as_str().unwrap_or(""))));
+    msgs.truncate(limit(p));
+    ok(json!({"messages": msgs, "has_more": false, "response_metadata": {"next_cursor": ""}}))
 }
 
 async fn upload(AxState(sh): AxState<Shared>, Path(id): Path<String>, body: Bytes) -> Response {

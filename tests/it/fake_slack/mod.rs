@@ -86,6 +86,8 @@ pub struct State {
     pub next: u64,
     /// User groups (`S…`) and their members, for `usergroups.users.list`.
     pub groups: HashMap<String, Vec<String>>,
+    /// Messages people posted (channel, message as `conversations.history` returns it).
+    pub people: Vec<(String, Value)>,
 }
 
 impl State {
@@ -286,6 +288,106 @@ impl Fake {
             "accepts_response_payload": true
         }));
         envelope_id
+    }
+
+    /// `user` posts `text` in `channel` (in the thread `thread_ts`, with `files`): the message
+    /// is kept for `conversations.history`/`.replies` and its event pushed; returns its ts.
+    pub fn post_as(&self, channel: &str, user: &str, text: &str, thread_ts: Option<&str>, files: Value) -> String {
+        let ts = self.with(|s| s.ts());
+        let mut m = json!({"type": "message", "user": user, "text": text, "ts": ts});
+        if let Some(t) = thread_ts {
+            m["thread_ts"] = json!(t);
+        }
+        if files.as_array().is_some_and(|a| !a.is_empty()) {
+            m["files"] = files;
+            m["subtype"] = json!("file_share");
+        }
+        self.with(|s| s.people.push((channel.to_string(), m.clone())));
+        let mut ev = m;
+        ev["channel"] = json!(channel);
+        ev["event_ts"] = json!(ts);
+        ev["channel_type"] = json!("channel");
+        self.push_event(ev, &format!("Ev{}", ts.replace('.', "")));
+        ts
+    }
+
+    /// The author edits message `ts`: kept, and `message_changed` pushed (Slack's shape).
+    pub fn edit_as(&self, channel: &str, ts: &str, text: &str) -> String {
+        let edit_ts = self.with(|s| s.ts());
+        let (previous, now) = self.with(|s| {
+            let (_, m) = s
+                .people
+                .iter_mut()
+                .find(|(c, m)| c == channel && m["ts"] == ts)
+                .expect("message");
+            let previous = m.clone();
+            m["text"] = json!(text);
+            m["edited"] = json!({"user": m["user"], "ts": edit_ts});
+            (previous, m.clone())
+        });
+        self.push_event(
+            json!({"type": "message", "subtype": "message_changed", "hidden": true, "channel": channel,
+                   "ts": edit_ts, "event_ts": edit_ts, "message": now, "previous_message": previous, "channel_type": "channel"}),
+            &format!("Ev{}", edit_ts.replace('.', "")),
+        )
+    }
+
+    /// Message `ts` is deleted: gone from history, `message_deleted` pushed.
+    pub fn delete_message(&self, channel: &str, ts: &str) -> String {
+        let del_ts = self.with(|s| s.ts());
+        let previous = self.with(|s| {
+            let i = s
+                .people
+                .iter()
+                .position(|(c, m)| c == channel && m["ts"] == ts)
+                .expect("message");
+            s.people.remove(i).1
+        });
+        self.push_event(
+            json!({"type": "message", "subtype": "message_deleted", "hidden": true, "channel": channel,
+                   "ts": del_ts, "event_ts": del_ts, "deleted_ts": ts, "previous_message": previous, "channel_type": "channel"}),
+            &format!("Ev{}", del_ts.replace('.', "")),
+        )
+    }
+
+    /// `reaction_added` (or `_removed`) by `user` on message `ts`; returns the event id.
+    pub fn react(&self, channel: &str, ts: &str, user: &str, reaction: &str, added: bool) -> String {
+        let (event_ts, author) = self.with(|s| {
+            let author = s
+                .people
+                .iter()
+                .find(|(c, m)| c == channel && m["ts"] == ts)
+                .map(|(_, m)| m["user"].clone());
+            (s.ts(), author)
+        });
+        let id = format!("Ev{}", event_ts.replace('.', ""));
+        self.push_event(
+            json!({"type": if added { "reaction_added" } else { "reaction_removed" }, "user": user, "reaction": reaction,
+                   "item_user": author, "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": event_ts}),
+            &id,
+        );
+        id
+    }
+
+    /// `pin_added` (or `_removed`) by `user` of message `ts` (the shape of Slack's docs).
+    pub fn pin(&self, channel: &str, ts: &str, user: &str, added: bool) -> String {
+        let (event_ts, message) = self.with(|s| {
+            let m = s
+                .people
+                .iter()
+                .find(|(c, m)| c == channel && m["ts"] == ts)
+                .map(|(_, m)| m.clone());
+            (s.ts(), m)
+        });
+        let id = format!("Ev{}", event_ts.replace('.', ""));
+        let mut ev = json!({"type": if added { "pin_added" } else { "pin_removed" }, "user": user, "channel_id": channel,
+                   "item": {"type": "message", "channel": channel, "created": 1_700_000_000, "created_by": user, "message": message},
+                   "event_ts": event_ts});
+        if !added {
+            ev["has_pins"] = json!(false);
+        }
+        self.push_event(ev, &id);
+        id
     }
 
     /// The ack warroom sent for an envelope (waits up to 30 s).

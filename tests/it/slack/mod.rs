@@ -51,6 +51,9 @@ fn manifest_matches_the_code() {
             "conversations.list" => &["channels:read", "groups:read"],
             "users.info" => &["users:read"],
             "files.getUploadURLExternal" | "files.completeUploadExternal" => &["files:write"],
+            // Fetching a captured message, in public or private incident channels.
+            "conversations.history" | "conversations.replies" => &["channels:history", "groups:history"],
+            "chat.getPermalink" => &[],
             other => panic!("the adapter calls {other}: decide its scope in the manifest and here"),
         }
     };
@@ -61,11 +64,28 @@ fn manifest_matches_the_code() {
         .collect();
     assert!(methods.len() >= 10, "{methods:?}");
     let mut want: Vec<&str> = methods.iter().flat_map(|m| scope_of(m).iter().copied()).collect();
-    want.extend(["commands", "channels:history", "groups:history"]);
+    // Capture: reactions and pins on messages in incident channels.
+    want.extend([
+        "commands",
+        "channels:history",
+        "groups:history",
+        "pins:read",
+        "reactions:read",
+    ]);
     want.sort_unstable();
     want.dedup();
     assert_eq!(section("    bot:"), want);
-    assert_eq!(section("    bot_events:"), ["message.channels", "message.groups"]);
+    assert_eq!(
+        section("    bot_events:"),
+        [
+            "message.channels",
+            "message.groups",
+            "pin_added",
+            "pin_removed",
+            "reaction_added",
+            "reaction_removed"
+        ]
+    );
     assert!(m.contains("socket_mode_enabled: true"));
     // The Slack mode a config without `mode` gets is the one the manifest sets up.
     let cfg = warroom::config::Config::from_parts("[slack]\n", "test", Vec::new()).unwrap();

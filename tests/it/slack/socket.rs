@@ -259,3 +259,119 @@ async fn web_api_outage_is_recorded_and_posted_later_in_order() {
     fake.clear_fault("users.info");
     assert!(b.stop().success());
 }
+
+/// Capture without typing in Slack: a 📌 (`pushpin`) reaction on a person's message puts it on
+/// the timeline with its author, send time, files and permalink (a thread reply too); the
+/// author's edit follows, removing the reaction removes it, a pin captures, a deleted message
+/// leaves the draft; redelivered events change nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reactions_and_pins_capture_messages_in_the_incident_channel() {
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let mut b = fake.bot("socket", &alerts);
+    b.start().await;
+    fake.wait_socket().await;
+    fake.ack(&fake.push_event(
+        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
+        "Ev0ALERT01",
+    ))
+    .await;
+    let chan = fake.wait_channel("inc-1-").await;
+    fake.wait_message(&chan.id, "🚨 INC-1").await;
+    const BOB: &str = "UBOB000001";
+
+    let files = serde_json::json!([{"id": "F0GRAPH01", "name": "disk.png", "title": "disk graph",
+        "permalink": "https://fake.slack.com/files/UBOB000001/F0GRAPH01/disk.png"}]);
+    let said = fake.post_as(&chan.id, BOB, "disk full on etl-1 &lt;see graph&gt;", None, files);
+    let reacted = fake.react(&chan.id, &said, ALICE, "pushpin", true);
+    let recorded = fake.wait_message(&chan.id, "📌 Recorded as #").await;
+    assert_eq!(
+        recorded.thread_ts.as_deref(),
+        Some(said.as_str()),
+        "answered in the message's thread"
+    );
+    let sent = chrono::DateTime::from_timestamp(said.split('.').next().unwrap().parse().unwrap(), 0).unwrap();
+    assert!(
+        recorded
+            .text
+            .contains(&format!("bob at {}", sent.format("%Y-%m-%d %H:%M:%S"))),
+        "{}",
+        recorded.text
+    );
+    assert_eq!(fake.calls("conversations.history").len(), 1);
+    assert_eq!(fake.calls("chat.getPermalink").len(), 1);
+    // The same event again (Slack retries): nothing more.
+    let env = fake.push_event(
+        serde_json::json!({"type": "reaction_added", "user": ALICE, "reaction": "pushpin",
+            "item": {"type": "message", "channel": chan.id, "ts": said}, "event_ts": "1"}),
+        &reacted,
+    );
+    fake.ack(&env).await;
+
+    // A thread reply, captured with a pin: found through conversations.replies.
+    let reply = fake.post_as(
+        &chan.id,
+        ALICE,
+        "rolled back the config",
+        Some(&said),
+        serde_json::json!([]),
+    );
+    fake.pin(&chan.id, &reply, BOB, true);
+    fake.wait("the pinned reply's notice", |s| {
+        s.messages
+            .iter()
+            .find(|m| m.text.contains("📌 Recorded as #") && m.thread_ts.as_deref() == Some(reply.as_str()))
+            .map(|_| ())
+    })
+    .await;
+    assert!(!fake.calls("conversations.replies").is_empty());
+
+    // Bob edits his message: the entry follows.
+    fake.edit_as(&chan.id, &said, "disk full on etl-2");
+    let list = |fake: &Fake| {
+        let env = fake.slash("/timeline", "list --all", &chan.id, ALICE);
+        let fake = fake.clone();
+        async move {
+            fake.ack(&env).await["payload"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    let shown = list(&fake).await;
+    assert!(shown.contains("bob: disk full on etl-2"), "{shown}");
+    assert!(
+        shown.contains("📎 disk.png: https://fake.slack.com/files/UBOB000001/F0GRAPH01/disk.png"),
+        "{shown}"
+    );
+    assert!(shown.contains("🔗 https://fake.slack.com/archives/"), "{shown}");
+    assert!(shown.contains("alice: rolled back the config"), "{shown}");
+
+    // Alice removes her 📌: the entry leaves the draft; Bob unpins the reply likewise.
+    fake.react(&chan.id, &said, ALICE, "pushpin", false);
+    fake.pin(&chan.id, &reply, BOB, false);
+    fake.wait("two removal notices", |s| {
+        (s.messages
+            .iter()
+            .filter(|m| m.text.contains("left the timeline"))
+            .count()
+            == 2)
+            .then_some(())
+    })
+    .await;
+    // Reacting again brings Bob's message back; deleting it removes it for good.
+    fake.react(&chan.id, &said, ALICE, "pushpin", true);
+    fake.wait_message(&chan.id, "Back on the timeline").await;
+    fake.delete_message(&chan.id, &said);
+    fake.wait_message(&chan.id, "its message was deleted").await;
+    let shown = list(&fake).await;
+    assert!(shown.contains("(deleted by bob"), "{shown}");
+    // Other reactions do nothing.
+    fake.react(&chan.id, &reply, ALICE, "thumbsup", true);
+    fake.ack(&fake.slash("/incident", "show", &chan.id, ALICE)).await;
+    assert_eq!(
+        fake.with(|s| s.messages.iter().filter(|m| m.text.contains("📌 Recorded")).count()),
+        2
+    );
+    assert!(b.stop().success(), "{}", b.log());
+}
