@@ -37,6 +37,8 @@ pub const PRIVILEGED_KEYS: &[&str] = &[
     "incident affects",
     "incident impact",
     "incident title",
+    "incident update",
+    "incident snooze",
     "incident resolve",
     "incident close",
     "incident reopen",
@@ -552,6 +554,10 @@ pub struct MatrixConfig {
     /// bot's own server, from `user`. `"*"` means any server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_servers: Option<Vec<String>>,
+    /// A room (id or alias) where every status update (`incident update`) is posted too; the
+    /// bot must be able to join it (public, or invited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates_room: Option<String>,
 }
 
 impl MatrixConfig {
@@ -610,6 +616,10 @@ pub struct SlackConfig {
     /// Create incident channels as private channels.
     #[serde(default, deserialize_with = "bool_or_text")]
     pub private_channels: bool,
+    /// A channel (id) where every status update (`incident update`) is posted too; invite the
+    /// bot to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates_channel: Option<String>,
 }
 
 fn default_slack_api() -> String {

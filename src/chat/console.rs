@@ -130,6 +130,12 @@ where
                 }
                 // The console is one platform: nobody elsewhere to tell.
                 Notice::Changed { .. } => {}
+                // A status update: in the incident's room, and in the console's updates room.
+                Notice::Update { incident, text } => {
+                    let room = self.incident_room(service, incident);
+                    self.say(&room, &text);
+                    self.say("updates", &text);
+                }
                 Notice::Postmortem {
                     incident,
                     markdown,

@@ -28,6 +28,9 @@ pub trait Sink: Send + Sync {
     fn postmortem(&self, incident: IncidentId, markdown: String, file: ExportFile) -> BoxFuture<'_>;
     /// Bring the room topic up to date.
     fn topic(&self, incident: IncidentId) -> BoxFuture<'_>;
+    /// Post `text` in this platform's updates room (`[slack] updates_channel`, `[matrix]
+    /// updates_room`), if one is configured.
+    fn broadcast(&self, text: String) -> BoxFuture<'_>;
 }
 
 /// Should the adapter of `platform` open the room of a new incident it was told about by its
@@ -57,6 +60,7 @@ enum Job {
     Post(IncidentId, String),
     Postmortem(IncidentId, String, ExportFile),
     Topic(IncidentId),
+    Broadcast(String),
 }
 
 /// Alert news lines shown in one summary; the rest are counted.
@@ -233,6 +237,18 @@ impl Router {
                         }
                     }
                 }
+                Notice::Update { incident, text } => {
+                    // Every room of the incident, the origin's too (its adapter leaves the
+                    // update to the router), then every platform's updates room.
+                    if let Some(inc) = self.incident(*incident) {
+                        for p in self.platforms(&inc) {
+                            self.send(p, Job::Post(inc.id, text.clone())).await;
+                        }
+                    }
+                    for p in self.service.platforms().to_vec() {
+                        self.send(p, Job::Broadcast(text.clone())).await;
+                    }
+                }
                 Notice::Reply(_) | Notice::File(_) => {}
             }
         }
@@ -339,6 +355,7 @@ async fn run(sink: &Arc<dyn Sink>, job: Job) {
         Job::Post(id, text) => sink.post(id, text).await,
         Job::Postmortem(id, md, file) => sink.postmortem(id, md, file).await,
         Job::Topic(id) => sink.topic(id).await,
+        Job::Broadcast(text) => sink.broadcast(text).await,
     }
 }
 
@@ -373,6 +390,49 @@ mod tests {
             self.0.lock().unwrap().push(format!("topic {id}"));
             Box::pin(async {})
         }
+        fn broadcast(&self, text: String) -> BoxFuture<'_> {
+            self.0.lock().unwrap().push(format!("broadcast {text}"));
+            Box::pin(async {})
+        }
+    }
+
+    /// A status update goes to every room of its incident, the origin platform's too, and to
+    /// every platform's updates room.
+    #[tokio::test]
+    async fn an_update_goes_to_the_incidents_rooms_and_the_updates_rooms() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let service = Arc::new(
+            IncidentService::new(store, RuleSet::default(), chrono_tz::UTC, Arc::new(SystemClock))
+                .with_platforms(vec![Platform::Matrix]),
+        );
+        let now = chrono::Utc::now();
+        let c = service
+            .store()
+            .create_incident::<std::convert::Infallible>(None, now, |id| {
+                let (mut inc, e) =
+                    crate::domain::Incident::open(Opening::by_hand(id, "DB down", Person::new("a", "a"), now)).unwrap();
+                inc.open_in = vec![Platform::Matrix];
+                Ok((inc, e))
+            })
+            .await
+            .unwrap();
+        let id = c.incident.id;
+        let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+        let router = Router::new(service, Duration::from_millis(50), stop);
+        let rec = Arc::new(Recorder(Mutex::new(Vec::new())));
+        router.register(rec.clone()).await;
+        router
+            .publish(
+                Some(Platform::Matrix),
+                &[Notice::Update {
+                    incident: id,
+                    text: "📣 up".into(),
+                }],
+            )
+            .await;
+        let got = until(&rec, |g| g.len() >= 2).await;
+        assert_eq!(got, [format!("post {id} 📣 up"), "broadcast 📣 up".to_string()]);
     }
 
     /// What the recorder got, once `done` says so (within 10 s).

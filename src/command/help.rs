@@ -49,6 +49,8 @@ pub enum CommandKey {
     IncidentImpact,
     IncidentAffects,
     IncidentTitle,
+    IncidentUpdate,
+    IncidentSnooze,
     IncidentResolve,
     IncidentClose,
     IncidentReopen,
@@ -78,7 +80,7 @@ pub enum CommandKey {
 
 impl CommandKey {
     /// Every key, in table order.
-    pub const ALL: [CommandKey; 33] = [
+    pub const ALL: [CommandKey; 35] = [
         CommandKey::IncidentDeclare,
         CommandKey::IncidentSev,
         CommandKey::IncidentStatus,
@@ -87,6 +89,8 @@ impl CommandKey {
         CommandKey::IncidentImpact,
         CommandKey::IncidentAffects,
         CommandKey::IncidentTitle,
+        CommandKey::IncidentUpdate,
+        CommandKey::IncidentSnooze,
         CommandKey::IncidentResolve,
         CommandKey::IncidentClose,
         CommandKey::IncidentReopen,
@@ -289,6 +293,22 @@ pub const COMMANDS: &[Spec] = &[
         &["title", "rename"],
         "incident title <text>",
         "rename the incident (the previous title is kept)",
+    ),
+    spec(
+        Incident,
+        K::IncidentUpdate,
+        "incident update",
+        &["update"],
+        "incident update <text>",
+        "post a status update here and in the updates rooms (it goes on the timeline)",
+    ),
+    spec(
+        Incident,
+        K::IncidentSnooze,
+        "incident snooze",
+        &["snooze"],
+        "incident snooze <duration>|off",
+        "pause this incident's reminders, e.g. `incident snooze 30m`",
     ),
     spec(
         Incident,
@@ -590,6 +610,8 @@ mod tests {
             K::IncidentImpact => "13:35..15:50 checkout errors",
             K::IncidentAffects => "api, db",
             K::IncidentTitle => "Checkout down",
+            K::IncidentUpdate => "rollback in progress, errors falling",
+            K::IncidentSnooze => "30m",
             K::IncidentResolve => "14:05 rolled back",
             K::IncidentClose | K::IncidentReopen | K::IncidentShow | K::IncidentHelp => "",
             K::TimelineAdd => "13:25 restarted docker",

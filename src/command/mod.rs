@@ -83,6 +83,11 @@ pub enum IncidentCmd {
         when: Option<When>,
     },
     Title(String),
+    /// `incident update <text>`: a status update for the incident's rooms and broadcast rooms.
+    Update(String),
+    /// `incident snooze <duration>|off`: no reminders for this incident for that long
+    /// (`None`: reminders back on).
+    Snooze(Option<std::time::Duration>),
     Resolve {
         when: Option<When>,
         note: Option<String>,

@@ -136,6 +136,14 @@ fn parse_incident(line: &str, args: &[Token]) -> R<Command> {
             }
             IncidentCmd::Title(title)
         }
+        Some((K::IncidentUpdate, _)) => {
+            let text = text_of(line, rest);
+            if text.is_empty() {
+                return Err(bad(K::IncidentUpdate, "say what the update is"));
+            }
+            IncidentCmd::Update(text)
+        }
+        Some((K::IncidentSnooze, _)) => IncidentCmd::Snooze(parse_snooze(line, rest)?),
         Some((K::IncidentResolve, _)) => {
             let (when, n) = split_when(rest, K::IncidentResolve)?;
             let note = Some(text_of(line, &rest[n..])).filter(|n| !n.is_empty());
@@ -199,6 +207,30 @@ fn at_flag(rest: &[Token], i: usize, key: K) -> R<(When, usize)> {
         None => Err(bad(
             key,
             "--at needs a time, e.g. `--at 13:25` or `--at 2024-06-18 06:00`",
+        )),
+    }
+}
+
+/// Longest `incident snooze`: a week (reminders exist so nothing is forgotten).
+const MAX_SNOOZE: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+
+/// `incident snooze <duration>|off` (humantime syntax: `30m`, `1h 30m`, `2days`).
+fn parse_snooze(line: &str, rest: &[Token]) -> R<Option<std::time::Duration>> {
+    let text = text_of(line, rest);
+    let key = K::IncidentSnooze;
+    if text.is_empty() {
+        return Err(bad(key, "say for how long, e.g. `30m` or `2h`, or `off`"));
+    }
+    if matches!(text.to_ascii_lowercase().as_str(), "off" | "0" | "none") {
+        return Ok(None);
+    }
+    match humantime::parse_duration(&text) {
+        Ok(d) if d.is_zero() => Ok(None),
+        Ok(d) if d <= MAX_SNOOZE => Ok(Some(d)),
+        Ok(_) => Err(bad(key, "reminders can be snoozed for at most 7 days")),
+        Err(_) => Err(bad(
+            key,
+            format!("`{text}` is not a duration; write e.g. `30m`, `1h 30m`, `2days` or `off`"),
         )),
     }
 }

@@ -438,6 +438,8 @@ fn every_table_row_has_a_parsing_example() {
         ("postmortem template", "/postmortem template warroom"),
         ("postmortem language", "/postmortem language sk"),
         ("postmortem show", "/postmortem show"),
+        ("incident update", "/incident update rollback done"),
+        ("incident snooze", "/incident snooze 30m"),
         ("postmortem export", "/postmortem export md"),
     ];
     assert_eq!(examples.len(), help::COMMANDS.len());

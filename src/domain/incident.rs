@@ -321,6 +321,12 @@ pub struct Incident {
     /// Chat messages captured by a reaction or a pin, by platform message id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub captures: BTreeMap<String, super::capture::Capture>,
+    /// The latest status update (`incident update`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update: Option<super::updates::StatusUpdate>,
+    /// Reminders sent and the snooze (`incident snooze`).
+    #[serde(default, skip_serializing_if = "super::updates::Reminders::is_empty")]
+    pub reminders: super::updates::Reminders,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -698,6 +704,8 @@ impl Incident {
             template: None,
             language: None,
             captures: BTreeMap::new(),
+            last_update: None,
+            reminders: Default::default(),
         };
         Ok((incident, entries))
     }
@@ -766,7 +774,7 @@ impl Incident {
         self.fingerprint.as_deref().filter(|_| !self.is_closed())
     }
 
-    fn ensure_open(&self, what: &'static str) -> Result<(), TransitionError> {
+    pub(super) fn ensure_open(&self, what: &'static str) -> Result<(), TransitionError> {
         if self.is_closed() {
             return Err(TransitionError::Closed { id: self.id, what });
         }

@@ -78,6 +78,8 @@ pub enum EntryKind {
     Postmortem,
     /// A chat message captured by a reaction or a pin: its author, send time and text.
     Captured,
+    /// A status update (`incident update`).
+    Update,
 }
 
 impl EntryKind {
@@ -101,6 +103,7 @@ impl EntryKind {
             EntryKind::Correction => "correction",
             EntryKind::Postmortem => "postmortem",
             EntryKind::Captured => "captured",
+            EntryKind::Update => "update",
         }
     }
 

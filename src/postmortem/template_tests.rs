@@ -758,6 +758,7 @@ fn every_automatic_entry() -> Vec<TimelineEntry> {
         inc.set_status(Status::Monitoring, None, &alice, t(14, 27), src)
             .unwrap(),
     );
+    more.extend(inc.post_update("rollback done", &alice, t(14, 28), src).unwrap());
     let (_, storm) = Incident::open_storm(
         Opening {
             id: IncidentId(8),

@@ -169,3 +169,61 @@ async fn a_capture_needs_the_right_to_add_to_the_timeline() {
         .await;
     assert!(Harness::reply(&n).starts_with("📌 Recorded"), "{n:?}");
 }
+
+/// `incident update`: an update entry on the timeline (and in the draft), a reply, and the
+/// formatted update (status, severity, lead, time so far, text) for every room; `incident
+/// snooze` pauses reminders and `off` turns them back on.
+#[tokio::test]
+async fn a_status_update_is_recorded_and_posted_with_the_incidents_state() {
+    let h = harness();
+    let inc = h.open("NDW ETL failed").await;
+    let room = inc.slug.clone();
+    h.say(&room, "alice", "/incident lead @alice").await;
+    h.advance(65);
+    let n = h
+        .say(&room, "alice", "/incident update rollback in progress, errors falling")
+        .await;
+    let update = n
+        .iter()
+        .find_map(|n| match n {
+            Notice::Update { incident, text } if *incident == inc.id => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no update notice: {n:?}"));
+    assert_eq!(
+        update,
+        format!(
+            "📣 {} update — SEV2 (major), investigating, lead @alice, 1h 05m so far\nrollback in progress, errors falling",
+            inc.id
+        )
+    );
+    assert!(Harness::reply(&n).contains("Update recorded"), "{n:?}");
+    let stored = h.incident(inc.id);
+    assert_eq!(
+        stored.last_update.as_ref().map(|u| u.text.as_str()),
+        Some("rollback in progress, errors falling")
+    );
+    let entries = h.svc.store().entries(inc.id).unwrap();
+    let e = entries
+        .iter()
+        .find(|e| e.kind == EntryKind::Update)
+        .expect("an update entry");
+    assert_eq!(e.text, "status update: rollback in progress, errors falling");
+    let md = h
+        .svc
+        .export(inc.id, crate::postmortem::ExportFormat::Markdown)
+        .unwrap()
+        .content;
+    assert!(md.contains("status update: rollback in progress"), "{md}");
+    // Empty updates are refused; snooze and unsnooze.
+    assert!(Harness::reply(&h.say(&room, "alice", "/incident update").await).contains("say what the update is"));
+    let r = Harness::reply(&h.say(&room, "alice", "/incident snooze 30m").await);
+    assert!(
+        r.starts_with(&format!("Reminders for {} are paused until", inc.id)),
+        "{r}"
+    );
+    assert!(h.incident(inc.id).reminders.snoozed_until.is_some());
+    assert!(Harness::reply(&h.say(&room, "alice", "/incident snooze 9 days").await).contains("at most 7 days"));
+    assert!(Harness::reply(&h.say(&room, "alice", "/incident snooze off").await).contains("back on"));
+    assert!(h.incident(inc.id).reminders.snoozed_until.is_none());
+}

@@ -16,7 +16,7 @@ use crate::domain::{
 };
 use crate::postmortem::ExportFormat;
 
-type Reply = Result<Vec<Notice>, ServiceError>;
+pub(super) type Reply = Result<Vec<Notice>, ServiceError>;
 
 fn reply(text: impl Into<String>) -> Reply {
     Ok(vec![Notice::Reply(text.into())])
@@ -124,7 +124,7 @@ impl IncidentService {
     }
 
     /// Apply a domain transition to the incident of this room; returns the updated incident.
-    async fn change<T>(
+    pub(super) async fn change<T>(
         &self,
         msg: &Inbound,
         f: impl Fn(&mut Incident) -> Result<(T, Vec<NewEntry>), TransitionError>,
@@ -183,6 +183,8 @@ impl IncidentService {
         let (who, src) = (&msg.author, msg.source);
         match cmd {
             IncidentCmd::Declare { title, severity, at } => self.declare(title, severity, at, msg).await,
+            IncidentCmd::Update(text) => self.post_update(text, msg).await,
+            IncidentCmd::Snooze(d) => self.snooze(d, msg).await,
             IncidentCmd::Severity { severity, when } => {
                 let inc = self.incident_here(msg)?;
                 let r = self.point(&inc, &when, msg.at, "a severity change")?;

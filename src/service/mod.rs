@@ -10,6 +10,7 @@ mod limits;
 mod refusal;
 mod storm;
 mod text;
+mod updates;
 
 use std::sync::Arc;
 
@@ -108,6 +109,9 @@ pub enum Notice {
     AlertNews { incident: IncidentId, line: String },
     /// Every alert grouped into the incident has resolved: propose `incident resolve`.
     ProposeResolve { incident: IncidentId, alerts: usize },
+    /// A status update (`incident update`): for the incident's rooms on every platform and
+    /// the configured updates rooms (`[slack] updates_channel`, `[matrix] updates_room`).
+    Update { incident: IncidentId, text: String },
     /// A command changed the incident: its rooms on other platforms are told.
     Changed {
         incident: IncidentId,

@@ -294,4 +294,31 @@ impl crate::chat::router::Sink for MatrixSink {
                 .await
         })
     }
+
+    fn broadcast(&self, text: String) -> crate::chat::router::BoxFuture<'_> {
+        Box::pin(async move {
+            let Some(name) = self.0.cfg.updates_room.clone() else {
+                return;
+            };
+            let room = match super::client::resolve_room(&self.0.client, &name).await {
+                Ok((target, id)) => {
+                    let joined = self
+                        .0
+                        .client
+                        .get_room(&id)
+                        .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined);
+                    if !joined && let Err(e) = self.0.client.join_room_by_id_or_alias(&target, &[]).await {
+                        tracing::warn!(room = %name, error = %e, "matrix: cannot join matrix.updates_room; invite the bot to it");
+                        return;
+                    }
+                    id
+                }
+                Err(e) => {
+                    tracing::warn!(room = %name, error = ?e, "matrix: matrix.updates_room cannot be resolved; the update is not broadcast");
+                    return;
+                }
+            };
+            self.0.enqueue(Lane::Room(room), JobKind::say(text, None)).await
+        })
+    }
 }

@@ -112,6 +112,7 @@ pub fn credentials(cfg: &MatrixConfig) -> Result<Credentials, ConnectError> {
 }
 
 /// Why a configured room name does not lead to a room.
+#[derive(Debug)]
 pub enum RoomRefError {
     /// Not a room id or alias at all: a config mistake.
     Invalid(String),

@@ -290,7 +290,10 @@ impl Bot {
         for n in notices {
             let (lane, kind) = match n {
                 // The router carries alert news to every platform and changes to the others.
-                Notice::AlertNews { .. } | Notice::ProposeResolve { .. } | Notice::Changed { .. } => continue,
+                Notice::AlertNews { .. }
+                | Notice::ProposeResolve { .. }
+                | Notice::Changed { .. }
+                | Notice::Update { .. } => continue,
                 Notice::Opened { incident, .. } if !opens_here(&incident, Platform::Matrix) => (
                     origin_lane.clone(),
                     JobKind::say(opened_elsewhere(&incident), Some(m.event_id.clone())),

@@ -410,4 +410,11 @@ impl Sink for SlackSink {
                 .await
         })
     }
+    fn broadcast(&self, text: String) -> BoxFuture<'_> {
+        Box::pin(async move {
+            if let Some(channel) = self.0.cfg.updates_channel.clone() {
+                self.0.say(Lane::Channel(channel), text, None).await
+            }
+        })
+    }
 }

@@ -309,7 +309,10 @@ impl SlackBot {
         let origin_lane = here.map_or_else(|| Lane::Channel(channel.to_string()), Lane::Incident);
         match n {
             // The router carries alert news to every platform and changes to the others.
-            Notice::AlertNews { .. } | Notice::ProposeResolve { .. } | Notice::Changed { .. } => {}
+            Notice::AlertNews { .. }
+            | Notice::ProposeResolve { .. }
+            | Notice::Changed { .. }
+            | Notice::Update { .. } => {}
             Notice::Opened { incident, .. } if !opens_here(&incident, Platform::Slack) => {
                 self.say(origin_lane, opened_elsewhere(&incident), thread_ts).await
             }

@@ -172,3 +172,6 @@ announce-record = Record what happens: { $p }timeline [WHEN] <text> · { $p }inc
 alert-news-resolved = ✅ resolved: { $line }
 propose-resolve = ✅ All { $count } alerts of { $id } have resolved. If the incident is over, run `{ $p }incident resolve`.
 closed-with-draft = { $id } closed. Here is the draft postmortem:
+entry-update = status update: { $text }
+update-post = 📣 { $id } update — { $severity }, { $status }, lead { $lead }, { $elapsed } so far
+update-no-lead = none yet

@@ -172,3 +172,6 @@ announce-record = Consignez ce qui se passe : { $p }timeline [WHEN] <texte> · {
 alert-news-resolved = ✅ résolue : { $line }
 propose-resolve = ✅ Les { $count } alertes de { $id } sont résolues. Si l'incident est terminé, lancez `{ $p }incident resolve`.
 closed-with-draft = { $id } clos. Voici le brouillon du postmortem :
+entry-update = point de situation : { $text }
+update-post = 📣 Point sur { $id } — { $severity }, { $status }, responsable { $lead }, depuis { $elapsed }
+update-no-lead = aucun pour l'instant

@@ -172,3 +172,6 @@ announce-record = Zaznamenávajte, čo sa deje: { $p }timeline [WHEN] <text> · 
 alert-news-resolved = ✅ vyriešené: { $line }
 propose-resolve = ✅ Všetky upozornenia incidentu { $id } ({ $count }) sú vyriešené. Ak je incident za nami, spustite `{ $p }incident resolve`.
 closed-with-draft = { $id } uzavretý. Tu je koncept postmortemu:
+entry-update = aktualizácia stavu: { $text }
+update-post = 📣 Aktualizácia { $id } — { $severity }, { $status }, vedie { $lead }, trvá { $elapsed }
+update-no-lead = zatiaľ nikto

@@ -375,3 +375,48 @@ async fn reactions_and_pins_capture_messages_in_the_incident_channel() {
     );
     assert!(b.stop().success(), "{}", b.log());
 }
+
+/// `/incident update`: recorded, posted in the incident channel and in `[slack]
+/// updates_channel`, with the incident's state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_update_reaches_the_incident_channel_and_the_updates_channel() {
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let updates = fake.add_channel("incident-updates", &[ALICE, BOT_USER]);
+    let (section, env) = fake.section("socket", &alerts);
+    let mut b = crate::mx::BotProc::configured(
+        &format!("{section}updates_channel = \"{updates}\"\n"),
+        &env,
+        "slack: ready (socket mode)",
+    );
+    b.start().await;
+    fake.wait_socket().await;
+    fake.ack(&fake.push_event(
+        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
+        "Ev0ALERT01",
+    ))
+    .await;
+    let chan = fake.wait_channel("inc-1-").await;
+    fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let ack = fake
+        .ack(&fake.slash(
+            "/incident",
+            "update rollback in progress, errors falling",
+            &chan.id,
+            ALICE,
+        ))
+        .await;
+    assert!(
+        ack["payload"]["text"].as_str().unwrap().contains("Update recorded"),
+        "{ack}"
+    );
+    let posted = fake.wait_message(&updates, "📣 INC-1 update").await;
+    assert!(
+        posted.text.contains("SEV2 (major), investigating, lead none yet")
+            && posted.text.contains("rollback in progress, errors falling"),
+        "{}",
+        posted.text
+    );
+    fake.wait_message(&chan.id, "📣 INC-1 update").await;
+    assert!(b.stop().success(), "{}", b.log());
+}
