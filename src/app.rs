@@ -60,7 +60,8 @@ impl App {
                 .with_access(&settings.access)
                 .with_date_order(settings.date_order)
                 .with_postmortem(settings.postmortem.clone())
-                .with_capture_emoji(&settings.config.capture.emoji),
+                .with_capture_emoji(&settings.config.capture.emoji)
+                .with_reminders(settings.reminders.clone()),
         );
         Ok(App {
             settings,
@@ -82,6 +83,7 @@ impl App {
         let (routes, adapters) = self.wire(&router, hooks)?;
         let mut tasks = JoinSet::new();
         spawn_servers(&mut tasks, listener, routes, self.settings.limits, &self, &stopping);
+        spawn_reminders(self.service.clone(), router.clone(), stopping.clone());
         let adapters_running = adapters.len();
         for a in adapters {
             let name = a.name();
@@ -145,6 +147,26 @@ fn forward_shutdown(mut shutdown: Shutdown, stop: Arc<tokio::sync::watch::Sender
     tokio::spawn(async move {
         if shutdown.wait_for(|v| *v).await.is_ok() {
             let _ = stop.send(true);
+        }
+    });
+}
+
+/// Check for due reminders (`[reminders]`) until shutdown, and route them to the incidents'
+/// rooms. Nothing runs when every reminder is off.
+fn spawn_reminders(service: Arc<IncidentService>, router: Arc<Router>, mut stopping: Shutdown) {
+    let Some(every) = service.reminder_tick() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.wait_for(|v| *v) => return,
+            }
+            let notices = service.remind().await;
+            router.publish(None, &notices).await;
         }
     });
 }

@@ -135,6 +135,84 @@ pub struct Config {
     pub postmortem: PostmortemConfig,
     #[serde(default)]
     pub capture: CaptureConfig,
+    #[serde(default)]
+    pub reminders: RemindersConfig,
+}
+
+/// `[reminders]`: durations in humantime syntax (`10m`, `1h 30m`, `2days`); a key left out is
+/// that reminder off. All off by default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemindersConfig {
+    /// Remind the room when nobody leads an open incident this long after it was declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_after: Option<String>,
+    /// Remind the room when no `incident update` was posted for this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_every: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_every_sev1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_every_sev2: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_every_sev3: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_every_sev4: Option<String>,
+    /// Nudge the commander when the incident was closed this long ago and its postmortem is
+    /// still empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postmortem_after: Option<String>,
+    /// Remind an action item's owners the day before it is due.
+    #[serde(default, deserialize_with = "bool_or_text")]
+    pub actions_due: bool,
+}
+
+/// Shortest reminder interval: reminders are checked a few times a minute.
+const MIN_REMINDER: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl RemindersConfig {
+    fn duration(key: &str, v: &Option<String>) -> Result<Option<chrono::Duration>, ConfigError> {
+        let Some(text) = v else { return Ok(None) };
+        let bad = |msg: String| ConfigError::Key {
+            key: format!("reminders.{key}"),
+            origin: String::new(),
+            msg,
+        };
+        let d = humantime::parse_duration(text.trim()).map_err(|_| {
+            bad(format!(
+                "{text:?} is not a duration; write e.g. \"10m\", \"1h 30m\" or \"2days\""
+            ))
+        })?;
+        if d < MIN_REMINDER {
+            return Err(bad(format!("{text:?} is shorter than 10 seconds")));
+        }
+        chrono::Duration::from_std(d)
+            .map(Some)
+            .map_err(|_| bad(format!("{text:?} is too long")))
+    }
+
+    /// The reminder rules, each duration checked.
+    pub fn rules(&self) -> Result<crate::domain::ReminderRules, ConfigError> {
+        use crate::domain::Severity;
+        let mut sev = std::collections::BTreeMap::new();
+        for (s, key, v) in [
+            (Severity::Sev1, "update_every_sev1", &self.update_every_sev1),
+            (Severity::Sev2, "update_every_sev2", &self.update_every_sev2),
+            (Severity::Sev3, "update_every_sev3", &self.update_every_sev3),
+            (Severity::Sev4, "update_every_sev4", &self.update_every_sev4),
+        ] {
+            if let Some(d) = Self::duration(key, v)? {
+                sev.insert(s, d);
+            }
+        }
+        Ok(crate::domain::ReminderRules {
+            lead_after: Self::duration("lead_after", &self.lead_after)?,
+            update_every: Self::duration("update_every", &self.update_every)?,
+            update_every_sev: sev,
+            postmortem_after: Self::duration("postmortem_after", &self.postmortem_after)?,
+            actions_due: self.actions_due,
+        })
+    }
 }
 
 /// `[capture]`: how messages in an incident room get on the timeline without typing.

@@ -54,6 +54,8 @@ pub struct Settings {
     pub listen: String,
     /// `[postmortem]`: the template (parsed once, here), language and front matter of the drafts.
     pub postmortem: crate::postmortem::RenderOptions,
+    /// `[reminders]`, each duration checked.
+    pub reminders: crate::domain::ReminderRules,
 }
 
 impl Settings {
@@ -64,6 +66,9 @@ impl Settings {
         let core = core(&config).map_err(|e| problems.push(e.to_string())).ok();
         // The only place the postmortem template is read and parsed.
         let postmortem = config.postmortem().map_err(|e| problems.push(e.to_string())).ok();
+        if let Err(e) = config.reminders.rules() {
+            problems.push(e.to_string());
+        }
         let matrix = config
             .matrix
             .as_ref()
@@ -114,12 +119,14 @@ impl Settings {
     pub fn local(config: Config) -> Result<Settings, ConfigError> {
         let (tz, rules) = core(&config)?;
         let postmortem = config.postmortem()?;
+        config.reminders.rules()?;
         Ok(Settings::assemble(config, tz, rules, postmortem))
     }
 
     fn assemble(config: Config, tz: Tz, rules: RuleSet, postmortem: RenderOptions) -> Settings {
         Settings {
             postmortem,
+            reminders: config.reminders.rules().unwrap_or_default(),
             tz,
             date_order: config.time.date_order,
             rules,

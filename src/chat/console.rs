@@ -130,6 +130,10 @@ where
                 }
                 // The console is one platform: nobody elsewhere to tell.
                 Notice::Changed { .. } => {}
+                Notice::Remind { incident, text } => {
+                    let room = self.incident_room(service, incident);
+                    self.say(&room, &text);
+                }
                 // A status update: in the incident's room, and in the console's updates room.
                 Notice::Update { incident, text } => {
                     let room = self.incident_room(service, incident);
@@ -208,12 +212,24 @@ where
             );
         }
         let mut buf = Vec::new();
+        // Reminders (`[reminders]`) are checked between lines; a line half read when the
+        // check comes stays in `buf` and is completed by the next read.
+        let reminders = service.reminder_tick();
+        let mut tick = tokio::time::interval(reminders.unwrap_or(std::time::Duration::from_secs(3600)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
-            self.prompt();
-            buf.clear();
+            if buf.is_empty() {
+                self.prompt();
+            }
             let read = tokio::select! {
-                r = self.input.read_until(b'\n', &mut buf) => r,
+                r = self.input.read_until(b'\n', &mut buf) => Some(r),
+                _ = tick.tick(), if reminders.is_some() => None,
                 _ = shutdown.wait_for(|stop| *stop) => break,
+            };
+            let Some(read) = read else {
+                let notices = service.remind().await;
+                self.apply(&service, notices).await;
+                continue;
             };
             match read {
                 Ok(0) => break,
@@ -224,8 +240,9 @@ where
                     )));
                 }
             }
-            let line = String::from_utf8_lossy(&buf);
-            let line = line.trim_end_matches(['\n', '\r']);
+            let owned = String::from_utf8_lossy(&buf).into_owned();
+            buf.clear();
+            let line = owned.trim_end_matches(['\n', '\r']);
             if line.trim().is_empty() {
                 continue;
             }

@@ -237,6 +237,13 @@ impl Router {
                         }
                     }
                 }
+                Notice::Remind { incident, text } => {
+                    if let Some(inc) = self.incident(*incident) {
+                        for p in self.platforms(&inc) {
+                            self.send(p, Job::Post(inc.id, text.clone())).await;
+                        }
+                    }
+                }
                 Notice::Update { incident, text } => {
                     // Every room of the incident, the origin's too (its adapter leaves the
                     // update to the router), then every platform's updates room.

@@ -27,7 +27,7 @@ pub use types::{
     IncidentId, MAX_CUSTOM_KEY_CHARS, Milestone, ParseError, Role, SECTION_NAMES, Section, Severity, Status,
     is_custom_section_key,
 };
-pub use updates::{Reminders, StatusUpdate};
+pub use updates::{Reminder, ReminderRules, Reminders, StatusUpdate};
 pub use writeup::{
     BUILTIN_TEMPLATES, LANGUAGES, Link, MAX_WRITEUP_ITEMS, People, Related, RelatedRef, ReviewChange, ReviewStatus,
 };

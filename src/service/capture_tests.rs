@@ -1,5 +1,5 @@
-//! Tests of capture through the service: holds, releases, edits, deletions, redeliveries and
-//! the access rule (capture_tests).
+//! Tests of capture through the service (holds, releases, edits, deletions, redeliveries, the
+//! access rule), status updates and reminders (capture_tests).
 
 use chrono::TimeZone;
 
@@ -226,4 +226,105 @@ async fn a_status_update_is_recorded_and_posted_with_the_incidents_state() {
     assert!(Harness::reply(&h.say(&room, "alice", "/incident snooze 9 days").await).contains("at most 7 days"));
     assert!(Harness::reply(&h.say(&room, "alice", "/incident snooze off").await).contains("back on"));
     assert!(h.incident(inc.id).reminders.snoozed_until.is_none());
+}
+
+/// The reminder texts of one check.
+async fn reminders(svc: &super::IncidentService) -> Vec<String> {
+    svc.remind()
+        .await
+        .into_iter()
+        .map(|n| match n {
+            Notice::Remind { text, .. } => text,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// Reminders with a controllable clock: each fires once per occasion, a restart (a new service
+/// on the same store) neither loses nor repeats one, a snooze pauses them, an update resets
+/// the update reminder, and the postmortem and action reminders come when due.
+#[tokio::test]
+async fn reminders_fire_once_survive_a_restart_and_snooze() {
+    let h = harness_with(
+        "[reminders]\nlead_after = \"10m\"\nupdate_every = \"30m\"\nupdate_every_sev1 = \"15m\"\npostmortem_after = \"48h\"\nactions_due = true\n",
+    );
+    let inc = h.open("NDW ETL failed").await;
+    let room = inc.slug.clone();
+    h.advance(5);
+    assert!(reminders(&h.svc).await.is_empty());
+    h.advance(5);
+    let got = reminders(&h.svc).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].starts_with(&format!("⏰ Nobody leads {} yet (10m since it was declared)", inc.id)),
+        "{got:?}"
+    );
+    assert!(reminders(&h.svc).await.is_empty(), "sent once");
+    // A restart: a new service on the same store repeats nothing.
+    let restarted = super::IncidentService::new(
+        h.svc.store().clone(),
+        crate::alert::RuleSet::default(),
+        h.svc.tz(),
+        h.clock.clone(),
+    )
+    .with_reminders(
+        crate::config::Config::from_parts(
+            "[reminders]\nlead_after = \"10m\"\nupdate_every = \"30m\"\n",
+            "t",
+            Vec::new(),
+        )
+        .unwrap()
+        .reminders
+        .rules()
+        .unwrap(),
+    );
+    assert!(reminders(&restarted).await.is_empty());
+    // No update for 30 minutes: reminded, again 30 minutes later, not in between.
+    h.advance(20);
+    let got = reminders(&restarted).await;
+    assert!(
+        matches!(&got[..], [t] if t.starts_with(&format!("⏰ No update on {} for 30m", inc.id))),
+        "{got:?}"
+    );
+    h.advance(15);
+    assert!(reminders(&h.svc).await.is_empty());
+    h.advance(15);
+    assert_eq!(reminders(&h.svc).await.len(), 1);
+    // An update resets it; sev1 makes it every 15 minutes.
+    h.say(&room, "alice", "/incident update rolling back").await;
+    h.say(&room, "alice", "/incident sev sev1").await;
+    h.advance(14);
+    assert!(reminders(&h.svc).await.is_empty());
+    h.advance(1);
+    assert!(reminders(&h.svc).await[0].contains("for 15m"));
+    // Snoozed: nothing until the snooze ends.
+    h.say(&room, "alice", "/incident snooze 1h").await;
+    h.advance(59);
+    assert!(reminders(&h.svc).await.is_empty());
+    h.advance(2);
+    assert_eq!(reminders(&h.svc).await.len(), 1);
+    // An action due tomorrow: its owners are reminded today, once.
+    let tomorrow = (h.svc.now() + chrono::Duration::days(1)).date_naive();
+    h.say(&room, "alice", &format!("/action add disk alerts @bob due {tomorrow}"))
+        .await;
+    let got = reminders(&h.svc).await;
+    assert!(
+        got.iter().any(|t| t.contains("Action #1") && t.contains("@bob")),
+        "{got:?}"
+    );
+    assert!(!reminders(&h.svc).await.iter().any(|t| t.contains("Action #1")));
+    // Closed with an empty postmortem: the commander is nudged after 48 hours, once.
+    h.say(&room, "alice", "/incident lead @alice").await;
+    h.say(&room, "alice", "/incident close").await;
+    h.advance(47 * 60);
+    assert!(!reminders(&h.svc).await.iter().any(|t| t.contains("postmortem")));
+    h.advance(60);
+    let got = reminders(&h.svc).await;
+    assert!(
+        matches!(&got[..], [t] if t.contains("was closed 2d 00h 00m ago") && t.contains("@alice: start with")),
+        "{got:?}"
+    );
+    assert!(reminders(&h.svc).await.is_empty());
+    assert!(h.svc.reminder_tick().is_some());
+    assert!(harness().svc.reminder_tick().is_none(), "off by default");
 }

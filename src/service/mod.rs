@@ -8,6 +8,7 @@ mod capture;
 mod commands;
 mod limits;
 mod refusal;
+mod reminders;
 mod storm;
 mod text;
 mod updates;
@@ -112,6 +113,8 @@ pub enum Notice {
     /// A status update (`incident update`): for the incident's rooms on every platform and
     /// the configured updates rooms (`[slack] updates_channel`, `[matrix] updates_room`).
     Update { incident: IncidentId, text: String },
+    /// A reminder (`[reminders]`) for the incident's rooms on every platform.
+    Remind { incident: IncidentId, text: String },
     /// A command changed the incident: its rooms on other platforms are told.
     Changed {
         incident: IncidentId,
@@ -143,6 +146,8 @@ pub struct IncidentService {
     declarations: limits::RateLimiter,
     /// Reactions that capture a message (`[capture] emoji`), normalized.
     capture_emoji: Vec<String>,
+    /// When reminders are due (`[reminders]`).
+    reminder_rules: crate::domain::ReminderRules,
 }
 
 /// A reaction as compared with `[capture] emoji`: no colons, no skin tone, no variation
@@ -179,6 +184,7 @@ impl IncidentService {
             commands: limits::RateLimiter::new(0, 1),
             declarations: limits::RateLimiter::new(0, 1),
             capture_emoji: vec!["📌".into(), "pushpin".into()],
+            reminder_rules: Default::default(),
         }
     }
 

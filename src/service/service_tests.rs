@@ -43,7 +43,8 @@ pub(super) fn harness_with(extra: &str) -> Harness {
         svc: Arc::new(
             IncidentService::new(store, rules, tz, clock.clone())
                 .with_access(&config.access)
-                .with_postmortem(config.postmortem().unwrap()),
+                .with_postmortem(config.postmortem().unwrap())
+                .with_reminders(config.reminders.rules().unwrap()),
         ),
         clock,
         _dir: dir,

@@ -295,3 +295,53 @@ fn readme_walkthrough_runs_at_any_hour() {
         assert!(md.contains(want), "missing {want:?} in\n{md}");
     }
 }
+
+/// The console demo with a short reminder (`WARROOM_REMINDERS__LEAD_AFTER=10s`): nobody takes
+/// the lead, and the incident's room is reminded while the session waits for input.
+#[test]
+fn the_console_shows_a_reminder_when_nobody_leads() {
+    use std::io::{BufRead, Write};
+    let sb = Sandbox::new();
+    let mut child = sb
+        .cmd(&["console", "--user", "alice"])
+        .env("WARROOM_REMINDERS__LEAD_AFTER", "10s")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn console");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Half a line before the check must survive it.
+    stdin.write_all(b"NDW ETL failed\n/timeline still").unwrap();
+    stdin.flush().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let mut seen = Vec::new();
+    let reminder = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.contains("⏰") => break l,
+            Ok(l) => seen.push(l),
+            Err(_) => panic!("no reminder within 40 s; saw {seen:#?}"),
+        }
+    };
+    assert!(
+        reminder.starts_with(&format!("[{ROOM}] ⏰ Nobody leads INC-1 yet")),
+        "{reminder}"
+    );
+    stdin.write_all(b" investigating\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rest: Vec<String> = rx.iter().collect();
+    assert!(
+        rest.iter().any(|l| l.contains("still investigating")),
+        "the half-typed line was kept: {rest:#?}"
+    );
+}

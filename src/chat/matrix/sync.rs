@@ -293,7 +293,8 @@ impl Bot {
                 Notice::AlertNews { .. }
                 | Notice::ProposeResolve { .. }
                 | Notice::Changed { .. }
-                | Notice::Update { .. } => continue,
+                | Notice::Update { .. }
+                | Notice::Remind { .. } => continue,
                 Notice::Opened { incident, .. } if !opens_here(&incident, Platform::Matrix) => (
                     origin_lane.clone(),
                     JobKind::say(opened_elsewhere(&incident), Some(m.event_id.clone())),

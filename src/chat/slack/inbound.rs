@@ -312,7 +312,8 @@ impl SlackBot {
             Notice::AlertNews { .. }
             | Notice::ProposeResolve { .. }
             | Notice::Changed { .. }
-            | Notice::Update { .. } => {}
+            | Notice::Update { .. }
+            | Notice::Remind { .. } => {}
             Notice::Opened { incident, .. } if !opens_here(&incident, Platform::Slack) => {
                 self.say(origin_lane, opened_elsewhere(&incident), thread_ts).await
             }

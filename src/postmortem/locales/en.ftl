@@ -175,3 +175,7 @@ closed-with-draft = { $id } closed. Here is the draft postmortem:
 entry-update = status update: { $text }
 update-post = 📣 { $id } update — { $severity }, { $status }, lead { $lead }, { $elapsed } so far
 update-no-lead = none yet
+remind-lead = ⏰ Nobody leads { $id } yet ({ $waited } since it was declared). Take it with `incident lead @you`.
+remind-update = ⏰ No update on { $id } for { $waited }. Post one with `incident update <text>` (or pause reminders: `incident snooze 30m`).
+remind-postmortem = ⏰ { $id } was closed { $waited } ago and its postmortem is still empty. { $lead }: start with `postmortem summary <text>`.
+remind-action = ⏰ Action #{ $n } of { $id } is due { $due }: { $text } (owners: { $owners }). Mark it with `action done { $n }`.

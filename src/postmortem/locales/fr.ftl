@@ -175,3 +175,7 @@ closed-with-draft = { $id } clos. Voici le brouillon du postmortem :
 entry-update = point de situation : { $text }
 update-post = 📣 Point sur { $id } — { $severity }, { $status }, responsable { $lead }, depuis { $elapsed }
 update-no-lead = aucun pour l'instant
+remind-lead = ⏰ Personne ne pilote encore { $id } ({ $waited } depuis sa déclaration). Prenez-le avec `incident lead @vous`.
+remind-update = ⏰ Aucun point sur { $id } depuis { $waited }. Publiez-en un avec `incident update <texte>` (ou mettez les rappels en pause : `incident snooze 30m`).
+remind-postmortem = ⏰ { $id } a été clos il y a { $waited } et son postmortem est encore vide. { $lead } : commencez par `postmortem summary <texte>`.
+remind-action = ⏰ L'action n° { $n } de { $id } arrive à échéance le { $due } : { $text } (responsables : { $owners }). Marquez-la avec `action done { $n }`.

@@ -175,3 +175,7 @@ closed-with-draft = { $id } uzavretý. Tu je koncept postmortemu:
 entry-update = aktualizácia stavu: { $text }
 update-post = 📣 Aktualizácia { $id } — { $severity }, { $status }, vedie { $lead }, trvá { $elapsed }
 update-no-lead = zatiaľ nikto
+remind-lead = ⏰ { $id } zatiaľ nikto nevedie ({ $waited } od vyhlásenia). Prevezmite ho cez `incident lead @vy`.
+remind-update = ⏰ K { $id } nebola aktualizácia { $waited }. Pridajte ju cez `incident update <text>` (alebo pozastavte pripomienky: `incident snooze 30m`).
+remind-postmortem = ⏰ { $id } bol uzavretý pred { $waited } a jeho postmortem je stále prázdny. { $lead }: začnite cez `postmortem summary <text>`.
+remind-action = ⏰ Akcia č. { $n } incidentu { $id } má termín { $due }: { $text } (vlastníci: { $owners }). Označte ju cez `action done { $n }`.
