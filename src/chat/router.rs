@@ -250,6 +250,7 @@ impl Router {
                     if let Some(inc) = self.incident(*incident) {
                         for p in self.platforms(&inc) {
                             self.send(p, Job::Post(inc.id, text.clone())).await;
+                            self.send(p, Job::Topic(inc.id)).await;
                         }
                     }
                     for p in self.service.platforms().to_vec() {
@@ -438,8 +439,15 @@ mod tests {
                 }],
             )
             .await;
-        let got = until(&rec, |g| g.len() >= 2).await;
-        assert_eq!(got, [format!("post {id} 📣 up"), "broadcast 📣 up".to_string()]);
+        let got = until(&rec, |g| g.len() >= 3).await;
+        assert_eq!(
+            got,
+            [
+                format!("post {id} 📣 up"),
+                format!("topic {id}"),
+                "broadcast 📣 up".to_string()
+            ]
+        );
     }
 
     /// What the recorder got, once `done` says so (within 10 s).
@@ -495,7 +503,7 @@ mod tests {
         assert_eq!(rec.0.lock().unwrap().first().map(String::as_str), Some("open INC-1"));
         // The room does not exist yet, so nothing was posted at once: one summary per window.
         assert_eq!(rec.0.lock().unwrap().len(), 1);
-        let got = until(&rec, |g| g.len() >= 2).await;
+        let got = until(&rec, |g| g.len() >= 3).await;
         assert!(
             got[1].contains("12 alert updates") && got[1].contains("line 0") && got[1].contains("… and 7 more"),
             "{got:?}"

@@ -133,7 +133,7 @@ impl IncidentService {
         self.change_id(id, msg, f).await
     }
 
-    async fn change_id<T>(
+    pub(super) async fn change_id<T>(
         &self,
         id: IncidentId,
         msg: &Inbound,

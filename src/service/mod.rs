@@ -6,6 +6,7 @@ mod access;
 mod alerts;
 mod capture;
 mod commands;
+mod forms;
 mod limits;
 mod refusal;
 mod reminders;

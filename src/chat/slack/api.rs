@@ -307,6 +307,24 @@ impl Api {
         }
     }
 
+    /// `chat.update`: replace the text and blocks of a message the bot posted (the incident
+    /// card). Text is escaped as in `post`.
+    pub async fn update(&self, channel: &str, ts: &str, text: &str, blocks: Blocks) -> Result<(), ApiError> {
+        let blocks: Vec<SlackBlock> = serde_json::from_value(blocks.value().clone())
+            .map_err(|e| ApiError::Other(Failure::Permanent(format!("bad blocks: {e}"))))?;
+        let content = SlackMessageContent::new().with_text(escape(text)).with_blocks(blocks);
+        let req = SlackApiChatUpdateRequest::new(channel.to_string().into(), content, ts.to_string().into());
+        call!(self, "chat.update", |s| s.chat_update(&req)).map(|_| ())
+    }
+
+    /// `views.open`: show a modal (the declare dialog) to whoever triggered `trigger_id`.
+    pub async fn open_view(&self, trigger_id: &str, view: serde_json::Value) -> Result<(), ApiError> {
+        let view: SlackView =
+            serde_json::from_value(view).map_err(|e| ApiError::Other(Failure::Permanent(format!("bad view: {e}"))))?;
+        let req = SlackApiViewsOpenRequest::new(trigger_id.to_string().into(), view);
+        call!(self, "views.open", |s| s.views_open(&req)).map(|_| ())
+    }
+
     /// `chat.getPermalink`: a link to a message.
     pub async fn permalink(&self, channel: &str, ts: &str) -> Result<String, ApiError> {
         let req = SlackApiChatGetPermalinkRequest::new(channel.to_string().into(), ts.to_string().into());

@@ -89,6 +89,8 @@ pub struct SlackBot {
     pub alert_channels: RwLock<HashMap<String, Vec<String>>>,
     pub outbox: Outbox<SlackBot>,
     topics: LastSent,
+    /// The incident card last posted per incident (its blocks as JSON), to skip no-op updates.
+    pub cards: LastSent,
     pub router: Arc<Router>,
 }
 
@@ -109,6 +111,7 @@ impl SlackBot {
             alert_channels: RwLock::new(HashMap::new()),
             outbox: Outbox::default(),
             topics: LastSent::default(),
+            cards: LastSent::default(),
         }
     }
 
@@ -290,12 +293,11 @@ impl SlackBot {
                     return Ok(());
                 };
                 let topic = text::topic(&inc);
-                if self.topics.is(*incident, &topic).await {
-                    return Ok(());
+                if !self.topics.is(*incident, &topic).await {
+                    self.api.set_topic(&channel, &topic).await?;
+                    self.topics.set(*incident, topic).await;
                 }
-                self.api.set_topic(&channel, &topic).await?;
-                self.topics.set(*incident, topic).await;
-                Ok(())
+                self.refresh_card(&inc).await
             }
         }
     }
@@ -357,6 +359,52 @@ impl Courier for SlackBot {
 
     fn deliver(self: &Arc<Self>, job: &Job) -> impl std::future::Future<Output = Result<(), Failure>> + Send {
         self.execute(job)
+    }
+}
+
+/// Store key of an incident card's place: `slack.card.<n>` → `<channel> <ts>`.
+fn card_key(id: IncidentId) -> String {
+    format!("slack.card.{}", id.0)
+}
+
+impl SlackBot {
+    /// Remember where an incident's card (its announcement) is, to update it in place.
+    pub async fn remember_card(&self, id: IncidentId, channel: &str, ts: &str) {
+        if let Err(e) = self
+            .service
+            .store()
+            .set_adapter_state(&card_key(id), &format!("{channel} {ts}"))
+            .await
+        {
+            tracing::warn!(incident = %id, error = %e, "slack: cannot remember the incident card; it will not be updated in place");
+        }
+    }
+
+    /// Update the incident card in place (`chat.update`) when what it shows changed: severity,
+    /// status, lead, the latest update, the buttons (none once closed).
+    async fn refresh_card(&self, inc: &crate::domain::Incident) -> Result<(), Failure> {
+        let place = match self.service.store().adapter_state(&card_key(inc.id)) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(Failure::Transient(format!("reading the card's place: {e}"))),
+        };
+        let Some((channel, ts)) = place.split_once(' ') else {
+            return Ok(());
+        };
+        let announcement = crate::service::announcement(
+            inc,
+            crate::domain::Source::Slack,
+            self.service.tz(),
+            self.service.lang(inc),
+        );
+        let blocks = text::announcement_blocks(inc, &announcement);
+        let shown = blocks.value().to_string();
+        if self.cards.is(inc.id, &shown).await {
+            return Ok(());
+        }
+        self.api.update(channel, ts, &announcement, blocks).await?;
+        self.cards.set(inc.id, shown).await;
+        Ok(())
     }
 }
 

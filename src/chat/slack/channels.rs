@@ -67,14 +67,13 @@ impl SlackBot {
     ) -> Result<(), Failure> {
         let inc = self.incident(id)?;
         let (channel, name) = self.ensure_channel(&inc).await?;
-        self.api
-            .post(
-                &channel,
-                announcement,
-                Some(text::announcement_blocks(&inc, announcement)),
-                None,
-            )
+        let blocks = text::announcement_blocks(&inc, announcement);
+        let ts = self
+            .api
+            .post(&channel, announcement, Some(blocks.clone()), None)
             .await?;
+        self.remember_card(id, &channel, &ts).await;
+        self.cards.set(id, blocks.value().to_string()).await;
         let lane = Lane::Incident(id);
         self.enqueue(lane.clone(), JobKind::Topic { incident: id }).await;
         let mut users: Vec<String> = self.cfg.responders.clone();

@@ -144,12 +144,22 @@ async fn interactivity(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let _body = match accepted(&ctx, peer, &headers, body).await {
+    let body = match accepted(&ctx, peer, &headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    // No interactive components yet; acknowledge so Slack does not show an error.
-    StatusCode::OK.into_response()
+    // Slack posts `payload=<JSON>` as a form.
+    let payload = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "payload"))
+        .and_then(|(_, p)| serde_json::from_str::<serde_json::Value>(&p).ok());
+    let Some(payload) = payload else {
+        return bad_request("not an interaction payload (a form with `payload`)".into());
+    };
+    match ctx.bot.on_interaction(payload, false).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(r) => not_ours(r),
+    }
 }
 
 /// The Slack routes, for the `http.listen` server.

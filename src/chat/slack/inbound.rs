@@ -200,7 +200,7 @@ impl SlackBot {
         Ok(text::Mrkdwn::from_plain(&self.acknowledged(cmd).await))
     }
 
-    async fn acknowledged(self: &Arc<Self>, cmd: SlashCommand) -> String {
+    pub(super) async fn acknowledged(self: &Arc<Self>, cmd: SlashCommand) -> String {
         let me = Arc::clone(self);
         let response_url = cmd.response_url.clone();
         let channel = cmd.channel_id.clone();
@@ -235,6 +235,16 @@ impl SlackBot {
     }
 
     async fn command(self: &Arc<Self>, cmd: SlashCommand) -> String {
+        if is_bare_declare(&cmd) {
+            match self
+                .api
+                .open_view(&cmd.trigger_id, text::declare_view(&cmd.channel_id))
+                .await
+            {
+                Ok(()) => return "📝 The declare dialog is open.".into(),
+                Err(e) => tracing::warn!(error = ?e, "slack: cannot open the declare dialog; answering with the usage"),
+            }
+        }
         let channel = cmd.channel_id.clone();
         let name = match &cmd.user_name {
             Some(n) => n.clone(),
@@ -261,6 +271,20 @@ impl SlackBot {
         };
         let here = self.service.incident_in_room(&room_key(&channel).to_string());
         let notices = dispatch(&self.service, msg).await;
+        self.deliver(&channel, &cmd.user_id, Some(cmd.response_url.clone()), here, notices)
+            .await
+    }
+
+    /// Carry out the notices of a command typed (or pressed, or submitted) in `channel` by
+    /// `user`: the replies are returned as one text, the rest queued.
+    pub(super) async fn deliver(
+        self: &Arc<Self>,
+        channel: &str,
+        user: &str,
+        response_url: Option<String>,
+        here: Option<crate::domain::IncidentId>,
+        notices: Vec<Notice>,
+    ) -> String {
         let mut replies = Vec::new();
         let acted = !notices.is_empty();
         self.router.publish(Some(Platform::Slack), &notices).await;
@@ -274,16 +298,10 @@ impl SlackBot {
                         incident.title,
                         text::channel_name(incident, None)
                     ));
-                    self.queue_notice(
-                        n,
-                        &channel,
-                        None,
-                        Some(cmd.user_id.clone()),
-                        Some(cmd.response_url.clone()),
-                    )
-                    .await;
+                    self.queue_notice(n, channel, None, Some(user.to_string()), response_url.clone())
+                        .await;
                 }
-                other => self.queue_notice(other, &channel, None, None, None).await,
+                other => self.queue_notice(other, channel, None, None, None).await,
             }
         }
         if let (Some(id), true) = (here, acted) {
@@ -341,6 +359,15 @@ impl SlackBot {
             Notice::File(file) => self.enqueue(origin_lane, JobKind::File { file }).await,
         }
     }
+}
+
+/// `/incident declare` (or `/inc new`) with nothing else: the declare dialog.
+fn is_bare_declare(cmd: &SlashCommand) -> bool {
+    matches!(cmd.command.trim(), "/incident" | "/inc")
+        && matches!(
+            cmd.text.trim().to_ascii_lowercase().as_str(),
+            "declare" | "open" | "new"
+        )
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod capture;
 mod channels;
 mod http_mode;
 mod inbound;
+mod interact;
 mod origin;
 mod socket;
 mod text;

@@ -48,6 +48,23 @@ async fn on_push(
     Ok(())
 }
 
+async fn on_interaction(
+    ev: SlackInteractionEvent,
+    _client: Arc<SlackClient<Connector>>,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    if let Some(bot) = bot_of(&state).await {
+        match serde_json::to_value(&ev) {
+            // A refused interaction was logged and counted; it is acknowledged and ignored.
+            Ok(v) => {
+                let _ = bot.on_interaction(v, true).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "slack: an interaction could not be read"),
+        }
+    }
+    Ok(())
+}
+
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
     _client: Arc<SlackClient<Connector>>,
@@ -68,7 +85,8 @@ pub async fn run(
 ) -> Result<(), ChatError> {
     let callbacks = SlackSocketModeListenerCallbacks::new()
         .with_command_events(on_command)
-        .with_push_events(on_push);
+        .with_push_events(on_push)
+        .with_interaction_events(on_interaction);
     let env = Arc::new(
         SlackClientEventsListenerEnvironment::new(client)
             .with_user_state(bot)

@@ -89,18 +89,96 @@ impl Blocks {
     }
 }
 
-/// The announcement as Block Kit: a header, the announcement text, and a context line.
+/// The buttons of the incident card: action id, label, and whether it asks to confirm.
+pub const BUTTONS: [(&str, &str, bool); 4] = [
+    ("warroom.ack", "Acknowledge", false),
+    ("warroom.lead", "I'll lead", false),
+    ("warroom.resolve", "Resolve", false),
+    ("warroom.close", "Close", true),
+];
+
+/// The announcement as Block Kit, the incident card: a header, the announcement text, the state
+/// (severity, status, lead, the latest update) and the buttons. Updated in place
+/// (`chat.update`) as the state changes.
 pub fn announcement_blocks(inc: &Incident, announcement: &str) -> Blocks {
     let header: String = format!("🚨 {}: {}", inc.id, inc.title).chars().take(150).collect();
     let body = escape(truncate(announcement, 2900));
-    Blocks(serde_json::json!([
-        {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": true}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": body}},
-        {"type": "context", "elements": [
-            {"type": "mrkdwn", "text": format!("Severity *{}* · status *{}* · `/incident help` lists the commands", inc.severity.label(), inc.status)}
-        ]}
-    ]))
+    let lead = inc
+        .roles
+        .iter()
+        .find(|(r, _)| *r == crate::domain::Role::Commander)
+        .map_or("nobody yet", |(_, who)| who.as_str());
+    let mut state = format!(
+        "Severity *{}* · status *{}* · lead *{}*",
+        inc.severity.label(),
+        inc.status,
+        escape(truncate(lead, 100))
+    );
+    if let Some(u) = &inc.last_update {
+        state.push_str(&format!(
+            " · last update {}: {}",
+            crate::domain::fmt_minute(u.at, &chrono::Utc),
+            escape(truncate(&crate::domain::single_line(&u.text), 300))
+        ));
+    }
+    let buttons: Vec<serde_json::Value> = BUTTONS
+        .iter()
+        .filter(|_| !inc.is_closed())
+        .map(|(id, label, confirm)| {
+            let mut b = serde_json::json!({"type": "button", "action_id": id, "value": inc.id.to_string(),
+                "text": {"type": "plain_text", "text": label, "emoji": true}});
+            if *confirm {
+                b["style"] = serde_json::json!("danger");
+                b["confirm"] = serde_json::json!({
+                    "title": {"type": "plain_text", "text": format!("Close {}?", inc.id)},
+                    "text": {"type": "plain_text", "text": "Closing posts the draft postmortem. It can be reopened."},
+                    "confirm": {"type": "plain_text", "text": "Close it"},
+                    "deny": {"type": "plain_text", "text": "Not yet"}
+                });
+            }
+            b
+        })
+        .collect();
+    let mut blocks = vec![
+        serde_json::json!({"type": "header", "text": {"type": "plain_text", "text": header, "emoji": true}}),
+        serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": body}}),
+        serde_json::json!({"type": "context", "elements": [{"type": "mrkdwn", "text": state}]}),
+    ];
+    if !buttons.is_empty() {
+        blocks.push(serde_json::json!({"type": "actions", "block_id": "warroom.card", "elements": buttons}));
+    }
+    Blocks(serde_json::Value::Array(blocks))
 }
+
+/// The declare dialog (`/incident declare` without a title), for `views.open`; `channel`: where
+/// it was asked for, returned with the submission.
+pub fn declare_view(channel: &str) -> serde_json::Value {
+    let option = |v: &str, label: &str| serde_json::json!({"text": {"type": "plain_text", "text": label}, "value": v});
+    let input = |block: &str, label: &str, element: serde_json::Value, optional: bool| {
+        serde_json::json!({"type": "input", "block_id": block, "optional": optional,
+            "label": {"type": "plain_text", "text": label}, "element": element})
+    };
+    serde_json::json!({
+        "type": "modal",
+        "callback_id": DECLARE_CALLBACK,
+        "private_metadata": channel,
+        "title": {"type": "plain_text", "text": "Declare an incident"},
+        "submit": {"type": "plain_text", "text": "Declare"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            input("title", "Title", serde_json::json!({"type": "plain_text_input", "action_id": "value", "max_length": 150}), false),
+            input("severity", "Severity", serde_json::json!({"type": "static_select", "action_id": "value",
+                "initial_option": option("sev3", "SEV3 (minor)"),
+                "options": [option("sev1", "SEV1 (critical)"), option("sev2", "SEV2 (major)"),
+                            option("sev3", "SEV3 (minor)"), option("sev4", "SEV4 (low)")]}), false),
+            input("description", "What is happening?", serde_json::json!({"type": "plain_text_input", "action_id": "value", "multiline": true, "max_length": 3000}), true),
+            input("services", "Affected services (comma separated)", serde_json::json!({"type": "plain_text_input", "action_id": "value", "max_length": 500}), true)
+        ]
+    })
+}
+
+/// The `callback_id` of the declare dialog.
+pub const DECLARE_CALLBACK: &str = "warroom.declare";
 
 /// Length of `text` once escaped for Slack (`&` → `&amp;`, `<`/`>` → `&lt;`/`&gt;`): what
 /// Slack's limits count, since escaping happens when text leaves.

@@ -274,6 +274,8 @@ fn answer(sh: &Shared, method: &str, p: &Value) -> Response {
                 text: text.clone(),
                 blocks,
                 thread_ts: p["thread_ts"].as_str().map(String::from),
+                ts: ts.clone(),
+                updates: 0,
             });
             ok(json!({"channel": channel, "ts": ts,
                       "message": {"type": "message", "text": text, "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}}))
@@ -341,6 +343,53 @@ fn answer(sh: &Shared, method: &str, p: &Value) -> Response {
             None => err("no_such_subteam"),
         },
         "conversations.history" => history(&s, &p),
+        "chat.update" => {
+            let (channel, ts) = (str_param(&p, "channel").to_string(), str_param(&p, "ts").to_string());
+            let blocks = match &p["blocks"] {
+                Value::String(b) => serde_json::from_str(b).ok(),
+                Value::Array(_) => Some(p["blocks"].clone()),
+                _ => None,
+            };
+            let text = str_param(&p, "text").to_string();
+            match s.messages.iter_mut().find(|m| m.channel == channel && m.ts == ts) {
+                None => err("message_not_found"),
+                Some(m) => {
+                    m.text = text.clone();
+                    m.blocks = blocks;
+                    m.updates += 1;
+                    ok(json!({"channel": channel, "ts": ts, "text": text}))
+                }
+            }
+        }
+        "views.open" => {
+            let trigger = str_param(&p, "trigger_id").to_string();
+            let view = match &p["view"] {
+                Value::String(v) => serde_json::from_str(v).unwrap_or(Value::Null),
+                v => v.clone(),
+            };
+            if trigger.is_empty() || view["type"] != "modal" || view["blocks"].as_array().is_none_or(|b| b.is_empty()) {
+                return err("invalid_arguments");
+            }
+            let id = s.id("V");
+            s.views.push((trigger, view.clone()));
+            // The view as Slack returns it (views.open docs): the submitted fields and its own.
+            let mut v = view;
+            for (k, val) in [
+                ("id", json!(id)),
+                ("team_id", json!(super::TEAM)),
+                ("state", json!({"values": {}})),
+                ("hash", json!("1700000000.abcdef12")),
+                ("clear_on_close", json!(false)),
+                ("notify_on_close", json!(false)),
+                ("root_view_id", json!(id)),
+                ("app_id", json!(super::APP_ID)),
+                ("external_id", json!("")),
+                ("bot_id", json!(BOT_ID)),
+            ] {
+                v[k] = val;
+            }
+            ok(json!({"view": v}))
+        }
         "conversations.replies" => replies(&s, &p),
         "chat.getPermalink" => {
             let (channel, ts) = (str_param(&p, "channel"), str_param(&p, "message_ts"));

@@ -50,6 +50,9 @@ pub struct Message {
     pub text: String,
     pub blocks: Option<Value>,
     pub thread_ts: Option<String>,
+    pub ts: String,
+    /// How many times `chat.update` replaced it.
+    pub updates: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -88,6 +91,8 @@ pub struct State {
     pub groups: HashMap<String, Vec<String>>,
     /// Messages people posted (channel, message as `conversations.history` returns it).
     pub people: Vec<(String, Value)>,
+    /// Modals opened with `views.open` (trigger id, view).
+    pub views: Vec<(String, Value)>,
 }
 
 impl State {
@@ -388,6 +393,31 @@ impl Fake {
         }
         self.push_event(ev, &id);
         id
+    }
+
+    /// An `interactive` envelope (a button press or a view submission) carrying `payload`.
+    pub fn interaction(&self, payload: Value) -> String {
+        self.envelope("interactive", payload)
+    }
+
+    /// The `block_actions` payload of `user` pressing the card button `action_id` on the bot's
+    /// message `ts` in `channel` (Slack's documented shape).
+    pub fn button_payload(&self, channel: &str, ts: &str, user: &str, action_id: &str) -> Value {
+        let trigger = self.with(|s| s.id("trig."));
+        json!({
+            "type": "block_actions",
+            "user": {"id": user, "username": if user == ALICE { "alice" } else { "someone" }, "name": "x", "team_id": TEAM},
+            "api_app_id": APP_ID,
+            "token": "XXYYZZ",
+            "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+            "trigger_id": trigger,
+            "team": {"id": TEAM, "domain": "fake"},
+            "channel": {"id": channel, "name": "somewhere"},
+            "message": {"type": "message", "user": BOT_USER, "ts": ts, "text": "card"},
+            "response_url": format!("{}/respond/{trigger}", self.url),
+            "actions": [{"action_id": action_id, "block_id": "warroom.card", "text": {"type": "plain_text", "text": "b"},
+                         "value": "INC-1", "type": "button", "action_ts": "1700000000.000001"}]
+        })
     }
 
     /// The ack warroom sent for an envelope (waits up to 30 s).

@@ -157,6 +157,22 @@ async fn http_mode_verifies_every_request_and_acks_in_time() {
         "{v}"
     );
 
+    // A card button over HTTP: signed `payload=<JSON>` form; a forged one is refused.
+    let card = fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let payload = fake.button_payload(&chan.id, &card.ts, ALICE, "warroom.ack");
+    let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let (status, _) = c
+        .post("/slack/interactivity", &form, true, Some(("wrong-secret", 0)))
+        .await;
+    assert_eq!(status, 401);
+    let (status, v) = c.post("/slack/interactivity", &form, true, Some((SECRET, 0))).await;
+    assert_eq!(status, 200, "{v}");
+    fake.wait_message(&chan.id, "alice pressed Acknowledge").await;
+    let (status, _) = c
+        .post("/slack/interactivity", "payload=%7Bnot-json", true, Some((SECRET, 0)))
+        .await;
+    assert_eq!(status, 400);
+
     // 429 with Retry-After: 2 on chat.postMessage: the next call of that method waits ≥ 2 s,
     // and the message still goes out.
     // Everything INC-1's opening posts is out before the 429 is armed.

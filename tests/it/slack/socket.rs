@@ -420,3 +420,140 @@ async fn a_status_update_reaches_the_incident_channel_and_the_updates_channel() 
     fake.wait_message(&chan.id, "📣 INC-1 update").await;
     assert!(b.stop().success(), "{}", b.log());
 }
+
+/// The incident card's buttons run their commands under the same access rules (an outsider's
+/// press is refused and changes nothing), the card is updated in place as the state changes
+/// (no buttons once closed), `/inc declare` without a title opens the declare dialog, and its
+/// submission declares with the severity, description and services.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn card_buttons_and_the_declare_dialog() {
+    const BOB: &str = "UBOB000001";
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let (section, env) = fake.section("socket", &alerts);
+    let mut b = crate::mx::BotProc::configured(
+        &format!("{section}\n[access]\nresponders = [\"{ALICE}\"]\n"),
+        &env,
+        "slack: ready (socket mode)",
+    );
+    b.start().await;
+    fake.wait_socket().await;
+    fake.ack(&fake.push_event(
+        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
+        "Ev0ALERT01",
+    ))
+    .await;
+    let chan = fake.wait_channel("inc-1-").await;
+    let card = fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let blocks = card.blocks.clone().unwrap();
+    let actions: Vec<&str> = blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| {
+            b["elements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["action_id"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        ["warroom.ack", "warroom.lead", "warroom.resolve", "warroom.close"]
+    );
+    let press = |user: &str, action: &str| fake.interaction(fake.button_payload(&chan.id, &card.ts, user, action));
+    let card_now = |fake: &Fake| fake.with(|s| s.messages.iter().find(|m| m.ts == card.ts).cloned().unwrap());
+
+    // An outsider's press is refused, says why, and changes nothing.
+    fake.ack(&press(BOB, "warroom.resolve")).await;
+    let refused = fake.wait_message(&chan.id, "pressed Resolve").await;
+    assert!(refused.text.contains("responder"), "{}", refused.text);
+    // Alice acknowledges and takes the lead: recorded with her, the card follows.
+    fake.ack(&press(ALICE, "warroom.ack")).await;
+    fake.wait_message(&chan.id, "alice pressed Acknowledge").await;
+    fake.ack(&press(ALICE, "warroom.lead")).await;
+    fake.wait_message(&chan.id, "alice pressed I'll lead").await;
+    fake.wait("the card updated with the lead", |s| {
+        s.messages
+            .iter()
+            .find(|m| {
+                m.ts == card.ts
+                    && m.updates > 0
+                    && m.blocks
+                        .as_ref()
+                        .is_some_and(|b| b.to_string().contains("lead *@alice*"))
+            })
+            .map(|_| ())
+    })
+    .await;
+    let shown = fake.ack(&fake.slash("/inc", "show", &chan.id, ALICE)).await;
+    let shown = shown["payload"]["text"].as_str().unwrap_or_default().to_string();
+    assert!(
+        shown.contains("investigating") && shown.contains("commander @alice"),
+        "{shown}"
+    );
+    assert!(shown.contains("acknowledged"), "{shown}");
+    // Resolve, then close (Slack asks to confirm before it sends the press): the draft is
+    // posted, and the card has no buttons any more.
+    fake.ack(&press(ALICE, "warroom.resolve")).await;
+    fake.wait_message(&chan.id, "alice pressed Resolve").await;
+    fake.ack(&press(ALICE, "warroom.close")).await;
+    fake.wait_message(&chan.id, "Draft postmortem of INC-1").await;
+    fake.wait("the closed card", |s| {
+        s.messages
+            .iter()
+            .find(|m| {
+                m.ts == card.ts
+                    && m.blocks
+                        .as_ref()
+                        .is_some_and(|b| !b.to_string().contains("\"actions\"") && b.to_string().contains("closed"))
+            })
+            .map(|_| ())
+    })
+    .await;
+    assert!(card_now(&fake).updates >= 2);
+
+    // `/inc declare` alone opens the dialog; submitting it declares INC-2.
+    let ack = fake.ack(&fake.slash("/inc", "declare", &alerts, ALICE)).await;
+    assert!(
+        ack["payload"]["text"].as_str().unwrap_or_default().contains("dialog"),
+        "{ack}"
+    );
+    let (trigger, view) = fake.with(|s| s.views.last().cloned()).expect("views.open was called");
+    assert!(trigger.starts_with("trig."));
+    assert_eq!(view["callback_id"], "warroom.declare");
+    assert_eq!(view["private_metadata"], alerts.as_str());
+    let submission = serde_json::json!({
+        "type": "view_submission",
+        "team": {"id": crate::fake_slack::TEAM, "domain": "fake"},
+        "user": {"id": ALICE, "username": "alice", "name": "alice", "team_id": crate::fake_slack::TEAM},
+        "api_app_id": crate::fake_slack::APP_ID,
+        "token": "XXYYZZ",
+        "trigger_id": "trig.submit",
+        "view": {
+            "id": "V0DECLARE1", "type": "modal", "callback_id": "warroom.declare", "private_metadata": alerts,
+            "team_id": crate::fake_slack::TEAM, "hash": "1", "blocks": view["blocks"],
+            "title": view["title"],
+            "state": {"values": {
+                "title": {"value": {"type": "plain_text_input", "value": "Payments are slow"}},
+                "severity": {"value": {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": "SEV1 (critical)"}, "value": "sev1"}}},
+                "description": {"value": {"type": "plain_text_input", "value": "p99 above 4 s since 10:00"}},
+                "services": {"value": {"type": "plain_text_input", "value": "payments, api"}}
+            }}
+        },
+        "response_urls": []
+    });
+    fake.ack(&fake.interaction(submission)).await;
+    let chan2 = fake.wait_channel("inc-2-").await;
+    assert_eq!(chan2.name, "inc-2-payments-are-slow");
+    let list = fake.ack(&fake.slash("/timeline", "list", &chan2.id, ALICE)).await;
+    let list = list["payload"]["text"].as_str().unwrap_or_default().to_string();
+    assert!(
+        list.contains("alice: p99 above 4 s since 10:00") && list.contains("affects: payments, api"),
+        "{list}"
+    );
+    assert!(list.contains("SEV1 (critical)"), "{list}");
+    assert!(b.stop().success(), "{}", b.log());
+}
