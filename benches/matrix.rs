@@ -1,6 +1,7 @@
 //! Matrix latency benchmark against a real Synapse on loopback, with the release binary as the
-//! bot: alert message sent → incident room announcement, and `!timeline` → the bot's reply,
-//! p50/p95 over `BENCH_RUNS` (default 25) each; then the bot's RSS with 100 incidents.
+//! bot: alert message sent → incident room announcement, `!timeline` → the bot's reply, and a
+//! 📌 reaction on someone's message → the bot's "recorded" reply (the entry is durable before
+//! it), p50/p95/p99 over `BENCH_RUNS` (default 25) each; then the bot's RSS with 100 incidents.
 //! Times come from the homeserver's `origin_server_ts` of the bot's events (same clock as
 //! the sender here), so polling intervals do not count.
 //!
@@ -39,10 +40,11 @@ fn report(name: &str, mut v: Vec<i64>) {
     v.sort_unstable();
     let pct = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
     println!(
-        "{name}: n={} p50={} ms p95={} ms min={} ms max={} ms",
+        "{name}: n={} p50={} ms p95={} ms p99={} ms min={} ms max={} ms",
         v.len(),
         pct(0.5),
         pct(0.95),
+        pct(0.99),
         v[0],
         v[v.len() - 1]
     );
@@ -129,6 +131,34 @@ async fn main() {
         cmd_lat.push(ts(&reply) - t0);
     }
     report("!timeline sent → bot's reply", cmd_lat);
+
+    // Capture: cron says something in the incident room, alice reacts with 📌; from the
+    // reaction's send to the bot's reply (sent after the entry is durable).
+    cron.join(&room).await;
+    let mut pin_lat = Vec::new();
+    for j in 0..runs {
+        let said = cron.say(&room, &format!("bench observation {j}")).await;
+        let t0 = now_ms();
+        let (status, v) = alice
+            .call(
+                reqwest::Method::PUT,
+                &format!(
+                    "/_matrix/client/v3/rooms/{}/send/m.reaction/pin{j}",
+                    room.replace('!', "%21").replace(':', "%3A")
+                ),
+                Some(json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": said, "key": "📌"}})),
+            )
+            .await;
+        assert_eq!(status, 200, "{v}");
+        let reply = alice
+            .wait_message(&room, BOT_USER, "the capture reply", |m| {
+                m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == said.as_str()
+                    && body(m).contains("📌 Recorded")
+            })
+            .await;
+        pin_lat.push(ts(&reply) - t0);
+    }
+    report("📌 reaction sent → bot's \"recorded\" reply", pin_lat);
 
     // Up to 100 incidents in all, then measure memory once the bot has caught up.
     let total = 100;

@@ -1,6 +1,10 @@
 //! Slack slash-command acknowledgement latency in HTTP mode: the release bot against the local
 //! fake of Slack, `BENCH_ROUNDS` (default 20) rounds of 50 concurrent signed `/timeline`
-//! requests in one incident channel; each acknowledgement includes the durable write.
+//! requests in one incident channel; each acknowledgement includes the durable write. Then
+//! capture: `BENCH_RUNS` (default 50) sequential `reaction_added` (📌) events on people's
+//! messages, from the event's POST to its acknowledgement (the message fetched with
+//! `conversations.history` and `chat.getPermalink`, the entry durable) and to the bot's
+//! "recorded" reply reaching the fake; beside sequential `/timeline` acknowledgements.
 //!
 //! Run: `cargo bench --bench slack`
 
@@ -95,5 +99,66 @@ async fn main() {
         percentile_ms(&lat, 1.0),
         lat.len() as f64 / wall.as_secs_f64()
     );
+    capture(&fake, &http, &events, &commands, &chan.id).await;
     assert!(bot.stop().success());
+}
+
+/// Sequential 📌 captures (ack, and the reply in the channel) beside sequential `/timeline`.
+async fn capture(fake: &Fake, http: &reqwest::Client, events: &str, commands: &str, chan: &str) {
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let mut slash = Vec::new();
+    for i in 0..runs {
+        let p = slash_payload(&fake.url, "/timeline", &format!("seq {i}"), chan, ALICE, &format!("trig.seq.{i}"));
+        let (status, d) = post(http, commands, slash_form(&p), true).await;
+        assert_eq!(status, 200);
+        slash.push(d);
+    }
+    let (mut ack, mut replied) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let ts = fake.with(|s| {
+            let ts = s.ts();
+            s.people.push((
+                chan.to_string(),
+                serde_json::json!({"type": "message", "user": "UBOB000001", "text": format!("observation {i}"), "ts": ts}),
+            ));
+            ts
+        });
+        let event = serde_json::json!({"type": "reaction_added", "user": ALICE, "reaction": "pushpin",
+            "item_user": "UBOB000001", "item": {"type": "message", "channel": chan, "ts": ts}, "event_ts": ts});
+        let started = Instant::now();
+        let (status, d) = post(http, events, event_callback(event, &format!("Ev0PIN{i:05}")).to_string(), false).await;
+        assert_eq!(status, 200);
+        ack.push(d);
+        // Polled every millisecond (the fake is in this process), so polling barely counts.
+        loop {
+            let done = fake.with(|s| {
+                s.messages
+                    .iter()
+                    .any(|m| m.thread_ts.as_deref() == Some(ts.as_str()) && m.text.contains("📌 Recorded"))
+            });
+            if done {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "no capture reply");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        replied.push(started.elapsed());
+    }
+    for (name, mut v) in [
+        ("/timeline ack, sequential", slash),
+        ("📌 reaction_added ack (fetch + durable entry), sequential", ack),
+        ("📌 reaction_added → \"recorded\" reply in the channel", replied),
+    ] {
+        v.sort();
+        println!(
+            "{name}: n={} p50={:.1} ms p99={:.1} ms max={:.1} ms",
+            v.len(),
+            percentile_ms(&v, 0.5),
+            percentile_ms(&v, 0.99),
+            percentile_ms(&v, 1.0)
+        );
+    }
 }
