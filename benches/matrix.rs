@@ -75,7 +75,19 @@ async fn main() {
     }
     report("baseline: createRoom by a client", create);
 
-    let mut bot = BotProc::new(&syn, &["#alerts:localhost"], &["@alice:localhost"]).await;
+    // Every bench alert opens an incident: no alert-storm limit in the way.
+    syn.register("warroom", mx::BOT_PASSWORD, false).await;
+    let mut bot = BotProc::configured(
+        &format!(
+            "[matrix]\nhomeserver = \"{}\"\nuser = \"{BOT_USER}\"\nalert_rooms = [\"#alerts:localhost\"]\nresponders = [\"@alice:localhost\"]\n",
+            syn.url
+        ),
+        &[
+            ("WARROOM_MATRIX__PASSWORD", mx::BOT_PASSWORD),
+            ("WARROOM_ALERTS__MAX_OPENINGS_PER_MINUTE", "100000"),
+        ],
+        "matrix: ready",
+    );
     bot.start().await;
     println!("bot: {} (pid {})", support::BIN, bot.pid());
 

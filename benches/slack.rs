@@ -111,7 +111,14 @@ async fn capture(fake: &Fake, http: &reqwest::Client, events: &str, commands: &s
         .unwrap_or(50);
     let mut slash = Vec::new();
     for i in 0..runs {
-        let p = slash_payload(&fake.url, "/timeline", &format!("seq {i}"), chan, ALICE, &format!("trig.seq.{i}"));
+        let p = slash_payload(
+            &fake.url,
+            "/timeline",
+            &format!("seq {i}"),
+            chan,
+            ALICE,
+            &format!("trig.seq.{i}"),
+        );
         let (status, d) = post(http, commands, slash_form(&p), true).await;
         assert_eq!(status, 200);
         slash.push(d);
@@ -129,7 +136,13 @@ async fn capture(fake: &Fake, http: &reqwest::Client, events: &str, commands: &s
         let event = serde_json::json!({"type": "reaction_added", "user": ALICE, "reaction": "pushpin",
             "item_user": "UBOB000001", "item": {"type": "message", "channel": chan, "ts": ts}, "event_ts": ts});
         let started = Instant::now();
-        let (status, d) = post(http, events, event_callback(event, &format!("Ev0PIN{i:05}")).to_string(), false).await;
+        let (status, d) = post(
+            http,
+            events,
+            event_callback(event, &format!("Ev0PIN{i:05}")).to_string(),
+            false,
+        )
+        .await;
         assert_eq!(status, 200);
         ack.push(d);
         // Polled every millisecond (the fake is in this process), so polling barely counts.

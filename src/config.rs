@@ -636,6 +636,10 @@ pub struct MatrixConfig {
     /// bot must be able to join it (public, or invited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updates_room: Option<String>,
+    /// Create incident rooms end-to-end encrypted (Megolm). Capture, commands and drafts work
+    /// the same; the bot reads and posts through its own device.
+    #[serde(default, deserialize_with = "bool_or_text")]
+    pub encrypted_rooms: bool,
 }
 
 impl MatrixConfig {

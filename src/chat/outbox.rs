@@ -107,7 +107,21 @@ pub trait Courier: Send + Sync + Sized + 'static {
     fn lane(job: &Self::Job) -> String;
     /// Carry out one job; called again after a failure that is not permanent.
     fn deliver(self: &Arc<Self>, job: &Self::Job) -> impl Future<Output = Result<(), Failure>> + Send;
+    /// Is this job one an incident cannot do without (opening its room)? Such a job is never
+    /// given up: even a refusal that looks permanent (a garbled answer, `restricted_action`)
+    /// is retried, with backoff up to `ESSENTIAL_BACKOFF`.
+    fn essential(_job: &Self::Job) -> bool {
+        false
+    }
+    /// An essential job failed in a way that looks permanent (first time, then every tenth):
+    /// tell people where they are waiting for it (the alert's room).
+    fn stranded(self: &Arc<Self>, _job: &Self::Job, _why: &str) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
+
+/// Longest wait between two tries of an essential job that keeps being refused.
+pub const ESSENTIAL_BACKOFF: Duration = Duration::from_secs(300);
 
 /// A job and its sequence number in the saved queue (`None` if it could not be saved).
 type Queued<J> = (Option<u64>, J);
@@ -265,6 +279,15 @@ impl<C: Courier> Outbox<C> {
                         tracing::info!(queue = C::QUEUE, lane, attempts, "queued message delivered");
                     }
                     return;
+                }
+                Err(Failure::Permanent(e)) if C::essential(job) => {
+                    // An incident without its room is stranded: keep trying, and say so.
+                    tracing::error!(queue = C::QUEUE, lane, attempts, error = %e, retry_in_s = backoff.as_secs(), "the platform refused to open an incident's room; retrying");
+                    if attempts == 1 || attempts.is_multiple_of(10) {
+                        courier.stranded(job, &e).await;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(ESSENTIAL_BACKOFF);
                 }
                 Err(Failure::Permanent(e)) => {
                     // The job itself is not logged: it may hold message text or a response URL.

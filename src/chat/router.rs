@@ -503,7 +503,7 @@ mod tests {
         assert_eq!(rec.0.lock().unwrap().first().map(String::as_str), Some("open INC-1"));
         // The room does not exist yet, so nothing was posted at once: one summary per window.
         assert_eq!(rec.0.lock().unwrap().len(), 1);
-        let got = until(&rec, |g| g.len() >= 3).await;
+        let got = until(&rec, |g| g.len() >= 2).await;
         assert!(
             got[1].contains("12 alert updates") && got[1].contains("line 0") && got[1].contains("… and 7 more"),
             "{got:?}"

@@ -762,6 +762,17 @@ impl Incident {
     }
 
     /// The incident's room on one platform.
+    /// Is this open incident meant to live on `platform` (its `open_in`, else where it was
+    /// declared) but still without a room there (stranded, or its room being made)?
+    pub fn lacks_room_on(&self, platform: Platform) -> bool {
+        let home = if self.open_in.is_empty() {
+            Platform::of(self.source) == Some(platform)
+        } else {
+            self.open_in.contains(&platform)
+        };
+        home && !self.is_closed() && self.room_on(platform).is_none()
+    }
+
     pub fn room_on(&self, platform: Platform) -> Option<&str> {
         self.rooms
             .iter()

@@ -51,6 +51,15 @@ async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<Has
             adapters.insert(p.to_string(), v);
         }
     }
+    // Incidents whose room could not be made yet: shown (they are retried), not a reason to
+    // take the bot out of service.
+    let mut without_room = serde_json::Map::new();
+    if let Ok(all) = service.store().incidents(false) {
+        for p in service.platforms() {
+            let n = all.iter().filter(|i| i.lacks_room_on(*p)).count();
+            without_room.insert(p.to_string(), json!(n));
+        }
+    }
     let code = if ready {
         StatusCode::OK
     } else {
@@ -58,7 +67,7 @@ async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<Has
     };
     (
         code,
-        Json(json!({"ready": ready, "store": store, "adapters": adapters})),
+        Json(json!({"ready": ready, "store": store, "adapters": adapters, "incidents_without_room": without_room})),
     )
         .into_response()
 }
@@ -85,6 +94,8 @@ fn scrape(service: &IncidentService) -> Result<String, crate::store::StoreError>
             .push((name.to_string(), known.get(name).is_some_and(|r| r.ready)));
         let seqs: Vec<u64> = store.queued(name)?.into_iter().map(|(seq, _)| seq).collect();
         s.outbox.push(Outbox::of(name, &seqs));
+        let stranded = all.iter().filter(|i| i.lacks_room_on(*p)).count() as u64;
+        s.without_room.push((name.to_string(), stranded));
     }
     Ok(metrics().render_scrape(&s))
 }

@@ -280,6 +280,7 @@ mod tests {
                 jobs: 3,
                 oldest: Some(Duration::from_millis(90_500)),
             }],
+            without_room: vec![("slack".into(), 2)],
         };
         let text = m.render_scrape(&scrape);
         let (s, types) = parse(&text);
@@ -319,6 +320,7 @@ mod tests {
             Some(1.0)
         );
         assert_eq!(v("warroom_incidents_open", &[("severity", "sev1")]), Some(0.0));
+        assert_eq!(v("warroom_incidents_without_room", &[("platform", "slack")]), Some(2.0));
         assert_eq!(v("warroom_incidents_opened_total", &[]), Some(0.0));
         assert_eq!(v("warroom_incidents_closed_total", &[]), Some(0.0));
         assert_eq!(v("warroom_incidents_currently_closed", &[]), Some(0.0));

@@ -39,6 +39,8 @@ pub struct Scrape<'a> {
     /// Each configured adapter and whether it is connected.
     pub adapters: Vec<(String, bool)>,
     pub outbox: Vec<Outbox>,
+    /// Each configured platform and its open incidents without a room there.
+    pub without_room: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -120,6 +122,17 @@ impl Scrape<'_> {
     }
 
     fn register_adapters(&self, r: &mut Registry) {
+        let stranded: Family<PlatformLabel, Gauge> = Family::default();
+        for (p, n) in &self.without_room {
+            stranded
+                .get_or_create(&PlatformLabel { platform: p.clone() })
+                .set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+        r.register(
+            "incidents_without_room",
+            "Open incidents meant to live on a platform that have no room there yet (being opened, or refused and retried)",
+            stranded,
+        );
         let up: Family<PlatformLabel, Gauge> = Family::default();
         for (p, ready) in &self.adapters {
             up.get_or_create(&PlatformLabel { platform: p.clone() })

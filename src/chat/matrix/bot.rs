@@ -223,6 +223,34 @@ impl Courier for Bot {
     fn deliver(self: &Arc<Self>, job: &Job) -> impl std::future::Future<Output = Result<(), Failure>> + Send {
         self.execute(job)
     }
+
+    fn essential(job: &Job) -> bool {
+        matches!(job.kind, JobKind::OpenRoom { .. })
+    }
+
+    /// The room of an incident could not be made: say so in the alert's room.
+    fn stranded(self: &Arc<Self>, job: &Job, why: &str) -> impl std::future::Future<Output = ()> + Send {
+        let me = Arc::clone(self);
+        let target = match &job.kind {
+            JobKind::OpenRoom {
+                incident,
+                origin: Some((room, _)),
+                ..
+            } => Some((*incident, room.clone())),
+            _ => None,
+        };
+        let why = why.to_string();
+        async move {
+            let Some((id, room)) = target else { return };
+            let Some(room) = me.client.get_room(&room) else { return };
+            let text = format!(
+                "⚠ The homeserver refused to create the room of {id} ({why}). warroom keeps retrying (at least every 5 minutes); nothing recorded is lost."
+            );
+            if let Err(e) = room.send(text::notice(&text)).await {
+                tracing::warn!(incident = %id, error = %e, "matrix: cannot tell the alert room that the incident room is missing");
+            }
+        }
+    }
 }
 
 impl Bot {

@@ -79,6 +79,17 @@ impl Bot {
             req.power_level_content_override = serde_json::value::to_raw_value(&power_levels())
                 .ok()
                 .map(Raw::from_json);
+            if self.cfg.encrypted_rooms {
+                let encryption = serde_json::json!({
+                    "type": "m.room.encryption", "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"}
+                });
+                req.initial_state = serde_json::value::to_raw_value(&encryption)
+                    .ok()
+                    .map(Raw::from_json)
+                    .into_iter()
+                    .collect();
+            }
             let room = match self.client.create_room(req).await {
                 Ok(room) => room,
                 Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::RoomInUse)) => {

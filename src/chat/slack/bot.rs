@@ -360,6 +360,34 @@ impl Courier for SlackBot {
     fn deliver(self: &Arc<Self>, job: &Job) -> impl std::future::Future<Output = Result<(), Failure>> + Send {
         self.execute(job)
     }
+
+    fn essential(job: &Job) -> bool {
+        matches!(job.kind, JobKind::OpenChannel { .. })
+    }
+
+    /// The channel of an incident could not be made: say so in the alert's thread (or the
+    /// channel it was declared in), with what failed.
+    fn stranded(self: &Arc<Self>, job: &Job, why: &str) -> impl std::future::Future<Output = ()> + Send {
+        let me = Arc::clone(self);
+        let target = match &job.kind {
+            JobKind::OpenChannel {
+                incident,
+                origin: Some((channel, thread)),
+                ..
+            } => Some((*incident, channel.clone(), thread.clone())),
+            _ => None,
+        };
+        let why = why.to_string();
+        async move {
+            let Some((id, channel, thread)) = target else { return };
+            let text = format!(
+                "⚠ Slack refused to open the channel of {id} ({why}). warroom keeps retrying (at least every 5 minutes); nothing recorded is lost. If it persists, check the app's scopes and the workspace's channel settings."
+            );
+            if let Err(e) = me.api.post(&channel, &text, None, thread.as_deref()).await {
+                tracing::warn!(incident = %id, error = ?e, "slack: cannot tell the alert channel that the incident channel is missing");
+            }
+        }
+    }
 }
 
 /// Store key of an incident card's place: `slack.card.<n>` → `<channel> <ts>`.

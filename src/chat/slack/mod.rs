@@ -147,8 +147,14 @@ impl SlackAdapter {
                 map.insert(c.clone(), vec![c.clone()]);
             }
         }
-        Outbox::restore(&bot, |_| {});
+        let mut queued = std::collections::HashSet::new();
+        Outbox::restore(&bot, |job: &bot::Job| {
+            if let bot::JobKind::OpenChannel { incident, .. } = &job.kind {
+                queued.insert(*incident);
+            }
+        });
         bot.router.register(Arc::new(bot::SlackSink(Arc::clone(&bot)))).await;
+        bot.reconcile(&queued).await;
         let result = match self.app_token {
             Some(app) if bot.cfg.mode == SlackMode::Socket => {
                 // Know our workspace and app before the first envelope arrives.
@@ -174,6 +180,46 @@ impl SlackAdapter {
         };
         bot.outbox.finish().await;
         result
+    }
+}
+
+impl SlackBot {
+    /// Open incidents meant to live in Slack (opened from Slack, or `open_in` it) that have no
+    /// channel and no opening queued (a crash between the write and the queue, a store
+    /// restored from a backup, a job an older version gave up) get their channel now.
+    async fn reconcile(self: &Arc<Self>, queued: &std::collections::HashSet<crate::domain::IncidentId>) {
+        let open = match self.service.store().incidents(false) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "slack: cannot list open incidents");
+                return;
+            }
+        };
+        for inc in open {
+            if crate::chat::router::home_platforms(&inc).contains(&Platform::Slack)
+                && bot::slack_channel(&inc).is_none()
+                && !queued.contains(&inc.id)
+            {
+                tracing::info!(incident = %inc.id, "slack: creating the channel an earlier run did not get");
+                let announcement = crate::service::announcement(
+                    &inc,
+                    crate::domain::Source::Slack,
+                    self.service.tz(),
+                    self.service.lang(&inc),
+                );
+                self.enqueue(
+                    bot::Lane::Incident(inc.id),
+                    bot::JobKind::OpenChannel {
+                        incident: inc.id,
+                        announcement,
+                        origin: None,
+                        invite_also: None,
+                        respond: None,
+                    },
+                )
+                .await;
+            }
+        }
     }
 }
 

@@ -104,7 +104,7 @@ async fn method(
             at: Instant::now(),
         });
         let fault = match s.faults.get(&method).cloned() {
-            Some(f @ (Fault::RateLimit(_) | Fault::LoseAnswer)) => {
+            Some(f @ (Fault::RateLimit(_) | Fault::LoseAnswer | Fault::Answer { .. })) => {
                 s.faults.remove(&method);
                 Some(f)
             }
@@ -125,6 +125,18 @@ async fn method(
                 .into_response();
         }
         Some(Fault::Hang(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Answer { status, body, perform }) => {
+            if perform {
+                let _ = answer(&sh, &method, &p);
+            }
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let ct = if body.starts_with('<') {
+                "text/html"
+            } else {
+                "application/json"
+            };
+            return (status, [("content-type", ct)], body).into_response();
+        }
         Some(Fault::LoseAnswer) | None => {}
     }
     let lose = matches!(fault, Some(Fault::LoseAnswer));

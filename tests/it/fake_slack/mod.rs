@@ -71,6 +71,13 @@ pub enum Fault {
     Hang(Duration),
     /// Do what was asked, then answer HTTP 500 as if the answer got lost (once).
     LoseAnswer,
+    /// Answer with this status and body instead (once): a truncated JSON, a proxy's HTML
+    /// error page, an error Slack returns. `perform`: do what was asked first.
+    Answer {
+        status: u16,
+        body: &'static str,
+        perform: bool,
+    },
 }
 
 #[derive(Default)]

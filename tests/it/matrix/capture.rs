@@ -212,3 +212,113 @@ async fn a_pinned_or_reacted_message_is_recorded_with_its_author_and_time() {
     assert!(show.contains("acknowledged"), "{show}");
     assert!(w.bot.stop().success(), "{}", w.bot.log());
 }
+
+/// `encrypted_rooms = true`: the incident room is end-to-end encrypted; a 📌 reaction (itself
+/// encrypted) on an encrypted message by a client that shares its keys with the bot's device
+/// captures the message with its author and text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_works_in_an_encrypted_incident_room() {
+    use matrix_sdk::config::SyncSettings;
+    use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+    use matrix_sdk::ruma::events::relation::Annotation;
+    use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+    use std::time::Duration;
+
+    let syn = Synapse::start().await;
+    syn.register("alice", "alice-pw", true).await;
+    let cron = Mx::register(&syn, "cron", false).await;
+    let admin = Mx::register(&syn, "admin", true).await;
+    let alerts = admin
+        .create_room(json!({"preset": "public_chat", "room_alias_name": "alerts"}))
+        .await;
+    cron.join("#alerts:localhost").await;
+    syn.register("warroom", crate::mx::BOT_PASSWORD, false).await;
+    let mut bot = crate::mx::BotProc::configured(
+        &format!(
+            "[matrix]\nhomeserver = \"{}\"\nuser = \"{BOT_USER}\"\nalert_rooms = [\"#alerts:localhost\"]\nresponders = [\"@alice:localhost\"]\nencrypted_rooms = true\n",
+            syn.url
+        ),
+        &[("WARROOM_MATRIX__PASSWORD", crate::mx::BOT_PASSWORD)],
+        "matrix: ready",
+    );
+    bot.start().await;
+
+    // alice with an E2EE-capable client (the SDK, in memory).
+    let alice = matrix_sdk::Client::builder()
+        .homeserver_url(&syn.url)
+        .build()
+        .await
+        .unwrap();
+    alice
+        .matrix_auth()
+        .login_username("alice", "alice-pw")
+        .send()
+        .await
+        .unwrap();
+    alice.sync_once(SyncSettings::default()).await.unwrap();
+    cron.say(&alerts, "NDW ETL failed").await;
+    let start = std::time::Instant::now();
+    let room = loop {
+        alice
+            .sync_once(SyncSettings::default().timeout(Duration::from_millis(500)))
+            .await
+            .unwrap();
+        if let Some(r) = alice.invited_rooms().into_iter().next() {
+            break r;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no invite:\n{}", bot.log());
+    };
+    let room_id = room.room_id().to_owned();
+    alice.join_room_by_id(&room_id).await.unwrap();
+    alice.sync_once(SyncSettings::default()).await.unwrap();
+    let room = alice.get_room(&room_id).unwrap();
+    assert!(
+        room.latest_encryption_state().await.unwrap().is_encrypted(),
+        "the incident room is encrypted"
+    );
+
+    let said = room
+        .send(RoomMessageEventContent::text_plain(
+            "disk full on etl-1 (said in private)",
+        ))
+        .await
+        .unwrap()
+        .response
+        .event_id;
+    room.send(ReactionEventContent::new(Annotation::new(said.clone(), "📌".into())))
+        .await
+        .unwrap();
+
+    // The bot's store has the captured entry (read through the running bot's local API).
+    let start = std::time::Instant::now();
+    loop {
+        let out = bot.cmd(&["export", "INC-1", "--format", "json"]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            let captured = v["timeline"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| e["kind"] == "captured");
+            if let Some(e) = captured {
+                assert!(
+                    e["text"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("disk full on etl-1 (said in private)"),
+                    "{e}"
+                );
+                assert_eq!(e["author"]["id"], "@alice:localhost");
+                assert_eq!(e["precision"], "second");
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing captured:\n{text}\n{}",
+            bot.log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(bot.stop().success(), "{}", bot.log());
+}

@@ -4,6 +4,7 @@
 mod access;
 mod http;
 mod socket;
+mod stranded;
 
 /// The app manifest asks for exactly what the code uses: the four commands, the scopes of the
 /// Web API methods it calls, the message events of alert channels, Socket Mode on.
