@@ -164,6 +164,33 @@ async fn main() {
         percentile_ms(&lat, 1.0)
     );
     settle(&fake).await;
+
+    // 1b. One notification at a time: 1 alert vs 10 alerts (one durability group each).
+    for n in [1usize, 10] {
+        let mut lat = Vec::new();
+        for k in 0..50 {
+            let body = am_notification(100 + k, 0, n);
+            let started = Instant::now();
+            let r = http
+                .post(format!("{base}/hooks/alertmanager"))
+                .bearer_auth(TOKEN)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("webhook");
+            assert!(r.status().is_success());
+            let _ = r.bytes().await;
+            lat.push(started.elapsed());
+        }
+        lat.sort();
+        println!(
+            "one notification of {n} alert(s) at a time: n=50 p50 {:.1} ms, p99 {:.1} ms",
+            percentile_ms(&lat, 0.50),
+            percentile_ms(&lat, 0.99)
+        );
+    }
+    settle(&fake).await;
     let incidents_before = fake.with(|s| s.channels.iter().filter(|c| c.name.starts_with("inc-")).count());
     let rss_before = proc_mb(pid, "VmRSS:");
 

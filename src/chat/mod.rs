@@ -48,7 +48,9 @@ pub async fn pause(backoff: &mut std::time::Duration, shutdown: &mut Shutdown) -
 pub async fn dispatch(service: &Arc<IncidentService>, msg: Inbound) -> Vec<Notice> {
     let svc = Arc::clone(service);
     let room = msg.room.clone();
-    match tokio::spawn(async move { svc.handle(msg).await }).await {
+    // Spawned so a panic becomes a reply; the caller's store batch (if any) carries over.
+    let handled = crate::store::Store::carry_batch(async move { svc.handle(msg).await });
+    match tokio::spawn(handled).await {
         Ok(notices) => notices,
         Err(e) => {
             tracing::error!(%room, error = %e, "message handler failed");

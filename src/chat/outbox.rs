@@ -249,6 +249,16 @@ impl<C: Courier> Outbox<C> {
 
     async fn work(courier: Arc<C>, lane: String, mut rx: mpsc::UnboundedReceiver<Queued<C::Job>>) {
         while let Some((seq, job)) = rx.recv().await {
+            // A job queued inside a store batch (with the write that caused it) goes out only
+            // once that write is on disk: nobody sees what a crash could still take back.
+            if let Err(e) = courier.store().settle().await {
+                tracing::error!(queue = C::QUEUE, error = %e, "the store cannot confirm a queued message is durable; not sending it (it stays queued for the next start)");
+                let outbox = courier.outbox();
+                if outbox.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
+                    outbox.idle.notify_waiters();
+                }
+                continue;
+            }
             Self::run_job(&courier, &lane, &job).await;
             if let Some(seq) = seq
                 && let Err(e) = courier.store().queue_remove(C::QUEUE, seq)

@@ -347,32 +347,47 @@ async fn accept(
     let alerts = kind.decode(&body.bytes, now)?;
     let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut incidents: Vec<String> = Vec::new();
-    for alert in &alerts {
-        let (outcome, notices) = ctx.service.ingest(alert, None).await.map_err(|e| {
-            // Alerts before this one are saved; a retry finds them known and changes nothing.
-            tracing::error!(source = name, error = %e, "webhook: could not save an alert");
-            HookError::NotSaved(e.to_string())
-        })?;
-        metrics().alert(name, outcome.as_str());
-        *outcomes.entry(outcome.as_str()).or_default() += 1;
-        for n in &notices {
-            if let crate::service::Notice::Opened { incident, .. } = n {
-                incidents.push(incident.id.to_string());
+    // The whole notification is one durability group: its alerts, the jobs they cause and the
+    // signature are made durable by one sync before the answer (a 10-alert notification costs
+    // one fsync round, not ten). A crash before the answer may keep a prefix; the sender's
+    // retry finds those alerts known and adds the rest.
+    let store = ctx.service.store().clone();
+    let applied = store
+        .batch(async {
+            for alert in &alerts {
+                let (outcome, notices) = ctx.service.ingest(alert, None).await.map_err(|e| {
+                    // Alerts before this one are saved; a retry finds them known and changes nothing.
+                    tracing::error!(source = name, error = %e, "webhook: could not save an alert");
+                    HookError::NotSaved(e.to_string())
+                })?;
+                metrics().alert(name, outcome.as_str());
+                *outcomes.entry(outcome.as_str()).or_default() += 1;
+                for n in &notices {
+                    if let crate::service::Notice::Opened { incident, .. } = n {
+                        incidents.push(incident.id.to_string());
+                    }
+                }
+                ctx.router.announce(&notices).await;
             }
-        }
-        ctx.router.announce(&notices).await;
-    }
-    if let Some(sig) = &signature {
-        // Remembered once the alerts are saved (a failed request may be retried as it is), and
-        // made durable before the answer, so a replay after a crash is refused too.
-        let store = ctx.service.store();
-        let remembered = store.remember_signature(sig.timestamp, &sig.mac, now.timestamp());
-        if let Err(e) = match remembered {
-            Ok(()) => store.sync().await,
-            Err(e) => Err(e),
-        } {
-            // The alerts are saved; a replay would find them known while their incidents are open.
-            tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
+            if let Some(sig) = &signature {
+                // Remembered once the alerts are saved (a failed request may be retried as it
+                // is), durable with them, so a replay after a crash is refused too.
+                let store = ctx.service.store();
+                if let Err(e) = store.remember_signature(sig.timestamp, &sig.mac, now.timestamp()) {
+                    // The alerts are saved; a replay would find them known while their incidents are open.
+                    tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
+                } else if let Err(e) = store.commit_point().await {
+                    tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
+                }
+            }
+            Ok::<(), HookError>(())
+        })
+        .await;
+    match applied {
+        Ok(r) => r?,
+        Err(e) => {
+            tracing::error!(source = name, error = %e, "webhook: the alerts could not be made durable");
+            return Err(HookError::NotSaved(e.to_string()));
         }
     }
     Ok(json!({"ok": true, "alerts": alerts.len(), "outcomes": outcomes, "opened": incidents}))

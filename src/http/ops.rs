@@ -86,6 +86,7 @@ fn scrape(service: &IncidentService) -> Result<String, crate::store::StoreError>
     let known = health().snapshot();
     let mut s = Scrape {
         incidents: &all,
+        syncs: store.sync_count(),
         ..Scrape::default()
     };
     for p in service.platforms() {

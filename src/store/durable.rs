@@ -51,6 +51,11 @@ impl Durability {
         self.written.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// The last ticket handed out (every write with a ticket is covered by waiting for it).
+    pub fn issued(&self) -> u64 {
+        self.written.load(Ordering::SeqCst)
+    }
+
     pub fn check_poison(&self) -> Result<(), StoreError> {
         if self.poisoned.load(Ordering::SeqCst) {
             return Err(StoreError::Poisoned);

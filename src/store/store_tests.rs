@@ -638,3 +638,33 @@ async fn a_synchronous_backup_refuses_while_a_write_is_in_progress() {
     drop(writing);
     store.backup(&mut Vec::new(), now()).unwrap();
 }
+
+/// A batch (an input, the jobs it causes) costs one flush + fsync round, where the same writes
+/// alone cost one each; what it wrote is durable when it returns.
+#[tokio::test]
+async fn a_batch_of_writes_costs_one_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "test").unwrap();
+    let inc = create(&store, "fp").await;
+    let before = store.sync_count();
+    add_note(&store, inc.id, None, "alone").await;
+    store.queue_push("slack", "{}").await.unwrap();
+    assert_eq!(store.sync_count() - before, 2, "two writes alone: two syncs");
+    let before = store.sync_count();
+    store
+        .batch(async {
+            add_note(&store, inc.id, None, "in a batch").await;
+            store.queue_push("slack", "{}").await.unwrap();
+            store.set_adapter_state("k", "v").await.unwrap();
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.sync_count() - before, 1, "a batch: one sync");
+    // Settling after the batch needs no further sync.
+    store.settle().await.unwrap();
+    assert_eq!(store.sync_count() - before, 1);
+    drop(store);
+    let store = Store::open(dir.path(), "test").unwrap();
+    assert!(store.entries(inc.id).unwrap().iter().any(|e| e.text == "in a batch"));
+    assert_eq!(store.queued("slack").unwrap().len(), 2);
+}

@@ -200,12 +200,7 @@ impl Store {
     }
 
     async fn durable<T, E>(&self, v: T) -> Result<T, WriteError<E>> {
-        let ticket = self.inner.durability.ticket();
-        self.inner
-            .durability
-            .wait(ticket)
-            .await
-            .map_err(WriteError::NotDurable)?;
+        self.commit_point().await.map_err(WriteError::NotDurable)?;
         Ok(v)
     }
 

@@ -281,6 +281,7 @@ mod tests {
                 oldest: Some(Duration::from_millis(90_500)),
             }],
             without_room: vec![("slack".into(), 2)],
+            syncs: 7,
         };
         let text = m.render_scrape(&scrape);
         let (s, types) = parse(&text);
@@ -321,6 +322,7 @@ mod tests {
         );
         assert_eq!(v("warroom_incidents_open", &[("severity", "sev1")]), Some(0.0));
         assert_eq!(v("warroom_incidents_without_room", &[("platform", "slack")]), Some(2.0));
+        assert_eq!(v("warroom_store_syncs_total", &[]), Some(7.0));
         assert_eq!(v("warroom_incidents_opened_total", &[]), Some(0.0));
         assert_eq!(v("warroom_incidents_closed_total", &[]), Some(0.0));
         assert_eq!(v("warroom_incidents_currently_closed", &[]), Some(0.0));

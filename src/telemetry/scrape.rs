@@ -41,6 +41,8 @@ pub struct Scrape<'a> {
     pub outbox: Vec<Outbox>,
     /// Each configured platform and its open incidents without a room there.
     pub without_room: Vec<(String, u64)>,
+    /// Flush + fsync rounds of the store since start.
+    pub syncs: u64,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -112,6 +114,13 @@ impl Scrape<'_> {
             closed,
         );
         r.register("timeline_entries", "Timeline entries recorded", entries);
+        let syncs: Counter = Counter::default();
+        syncs.inc_by(self.syncs);
+        r.register(
+            "store_syncs",
+            "Flush + fsync rounds of the store since start (one covers every write waiting for it)",
+            syncs,
+        );
         for (d, h) in DURATIONS.iter().zip(spans) {
             let help = format!(
                 "{}: from the {} to the {} milestone, as in the postmortem",

@@ -670,3 +670,57 @@ async fn alert_text_reaches_terminals_and_logs_as_text() {
     );
     assert!(!log.contains('\u{1b}'), "{log:?}");
 }
+
+/// A notification of 10 alerts is one durability group: its answer comes after one flush +
+/// fsync round (counted by `warroom_store_syncs_total`), and every alert in it survives a
+/// kill -9 right after the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_alert_notification_costs_one_sync_and_survives_a_crash() {
+    let mut bot = BotProc::configured(
+        "[hooks.alertmanager]\n",
+        &[
+            ("WARROOM_HOOKS__ALERTMANAGER__BEARER_TOKEN", AM_TOKEN),
+            ("WARROOM_ALERTS__MAX_OPENINGS_PER_MINUTE", "0"),
+        ],
+        "http: listening",
+    );
+    bot.start().await;
+    let base = bot.http_url();
+    let http = reqwest::Client::new();
+    let mut firing: Value = serde_json::from_slice(&fixture("alertmanager-firing.json")).unwrap();
+    let one = firing["alerts"][0].clone();
+    let alerts: Vec<Value> = (0..10)
+        .map(|i| {
+            let mut a = one.clone();
+            a["fingerprint"] = json!(format!("{:016x}", 0xa000 + i));
+            a["labels"]["instance"] = json!(format!("etl-{i}"));
+            a
+        })
+        .collect();
+    firing["alerts"] = json!(alerts);
+    let syncs = |text: &str| metric(text, "warroom_store_syncs_total ");
+    let scrape = || async {
+        http.get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = syncs(&scrape().await);
+    let (status, v) = post(
+        &http,
+        &format!("{base}/hooks/alertmanager"),
+        firing.to_string().into_bytes(),
+        &bearer(AM_TOKEN),
+    )
+    .await;
+    assert_eq!((status, v["alerts"].clone()), (200, json!(10)), "{v}");
+    let after = syncs(&scrape().await);
+    assert_eq!(after - before, 1.0, "one sync for the whole notification");
+    bot.kill();
+    let listed = crate::support::ok(bot.cmd(&["export", "INC-1", "--format", "json"]).output().unwrap());
+    let v: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(v["alert_count"], 10, "every acknowledged alert survived: {listed}");
+}

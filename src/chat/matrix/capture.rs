@@ -280,15 +280,26 @@ impl Bot {
             at: ts(v),
             event,
         };
-        let notices = self.service.capture(input).await;
-        let Some(id) = self.service.incident_in_room(&key) else {
-            return;
-        };
-        for n in notices {
-            if let crate::chat::Notice::Reply(text) = n {
-                self.enqueue(Lane::Incident(id), JobKind::say(text, reply_to.clone()))
-                    .await;
-            }
+        // The capture and the reply it causes: one sync.
+        let done = self
+            .service
+            .store()
+            .clone()
+            .batch(async {
+                let notices = self.service.capture(input).await;
+                let Some(id) = self.service.incident_in_room(&key) else {
+                    return;
+                };
+                for n in notices {
+                    if let crate::chat::Notice::Reply(text) = n {
+                        self.enqueue(Lane::Incident(id), JobKind::say(text, reply_to.clone()))
+                            .await;
+                    }
+                }
+            })
+            .await;
+        if let Err(e) = done {
+            tracing::error!(error = %e, "matrix: a capture could not be made durable");
         }
     }
 }

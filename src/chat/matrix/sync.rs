@@ -247,6 +247,15 @@ impl Bot {
         self.handle_message_noted(room, m, None).await
     }
 
+    /// `handle_message` as one durability group: the message's write and the jobs it causes
+    /// (the reply among them) are made durable by one sync.
+    async fn handle_message_durably(self: &Arc<Self>, room: &Room, m: Message) {
+        let event = m.event_id.clone();
+        if let Err(e) = self.service.store().clone().batch(self.handle_message(room, m)).await {
+            tracing::error!(%event, error = %e, "matrix: a message's changes could not be made durable");
+        }
+    }
+
     /// `handle_message`, with `note` (what a reaction stood for) before the replies.
     pub(super) async fn handle_message_noted(self: &Arc<Self>, room: &Room, m: Message, note: Option<String>) {
         let room_id = room.room_id().to_owned();
@@ -407,7 +416,7 @@ impl Bot {
                     continue;
                 }
                 if let Some(m) = message_of(ev, &self.me, &self.hearing) {
-                    self.handle_message(&room, m).await;
+                    self.handle_message_durably(&room, m).await;
                 }
             }
         }

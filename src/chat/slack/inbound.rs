@@ -108,7 +108,10 @@ impl SlackBot {
             Some(ev.team_id.0.as_str()),
             AppClaim::Claimed(Some(ev.api_app_id.0.as_str())),
         )?;
-        self.handle_event(ev).await;
+        // The event's writes and the jobs they cause: one sync before the acknowledgement.
+        if let Err(e) = self.service.store().clone().batch(self.handle_event(ev)).await {
+            tracing::error!(error = %e, "slack: an event's changes could not be made durable");
+        }
         Ok(())
     }
 
@@ -270,9 +273,19 @@ impl SlackBot {
             standing,
         };
         let here = self.service.incident_in_room(&room_key(&channel).to_string());
-        let notices = dispatch(&self.service, msg).await;
-        self.deliver(&channel, &cmd.user_id, Some(cmd.response_url.clone()), here, notices)
-            .await
+        // The command's write and the jobs it causes: one sync before the acknowledgement.
+        let store = self.service.store().clone();
+        let done = store
+            .batch(async {
+                let notices = dispatch(&self.service, msg).await;
+                self.deliver(&channel, &cmd.user_id, Some(cmd.response_url.clone()), here, notices)
+                    .await
+            })
+            .await;
+        done.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "slack: a command's changes could not be made durable");
+            format!("⚠ warroom could not confirm that on disk ({e}). Check with `/incident show` before repeating it.")
+        })
     }
 
     /// Carry out the notices of a command typed (or pressed, or submitted) in `channel` by

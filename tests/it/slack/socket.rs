@@ -557,3 +557,52 @@ async fn card_buttons_and_the_declare_dialog() {
     assert!(list.contains("SEV1 (critical)"), "{list}");
     assert!(b.stop().success(), "{}", b.log());
 }
+
+/// A slash command's entry and the jobs it queues (the topic, the card) are made durable by
+/// one flush + fsync round before the acknowledgement, not one each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slash_command_costs_one_sync() {
+    let fake = Fake::start().await;
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let mut b = fake.bot("socket", &alerts);
+    b.start().await;
+    fake.wait_socket().await;
+    fake.ack(&fake.push_event(
+        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
+        "Ev0ALERT01",
+    ))
+    .await;
+    let chan = fake.wait_channel("inc-1-").await;
+    fake.wait_message(&chan.id, "🚨 INC-1").await;
+    fake.wait_message(&chan.id, "could not invite").await;
+    let http = reqwest::Client::new();
+    let syncs = || async {
+        let text = http
+            .get(format!("{}/metrics", b.http_url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("warroom_store_syncs_total "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap()
+    };
+    let mut deltas = Vec::new();
+    for i in 0..5 {
+        let before = syncs().await;
+        let ack = fake
+            .ack(&fake.slash("/incident", &format!("sev sev{}", 1 + i % 2), &chan.id, ALICE))
+            .await;
+        assert!(
+            ack["payload"]["text"].as_str().unwrap_or_default().contains("Severity"),
+            "{ack}"
+        );
+        let after = syncs().await;
+        deltas.push(after - before);
+    }
+    assert_eq!(deltas, [1.0; 5], "one sync per acknowledgement");
+    assert!(b.stop().success(), "{}", b.log());
+}
