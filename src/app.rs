@@ -112,7 +112,10 @@ impl App {
     ) -> Result<(axum::Router, Vec<Box<dyn ChatAdapter>>), RunError> {
         let budget = BodyBudget::new(BODY_BUDGET_BYTES, self.settings.limits.body_timeout);
         let mut routes = axum::Router::new()
-            .merge(http::ops::routes(self.service.clone()))
+            .merge(http::ops::routes(
+                self.service.clone(),
+                self.settings.metrics_bearer.clone(),
+            ))
             .merge(http::hooks::routes(
                 self.service.clone(),
                 Arc::new(router.clone()),

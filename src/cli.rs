@@ -663,12 +663,17 @@ async fn probe(cli: &Cli, url: Option<&str>, timeout: u64) -> anyhow::Result<Exi
 }
 
 async fn probe_store(cli: &Cli, url: Option<&str>, timeout: u64) -> Result<String, String> {
-    let base = match url {
-        Some(u) => u.trim_end_matches('/').to_string(),
-        None => {
-            let config = load_config(cli).map_err(|e| error_text(&e))?;
-            format!("http://{}", probe_host(&config.http.listen))
-        }
+    let config = load_config(cli);
+    let base = match (url, &config) {
+        (Some(u), _) => u.trim_end_matches('/').to_string(),
+        (None, Ok(config)) => format!("http://{}", probe_host(&config.http.listen)),
+        (None, Err(e)) => return Err(error_text(e)),
+    };
+    // `/readyz` behind `[http] metrics_bearer`: send it (a broken setting is an error, not a
+    // silent 401).
+    let bearer = match &config {
+        Ok(c) => c.http.metrics_bearer().map_err(|e| e.to_string())?,
+        Err(_) => None,
     };
     let url = format!("{base}/readyz?only=store");
     let http = reqwest::Client::builder()
@@ -677,7 +682,11 @@ async fn probe_store(cli: &Cli, url: Option<&str>, timeout: u64) -> Result<Strin
         .no_proxy()
         .build()
         .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
-    let resp = http.get(&url).send().await.map_err(|e| {
+    let mut req = http.get(&url);
+    if let Some(token) = &bearer {
+        req = req.bearer_auth(token.expose());
+    }
+    let resp = req.send().await.map_err(|e| {
         format!(
             "cannot reach {url} ({}); is `warroom run` running and listening there? (--url or http.listen)",
             error_text(&anyhow::Error::new(e))

@@ -85,6 +85,7 @@ const SECRET_KEYS: &[&str] = &[
     "signing_secret",
     "bearer_token",
     "hmac_secret",
+    "metrics_bearer",
 ];
 
 /// A secret value: never printed, never logged.
@@ -548,6 +549,26 @@ pub struct HttpConfig {
     /// Seconds a connection may sit with nothing read or written before it is closed.
     #[serde(default = "default_idle_timeout", deserialize_with = "u64_or_text")]
     pub idle_timeout_secs: u64,
+    /// A bearer token `/metrics` and `/readyz` then require (`/healthz` stays open): from
+    /// `WARROOM_HTTP__METRICS_BEARER` or this file. `warroom probe` sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_bearer: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_bearer_file: Option<PathBuf>,
+}
+
+impl HttpConfig {
+    /// The bearer token of `/metrics` and `/readyz`, if one is configured (checked: not empty,
+    /// not a placeholder, not weak).
+    pub fn metrics_bearer(&self) -> Result<Option<Secret>, ConfigError> {
+        read_secret(&self.metrics_bearer, &self.metrics_bearer_file, "http.metrics_bearer").map_err(|msg| {
+            ConfigError::Key {
+                key: "http.metrics_bearer".into(),
+                origin: String::new(),
+                msg,
+            }
+        })
+    }
 }
 
 impl Default for HttpConfig {
@@ -559,6 +580,8 @@ impl Default for HttpConfig {
             header_timeout_secs: default_header_timeout(),
             body_timeout_secs: default_body_timeout(),
             idle_timeout_secs: default_idle_timeout(),
+            metrics_bearer: None,
+            metrics_bearer_file: None,
         }
     }
 }
@@ -1346,7 +1369,7 @@ fn weakness(key: &str, value: &str) -> Option<String> {
         return Some("is a placeholder, not a secret; put the real value there".into());
     }
     let last = key.rsplit('.').next().unwrap_or(key);
-    if ["signing_secret", "bearer_token", "hmac_secret"].contains(&last) {
+    if ["signing_secret", "bearer_token", "hmac_secret", "metrics_bearer"].contains(&last) {
         let distinct = value.bytes().collect::<std::collections::BTreeSet<_>>().len();
         if value.len() < MIN_SHARED_SECRET || distinct < 8 {
             return Some(format!(

@@ -56,6 +56,8 @@ pub struct Settings {
     pub postmortem: crate::postmortem::RenderOptions,
     /// `[reminders]`, each duration checked.
     pub reminders: crate::domain::ReminderRules,
+    /// `[http] metrics_bearer`: the token `/metrics` and `/readyz` require, if set.
+    pub metrics_bearer: Option<crate::config::Secret>,
 }
 
 impl Settings {
@@ -67,6 +69,9 @@ impl Settings {
         // The only place the postmortem template is read and parsed.
         let postmortem = config.postmortem().map_err(|e| problems.push(e.to_string())).ok();
         if let Err(e) = config.reminders.rules() {
+            problems.push(e.to_string());
+        }
+        if let Err(e) = config.http.metrics_bearer() {
             problems.push(e.to_string());
         }
         let matrix = config
@@ -127,6 +132,7 @@ impl Settings {
         Settings {
             postmortem,
             reminders: config.reminders.rules().unwrap_or_default(),
+            metrics_bearer: config.http.metrics_bearer().ok().flatten(),
             tz,
             date_order: config.time.date_order,
             rules,

@@ -14,6 +14,49 @@ use tokio::net::TcpListener;
 use crate::limits;
 use crate::shutdown::Shutdown;
 
+/// Longest a request may take from its headers to its answer; past it the client gets 408.
+/// (The local API's streamed backup is on its own server, not bound by this.)
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The standard layers of every route on `http.listen`, outermost first: a tracing span per
+/// request (method and path only: no query, no headers, no body; its status and latency in
+/// milliseconds at debug, server errors at error), a panic in a handler answered with a 500
+/// (the connection and the process go on), and `timeout` per request.
+pub fn with_layers(router: Router, timeout: std::time::Duration) -> Router {
+    use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+    use tracing::Level;
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())
+        })
+        .on_request(())
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::DEBUG)
+                .latency_unit(tower_http::LatencyUnit::Millis),
+        )
+        .on_failure(DefaultOnFailure::new().level(Level::ERROR));
+    router
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .layer(trace)
+}
+
+/// The answer to a request whose handler panicked: a 500 saying so (the panic is logged; its
+/// message is not sent, it may quote input).
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("http: a request handler panicked; answered 500");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({"ok": false, "error": "internal error; nothing was acknowledged"})),
+    )
+        .into_response()
+}
+
 /// Bind `listen` (so a taken port stops `run` before anything else starts).
 pub async fn bind(listen: &str) -> Result<TcpListener, String> {
     TcpListener::bind(listen).await.map_err(|e| {
@@ -74,6 +117,7 @@ pub async fn serve(
         idle_timeout_s = limits.idle_timeout.as_secs(),
         "http: listening"
     );
+    let router = with_layers(router, REQUEST_TIMEOUT);
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let per_ip = PerIp::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -127,4 +171,53 @@ pub async fn serve(
     // Requests in flight finish; the caller's stop budget bounds how long that may take.
     graceful.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn status(router: &Router, path: &str) -> StatusCode {
+        router
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// A panicking handler is a 500 (not a dropped connection), a slow one a 408 at the
+    /// timeout, and the others are untouched.
+    #[tokio::test]
+    async fn panics_and_slow_handlers_get_an_answer() {
+        let router = with_layers(
+            Router::new()
+                .route("/ok", get(|| async { "ok" }))
+                .route(
+                    "/panic",
+                    get(|| async {
+                        if std::hint::black_box(true) {
+                            panic!("boom");
+                        }
+                        "never"
+                    }),
+                )
+                .route(
+                    "/slow",
+                    get(|| async {
+                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                        "late"
+                    }),
+                ),
+            std::time::Duration::from_millis(100),
+        );
+        assert_eq!(status(&router, "/ok").await, StatusCode::OK);
+        assert_eq!(status(&router, "/panic").await, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status(&router, "/slow").await, StatusCode::REQUEST_TIMEOUT);
+    }
 }

@@ -16,12 +16,45 @@ use serde_json::json;
 use crate::service::IncidentService;
 use crate::telemetry::{CONTENT_TYPE, Outbox, Scrape, health, metrics};
 
-pub fn routes(service: Arc<IncidentService>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
+/// The ops routes; with `bearer` (`[http] metrics_bearer`), `/readyz` and `/metrics` answer
+/// 401 unless the request carries it (`/healthz` stays open: it says nothing).
+pub fn routes(service: Arc<IncidentService>, bearer: Option<crate::config::Secret>) -> Router {
+    let guarded = Router::new()
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .with_state(service)
+        .with_state(service);
+    let guarded = match bearer {
+        Some(token) => guarded.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let ok = bearer_matches(req.headers(), token.expose());
+            async move {
+                if ok {
+                    next.run(req).await
+                } else {
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        [(header::WWW_AUTHENTICATE, "Bearer")],
+                        Json(json!({"ok": false, "error": "this endpoint needs the bearer token of http.metrics_bearer"})),
+                    )
+                        .into_response()
+                }
+            }
+        })),
+        None => guarded,
+    };
+    Router::new().route("/healthz", get(healthz)).merge(guarded)
+}
+
+/// Does the request carry `Authorization: Bearer <token>`? Compared in constant time.
+fn bearer_matches(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let (a, b) = (given.as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn healthz() -> Response {
