@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, mpsc};
+use tracing::Instrument;
 
 use crate::domain::{Incident, IncidentId};
 use crate::store::Store;
@@ -124,7 +125,7 @@ pub trait Courier: Send + Sync + Sized + 'static {
 pub const ESSENTIAL_BACKOFF: Duration = Duration::from_secs(300);
 
 /// A job and its sequence number in the saved queue (`None` if it could not be saved).
-type Queued<J> = (Option<u64>, J);
+type Queued<J> = (Option<u64>, J, std::time::Instant);
 
 /// The lanes and a count of jobs not yet finished (for draining at shutdown).
 pub struct Outbox<C: Courier> {
@@ -241,14 +242,14 @@ impl<C: Courier> Outbox<C> {
             tokio::spawn(Self::work(Arc::clone(courier), lane, rx));
             tx
         });
-        if tx.send((seq, job)).is_err() {
+        if tx.send((seq, job, std::time::Instant::now())).is_err() {
             outbox.pending.fetch_sub(1, Ordering::SeqCst);
             tracing::error!(queue = C::QUEUE, "outbox lane closed; message dropped");
         }
     }
 
     async fn work(courier: Arc<C>, lane: String, mut rx: mpsc::UnboundedReceiver<Queued<C::Job>>) {
-        while let Some((seq, job)) = rx.recv().await {
+        while let Some((seq, job, queued_at)) = rx.recv().await {
             // A job queued inside a store batch (with the write that caused it) goes out only
             // once that write is on disk: nobody sees what a crash could still take back.
             if let Err(e) = courier.store().settle().await {
@@ -259,7 +260,15 @@ impl<C: Courier> Outbox<C> {
                 }
                 continue;
             }
-            Self::run_job(&courier, &lane, &job).await;
+            // Where the time goes: waiting in the lane (and for durability), then the platform.
+            let first_try = std::time::Instant::now();
+            let span = tracing::debug_span!("outbox_job", queue = C::QUEUE, lane = %lane, queued_ms = tracing::field::Empty, sent_ms = tracing::field::Empty);
+            Self::run_job(&courier, &lane, &job).instrument(span.clone()).await;
+            let (queued, sent) = (first_try - queued_at, first_try.elapsed());
+            span.record("queued_ms", queued.as_millis() as u64);
+            span.record("sent_ms", sent.as_millis() as u64);
+            tracing::debug!(parent: &span, "delivered");
+            crate::telemetry::metrics().outbox_job(C::QUEUE, queued, sent);
             if let Some(seq) = seq
                 && let Err(e) = courier.store().queue_remove(C::QUEUE, seq)
             {

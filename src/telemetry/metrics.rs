@@ -48,6 +48,17 @@ struct PlatformKind {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PlatformStage {
+    platform: String,
+    stage: String,
+}
+
+/// Upper bounds (seconds) of the outbox job histograms: from milliseconds to minutes.
+const JOB_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0, 300.0,
+];
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Reason {
     reason: String,
 }
@@ -63,6 +74,7 @@ pub struct Metrics {
     refused: Family<Reason, Counter>,
     commands: Histogram,
     closed: Counter,
+    jobs: Family<PlatformStage, Histogram>,
 }
 
 /// The process-wide metrics.
@@ -83,6 +95,7 @@ impl Default for Metrics {
             refused: Family::default(),
             commands: Histogram::new(COMMAND_BUCKETS),
             closed: Counter::default(),
+            jobs: Family::new_with_constructor(|| Histogram::new(JOB_BUCKETS)),
         };
         registry.register("alerts", "Alerts received, by source and outcome", m.alerts.clone());
         registry.register(
@@ -110,6 +123,12 @@ impl Default for Metrics {
             "Time to handle a chat command, durable write included",
             Unit::Seconds,
             m.commands.clone(),
+        );
+        registry.register_with_unit(
+            "outbox_job",
+            "Where a chat job's time goes, by platform and stage: `queued` (from queued to its first try: the lane ahead of it and the durable write), `sent` (from the first try to the platform's acceptance, retries and rate-limit waits included)",
+            Unit::Seconds,
+            m.jobs.clone(),
         );
         registry.register(
             "incidents_closed",
@@ -163,6 +182,19 @@ impl Metrics {
     /// `declaration_rate`, `not_responder`, `privileged`, `slack_origin`, `foreign_server`.
     pub fn command_refused(&self, reason: &str) {
         self.refused.get_or_create(&Reason { reason: reason.into() }).inc();
+    }
+
+    /// One chat job delivered: how long it waited in its lane (`queued`) and how long the
+    /// platform took to accept it (`sent`).
+    pub fn outbox_job(&self, platform: &str, queued: Duration, sent: Duration) {
+        for (stage, d) in [("queued", queued), ("sent", sent)] {
+            self.jobs
+                .get_or_create(&PlatformStage {
+                    platform: platform.into(),
+                    stage: stage.into(),
+                })
+                .observe(d.as_secs_f64());
+        }
     }
 
     /// One command handled, taking `d`.
@@ -270,6 +302,7 @@ mod tests {
         m.chat_error("slack", "rate_limited");
         m.hook_request("generic", 202);
         m.command(Duration::from_millis(3));
+        m.outbox_job("slack", Duration::from_millis(4), Duration::from_millis(30));
         m.command_refused("command_rate");
         m.command_refused("a \"quoted\"\nreason");
         let scrape = Scrape {
@@ -356,6 +389,24 @@ mod tests {
             assert_eq!(ty(gauge), Some(SampleType::Gauge), "{gauge}");
         }
         assert_eq!(ty("warroom_command_duration_seconds"), Some(SampleType::Histogram));
+        assert_eq!(ty("warroom_outbox_job_seconds"), Some(SampleType::Histogram));
+        let job = s
+            .samples
+            .iter()
+            .find(|x| {
+                x.metric == "warroom_outbox_job_seconds"
+                    && x.labels.get("stage") == Some("sent")
+                    && x.labels.get("platform") == Some("slack")
+            })
+            .expect("the sent stage of a slack job");
+        match &job.value {
+            Value::Histogram(h) => {
+                let le_50ms = h.iter().find(|b| (b.less_than - 0.05).abs() < 1e-9).unwrap();
+                let le_25ms = h.iter().find(|b| (b.less_than - 0.025).abs() < 1e-9).unwrap();
+                assert_eq!((le_25ms.count, le_50ms.count), (0.0, 1.0));
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(
             ty("warroom_incident_time_to_resolve_seconds"),
             Some(SampleType::Histogram)
