@@ -100,12 +100,28 @@ pub enum Captured {
 /// The entry text of a captured message: its text (shortened to what an entry holds), then its
 /// files and a link to it, one per line.
 pub fn entry_text(text: &str, files: &[Attachment], link: Option<&str>) -> String {
+    // Names and links come from the platform and the author: each is cut to a line of at
+    // most `MAX_PART` characters, and at most `MAX_FILES` are listed, so the text stays
+    // within an entry whatever the message held.
+    const MAX_PART: usize = 300;
+    const MAX_FILES: usize = 10;
+    let cut = |s: &str| -> String {
+        let one = super::single_line(s);
+        if one.chars().count() > MAX_PART {
+            one.chars().take(MAX_PART - 1).collect::<String>() + "…"
+        } else {
+            one
+        }
+    };
     let mut tail = String::new();
-    for f in files {
-        tail.push_str(&format!("\n📎 {}: {}", super::single_line(&f.name), f.url));
+    for f in files.iter().take(MAX_FILES) {
+        tail.push_str(&format!("\n📎 {}: {}", cut(&f.name), cut(&f.url)));
+    }
+    if files.len() > MAX_FILES {
+        tail.push_str(&format!("\n📎 … and {} more files", files.len() - MAX_FILES));
     }
     if let Some(l) = link {
-        tail.push_str(&format!("\n🔗 {l}"));
+        tail.push_str(&format!("\n🔗 {}", cut(l)));
     }
     let room = MAX_TEXT_CHARS.saturating_sub(tail.chars().count() + 1);
     let body = text.trim();
@@ -215,10 +231,24 @@ impl Incident {
             return Ok(Captured::Nothing);
         };
         let seq = c.seq;
+        let room_for_more = c.holds.len() < MAX_HOLDS;
         match c.holds.get_mut(holder) {
             Some(h) if h.present && h.at <= at => {
                 h.present = false;
                 h.at = at;
+            }
+            // A removal that overtook its add (events handled concurrently): remembered, so
+            // the older add arriving later changes nothing.
+            None if room_for_more => {
+                c.holds.insert(
+                    holder.to_string(),
+                    Hold {
+                        present: false,
+                        at,
+                        event: None,
+                    },
+                );
+                return Ok(Captured::Nothing);
             }
             _ => return Ok(Captured::Nothing),
         }
@@ -487,6 +517,40 @@ mod tests {
         );
         assert!(!e.is_visible());
         assert_eq!(e.edits.len(), 1, "history kept");
+        // A removal that overtakes its add: the late add changes nothing.
+        let dan = Person::new("@dan:x", "Dan");
+        let m2 = CapturedMessage {
+            key: "matrix:$m2".into(),
+            ..msg("second")
+        };
+        let (_, new) = inc
+            .hold(&m2, "pin", None, t(13, 50, 0), &dan, t(13, 50, 0), None)
+            .unwrap();
+        let mut e2 = stored(&mut inc, new);
+        assert_eq!(
+            inc.release(&m2.key, "reaction:dan", t(13, 52, 0), &dan, t(13, 52, 0), Some(&mut e2))
+                .unwrap(),
+            Captured::Nothing
+        );
+        assert_eq!(
+            inc.hold(
+                &m2,
+                "reaction:dan",
+                None,
+                t(13, 51, 0),
+                &dan,
+                t(13, 53, 0),
+                Some(&mut e2)
+            )
+            .unwrap()
+            .0,
+            Captured::Nothing
+        );
+        assert_eq!(
+            inc.release(&m2.key, "pin", t(13, 54, 0), &dan, t(13, 54, 0), Some(&mut e2))
+                .unwrap(),
+            Captured::Released(e2.seq)
+        );
         // Messages never captured: nothing.
         assert_eq!(
             inc.release("matrix:$other", "pin", t(13, 50, 0), &bob, t(13, 50, 0), None)
@@ -518,5 +582,13 @@ mod tests {
             &text[text.len() - 40..]
         );
         assert_eq!(entry_text("  ", &[], None), "(no text)");
+        // Hostile names and links cannot push an entry past its limit.
+        let huge = Attachment {
+            name: "n".repeat(30_000),
+            url: "u".repeat(30_000),
+        };
+        let text = entry_text(&long, &vec![huge; 50], Some(&"l".repeat(30_000)));
+        assert!(text.chars().count() <= MAX_TEXT_CHARS, "{}", text.chars().count());
+        assert!(text.contains("… and 40 more files"));
     }
 }

@@ -220,6 +220,22 @@ impl Incident {
             }
             check_person("impact recorded by", &w.by)?;
         }
+        if self.captures.len() > super::capture::MAX_CAPTURES {
+            return Err(format!(
+                "{} captured messages; at most {}",
+                self.captures.len(),
+                super::capture::MAX_CAPTURES
+            ));
+        }
+        for (key, c) in &self.captures {
+            if c.seq == 0 || c.seq > self.last_seq {
+                return Err(format!(
+                    "captured message {key:?} names entry #{} beyond the last",
+                    c.seq
+                ));
+            }
+            check_time("capture time", c.text_at)?;
+        }
         for t in &self.title_edits {
             check_field("earlier title", &t.previous)?;
             check_time("rename time", t.at)?;
@@ -432,7 +448,8 @@ impl TimelineEntry {
         for e in self.edits.iter().chain(&self.deleted).chain(restored.clone()) {
             check_person("editor", &e.by)?;
         }
-        if self.kind != EntryKind::Note {
+        // Notes and captured messages change (edits, deletions, restores); other entries are facts.
+        if !matches!(self.kind, EntryKind::Note | EntryKind::Captured) {
             if self.edits.is_empty() && self.deleted.is_none() && self.restores.is_empty() {
                 return Ok(());
             }

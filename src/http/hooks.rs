@@ -345,52 +345,76 @@ async fn accept(
         return Err(HookError::Busy);
     };
     let alerts = kind.decode(&body.bytes, now)?;
-    let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut incidents: Vec<String> = Vec::new();
+    let count = alerts.len();
     // The whole notification is one durability group: its alerts, the jobs they cause and the
     // signature are made durable by one sync before the answer (a 10-alert notification costs
     // one fsync round, not ten). A crash before the answer may keep a prefix; the sender's
-    // retry finds those alerts known and adds the rest.
-    let store = ctx.service.store().clone();
-    let applied = store
-        .batch(async {
-            for alert in &alerts {
-                let (outcome, notices) = ctx.service.ingest(alert, None).await.map_err(|e| {
-                    // Alerts before this one are saved; a retry finds them known and changes nothing.
-                    tracing::error!(source = name, error = %e, "webhook: could not save an alert");
-                    HookError::NotSaved(e.to_string())
-                })?;
-                metrics().alert(name, outcome.as_str());
-                *outcomes.entry(outcome.as_str()).or_default() += 1;
-                for n in &notices {
-                    if let crate::service::Notice::Opened { incident, .. } = n {
-                        incidents.push(incident.id.to_string());
-                    }
-                }
-                ctx.router.announce(&notices).await;
-            }
-            if let Some(sig) = &signature {
-                // Remembered once the alerts are saved (a failed request may be retried as it
-                // is), durable with them, so a replay after a crash is refused too.
-                let store = ctx.service.store();
-                if let Err(e) = store.remember_signature(sig.timestamp, &sig.mac, now.timestamp()) {
-                    // The alerts are saved; a replay would find them known while their incidents are open.
-                    tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
-                } else if let Err(e) = store.commit_point().await {
-                    tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
-                }
-            }
-            Ok::<(), HookError>(())
-        })
-        .await;
-    match applied {
-        Ok(r) => r?,
-        Err(e) => {
+    // retry finds those alerts known and adds the rest. Run as its own task, so a request
+    // timeout or a client going away cannot stop it between an alert and its room's opening.
+    let (task_ctx, signature) = (ctx.clone(), signature.clone());
+    let applied = tokio::spawn(async move {
+        let store = task_ctx.service.store().clone();
+        store
+            .batch(apply_alerts(&task_ctx, name, &alerts, signature.as_ref(), now))
+            .await
+    })
+    .await;
+    let (outcomes, incidents) = match applied {
+        Ok(Ok(r)) => r?,
+        Ok(Err(e)) => {
             tracing::error!(source = name, error = %e, "webhook: the alerts could not be made durable");
             return Err(HookError::NotSaved(e.to_string()));
         }
+        Err(e) => {
+            tracing::error!(source = name, error = %e, "webhook: applying the alerts failed");
+            return Err(HookError::NotSaved("internal error".into()));
+        }
+    };
+    Ok(json!({"ok": true, "alerts": count, "outcomes": outcomes, "opened": incidents}))
+}
+
+/// Apply a notification's alerts in order and remember its signature; the outcomes by kind and
+/// the incidents it opened.
+async fn apply_alerts(
+    ctx: &Ctx,
+    name: &'static str,
+    alerts: &[crate::alert::Alert],
+    signature: Option<&crate::signing::SeenSignature>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(BTreeMap<&'static str, usize>, Vec<String>), HookError> {
+    let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut incidents: Vec<String> = Vec::new();
+    for alert in alerts {
+        let (outcome, notices) = ctx.service.ingest(alert, None).await.map_err(|e| {
+            // Alerts before this one are saved; a retry finds them known and changes nothing.
+            tracing::error!(source = name, error = %e, "webhook: could not save an alert");
+            HookError::NotSaved(e.to_string())
+        })?;
+        metrics().alert(name, outcome.as_str());
+        *outcomes.entry(outcome.as_str()).or_default() += 1;
+        for n in &notices {
+            if let crate::service::Notice::Opened { incident, .. } = n {
+                incidents.push(incident.id.to_string());
+            }
+        }
+        ctx.router.announce(&notices).await;
     }
-    Ok(json!({"ok": true, "alerts": alerts.len(), "outcomes": outcomes, "opened": incidents}))
+    if let Some(sig) = signature {
+        // Remembered once the alerts are saved (a failed request may be retried as it is),
+        // durable with them, so a replay after a crash is refused too.
+        let store = ctx.service.store();
+        let remembered = store
+            .remember_signature(sig.timestamp, &sig.mac, now.timestamp())
+            .map_err(|e| e.to_string());
+        if let Err(e) = match remembered {
+            Ok(()) => store.commit_point().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        } {
+            // The alerts are saved; a replay would find them known while their incidents are open.
+            tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
+        }
+    }
+    Ok((outcomes, incidents))
 }
 
 #[cfg(test)]

@@ -83,13 +83,34 @@ impl IncidentService {
         {
             return Ok(Vec::new());
         }
-        if matches!(input.event, CaptureEvent::Hold { .. }) {
+        // Adding a message, and taking the shared pin off one, are timeline changes by this
+        // person: the rate limit and `[access]` rule of `timeline` apply (anyone may remove
+        // their own reaction).
+        let pin_off = matches!(&input.event, CaptureEvent::Release { holder, .. } if holder == "pin");
+        if matches!(input.event, CaptureEvent::Hold { .. }) || pin_off {
             self.admit_hold(&input, &inc)?;
         }
         let now = self.now();
-        let at = crate::domain::clamp_time(input.at);
+        // Platform times are kept as given, within the years warroom keeps and not (beyond a
+        // little clock skew) in the future, so a bogus time cannot freeze later edits.
+        let bound = |t: DateTime<Utc>| {
+            crate::domain::clamp_time(t).min(now + chrono::Duration::seconds(crate::domain::FUTURE_SLACK_SECS))
+        };
+        let at = bound(input.at);
         let by = &input.by;
-        let ev = &input.event;
+        let event = match input.event.clone() {
+            CaptureEvent::Hold { mut msg, holder, event } => {
+                msg.sent_at = bound(msg.sent_at);
+                CaptureEvent::Hold { msg, holder, event }
+            }
+            CaptureEvent::Edited { key, text, edited_at } => CaptureEvent::Edited {
+                key,
+                text,
+                edited_at: bound(edited_at),
+            },
+            other => other,
+        };
+        let ev = &event;
         let c = self
             .store
             .update_incident_entry(

@@ -147,6 +147,37 @@ async fn a_pinned_message_becomes_an_entry_and_follows_its_edits_and_removal() {
             .is_empty()
     );
     assert_eq!(h.incident(inc.id).last_seq, 3);
+    // A backup of a record with a captured entry that was edited, released, restored and
+    // deleted restores (the entry's history is valid for a captured message).
+    let mut backup = Vec::new();
+    h.svc.store().backup(&mut backup, h.svc.now()).unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    crate::store::restore(dst.path(), &backup[..], false).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Taking the shared pin off a message is a timeline change: someone without the right to add
+/// to the timeline cannot remove what responders pinned.
+#[tokio::test]
+async fn unpinning_needs_the_right_to_change_the_timeline() {
+    let h = harness_with("[access]\nresponders = [\"alice\"]\n");
+    let inc = h.open("NDW ETL failed").await;
+    let n = h.svc.capture(input(&h, &inc.slug, "alice", "e1", hold("pin"))).await;
+    assert!(Harness::reply(&n).starts_with("📌 Recorded"), "{n:?}");
+    let unpin = CaptureEvent::Release {
+        key: "console:m1".into(),
+        holder: "pin".into(),
+    };
+    let n = h
+        .svc
+        .capture(input(&h, &inc.slug, "mallory", "e2", unpin.clone()))
+        .await;
+    assert!(
+        matches!(&n[..], [Notice::Reply(t)] if t.contains("responders")),
+        "{n:?}"
+    );
+    assert!(h.svc.store().entry(inc.id, 3).unwrap().unwrap().is_visible());
+    let n = h.svc.capture(input(&h, &inc.slug, "alice", "e3", unpin)).await;
+    assert!(Harness::reply(&n).contains("left the timeline"), "{n:?}");
 }
 
 #[tokio::test]

@@ -199,6 +199,13 @@ impl Bot {
         };
         let now = ids(&v["content"]);
         let before = ids(&v["unsigned"]["prev_content"]);
+        // One pin change may add and remove several messages: each is its own capture event
+        // (de-duplicated as `<event>/<message>`), so every one of them takes effect.
+        let per_message = |target: &str| {
+            let mut item = v.clone();
+            item["event_id"] = Value::String(format!("{}/{target}", v["event_id"].as_str().unwrap_or_default()));
+            item
+        };
         for added in now.iter().filter(|e| !before.contains(e)).take(50) {
             let Ok(target) = EventId::parse(added) else {
                 continue;
@@ -211,14 +218,15 @@ impl Bot {
                 holder: "pin".into(),
                 event: None,
             };
-            self.capture(room, v, &sender, event, Some(target)).await;
+            self.capture(room, &per_message(added), &sender, event, Some(target))
+                .await;
         }
         for removed in before.iter().filter(|e| !now.contains(e)).take(50) {
             let event = CaptureEvent::Release {
                 key: message_key(removed),
                 holder: "pin".into(),
             };
-            self.capture(room, v, &sender, event, None).await;
+            self.capture(room, &per_message(removed), &sender, event, None).await;
         }
     }
 

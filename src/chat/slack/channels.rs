@@ -67,13 +67,25 @@ impl SlackBot {
     ) -> Result<(), Failure> {
         let inc = self.incident(id)?;
         let (channel, name) = self.ensure_channel(&inc).await?;
+        // The channel exists and is bound now: only getting there is worth retrying forever.
+        // An announcement Slack refuses (its blocks) goes out as plain text, and if even that
+        // is refused the rest of the opening still happens.
         let blocks = text::announcement_blocks(&inc, announcement);
-        let ts = self
-            .api
-            .post(&channel, announcement, Some(blocks.clone()), None)
-            .await?;
-        self.remember_card(id, &channel, &ts).await;
-        self.cards.set(id, blocks.value().to_string()).await;
+        match self.api.post(&channel, announcement, Some(blocks.clone()), None).await {
+            Ok(ts) => {
+                self.remember_card(id, &channel, &ts).await;
+                self.cards.set(id, blocks.value().to_string()).await;
+            }
+            Err(e) => match Failure::from(e) {
+                Failure::Permanent(why) => {
+                    tracing::warn!(incident = %id, %why, "slack: the incident card was refused; posting the announcement as plain text");
+                    if let Err(e) = self.api.post(&channel, announcement, None, None).await {
+                        tracing::error!(incident = %id, error = ?e, "slack: the announcement was refused; the channel is open without it");
+                    }
+                }
+                other => return Err(other),
+            },
+        }
         let lane = Lane::Incident(id);
         self.enqueue(lane.clone(), JobKind::Topic { incident: id }).await;
         let mut users: Vec<String> = self.cfg.responders.clone();

@@ -88,6 +88,12 @@ async fn accepted(
 fn not_ours(r: Refused) -> Response {
     match r {
         Refused::Foreign(why) => (StatusCode::FORBIDDEN, Json(json!({"ok": false, "error": why}))).into_response(),
+        Refused::NotDurable(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            Json(json!({"ok": false, "error": format!("not saved ({why}); deliver it again")})),
+        )
+            .into_response(),
         Refused::NotYet => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(axum::http::header::RETRY_AFTER, "5")],

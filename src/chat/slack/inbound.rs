@@ -108,9 +108,12 @@ impl SlackBot {
             Some(ev.team_id.0.as_str()),
             AppClaim::Claimed(Some(ev.api_app_id.0.as_str())),
         )?;
-        // The event's writes and the jobs they cause: one sync before the acknowledgement.
+        // The event's writes and the jobs they cause: one sync before the acknowledgement; if
+        // that fails, no acknowledgement (Slack delivers the event again; its id makes the
+        // redelivery harmless).
         if let Err(e) = self.service.store().clone().batch(self.handle_event(ev)).await {
-            tracing::error!(error = %e, "slack: an event's changes could not be made durable");
+            tracing::error!(error = %e, "slack: an event's changes could not be made durable; not acknowledged");
+            return Err(Refused::NotDurable(e.to_string()));
         }
         Ok(())
     }

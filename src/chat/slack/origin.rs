@@ -26,6 +26,9 @@ pub enum Refused {
     NotYet,
     /// From another workspace or for another app: the reason, for the log and the 403.
     Foreign(String),
+    /// Ours, but its changes could not be made durable (the store failed): not acknowledged,
+    /// so Slack delivers it again.
+    NotDurable(String),
 }
 
 impl Origin {

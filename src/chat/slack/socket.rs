@@ -42,8 +42,11 @@ async fn on_push(
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
     if let Some(bot) = bot_of(&state).await {
-        // A refused event was logged and counted; it is acknowledged and ignored.
-        let _ = bot.on_event(ev).await;
+        // A refused event was logged and counted; it is acknowledged and ignored. One whose
+        // changes could not be made durable is reported as failed to the listener.
+        if let Err(super::origin::Refused::NotDurable(why)) = bot.on_event(ev).await {
+            return Err(why.into());
+        }
     }
     Ok(())
 }
