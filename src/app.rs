@@ -168,8 +168,23 @@ fn spawn_reminders(service: Arc<IncidentService>, router: Arc<Router>, mut stopp
                 _ = tick.tick() => {}
                 _ = stopping.wait_for(|v| *v) => return,
             }
-            let notices = service.remind().await;
-            router.publish(None, &notices).await;
+            // Marked sent and queued to the rooms in one durability group: a crash in between
+            // neither loses the reminder nor sends it twice. Incidents that live only in the
+            // console are the console's to remind.
+            let store = service.store().clone();
+            let done = store
+                .batch(async {
+                    let notices = service
+                        .remind_matching(|i| {
+                            i.rooms.iter().any(|r| r.platform != crate::domain::Platform::Console) || i.rooms.is_empty()
+                        })
+                        .await;
+                    router.publish(None, &notices).await;
+                })
+                .await;
+            if let Err(e) = done {
+                tracing::error!(error = %e, "reminders could not be made durable");
+            }
         }
     });
 }

@@ -227,7 +227,10 @@ where
                 _ = shutdown.wait_for(|stop| *stop) => break,
             };
             let Some(read) = read else {
-                let notices = service.remind().await;
+                // Only incidents with a room here: the others are reminded by `run` in theirs.
+                let notices = service
+                    .remind_matching(|i| i.room_on(Platform::Console).is_some())
+                    .await;
                 self.apply(&service, notices).await;
                 continue;
             };

@@ -70,6 +70,15 @@ pub fn load_incident(store: &Store, id: IncidentId) -> Result<Incident, Failure>
         .ok_or_else(|| Failure::Permanent(format!("{id} does not exist")))
 }
 
+/// `load_incident` for a job about to show the incident's state on a platform (a topic, a
+/// card, a room's opening): read, then wait until what was read is durable, so a platform never
+/// shows state a crash could still take back.
+pub async fn load_incident_durable(store: &Store, id: IncidentId) -> Result<Incident, Failure> {
+    let inc = load_incident(store, id)?;
+    store.settle().await.map_err(|e| Failure::Transient(e.to_string()))?;
+    Ok(inc)
+}
+
 /// The last value an adapter set per incident (the room topic), so unchanged values are not
 /// sent again.
 #[derive(Default)]

@@ -351,7 +351,7 @@ async fn accept(
     // one fsync round, not ten). A crash before the answer may keep a prefix; the sender's
     // retry finds those alerts known and adds the rest. Run as its own task, so a request
     // timeout or a client going away cannot stop it between an alert and its room's opening.
-    let (task_ctx, signature) = (ctx.clone(), signature.clone());
+    let (task_ctx, signature) = (ctx.clone(), signature);
     let applied = tokio::spawn(async move {
         let store = task_ctx.service.store().clone();
         store

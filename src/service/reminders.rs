@@ -44,6 +44,12 @@ impl IncidentService {
     /// Send the reminders due now: each is recorded as sent (durably) before its notice is
     /// returned. Store trouble is logged; the next check tries again.
     pub async fn remind(&self) -> Vec<Notice> {
+        self.remind_matching(|_| true).await
+    }
+
+    /// `remind` for the incidents `keep` accepts (the console reminds only incidents in its
+    /// rooms; `run` only incidents that live on a chat platform).
+    pub async fn remind_matching(&self, keep: impl Fn(&Incident) -> bool) -> Vec<Notice> {
         if self.reminder_rules.is_off() {
             return Vec::new();
         }
@@ -56,7 +62,7 @@ impl IncidentService {
             }
         };
         let mut out = Vec::new();
-        for inc in incidents {
+        for inc in incidents.into_iter().filter(|i| keep(i)) {
             if inc.due_reminders(&self.reminder_rules, now, &self.tz).is_empty() {
                 continue;
             }

@@ -110,6 +110,7 @@ impl Bot {
     fn room_of(&self, lane: &Lane) -> Result<Room, Failure> {
         match lane {
             Lane::Room(r) => self.joined(r),
+            Lane::Updates => Err(Failure::Permanent("the updates lane has no room of its own".into())),
             Lane::Incident(id) => {
                 let inc = self.incident(*id)?;
                 let room = matrix_room(&inc).ok_or_else(|| Failure::Permanent(format!("{id} has no Matrix room")))?;
@@ -121,6 +122,26 @@ impl Bot {
     pub async fn execute(self: &Arc<Self>, job: &Job) -> Result<(), Failure> {
         let lane = &job.lane;
         match &job.kind {
+            JobKind::Broadcast { room, text: body } => {
+                let (target, id) = super::client::resolve_room(&self.client, room)
+                    .await
+                    .map_err(|e| match e {
+                        super::client::RoomRefError::Invalid(m) => Failure::Permanent(m),
+                        super::client::RoomRefError::Unresolved(m) => Failure::Transient(m),
+                    })?;
+                let joined = self
+                    .client
+                    .get_room(&id)
+                    .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined);
+                if !joined {
+                    self.client.join_room_by_id_or_alias(&target, &[]).await?;
+                }
+                let r = self.joined(&id)?;
+                r.send(text::notice(body))
+                    .with_transaction_id(job.txn("update"))
+                    .await?;
+                Ok(())
+            }
             JobKind::Say { text, html, reply_to } => {
                 let room = self.room_of(lane)?;
                 let html = html.clone().unwrap_or_else(|| text::lines_to_html(text));
@@ -174,7 +195,7 @@ impl Bot {
                 self.upload(&room, job, file).await
             }
             JobKind::Topic { incident } => {
-                let inc = self.incident(*incident)?;
+                let inc = crate::chat::outbox::load_incident_durable(self.service.store(), *incident).await?;
                 let Some(room_id) = matrix_room(&inc) else {
                     return Ok(());
                 };
@@ -323,30 +344,13 @@ impl crate::chat::router::Sink for MatrixSink {
         })
     }
 
+    /// Queued like any job (durably, delivered once durable); the room is resolved and joined
+    /// when it is delivered, so a slow homeserver never holds up the caller.
     fn broadcast(&self, text: String) -> crate::chat::router::BoxFuture<'_> {
         Box::pin(async move {
-            let Some(name) = self.0.cfg.updates_room.clone() else {
-                return;
-            };
-            let room = match super::client::resolve_room(&self.0.client, &name).await {
-                Ok((target, id)) => {
-                    let joined = self
-                        .0
-                        .client
-                        .get_room(&id)
-                        .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined);
-                    if !joined && let Err(e) = self.0.client.join_room_by_id_or_alias(&target, &[]).await {
-                        tracing::warn!(room = %name, error = %e, "matrix: cannot join matrix.updates_room; invite the bot to it");
-                        return;
-                    }
-                    id
-                }
-                Err(e) => {
-                    tracing::warn!(room = %name, error = ?e, "matrix: matrix.updates_room cannot be resolved; the update is not broadcast");
-                    return;
-                }
-            };
-            self.0.enqueue(Lane::Room(room), JobKind::say(text, None)).await
+            if let Some(room) = self.0.cfg.updates_room.clone() {
+                self.0.enqueue(Lane::Updates, JobKind::Broadcast { room, text }).await
+            }
         })
     }
 }

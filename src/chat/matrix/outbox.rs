@@ -18,6 +18,8 @@ use crate::domain::IncidentId;
 pub enum Lane {
     Incident(IncidentId),
     Room(OwnedRoomId),
+    /// The updates room (`matrix.updates_room`), resolved when a job is delivered.
+    Updates,
 }
 
 impl std::fmt::Display for Lane {
@@ -25,12 +27,15 @@ impl std::fmt::Display for Lane {
         match self {
             Lane::Incident(id) => write!(f, "incident:{id}"),
             Lane::Room(r) => write!(f, "room:{r}"),
+            Lane::Updates => f.write_str("updates"),
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum JobKind {
+    /// A status update for `room` (an id or alias; joined first when needed).
+    Broadcast { room: String, text: String },
     /// A notice, optionally as a reply; `html` defaults to the text's lines rendered as HTML.
     Say {
         text: String,

@@ -154,7 +154,7 @@ impl Bot {
         origin: Option<(OwnedRoomId, Option<OwnedEventId>)>,
         invite_also: Option<OwnedUserId>,
     ) -> Result<(), Failure> {
-        let inc = self.incident(id)?;
+        let inc = crate::chat::outbox::load_incident_durable(self.service.store(), id).await?;
         let (room, alias) = self.ensure_room(&inc).await?;
         let mut people: Vec<OwnedUserId> = Vec::new();
         let mut bad = Vec::new();

@@ -164,6 +164,11 @@ impl SlackBot {
         load_incident(self.service.store(), id)
     }
 
+    /// The incident as a job will show it on Slack: durable first.
+    pub async fn incident_durable(&self, id: IncidentId) -> Result<Incident, Failure> {
+        crate::chat::outbox::load_incident_durable(self.service.store(), id).await
+    }
+
     /// Post plain text in a lane (`thread_ts`: as a reply in that thread).
     pub async fn say(self: &Arc<Self>, lane: Lane, text: String, thread_ts: Option<String>) {
         self.enqueue(
@@ -290,7 +295,7 @@ impl SlackBot {
                 Ok(())
             }
             JobKind::Topic { incident } => {
-                let inc = self.incident(*incident)?;
+                let inc = self.incident_durable(*incident).await?;
                 let Some(channel) = slack_channel(&inc) else {
                     return Ok(());
                 };

@@ -170,6 +170,10 @@ impl SlackBot {
             let Some(author) = new.sender.user.as_ref().map(|u| u.0.clone()) else {
                 return;
             };
+            // Our own messages change when we update them (the card): never an edit to follow.
+            if self.me().is_some_and(|(me, _)| me == author) {
+                return;
+            }
             let text = text::unescape(new.content.as_ref().and_then(|c| c.text.as_deref()).unwrap_or_default());
             let edited_at = new.edited.as_ref().map_or(at.clone(), |e| e.ts.0.clone());
             let event = CaptureEvent::Edited {

@@ -65,7 +65,7 @@ impl SlackBot {
         invite_also: Option<String>,
         respond: Option<String>,
     ) -> Result<(), Failure> {
-        let inc = self.incident(id)?;
+        let inc = self.incident_durable(id).await?;
         let (channel, name) = self.ensure_channel(&inc).await?;
         // The channel exists and is bound now: only getting there is worth retrying forever.
         // An announcement Slack refuses (its blocks) goes out as plain text, and if even that
