@@ -340,3 +340,47 @@ async fn capture_works_in_an_encrypted_incident_room() {
     }
     assert!(bot.stop().success(), "{}", bot.log());
 }
+
+/// `incident update` in Matrix: the update goes to the incident room and to
+/// `matrix.updates_room` (an alias the bot resolves and joins when it delivers the update).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_update_reaches_the_updates_room() {
+    let syn = Synapse::start().await;
+    let alice = Mx::register(&syn, "alice", true).await;
+    let cron = Mx::register(&syn, "cron", false).await;
+    let alerts = alice
+        .create_room(json!({"preset": "public_chat", "room_alias_name": "alerts"}))
+        .await;
+    let updates = alice
+        .create_room(json!({"preset": "public_chat", "room_alias_name": "incident-updates"}))
+        .await;
+    cron.join("#alerts:localhost").await;
+    syn.register("warroom", crate::mx::BOT_PASSWORD, false).await;
+    let mut bot = crate::mx::BotProc::configured(
+        &format!(
+            "[matrix]\nhomeserver = \"{}\"\nuser = \"{BOT_USER}\"\nalert_rooms = [\"#alerts:localhost\"]\nresponders = [\"@alice:localhost\"]\nupdates_room = \"#incident-updates:localhost\"\n",
+            syn.url
+        ),
+        &[("WARROOM_MATRIX__PASSWORD", crate::mx::BOT_PASSWORD)],
+        "matrix: ready",
+    );
+    bot.start().await;
+    cron.say(&alerts, "NDW ETL failed").await;
+    let room = alice.wait_invite().await;
+    alice.join(&room).await;
+    let ev = alice.say(&room, "!incident update rollback in progress").await;
+    let reply = alice.wait_reply(&room, BOT_USER, &ev).await;
+    assert!(reply.contains("Update recorded"), "{reply}");
+    let posted = alice
+        .wait_message(&updates, BOT_USER, "the update in the updates room", |m| {
+            body(m).starts_with("📣 INC-1 update") && body(m).contains("rollback in progress")
+        })
+        .await;
+    assert!(body(&posted).contains("investigating"), "{}", body(&posted));
+    alice
+        .wait_message(&room, BOT_USER, "the update in the incident room", |m| {
+            body(m).starts_with("📣 INC-1 update")
+        })
+        .await;
+    assert!(bot.stop().success(), "{}", bot.log());
+}
