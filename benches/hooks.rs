@@ -139,6 +139,13 @@ async fn main() {
     let pid = bot.pid();
     let base = bot.http_url();
     println!("bot: {} (pid {pid})", support::BIN);
+    fake.wait_socket().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    println!(
+        "idle (Slack Socket Mode and three webhook receivers, no incident): RSS {:.1} MB, PSS {:.1} MB",
+        proc_mb(pid, "VmRSS:"),
+        support::smaps_pss_mb(pid)
+    );
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(SENDERS)
         .build()

@@ -90,6 +90,12 @@ async fn main() {
     );
     bot.start().await;
     println!("bot: {} (pid {})", support::BIN, bot.pid());
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    println!(
+        "idle (Matrix only, no incident): RSS {:.1} MB, PSS {:.1} MB",
+        support::proc_mb(bot.pid(), "VmRSS:"),
+        support::smaps_pss_mb(bot.pid())
+    );
 
     // Polling stays cheap (the alert room's recent messages, then the admin API for the new
     // room), so the measuring client does not load the 2-core machine it measures.
