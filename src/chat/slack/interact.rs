@@ -155,14 +155,23 @@ impl SlackBot {
             },
         };
         let here = self.service.incident_in_room(&msg.room);
-        let notices = self
-            .service
-            .declare_form(msg, title.to_string(), severity, description, services)
+        // The declaration, its details and the jobs they cause: one durability group.
+        let store = self.service.store().clone();
+        let done = store
+            .batch(async {
+                let notices = self
+                    .service
+                    .declare_form(msg, title.to_string(), severity, description, services)
+                    .await;
+                let reply = self.deliver(&channel, user, None, here, notices).await;
+                if !channel.is_empty() && reply != "✓" {
+                    let lane = here.map_or_else(|| Lane::Channel(channel.clone()), Lane::Incident);
+                    self.say(lane, text::truncate(&reply, 3000).to_string(), None).await;
+                }
+            })
             .await;
-        let reply = self.deliver(&channel, user, None, here, notices).await;
-        if !channel.is_empty() && reply != "✓" {
-            let lane = here.map_or_else(|| Lane::Channel(channel.clone()), Lane::Incident);
-            self.say(lane, text::truncate(&reply, 3000).to_string(), None).await;
+        if let Err(e) = done {
+            tracing::error!(error = %e, "slack: a declaration from the dialog could not be made durable");
         }
     }
 }
