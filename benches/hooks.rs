@@ -126,6 +126,8 @@ async fn main() {
     env.push(("WARROOM_ALERTS__COALESCE_SECONDS", "5"));
     // Measure throughput, not the storm limit: every distinct alert may open its incident.
     env.push(("WARROOM_ALERTS__MAX_OPENINGS_PER_MINUTE", "0"));
+    // The fake has no Tier 2 limit: no pacing of channel creation either.
+    env.push(("WARROOM_SLACK__CHANNELS_PER_MINUTE", "0"));
     let mut bot = mx::BotProc::configured(
         // Generic alerts group by their fingerprint unless a rule says otherwise: this one puts
         // each distinct alert into one of 10 groups.

@@ -725,6 +725,15 @@ pub struct SlackConfig {
     /// bot to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updates_channel: Option<String>,
+    /// Channels created per minute at most (`conversations.create` is a Tier 2 method, about
+    /// 20 a minute): further openings wait their turn, in order, and are never dropped.
+    /// 0: no pacing of our own (Slack's `Retry-After` is still honoured).
+    #[serde(default = "default_channels_per_minute", deserialize_with = "u64_or_text")]
+    pub channels_per_minute: u64,
+}
+
+fn default_channels_per_minute() -> u64 {
+    20
 }
 
 fn default_slack_api() -> String {

@@ -102,9 +102,39 @@ pub struct Api {
     http: reqwest::Client,
     /// Per method: do not call before this instant (from `Retry-After`).
     not_before: Mutex<HashMap<&'static str, Instant>>,
+    /// Methods paced by us (Slack's tiers): calls queue in order, none is dropped.
+    paces: Mutex<HashMap<&'static str, Pace>>,
     names: Mutex<HashMap<String, String>>,
     /// User names (handles, unique in the workspace) by user id.
     handles: Mutex<HashMap<String, String>>,
+}
+
+/// A method's pace (a generic cell rate): `burst` calls at once, then one per `interval`.
+/// Each call takes its turn when it asks, so concurrent callers queue in order.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    interval: Duration,
+    burst: u32,
+    /// When the queue of turns taken so far drains.
+    drained: Instant,
+}
+
+impl Pace {
+    fn new(interval: Duration, burst: u32, now: Instant) -> Pace {
+        Pace {
+            interval,
+            burst,
+            drained: now,
+        }
+    }
+
+    /// Take the next turn at `now`; how long to wait for it.
+    fn take(&mut self, now: Instant) -> Duration {
+        let start = self.drained.max(now);
+        self.drained = start + self.interval;
+        let allowance = self.interval * self.burst;
+        (self.drained - allowance).saturating_duration_since(now)
+    }
 }
 
 /// Who the bot token belongs to (`auth.test`).
@@ -122,13 +152,42 @@ impl Api {
             token: SlackApiToken::new(bot_token.to_string().into()),
             http: reqwest::Client::new(),
             not_before: Mutex::new(HashMap::new()),
+            paces: Mutex::new(HashMap::new()),
             names: Mutex::new(HashMap::new()),
             handles: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Wait out any `Retry-After` Slack gave for `method`.
+    /// Pace `method` to at most `per_minute` calls a minute (a burst of that many first);
+    /// 0 leaves it unpaced.
+    pub fn pace(self, method: &'static str, per_minute: u64) -> Api {
+        if per_minute > 0 {
+            let interval = Duration::from_secs(60) / u32::try_from(per_minute).unwrap_or(u32::MAX);
+            let burst = u32::try_from(per_minute).unwrap_or(u32::MAX);
+            self.paces
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(method, Pace::new(interval, burst, Instant::now()));
+        }
+        self
+    }
+
+    /// Wait out any `Retry-After` Slack gave for `method`, and its turn when it is paced.
     async fn gate(&self, method: &'static str) {
+        let turn = self
+            .paces
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(method)
+            .map(|p| p.take(Instant::now()));
+        if let Some(wait) = turn.filter(|w| !w.is_zero()) {
+            tracing::info!(
+                method,
+                wait_ms = wait.as_millis() as u64,
+                "slack: pacing a rate-limited method"
+            );
+            tokio::time::sleep(wait).await;
+        }
         let wait = self
             .not_before
             .lock()
@@ -429,6 +488,25 @@ impl Api {
     pub async fn respond(&self, response_url: &str, text: &str) -> Result<(), ApiError> {
         let body = serde_json::json!({"response_type": "in_channel", "text": escape(text)});
         send_plain("response_url", self.http.post(response_url).json(&body)).await
+    }
+}
+
+#[cfg(test)]
+mod pace_tests {
+    use super::*;
+
+    /// A burst of `per_minute` calls goes at once; the next ones wait their turn, in order.
+    #[test]
+    fn a_paced_method_bursts_then_queues() {
+        let t0 = Instant::now();
+        let mut p = Pace::new(Duration::from_secs(3), 20, t0);
+        let waits: Vec<Duration> = (0..22).map(|_| p.take(t0)).collect();
+        assert!(waits[..20].iter().all(|w| w.is_zero()), "{waits:?}");
+        assert_eq!(waits[20], Duration::from_secs(3));
+        assert_eq!(waits[21], Duration::from_secs(6));
+        // After a quiet minute the burst is available again.
+        let later = t0 + Duration::from_secs(200);
+        assert!(p.take(later).is_zero());
     }
 }
 

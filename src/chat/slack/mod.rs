@@ -124,7 +124,7 @@ impl SlackAdapter {
     ) -> Result<(SlackAdapter, Option<axum::Router>), ChatError> {
         let client = api::client(&cfg.api_url).map_err(fail)?;
         let bot = Arc::new(SlackBot::new(
-            Api::new(client.clone(), &secrets.bot_token),
+            Api::new(client.clone(), &secrets.bot_token).pace("conversations.create", cfg.channels_per_minute),
             service,
             cfg,
             router,
