@@ -99,20 +99,37 @@ pub enum Captured {
 
 /// The entry text of a captured message: its text (shortened to what an entry holds), then its
 /// files and a link to it, one per line.
+/// Names and links of a captured message come from the platform and its author: each is kept
+/// as one line of at most this many characters…
+const MAX_PART: usize = 300;
+/// …and at most this many files are kept.
+const MAX_FILES: usize = 10;
+
+fn cut(s: &str) -> String {
+    let one = super::single_line(s);
+    if one.chars().count() > MAX_PART {
+        one.chars().take(MAX_PART - 1).collect::<String>() + "…"
+    } else {
+        one
+    }
+}
+
+/// A message's files and link as they are kept: cut and counted (what `entry_text` shows).
+fn kept(files: &[Attachment], link: Option<&str>) -> (Vec<Attachment>, Option<String>) {
+    let files = files
+        .iter()
+        .take(MAX_FILES)
+        .map(|f| Attachment {
+            name: cut(&f.name),
+            url: cut(&f.url),
+        })
+        .collect();
+    (files, link.map(cut))
+}
+
 pub fn entry_text(text: &str, files: &[Attachment], link: Option<&str>) -> String {
-    // Names and links come from the platform and the author: each is cut to a line of at
-    // most `MAX_PART` characters, and at most `MAX_FILES` are listed, so the text stays
-    // within an entry whatever the message held.
-    const MAX_PART: usize = 300;
-    const MAX_FILES: usize = 10;
-    let cut = |s: &str| -> String {
-        let one = super::single_line(s);
-        if one.chars().count() > MAX_PART {
-            one.chars().take(MAX_PART - 1).collect::<String>() + "…"
-        } else {
-            one
-        }
-    };
+    // Each name and link one short line, at most `MAX_FILES` files: the text stays within an
+    // entry whatever the message held.
     let mut tail = String::new();
     for f in files.iter().take(MAX_FILES) {
         tail.push_str(&format!("\n📎 {}: {}", cut(&f.name), cut(&f.url)));
@@ -181,6 +198,7 @@ impl Incident {
             }
             let seq = self.last_seq + 1;
             let text = entry_text(&msg.text, &msg.files, msg.link.as_deref());
+            let (files, link) = kept(&msg.files, msg.link.as_deref());
             let new =
                 NewEntry::new(msg.sent_at, &msg.author, EntryKind::Captured, text, msg.source).at_moment(Moment {
                     at: msg.sent_at,
@@ -194,8 +212,8 @@ impl Incident {
                     holds: BTreeMap::from([(holder.to_string(), hold)]),
                     text_at: msg.sent_at,
                     gone: false,
-                    files: msg.files.clone(),
-                    link: msg.link.clone(),
+                    files,
+                    link,
                 },
             );
             return Ok((Captured::Added(seq), vec![new]));
@@ -590,5 +608,28 @@ mod tests {
         let text = entry_text(&long, &vec![huge; 50], Some(&"l".repeat(30_000)));
         assert!(text.chars().count() <= MAX_TEXT_CHARS, "{}", text.chars().count());
         assert!(text.contains("… and 40 more files"));
+        // What the record keeps of them is bounded the same way.
+        let mut inc = opened();
+        let m = CapturedMessage {
+            files: vec![
+                Attachment {
+                    name: "n".repeat(30_000),
+                    url: "u".repeat(30_000),
+                };
+                50
+            ],
+            link: Some("l".repeat(30_000)),
+            ..msg("x")
+        };
+        inc.hold(&m, "pin", None, t(13, 0, 1), &Person::new("a", "a"), t(13, 0, 1), None)
+            .unwrap();
+        let c = inc.capture(&m.key).unwrap();
+        assert_eq!(c.files.len(), 10);
+        assert!(
+            c.files
+                .iter()
+                .all(|f| f.name.chars().count() <= 300 && f.url.chars().count() <= 300)
+        );
+        assert!(c.link.as_ref().unwrap().chars().count() <= 300);
     }
 }

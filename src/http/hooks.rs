@@ -341,7 +341,7 @@ async fn accept(
             return Err(HookError::Replay);
         }
     }
-    let Ok(Ok(_slot)) = tokio::time::timeout(QUEUE_WAIT, ctx.slots.acquire()).await else {
+    let Ok(Ok(slot)) = tokio::time::timeout(QUEUE_WAIT, ctx.slots.clone().acquire_owned()).await else {
         return Err(HookError::Busy);
     };
     let alerts = kind.decode(&body.bytes, now)?;
@@ -353,6 +353,9 @@ async fn accept(
     // timeout or a client going away cannot stop it between an alert and its room's opening.
     let (task_ctx, signature) = (ctx.clone(), signature);
     let applied = tokio::spawn(async move {
+        // The processing slot goes with the work: a request that times out or whose client
+        // goes away does not free it while its alerts are still being applied.
+        let _slot = slot;
         let store = task_ctx.service.store().clone();
         store
             .batch(apply_alerts(&task_ctx, name, &alerts, signature.as_ref(), now))

@@ -86,7 +86,12 @@ impl IncidentService {
         // Adding a message, and taking the shared pin off one, are timeline changes by this
         // person: the rate limit and `[access]` rule of `timeline` apply (anyone may remove
         // their own reaction).
-        let pin_off = matches!(&input.event, CaptureEvent::Release { holder, .. } if holder == "pin");
+        let pin_off = match &input.event {
+            CaptureEvent::Release { key, holder } if holder == "pin" => inc
+                .capture(key)
+                .is_some_and(|c| c.holds.get("pin").is_some_and(|h| h.present)),
+            _ => false,
+        };
         if matches!(input.event, CaptureEvent::Hold { .. }) || pin_off {
             self.admit_hold(&input, &inc)?;
         }

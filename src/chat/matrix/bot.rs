@@ -123,12 +123,28 @@ impl Bot {
         let lane = &job.lane;
         match &job.kind {
             JobKind::Broadcast { room, text: body } => {
-                let (target, id) = super::client::resolve_room(&self.client, room)
-                    .await
-                    .map_err(|e| match e {
-                        super::client::RoomRefError::Invalid(m) => Failure::Permanent(m),
-                        super::client::RoomRefError::Unresolved(m) => Failure::Transient(m),
-                    })?;
+                use matrix_sdk::ruma::{RoomAliasId, RoomOrAliasId};
+                let bad = || Failure::Permanent(format!("matrix.updates_room {room:?} is not a room id or alias"));
+                let target = RoomOrAliasId::parse(room.as_str()).map_err(|_| bad())?;
+                let id = match RoomId::parse(target.as_str()) {
+                    Ok(id) => id,
+                    Err(_) => {
+                        let alias = RoomAliasId::parse(target.as_str()).map_err(|_| bad())?;
+                        match self.client.resolve_room_alias(&alias).await {
+                            Ok(r) => r.room_id,
+                            // A typo stays a typo: the update is not broadcast, nothing waits on it.
+                            Err(e)
+                                if matches!(
+                                    e.client_api_error_kind(),
+                                    Some(matrix_sdk::ruma::api::error::ErrorKind::NotFound)
+                                ) =>
+                            {
+                                return Err(Failure::Permanent(format!("matrix.updates_room {room}: no such alias")));
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                };
                 let joined = self
                     .client
                     .get_room(&id)

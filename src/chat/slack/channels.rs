@@ -76,15 +76,25 @@ impl SlackBot {
                 self.remember_card(id, &channel, &ts).await;
                 self.cards.set(id, blocks.value().to_string()).await;
             }
-            Err(e) => match Failure::from(e) {
-                Failure::Permanent(why) => {
-                    tracing::warn!(incident = %id, %why, "slack: the incident card was refused; posting the announcement as plain text");
-                    if let Err(e) = self.api.post(&channel, announcement, None, None).await {
-                        tracing::error!(incident = %id, error = ?e, "slack: the announcement was refused; the channel is open without it");
-                    }
+            // Only the card itself refused (its blocks, its size): the announcement as text.
+            Err(ApiError::Slack(code))
+                if matches!(
+                    code.as_str(),
+                    "invalid_blocks" | "invalid_blocks_format" | "msg_too_long"
+                ) =>
+            {
+                tracing::warn!(incident = %id, %code, "slack: the incident card was refused; posting the announcement as plain text");
+                match self.api.post(&channel, announcement, None, None).await {
+                    Ok(_) => {}
+                    Err(e) => match Failure::from(e) {
+                        Failure::Permanent(why) => {
+                            tracing::error!(incident = %id, %why, "slack: the announcement was refused; the channel is open without it")
+                        }
+                        other => return Err(other),
+                    },
                 }
-                other => return Err(other),
-            },
+            }
+            Err(e) => return Err(e.into()),
         }
         let lane = Lane::Incident(id);
         self.enqueue(lane.clone(), JobKind::Topic { incident: id }).await;

@@ -73,7 +73,9 @@ impl SlackBot {
         self.check_origin("interaction", v["team"]["id"].as_str(), app)?;
         match v["type"].as_str() {
             Some("block_actions") => self.on_button(&v).await,
-            Some("view_submission") if v["view"]["callback_id"] == DECLARE_CALLBACK => self.on_declare_dialog(&v).await,
+            Some("view_submission") if v["view"]["callback_id"] == DECLARE_CALLBACK => {
+                self.on_declare_dialog(&v).await?
+            }
             _ => {}
         }
         Ok(())
@@ -120,10 +122,12 @@ impl SlackBot {
         .await;
     }
 
-    async fn on_declare_dialog(self: &Arc<Self>, v: &Value) {
+    /// `Err`: the declaration could not be made durable (not acknowledged: Slack keeps the
+    /// dialog open with an error, and the person can submit again).
+    async fn on_declare_dialog(self: &Arc<Self>, v: &Value) -> Result<(), Refused> {
         let values = &v["view"]["state"]["values"];
         let (Some(user), Some(title)) = (v["user"]["id"].as_str(), field(values, "title")) else {
-            return;
+            return Ok(());
         };
         let channel = v["view"]["private_metadata"].as_str().unwrap_or_default().to_string();
         let severity = field(values, "severity").and_then(|s| s.parse().ok());
@@ -170,9 +174,10 @@ impl SlackBot {
                 }
             })
             .await;
-        if let Err(e) = done {
+        done.map_err(|e| {
             tracing::error!(error = %e, "slack: a declaration from the dialog could not be made durable");
-        }
+            Refused::NotDurable(e.to_string())
+        })
     }
 }
 

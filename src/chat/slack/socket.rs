@@ -45,7 +45,7 @@ async fn on_push(
         // A refused event was logged and counted; it is acknowledged and ignored. One whose
         // changes could not be made durable is reported as failed to the listener.
         if let Err(super::origin::Refused::NotDurable(why)) = bot.on_event(ev).await {
-            return Err(why.into());
+            return Err(Box::new(NotDurable(why)));
         }
     }
     Ok(())
@@ -60,7 +60,9 @@ async fn on_interaction(
         match serde_json::to_value(&ev) {
             // A refused interaction was logged and counted; it is acknowledged and ignored.
             Ok(v) => {
-                let _ = bot.on_interaction(v, true).await;
+                if let Err(super::origin::Refused::NotDurable(why)) = bot.on_interaction(v, true).await {
+                    return Err(Box::new(NotDurable(why)));
+                }
             }
             Err(e) => tracing::warn!(error = %e, "slack: an interaction could not be read"),
         }
@@ -68,13 +70,29 @@ async fn on_interaction(
     Ok(())
 }
 
+/// An event whose changes could not be made durable: its envelope is not acknowledged, so
+/// Slack delivers it again.
+#[derive(Debug)]
+struct NotDurable(String);
+
+impl std::fmt::Display for NotDurable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not durable: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotDurable {}
+
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
     _client: Arc<SlackClient<Connector>>,
     _state: SlackClientEventsUserState,
 ) -> axum::http::StatusCode {
+    if err.is::<NotDurable>() {
+        // Not acknowledged: Slack delivers the event again (its id makes that harmless).
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    }
     // The error text can quote the envelope (tokens, response URLs, message text): not logged.
-    let _ = err;
     tracing::warn!("slack: a Socket Mode message could not be handled");
     axum::http::StatusCode::OK
 }
