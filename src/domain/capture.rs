@@ -16,6 +16,12 @@ use super::timeline::{EntryKind, NewEntry, Person, Source, TimelineEntry};
 pub const MAX_CAPTURES: usize = 5_000;
 /// Holders (reactions and pins) remembered per captured message at most.
 pub const MAX_HOLDS: usize = 100;
+/// Removals remembered for messages not captured yet, at most (the oldest go first).
+pub const MAX_EARLY_REMOVALS: usize = 1_000;
+
+fn removal_key(key: &str, holder: &str) -> String {
+    format!("{key}\u{1f}{holder}")
+}
 
 /// A chat message as captured: who wrote it, when it was sent, what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +196,12 @@ impl Incident {
             event: event.map(str::to_string),
         };
         let Some(c) = self.captures.get_mut(&msg.key) else {
+            // Its removal was handled first (events handled concurrently): nothing to add.
+            let early = removal_key(&msg.key, holder);
+            if self.capture_removals.get(&early).is_some_and(|t| *t >= at) {
+                return Ok((Captured::Nothing, Vec::new()));
+            }
+            self.capture_removals.remove(&early);
             if self.captures.len() >= MAX_CAPTURES {
                 return Err(TransitionError::BadAction(format!(
                     "{} already has {MAX_CAPTURES} captured messages; add this one with `timeline`",
@@ -246,6 +258,18 @@ impl Incident {
         entry: Option<&mut TimelineEntry>,
     ) -> Result<Captured, TransitionError> {
         let Some(c) = self.captures.get_mut(key) else {
+            // Not captured (yet): remember the removal, so an older add arriving later
+            // changes nothing. Bounded: the oldest removals are forgotten first.
+            if self.capture_removals.len() >= MAX_EARLY_REMOVALS
+                && let Some(oldest) = self
+                    .capture_removals
+                    .iter()
+                    .min_by_key(|(_, t)| **t)
+                    .map(|(k, _)| k.clone())
+            {
+                self.capture_removals.remove(&oldest);
+            }
+            self.capture_removals.insert(removal_key(key, holder), at);
             return Ok(Captured::Nothing);
         };
         let seq = c.seq;
@@ -569,6 +593,31 @@ mod tests {
                 .unwrap(),
             Captured::Released(e2.seq)
         );
+        // A removal before the message was ever captured: the older add arriving later adds
+        // nothing; a newer add still captures.
+        let m3 = CapturedMessage {
+            key: "matrix:$m3".into(),
+            ..msg("third")
+        };
+        assert_eq!(
+            inc.release(&m3.key, "reaction:dan", t(14, 0, 5), &dan, t(14, 0, 5), None)
+                .unwrap(),
+            Captured::Nothing
+        );
+        assert_eq!(
+            inc.hold(&m3, "reaction:dan", None, t(14, 0, 4), &dan, t(14, 0, 6), None)
+                .unwrap()
+                .0,
+            Captured::Nothing
+        );
+        assert!(inc.capture(&m3.key).is_none());
+        assert!(matches!(
+            inc.hold(&m3, "reaction:dan", None, t(14, 1, 0), &dan, t(14, 1, 0), None)
+                .unwrap()
+                .0,
+            Captured::Added(_)
+        ));
+        assert!(inc.capture_removals.is_empty());
         // Messages never captured: nothing.
         assert_eq!(
             inc.release("matrix:$other", "pin", t(13, 50, 0), &bob, t(13, 50, 0), None)

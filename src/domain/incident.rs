@@ -321,6 +321,10 @@ pub struct Incident {
     /// Chat messages captured by a reaction or a pin, by platform message id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub captures: BTreeMap<String, super::capture::Capture>,
+    /// Removals that came before their message was captured (`<message>\u{1f}<holder>` → the
+    /// removal's time): an older add arriving later changes nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capture_removals: BTreeMap<String, DateTime<Utc>>,
     /// The latest status update (`incident update`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update: Option<super::updates::StatusUpdate>,
@@ -704,6 +708,7 @@ impl Incident {
             template: None,
             language: None,
             captures: BTreeMap::new(),
+            capture_removals: BTreeMap::new(),
             last_update: None,
             reminders: Default::default(),
         };

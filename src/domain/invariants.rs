@@ -227,6 +227,16 @@ impl Incident {
                 super::capture::MAX_CAPTURES
             ));
         }
+        if self.capture_removals.len() > super::capture::MAX_EARLY_REMOVALS {
+            return Err(format!(
+                "{} early capture removals; at most {}",
+                self.capture_removals.len(),
+                super::capture::MAX_EARLY_REMOVALS
+            ));
+        }
+        for t in self.capture_removals.values() {
+            check_time("capture removal time", *t)?;
+        }
         for (key, c) in &self.captures {
             if c.seq == 0 || c.seq > self.last_seq {
                 return Err(format!(
