@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::fake_slack::{ALICE, Fake};
 use crate::matrix::body;
 use crate::mx::{BOT_PASSWORD, BOT_USER, BotProc, Mx};
-use crate::support::{ok, stdout};
+use crate::support::{metric, ok, scrape, stdout};
 use crate::synapse::Synapse;
 
 const AM_TOKEN: &str = "am-bearer-7d1f0c";
@@ -63,14 +63,6 @@ type Refusal = (
     u16,
     &'static str,
 );
-
-fn metric(text: &str, line_start: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_into_matrix_with_refusals_resends_resolution_and_ops() {
@@ -276,14 +268,7 @@ async fn webhooks_into_matrix_with_refusals_resends_resolution_and_ops() {
         .await;
 
     // Metrics say what happened.
-    let m = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = scrape(&base).await;
     assert_eq!(
         metric(&m, "warroom_alerts_total{source=\"alertmanager\",outcome=\"opened\"}"),
         1.0,
@@ -559,14 +544,7 @@ async fn an_alert_storm_opens_one_channel_not_hundreds() {
         again.push(post(&http, &url, b.clone(), &bearer("storm-bearer-2b77")).await.1);
     }
     assert_eq!(outcomes(&again), [("duplicate".into(), 25)].into(), "{again:?}");
-    let m = http
-        .get(format!("{}/metrics", bot.http_url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = scrape(&bot.http_url()).await;
     assert_eq!(
         metric(&m, "warroom_alerts_total{source=\"generic\",outcome=\"storm\"}"),
         15.0,
@@ -698,17 +676,8 @@ async fn a_ten_alert_notification_costs_one_sync_and_survives_a_crash() {
         })
         .collect();
     firing["alerts"] = json!(alerts);
-    let syncs = |text: &str| metric(text, "warroom_store_syncs_total ");
-    let scrape = || async {
-        http.get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let before = syncs(&scrape().await);
+    let syncs = || async { metric(&scrape(&base).await, "warroom_store_syncs_total ") };
+    let before = syncs().await;
     let (status, v) = post(
         &http,
         &format!("{base}/hooks/alertmanager"),
@@ -717,7 +686,7 @@ async fn a_ten_alert_notification_costs_one_sync_and_survives_a_crash() {
     )
     .await;
     assert_eq!((status, v["alerts"].clone()), (200, json!(10)), "{v}");
-    let after = syncs(&scrape().await);
+    let after = syncs().await;
     assert_eq!(after - before, 1.0, "one sync for the whole notification");
     bot.kill();
     let listed = crate::support::ok(bot.cmd(&["export", "INC-1", "--format", "json"]).output().unwrap());

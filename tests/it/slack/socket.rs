@@ -267,17 +267,7 @@ async fn web_api_outage_is_recorded_and_posted_later_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reactions_and_pins_capture_messages_in_the_incident_channel() {
     let fake = Fake::start().await;
-    let alerts = fake.add_channel("alerts", &[ALICE]);
-    let mut b = fake.bot("socket", &alerts);
-    b.start().await;
-    fake.wait_socket().await;
-    fake.ack(&fake.push_event(
-        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
-        "Ev0ALERT01",
-    ))
-    .await;
-    let chan = fake.wait_channel("inc-1-").await;
-    fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let (mut b, _, chan, _) = with_incident(&fake, "").await;
     const BOB: &str = "UBOB000001";
 
     let files = serde_json::json!([{"id": "F0GRAPH01", "name": "disk.png", "title": "disk graph",
@@ -381,23 +371,8 @@ async fn reactions_and_pins_capture_messages_in_the_incident_channel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_update_reaches_the_incident_channel_and_the_updates_channel() {
     let fake = Fake::start().await;
-    let alerts = fake.add_channel("alerts", &[ALICE]);
     let updates = fake.add_channel("incident-updates", &[ALICE, BOT_USER]);
-    let (section, env) = fake.section("socket", &alerts);
-    let mut b = crate::mx::BotProc::configured(
-        &format!("{section}updates_channel = \"{updates}\"\n"),
-        &env,
-        "slack: ready (socket mode)",
-    );
-    b.start().await;
-    fake.wait_socket().await;
-    fake.ack(&fake.push_event(
-        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
-        "Ev0ALERT01",
-    ))
-    .await;
-    let chan = fake.wait_channel("inc-1-").await;
-    fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let (mut b, _, chan, _) = with_incident(&fake, &format!("updates_channel = \"{updates}\"\n")).await;
     let ack = fake
         .ack(&fake.slash(
             "/incident",
@@ -429,22 +404,7 @@ async fn a_status_update_reaches_the_incident_channel_and_the_updates_channel() 
 async fn card_buttons_and_the_declare_dialog() {
     const BOB: &str = "UBOB000001";
     let fake = Fake::start().await;
-    let alerts = fake.add_channel("alerts", &[ALICE]);
-    let (section, env) = fake.section("socket", &alerts);
-    let mut b = crate::mx::BotProc::configured(
-        &format!("{section}\n[access]\nresponders = [\"{ALICE}\"]\n"),
-        &env,
-        "slack: ready (socket mode)",
-    );
-    b.start().await;
-    fake.wait_socket().await;
-    fake.ack(&fake.push_event(
-        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
-        "Ev0ALERT01",
-    ))
-    .await;
-    let chan = fake.wait_channel("inc-1-").await;
-    let card = fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let (mut b, alerts, chan, card) = with_incident(&fake, &format!("\n[access]\nresponders = [\"{ALICE}\"]\n")).await;
     let blocks = card.blocks.clone().unwrap();
     let actions: Vec<&str> = blocks
         .as_array()
@@ -563,32 +523,13 @@ async fn card_buttons_and_the_declare_dialog() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slash_command_costs_one_sync() {
     let fake = Fake::start().await;
-    let alerts = fake.add_channel("alerts", &[ALICE]);
-    let mut b = fake.bot("socket", &alerts);
-    b.start().await;
-    fake.wait_socket().await;
-    fake.ack(&fake.push_event(
-        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
-        "Ev0ALERT01",
-    ))
-    .await;
-    let chan = fake.wait_channel("inc-1-").await;
-    fake.wait_message(&chan.id, "🚨 INC-1").await;
+    let (mut b, _, chan, _) = with_incident(&fake, "").await;
     fake.wait_message(&chan.id, "could not invite").await;
-    let http = reqwest::Client::new();
     let syncs = || async {
-        let text = http
-            .get(format!("{}/metrics", b.http_url()))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix("warroom_store_syncs_total "))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap()
+        crate::support::metric(
+            &crate::support::scrape(&b.http_url()).await,
+            "warroom_store_syncs_total ",
+        )
     };
     let mut deltas = Vec::new();
     for i in 0..5 {
@@ -605,4 +546,23 @@ async fn a_slash_command_costs_one_sync() {
     }
     assert_eq!(deltas, [1.0; 5], "one sync per acknowledgement");
     assert!(b.stop().success(), "{}", b.log());
+}
+
+/// A Socket Mode bot configured for `fake` (with `extra` after its `[slack]` section), started
+/// and connected, and INC-1 opened by an integration's alert: the bot, the alert channel, the
+/// incident channel and its card.
+async fn with_incident(fake: &Fake, extra: &str) -> (crate::mx::BotProc, String, crate::fake_slack::Channel, Message) {
+    let alerts = fake.add_channel("alerts", &[ALICE]);
+    let (section, env) = fake.section("socket", &alerts);
+    let mut b = crate::mx::BotProc::configured(&format!("{section}{extra}"), &env, "slack: ready (socket mode)");
+    b.start().await;
+    fake.wait_socket().await;
+    fake.ack(&fake.push_event(
+        bot_message(&alerts, "NDW ETL failed", "1700000000.000100"),
+        "Ev0ALERT01",
+    ))
+    .await;
+    let chan = fake.wait_channel("inc-1-").await;
+    let card = fake.wait_message(&chan.id, "🚨 INC-1").await;
+    (b, alerts, chan, card)
 }

@@ -65,14 +65,7 @@ async fn bad_answers_to_channel_creation_never_strand_an_incident() {
         .await
         .unwrap();
     assert_eq!(ready["incidents_without_room"]["slack"], 0, "{ready}");
-    let metrics = http
-        .get(format!("{}/metrics", b.http_url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::support::scrape(&b.http_url()).await;
     assert!(
         metrics.contains("warroom_incidents_without_room{platform=\"slack\"} 0"),
         "{metrics}"
