@@ -1289,7 +1289,8 @@ impl Incident {
         check_text(text)?;
         let items = self.sections.entry(section).or_default();
         if replace && !items.is_empty() {
-            if self.section_edits.len() >= MAX_SECTION_EDITS {
+            // One cap for built-in and custom sections together, as `restore` checks.
+            if self.section_edits.len() + self.custom_section_edits.len() >= MAX_SECTION_EDITS {
                 return Err(TransitionError::Full("replaced sections"));
             }
             self.section_edits.push(SectionEdit {

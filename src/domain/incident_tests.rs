@@ -555,3 +555,23 @@ fn a_close_never_precedes_a_recorded_milestone() {
     assert_eq!(inc.milestones[&Milestone::Closed], t(30));
     inc.check_invariants().unwrap();
 }
+
+/// Replacing a built-in section counts against the same cap as replacing a custom one, the cap
+/// `restore` checks: a record the live code writes is always one a backup can restore.
+#[test]
+fn built_in_and_custom_section_replacements_share_one_cap() {
+    let (mut inc, _) = Incident::open(Opening::by_hand(IncidentId(1), "DB down", who(), t(0))).unwrap();
+    inc.contribute(Section::Summary, "first", false, &who(), t(1)).unwrap();
+    let edit = CustomSectionEdit {
+        key: "comms".into(),
+        at: t(1),
+        by: who(),
+        previous: Vec::new(),
+    };
+    inc.custom_section_edits = vec![edit; MAX_SECTION_EDITS];
+    assert!(matches!(
+        inc.contribute(Section::Summary, "second", true, &who(), t(2)),
+        Err(TransitionError::Full(_))
+    ));
+    assert!(inc.section_edits.is_empty());
+}

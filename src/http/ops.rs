@@ -25,7 +25,7 @@ pub fn routes(service: Arc<IncidentService>, bearer: Option<crate::config::Secre
         .with_state(service);
     let guarded = match bearer {
         Some(token) => guarded.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
-            let ok = bearer_matches(req.headers(), token.expose());
+            let ok = super::hooks::check_bearer(req.headers(), token.expose()).is_ok();
             async move {
                 if ok {
                     next.run(req).await
@@ -44,18 +44,6 @@ pub fn routes(service: Arc<IncidentService>, bearer: Option<crate::config::Secre
     Router::new().route("/healthz", get(healthz)).merge(guarded)
 }
 
-/// Does the request carry `Authorization: Bearer <token>`? Compared in constant time.
-fn bearer_matches(headers: &axum::http::HeaderMap, token: &str) -> bool {
-    let Some(given) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    let (a, b) = (given.as_bytes(), token.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
