@@ -55,7 +55,9 @@ pub fn check_bearer(headers: &HeaderMap, token: &str) -> Result<(), &'static str
         .ok_or("Authorization is not a bearer token; send `Authorization: Bearer <token>`")?;
     let (a, b) = (Sha256::digest(got.trim().as_bytes()), Sha256::digest(token.as_bytes()));
     if a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) != 0 {
-        return Err("bearer token does not match; send the token configured for this endpoint");
+        return Err(
+            "bearer token does not match; send the token configured for this endpoint (hooks.<receiver>.bearer_token, or http.metrics_bearer for /metrics and /readyz)",
+        );
     }
     Ok(())
 }
@@ -451,7 +453,7 @@ mod tests {
         );
         assert_eq!(
             auth.check(&headers(&[("authorization", "Bearer nope".into())]), body, 0),
-            Err("bearer token does not match; give the sender the token configured for this receiver".to_string())
+            Err("bearer token does not match; send the token configured for this endpoint (hooks.<receiver>.bearer_token, or http.metrics_bearer for /metrics and /readyz)".to_string())
         );
         assert!(
             auth.check(&HeaderMap::new(), body, 0)

@@ -44,7 +44,6 @@ pub fn routes(service: Arc<IncidentService>, bearer: Option<crate::config::Secre
     Router::new().route("/healthz", get(healthz)).merge(guarded)
 }
 
-
 async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
