@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use slack_morphism::prelude::*;
 
 use super::bot::{JobKind, Lane, SlackBot, room_key};
@@ -37,6 +37,10 @@ pub struct SlashCommand {
     /// The app it is for (HTTP mode; Socket Mode envelopes carry none).
     #[serde(default)]
     pub api_app_id: Option<String>,
+    /// When it happened, if Slack says (a button's `action_ts`; slash commands carry no time,
+    /// so they are stamped when they arrive).
+    #[serde(skip)]
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl From<SlackCommandEvent> for SlashCommand {
@@ -51,6 +55,7 @@ impl From<SlackCommandEvent> for SlashCommand {
             trigger_id: e.trigger_id.to_string(),
             team_id: Some(e.team_id.to_string()),
             api_app_id: None,
+            at: None,
         }
     }
 }
@@ -272,7 +277,7 @@ impl SlackBot {
             author: Person::new(cmd.user_id.clone(), name),
             text: format!("{} {}", cmd.command.trim(), text::unescape(cmd.text.trim())),
             event_id: Some(format!("slack:trigger:{}", cmd.trigger_id)),
-            at: Utc::now(),
+            at: cmd.at.unwrap_or_else(Utc::now),
             standing,
         };
         let here = self.service.incident_in_room(&room_key(&channel).to_string());

@@ -84,12 +84,18 @@ impl SlackBot {
     async fn on_button(self: &Arc<Self>, v: &Value) {
         let channel = v["channel"]["id"]
             .as_str()
-            .or_else(|| v["container"]["channel_id"].as_str())
-            .unwrap_or_default()
-            .to_string();
-        let (Some(user), Some(action)) = (v["user"]["id"].as_str(), v["actions"][0]["action_id"].as_str()) else {
+            .or_else(|| v["container"]["channel_id"].as_str());
+        let (Some(channel), Some(user), Some(action), Some(trigger)) = (
+            channel,
+            v["user"]["id"].as_str(),
+            v["actions"][0]["action_id"].as_str(),
+            v["trigger_id"].as_str().filter(|t| !t.is_empty()),
+        ) else {
+            // Without its channel or trigger id a press can be neither placed nor de-duplicated.
+            tracing::warn!("slack: ignored a button press without its channel, user, action or trigger id");
             return;
         };
+        let channel = channel.to_string();
         let who = v["user"]["username"]
             .as_str()
             .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-')))
@@ -104,9 +110,11 @@ impl SlackBot {
             user_id: user.to_string(),
             user_name: v["user"]["username"].as_str().map(str::to_string),
             response_url: v["response_url"].as_str().unwrap_or_default().to_string(),
-            trigger_id: v["trigger_id"].as_str().unwrap_or_default().to_string(),
+            trigger_id: trigger.to_string(),
             team_id: v["team"]["id"].as_str().map(str::to_string),
             api_app_id: v["api_app_id"].as_str().map(str::to_string),
+            // When it was pressed, as Slack says.
+            at: v["actions"][0]["action_ts"].as_str().and_then(super::capture::ts_time),
         };
         let reply = self.acknowledged(cmd).await;
         let name = self.presser_name(v, user);

@@ -408,9 +408,11 @@ impl Fake {
     }
 
     /// The `block_actions` payload of `user` pressing the card button `action_id` on the bot's
-    /// message `ts` in `channel` (Slack's documented shape).
+    /// message `ts` in `channel` (Slack's documented shape), pressed two minutes ago
+    /// (`action_ts`, as a delivery that waited would carry).
     pub fn button_payload(&self, channel: &str, ts: &str, user: &str, action_id: &str) -> Value {
         let trigger = self.with(|s| s.id("trig."));
+        let pressed = format!("{}.000100", chrono::Utc::now().timestamp() - 120);
         json!({
             "type": "block_actions",
             "user": {"id": user, "username": if user == ALICE { "alice" } else { "someone" }, "name": "x", "team_id": TEAM},
@@ -423,7 +425,7 @@ impl Fake {
             "message": {"type": "message", "user": BOT_USER, "ts": ts, "text": "card"},
             "response_url": format!("{}/respond/{trigger}", self.url),
             "actions": [{"action_id": action_id, "block_id": "warroom.card", "text": {"type": "plain_text", "text": "b"},
-                         "value": "INC-1", "type": "button", "action_ts": "1700000000.000001"}]
+                         "value": "INC-1", "type": "button", "action_ts": pressed}]
         })
     }
 
