@@ -235,7 +235,8 @@ impl Default for CaptureConfig {
     }
 }
 
-fn default_capture_emoji() -> Vec<String> {
+/// The reactions that capture a message unless `[capture] emoji` says otherwise.
+pub fn default_capture_emoji() -> Vec<String> {
     vec!["📌".into(), "pushpin".into()]
 }
 

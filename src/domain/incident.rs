@@ -778,6 +778,15 @@ impl Incident {
         home && !self.is_closed() && self.room_on(platform).is_none()
     }
 
+    /// The incident's commander as assigned (`incident lead @x`), if any.
+    pub fn commander(&self) -> Option<&str> {
+        self.roles
+            .iter()
+            .find(|(r, _)| *r == Role::Commander)
+            .map(|(_, who)| who.as_str())
+    }
+
+    /// The incident's room on `platform`, if it has one there.
     pub fn room_on(&self, platform: Platform) -> Option<&str> {
         self.rooms
             .iter()

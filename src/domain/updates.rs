@@ -147,7 +147,7 @@ impl Incident {
         let unresolved = open && self.status != super::Status::Resolved;
         if let Some(after) = rules.lead_after
             && unresolved
-            && !self.roles.iter().any(|(r, _)| *r == super::Role::Commander)
+            && self.commander().is_none()
             && now - self.declared_at >= after
             && sent("lead").is_none()
         {

@@ -165,7 +165,7 @@ impl Access {
         if self.is_admin(who) {
             return Ok(());
         }
-        match commander(inc) {
+        match inc.commander() {
             None => Ok(()),
             Some(c) if is_same_person(c, who, standing) => Ok(()),
             Some(c) => Err(Denied {
@@ -174,14 +174,6 @@ impl Access {
             }),
         }
     }
-}
-
-/// The incident's commander as assigned (`incident lead @x`), if any.
-pub fn commander(inc: &Incident) -> Option<&str> {
-    inc.roles
-        .iter()
-        .find(|(r, _)| *r == Role::Commander)
-        .map(|(_, who)| who.as_str())
 }
 
 /// The bare id or name a role holder was written as: `<@U123|bob>` → `U123`, `@bob` → `bob`.

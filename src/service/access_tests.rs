@@ -110,7 +110,7 @@ async fn privileged_commands_belong_to_the_commander_and_admins() {
     assert!(refused("privileged") >= before + 2);
     let now = h.incident(inc.id);
     assert_eq!(now.status, Status::Investigating);
-    assert_eq!(access::commander(&now), Some("@bob"));
+    assert_eq!(now.commander(), Some("@bob"));
     // The commander may; an admin (not even a responder) may.
     assert!(reply(&h.say(&inc.slug, "bob", "/incident close").await).contains("closed"));
     assert!(reply(&h.say(&inc.slug, "root", "/incident reopen").await).contains("reopened"));

@@ -184,7 +184,7 @@ impl IncidentService {
             access: Access::open(),
             commands: limits::RateLimiter::new(0, 1),
             declarations: limits::RateLimiter::new(0, 1),
-            capture_emoji: vec!["📌".into(), "pushpin".into()],
+            capture_emoji: crate::config::default_capture_emoji(),
             reminder_rules: Default::default(),
         }
     }

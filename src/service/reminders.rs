@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{IncidentService, Notice};
-use crate::domain::{Incident, Reminder, ReminderRules, Role};
+use crate::domain::{Incident, Reminder, ReminderRules};
 use crate::store::WriteError;
 
 /// Nothing was due after all (another check sent it first).
@@ -114,11 +114,7 @@ impl IncidentService {
                 &[("id", &id), ("waited", &lang.duration(waited.num_seconds()))],
             ),
             Reminder::Postmortem { waited } => {
-                let lead = inc
-                    .roles
-                    .iter()
-                    .find(|(role, _)| *role == Role::Commander)
-                    .map_or_else(|| lang.t("update-no-lead"), |(_, who)| who.clone());
+                let lead = inc.commander().map_or_else(|| lang.t("update-no-lead"), str::to_string);
                 lang.fmt(
                     "remind-postmortem",
                     &[

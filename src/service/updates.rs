@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::commands::Reply;
 use super::{Inbound, IncidentService, Notice};
-use crate::domain::{Incident, Milestone, Role};
+use crate::domain::{Incident, Milestone};
 
 impl IncidentService {
     /// The update as posted: status, severity, lead, time so far, then the text, in the
@@ -18,11 +18,7 @@ impl IncidentService {
             .or_else(|| inc.milestones.get(&Milestone::Detected))
             .copied()
             .unwrap_or(inc.declared_at);
-        let lead = inc
-            .roles
-            .iter()
-            .find(|(r, _)| *r == Role::Commander)
-            .map_or_else(|| lang.t("update-no-lead"), |(_, who)| who.clone());
+        let lead = inc.commander().map_or_else(|| lang.t("update-no-lead"), str::to_string);
         let head = lang.fmt(
             "update-post",
             &[

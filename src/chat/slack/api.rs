@@ -570,7 +570,7 @@ mod tests {
         api.post(
             "C1",
             &announcement,
-            Some(super::super::text::announcement_blocks(&inc, &announcement)),
+            Some(super::super::text::announcement_blocks(&inc, &announcement, &chrono_tz::UTC)),
             None,
         )
         .await

@@ -432,7 +432,7 @@ impl SlackBot {
             self.service.tz(),
             self.service.lang(inc),
         );
-        let blocks = text::announcement_blocks(inc, &announcement);
+        let blocks = text::announcement_blocks(inc, &announcement, &self.service.tz());
         let shown = blocks.value().to_string();
         if self.cards.is(inc.id, &shown).await {
             return Ok(());

@@ -70,7 +70,7 @@ impl SlackBot {
         // The channel exists and is bound now: only getting there is worth retrying forever.
         // An announcement Slack refuses (its blocks) goes out as plain text, and if even that
         // is refused the rest of the opening still happens.
-        let blocks = text::announcement_blocks(&inc, announcement);
+        let blocks = text::announcement_blocks(&inc, announcement, &self.service.tz());
         match self.api.post(&channel, announcement, Some(blocks.clone()), None).await {
             Ok(ts) => {
                 self.remember_card(id, &channel, &ts).await;

@@ -100,14 +100,10 @@ pub const BUTTONS: [(&str, &str, bool); 4] = [
 /// The announcement as Block Kit, the incident card: a header, the announcement text, the state
 /// (severity, status, lead, the latest update) and the buttons. Updated in place
 /// (`chat.update`) as the state changes.
-pub fn announcement_blocks(inc: &Incident, announcement: &str) -> Blocks {
+pub fn announcement_blocks(inc: &Incident, announcement: &str, tz: &chrono_tz::Tz) -> Blocks {
     let header: String = format!("🚨 {}: {}", inc.id, inc.title).chars().take(150).collect();
     let body = escape(truncate(announcement, 2900));
-    let lead = inc
-        .roles
-        .iter()
-        .find(|(r, _)| *r == crate::domain::Role::Commander)
-        .map_or("nobody yet", |(_, who)| who.as_str());
+    let lead = inc.commander().unwrap_or("nobody yet");
     let mut state = format!(
         "Severity *{}* · status *{}* · lead *{}*",
         inc.severity.label(),
@@ -117,7 +113,7 @@ pub fn announcement_blocks(inc: &Incident, announcement: &str) -> Blocks {
     if let Some(u) = &inc.last_update {
         state.push_str(&format!(
             " · last update {}: {}",
-            crate::domain::fmt_minute(u.at, &chrono::Utc),
+            crate::domain::fmt_minute(u.at, tz),
             escape(truncate(&crate::domain::single_line(&u.text), 300))
         ));
     }
@@ -391,7 +387,7 @@ mod tests {
     #[test]
     fn announcement_has_blocks_within_limits() {
         let inc = incident("disk <full> & more", 2);
-        let b = announcement_blocks(&inc, "text with <tags>");
+        let b = announcement_blocks(&inc, "text with <tags>", &chrono_tz::UTC);
         assert!(b.len() <= MAX_BLOCKS);
         let b = b.value();
         assert!(b[1]["text"]["text"].as_str().unwrap().contains("&lt;tags&gt;"));
