@@ -124,7 +124,11 @@ impl Bot {
         match &job.kind {
             JobKind::Broadcast { room, text: body } => {
                 use matrix_sdk::ruma::{RoomAliasId, RoomOrAliasId};
-                let bad = || Failure::Permanent(format!("matrix.updates_room {room:?} is not a room id or alias"));
+                let bad = || {
+                    Failure::Permanent(format!(
+                        "matrix.updates_room {room:?} is not a room id (!id:server) or alias (#name:server); fix it in the config"
+                    ))
+                };
                 let target = RoomOrAliasId::parse(room.as_str()).map_err(|_| bad())?;
                 let id = match RoomId::parse(target.as_str()) {
                     Ok(id) => id,
@@ -139,7 +143,9 @@ impl Bot {
                                     Some(matrix_sdk::ruma::api::error::ErrorKind::NotFound)
                                 ) =>
                             {
-                                return Err(Failure::Permanent(format!("matrix.updates_room {room}: no such alias")));
+                                return Err(Failure::Permanent(format!(
+                                    "matrix.updates_room {room}: no such alias; create the room or fix matrix.updates_room"
+                                )));
                             }
                             Err(e) => return Err(e.into()),
                         }
@@ -281,7 +287,7 @@ impl Courier for Bot {
             let Some((id, room)) = target else { return };
             let Some(room) = me.client.get_room(&room) else { return };
             let text = format!(
-                "⚠ The homeserver refused to create the room of {id} ({why}). warroom keeps retrying (at least every 5 minutes); nothing recorded is lost."
+                "⚠ The homeserver refused to create the room of {id} ({why}). warroom keeps retrying (at least every 5 minutes); nothing recorded is lost. If it persists, check that the bot's account may create rooms and aliases on its homeserver."
             );
             if let Err(e) = room.send(text::notice(&text)).await {
                 tracing::warn!(incident = %id, error = %e, "matrix: cannot tell the alert room that the incident room is missing");

@@ -570,7 +570,11 @@ mod tests {
         api.post(
             "C1",
             &announcement,
-            Some(super::super::text::announcement_blocks(&inc, &announcement, &chrono_tz::UTC)),
+            Some(super::super::text::announcement_blocks(
+                &inc,
+                &announcement,
+                &chrono_tz::UTC,
+            )),
             None,
         )
         .await
