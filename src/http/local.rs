@@ -212,7 +212,7 @@ pub fn get_local(data_dir: &Path, path: &str) -> Result<(u16, String), String> {
     write!(s, "GET {path} HTTP/1.0\r\nHost: warroom\r\n\r\n").map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)
-        .map_err(|e| format!("reading the local API's answer: {e}"))?;
+        .map_err(|e| format!("reading the local API's answer: {e}; check that `warroom run` is still running (its log says why it stopped), then try again"))?;
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text
         .split_once("\r\n\r\n")
@@ -248,14 +248,14 @@ pub fn get_backup(data_dir: &Path, out: &mut dyn Write) -> Result<BackupCounts, 
         .map_err(|e| format!("cannot reach the running bot's local API at {} ({e}); is `warroom run` still running on this data dir? If it is not, retry", sock.display()))?;
     let _ = s.set_read_timeout(Some(BACKUP_READ_TIMEOUT));
     (&s).write_all(b"GET /v1/backup HTTP/1.0\r\nHost: warroom\r\n\r\n")
-        .map_err(|e| format!("asking the running bot for a backup: {e}"))?;
+        .map_err(|e| format!("asking the running bot for a backup: {e}; check that `warroom run` is running with this --data-dir, then try again"))?;
     let mut r = std::io::BufReader::new(&s);
     let status = read_head(&mut r)?;
     if status != 200 {
         let mut body = String::new();
         let _ = std::io::Read::take(r, 64 * 1024).read_to_string(&mut body);
         return Err(format!(
-            "the running bot could not take a backup: {}",
+            "the running bot could not take a backup: {}; its log says more; fix that and try again",
             error_text(&body)
         ));
     }
@@ -273,10 +273,11 @@ pub fn get_backup(data_dir: &Path, out: &mut dyn Write) -> Result<BackupCounts, 
             }
         };
         out.write_all(&buf[..n])
-            .map_err(|e| format!("writing the backup: {e}"))?;
+            .map_err(|e| format!("writing the backup: {e}; check the output path and free space, then try again"))?;
         last.push(&buf[..n]);
     }
-    out.flush().map_err(|e| format!("writing the backup: {e}"))?;
+    out.flush()
+        .map_err(|e| format!("writing the backup: {e}; check the output path and free space, then try again"))?;
     end_counts(&last.0).ok_or_else(|| {
         "the backup stream from the running bot ended without its end marker (the bot stopped or hit an error; see its log); the file is incomplete, retry".to_string()
     })
@@ -316,7 +317,7 @@ fn read_head(r: &mut impl std::io::BufRead) -> Result<u16, String> {
     let mut line = String::new();
     std::io::Read::take(&mut *r, 1024)
         .read_line(&mut line)
-        .map_err(|e| format!("reading the local API's answer: {e}"))?;
+        .map_err(|e| format!("reading the local API's answer: {e}; check that `warroom run` is still running (its log says why it stopped), then try again"))?;
     let status = line
         .split_whitespace()
         .nth(1)
@@ -326,7 +327,7 @@ fn read_head(r: &mut impl std::io::BufRead) -> Result<u16, String> {
         line.clear();
         let n = std::io::Read::take(&mut *r, 8192)
             .read_line(&mut line)
-            .map_err(|e| format!("reading the local API's answer: {e}"))?;
+            .map_err(|e| format!("reading the local API's answer: {e}; check that `warroom run` is still running (its log says why it stopped), then try again"))?;
         if n == 0 {
             return Err(malformed.into());
         }

@@ -52,7 +52,7 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Respo
     tracing::error!("http: a request handler panicked; answered 500");
     (
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        axum::Json(serde_json::json!({"ok": false, "error": "internal error; nothing was acknowledged"})),
+        axum::Json(serde_json::json!({"ok": false, "error": "internal error; nothing was acknowledged, send the request again"})),
     )
         .into_response()
 }
