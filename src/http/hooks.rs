@@ -356,8 +356,7 @@ async fn accept(
     let count = alerts.len();
     // The whole notification is one durability group: its alerts, the jobs they cause and the
     // signature are made durable by one sync before the answer (a 10-alert notification costs
-    // one fsync round, not ten). A crash before the answer may keep a prefix; the sender's
-    // retry finds those alerts known and adds the rest. Run as its own task, so a request
+    // one transaction and one fsync round, not ten). Run as its own task, so a request
     // timeout or a client going away cannot stop it between an alert and its room's opening.
     let (task_ctx, signature) = (ctx.clone(), signature);
     let applied = tokio::spawn(async move {
@@ -395,12 +394,13 @@ async fn apply_alerts(
 ) -> Result<(BTreeMap<&'static str, usize>, Vec<String>), HookError> {
     let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut incidents: Vec<String> = Vec::new();
-    for alert in alerts {
-        let (outcome, notices) = ctx.service.ingest(alert, None).await.map_err(|e| {
-            // Alerts before this one are saved; a retry finds them known and changes nothing.
-            tracing::error!(source = name, error = %e, "webhook: could not save an alert");
-            HookError::NotSaved(e.to_string())
-        })?;
+    // One transaction: the notification's alerts are all stored, or none (a retry of a
+    // refused or lost request then applies it whole).
+    let applied = ctx.service.ingest_all(alerts).await.map_err(|e| {
+        tracing::error!(source = name, error = %e, "webhook: could not save the alerts");
+        HookError::NotSaved(e.to_string())
+    })?;
+    for (outcome, notices) in applied {
         metrics().alert(name, outcome.as_str());
         *outcomes.entry(outcome.as_str()).or_default() += 1;
         for n in &notices {

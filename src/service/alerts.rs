@@ -1,4 +1,5 @@
-//! The alert path, shared by chat alerts and webhooks: a normalised `Alert` goes through the
+//! The alert path, shared by chat alerts and webhooks: a normalised `Alert` (or a webhook
+//! notification's alerts, as one transaction) goes through the
 //! rules, then opens an incident, joins the open incident with the same fingerprint (counted,
 //! re-sent notifications changing nothing), or marks one of its alerts resolved, proposing
 //! `incident resolve` once all have. Beyond `max_openings_per_minute` openings of one rule
@@ -61,46 +62,189 @@ impl IncidentService {
 
     /// Apply one alert. `event_id`: the delivery's id, when the platform gives one.
     pub async fn ingest(&self, alert: &Alert, event_id: Option<&str>) -> Result<(Outcome, Vec<Notice>), ServiceError> {
+        let mut done = self.apply(&[(alert, event_id)]).await?;
+        Ok(done.pop().unwrap_or((Outcome::Ignored, Vec::new())))
+    }
+
+    /// Apply a webhook notification's alerts, in order, as one transaction: all of them are
+    /// stored or none, and an incident several of them join is read and written once. Each
+    /// alert has the outcome it would have had alone after the ones before it.
+    pub async fn ingest_all(&self, alerts: &[Alert]) -> Result<Vec<(Outcome, Vec<Notice>)>, ServiceError> {
+        let pairs: Vec<(&Alert, Option<&str>)> = alerts.iter().map(|a| (a, None)).collect();
+        self.apply(&pairs).await
+    }
+
+    async fn apply(&self, alerts: &[(&Alert, Option<&str>)]) -> Result<Vec<(Outcome, Vec<Notice>)>, ServiceError> {
+        let now = self.now();
+        let matches: Vec<Option<Match>> = alerts.iter().map(|(a, _)| self.rule_for(a)).collect();
+        let steps = self.plan(alerts, &matches, now)?;
+        let release = || {
+            for s in &steps {
+                if let Step::Fire {
+                    decision: Decision::Open { reserved: Some(t), .. },
+                    f,
+                } = s
+                {
+                    self.limiter.release(&f.m.rule, *t);
+                }
+            }
+        };
+        let storm_limit = self.limiter.limit();
+        let applied = self
+            .store
+            .transaction::<_, TransitionError>(|t| {
+                let mut out = Vec::with_capacity(steps.len());
+                for s in &steps {
+                    out.push(match s {
+                        Step::Skip => Applied::Nothing,
+                        Step::Resolve {
+                            alert,
+                            key,
+                            fingerprint,
+                            line,
+                            at,
+                        } => Applied::Resolved(t.attach_open(fingerprint, now, &|inc: &mut Incident| {
+                            inc.alert_resolved(key, line, &alert.sender, *at, alert.source)
+                        })?),
+                        Step::Fire {
+                            f,
+                            decision: Decision::Open { .. },
+                        } => Applied::Fired(t.open_or_attach(
+                            &f.m.fingerprint,
+                            f.event_id,
+                            now,
+                            &|id| f.build(id, None),
+                            &|inc: &mut Incident| f.fired(inc),
+                        )?),
+                        Step::Fire {
+                            f,
+                            decision: Decision::Storm { .. },
+                        } => Applied::Stormed(t.attach_or_storm(
+                            &f.m.fingerprint,
+                            &storm_fingerprint(&f.m.rule),
+                            f.event_id,
+                            now,
+                            &|id| f.build(id, Some(storm_limit)),
+                            &|inc: &mut Incident, storm: bool| {
+                                if storm {
+                                    inc.group_fingerprint(&f.m.fingerprint);
+                                }
+                                f.fired(inc)
+                            },
+                        )?),
+                    });
+                }
+                Ok(out)
+            })
+            .await
+            .map_err(|e| {
+                release();
+                self.refusal(e)
+            })?;
+        Ok(steps.iter().zip(applied).map(|(s, a)| self.outcome(s, a)).collect())
+    }
+
+    /// The rule an alert matches (webhook alerts without one get the default grouping); `None`:
+    /// no rule wanted it, or its rule ignores it.
+    fn rule_for(&self, alert: &Alert) -> Option<Match> {
         let m = match self.rules.decide(alert) {
             Some(m) => m,
             None if alert.source == Source::Webhook => RuleSet::default_for_webhook(alert),
             None => {
                 tracing::debug!(room = %alert.room, "alert matched no alert rule");
-                return Ok((Outcome::Ignored, Vec::new()));
+                return None;
             }
         };
         if m.ignore {
             tracing::debug!(rule = %m.rule, "alert ignored by rule");
-            return Ok((Outcome::Ignored, Vec::new()));
+            return None;
         }
-        let now = self.now();
-        if alert.status == AlertStatus::Resolved {
-            return self.resolve_alert(alert, &m, now).await;
-        }
-        self.fire_alert(alert, &m, event_id, now).await
+        Some(m)
     }
 
-    /// A "resolved" notification: marks the alert resolved in its open incident.
-    async fn resolve_alert(
+    /// What each alert will do, decided before the transaction: an alert that would open an
+    /// incident takes its opening from the per-rule limit (or joins the alert storm), unless
+    /// an earlier alert of the same notification already opens or joins for its fingerprint;
+    /// then it joins what that one did, as it would have sent alone after it.
+    fn plan<'a>(
         &self,
-        alert: &Alert,
-        m: &Match,
+        alerts: &[(&'a Alert, Option<&'a str>)],
+        matches: &'a [Option<Match>],
         now: DateTime<Utc>,
-    ) -> Result<(Outcome, Vec<Notice>), ServiceError> {
-        let Some(key) = alert.key.as_deref() else {
-            return Ok((Outcome::Ignored, Vec::new()));
-        };
-        let (at, line) = (crate::domain::clamp_time(alert.at.min(now)), alert.line());
-        let done = self
-            .store
-            .attach_open::<_, std::convert::Infallible>(&m.fingerprint, now, |inc| {
-                inc.alert_resolved(key, &line, &alert.sender, at, alert.source)
-            })
-            .await
-            .map_err(|e| self.refusal(e))?;
-        Ok(match done {
+    ) -> Result<Vec<Step<'a>>, ServiceError> {
+        let mut steps = Vec::with_capacity(alerts.len());
+        let mut placed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for (&(alert, event_id), m) in alerts.iter().zip(matches) {
+            let Some(m) = m else {
+                steps.push(Step::Skip);
+                continue;
+            };
+            if alert.status == AlertStatus::Resolved {
+                steps.push(match alert.key.as_deref() {
+                    None => Step::Skip,
+                    Some(key) => Step::Resolve {
+                        alert,
+                        key,
+                        fingerprint: &m.fingerprint,
+                        line: alert.line(),
+                        at: crate::domain::clamp_time(alert.at.min(now)),
+                    },
+                });
+                continue;
+            }
+            let decision = if placed.contains(m.fingerprint.as_str()) {
+                Decision::Open {
+                    reserved: None,
+                    ended: None,
+                }
+            } else {
+                self.opening_decision(m, now)?
+            };
+            if let Decision::Open { ended: Some(n), .. } = decision {
+                tracing::info!(rule = %m.rule, alerts = n, "alert storm over: alerts open incidents again");
+            }
+            placed.insert(&m.fingerprint);
+            steps.push(Step::Fire {
+                f: self.firing(alert, m, event_id, now),
+                decision,
+            });
+        }
+        Ok(steps)
+    }
+
+    /// An applied step's outcome and the notices it causes; gives back an opening reserved
+    /// for an alert that joined an incident instead.
+    fn outcome(&self, step: &Step<'_>, applied: Applied) -> (Outcome, Vec<Notice>) {
+        match (step, applied) {
+            (Step::Resolve { fingerprint, line, .. }, Applied::Resolved(done)) => {
+                self.resolved(done, fingerprint, line)
+            }
+            (Step::Fire { f, decision }, Applied::Fired(outcome)) => match outcome {
+                OpenOrAttach::Opened(c) => {
+                    tracing::info!(incident = %c.incident.id, rule = %f.m.rule, "incident opened from alert");
+                    (Outcome::Opened, vec![self.opened(c.incident, f.alert)])
+                }
+                OpenOrAttach::Attached(c) => {
+                    if let Decision::Open { reserved: Some(t), .. } = decision {
+                        self.limiter.release(&f.m.rule, *t);
+                    }
+                    self.attached(c, &f.line)
+                }
+            },
+            (Step::Fire { f, decision }, Applied::Stormed(stormed)) => {
+                let first = matches!(decision, Decision::Storm { first: true });
+                self.stormed(stormed, f, first)
+            }
+            _ => (Outcome::Ignored, Vec::new()),
+        }
+    }
+
+    /// A "resolved" notification's effect: the alert marked resolved in its open incident,
+    /// proposing `incident resolve` once all of its alerts are.
+    fn resolved(&self, done: Option<Committed<AlertEffect>>, fingerprint: &str, line: &str) -> (Outcome, Vec<Notice>) {
+        match done {
             None => {
-                tracing::info!(fingerprint = %m.fingerprint, "resolved alert for no open incident; ignored");
+                tracing::info!(fingerprint, "resolved alert for no open incident; ignored");
                 (Outcome::Ignored, Vec::new())
             }
             Some(c) => match c.value {
@@ -108,7 +252,7 @@ impl IncidentService {
                     let id = c.incident.id;
                     let mut notices = vec![Notice::AlertNews {
                         incident: id,
-                        line: self.lang(&c.incident).fmt("alert-news-resolved", &[("line", &line)]),
+                        line: self.lang(&c.incident).fmt("alert-news-resolved", &[("line", line)]),
                     }];
                     if all {
                         notices.push(Notice::ProposeResolve {
@@ -120,28 +264,6 @@ impl IncidentService {
                 }
                 _ => (Outcome::Duplicate, Vec::new()),
             },
-        })
-    }
-
-    /// A firing alert: joins the open incident with its fingerprint, or opens one — unless its
-    /// rule (or source) already opened `max_openings_per_minute` within the last minute; then
-    /// it joins that rule's alert-storm incident.
-    async fn fire_alert(
-        &self,
-        alert: &Alert,
-        m: &Match,
-        event_id: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(Outcome, Vec<Notice>), ServiceError> {
-        let f = self.firing(alert, m, event_id, now);
-        match self.opening_decision(m, now)? {
-            Decision::Storm { first } => self.join_storm(&f, first).await,
-            Decision::Open { reserved, ended } => {
-                if let Some(n) = ended {
-                    tracing::info!(rule = %m.rule, alerts = n, "alert storm over: alerts open incidents again");
-                }
-                self.open_or_attach(&f, reserved).await
-            }
         }
     }
 
@@ -167,7 +289,6 @@ impl IncidentService {
             alert,
             m,
             event_id,
-            now,
             at,
             line,
             opening: Opening {
@@ -182,68 +303,6 @@ impl IncidentService {
             },
             open_in,
         }
-    }
-
-    /// Join the open incident with the alert's fingerprint, or open one. `reserved`: the
-    /// opening counted for it, given back if it opened nothing.
-    async fn open_or_attach(
-        &self,
-        f: &Firing<'_>,
-        reserved: Option<DateTime<Utc>>,
-    ) -> Result<(Outcome, Vec<Notice>), ServiceError> {
-        let release = || {
-            if let Some(t) = reserved {
-                self.limiter.release(&f.m.rule, t);
-            }
-        };
-        let outcome = self
-            .store
-            .open_or_attach::<_, TransitionError>(
-                &f.m.fingerprint,
-                f.event_id,
-                f.now,
-                |id| f.build(id, None),
-                |inc| f.fired(inc),
-            )
-            .await
-            .map_err(|e| {
-                release();
-                self.refusal(e)
-            })?;
-        Ok(match outcome {
-            OpenOrAttach::Opened(c) => {
-                tracing::info!(incident = %c.incident.id, rule = %f.m.rule, "incident opened from alert");
-                (Outcome::Opened, vec![self.opened(c.incident, f.alert)])
-            }
-            OpenOrAttach::Attached(c) => {
-                release();
-                self.attached(c, &f.line)
-            }
-        })
-    }
-
-    /// During an alert storm: join the open incident with the alert's fingerprint if there is
-    /// one, else the rule's alert-storm incident (opening it for the first such alert).
-    async fn join_storm(&self, f: &Firing<'_>, first: bool) -> Result<(Outcome, Vec<Notice>), ServiceError> {
-        let limit = self.limiter.limit();
-        let stormed = self
-            .store
-            .attach_or_storm::<_, TransitionError>(
-                &f.m.fingerprint,
-                &storm_fingerprint(&f.m.rule),
-                f.event_id,
-                f.now,
-                |id| f.build(id, Some(limit)),
-                |inc, storm| {
-                    if storm {
-                        inc.group_fingerprint(&f.m.fingerprint);
-                    }
-                    f.fired(inc)
-                },
-            )
-            .await
-            .map_err(|e| self.refusal(e))?;
-        Ok(self.stormed(stormed, f, first))
     }
 
     /// Would this alert open an incident, and may it? An alert whose fingerprint has an open
@@ -302,12 +361,36 @@ impl IncidentService {
     }
 }
 
+/// What one alert of a notification will do in the transaction.
+enum Step<'a> {
+    /// Nothing: no rule, ignored, or a "resolved" without a key to match.
+    Skip,
+    Resolve {
+        alert: &'a Alert,
+        key: &'a str,
+        fingerprint: &'a str,
+        line: String,
+        at: DateTime<Utc>,
+    },
+    Fire {
+        f: Firing<'a>,
+        decision: Decision,
+    },
+}
+
+/// What a step did in the store.
+enum Applied {
+    Nothing,
+    Resolved(Option<Committed<AlertEffect>>),
+    Fired(OpenOrAttach<AlertEffect>),
+    Stormed(Stormed<AlertEffect>),
+}
+
 /// A firing alert on its way into the store: what it would open, and how it joins.
 struct Firing<'a> {
     alert: &'a Alert,
     m: &'a Match,
     event_id: Option<&'a str>,
-    now: DateTime<Utc>,
     /// When it fired (never later than now).
     at: DateTime<Utc>,
     line: String,

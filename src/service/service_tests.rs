@@ -305,12 +305,9 @@ fn hook_alert(kind: crate::alert::payload::HookKind, fixture: &str, now: DateTim
     kind.decode(&std::fs::read(p).unwrap(), now).unwrap()
 }
 
+/// A notification's alerts, applied as the webhook receivers do: one transaction.
 async fn ingest_all(h: &Harness, alerts: &[crate::alert::Alert]) -> Vec<(Outcome, Vec<Notice>)> {
-    let mut out = Vec::new();
-    for a in alerts {
-        out.push(h.svc.ingest(a, None).await.unwrap());
-    }
-    out
+    h.svc.ingest_all(alerts).await.unwrap()
 }
 
 #[tokio::test]
@@ -764,4 +761,75 @@ async fn times_from_outside_are_kept_within_the_years_a_backup_accepts() {
     h.svc.store().backup(&mut buf, h.svc.now()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     crate::store::restore(dir.path(), &buf[..], false).unwrap();
+}
+
+#[tokio::test]
+async fn a_notifications_alerts_are_stored_together_or_not_at_all() {
+    let (h, base) = storm_harness("atomic", 10);
+    let mut alerts: Vec<_> = (0..9).map(|n| fingerprinted(&base, &format!("db-{n}"))).collect();
+    // The tenth alert cannot open an incident (it has no title and no text to name it by).
+    let mut bad = fingerprinted(&base, "db-9");
+    bad.title = Some(String::new());
+    bad.text.clear();
+    alerts.push(bad);
+    let err = h.svc.ingest_all(&alerts).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Refused(_)), "{err:?}");
+    // Nothing of it was stored: not the nine good alerts before the bad one either.
+    assert!(h.svc.store().incidents(true).unwrap().is_empty());
+    // The openings the refused notification reserved were given back: the nine alone open
+    // nine incidents (a limit of 10 per minute), with no alert storm.
+    let r = ingest_all(&h, &alerts[..9]).await;
+    assert!(
+        r.iter().all(|(o, _)| *o == Outcome::Opened),
+        "{:?}",
+        r.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    let ids: Vec<u64> = h.svc.store().incidents(true).unwrap().iter().map(|i| i.id.0).collect();
+    assert_eq!(
+        ids,
+        (1..=9).collect::<Vec<_>>(),
+        "the refused notification used up no incident id"
+    );
+}
+
+#[tokio::test]
+async fn alerts_of_one_notification_see_the_ones_before_them() {
+    // Ten alerts of one group in one notification: the first opens the incident and the
+    // other nine join it, inside the same transaction; a repeat changes nothing.
+    let (h, base) = storm_harness("one-group", 2);
+    let alerts: Vec<_> = (0..10)
+        .map(|n| {
+            let mut a = fingerprinted(&base, &format!("disk-{n}"));
+            a.group = Some("disks".into());
+            a
+        })
+        .collect();
+    let r = ingest_all(&h, &alerts).await;
+    let outcomes: Vec<Outcome> = r.iter().map(|r| r.0).collect();
+    assert_eq!(outcomes[0], Outcome::Opened);
+    assert!(outcomes[1..].iter().all(|o| *o == Outcome::Attached), "{outcomes:?}");
+    let all = h.svc.store().incidents(true).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].alert_count, all[0].alerts.len()), (10, 10));
+    assert!(ingest_all(&h, &alerts).await.iter().all(|r| r.0 == Outcome::Duplicate));
+    // Over the opening limit (2 per minute) in one notification: two open, the rest storm,
+    // and a resolve of an alert opened earlier in the same notification finds it.
+    let mut storm: Vec<_> = (0..5).map(|n| fingerprinted(&base, &format!("net-{n}"))).collect();
+    let mut resolved = storm[0].clone();
+    resolved.status = crate::alert::AlertStatus::Resolved;
+    storm.push(resolved);
+    let r = ingest_all(&h, &storm).await;
+    let outcomes: Vec<Outcome> = r.iter().map(|r| r.0).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Opened,
+            Outcome::Storm,
+            Outcome::Storm,
+            Outcome::Storm,
+            Outcome::Storm,
+            Outcome::Resolved
+        ],
+        "the disks incident is the first opening of the minute"
+    );
 }

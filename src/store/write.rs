@@ -1,8 +1,12 @@
 //! Transactional writes. Each write runs a caller's pure closure inside one sled transaction
 //! that also hands out timeline sequence numbers, keeps the room and fingerprint indexes in
 //! step with the incident, and records the inbound event id; it returns once durable.
+//! `Store::transaction` runs several such changes as one transaction (a webhook notification's
+//! alerts): each incident is decoded and encoded once per transaction, however many changes
+//! it takes.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -39,26 +43,32 @@ pub enum WriteError<E> {
     Store(#[from] StoreError),
 }
 
-enum Abort<E> {
+/// Why a transaction stopped; only `write.rs` builds and reads them.
+pub(crate) enum Abort<E> {
     Rejected(E),
     Duplicate,
     NotFound,
     Corrupt(String),
 }
 
-type Tx<T, E> = Result<T, ConflictableTransactionError<Abort<E>>>;
+/// The result of one step inside a transaction; `?` passes an abort on to `Store::transaction`.
+pub(crate) type Tx<T, E> = Result<T, ConflictableTransactionError<Abort<E>>>;
 
 fn abort<E>(a: Abort<E>) -> ConflictableTransactionError<Abort<E>> {
     ConflictableTransactionError::Abort(a)
 }
 
-struct Trees<'a> {
+/// One transaction's trees, and the incidents it changed (written once, when it ends).
+pub(crate) struct Trees<'a> {
     meta: &'a TransactionalTree,
     incidents: &'a TransactionalTree,
     entries: &'a TransactionalTree,
     rooms: &'a TransactionalTree,
     fingerprints: &'a TransactionalTree,
     seen: &'a TransactionalTree,
+    /// Incidents saved in this transaction, by id: later steps read them from here, and
+    /// `flush` encodes each once.
+    changed: RefCell<BTreeMap<u64, Incident>>,
 }
 
 impl Trees<'_> {
@@ -104,8 +114,19 @@ impl Trees<'_> {
     }
 
     fn load<E>(&self, id: IncidentId) -> Tx<Incident, E> {
+        if let Some(inc) = self.changed.borrow().get(&id.0) {
+            return Ok(inc.clone());
+        }
         let v = self.incidents.get(id_key(id))?.ok_or(abort(Abort::NotFound))?;
         decode(&v, "incident").map_err(|e| abort(Abort::Corrupt(e.to_string())))
+    }
+
+    /// Write the incidents this transaction changed.
+    fn flush<E>(&self) -> Tx<(), E> {
+        for inc in self.changed.borrow().values() {
+            self.incidents.insert(&id_key(inc.id), encode(inc))?;
+        }
+        Ok(())
     }
 
     /// Write `after` (whose previous state is `before`), append `new` entries, update indexes.
@@ -151,7 +172,7 @@ impl Trees<'_> {
                 }
             })?;
         }
-        self.incidents.insert(&id_key(after.id), encode(after))?;
+        self.changed.borrow_mut().insert(after.id.0, after.clone());
         Ok(appended)
     }
 }
@@ -186,17 +207,30 @@ impl Store {
         finish(
             (&i.meta, &i.incidents, &i.entries, &i.rooms, &i.fingerprints, &i.seen).transaction(
                 |(meta, incidents, entries, rooms, fingerprints, seen)| {
-                    f(&Trees {
+                    let t = Trees {
                         meta,
                         incidents,
                         entries,
                         rooms,
                         fingerprints,
                         seen,
-                    })
+                        changed: RefCell::new(BTreeMap::new()),
+                    };
+                    let out = f(&t)?;
+                    t.flush()?;
+                    Ok(out)
                 },
             ),
         )
+    }
+
+    /// Run `f`'s steps (`Trees::open_or_attach`, `attach_or_storm`, `attach_open`) as one
+    /// transaction, made durable as one write: all of them are stored, or none. A step's
+    /// rejection aborts the whole transaction. `f` may run more than once (on a conflict with a
+    /// concurrent writer), so it must only compute from what it reads.
+    pub(crate) async fn transaction<A, E>(&self, f: impl Fn(&Trees<'_>) -> Tx<A, E>) -> Result<A, WriteError<E>> {
+        let done = self.transact(self.admit().await, f)?;
+        self.durable(done).await
     }
 
     async fn durable<T, E>(&self, v: T) -> Result<T, WriteError<E>> {
@@ -376,20 +410,8 @@ impl Store {
         build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
         attach: impl Fn(&mut Incident) -> (T, Vec<NewEntry>),
     ) -> Result<OpenOrAttach<T>, WriteError<E>> {
-        let done = self.transact(self.admit().await, |t| {
-            t.claim_event(event_id, now)?;
-            if let Some(c) = t.attach_open(fingerprint, now, &attach)? {
-                return Ok(OpenOrAttach::Attached(c));
-            }
-            let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
-            let entries = t.save(None, &mut incident, new, now)?;
-            Ok(OpenOrAttach::Opened(Committed {
-                value: (),
-                incident,
-                entries,
-            }))
-        })?;
-        self.durable(done).await
+        self.transaction(|t| t.open_or_attach(fingerprint, event_id, now, &build, &attach))
+            .await
     }
 
     /// During an alert storm, in one transaction: apply `attach(incident, false)` to the open
@@ -404,23 +426,8 @@ impl Store {
         build: impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
         attach: impl Fn(&mut Incident, bool) -> (T, Vec<NewEntry>),
     ) -> Result<Stormed<T>, WriteError<E>> {
-        let done = self.transact(self.admit().await, |t| {
-            t.claim_event(event_id, now)?;
-            if let Some(c) = t.attach_open(fingerprint, now, &|i: &mut Incident| attach(i, false))? {
-                return Ok(Stormed::Attached(c));
-            }
-            if let Some(c) = t.attach_open(storm, now, &|i: &mut Incident| attach(i, true))? {
-                return Ok(Stormed::Joined(c));
-            }
-            let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
-            let entries = t.save(None, &mut incident, new, now)?;
-            Ok(Stormed::Opened(Committed {
-                value: (),
-                incident,
-                entries,
-            }))
-        })?;
-        self.durable(done).await
+        self.transaction(|t| t.attach_or_storm(fingerprint, storm, event_id, now, &build, &attach))
+            .await
     }
 
     /// In one transaction: apply `attach` to the open incident holding `fingerprint`, if any.
@@ -437,8 +444,57 @@ impl Store {
 }
 
 impl Trees<'_> {
+    /// `Store::open_or_attach` as a step of a larger transaction.
+    pub(crate) fn open_or_attach<T, E>(
+        &self,
+        fingerprint: &str,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+        build: &impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
+        attach: &impl Fn(&mut Incident) -> (T, Vec<NewEntry>),
+    ) -> Tx<OpenOrAttach<T>, E> {
+        self.claim_event(event_id, now)?;
+        if let Some(c) = self.attach_open(fingerprint, now, attach)? {
+            return Ok(OpenOrAttach::Attached(c));
+        }
+        let (mut incident, new) = build(self.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
+        let entries = self.save(None, &mut incident, new, now)?;
+        Ok(OpenOrAttach::Opened(Committed {
+            value: (),
+            incident,
+            entries,
+        }))
+    }
+
+    /// `Store::attach_or_storm` as a step of a larger transaction.
+    pub(crate) fn attach_or_storm<T, E>(
+        &self,
+        fingerprint: &str,
+        storm: &str,
+        event_id: Option<&str>,
+        now: DateTime<Utc>,
+        build: &impl Fn(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
+        attach: &impl Fn(&mut Incident, bool) -> (T, Vec<NewEntry>),
+    ) -> Tx<Stormed<T>, E> {
+        self.claim_event(event_id, now)?;
+        if let Some(c) = self.attach_open(fingerprint, now, &|i: &mut Incident| attach(i, false))? {
+            return Ok(Stormed::Attached(c));
+        }
+        if let Some(c) = self.attach_open(storm, now, &|i: &mut Incident| attach(i, true))? {
+            return Ok(Stormed::Joined(c));
+        }
+        let (mut incident, new) = build(self.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
+        let entries = self.save(None, &mut incident, new, now)?;
+        Ok(Stormed::Opened(Committed {
+            value: (),
+            incident,
+            entries,
+        }))
+    }
+
     /// Attach to the oldest open incident with this fingerprint; drop stale ids on the way.
-    fn attach_open<T, E>(
+    /// `None`: no open incident has it; nothing was written.
+    pub(crate) fn attach_open<T, E>(
         &self,
         fingerprint: &str,
         now: DateTime<Utc>,
