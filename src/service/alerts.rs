@@ -205,7 +205,7 @@ impl IncidentService {
             }
             placed.insert(&m.fingerprint);
             steps.push(Step::Fire {
-                f: self.firing(alert, m, event_id, now),
+                f: Box::new(self.firing(alert, m, event_id, now)),
                 decision,
             });
         }
@@ -373,7 +373,7 @@ enum Step<'a> {
         at: DateTime<Utc>,
     },
     Fire {
-        f: Firing<'a>,
+        f: Box<Firing<'a>>,
         decision: Decision,
     },
 }
