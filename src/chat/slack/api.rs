@@ -556,6 +556,32 @@ mod tests {
     /// The send boundary: whatever plain text the bot hands over, what Slack receives has user
     /// text escaped once (text, fallback, section blocks, response_url answers); the header
     /// block is plain_text and goes as it is.
+    /// Socket Mode's websocket has TLS compiled in (slack-morphism's `hyper-base` leaves it out;
+    /// our own `tokio-tungstenite` features put it back, on the same aws-lc-rs provider as
+    /// everything else): a `wss://` URL gets as far as a TLS handshake, which a server that
+    /// does not speak TLS then fails.
+    #[tokio::test]
+    async fn socket_modes_websocket_speaks_tls() {
+        use tokio::io::AsyncWriteExt;
+        use tokio_tungstenite::tungstenite::{Error, error::UrlError};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let _ = s.write_all(b"HTTP/1.1 400 not TLS\r\n\r\n").await;
+        });
+        let err = tokio_tungstenite::connect_async(format!("wss://localhost:{port}/link"))
+            .await
+            .unwrap_err();
+        assert!(!matches!(err, Error::Url(UrlError::TlsFeatureNotEnabled)), "{err}");
+        assert!(
+            matches!(err, Error::Tls(_) | Error::Io(_)),
+            "a TLS handshake failure, got {err}"
+        );
+        // The Web API's connector builds with the one provider compiled in.
+        assert!(client("https://slack.com/api").is_ok());
+    }
+
     #[tokio::test]
     async fn text_leaves_for_slack_escaped_once() {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
