@@ -284,16 +284,9 @@ impl Api {
         blocks: Option<Blocks>,
         thread_ts: Option<&str>,
     ) -> Result<String, ApiError> {
-        let blocks: Option<Vec<SlackBlock>> = match blocks {
-            Some(b) => Some(
-                serde_json::from_value(b.value().clone())
-                    .map_err(|e| ApiError::Other(Failure::Permanent(format!("bad blocks: {e}"))))?,
-            ),
-            None => None,
-        };
         let mut content = SlackMessageContent::new().with_text(escape(text));
         if let Some(b) = blocks {
-            content = content.with_blocks(b);
+            content = content.with_blocks(b.into_blocks());
         }
         let mut req = SlackApiChatPostMessageRequest::new(channel.to_string().into(), content);
         if let Some(ts) = thread_ts {
@@ -369,17 +362,15 @@ impl Api {
     /// `chat.update`: replace the text and blocks of a message the bot posted (the incident
     /// card). Text is escaped as in `post`.
     pub async fn update(&self, channel: &str, ts: &str, text: &str, blocks: Blocks) -> Result<(), ApiError> {
-        let blocks: Vec<SlackBlock> = serde_json::from_value(blocks.value().clone())
-            .map_err(|e| ApiError::Other(Failure::Permanent(format!("bad blocks: {e}"))))?;
-        let content = SlackMessageContent::new().with_text(escape(text)).with_blocks(blocks);
+        let content = SlackMessageContent::new()
+            .with_text(escape(text))
+            .with_blocks(blocks.into_blocks());
         let req = SlackApiChatUpdateRequest::new(channel.to_string().into(), content, ts.to_string().into());
         call!(self, "chat.update", |s| s.chat_update(&req)).map(|_| ())
     }
 
     /// `views.open`: show a modal (the declare dialog) to whoever triggered `trigger_id`.
-    pub async fn open_view(&self, trigger_id: &str, view: serde_json::Value) -> Result<(), ApiError> {
-        let view: SlackView =
-            serde_json::from_value(view).map_err(|e| ApiError::Other(Failure::Permanent(format!("bad view: {e}"))))?;
+    pub async fn open_view(&self, trigger_id: &str, view: SlackView) -> Result<(), ApiError> {
         let req = SlackApiViewsOpenRequest::new(trigger_id.to_string().into(), view);
         call!(self, "views.open", |s| s.views_open(&req)).map(|_| ())
     }

@@ -433,7 +433,7 @@ impl SlackBot {
             self.service.lang(inc),
         );
         let blocks = text::announcement_blocks(inc, &announcement, &self.service.tz());
-        let shown = blocks.value().to_string();
+        let shown = blocks.json();
         if self.cards.is(inc.id, &shown).await {
             return Ok(());
         }

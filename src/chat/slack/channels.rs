@@ -74,7 +74,7 @@ impl SlackBot {
         match self.api.post(&channel, announcement, Some(blocks.clone()), None).await {
             Ok(ts) => {
                 self.remember_card(id, &channel, &ts).await;
-                self.cards.set(id, blocks.value().to_string()).await;
+                self.cards.set(id, blocks.json()).await;
             }
             // Only the card itself refused (its blocks, its size): the announcement as text.
             Err(ApiError::Slack(code))

@@ -7,6 +7,14 @@
 //! `<!channel>`, `<@U…>` or `<https://…|…>` in a title, an alert or a note is shown, never
 //! acted on, and the bot's own formatting uses no `<…>` markup (only `*bold*` and backticks).
 
+use slack_morphism::prelude::{
+    SlackActionBlockElement, SlackActionId, SlackActionsBlock, SlackBlock, SlackBlockButtonElement,
+    SlackBlockButtonStyle, SlackBlockChoiceItem, SlackBlockConfirmItem, SlackBlockId, SlackBlockMarkDownText,
+    SlackBlockPlainText, SlackBlockPlainTextInputElement, SlackBlockPlainTextOnly, SlackBlockStaticSelectElement,
+    SlackCallbackId, SlackContextBlock, SlackContextBlockElement, SlackHeaderBlock, SlackInputBlock,
+    SlackInputBlockElement, SlackModalView, SlackSectionBlock, SlackView,
+};
+
 use crate::domain::Incident;
 
 /// Slack's limit on a channel name.
@@ -74,18 +82,24 @@ impl Mrkdwn {
 }
 
 /// Block Kit blocks, made only by `announcement_blocks` (mrkdwn parts escaped there; header
-/// text is `plain_text`, which Slack shows as it is).
+/// text is `plain_text`, which Slack shows as it is), typed with slack-morphism's Block Kit
+/// model. Kept in the durable outbox as Slack's JSON.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
-pub struct Blocks(serde_json::Value);
+pub struct Blocks(Vec<SlackBlock>);
 
 impl Blocks {
     pub fn len(&self) -> usize {
-        self.0.as_array().map_or(0, Vec::len)
+        self.0.len()
     }
 
-    pub fn value(&self) -> &serde_json::Value {
-        &self.0
+    pub fn into_blocks(self) -> Vec<SlackBlock> {
+        self.0
+    }
+
+    /// The blocks as Slack receives them (the card's last shown state is kept as this).
+    pub fn json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_default()
     }
 }
 
@@ -96,6 +110,11 @@ pub const BUTTONS: [(&str, &str, bool); 4] = [
     ("warroom.resolve", "Resolve", false),
     ("warroom.close", "Close", true),
 ];
+
+/// `plain_text` that Slack shows as it is (emoji names become emoji).
+fn plain(text: impl Into<String>) -> SlackBlockPlainTextOnly {
+    SlackBlockPlainText::new(text.into()).with_emoji(true).into()
+}
 
 /// The announcement as Block Kit, the incident card: a header, the announcement text, the state
 /// (severity, status, lead, the latest update) and the buttons. Updated in place
@@ -117,60 +136,97 @@ pub fn announcement_blocks(inc: &Incident, announcement: &str, tz: &chrono_tz::T
             escape(truncate(&crate::domain::single_line(&u.text), 300))
         ));
     }
-    let buttons: Vec<serde_json::Value> = BUTTONS
+    let buttons: Vec<SlackActionBlockElement> = BUTTONS
         .iter()
         .filter(|_| !inc.is_closed())
         .map(|(id, label, confirm)| {
-            let mut b = serde_json::json!({"type": "button", "action_id": id, "value": inc.id.to_string(),
-                "text": {"type": "plain_text", "text": label, "emoji": true}});
+            let mut b = SlackBlockButtonElement::new(plain(*label))
+                .with_action_id(SlackActionId::new(id.to_string()))
+                .with_value(inc.id.to_string());
             if *confirm {
-                b["style"] = serde_json::json!("danger");
-                b["confirm"] = serde_json::json!({
-                    "title": {"type": "plain_text", "text": format!("Close {}?", inc.id)},
-                    "text": {"type": "plain_text", "text": "Closing posts the draft postmortem. It can be reopened."},
-                    "confirm": {"type": "plain_text", "text": "Close it"},
-                    "deny": {"type": "plain_text", "text": "Not yet"}
-                });
+                b = b
+                    .with_style(SlackBlockButtonStyle::Danger)
+                    .with_confirm(SlackBlockConfirmItem::new(
+                        plain(format!("Close {}?", inc.id)),
+                        SlackBlockPlainText::new("Closing posts the draft postmortem. It can be reopened.".into())
+                            .into(),
+                        plain("Close it"),
+                        plain("Not yet"),
+                    ));
             }
-            b
+            SlackActionBlockElement::Button(b)
         })
         .collect();
-    let mut blocks = vec![
-        serde_json::json!({"type": "header", "text": {"type": "plain_text", "text": header, "emoji": true}}),
-        serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": body}}),
-        serde_json::json!({"type": "context", "elements": [{"type": "mrkdwn", "text": state}]}),
+    let mut blocks: Vec<SlackBlock> = vec![
+        SlackHeaderBlock::new(plain(header)).into(),
+        SlackSectionBlock::new()
+            .with_text(SlackBlockMarkDownText::new(body).into())
+            .into(),
+        SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(
+            state,
+        ))])
+        .into(),
     ];
     if !buttons.is_empty() {
-        blocks.push(serde_json::json!({"type": "actions", "block_id": "warroom.card", "elements": buttons}));
+        blocks.push(
+            SlackActionsBlock::new(buttons)
+                .with_block_id(SlackBlockId::new("warroom.card".into()))
+                .into(),
+        );
     }
-    Blocks(serde_json::Value::Array(blocks))
+    Blocks(blocks)
 }
 
 /// The declare dialog (`/incident declare` without a title), for `views.open`; `channel`: where
 /// it was asked for, returned with the submission.
-pub fn declare_view(channel: &str) -> serde_json::Value {
-    let option = |v: &str, label: &str| serde_json::json!({"text": {"type": "plain_text", "text": label}, "value": v});
-    let input = |block: &str, label: &str, element: serde_json::Value, optional: bool| {
-        serde_json::json!({"type": "input", "block_id": block, "optional": optional,
-            "label": {"type": "plain_text", "text": label}, "element": element})
+pub fn declare_view(channel: &str) -> SlackView {
+    let option = |v: &str, label: &str| SlackBlockChoiceItem::new(SlackBlockPlainTextOnly::from(label), v.to_string());
+    let input = |block: &str, label: &str, element: SlackInputBlockElement, optional: bool| -> SlackBlock {
+        SlackInputBlock::new(label.into(), element)
+            .with_block_id(SlackBlockId::new(block.into()))
+            .with_optional(optional)
+            .into()
     };
-    serde_json::json!({
-        "type": "modal",
-        "callback_id": DECLARE_CALLBACK,
-        "private_metadata": channel,
-        "title": {"type": "plain_text", "text": "Declare an incident"},
-        "submit": {"type": "plain_text", "text": "Declare"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            input("title", "Title", serde_json::json!({"type": "plain_text_input", "action_id": "value", "max_length": 150}), false),
-            input("severity", "Severity", serde_json::json!({"type": "static_select", "action_id": "value",
-                "initial_option": option("sev3", "SEV3 (minor)"),
-                "options": [option("sev1", "SEV1 (critical)"), option("sev2", "SEV2 (major)"),
-                            option("sev3", "SEV3 (minor)"), option("sev4", "SEV4 (low)")]}), false),
-            input("description", "What is happening?", serde_json::json!({"type": "plain_text_input", "action_id": "value", "multiline": true, "max_length": 3000}), true),
-            input("services", "Affected services (comma separated)", serde_json::json!({"type": "plain_text_input", "action_id": "value", "max_length": 500}), true)
-        ]
-    })
+    let text = |max: u64, multiline: bool| {
+        let e = SlackBlockPlainTextInputElement::new()
+            .with_action_id(SlackActionId::new("value".into()))
+            .with_max_length(max);
+        SlackInputBlockElement::PlainTextInput(if multiline { e.with_multiline(true) } else { e })
+    };
+    let severity = SlackBlockStaticSelectElement::new()
+        .with_action_id(SlackActionId::new("value".into()))
+        .with_initial_option(option("sev3", "SEV3 (minor)"))
+        .with_options(vec![
+            option("sev1", "SEV1 (critical)"),
+            option("sev2", "SEV2 (major)"),
+            option("sev3", "SEV3 (minor)"),
+            option("sev4", "SEV4 (low)"),
+        ]);
+    SlackView::Modal(
+        SlackModalView::new(
+            "Declare an incident".into(),
+            vec![
+                input("title", "Title", text(150, false), false),
+                input(
+                    "severity",
+                    "Severity",
+                    SlackInputBlockElement::StaticSelect(severity),
+                    false,
+                ),
+                input("description", "What is happening?", text(3000, true), true),
+                input(
+                    "services",
+                    "Affected services (comma separated)",
+                    text(500, false),
+                    true,
+                ),
+            ],
+        )
+        .with_callback_id(SlackCallbackId::new(DECLARE_CALLBACK.into()))
+        .with_private_metadata(channel.to_string())
+        .with_submit("Declare".into())
+        .with_close("Cancel".into()),
+    )
 }
 
 /// The `callback_id` of the declare dialog.
@@ -384,12 +440,41 @@ mod tests {
         assert_eq!(unescape("CPU &gt; 90% &amp;lt; x"), "CPU > 90% &lt; x");
     }
 
+    /// The card is Slack's Block Kit JSON, field for field (the format the fake Slack and
+    /// Slack's documentation use): built typed, it cannot drift into a shape Slack refuses.
+    #[test]
+    fn the_card_is_block_kit_json() {
+        let inc = incident("disk full", 7);
+        let got: serde_json::Value =
+            serde_json::from_str(&announcement_blocks(&inc, "Declared by alice", &chrono_tz::UTC).json()).unwrap();
+        let plain = |t: &str| serde_json::json!({"type": "plain_text", "text": t, "emoji": true});
+        let button = |id: &str, label: &str| serde_json::json!({"type": "button", "action_id": id, "text": plain(label), "value": "INC-7"});
+        let mut close = button("warroom.close", "Close");
+        close["style"] = "danger".into();
+        close["confirm"] = serde_json::json!({
+            "title": plain("Close INC-7?"),
+            "text": {"type": "plain_text", "text": "Closing posts the draft postmortem. It can be reopened."},
+            "confirm": plain("Close it"),
+            "deny": plain("Not yet"),
+        });
+        let want = serde_json::json!([
+            {"type": "header", "text": plain("🚨 INC-7: disk full")},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Declared by alice"}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "Severity *SEV2 (major)* · status *investigating* · lead *nobody yet*"}]},
+            {"type": "actions", "block_id": "warroom.card", "elements": [
+                button("warroom.ack", "Acknowledge"), button("warroom.lead", "I'll lead"),
+                button("warroom.resolve", "Resolve"), close,
+            ]},
+        ]);
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn announcement_has_blocks_within_limits() {
         let inc = incident("disk <full> & more", 2);
         let b = announcement_blocks(&inc, "text with <tags>", &chrono_tz::UTC);
         assert!(b.len() <= MAX_BLOCKS);
-        let b = b.value();
+        let b: serde_json::Value = serde_json::from_str(&b.json()).unwrap();
         assert!(b[1]["text"]["text"].as_str().unwrap().contains("&lt;tags&gt;"));
         // The header is plain_text: shown as it is, so not escaped.
         assert_eq!(b[0]["text"]["text"], "🚨 INC-2: disk <full> & more");
