@@ -92,10 +92,47 @@ async fn main() {
     println!("bot: {} (pid {})", support::BIN, bot.pid());
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     println!(
-        "idle (Matrix only, no incident): RSS {:.1} MB, PSS {:.1} MB",
+        "idle (Matrix only, no incident): RSS {:.1} MB (anonymous {:.1}, file {:.1}), PSS {:.1} MB",
         support::proc_mb(bot.pid(), "VmRSS:"),
+        support::proc_mb(bot.pid(), "RssAnon:"),
+        support::proc_mb(bot.pid(), "RssFile:"),
         support::smaps_pss_mb(bot.pid())
     );
+    if std::env::var_os("BENCH_SMAPS").is_some() {
+        // The largest mappings at idle, for finding what holds the memory.
+        let smaps = std::fs::read_to_string(format!("/proc/{}/smaps", bot.pid())).unwrap_or_default();
+        let mut maps: Vec<(u64, String)> = Vec::new();
+        let mut name = String::new();
+        for line in smaps.lines() {
+            if line.starts_with("Rss:") {
+                let kb: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+                maps.push((kb, name.clone()));
+            } else if line
+                .split_whitespace()
+                .next()
+                .is_some_and(|f| f.contains('-') && f.len() > 20)
+            {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                name = format!(
+                    "{} {} {}",
+                    f.get(1).unwrap_or(&""),
+                    f.get(0).unwrap_or(&""),
+                    f.get(5).unwrap_or(&"[anon]")
+                );
+            } else if line.starts_with("FilePmdMapped:") || line.starts_with("Private_Clean:") {
+                if let Some(last) = maps.last_mut() {
+                    last.1.push_str(&format!(
+                        " {}",
+                        line.split_whitespace().take(2).collect::<Vec<_>>().join("")
+                    ));
+                }
+            }
+        }
+        maps.sort_by(|a, b| b.0.cmp(&a.0));
+        for (kb, name) in maps.iter().take(12) {
+            println!("  {kb:>8} kB  {name}");
+        }
+    }
 
     // Polling stays cheap (the alert room's recent messages, then the admin API for the new
     // room), so the measuring client does not load the 2-core machine it measures.
