@@ -6,8 +6,17 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::domain::IncidentId;
 
-/// Schema version written into every value as `"v"`. Bump when a value's shape changes.
-pub const SCHEMA: u32 = 1;
+/// Schema version written into every value as `"v"` and into the store's `meta`. Bump when a
+/// value gains something an older warroom would lose or misread, so that older warroom refuses
+/// the store ("written by a newer warroom") instead of dropping what it does not know when it
+/// rewrites a record.
+///
+/// 1. The first layout.
+/// 2. Captured chat messages and their holders, status updates, reminders and the snooze, and
+///    timeline entries of the kinds `captured` and `update` with catalogue phrases: an older
+///    warroom would call such an entry a damaged record, and drop the rest when rewriting an
+///    incident. Stores and backups of schema 1 read as they are.
+pub const SCHEMA: u32 = 2;
 
 pub fn id_key(id: IncidentId) -> [u8; 8] {
     id.0.to_be_bytes()

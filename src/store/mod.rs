@@ -235,6 +235,14 @@ impl Store {
                         supported: SCHEMA,
                     });
                 }
+                if found < SCHEMA {
+                    // Older records read as they are; from now on an older warroom must refuse
+                    // this store, since it would lose what this one writes.
+                    meta.insert(META_SCHEMA, &SCHEMA.to_be_bytes())
+                        .map_err(StoreError::Sled)?;
+                    db.flush().map_err(StoreError::Sled)?;
+                    tracing::info!(from = found, to = SCHEMA, "store: schema upgraded");
+                }
             }
         }
         let durability = Arc::new(Durability::new(db.clone(), dir)?);

@@ -668,3 +668,42 @@ async fn a_batch_of_writes_costs_one_sync() {
     assert!(store.entries(inc.id).unwrap().iter().any(|e| e.text == "in a batch"));
     assert_eq!(store.queued("slack").unwrap().len(), 2);
 }
+
+#[test]
+fn a_store_of_the_previous_schema_is_read_and_marked_with_this_one() {
+    // A store as schema 1 left it: the marker says 1, and so does a record written then.
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path(), "t").unwrap());
+    let old_incident = {
+        let (inc, _) = Incident::open(Opening::by_hand(
+            IncidentId(1),
+            "db down",
+            Person::new("U1", "alice"),
+            chrono::Utc::now(),
+        ))
+        .unwrap();
+        let mut v = serde_json::to_value(&inc).unwrap();
+        v["v"] = 1.into();
+        serde_json::to_vec(&v).unwrap()
+    };
+    {
+        let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert(META_SCHEMA, &1u32.to_be_bytes()).unwrap();
+        meta.insert(super::META_NEXT_ID, &2u64.to_be_bytes()).unwrap();
+        db.open_tree("incidentid_incident")
+            .unwrap()
+            .insert(IncidentId(1).0.to_be_bytes(), old_incident)
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), "t").unwrap();
+    assert_eq!(store.incident(IncidentId(1)).unwrap().unwrap().title, "db down");
+    drop(store);
+    // The marker now says this schema: an older warroom refuses the store rather than
+    // misreading what this one writes.
+    let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
+    let marker = db.open_tree("meta").unwrap().get(META_SCHEMA).unwrap().unwrap();
+    assert_eq!(u32::from_be_bytes(marker.as_ref().try_into().unwrap()), SCHEMA);
+    assert!(SCHEMA >= 2, "captured messages and status updates came with schema 2");
+}
