@@ -225,12 +225,14 @@ async fn main() {
         percentile_ms(&lat, 0.99)
     );
     println!(
-        "burst: incidents opened {}; chat messages posted {} ({:.1} per incident); RSS {:.1} MB before, peak (VmHWM) {:.1} MB",
+        "burst: incidents opened {}; chat messages posted {} ({:.1} per incident); RSS {:.1} MB before, peak (VmHWM) {:.1} MB; after: anonymous {:.1} MB, file {:.1} MB",
         channels - incidents_before,
         messages - messages_before,
         (messages - messages_before) as f64 / (channels - incidents_before).max(1) as f64,
         rss_before,
-        hwm
+        hwm,
+        proc_mb(pid, "RssAnon:"),
+        proc_mb(pid, "RssFile:")
     );
     assert!(bot.stop().success());
 }

@@ -2,6 +2,8 @@
 //! bot: alert message sent → incident room announcement, `!timeline` → the bot's reply, and a
 //! 📌 reaction on someone's message → the bot's "recorded" reply (the entry is durable before
 //! it), p50/p95/p99 over `BENCH_RUNS` (default 25) each; then the bot's RSS with 100 incidents.
+//! `!timeline` is measured alternately with a do-nothing Python bot (`benches/floor_bot.py`) on
+//! the same Synapse: the floor any bot's reply stands on.
 //! Times come from the homeserver's `origin_server_ts` of the bot's events (same clock as
 //! the sender here), so polling intervals do not count.
 //!
@@ -48,6 +50,102 @@ fn report(name: &str, mut v: Vec<i64>) {
         v[0],
         v[v.len() - 1]
     );
+}
+
+/// Send `text` to `room` and wait for `bot`'s reply to it; from the send to the reply's
+/// `origin_server_ts`, in ms.
+async fn ask(alice: &Mx, room: &str, bot: &str, text: &str) -> i64 {
+    let t0 = now_ms();
+    let ev = alice.say(room, text).await;
+    let reply = alice
+        .wait_message(room, bot, "reply", |m| {
+            m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == ev.as_str()
+        })
+        .await;
+    ts(&reply) - t0
+}
+
+const MAUBOT_USER: &str = "@maubot:localhost";
+
+/// maubot in standalone mode running `benches/maubot` (a plugin answering `!timeline`), on the
+/// same Synapse, invited to its own room.
+struct Maubot {
+    proc: std::process::Child,
+    room: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Maubot {
+    async fn start(syn: &Synapse, alice: &Mx, venv: &str) -> Maubot {
+        let (_, token) = syn.register("maubot", "maubot-password", false).await;
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = format!(
+            "user:\n  credentials:\n    id: \"{MAUBOT_USER}\"\n    homeserver: {url}\n    access_token: {token}\n    device_id: null\n  sync: true\n  autojoin: true\n  displayname: disable\n  avatar_url: disable\n  ignore_initial_sync: true\n  ignore_first_sync: true\nserver:\n  hostname: 127.0.0.1\n  port: {port}\n  public_url: http://127.0.0.1:{port}\ndatabase: sqlite:{db}\nplugin_config: {{}}\nlogging:\n  version: 1\n  handlers:\n    console:\n      class: logging.StreamHandler\n  loggers:\n    maubot.init:\n      level: INFO\n  root:\n    level: WARNING\n    handlers: [console]\n",
+            url = syn.url,
+            db = dir.path().join("bot.db").display()
+        );
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, config).unwrap();
+        let mut proc = std::process::Command::new(format!("{venv}/bin/python"))
+            .args(["-m", "maubot.standalone", "-c"])
+            .arg(&path)
+            .arg("-m")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/maubot/maubot.yaml"))
+            .current_dir(dir.path())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("maubot from BENCH_MAUBOT_VENV");
+        // Its log is read to the end (a closed pipe would break its logging); the startup line
+        // says it is syncing.
+        let stderr = proc.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("Startup completed") {
+                    tx.take().map(|t| t.send(()));
+                } else if tx.is_some() {
+                    eprintln!("maubot: {line}");
+                }
+            }
+        });
+        let started = tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(60)).is_ok())
+            .await
+            .unwrap();
+        assert!(started, "maubot did not start");
+        let room = alice
+            .create_room(json!({"preset": "private_chat", "invite": [MAUBOT_USER]}))
+            .await;
+        // Autojoin on invite: ask until it answers.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let ev = alice.say(&room, "!timeline warm-up").await;
+            let answered = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                alice.wait_message(&room, MAUBOT_USER, "warm-up reply", |m| {
+                    m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == ev.as_str()
+                }),
+            )
+            .await;
+            if answered.is_ok() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "maubot never answered");
+        }
+        Maubot { proc, room, _dir: dir }
+    }
+}
+
+fn median(v: &[i64]) -> i64 {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v[v.len() / 2]
 }
 
 #[tokio::main]
@@ -174,18 +272,82 @@ async fn main() {
     alice.join(&room).await;
     report("alert sent → announcement in the new incident room", open_lat);
 
-    let mut cmd_lat = Vec::new();
-    for j in 0..runs {
-        let t0 = now_ms();
-        let ev = alice.say(&room, &format!("!timeline bench entry {j}")).await;
-        let reply = alice
-            .wait_message(&room, BOT_USER, "reply", |m| {
-                m["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == ev.as_str()
-            })
-            .await;
-        cmd_lat.push(ts(&reply) - t0);
+    // The floor: a Python bot that only answers (benches/floor_bot.py, standard library only),
+    // in its own room on the same Synapse, measured alternately with warroom so both see the
+    // same load.
+    let (_, _) = syn.register("floorbot", "floorbot-password", false).await;
+    let floor_room = alice.create_room(json!({"preset": "public_chat"})).await;
+    let mut floor = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/floor_bot.py"))
+        .args([syn.url.as_str(), "floorbot", "floorbot-password", floor_room.as_str()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 for the floor bot");
+    {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(floor.stdout.take().expect("floor bot stdout"))
+            .read_line(&mut line)
+            .expect("floor bot output");
+        assert_eq!(line.trim(), "ready", "the floor bot did not start");
     }
+    let mut maubot = match std::env::var("BENCH_MAUBOT_VENV") {
+        Ok(venv) => Some(Maubot::start(&syn, &alice, &venv).await),
+        Err(_) => {
+            println!("maubot: not measured (set BENCH_MAUBOT_VENV to a venv made with `pip install maubot==0.6.0`)");
+            None
+        }
+    };
+    let jobs_before = support::scrape(&bot.http_url()).await;
+    let mut cmd_lat = Vec::new();
+    let mut floor_lat = Vec::new();
+    let mut maubot_lat = Vec::new();
+    for j in 0..runs {
+        cmd_lat.push(ask(&alice, &room, BOT_USER, &format!("!timeline bench entry {j}")).await);
+        floor_lat.push(ask(&alice, &floor_room, "@floorbot:localhost", &format!("!ping {j}")).await);
+        if let Some(m) = &maubot {
+            maubot_lat.push(ask(&alice, &m.room, MAUBOT_USER, &format!("!timeline bench entry {j}")).await);
+        }
+    }
+    let _ = floor.kill();
+    let _ = floor.wait();
+    if let Some(m) = maubot.as_mut() {
+        let _ = m.proc.kill();
+        let _ = m.proc.wait();
+    }
+    // Where warroom's own time goes: the outbox job of each reply, from being queued (after
+    // the entry is durable) to being picked up, and from there to Synapse's answer to the send.
+    let jobs_after = support::scrape(&bot.http_url()).await;
+    for stage in ["queued", "sent"] {
+        let labels = format!("{{platform=\"matrix\",stage=\"{stage}\"}}");
+        let during = |name: &str| {
+            let key = format!("warroom_outbox_job_seconds_{name}{labels}");
+            support::metric(&jobs_after, &key) - support::metric(&jobs_before, &key)
+        };
+        let (sum, count) = (during("sum"), during("count"));
+        println!(
+            "warroom's Matrix outbox jobs, stage {stage}: mean {:.2} ms over {count} jobs",
+            1000.0 * sum / count.max(1.0)
+        );
+    }
+    let (ours, theirs) = (median(&cmd_lat), median(&floor_lat));
     report("!timeline sent → bot's reply", cmd_lat);
+    report("floor: !ping sent → a do-nothing Python bot's reply", floor_lat);
+    println!(
+        "warroom's reply (entry durable first) vs the do-nothing bot's, p50: {ours} vs {theirs} ms = {:.2}×",
+        ours as f64 / theirs.max(1) as f64
+    );
+    if maubot.is_some() {
+        let m = median(&maubot_lat);
+        report(
+            "maubot 0.6 (standalone, a plugin that replies): !timeline sent → reply",
+            maubot_lat,
+        );
+        println!(
+            "warroom vs maubot, p50: {ours} vs {m} ms = {:.2}×",
+            ours as f64 / m.max(1) as f64
+        );
+    }
 
     // Capture: cron says something in the incident room, alice reacts with 📌; from the
     // reaction's send to the bot's reply (sent after the entry is durable).
