@@ -214,19 +214,19 @@ async fn main() {
                 name = format!(
                     "{} {} {}",
                     f.get(1).unwrap_or(&""),
-                    f.get(0).unwrap_or(&""),
+                    f.first().unwrap_or(&""),
                     f.get(5).unwrap_or(&"[anon]")
                 );
-            } else if line.starts_with("FilePmdMapped:") || line.starts_with("Private_Clean:") {
-                if let Some(last) = maps.last_mut() {
-                    last.1.push_str(&format!(
-                        " {}",
-                        line.split_whitespace().take(2).collect::<Vec<_>>().join("")
-                    ));
-                }
+            } else if (line.starts_with("FilePmdMapped:") || line.starts_with("Private_Clean:"))
+                && let Some(last) = maps.last_mut()
+            {
+                last.1.push_str(&format!(
+                    " {}",
+                    line.split_whitespace().take(2).collect::<Vec<_>>().join("")
+                ));
             }
         }
-        maps.sort_by(|a, b| b.0.cmp(&a.0));
+        maps.sort_by_key(|m| std::cmp::Reverse(m.0));
         for (kb, name) in maps.iter().take(12) {
             println!("  {kb:>8} kB  {name}");
         }

@@ -705,5 +705,5 @@ fn a_store_of_the_previous_schema_is_read_and_marked_with_this_one() {
     let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
     let marker = db.open_tree("meta").unwrap().get(META_SCHEMA).unwrap().unwrap();
     assert_eq!(u32::from_be_bytes(marker.as_ref().try_into().unwrap()), SCHEMA);
-    assert!(SCHEMA >= 2, "captured messages and status updates came with schema 2");
+    const { assert!(SCHEMA >= 2, "captured messages and status updates came with schema 2") };
 }
