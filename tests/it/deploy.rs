@@ -306,7 +306,15 @@ fn dockerfile_is_multi_stage_non_root_and_copies_what_exists() {
     let non_root = user.is_some_and(|u| !matches!(u.trim(), "root" | "0" | "0:0"));
     assert!(non_root || froms.last().unwrap().contains(":nonroot"), "runs as root");
     assert!(lines.iter().any(|l| l.starts_with("VOLUME") && l.contains("/data")));
-    assert!(df.contains("cargo build --release --locked"), "build with Cargo.lock");
+    assert!(
+        df.contains("cargo build --profile dist --locked"),
+        "build with Cargo.lock"
+    );
+    // The profile it builds with exists, and is the release profile with LTO.
+    let cargo: toml::Table = crate::support::read(&root().join("Cargo.toml")).parse().unwrap();
+    let dist = &cargo["profile"]["dist"];
+    assert_eq!(dist["inherits"].as_str(), Some("release"));
+    assert_eq!(dist["lto"].as_str(), Some("fat"));
     let copies = lines
         .iter()
         .filter(|l| l.starts_with("COPY ") && !l.contains("--from="));
@@ -345,13 +353,13 @@ fn systemd_unit_runs_warroom_with_state_and_clean_stop() {
     assert!(stop, "TimeoutStopSec must exceed warroom's 10 s");
 }
 
-/// The binary's path in the image: the destination of the `COPY` of the release build.
+/// The binary's path in the image: the destination of the `COPY` of the `dist` build.
 fn image_binary(df: &str) -> String {
     df.lines()
         .map(str::trim)
-        .find(|l| l.starts_with("COPY --from=build") && l.contains("target/release/warroom"))
+        .find(|l| l.starts_with("COPY --from=build") && l.contains("target/dist/warroom"))
         .and_then(|l| l.split_whitespace().last())
-        .expect("Dockerfile: no COPY of target/release/warroom")
+        .expect("Dockerfile: no COPY of target/dist/warroom")
         .to_string()
 }
 
