@@ -188,7 +188,9 @@ enum HookError {
     Malformed(String),
     #[error("{0}")]
     Unsupported(String),
-    /// The store failed while saving the alerts; a retry finds the saved ones known.
+    /// The store failed while saving the alerts: nothing of the failing transaction was kept
+    /// (of a notification larger than one transaction, earlier chunks were), and a retry finds
+    /// what was kept known.
     #[error("could not save the alerts; retry ({0})")]
     NotSaved(String),
 }
@@ -369,7 +371,7 @@ async fn accept(
             .await
     })
     .await;
-    let (outcomes, incidents) = match applied {
+    let (outcomes, incidents, refused) = match applied {
         Ok(Ok(r)) => r?,
         Ok(Err(e)) => {
             tracing::error!(source = name, error = %e, "webhook: the alerts could not be made durable");
@@ -380,27 +382,37 @@ async fn accept(
             return Err(HookError::NotSaved("internal error".into()));
         }
     };
-    Ok(json!({"ok": true, "alerts": count, "outcomes": outcomes, "opened": incidents}))
+    let mut answer = json!({"ok": true, "alerts": count, "outcomes": outcomes, "opened": incidents});
+    if !refused.is_empty() {
+        answer["refused"] = refused.into();
+    }
+    Ok(answer)
 }
 
-/// Apply a notification's alerts in order and remember its signature; the outcomes by kind and
-/// the incidents it opened.
+/// Apply a notification's alerts in order and remember its signature; the outcomes by kind, the
+/// incidents it opened, and the alerts refused (by index, with why).
 async fn apply_alerts(
     ctx: &Ctx,
     name: &'static str,
     alerts: &[crate::alert::Alert],
     signature: Option<&crate::signing::SeenSignature>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(BTreeMap<&'static str, usize>, Vec<String>), HookError> {
+) -> Result<Applied, HookError> {
     let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut incidents: Vec<String> = Vec::new();
-    // One transaction: the notification's alerts are all stored, or none (a retry of a
-    // refused or lost request then applies it whole).
+    let mut refused: Vec<serde_json::Value> = Vec::new();
+    // One transaction per `ALERTS_PER_TRANSACTION` alerts: a notification of up to that many is
+    // stored whole or not at all (the retry of a request answered with an error applies it
+    // whole); an alert the domain refuses changes nothing and is reported.
     let applied = ctx.service.ingest_all(alerts).await.map_err(|e| {
         tracing::error!(source = name, error = %e, "webhook: could not save the alerts");
         HookError::NotSaved(e.to_string())
     })?;
-    for (outcome, notices) in applied {
+    for (i, a) in applied.into_iter().enumerate() {
+        let (outcome, notices) = (a.outcome, a.notices);
+        if let Some(why) = a.refused {
+            refused.push(json!({"alert": i, "error": why}));
+        }
         metrics().alert(name, outcome.as_str());
         *outcomes.entry(outcome.as_str()).or_default() += 1;
         for n in &notices {
@@ -425,8 +437,11 @@ async fn apply_alerts(
             tracing::warn!(source = name, error = %e, "webhook: could not remember the request's signature");
         }
     }
-    Ok((outcomes, incidents))
+    Ok((outcomes, incidents, refused))
 }
+
+/// What `apply_alerts` did: outcomes by kind, incidents opened, alerts refused.
+type Applied = (BTreeMap<&'static str, usize>, Vec<String>, Vec<serde_json::Value>);
 
 #[cfg(test)]
 mod tests {

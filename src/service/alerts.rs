@@ -1,5 +1,5 @@
 //! The alert path, shared by chat alerts and webhooks: a normalised `Alert` (or a webhook
-//! notification's alerts, as one transaction) goes through the
+//! notification's alerts, up to `ALERTS_PER_TRANSACTION` per transaction) goes through the
 //! rules, then opens an incident, joins the open incident with the same fingerprint (counted,
 //! re-sent notifications changing nothing), or marks one of its alerts resolved, proposing
 //! `incident resolve` once all have. Beyond `max_openings_per_minute` openings of one rule
@@ -30,6 +30,9 @@ pub enum Outcome {
     /// It would have opened an incident, but its rule (or source) had opened
     /// `max_openings_per_minute` already: it joined the rule's alert-storm incident.
     Storm,
+    /// The domain refused what it would have done (it could not open an incident); nothing
+    /// changed.
+    Refused,
 }
 
 impl Outcome {
@@ -41,6 +44,7 @@ impl Outcome {
             Outcome::Duplicate => "duplicate",
             Outcome::Ignored => "ignored",
             Outcome::Storm => "storm",
+            Outcome::Refused => "refused",
         }
     }
 }
@@ -62,86 +66,92 @@ impl IncidentService {
 
     /// Apply one alert. `event_id`: the delivery's id, when the platform gives one.
     pub async fn ingest(&self, alert: &Alert, event_id: Option<&str>) -> Result<(Outcome, Vec<Notice>), ServiceError> {
-        let mut done = self.apply(&[(alert, event_id)]).await?;
-        Ok(done.pop().unwrap_or((Outcome::Ignored, Vec::new())))
+        match self.apply(&[(alert, event_id)]).await?.pop() {
+            Some(Applied { refused: Some(why), .. }) => Err(ServiceError::Refused(why)),
+            Some(a) => Ok((a.outcome, a.notices)),
+            None => Ok((Outcome::Ignored, Vec::new())),
+        }
     }
 
-    /// Apply a webhook notification's alerts, in order, as one transaction: all of them are
-    /// stored or none, and an incident several of them join is read and written once. Each
-    /// alert has the outcome it would have had alone after the ones before it.
-    pub async fn ingest_all(&self, alerts: &[Alert]) -> Result<Vec<(Outcome, Vec<Notice>)>, ServiceError> {
-        let pairs: Vec<(&Alert, Option<&str>)> = alerts.iter().map(|a| (a, None)).collect();
-        self.apply(&pairs).await
+    /// Apply a webhook notification's alerts, in order, in transactions of up to
+    /// `ALERTS_PER_TRANSACTION` alerts: all of them are stored or none, and an incident several
+    /// of them join is read and written once. Each alert has the outcome it would have had
+    /// alone after the ones before it. An alert the domain refuses (it could not open an
+    /// incident) is reported as refused, with why, and changes nothing; the others are applied.
+    /// A larger notification is applied a chunk at a time, so that no transaction holds the
+    /// store for long.
+    pub async fn ingest_all(&self, alerts: &[Alert]) -> Result<Vec<Applied>, ServiceError> {
+        let mut out = Vec::with_capacity(alerts.len());
+        for chunk in alerts.chunks(ALERTS_PER_TRANSACTION) {
+            let pairs: Vec<(&Alert, Option<&str>)> = chunk.iter().map(|a| (a, None)).collect();
+            out.extend(self.apply(&pairs).await?);
+        }
+        Ok(out)
     }
 
-    async fn apply(&self, alerts: &[(&Alert, Option<&str>)]) -> Result<Vec<(Outcome, Vec<Notice>)>, ServiceError> {
+    async fn apply(&self, alerts: &[(&Alert, Option<&str>)]) -> Result<Vec<Applied>, ServiceError> {
         let now = self.now();
         let matches: Vec<Option<Match>> = alerts.iter().map(|(a, _)| self.rule_for(a)).collect();
         let steps = self.plan(alerts, &matches, now)?;
-        let release = || {
-            for s in &steps {
-                if let Step::Fire {
-                    decision: Decision::Open { reserved: Some(t), .. },
-                    f,
-                } = s
-                {
-                    self.limiter.release(&f.m.rule, *t);
-                }
-            }
-        };
         let storm_limit = self.limiter.limit();
-        let applied = self
+        let done = self
             .store
             .transaction::<_, TransitionError>(|t| {
                 let mut out = Vec::with_capacity(steps.len());
                 for s in &steps {
                     out.push(match s {
-                        Step::Skip => Applied::Nothing,
+                        Step::Skip => Ok(Effect::Nothing),
                         Step::Resolve {
                             alert,
                             key,
                             fingerprint,
                             line,
                             at,
-                        } => Applied::Resolved(t.attach_open(fingerprint, now, &|inc: &mut Incident| {
-                            inc.alert_resolved(key, line, &alert.sender, *at, alert.source)
-                        })?),
+                        } => Ok(Effect::Resolved(t.attach_open(
+                            fingerprint,
+                            now,
+                            &|inc: &mut Incident| inc.alert_resolved(key, line, &alert.sender, *at, alert.source),
+                        )?)),
                         Step::Fire {
                             f,
                             decision: Decision::Open { .. },
-                        } => Applied::Fired(t.open_or_attach(
-                            &f.m.fingerprint,
-                            f.event_id,
-                            now,
-                            &|id| f.build(id, None),
-                            &|inc: &mut Incident| f.fired(inc),
-                        )?),
+                        } => t
+                            .refusable(t.open_or_attach(
+                                &f.m.fingerprint,
+                                f.event_id,
+                                now,
+                                &|id| f.build(id, None),
+                                &|inc: &mut Incident| f.fired(inc),
+                            ))?
+                            .map(Effect::Fired),
                         Step::Fire {
                             f,
                             decision: Decision::Storm { .. },
-                        } => Applied::Stormed(t.attach_or_storm(
-                            &f.m.fingerprint,
-                            &storm_fingerprint(&f.m.rule),
-                            f.event_id,
-                            now,
-                            &|id| f.build(id, Some(storm_limit)),
-                            &|inc: &mut Incident, storm: bool| {
-                                if storm {
-                                    inc.group_fingerprint(&f.m.fingerprint);
-                                }
-                                f.fired(inc)
-                            },
-                        )?),
+                        } => t
+                            .refusable(t.attach_or_storm(
+                                &f.m.fingerprint,
+                                &storm_fingerprint(&f.m.rule),
+                                f.event_id,
+                                now,
+                                &|id| f.build(id, Some(storm_limit)),
+                                &|inc: &mut Incident, storm: bool| {
+                                    if storm {
+                                        inc.group_fingerprint(&f.m.fingerprint);
+                                    }
+                                    f.fired(inc)
+                                },
+                            ))?
+                            .map(Effect::Stormed),
                     });
                 }
                 Ok(out)
             })
             .await
             .map_err(|e| {
-                release();
+                release(&self.limiter, &steps);
                 self.refusal(e)
             })?;
-        Ok(steps.iter().zip(applied).map(|(s, a)| self.outcome(s, a)).collect())
+        Ok(steps.iter().zip(done).map(|(s, d)| self.outcome(s, d)).collect())
     }
 
     /// The rule an alert matches (webhook alerts without one get the default grouping); `None`:
@@ -173,7 +183,9 @@ impl IncidentService {
         now: DateTime<Utc>,
     ) -> Result<Vec<Step<'a>>, ServiceError> {
         let mut steps = Vec::with_capacity(alerts.len());
-        let mut placed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        // Fingerprints an earlier alert of this notification opens or joins, and whether it
+        // joins the alert storm.
+        let mut placed: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
         for (&(alert, event_id), m) in alerts.iter().zip(matches) {
             let Some(m) = m else {
                 steps.push(Step::Skip);
@@ -192,18 +204,26 @@ impl IncidentService {
                 });
                 continue;
             }
-            let decision = if placed.contains(m.fingerprint.as_str()) {
-                Decision::Open {
+            let decision = match placed.get(m.fingerprint.as_str()) {
+                // Joins what the earlier one opened; or, in a storm, what it joined (even when
+                // the storm incident tracks too many fingerprints to index this one).
+                Some(false) => Decision::Open {
                     reserved: None,
                     ended: None,
-                }
-            } else {
-                self.opening_decision(m, now)?
+                },
+                Some(true) => Decision::Storm { first: false },
+                None => match self.opening_decision(m, now) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        release(&self.limiter, &steps);
+                        return Err(e);
+                    }
+                },
             };
             if let Decision::Open { ended: Some(n), .. } = decision {
                 tracing::info!(rule = %m.rule, alerts = n, "alert storm over: alerts open incidents again");
             }
-            placed.insert(&m.fingerprint);
+            placed.insert(&m.fingerprint, matches!(decision, Decision::Storm { .. }));
             steps.push(Step::Fire {
                 f: Box::new(self.firing(alert, m, event_id, now)),
                 decision,
@@ -213,13 +233,26 @@ impl IncidentService {
     }
 
     /// An applied step's outcome and the notices it causes; gives back an opening reserved
-    /// for an alert that joined an incident instead.
-    fn outcome(&self, step: &Step<'_>, applied: Applied) -> (Outcome, Vec<Notice>) {
-        match (step, applied) {
-            (Step::Resolve { fingerprint, line, .. }, Applied::Resolved(done)) => {
+    /// for an alert that joined an incident instead, or that was refused.
+    fn outcome(&self, step: &Step<'_>, effect: Result<Effect, TransitionError>) -> Applied {
+        let (outcome, notices) = match (step, effect) {
+            (Step::Fire { f, decision }, Err(why)) => {
+                if let Decision::Open { reserved: Some(t), .. } = decision {
+                    self.limiter.release(&f.m.rule, *t);
+                }
+                let why = format!("the alert could not open an incident: {why}");
+                tracing::warn!(rule = %f.m.rule, alert = %f.line, "{why}; it changed nothing");
+                return Applied {
+                    outcome: Outcome::Refused,
+                    notices: Vec::new(),
+                    refused: Some(why),
+                };
+            }
+            (_, Err(_)) => (Outcome::Ignored, Vec::new()),
+            (Step::Resolve { fingerprint, line, .. }, Ok(Effect::Resolved(done))) => {
                 self.resolved(done, fingerprint, line)
             }
-            (Step::Fire { f, decision }, Applied::Fired(outcome)) => match outcome {
+            (Step::Fire { f, decision }, Ok(Effect::Fired(outcome))) => match outcome {
                 OpenOrAttach::Opened(c) => {
                     tracing::info!(incident = %c.incident.id, rule = %f.m.rule, "incident opened from alert");
                     (Outcome::Opened, vec![self.opened(c.incident, f.alert)])
@@ -231,11 +264,16 @@ impl IncidentService {
                     self.attached(c, &f.line)
                 }
             },
-            (Step::Fire { f, decision }, Applied::Stormed(stormed)) => {
+            (Step::Fire { f, decision }, Ok(Effect::Stormed(stormed))) => {
                 let first = matches!(decision, Decision::Storm { first: true });
                 self.stormed(stormed, f, first)
             }
             _ => (Outcome::Ignored, Vec::new()),
+        };
+        Applied {
+            outcome,
+            notices,
+            refused: None,
         }
     }
 
@@ -379,11 +417,40 @@ enum Step<'a> {
 }
 
 /// What a step did in the store.
-enum Applied {
+enum Effect {
     Nothing,
     Resolved(Option<Committed<AlertEffect>>),
     Fired(OpenOrAttach<AlertEffect>),
     Stormed(Stormed<AlertEffect>),
+}
+
+/// What one alert of a notification did.
+#[derive(Debug)]
+pub struct Applied {
+    pub outcome: Outcome,
+    /// What to post about it.
+    pub notices: Vec<Notice>,
+    /// Why it changed nothing, when the domain refused it (`outcome` is `Refused`).
+    pub refused: Option<String>,
+}
+
+/// Alerts of one notification applied in one transaction: a notification of up to this many is
+/// applied whole or not at all; a larger one a chunk at a time (a crash between two chunks
+/// keeps the first, and the sender's retry finds those alerts known). Bounds how long one
+/// transaction holds the store (sled serialises transactions).
+pub const ALERTS_PER_TRANSACTION: usize = 100;
+
+/// Give back the openings reserved for `steps` (nothing of them was stored).
+fn release(limiter: &super::storm::OpeningLimiter, steps: &[Step<'_>]) {
+    for s in steps {
+        if let Step::Fire {
+            decision: Decision::Open { reserved: Some(t), .. },
+            f,
+        } = s
+        {
+            limiter.release(&f.m.rule, *t);
+        }
+    }
 }
 
 /// A firing alert on its way into the store: what it would open, and how it joins.

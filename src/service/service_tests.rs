@@ -307,7 +307,8 @@ fn hook_alert(kind: crate::alert::payload::HookKind, fixture: &str, now: DateTim
 
 /// A notification's alerts, applied as the webhook receivers do: one transaction.
 async fn ingest_all(h: &Harness, alerts: &[crate::alert::Alert]) -> Vec<(Outcome, Vec<Notice>)> {
-    h.svc.ingest_all(alerts).await.unwrap()
+    let applied = h.svc.ingest_all(alerts).await.unwrap();
+    applied.into_iter().map(|a| (a.outcome, a.notices)).collect()
 }
 
 #[tokio::test]
@@ -766,30 +767,83 @@ async fn times_from_outside_are_kept_within_the_years_a_backup_accepts() {
 #[tokio::test]
 async fn a_notifications_alerts_are_stored_together_or_not_at_all() {
     let (h, base) = storm_harness("atomic", 10);
-    let mut alerts: Vec<_> = (0..9).map(|n| fingerprinted(&base, &format!("db-{n}"))).collect();
-    // The tenth alert cannot open an incident (it has no title and no text to name it by).
-    let mut bad = fingerprinted(&base, "db-9");
-    bad.title = Some(String::new());
-    bad.text.clear();
-    alerts.push(bad);
+    // INC-1 holds db-5; then its stored record is damaged, so the alert that joins it fails.
+    ingest_all(&h, &[fingerprinted(&base, "db-5")]).await;
+    let good = h.svc.store().raw_incident(IncidentId(1)).unwrap();
+    h.svc.store().put_raw_incident(IncidentId(1), b"{not json");
+    let alerts: Vec<_> = (0..10).map(|n| fingerprinted(&base, &format!("db-{n}"))).collect();
     let err = h.svc.ingest_all(&alerts).await.unwrap_err();
-    assert!(matches!(err, ServiceError::Refused(_)), "{err:?}");
-    // Nothing of it was stored: not the nine good alerts before the bad one either.
-    assert!(h.svc.store().incidents(true).unwrap().is_empty());
-    // The openings the refused notification reserved were given back: the nine alone open
-    // nine incidents (a limit of 10 per minute), with no alert storm.
-    let r = ingest_all(&h, &alerts[..9]).await;
+    assert!(matches!(err, ServiceError::Fault { .. }), "{err:?}");
+    // Nothing of the notification was stored: not the five alerts before the failing one
+    // either (each would have opened an incident).
+    h.svc.store().put_raw_incident(IncidentId(1), &good);
+    let ids: Vec<u64> = h.svc.store().incidents(true).unwrap().iter().map(|i| i.id.0).collect();
+    assert_eq!(ids, [1]);
+    // The openings it reserved were given back: sent again, nine open (with INC-1, ten in the
+    // minute, the limit) and none joins an alert storm.
+    let r = ingest_all(&h, &alerts).await;
+    let opened = r.iter().filter(|(o, _)| *o == Outcome::Opened).count();
+    assert_eq!(opened, 9, "{:?}", r.iter().map(|r| r.0).collect::<Vec<_>>());
+    assert_eq!(r[5].0, Outcome::Duplicate, "db-5 is INC-1's own alert");
+    let ids: Vec<u64> = h.svc.store().incidents(true).unwrap().iter().map(|i| i.id.0).collect();
+    assert_eq!(
+        ids,
+        (1..=10).collect::<Vec<_>>(),
+        "the failed notification used up no incident id"
+    );
+}
+
+#[tokio::test]
+async fn an_alert_that_cannot_open_an_incident_is_refused_and_the_others_are_stored() {
+    let (h, base) = storm_harness("refusal", 20);
+    let mut alerts: Vec<_> = (0..10).map(|n| fingerprinted(&base, &format!("db-{n}"))).collect();
+    // The fourth alert has no title and no text to name an incident by.
+    alerts[3].title = Some(String::new());
+    alerts[3].text.clear();
+    let r = h.svc.ingest_all(&alerts).await.unwrap();
+    assert_eq!(r[3].outcome, Outcome::Refused);
     assert!(
-        r.iter().all(|(o, _)| *o == Outcome::Opened),
+        r[3].refused.as_deref().unwrap().contains("could not open an incident"),
         "{:?}",
-        r.iter().map(|r| r.0).collect::<Vec<_>>()
+        r[3]
+    );
+    assert!(r[3].notices.is_empty());
+    assert!(
+        r.iter()
+            .enumerate()
+            .all(|(i, a)| i == 3 || (a.outcome == Outcome::Opened && a.refused.is_none()))
     );
     let ids: Vec<u64> = h.svc.store().incidents(true).unwrap().iter().map(|i| i.id.0).collect();
     assert_eq!(
         ids,
         (1..=9).collect::<Vec<_>>(),
-        "the refused notification used up no incident id"
+        "the refused alert used up no incident id"
     );
+    // Alone, the same alert is refused with the reason, as a chat alert would be.
+    let err = h.svc.ingest(&alerts[3], None).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Refused(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_large_notification_is_applied_a_transaction_at_a_time() {
+    // More alerts than one transaction takes, all of one group: one incident, every alert
+    // counted once, in order.
+    let (h, base) = storm_harness("large", 10);
+    let n = super::alerts::ALERTS_PER_TRANSACTION * 2 + 7;
+    let alerts: Vec<_> = (0..n)
+        .map(|i| {
+            let mut a = fingerprinted(&base, &format!("disk-{i}"));
+            a.group = Some("disks".into());
+            a
+        })
+        .collect();
+    let r = ingest_all(&h, &alerts).await;
+    assert_eq!(r.len(), n);
+    assert_eq!(r[0].0, Outcome::Opened);
+    assert!(r[1..].iter().all(|(o, _)| *o == Outcome::Attached));
+    let all = h.svc.store().incidents(true).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].alert_count as usize, n);
 }
 
 #[tokio::test]
@@ -812,7 +866,8 @@ async fn alerts_of_one_notification_see_the_ones_before_them() {
     assert_eq!(all.len(), 1);
     assert_eq!((all[0].alert_count, all[0].alerts.len()), (10, 10));
     assert!(ingest_all(&h, &alerts).await.iter().all(|r| r.0 == Outcome::Duplicate));
-    // Over the opening limit (2 per minute) in one notification: two open, the rest storm,
+    // Over the opening limit (2 per minute, one taken by the disks incident) in one
+    // notification: one opens, the rest storm,
     // and a resolve of an alert opened earlier in the same notification finds it.
     let mut storm: Vec<_> = (0..5).map(|n| fingerprinted(&base, &format!("net-{n}"))).collect();
     let mut resolved = storm[0].clone();
@@ -831,5 +886,36 @@ async fn alerts_of_one_notification_see_the_ones_before_them() {
             Outcome::Resolved
         ],
         "the disks incident is the first opening of the minute"
+    );
+}
+
+#[tokio::test]
+async fn in_a_storm_too_big_to_index_a_repeated_alert_still_joins_the_storm() {
+    // Limit 1: the first alert opens an incident, every other one joins the storm incident,
+    // which tracks at most MAX_TRACKED_ALERTS fingerprints.
+    let (h, base) = storm_harness("huge-storm", 1);
+    let first: Vec<_> = (0..crate::domain::MAX_TRACKED_ALERTS + 2)
+        .map(|n| fingerprinted(&base, &format!("host-{n}")))
+        .collect();
+    ingest_all(&h, &first).await;
+    assert_eq!(h.svc.store().incidents(true).unwrap().len(), 2);
+    // A new group of two alerts in one notification: its fingerprint is not indexed (the storm
+    // incident is full), so the second alert must not open an incident of its own.
+    let group: Vec<_> = (0..2)
+        .map(|n| {
+            let mut a = fingerprinted(&base, &format!("disk-{n}"));
+            a.group = Some("new-group".into());
+            a
+        })
+        .collect();
+    let r = ingest_all(&h, &group).await;
+    assert_eq!(
+        r.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [Outcome::Storm, Outcome::Storm]
+    );
+    assert_eq!(
+        h.svc.store().incidents(true).unwrap().len(),
+        2,
+        "no incident outside the storm"
     );
 }

@@ -488,6 +488,24 @@ impl Store {
     }
 }
 
+/// Fault injection for tests elsewhere in the crate: an incident's stored bytes, read and
+/// replaced as they are.
+#[cfg(test)]
+impl Store {
+    pub(crate) fn raw_incident(&self, id: IncidentId) -> Option<Vec<u8>> {
+        self.inner
+            .incidents
+            .get(codec::id_key(id))
+            .ok()
+            .flatten()
+            .map(|v| v.to_vec())
+    }
+
+    pub(crate) fn put_raw_incident(&self, id: IncidentId, bytes: &[u8]) {
+        self.inner.incidents.insert(codec::id_key(id), bytes).unwrap();
+    }
+}
+
 #[cfg(test)]
 #[path = "store_tests.rs"]
 mod tests;

@@ -100,8 +100,12 @@ impl Trees<'_> {
         Ok(())
     }
 
-    /// Hand out the next incident id (part of the caller's transaction).
-    fn allocate_id<E>(&self) -> Tx<IncidentId, E> {
+    /// Build a new incident with the next incident id, and take that id only if `build`
+    /// accepts: a refused opening writes nothing (part of the caller's transaction).
+    fn build_new<E>(
+        &self,
+        build: impl FnOnce(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
+    ) -> Tx<(Incident, Vec<NewEntry>), E> {
         let next = match self.meta.get(META_NEXT_ID)? {
             Some(v) => decode_u64(&v, "next id").map_err(|e| abort(Abort::Corrupt(e.to_string())))?,
             None => 1,
@@ -109,8 +113,21 @@ impl Trees<'_> {
         let after = next
             .checked_add(1)
             .ok_or_else(|| abort(Abort::Corrupt(format!("next incident id {next}: ids used up"))))?;
+        let built = build(IncidentId(next)).map_err(|e| abort(Abort::Rejected(e)))?;
         self.meta.insert(META_NEXT_ID, &after.to_be_bytes())?;
-        Ok(IncidentId(next))
+        Ok(built)
+    }
+
+    /// A step's refusal by the domain as a value, so the transaction goes on with its other
+    /// steps: `Ok(Err(e))`. Only for steps that write nothing before they can be refused:
+    /// `open_or_attach` and `attach_or_storm` without an event id (the id's claim is written
+    /// first), and `attach_open`.
+    pub(crate) fn refusable<T, E>(&self, step: Tx<T, E>) -> Tx<Result<T, E>, E> {
+        match step {
+            Ok(v) => Ok(Ok(v)),
+            Err(ConflictableTransactionError::Abort(Abort::Rejected(e))) => Ok(Err(e)),
+            Err(other) => Err(other),
+        }
     }
 
     fn load<E>(&self, id: IncidentId) -> Tx<Incident, E> {
@@ -247,7 +264,7 @@ impl Store {
     ) -> Result<Committed<()>, WriteError<E>> {
         let done = self.transact(self.admit().await, |t| {
             t.claim_event(event_id, now)?;
-            let (mut incident, new) = build(t.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
+            let (mut incident, new) = t.build_new(&build)?;
             let entries = t.save(None, &mut incident, new, now)?;
             Ok(Committed {
                 value: (),
@@ -457,7 +474,7 @@ impl Trees<'_> {
         if let Some(c) = self.attach_open(fingerprint, now, attach)? {
             return Ok(OpenOrAttach::Attached(c));
         }
-        let (mut incident, new) = build(self.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
+        let (mut incident, new) = self.build_new(build)?;
         let entries = self.save(None, &mut incident, new, now)?;
         Ok(OpenOrAttach::Opened(Committed {
             value: (),
@@ -483,7 +500,7 @@ impl Trees<'_> {
         if let Some(c) = self.attach_open(storm, now, &|i: &mut Incident| attach(i, true))? {
             return Ok(Stormed::Joined(c));
         }
-        let (mut incident, new) = build(self.allocate_id()?).map_err(|e| abort(Abort::Rejected(e)))?;
+        let (mut incident, new) = self.build_new(build)?;
         let entries = self.save(None, &mut incident, new, now)?;
         Ok(Stormed::Opened(Committed {
             value: (),

@@ -544,9 +544,6 @@ mod tests {
         (url, seen)
     }
 
-    /// The send boundary: whatever plain text the bot hands over, what Slack receives has user
-    /// text escaped once (text, fallback, section blocks, response_url answers); the header
-    /// block is plain_text and goes as it is.
     /// Socket Mode's websocket has TLS compiled in (slack-morphism's `hyper-base` leaves it out;
     /// our own `tokio-tungstenite` features put it back, on the same aws-lc-rs provider as
     /// everything else): a `wss://` URL gets as far as a TLS handshake, which a server that
@@ -573,6 +570,9 @@ mod tests {
         assert!(client("https://slack.com/api").is_ok());
     }
 
+    /// The send boundary: whatever plain text the bot hands over, what Slack receives has user
+    /// text escaped once (text, fallback, section blocks, response_url answers); the header
+    /// block is plain_text and goes as it is.
     #[tokio::test]
     async fn text_leaves_for_slack_escaped_once() {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

@@ -226,8 +226,14 @@ mod tests {
 mod view_tests {
     #[test]
     fn the_declare_dialog_is_a_valid_slack_view() {
-        let v = super::text::declare_view("C1");
-        let back = serde_json::to_value(&v).unwrap();
+        // As Slack receives it, it reads back as a modal view (serialised by slack-morphism,
+        // parsed by it again), with its callback and four inputs.
+        let sent = serde_json::to_string(&super::text::declare_view("C1")).unwrap();
+        let parsed: slack_morphism::prelude::SlackView = serde_json::from_str(&sent).unwrap();
+        assert!(matches!(parsed, slack_morphism::prelude::SlackView::Modal(_)));
+        let back: serde_json::Value = serde_json::from_str(&sent).unwrap();
+        assert_eq!(back["type"], "modal");
+        assert_eq!(back["private_metadata"], "C1");
         assert_eq!(back["callback_id"], "warroom.declare");
         assert_eq!(back["blocks"].as_array().unwrap().len(), 4);
     }
