@@ -2,7 +2,8 @@
 //! bot: alert message sent → incident room announcement, `!timeline` → the bot's reply, and a
 //! 📌 reaction on someone's message → the bot's "recorded" reply (the entry is durable before
 //! it), p50/p95/p99 over `BENCH_RUNS` (default 25) each; then the bot's RSS with 100 incidents.
-//! `!timeline` is measured alternately with a do-nothing Python bot (`benches/floor_bot.py`) on
+//! Idle RSS is measured for a Matrix-only bot and for one with Matrix and (the local fake of)
+//! Slack. `!timeline` is measured alternately with a do-nothing Python bot (`benches/floor_bot.py`) on
 //! the same Synapse: the floor any bot's reply stands on.
 //! Times come from the homeserver's `origin_server_ts` of the bot's events (same clock as
 //! the sender here), so polling intervals do not count.
@@ -11,6 +12,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../tests/it/fake_slack/mod.rs"]
+mod fake_slack;
 #[path = "../tests/it/mx.rs"]
 mod mx;
 #[path = "../tests/it/support.rs"]
@@ -230,6 +233,35 @@ async fn main() {
         for (kb, name) in maps.iter().take(12) {
             println!("  {kb:>8} kB  {name}");
         }
+    }
+
+    // Idle with both platforms configured: a second bot (its own Matrix account and data dir)
+    // with Matrix and the local fake of Slack in Socket Mode.
+    {
+        syn.register("warroom2", mx::BOT_PASSWORD, false).await;
+        let fake = fake_slack::Fake::start().await;
+        let channel = fake.add_channel("alerts", &[fake_slack::ALICE]);
+        let (slack, mut env) = fake.section("socket", &channel);
+        env.push(("WARROOM_MATRIX__PASSWORD", mx::BOT_PASSWORD));
+        let mut both = BotProc::configured(
+            &format!(
+                "[matrix]\nhomeserver = \"{}\"\nuser = \"@warroom2:localhost\"\n{slack}",
+                syn.url
+            ),
+            &env,
+            "matrix: ready",
+        );
+        both.start().await;
+        fake.wait_socket().await;
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        println!(
+            "idle (Matrix and Slack Socket Mode, no incident): RSS {:.1} MB (anonymous {:.1}, file {:.1}), PSS {:.1} MB",
+            support::proc_mb(both.pid(), "VmRSS:"),
+            support::proc_mb(both.pid(), "RssAnon:"),
+            support::proc_mb(both.pid(), "RssFile:"),
+            support::smaps_pss_mb(both.pid())
+        );
+        assert!(both.stop().success());
     }
 
     // Polling stays cheap (the alert room's recent messages, then the admin API for the new
