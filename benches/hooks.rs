@@ -144,9 +144,8 @@ async fn main() {
     fake.wait_socket().await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     println!(
-        "idle (Slack Socket Mode and three webhook receivers, no incident): RSS {:.1} MB, PSS {:.1} MB",
-        proc_mb(pid, "VmRSS:"),
-        support::smaps_pss_mb(pid)
+        "idle (Slack Socket Mode and three webhook receivers, no incident): {}",
+        support::memory(pid)
     );
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(SENDERS)

@@ -192,13 +192,7 @@ async fn main() {
     bot.start().await;
     println!("bot: {} (pid {})", support::BIN, bot.pid());
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    println!(
-        "idle (Matrix only, no incident): RSS {:.1} MB (anonymous {:.1}, file {:.1}), PSS {:.1} MB",
-        support::proc_mb(bot.pid(), "VmRSS:"),
-        support::proc_mb(bot.pid(), "RssAnon:"),
-        support::proc_mb(bot.pid(), "RssFile:"),
-        support::smaps_pss_mb(bot.pid())
-    );
+    println!("idle (Matrix only, no incident): {}", support::memory(bot.pid()));
     if std::env::var_os("BENCH_SMAPS").is_some() {
         // The largest mappings at idle, for finding what holds the memory.
         let smaps = std::fs::read_to_string(format!("/proc/{}/smaps", bot.pid())).unwrap_or_default();
@@ -255,11 +249,8 @@ async fn main() {
         fake.wait_socket().await;
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
         println!(
-            "idle (Matrix and Slack Socket Mode, no incident): RSS {:.1} MB (anonymous {:.1}, file {:.1}), PSS {:.1} MB",
-            support::proc_mb(both.pid(), "VmRSS:"),
-            support::proc_mb(both.pid(), "RssAnon:"),
-            support::proc_mb(both.pid(), "RssFile:"),
-            support::smaps_pss_mb(both.pid())
+            "idle (Matrix and Slack Socket Mode, no incident): {}",
+            support::memory(both.pid())
         );
         assert!(both.stop().success());
     }

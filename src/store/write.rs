@@ -100,12 +100,13 @@ impl Trees<'_> {
         Ok(())
     }
 
-    /// Build a new incident with the next incident id, and take that id only if `build`
-    /// accepts: a refused opening writes nothing (part of the caller's transaction).
-    fn build_new<E>(
+    /// Open a new incident with the next incident id, and take that id only if `build` accepts:
+    /// a refused opening writes nothing (part of the caller's transaction).
+    fn open_new<E>(
         &self,
         build: impl FnOnce(IncidentId) -> Result<(Incident, Vec<NewEntry>), E>,
-    ) -> Tx<(Incident, Vec<NewEntry>), E> {
+        now: DateTime<Utc>,
+    ) -> Tx<Committed<()>, E> {
         let next = match self.meta.get(META_NEXT_ID)? {
             Some(v) => decode_u64(&v, "next id").map_err(|e| abort(Abort::Corrupt(e.to_string())))?,
             None => 1,
@@ -113,9 +114,14 @@ impl Trees<'_> {
         let after = next
             .checked_add(1)
             .ok_or_else(|| abort(Abort::Corrupt(format!("next incident id {next}: ids used up"))))?;
-        let built = build(IncidentId(next)).map_err(|e| abort(Abort::Rejected(e)))?;
+        let (mut incident, new) = build(IncidentId(next)).map_err(|e| abort(Abort::Rejected(e)))?;
         self.meta.insert(META_NEXT_ID, &after.to_be_bytes())?;
-        Ok(built)
+        let entries = self.save(None, &mut incident, new, now)?;
+        Ok(Committed {
+            value: (),
+            incident,
+            entries,
+        })
     }
 
     /// A step's refusal by the domain as a value, so the transaction goes on with its other
@@ -264,13 +270,7 @@ impl Store {
     ) -> Result<Committed<()>, WriteError<E>> {
         let done = self.transact(self.admit().await, |t| {
             t.claim_event(event_id, now)?;
-            let (mut incident, new) = t.build_new(&build)?;
-            let entries = t.save(None, &mut incident, new, now)?;
-            Ok(Committed {
-                value: (),
-                incident,
-                entries,
-            })
+            t.open_new(&build, now)
         })?;
         self.durable(done).await
     }
@@ -474,13 +474,7 @@ impl Trees<'_> {
         if let Some(c) = self.attach_open(fingerprint, now, attach)? {
             return Ok(OpenOrAttach::Attached(c));
         }
-        let (mut incident, new) = self.build_new(build)?;
-        let entries = self.save(None, &mut incident, new, now)?;
-        Ok(OpenOrAttach::Opened(Committed {
-            value: (),
-            incident,
-            entries,
-        }))
+        self.open_new(build, now).map(OpenOrAttach::Opened)
     }
 
     /// `Store::attach_or_storm` as a step of a larger transaction.
@@ -500,13 +494,7 @@ impl Trees<'_> {
         if let Some(c) = self.attach_open(storm, now, &|i: &mut Incident| attach(i, true))? {
             return Ok(Stormed::Joined(c));
         }
-        let (mut incident, new) = self.build_new(build)?;
-        let entries = self.save(None, &mut incident, new, now)?;
-        Ok(Stormed::Opened(Committed {
-            value: (),
-            incident,
-            entries,
-        }))
+        self.open_new(build, now).map(Stormed::Opened)
     }
 
     /// Attach to the oldest open incident with this fingerprint; drop stale ids on the way.

@@ -121,6 +121,19 @@ pub fn proc_mb(pid: u32, key: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// A process's memory as the benches report it: RSS split into anonymous memory and file-backed
+/// pages (mostly the binary's code), and PSS; in MiB ("MB").
+#[allow(dead_code)]
+pub fn memory(pid: u32) -> String {
+    format!(
+        "RSS {:.1} MB (anonymous {:.1}, file {:.1}), PSS {:.1} MB",
+        proc_mb(pid, "VmRSS:"),
+        proc_mb(pid, "RssAnon:"),
+        proc_mb(pid, "RssFile:"),
+        smaps_pss_mb(pid)
+    )
+}
+
 /// A process's proportional set size from /proc (`smaps_rollup`), in MB (benches).
 #[allow(dead_code)]
 pub fn smaps_pss_mb(pid: u32) -> f64 {
