@@ -177,7 +177,8 @@ async fn main() {
     for n in [1usize, 10] {
         let mut lat = Vec::new();
         for k in 0..50 {
-            let body = am_notification(100 + k, 0, n);
+            // Each notification opens its own group's incident, for 1 and for 10 alerts alike.
+            let body = am_notification(100 + 50 * (n / 10) + k, 0, n);
             let started = Instant::now();
             let r = http
                 .post(format!("{base}/hooks/alertmanager"))

@@ -697,6 +697,10 @@ async fn probe_store(cli: &Cli, url: Option<&str>, timeout: u64) -> Result<Strin
     let detail = body["store"]["detail"].as_str().unwrap_or("no detail");
     if status == reqwest::StatusCode::OK {
         Ok(format!("store ready ({url})"))
+    } else if status == reqwest::StatusCode::UNAUTHORIZED {
+        Err(format!(
+            "{url} answered 401: /readyz is behind a bearer; give the probe the same `http.metrics_bearer_file` (or WARROOM_HTTP__METRICS_BEARER) as the bot"
+        ))
     } else {
         Err(format!("store not ready: {url} answered {status}: {detail}"))
     }

@@ -404,10 +404,13 @@ async fn apply_alerts(
     // One transaction per `ALERTS_PER_TRANSACTION` alerts: a notification of up to that many is
     // stored whole or not at all (the retry of a request answered with an error applies it
     // whole); an alert the domain refuses changes nothing and is reported.
-    let applied = ctx.service.ingest_all(alerts).await.map_err(|e| {
-        tracing::error!(source = name, error = %e, "webhook: could not save the alerts");
-        HookError::NotSaved(e.to_string())
-    })?;
+    let (applied, failed) = match ctx.service.ingest_all(alerts).await {
+        Ok(done) => (done, None),
+        Err((done, e)) => {
+            tracing::error!(source = name, error = %e, saved = done.len(), "webhook: could not save the alerts");
+            (done, Some(HookError::NotSaved(e.to_string())))
+        }
+    };
     for (i, a) in applied.into_iter().enumerate() {
         let (outcome, notices) = (a.outcome, a.notices);
         if let Some(why) = a.refused {
@@ -421,6 +424,10 @@ async fn apply_alerts(
             }
         }
         ctx.router.announce(&notices).await;
+    }
+    // Earlier chunks of a large notification that are stored were announced above.
+    if let Some(e) = failed {
+        return Err(e);
     }
     if let Some(sig) = signature {
         // Remembered once the alerts are saved (a failed request may be retried as it is),

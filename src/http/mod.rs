@@ -27,7 +27,7 @@ pub fn with_layers(router: Router, timeout: std::time::Duration) -> Router {
     use tracing::Level;
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-            tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())
+            tracing::debug_span!(target: "tower_http", "http", method = %req.method(), path = %req.uri().path())
         })
         .on_request(())
         .on_response(

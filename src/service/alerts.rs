@@ -79,12 +79,16 @@ impl IncidentService {
     /// alone after the ones before it. An alert the domain refuses (it could not open an
     /// incident) is reported as refused, with why, and changes nothing; the others are applied.
     /// A larger notification is applied a chunk at a time, so that no transaction holds the
-    /// store for long.
-    pub async fn ingest_all(&self, alerts: &[Alert]) -> Result<Vec<Applied>, ServiceError> {
+    /// store for long. On an error, what the chunks before it did comes with it (they are
+    /// stored: their incidents must still be announced).
+    pub async fn ingest_all(&self, alerts: &[Alert]) -> Result<Vec<Applied>, (Vec<Applied>, ServiceError)> {
         let mut out = Vec::with_capacity(alerts.len());
         for chunk in alerts.chunks(ALERTS_PER_TRANSACTION) {
             let pairs: Vec<(&Alert, Option<&str>)> = chunk.iter().map(|a| (a, None)).collect();
-            out.extend(self.apply(&pairs).await?);
+            match self.apply(&pairs).await {
+                Ok(done) => out.extend(done),
+                Err(e) => return Err((out, e)),
+            }
         }
         Ok(out)
     }
@@ -116,31 +120,37 @@ impl IncidentService {
                             f,
                             decision: Decision::Open { .. },
                         } => t
-                            .refusable(t.open_or_attach(
-                                &f.m.fingerprint,
+                            .refusable(
                                 f.event_id,
-                                now,
-                                &|id| f.build(id, None),
-                                &|inc: &mut Incident| f.fired(inc),
-                            ))?
+                                t.open_or_attach(
+                                    &f.m.fingerprint,
+                                    f.event_id,
+                                    now,
+                                    &|id| f.build(id, None),
+                                    &|inc: &mut Incident| f.fired(inc),
+                                ),
+                            )?
                             .map(Effect::Fired),
                         Step::Fire {
                             f,
                             decision: Decision::Storm { .. },
                         } => t
-                            .refusable(t.attach_or_storm(
-                                &f.m.fingerprint,
-                                &storm_fingerprint(&f.m.rule),
+                            .refusable(
                                 f.event_id,
-                                now,
-                                &|id| f.build(id, Some(storm_limit)),
-                                &|inc: &mut Incident, storm: bool| {
-                                    if storm {
-                                        inc.group_fingerprint(&f.m.fingerprint);
-                                    }
-                                    f.fired(inc)
-                                },
-                            ))?
+                                t.attach_or_storm(
+                                    &f.m.fingerprint,
+                                    &storm_fingerprint(&f.m.rule),
+                                    f.event_id,
+                                    now,
+                                    &|id| f.build(id, Some(storm_limit)),
+                                    &|inc: &mut Incident, storm: bool| {
+                                        if storm {
+                                            inc.group_fingerprint(&f.m.fingerprint);
+                                        }
+                                        f.fired(inc)
+                                    },
+                                ),
+                            )?
                             .map(Effect::Stormed),
                     });
                 }

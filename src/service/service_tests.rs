@@ -772,7 +772,11 @@ async fn a_notifications_alerts_are_stored_together_or_not_at_all() {
     let good = h.svc.store().raw_incident(IncidentId(1)).unwrap();
     h.svc.store().put_raw_incident(IncidentId(1), b"{not json");
     let alerts: Vec<_> = (0..10).map(|n| fingerprinted(&base, &format!("db-{n}"))).collect();
-    let err = h.svc.ingest_all(&alerts).await.unwrap_err();
+    let (done, err) = h.svc.ingest_all(&alerts).await.unwrap_err();
+    assert!(
+        done.is_empty(),
+        "one transaction: nothing before the failure is reported done"
+    );
     assert!(matches!(err, ServiceError::Fault { .. }), "{err:?}");
     // Nothing of the notification was stored: not the five alerts before the failing one
     // either (each would have opened an incident).
@@ -918,4 +922,18 @@ async fn in_a_storm_too_big_to_index_a_repeated_alert_still_joins_the_storm() {
         2,
         "no incident outside the storm"
     );
+}
+
+#[tokio::test]
+async fn a_refused_alert_with_an_event_id_is_not_taken_as_handled() {
+    // A platform delivery that the domain refuses keeps nothing, not even its event id: a
+    // redelivery is refused again with the reason, not dropped as a duplicate.
+    let (h, base) = storm_harness("refused-event", 10);
+    let mut bad = fingerprinted(&base, "db-1");
+    bad.title = Some(String::new());
+    bad.text.clear();
+    for _ in 0..2 {
+        let err = h.svc.ingest(&bad, Some("$event-1")).await.unwrap_err();
+        assert!(matches!(err, ServiceError::Refused(_)), "{err:?}");
+    }
 }

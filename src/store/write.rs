@@ -126,12 +126,13 @@ impl Trees<'_> {
 
     /// A step's refusal by the domain as a value, so the transaction goes on with its other
     /// steps: `Ok(Err(e))`. Only for steps that write nothing before they can be refused:
-    /// `open_or_attach` and `attach_or_storm` without an event id (the id's claim is written
-    /// first), and `attach_open`.
-    pub(crate) fn refusable<T, E>(&self, step: Tx<T, E>) -> Tx<Result<T, E>, E> {
+    /// `open_or_attach` and `attach_or_storm` called without an event id, and `attach_open`.
+    /// With `event_id` (whose claim the step writes first) a refusal stays an abort, so the
+    /// claim is not kept and a redelivery is handled again.
+    pub(crate) fn refusable<T, E>(&self, event_id: Option<&str>, step: Tx<T, E>) -> Tx<Result<T, E>, E> {
         match step {
             Ok(v) => Ok(Ok(v)),
-            Err(ConflictableTransactionError::Abort(Abort::Rejected(e))) => Ok(Err(e)),
+            Err(ConflictableTransactionError::Abort(Abort::Rejected(e))) if event_id.is_none() => Ok(Err(e)),
             Err(other) => Err(other),
         }
     }

@@ -74,8 +74,8 @@ impl Sandbox {
     }
 }
 
-/// Pick rustls's crypto provider once per test process (two are linked in; see
-/// PLATFORM-NOTES), before any HTTP client is built.
+/// Install rustls's crypto provider (aws-lc-rs, the only one compiled in) as the process
+/// default once per test process, before any HTTP client is built.
 pub fn init_crypto() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
