@@ -158,6 +158,14 @@ impl<C: Courier> Outbox<C> {
         self.pending.load(Ordering::SeqCst)
     }
 
+    /// One job is done with (delivered, given up, or left for the next start): `drain` wakes
+    /// when it was the last.
+    fn done_with_one(&self) {
+        if self.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
     /// Wait until every queued job is done, or `limit` has passed; returns the jobs left.
     pub async fn drain(&self, limit: Duration) -> usize {
         let deadline = tokio::time::Instant::now() + limit;
@@ -252,7 +260,7 @@ impl<C: Courier> Outbox<C> {
             tx
         });
         if tx.send((seq, job, std::time::Instant::now())).is_err() {
-            outbox.pending.fetch_sub(1, Ordering::SeqCst);
+            outbox.done_with_one();
             tracing::error!(queue = C::QUEUE, "outbox lane closed; message dropped");
         }
     }
@@ -263,36 +271,35 @@ impl<C: Courier> Outbox<C> {
             // once that write is on disk: nobody sees what a crash could still take back.
             if let Err(e) = courier.store().settle().await {
                 tracing::error!(queue = C::QUEUE, error = %e, "the store cannot confirm a queued message is durable; not sending it (it stays queued for the next start)");
-                let outbox = courier.outbox();
-                if outbox.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
-                    outbox.idle.notify_waiters();
-                }
+                courier.outbox().done_with_one();
                 continue;
             }
             // Where the time goes: waiting in the lane (and for durability), then the platform.
             let first_try = std::time::Instant::now();
             let span = tracing::debug_span!("outbox_job", queue = C::QUEUE, lane = %lane, queued_ms = tracing::field::Empty, sent_ms = tracing::field::Empty);
-            Self::run_job(&courier, &lane, &job).instrument(span.clone()).await;
+            let delivered = Self::run_job(&courier, &lane, &job).instrument(span.clone()).await;
             let (queued, sent) = (first_try - queued_at, first_try.elapsed());
             span.record("queued_ms", queued.as_millis() as u64);
             span.record("sent_ms", sent.as_millis() as u64);
-            tracing::debug!(parent: &span, "delivered");
-            crate::telemetry::metrics().outbox_job(C::QUEUE, queued, sent);
+            if delivered {
+                tracing::debug!(parent: &span, "delivered");
+                crate::telemetry::metrics().outbox_job(C::QUEUE, queued, sent);
+            } else {
+                tracing::debug!(parent: &span, "given up");
+                crate::telemetry::metrics().outbox_given_up(C::QUEUE);
+            }
             if let Some(seq) = seq
                 && let Err(e) = courier.store().queue_remove(C::QUEUE, seq)
             {
                 tracing::warn!(queue = C::QUEUE, error = %e, seq, "cannot drop a delivered message from the queue; it may be delivered again");
             }
-            let outbox = courier.outbox();
-            if outbox.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
-                outbox.idle.notify_waiters();
-            }
+            courier.outbox().done_with_one();
         }
     }
 
-    /// Run a job until it succeeds or fails for good; failures in between are logged now and
-    /// then, and backoff grows to at most 30 s.
-    async fn run_job(courier: &Arc<C>, lane: &str, job: &C::Job) {
+    /// Run a job until it succeeds (`true`) or fails for good (`false`: given up); failures in
+    /// between are logged now and then, and backoff grows to at most 30 s.
+    async fn run_job(courier: &Arc<C>, lane: &str, job: &C::Job) -> bool {
         let mut backoff = Duration::from_millis(500);
         let mut attempts = 0u32;
         loop {
@@ -306,7 +313,7 @@ impl<C: Courier> Outbox<C> {
                     if attempts > 1 {
                         tracing::info!(queue = C::QUEUE, lane, attempts, "queued message delivered");
                     }
-                    return;
+                    return true;
                 }
                 Err(Failure::Permanent(e)) if C::essential(job) => {
                     // An incident without its room is stranded: keep trying, and say so.
@@ -320,7 +327,7 @@ impl<C: Courier> Outbox<C> {
                 Err(Failure::Permanent(e)) => {
                     // The job itself is not logged: it may hold message text or a response URL.
                     tracing::error!(queue = C::QUEUE, lane, error = %e, "giving up on a message the platform refused");
-                    return;
+                    return false;
                 }
                 Err(Failure::RateLimited(d)) => {
                     tracing::warn!(
@@ -378,17 +385,21 @@ mod tests {
         }
     }
 
-    /// Deliver one job and wait (at most `limit`) for the outbox to finish with it; returns
-    /// the attempts made and the jobs left.
-    async fn attempts(first: fn() -> ServiceError, ok_after: usize, limit: Duration) -> (usize, usize) {
-        let dir = tempfile::tempdir().unwrap();
-        let courier = Arc::new(Flaky {
+    fn flaky(dir: &tempfile::TempDir, first: fn() -> ServiceError, ok_after: usize) -> Arc<Flaky> {
+        Arc::new(Flaky {
             store: Store::open(dir.path(), "test").unwrap(),
             outbox: Outbox::default(),
             attempts: AtomicUsize::new(0),
             ok_after,
             first,
-        });
+        })
+    }
+
+    /// Deliver one job and wait (at most `limit`) for the outbox to finish with it; returns
+    /// the attempts made and the jobs left.
+    async fn attempts(first: fn() -> ServiceError, ok_after: usize, limit: Duration) -> (usize, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let courier = flaky(&dir, first, ok_after);
         Outbox::submit(&courier, None, 1);
         let left = courier.outbox().drain(limit).await;
         (courier.attempts.load(Ordering::SeqCst), left)
@@ -408,5 +419,31 @@ mod tests {
         let fault = || ServiceError::fault("test", StoreError::Poisoned);
         let (tries, left) = attempts(fault, 2, Duration::from_secs(10)).await;
         assert_eq!((tries, left), (2, 0));
+    }
+
+    #[tokio::test]
+    async fn a_job_given_up_is_counted_as_given_up_not_as_delivered() {
+        let given_up = || {
+            let text = crate::telemetry::metrics().render(&[]);
+            text.lines()
+                .find_map(|l| l.strip_prefix("warroom_outbox_jobs_given_up_total{platform=\"test\"} "))
+                .map_or(0.0, |v| v.parse::<f64>().unwrap())
+        };
+        let before = given_up();
+        let dir = tempfile::tempdir().unwrap();
+        let refused = flaky(&dir, || ServiceError::Refused("no such room".into()), usize::MAX);
+        assert!(
+            !Outbox::run_job(&refused, "lane", &1).await,
+            "a refusal counts as delivered"
+        );
+        Outbox::submit(&refused, None, 1);
+        assert_eq!(refused.outbox().drain(Duration::from_secs(3)).await, 0);
+        assert!(given_up() >= before + 1.0, "the given-up job is not counted");
+        let dir = tempfile::tempdir().unwrap();
+        let fault = flaky(&dir, || ServiceError::fault("test", StoreError::Poisoned), 2);
+        assert!(
+            Outbox::run_job(&fault, "lane", &1).await,
+            "a retried fault that succeeds is not delivered"
+        );
     }
 }

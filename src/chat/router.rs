@@ -39,15 +39,6 @@ pub fn opens_here(inc: &Incident, platform: Platform) -> bool {
     inc.open_in.is_empty() || inc.open_in.contains(&platform)
 }
 
-/// The platforms an incident opens on: its `open_in`, else the platform it was declared on.
-pub fn home_platforms(inc: &Incident) -> Vec<Platform> {
-    if inc.open_in.is_empty() {
-        Platform::of(inc.source).into_iter().collect()
-    } else {
-        inc.open_in.clone()
-    }
-}
-
 /// What the origin room is told when a new incident opens only on other platforms.
 pub fn opened_elsewhere(inc: &Incident) -> String {
     let names: Vec<&str> = inc.open_in.iter().map(|p| p.as_str()).collect();
@@ -133,7 +124,7 @@ impl Router {
 
     /// Platforms the incident lives on: its rooms and the platforms it opens on.
     fn platforms(&self, inc: &Incident) -> Vec<Platform> {
-        let mut out = home_platforms(inc);
+        let mut out = inc.home_platforms();
         for r in &inc.rooms {
             if !out.contains(&r.platform) {
                 out.push(r.platform);

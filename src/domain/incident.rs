@@ -766,16 +766,30 @@ impl Incident {
         Some((*self.milestones.get(&to)? - *start).num_seconds())
     }
 
-    /// The incident's room on one platform.
-    /// Is this open incident meant to live on `platform` (its `open_in`, else where it was
-    /// declared) but still without a room there (stranded, or its room being made)?
-    pub fn lacks_room_on(&self, platform: Platform) -> bool {
-        let home = if self.open_in.is_empty() {
+    /// The platforms this incident lives on: its `open_in`, else the platform it was declared
+    /// on (none for one declared where there is no chat platform, say a webhook without
+    /// `open_in`).
+    pub fn home_platforms(&self) -> Vec<Platform> {
+        if self.open_in.is_empty() {
+            Platform::of(self.source).into_iter().collect()
+        } else {
+            self.open_in.clone()
+        }
+    }
+
+    /// Does this incident live on `platform` (see `home_platforms`)?
+    pub fn lives_on(&self, platform: Platform) -> bool {
+        if self.open_in.is_empty() {
             Platform::of(self.source) == Some(platform)
         } else {
             self.open_in.contains(&platform)
-        };
-        home && !self.is_closed() && self.room_on(platform).is_none()
+        }
+    }
+
+    /// Is this open incident meant to live on `platform` but still without a room there
+    /// (stranded, or its room being made)?
+    pub fn lacks_room_on(&self, platform: Platform) -> bool {
+        self.lives_on(platform) && !self.is_closed() && self.room_on(platform).is_none()
     }
 
     /// The incident's commander as assigned (`incident lead @x`), if any.

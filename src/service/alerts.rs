@@ -247,9 +247,7 @@ impl IncidentService {
     fn outcome(&self, step: &Step<'_>, effect: Result<Effect, TransitionError>) -> Applied {
         let (outcome, notices) = match (step, effect) {
             (Step::Fire { f, decision }, Err(why)) => {
-                if let Decision::Open { reserved: Some(t), .. } = decision {
-                    self.limiter.release(&f.m.rule, *t);
-                }
+                give_back(&self.limiter, &f.m.rule, decision);
                 let why = format!("the alert could not open an incident: {why}");
                 tracing::warn!(rule = %f.m.rule, alert = %f.line, "{why}; it changed nothing");
                 return Applied {
@@ -450,16 +448,22 @@ pub struct Applied {
 /// transaction holds the store (sled serialises transactions).
 pub const ALERTS_PER_TRANSACTION: usize = 100;
 
-/// Give back the openings reserved for `steps` (nothing of them was stored).
+/// Give back the openings reserved for `steps`, and the storm one of them began (nothing of
+/// them was stored).
 fn release(limiter: &super::storm::OpeningLimiter, steps: &[Step<'_>]) {
     for s in steps {
-        if let Step::Fire {
-            decision: Decision::Open { reserved: Some(t), .. },
-            f,
-        } = s
-        {
-            limiter.release(&f.m.rule, *t);
+        if let Step::Fire { decision, f } = s {
+            give_back(limiter, &f.m.rule, decision);
         }
+    }
+}
+
+/// Give back what `decision` took from the limiter, for an alert that stored nothing.
+fn give_back(limiter: &super::storm::OpeningLimiter, rule: &str, decision: &Decision) {
+    match decision {
+        Decision::Open { reserved: Some(t), .. } => limiter.release(rule, *t),
+        Decision::Storm { first: true } => limiter.unbegin_storm(rule),
+        _ => {}
     }
 }
 

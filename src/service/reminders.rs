@@ -41,14 +41,17 @@ impl IncidentService {
         Some((shortest / 4).clamp(Duration::from_secs(1), Duration::from_secs(15)))
     }
 
-    /// Send the reminders due now: each is recorded as sent (durably) before its notice is
-    /// returned. Store trouble is logged; the next check tries again.
+    /// Send the reminders due now, for every incident (the tests' view; `run` and the console
+    /// use `remind_matching`).
+    #[cfg(test)]
     pub async fn remind(&self) -> Vec<Notice> {
         self.remind_matching(|_| true).await
     }
 
-    /// `remind` for the incidents `keep` accepts (the console reminds only incidents in its
-    /// rooms; `run` only incidents that live on a chat platform).
+    /// Send the reminders due now for the incidents `keep` accepts (the console reminds only
+    /// incidents in its rooms; `run` only incidents that live on a chat platform): each is
+    /// recorded as sent (durably) before its notice is returned. Store trouble is logged; the
+    /// next check tries again.
     pub async fn remind_matching(&self, keep: impl Fn(&Incident) -> bool) -> Vec<Notice> {
         if self.reminder_rules.is_off() {
             return Vec::new();

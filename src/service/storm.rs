@@ -122,6 +122,22 @@ impl OpeningLimiter {
         })
     }
 
+    /// Take back a `Storm { first: true }` whose alert stored nothing (its notification
+    /// failed): unless other alerts joined the storm since, it has not begun, and the next
+    /// alert over the limit begins it (and the log says so then).
+    pub fn unbegin_storm(&self, key: &str) {
+        self.with(|s| {
+            if let Some(k) = s.keys.get_mut(key)
+                && let Some((n, _)) = &mut k.storm
+            {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    k.storm = None;
+                }
+            }
+        });
+    }
+
     /// Give back a reservation that opened nothing (the alert joined an open incident).
     pub fn release(&self, key: &str, reserved: DateTime<Utc>) {
         self.with(|s| {
@@ -171,6 +187,19 @@ mod tests {
                 ended: Some(3)
             }
         );
+    }
+
+    #[test]
+    fn a_storm_whose_first_alert_stored_nothing_begins_again() {
+        let l = OpeningLimiter::new(1);
+        assert!(matches!(l.reserve("a", t(0)), Decision::Open { .. }));
+        assert_eq!(l.reserve("a", t(1)), Decision::Storm { first: true });
+        l.unbegin_storm("a");
+        assert_eq!(l.reserve("a", t(2)), Decision::Storm { first: true });
+        // Once another alert joined, the storm has begun whatever happens to the first.
+        assert_eq!(l.reserve("a", t(3)), Decision::Storm { first: false });
+        l.unbegin_storm("a");
+        assert_eq!(l.reserve("a", t(4)), Decision::Storm { first: false });
     }
 
     #[test]

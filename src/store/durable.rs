@@ -22,11 +22,29 @@ pub struct Durability {
     synced: AtomicU64,
     /// Number of flush+fsync rounds done (for benchmarks and metrics).
     syncs: AtomicU64,
+    /// Writes between the start of their commit and their ticket (see `Writing`).
+    in_flight: AtomicU64,
     /// Set when a flush or fsync failed; every later wait fails.
     poisoned: AtomicBool,
     /// Highest blob file name (sled names blobs by log sequence number) already fsynced.
     blobs_synced: Mutex<u64>,
     leader: tokio::sync::Mutex<()>,
+}
+
+/// A write from before its commit until its ticket (see `Durability::writing`).
+pub struct Writing<'a>(&'a Durability);
+
+impl Writing<'_> {
+    /// The write committed: its ticket, for `Durability::wait`.
+    pub fn ticket(self) -> u64 {
+        self.0.ticket()
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Durability {
@@ -40,6 +58,7 @@ impl Durability {
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
             poisoned: AtomicBool::new(false),
             blobs_synced: Mutex::new(0),
             leader: tokio::sync::Mutex::new(()),
@@ -51,9 +70,24 @@ impl Durability {
         self.written.fetch_add(1, Ordering::SeqCst) + 1
     }
 
-    /// The last ticket handed out (every write with a ticket is covered by waiting for it).
-    pub fn issued(&self) -> u64 {
-        self.written.load(Ordering::SeqCst)
+    /// A write is about to commit: until the returned guard takes its ticket (or is dropped,
+    /// when the write failed), `covering_visible` cannot rely on the tickets issued so far.
+    pub fn writing(&self) -> Result<Writing<'_>, StoreError> {
+        self.check_poison()?;
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        Ok(Writing(self))
+    }
+
+    /// A ticket that covers every write a reader can already see: the last one issued, or a
+    /// fresh one while a write is between its commit and its ticket (its commit may be
+    /// visible; a ticket taken now is later than it). The common case, nothing under way and
+    /// everything synced, costs no sync.
+    pub fn covering_visible(&self) -> u64 {
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
+            self.ticket()
+        } else {
+            self.written.load(Ordering::SeqCst)
+        }
     }
 
     pub fn check_poison(&self) -> Result<(), StoreError> {

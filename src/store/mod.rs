@@ -297,21 +297,29 @@ impl Store {
         async move { if inside { BATCH.scope((), f).await } else { f.await } }
     }
 
-    /// Wait until every write that already has a durability ticket is on disk: immediate when
-    /// it is (an outbox worker calls this before delivering a job queued in a `batch`).
+    /// Wait until every write committed so far is on disk: immediate when it is (an outbox
+    /// worker calls this before delivering a job queued in a `batch`; a job about to show an
+    /// incident's state calls it after reading the incident). A write whose commit is visible
+    /// but whose ticket is not taken yet is covered too (see `Durability::covering_visible`).
     pub async fn settle(&self) -> Result<(), StoreError> {
-        let t = self.inner.durability.issued();
+        let t = self.inner.durability.covering_visible();
         self.inner.durability.wait(t).await
     }
 
     /// The point after a write where it must be durable: wait for the group commit, or, inside
-    /// a `batch`, only take the ticket the batch's final sync will cover.
+    /// a `batch`, only take the ticket the batch's final sync will cover. For writes that
+    /// nobody reads before they are durable; the others take their ticket with
+    /// `Durability::writing` (see `settle`).
     pub(crate) async fn commit_point(&self) -> Result<(), StoreError> {
-        let t = self.inner.durability.ticket();
+        self.durable_after(self.inner.durability.ticket()).await
+    }
+
+    /// `commit_point` for a write that took `ticket` itself.
+    pub(crate) async fn durable_after(&self, ticket: u64) -> Result<(), StoreError> {
         if BATCH.try_with(|_| ()).is_ok() {
             return self.inner.durability.check_poison();
         }
-        self.inner.durability.wait(t).await
+        self.inner.durability.wait(ticket).await
     }
 
     /// Wait until every write committed so far is durable (before reads that are shown to
@@ -421,19 +429,19 @@ impl Store {
 
     /// Save an adapter's bookkeeping value; returns once it is durable.
     pub async fn set_adapter_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.inner.durability.check_poison()?;
+        let writing = self.inner.durability.writing()?;
         self.inner
             .adapter_state
             .insert(key.as_bytes(), value.as_bytes())
             .map_err(StoreError::Sled)?;
-        self.commit_point().await
+        self.durable_after(writing.ticket()).await
     }
 
     /// Queue an adapter's outbound job durably (e.g. a Matrix reply that must survive a restart
     /// while the homeserver is down); returns its sequence number, increasing across restarts.
     pub async fn queue_push(&self, adapter: &str, job: &str) -> Result<u64, StoreError> {
         let i = &self.inner;
-        i.durability.check_poison()?;
+        let writing = i.durability.writing()?;
         let seq = {
             let _one_at_a_time = i.queue_lock.lock().unwrap_or_else(|p| p.into_inner());
             let last = i
@@ -453,7 +461,7 @@ impl Store {
                 .map_err(StoreError::Sled)?;
             seq
         };
-        self.commit_point().await?;
+        self.durable_after(writing.ticket()).await?;
         Ok(seq)
     }
 

@@ -669,6 +669,44 @@ async fn a_batch_of_writes_costs_one_sync() {
     assert_eq!(store.queued("slack").unwrap().len(), 2);
 }
 
+#[tokio::test]
+async fn settling_covers_a_commit_that_has_no_ticket_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "test").unwrap();
+    let inc = create(&store, "fp").await;
+    store.sync().await.unwrap();
+    // Nothing under way and everything synced: settling costs nothing.
+    let before = store.sync_count();
+    store.settle().await.unwrap();
+    assert_eq!(store.sync_count(), before);
+    // A write whose commit a reader can already see, a moment before it takes its ticket.
+    let writing = store.inner.durability.writing().unwrap();
+    store.inner.adapter_state.insert("seen-before-its-ticket", "x").unwrap();
+    store.settle().await.unwrap();
+    assert_eq!(
+        store.sync_count(),
+        before + 1,
+        "settle returned without a sync while a visible commit had no ticket"
+    );
+    store.durable_after(writing.ticket()).await.unwrap();
+    // The guard of a write that failed (dropped without a ticket) leaves nothing under way.
+    let after = store.sync_count();
+    drop(store.inner.durability.writing().unwrap());
+    store.settle().await.unwrap();
+    assert_eq!(
+        store.sync_count(),
+        after,
+        "a failed write's guard left a write under way"
+    );
+    drop(store);
+    let store = Store::open(dir.path(), "test").unwrap();
+    assert_eq!(
+        store.adapter_state("seen-before-its-ticket").unwrap().as_deref(),
+        Some("x")
+    );
+    assert!(store.incident(inc.id).unwrap().is_some());
+}
+
 #[test]
 fn a_store_of_the_previous_schema_is_read_and_marked_with_this_one() {
     // A store as schema 1 left it: the marker says 1, and so does a record written then.

@@ -201,6 +201,12 @@ impl Trees<'_> {
     }
 }
 
+/// A committed transaction's result and its durability ticket (`Store::durable` waits for it).
+struct Ticketed<T> {
+    value: T,
+    ticket: u64,
+}
+
 fn finish<T, E>(r: Result<T, TransactionError<Abort<E>>>) -> Result<T, WriteError<E>> {
     r.map_err(|e| match e {
         TransactionError::Abort(Abort::Rejected(e)) => WriteError::Rejected(e),
@@ -219,16 +225,16 @@ impl Store {
     }
 
     /// Run one transaction; `_gate` (from `admit`) is released when it returns, before the
-    /// caller waits for durability.
+    /// caller waits for durability (`durable`, with the ticket taken here).
     fn transact<A, E>(
         &self,
         _gate: tokio::sync::RwLockReadGuard<'_, ()>,
         f: impl Fn(&Trees<'_>) -> Tx<A, E>,
-    ) -> Result<A, WriteError<E>> {
+    ) -> Result<Ticketed<A>, WriteError<E>> {
         use sled::Transactional;
         let i = &self.inner;
-        i.durability.check_poison()?;
-        finish(
+        let writing = i.durability.writing()?;
+        let value = finish(
             (&i.meta, &i.incidents, &i.entries, &i.rooms, &i.fingerprints, &i.seen).transaction(
                 |(meta, incidents, entries, rooms, fingerprints, seen)| {
                     let t = Trees {
@@ -245,7 +251,11 @@ impl Store {
                     Ok(out)
                 },
             ),
-        )
+        )?;
+        Ok(Ticketed {
+            value,
+            ticket: writing.ticket(),
+        })
     }
 
     /// Run `f`'s steps (`Trees::open_or_attach`, `attach_or_storm`, `attach_open`) as one
@@ -257,9 +267,9 @@ impl Store {
         self.durable(done).await
     }
 
-    async fn durable<T, E>(&self, v: T) -> Result<T, WriteError<E>> {
-        self.commit_point().await.map_err(WriteError::NotDurable)?;
-        Ok(v)
+    async fn durable<T, E>(&self, done: Ticketed<T>) -> Result<T, WriteError<E>> {
+        self.durable_after(done.ticket).await.map_err(WriteError::NotDurable)?;
+        Ok(done.value)
     }
 
     /// Open a new incident: allocate the next id, let `build` construct it, store it.

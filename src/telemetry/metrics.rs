@@ -75,6 +75,12 @@ pub struct Metrics {
     commands: Histogram,
     closed: Counter,
     jobs: Family<PlatformStage, Histogram>,
+    given_up: Family<Platform, Counter>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Platform {
+    platform: String,
 }
 
 /// The process-wide metrics.
@@ -96,6 +102,7 @@ impl Default for Metrics {
             commands: Histogram::new(COMMAND_BUCKETS),
             closed: Counter::default(),
             jobs: Family::new_with_constructor(|| Histogram::new(JOB_BUCKETS)),
+            given_up: Family::default(),
         };
         registry.register("alerts", "Alerts received, by source and outcome", m.alerts.clone());
         registry.register(
@@ -126,9 +133,14 @@ impl Default for Metrics {
         );
         registry.register_with_unit(
             "outbox_job",
-            "Where a chat job's time goes, by platform and stage: `queued` (from queued to its first try: the lane ahead of it and the durable write), `sent` (from the first try to the platform's acceptance, retries and rate-limit waits included)",
+            "Where a chat job's time goes, by platform and stage: `queued` (from queued to its first try: the lane ahead of it and the durable write), `sent` (from the first try to the platform's acceptance, retries and rate-limit waits included); delivered jobs only",
             Unit::Seconds,
             m.jobs.clone(),
+        );
+        registry.register(
+            "outbox_jobs_given_up",
+            "Chat jobs dropped because the platform refused them for good (a message to a room that is gone, a refused file); not counted in `outbox_job_seconds`",
+            m.given_up.clone(),
         );
         registry.register(
             "incidents_closed",
@@ -185,7 +197,7 @@ impl Metrics {
     }
 
     /// One chat job delivered: how long it waited in its lane (`queued`) and how long the
-    /// platform took to accept it (`sent`).
+    /// platform took to accept it (`sent`). Jobs given up are counted by `outbox_given_up`.
     pub fn outbox_job(&self, platform: &str, queued: Duration, sent: Duration) {
         for (stage, d) in [("queued", queued), ("sent", sent)] {
             self.jobs
@@ -195,6 +207,15 @@ impl Metrics {
                 })
                 .observe(d.as_secs_f64());
         }
+    }
+
+    /// One chat job the platform refused for good: dropped, not delivered.
+    pub fn outbox_given_up(&self, platform: &str) {
+        self.given_up
+            .get_or_create(&Platform {
+                platform: platform.into(),
+            })
+            .inc();
     }
 
     /// One command handled, taking `d`.
@@ -303,6 +324,7 @@ mod tests {
         m.hook_request("generic", 202);
         m.command(Duration::from_millis(3));
         m.outbox_job("slack", Duration::from_millis(4), Duration::from_millis(30));
+        m.outbox_given_up("matrix");
         m.command_refused("command_rate");
         m.command_refused("a \"quoted\"\nreason");
         let scrape = Scrape {
@@ -363,6 +385,10 @@ mod tests {
         assert_eq!(v("warroom_adapter_up", &[("platform", "matrix")]), Some(0.0));
         assert_eq!(v("warroom_outbox_jobs", &[("platform", "matrix")]), Some(3.0));
         assert_eq!(
+            v("warroom_outbox_jobs_given_up_total", &[("platform", "matrix")]),
+            Some(1.0)
+        );
+        assert_eq!(
             v("warroom_outbox_oldest_job_age_seconds", &[("platform", "matrix")]),
             Some(90.5)
         );
@@ -375,6 +401,7 @@ mod tests {
             "warroom_incidents_opened",
             "warroom_incidents_closed",
             "warroom_timeline_entries",
+            "warroom_outbox_jobs_given_up",
         ] {
             assert_eq!(ty(counter), Some(SampleType::Counter), "{counter}");
         }

@@ -24,8 +24,55 @@ fn reaction_holder(sender: &str) -> String {
 }
 
 /// The store key of a Matrix message.
-fn message_key(event: &str) -> String {
+fn message_key(event: &EventId) -> String {
     format!("matrix:{event}")
+}
+
+/// Most messages one pin change pins, and most it unpins, that are acted on.
+const PINS_PER_CHANGE: usize = 50;
+
+/// `v` as an event id, if it is one. Events come from room members: an id that does not parse
+/// never becomes a key in the store.
+fn event_id(v: &Value) -> Option<OwnedEventId> {
+    v.as_str().and_then(|s| EventId::parse(s).ok())
+}
+
+/// The messages a change of `m.room.pinned_events` pinned and unpinned (compared with its
+/// `prev_content`), each once and at most `PINS_PER_CHANGE` of each; entries that are not
+/// event ids are skipped.
+fn pin_changes(v: &Value) -> (Vec<OwnedEventId>, Vec<OwnedEventId>) {
+    let ids = |x: &Value| -> Vec<OwnedEventId> {
+        x["pinned"]
+            .as_array()
+            .map(|a| a.iter().filter_map(event_id).collect())
+            .unwrap_or_default()
+    };
+    let now = ids(&v["content"]);
+    let before = ids(&v["unsigned"]["prev_content"]);
+    let only_in = |these: &[OwnedEventId], those: &[OwnedEventId]| {
+        let mut out: Vec<OwnedEventId> = Vec::new();
+        for e in these.iter().filter(|e| !those.contains(e)) {
+            if out.len() == PINS_PER_CHANGE {
+                break;
+            }
+            if !out.contains(e) {
+                out.push(e.clone());
+            }
+        }
+        out
+    };
+    (only_in(&now, &before), only_in(&before, &now))
+}
+
+/// The message a redaction removes: `content.redacts` (room version 11), else the top-level
+/// `redacts` of earlier versions.
+fn redaction_target(v: &Value) -> Option<OwnedEventId> {
+    event_id(&v["content"]["redacts"]).or_else(|| event_id(&v["redacts"]))
+}
+
+/// The message an edit (`m.replace`) replaces.
+fn edit_target(v: &Value) -> Option<OwnedEventId> {
+    event_id(&v["content"]["m.relates_to"]["event_id"])
 }
 
 fn ts(v: &Value) -> DateTime<Utc> {
@@ -102,25 +149,25 @@ impl Bot {
         match kind {
             "m.reaction" => self.on_reaction(room, &v, sender).await,
             "m.room.redaction" => {
-                let redacts = v["content"]["redacts"].as_str().or_else(|| v["redacts"].as_str());
-                if let Some(target) = redacts {
+                if let Some(target) = redaction_target(&v) {
                     let event = CaptureEvent::Redacted {
                         event: target.to_string(),
-                        key: message_key(target),
+                        key: message_key(&target),
                     };
                     self.capture(room, &v, &sender, event, None).await;
                 }
             }
             "m.room.pinned_events" => self.on_pins(room, &v, sender).await,
             _ => {
-                let target = v["content"]["m.relates_to"]["event_id"].as_str().unwrap_or_default();
-                let (text, _) = content_parts(&v["content"]["m.new_content"]);
-                let event = CaptureEvent::Edited {
-                    key: message_key(target),
-                    text,
-                    edited_at: ts(&v),
-                };
-                self.capture(room, &v, &sender, event, None).await;
+                if let Some(target) = edit_target(&v) {
+                    let (text, _) = content_parts(&v["content"]["m.new_content"]);
+                    let event = CaptureEvent::Edited {
+                        key: message_key(&target),
+                        text,
+                        edited_at: ts(&v),
+                    };
+                    self.capture(room, &v, &sender, event, None).await;
+                }
             }
         }
         true
@@ -191,25 +238,15 @@ impl Bot {
     /// A change of the room's pinned events: each newly pinned message is held by `pin`, each
     /// unpinned one released.
     async fn on_pins(self: &Arc<Self>, room: &Room, v: &Value, sender: OwnedUserId) {
-        let ids = |x: &Value| -> Vec<String> {
-            x["pinned"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|e| e.as_str().map(str::to_string)).collect())
-                .unwrap_or_default()
-        };
-        let now = ids(&v["content"]);
-        let before = ids(&v["unsigned"]["prev_content"]);
+        let (added, removed) = pin_changes(v);
         // One pin change may add and remove several messages: each is its own capture event
         // (de-duplicated as `<event>/<message>`), so every one of them takes effect.
-        let per_message = |target: &str| {
+        let per_message = |target: &EventId| {
             let mut item = v.clone();
             item["event_id"] = Value::String(format!("{}/{target}", v["event_id"].as_str().unwrap_or_default()));
             item
         };
-        for added in now.iter().filter(|e| !before.contains(e)).take(50) {
-            let Ok(target) = EventId::parse(added) else {
-                continue;
-            };
+        for target in added {
             let Some(msg) = self.fetch_message(room, &target).await else {
                 continue;
             };
@@ -218,15 +255,15 @@ impl Bot {
                 holder: "pin".into(),
                 event: None,
             };
-            self.capture(room, &per_message(added), &sender, event, Some(target))
+            self.capture(room, &per_message(&target), &sender, event, Some(target))
                 .await;
         }
-        for removed in before.iter().filter(|e| !now.contains(e)).take(50) {
+        for target in removed {
             let event = CaptureEvent::Release {
-                key: message_key(removed),
+                key: message_key(&target),
                 holder: "pin".into(),
             };
-            self.capture(room, &per_message(removed), &sender, event, None).await;
+            self.capture(room, &per_message(&target), &sender, event, None).await;
         }
     }
 
@@ -257,7 +294,7 @@ impl Bot {
         let edit = &v["unsigned"]["m.relations"]["m.replace"]["content"]["m.new_content"];
         let (text, files) = content_parts(if edit.is_object() { edit } else { &v["content"] });
         Some(CapturedMessage {
-            key: message_key(id.as_str()),
+            key: message_key(id),
             author,
             sent_at: ts(&v),
             text,
@@ -349,5 +386,47 @@ mod tests {
         );
         let (text, _) = content_parts(&serde_json::json!({"msgtype": "m.text", "body": "> <@a:x> quoted\n\nanswer"}));
         assert_eq!(text, "answer");
+    }
+
+    #[test]
+    fn only_event_ids_become_capture_targets() {
+        let pins = serde_json::json!({
+            "type": "m.room.pinned_events",
+            "event_id": "$change",
+            "content": {"pinned": ["$kept:x", "$new:x", "not an id", 7, "", "$new:x"]},
+            "unsigned": {"prev_content": {"pinned": ["$kept:x", "$gone:x", "junk<b>", {"$": 1}]}}
+        });
+        let (added, removed) = pin_changes(&pins);
+        assert_eq!(added, vec![EventId::parse("$new:x").unwrap()]);
+        assert_eq!(removed, vec![EventId::parse("$gone:x").unwrap()]);
+
+        let many: Vec<String> = (0..200).map(|i| format!("$e{i}:x")).collect();
+        let flood = serde_json::json!({"content": {"pinned": many}, "unsigned": {}});
+        assert_eq!(pin_changes(&flood).0.len(), PINS_PER_CHANGE);
+
+        let redaction =
+            |content: Value, top: Value| redaction_target(&serde_json::json!({"content": content, "redacts": top}));
+        assert_eq!(
+            redaction(serde_json::json!({"redacts": "$r:x"}), Value::Null),
+            EventId::parse("$r:x").ok()
+        );
+        assert_eq!(
+            redaction(serde_json::json!({}), "$old:x".into()),
+            EventId::parse("$old:x").ok()
+        );
+        assert_eq!(redaction(serde_json::json!({"redacts": "nope"}), Value::Null), None);
+
+        let edit = |target: Value| {
+            edit_target(
+                &serde_json::json!({"content": {"m.relates_to": {"rel_type": "m.replace", "event_id": target}}}),
+            )
+        };
+        assert_eq!(edit("$m:x".into()), EventId::parse("$m:x").ok());
+        assert_eq!(
+            edit(Value::Null),
+            None,
+            "an edit without a target changed the message keyed \"\""
+        );
+        assert_eq!(edit("matrix:$m:x".into()), None);
     }
 }

@@ -30,7 +30,7 @@ pub use client::Credentials;
 pub use client::STATE_DIR;
 
 use super::{ChatAdapter, ChatError, pause};
-use crate::chat::router::{Router, home_platforms};
+use crate::chat::router::Router;
 use crate::config::MatrixConfig;
 use crate::domain::{Incident, Platform, Source};
 use crate::service::{IncidentService, announcement};
@@ -127,7 +127,7 @@ impl Bot {
             }
         };
         for inc in open {
-            if home_platforms(&inc).contains(&Platform::Matrix) && self.claim_opening(&inc) {
+            if inc.lives_on(Platform::Matrix) && self.claim_opening(&inc) {
                 tracing::info!(incident = %inc.id, "matrix: creating the room an earlier run did not get to");
                 self.queue_opening(&inc).await;
             }

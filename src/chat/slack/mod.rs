@@ -196,10 +196,7 @@ impl SlackBot {
             }
         };
         for inc in open {
-            if crate::chat::router::home_platforms(&inc).contains(&Platform::Slack)
-                && bot::slack_channel(&inc).is_none()
-                && !queued.contains(&inc.id)
-            {
+            if inc.lives_on(Platform::Slack) && bot::slack_channel(&inc).is_none() && !queued.contains(&inc.id) {
                 tracing::info!(incident = %inc.id, "slack: creating the channel an earlier run did not get");
                 let announcement = crate::service::announcement(
                     &inc,
