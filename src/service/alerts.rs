@@ -243,7 +243,8 @@ impl IncidentService {
     }
 
     /// An applied step's outcome and the notices it causes; gives back an opening reserved
-    /// for an alert that joined an incident instead, or that was refused.
+    /// for an alert that joined an incident instead, or that was refused. A storm is logged
+    /// with the first of its alerts that is stored (`OpeningLimiter::announce`).
     fn outcome(&self, step: &Step<'_>, effect: Result<Effect, TransitionError>) -> Applied {
         let (outcome, notices) = match (step, effect) {
             (Step::Fire { f, decision }, Err(why)) => {
@@ -272,10 +273,7 @@ impl IncidentService {
                     self.attached(c, &f.line)
                 }
             },
-            (Step::Fire { f, decision }, Ok(Effect::Stormed(stormed))) => {
-                let first = matches!(decision, Decision::Storm { first: true });
-                self.stormed(stormed, f, first)
-            }
+            (Step::Fire { f, .. }, Ok(Effect::Stormed(stormed))) => self.stormed(stormed, f),
             _ => (Outcome::Ignored, Vec::new()),
         };
         Applied {
@@ -366,8 +364,9 @@ impl IncidentService {
         Ok(self.limiter.reserve(&m.rule, now))
     }
 
-    /// The outcome of an alert routed during an alert storm, logged once per storm.
-    fn stormed(&self, stormed: Stormed<AlertEffect>, f: &Firing<'_>, first: bool) -> (Outcome, Vec<Notice>) {
+    /// The outcome of an alert routed during an alert storm; the storm is logged once, with
+    /// the first of its alerts that is stored.
+    fn stormed(&self, stormed: Stormed<AlertEffect>, f: &Firing<'_>) -> (Outcome, Vec<Notice>) {
         let (alert, m) = (f.alert, f.m);
         let (storm, result) = match stormed {
             // Its own fingerprint's incident opened meanwhile: an ordinary attached alert.
@@ -383,7 +382,7 @@ impl IncidentService {
         if storm.is_some() {
             crate::telemetry::metrics().storm_alert(source, &m.rule);
         }
-        if first {
+        if self.limiter.announce(&m.rule) {
             let into = storm.map_or_else(|| "its alert-storm incident".to_string(), |id| id.to_string());
             tracing::warn!(
                 rule = %m.rule,
@@ -448,8 +447,7 @@ pub struct Applied {
 /// transaction holds the store (sled serialises transactions).
 pub const ALERTS_PER_TRANSACTION: usize = 100;
 
-/// Give back the openings reserved for `steps`, and the storm one of them began (nothing of
-/// them was stored).
+/// Give back the openings reserved for `steps` (nothing of them was stored).
 fn release(limiter: &super::storm::OpeningLimiter, steps: &[Step<'_>]) {
     for s in steps {
         if let Step::Fire { decision, f } = s {
@@ -458,12 +456,10 @@ fn release(limiter: &super::storm::OpeningLimiter, steps: &[Step<'_>]) {
     }
 }
 
-/// Give back what `decision` took from the limiter, for an alert that stored nothing.
+/// Give back the opening `decision` reserved, for an alert that stored nothing.
 fn give_back(limiter: &super::storm::OpeningLimiter, rule: &str, decision: &Decision) {
-    match decision {
-        Decision::Open { reserved: Some(t), .. } => limiter.release(rule, *t),
-        Decision::Storm { first: true } => limiter.unbegin_storm(rule),
-        _ => {}
+    if let Decision::Open { reserved: Some(t), .. } = decision {
+        limiter.release(rule, *t);
     }
 }
 

@@ -31,6 +31,8 @@ struct KeyState {
     /// Alerts routed to the storm incident since the storm began, and when the last one was;
     /// `None`: no storm.
     storm: Option<(u64, DateTime<Utc>)>,
+    /// The current storm has been announced in the log (see `announce`).
+    announced: bool,
 }
 
 #[derive(Debug, Default)]
@@ -108,6 +110,9 @@ impl OpeningLimiter {
                 k.opened.push_back(now);
                 // A storm lasts while its alerts keep coming, even if some open incidents again.
                 let over = k.storm.is_some_and(|(_, last)| now - last >= window());
+                if over {
+                    k.announced = false;
+                }
                 Decision::Open {
                     reserved: Some(now),
                     ended: if over { k.storm.take().map(|(n, _)| n) } else { None },
@@ -122,20 +127,18 @@ impl OpeningLimiter {
         })
     }
 
-    /// Take back a `Storm { first: true }` whose alert stored nothing (its notification
-    /// failed): unless other alerts joined the storm since, it has not begun, and the next
-    /// alert over the limit begins it (and the log says so then).
-    pub fn unbegin_storm(&self, key: &str) {
-        self.with(|s| {
-            if let Some(k) = s.keys.get_mut(key)
-                && let Some((n, _)) = &mut k.storm
-            {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    k.storm = None;
-                }
+    /// Should the storm of `key` be announced now? True once per storm: for the first alert
+    /// of it that was stored. (Not decided by `reserve`: the alert that began the storm may be
+    /// part of a notification that fails and is sent again, or be refused while the others
+    /// are stored.)
+    pub fn announce(&self, key: &str) -> bool {
+        self.with(|s| match s.keys.get_mut(key) {
+            Some(k) if k.storm.is_some() && !k.announced => {
+                k.announced = true;
+                true
             }
-        });
+            _ => false,
+        })
     }
 
     /// Give back a reservation that opened nothing (the alert joined an open incident).
@@ -190,16 +193,21 @@ mod tests {
     }
 
     #[test]
-    fn a_storm_whose_first_alert_stored_nothing_begins_again() {
+    fn a_storm_is_announced_once_whichever_alert_is_stored_first() {
         let l = OpeningLimiter::new(1);
+        assert!(!l.announce("a"), "no storm, nothing to announce");
         assert!(matches!(l.reserve("a", t(0)), Decision::Open { .. }));
         assert_eq!(l.reserve("a", t(1)), Decision::Storm { first: true });
-        l.unbegin_storm("a");
-        assert_eq!(l.reserve("a", t(2)), Decision::Storm { first: true });
-        // Once another alert joined, the storm has begun whatever happens to the first.
+        assert_eq!(l.reserve("a", t(2)), Decision::Storm { first: false });
+        // The first was not stored; whichever is stored first announces the storm, once.
+        assert!(l.announce("a"));
+        assert!(!l.announce("a"));
         assert_eq!(l.reserve("a", t(3)), Decision::Storm { first: false });
-        l.unbegin_storm("a");
-        assert_eq!(l.reserve("a", t(4)), Decision::Storm { first: false });
+        assert!(!l.announce("a"));
+        // A storm over; the next one is announced again.
+        assert!(matches!(l.reserve("a", t(70)), Decision::Open { ended: Some(3), .. }));
+        assert_eq!(l.reserve("a", t(71)), Decision::Storm { first: true });
+        assert!(l.announce("a"));
     }
 
     #[test]

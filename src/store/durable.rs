@@ -16,7 +16,8 @@ pub struct Durability {
     db: sled::Db,
     dir: PathBuf,
     log_file: File,
-    /// Tickets handed out (one per committed write).
+    /// Tickets handed out: one per committed write, and fresh ones taken by readers that must
+    /// cover everything committed so far (`Store::sync`, `covering_visible`).
     written: AtomicU64,
     /// Highest ticket known durable.
     synced: AtomicU64,
@@ -68,6 +69,11 @@ impl Durability {
     /// Call right after a transaction committed; pass the ticket to `wait`.
     pub fn ticket(&self) -> u64 {
         self.written.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// The last ticket handed out (every write with a ticket is covered by waiting for it).
+    pub fn issued(&self) -> u64 {
+        self.written.load(Ordering::SeqCst)
     }
 
     /// A write is about to commit: until the returned guard takes its ticket (or is dropped,

@@ -297,19 +297,28 @@ impl Store {
         async move { if inside { BATCH.scope((), f).await } else { f.await } }
     }
 
-    /// Wait until every write committed so far is on disk: immediate when it is (an outbox
-    /// worker calls this before delivering a job queued in a `batch`; a job about to show an
-    /// incident's state calls it after reading the incident). A write whose commit is visible
-    /// but whose ticket is not taken yet is covered too (see `Durability::covering_visible`).
+    /// Wait until every write that already has a durability ticket is on disk: immediate when
+    /// it is (an outbox worker calls this before delivering a job queued in a `batch`: the job
+    /// and the write that caused it took their tickets before the job reached the worker).
     pub async fn settle(&self) -> Result<(), StoreError> {
+        let t = self.inner.durability.issued();
+        self.inner.durability.wait(t).await
+    }
+
+    /// `settle` for a reader: wait until everything it may have read is on disk, including a
+    /// commit it saw in the instant before that write took its ticket (see
+    /// `Durability::covering_visible`). A job about to show an incident's state calls this
+    /// after reading the incident. Costs a sync round of its own only while a write is under
+    /// way.
+    pub async fn settle_seen(&self) -> Result<(), StoreError> {
         let t = self.inner.durability.covering_visible();
         self.inner.durability.wait(t).await
     }
 
     /// The point after a write where it must be durable: wait for the group commit, or, inside
-    /// a `batch`, only take the ticket the batch's final sync will cover. For writes that
-    /// nobody reads before they are durable; the others take their ticket with
-    /// `Durability::writing` (see `settle`).
+    /// a `batch`, only take the ticket the batch's final sync will cover. The ticket is taken
+    /// here, after the commit: fine for writes no `settle_seen` reader shows (a webhook's
+    /// signature); the store's own writes take theirs through `Durability::writing`.
     pub(crate) async fn commit_point(&self) -> Result<(), StoreError> {
         self.durable_after(self.inner.durability.ticket()).await
     }

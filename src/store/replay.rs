@@ -27,9 +27,10 @@ impl Store {
             .map_err(StoreError::Sled)
     }
 
-    /// Remember an accepted signature and forget those too old to matter at `now`. Not
-    /// waited for: it becomes durable with the next write's group commit, or sled's own
-    /// flush within half a second.
+    /// Remember an accepted signature and forget those too old to matter at `now`. Not durable
+    /// by itself: the caller waits (`Store::commit_point`) where a replay after a crash must be
+    /// refused too (webhooks); otherwise it becomes durable with the next write's group
+    /// commit, or sled's own flush within half a second.
     pub fn remember_signature(&self, timestamp: i64, mac: &[u8; 32], now: i64) -> Result<(), StoreError> {
         let tree = &self.inner.signatures;
         tree.insert(key(timestamp, mac), &[]).map_err(StoreError::Sled)?;

@@ -47,7 +47,11 @@ fn bearer(t: &str) -> Vec<(&'static str, String)> {
 }
 
 fn signed(secret: &str, body: &[u8], age: i64) -> Vec<(&'static str, String)> {
-    let ts = chrono::Utc::now().timestamp() - age;
+    signed_at(secret, body, chrono::Utc::now().timestamp() - age)
+}
+
+/// Signature headers for `body` with the timestamp `ts` (Unix seconds).
+fn signed_at(secret: &str, body: &[u8], ts: i64) -> Vec<(&'static str, String)> {
     vec![
         ("x-warroom-timestamp", ts.to_string()),
         ("x-warroom-signature", warroom::http::hooks::sign(secret, ts, body)),
@@ -254,10 +258,13 @@ async fn webhooks_into_matrix_with_refusals_resends_resolution_and_ops() {
 
     // A signed generic alert opens INC-2; the same one signed again is a duplicate.
     let g = fixture("generic-firing.json");
-    let (status, v) = post(&http, &generic, g.clone(), &signed(GENERIC_HMAC, &g, 0)).await;
+    let ts = chrono::Utc::now().timestamp();
+    let (status, v) = post(&http, &generic, g.clone(), &signed_at(GENERIC_HMAC, &g, ts)).await;
     assert_eq!((status, v["opened"].clone()), (200, json!(["INC-2"])), "{v}");
-    // (Signed anew: the very same signature again would be refused as a replay.)
-    let (status, v) = post(&http, &generic, g.clone(), &signed(GENERIC_HMAC, &g, 1)).await;
+    // (Signed anew, with another timestamp: the very same signature again would be refused as
+    // a replay. Not "now - 1" taken later: a second boundary between the two would make it
+    // the same timestamp.)
+    let (status, v) = post(&http, &generic, g.clone(), &signed_at(GENERIC_HMAC, &g, ts - 1)).await;
     assert_eq!((status, v["outcomes"].clone()), (200, json!({"duplicate": 1})), "{v}");
     let room2 = alice.wait_invite().await;
     alice.join(&room2).await;
