@@ -241,7 +241,7 @@ fn require_store(cli: &Cli) -> anyhow::Result<()> {
 
 fn open_store(cli: &Cli, holder: &str) -> anyhow::Result<Store> {
     require_store(cli)?;
-    Ok(Store::open(&cli.data_dir, holder)?)
+    Ok(Store::open_to_read(&cli.data_dir, holder)?)
 }
 
 pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -1420,6 +1420,7 @@ pub fn loose_secret_files(config: &Config) -> Vec<String> {
     for (_, h) in config.hooks.enabled() {
         files.extend(h.bearer_token_file.iter().chain(h.hmac_secret_file.iter()));
     }
+    files.extend(config.http.metrics_bearer_file.iter());
     files
         .into_iter()
         .filter_map(|p| {

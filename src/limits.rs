@@ -164,9 +164,26 @@ pub enum Sender {
     Anonymous(Option<IpAddr>),
 }
 
-/// The peer address of a request, put on every request by the server's accept loop.
+/// The peer of a request as its limits count it (see `peer_group`), put on every request by
+/// the server's accept loop.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub IpAddr);
+
+/// The address a peer's connections and bytes are counted under: an IPv4 address as it is, an
+/// IPv6 address by its /64 (one host is usually given a whole /64: counted address by address,
+/// it could take every connection), an IPv4-mapped IPv6 address as that IPv4 address.
+pub fn peer_group(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
 
 /// A body read within the budget; its bytes stay counted until this is dropped.
 pub struct ReadBody {
@@ -262,7 +279,9 @@ impl BodyBudget {
             ),
         };
         let mut held: Option<OwnedSemaphorePermit> = None;
-        let mut buf: Vec<u8> = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(64 * 1024));
+        // Nothing is allocated before bytes arrive and are counted: what is counted is the
+        // buffer's capacity (what it holds in memory), not just its length.
+        let mut buf: Vec<u8> = Vec::new();
         let deadline = tokio::time::Instant::now() + self.timeout;
         let mut body = body;
         loop {
@@ -277,8 +296,14 @@ impl BodyBudget {
             if len > cap {
                 return Err(BodyError::TooLarge);
             }
+            // Grow by doubling (few copies), never past the cap, and count the new capacity.
+            let capacity = if len > buf.capacity() {
+                len.max(buf.capacity() * 2).min(cap)
+            } else {
+                buf.capacity()
+            };
             let have = held.as_ref().map_or(0, |p| p.num_permits());
-            let more = len.div_ceil(UNIT).saturating_sub(have);
+            let more = capacity.div_ceil(UNIT).saturating_sub(have);
             if more > 0 {
                 let extra = Arc::clone(pool)
                     .try_acquire_many_owned(u32::try_from(more).map_err(|_| BodyError::TooLarge)?)
@@ -293,6 +318,7 @@ impl BodyBudget {
                     None => held = Some(extra),
                 }
             }
+            buf.reserve_exact(capacity - buf.len());
             buf.extend_from_slice(&data);
         }
         Ok(ReadBody {
@@ -408,6 +434,16 @@ mod tests {
     }
 
     const ANON: Sender = Sender::Anonymous(None);
+
+    #[test]
+    fn an_ipv6_host_is_counted_by_its_64() {
+        let g = |s: &str| peer_group(s.parse().unwrap()).to_string();
+        assert_eq!(g("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(g("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::");
+        assert_ne!(g("2001:db8:1:3::1"), g("2001:db8:1:2::1"));
+        assert_eq!(g("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(g("192.0.2.7"), "192.0.2.7");
+    }
 
     fn peer(n: u8) -> Sender {
         Sender::Anonymous(Some(IpAddr::from([10, 0, 0, n])))

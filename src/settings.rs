@@ -71,9 +71,14 @@ impl Settings {
         if let Err(e) = config.reminders.rules() {
             problems.push(e.to_string());
         }
-        if let Err(e) = config.http.metrics_bearer() {
-            problems.push(e.to_string());
-        }
+        // Read once: the token checked here is the one used (a file changed or made unreadable
+        // later cannot leave the endpoints open).
+        let metrics_bearer = config
+            .http
+            .metrics_bearer()
+            .map_err(|e| problems.push(e.to_string()))
+            .ok()
+            .flatten();
         let matrix = config
             .matrix
             .as_ref()
@@ -113,6 +118,7 @@ impl Settings {
                 hooks,
                 slack,
                 matrix,
+                metrics_bearer,
                 ..Settings::assemble(config, tz, rules, postmortem)
             }),
             _ => Err(problems),
@@ -132,7 +138,9 @@ impl Settings {
         Settings {
             postmortem,
             reminders: config.reminders.rules().unwrap_or_default(),
-            metrics_bearer: config.http.metrics_bearer().ok().flatten(),
+            // `from_config` sets the one it read and checked; a process without the HTTP
+            // server (`local`) serves no metrics.
+            metrics_bearer: None,
             tz,
             date_order: config.time.date_order,
             rules,

@@ -291,6 +291,9 @@ impl<C: Courier> Outbox<C> {
                 tracing::debug!(parent: &span, "given up");
                 crate::telemetry::metrics().outbox_given_up(C::QUEUE);
             }
+            if let Some(seq) = seq {
+                crate::telemetry::job_done(C::QUEUE, seq);
+            }
             if let Some(seq) = seq
                 && let Err(e) = courier.store().queue_remove(C::QUEUE, seq)
             {

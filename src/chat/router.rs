@@ -39,10 +39,18 @@ pub fn opens_here(inc: &Incident, platform: Platform) -> bool {
     inc.open_in.is_empty() || inc.open_in.contains(&platform)
 }
 
-/// What the origin room is told when a new incident opens only on other platforms.
-pub fn opened_elsewhere(inc: &Incident) -> String {
+/// What the origin room is told when a new incident opens only on other platforms, in the
+/// incident's language.
+pub fn opened_elsewhere(inc: &Incident, lang: crate::postmortem::Lang) -> String {
     let names: Vec<&str> = inc.open_in.iter().map(|p| p.as_str()).collect();
-    format!("🚨 {} opened in {}: {}", inc.id, names.join(" and "), inc.title)
+    lang.fmt(
+        "opened-elsewhere",
+        &[
+            ("id", &inc.id.to_string()),
+            ("platforms", &names.join(" + ")),
+            ("title", &inc.title),
+        ],
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -332,16 +340,19 @@ impl Router {
         };
         let Some(n) = taken else { return false };
         let total = n.lines.len() as u64 + n.more;
+        let lang = self.service.lang_of(id);
         let mut text = if total == 1 {
             format!("⚠ {}", n.lines[0])
         } else {
+            let head = lang.fmt("alert-updates", &[("count", &total.to_string())]);
             format!(
-                "⚠ {total} alert updates:\n{}",
+                "{head}\n{}",
                 n.lines.iter().map(|l| format!("• {l}")).collect::<Vec<_>>().join("\n")
             )
         };
         if n.more > 0 {
-            text.push_str(&format!("\n… and {} more (the timeline has them)", n.more));
+            text.push('\n');
+            text.push_str(&lang.fmt("alert-updates-more", &[("count", &n.more.to_string())]));
         }
         self.others(id, None, Job::Post(id, text)).await;
         true
@@ -393,6 +404,20 @@ mod tests {
             self.0.lock().unwrap().push(format!("broadcast {text}"));
             Box::pin(async {})
         }
+    }
+
+    /// The origin room hears where an incident opened in the incident's language.
+    #[test]
+    fn opened_elsewhere_speaks_the_incidents_language() {
+        let now = chrono::Utc::now();
+        let (mut inc, _) =
+            crate::domain::Incident::open(Opening::by_hand(IncidentId(3), "DB down", Person::new("a", "a"), now))
+                .unwrap();
+        inc.open_in = vec![Platform::Slack, Platform::Matrix];
+        let en = opened_elsewhere(&inc, "en".parse().unwrap());
+        assert_eq!(en, "🚨 INC-3 opened in slack + matrix: DB down");
+        let fr = opened_elsewhere(&inc, "fr".parse().unwrap());
+        assert_eq!(fr, "🚨 INC-3 ouvert dans slack + matrix : DB down");
     }
 
     /// A status update goes to every room of its incident, the origin platform's too, and to
@@ -454,8 +479,10 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn waiting_jobs_keep_order_and_alert_news_is_coalesced() {
+    /// A router with one webhook incident (in `language`, if given) whose opening and twelve
+    /// alert news lines were published before Matrix connected; then Matrix connects. Returns
+    /// what Matrix was asked to do once the first summary went out.
+    async fn twelve_news_before_matrix(language: Option<&str>) -> NewsRig {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), "test").unwrap();
         let svc = Arc::new(
@@ -471,12 +498,13 @@ mod tests {
                     ..Opening::by_hand(id, "t", Person::warroom(), chrono::Utc::now())
                 })?;
                 inc.open_in = vec![Platform::Matrix];
+                inc.language = language.map(str::to_string);
                 Ok((inc, e))
             })
             .await
             .unwrap();
         let id = c.incident.id;
-        let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
         let router = Router::new(svc.clone(), Duration::from_millis(300), stop);
         let opened = Notice::Opened {
             incident: Box::new(c.incident.clone()),
@@ -495,6 +523,40 @@ mod tests {
         // The room does not exist yet, so nothing was posted at once: one summary per window.
         assert_eq!(rec.0.lock().unwrap().len(), 1);
         let got = until(&rec, |g| g.len() >= 2).await;
+        NewsRig {
+            router,
+            rec,
+            id,
+            got,
+            _stop: stop_tx,
+            _dir: dir,
+        }
+    }
+
+    /// What `twelve_news_before_matrix` set up; the store's directory and the router's stop
+    /// switch live as long as it does.
+    struct NewsRig {
+        router: Arc<Router>,
+        rec: Arc<Recorder>,
+        id: IncidentId,
+        got: Vec<String>,
+        _stop: tokio::sync::watch::Sender<bool>,
+        _dir: tempfile::TempDir,
+    }
+
+    #[tokio::test]
+    async fn alert_news_summaries_speak_the_incidents_language() {
+        let got = twelve_news_before_matrix(Some("fr")).await.got;
+        assert!(
+            got[1].contains("12 mises à jour d'alertes") && got[1].contains("… et 7 de plus"),
+            "{got:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn waiting_jobs_keep_order_and_alert_news_is_coalesced() {
+        let rig = twelve_news_before_matrix(None).await;
+        let (router, rec, id, got) = (&rig.router, &rig.rec, rig.id, &rig.got);
         assert!(
             got[1].contains("12 alert updates") && got[1].contains("line 0") && got[1].contains("… and 7 more"),
             "{got:?}"
@@ -509,7 +571,7 @@ mod tests {
                 }],
             )
             .await;
-        let got = until(&rec, |g| g.last().is_some_and(|l| l.contains("late"))).await;
+        let got = until(rec, |g| g.last().is_some_and(|l| l.contains("late"))).await;
         assert_eq!(got.len(), 3, "one summary, then the late line: {got:?}");
     }
 }

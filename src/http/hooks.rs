@@ -34,6 +34,8 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// Authenticated requests handled at once; more wait up to `QUEUE_WAIT` for a slot.
 const IN_FLIGHT: usize = 64;
 const QUEUE_WAIT: Duration = Duration::from_secs(5);
+/// Why alerts were not saved, as the sender is told (the log has the details).
+const UNSAVED: &str = "the store could not save them; the bot's log says why";
 
 /// A source's credentials. At least one is set.
 #[derive(Clone)]
@@ -140,6 +142,29 @@ struct Ctx {
     auth: Arc<HashMap<&'static str, (HookKind, HookAuth)>>,
     slots: Arc<tokio::sync::Semaphore>,
     budget: BodyBudget,
+    /// Signatures of requests being handled now: a copy of one arriving meanwhile is a replay
+    /// too (the stored record of accepted signatures is written only once a request's alerts
+    /// are saved, so a failed request can be sent again as it is).
+    in_flight: InFlight,
+}
+
+/// Signatures (signed timestamp, MAC) of the requests being handled.
+type InFlight = Arc<std::sync::Mutex<std::collections::HashSet<(i64, [u8; 32])>>>;
+
+/// A signature claimed by the request handling it; released when that request ends (by then
+/// it is in the store if the request succeeded).
+struct Claim {
+    in_flight: InFlight,
+    key: (i64, [u8; 32]),
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.key);
+    }
 }
 
 /// The webhook routes for the configured receivers.
@@ -155,6 +180,7 @@ pub fn routes(
         budget,
         auth: Arc::new(auth.into_iter().map(|(k, a)| (k.name(), (k, a))).collect()),
         slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+        in_flight: Arc::default(),
     };
     Router::new().route("/hooks/{source}", post(receive)).with_state(ctx)
 }
@@ -270,7 +296,20 @@ impl IntoResponse for Refused {
             }
             error => {
                 let why = error.to_string();
-                tracing::warn!(source, status = code.as_u16(), reason = why.as_str(), "webhook refused");
+                // Anyone can cause this line: at most one WARN a minute (every refusal is in
+                // the metrics), the others at debug.
+                static REFUSALS: crate::telemetry::Throttle =
+                    crate::telemetry::Throttle::new(std::time::Duration::from_secs(60));
+                match REFUSALS.allow() {
+                    Some(left_out) => tracing::warn!(
+                        source,
+                        status = code.as_u16(),
+                        reason = why.as_str(),
+                        left_out,
+                        "webhook refused (at most one such line a minute; left_out: refusals not logged since the last, see warroom_webhook_requests_total)"
+                    ),
+                    None => tracing::debug!(source, status = code.as_u16(), reason = why.as_str(), "webhook refused"),
+                }
                 let mut r = (code, Json(json!({"ok": false, "error": why}))).into_response();
                 if matches!(error, HookError::Busy) {
                     r.headers_mut()
@@ -338,18 +377,28 @@ async fn accept(
     let signature = auth
         .check_signature(headers, &body.bytes, now.timestamp())
         .map_err(HookError::Unauthorized)?;
+    let mut _claim = None;
     if let Some(sig) = &signature {
-        let seen = ctx
-            .service
-            .store()
-            .signature_seen(sig.timestamp, &sig.mac)
-            .map_err(|e| {
-                tracing::error!(source = name, error = %e, "webhook: cannot check for replays");
-                HookError::Busy
-            })?;
+        let key = (sig.timestamp, sig.mac);
+        // Checked and claimed under one lock: of concurrent copies of a request, one goes on.
+        let mut in_flight = ctx.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = in_flight.contains(&key)
+            || ctx
+                .service
+                .store()
+                .signature_seen(sig.timestamp, &sig.mac)
+                .map_err(|e| {
+                    tracing::error!(source = name, error = %e, "webhook: cannot check for replays");
+                    HookError::Busy
+                })?;
         if seen {
             return Err(HookError::Replay);
         }
+        in_flight.insert(key);
+        _claim = Some(Claim {
+            in_flight: Arc::clone(&ctx.in_flight),
+            key,
+        });
     }
     let Ok(Ok(slot)) = tokio::time::timeout(QUEUE_WAIT, ctx.slots.clone().acquire_owned()).await else {
         return Err(HookError::Busy);
@@ -375,7 +424,8 @@ async fn accept(
         Ok(Ok(r)) => r?,
         Ok(Err(e)) => {
             tracing::error!(source = name, error = %e, "webhook: the alerts could not be made durable");
-            return Err(HookError::NotSaved(e.to_string()));
+            // The details (paths, the OS error) are in the log, not in the sender's answer.
+            return Err(HookError::NotSaved(UNSAVED.into()));
         }
         Err(e) => {
             tracing::error!(source = name, error = %e, "webhook: applying the alerts failed");
@@ -408,7 +458,7 @@ async fn apply_alerts(
         Ok(done) => (done, None),
         Err((done, e)) => {
             tracing::error!(source = name, error = %e, saved = done.len(), "webhook: could not save the alerts");
-            (done, Some(HookError::NotSaved(e.to_string())))
+            (done, Some(HookError::NotSaved(UNSAVED.into())))
         }
     };
     for (i, a) in applied.into_iter().enumerate() {

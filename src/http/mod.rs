@@ -137,7 +137,7 @@ pub async fn serve(
             _ = shutdown.wait_for(|s| *s) => break,
         };
         let (stream, ip) = match accepted {
-            Ok((stream, peer)) => (stream, peer.ip()),
+            Ok((stream, peer)) => (stream, limits::peer_group(peer.ip())),
             Err(e) => {
                 // Out of descriptors (EMFILE/ENFILE) or a connection reset before we took it:
                 // pause instead of spinning, and say so at most every 10 s.

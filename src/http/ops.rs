@@ -1,10 +1,13 @@
 //! Operations endpoints: `GET /healthz` (the process answers), `GET /readyz` (the store
 //! works and every configured chat adapter is connected; `?only=store` checks the store
 //! alone, for load balancers in front of the webhook receiver) and `GET /metrics`
-//! (OpenMetrics text, which Prometheus reads).
+//! (OpenMetrics text, which Prometheus reads). Answering reads every incident in the store, so
+//! requests that arrive while an answer is being made share it, and the work runs off the
+//! async workers: a flood of scrapes costs one blocking thread per endpoint, not the process.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -22,7 +25,7 @@ pub fn routes(service: Arc<IncidentService>, bearer: Option<crate::config::Secre
     let guarded = Router::new()
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .with_state(service);
+        .with_state(Arc::new(Ops::new(service)));
     let guarded = match bearer {
         Some(token) => guarded.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
             let ok = super::hooks::check_bearer(req.headers(), token.expose()).is_ok();
@@ -48,14 +51,77 @@ async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let store = match service.store().sync().await {
+/// The ops endpoints' state: the service, and the answer being made (or last made) for each
+/// of the three kinds of request.
+pub(crate) struct Ops {
+    service: Arc<IncidentService>,
+    ready: Coalesced,
+    ready_store: Coalesced,
+    metrics: Coalesced,
+}
+
+impl Ops {
+    pub(crate) fn new(service: Arc<IncidentService>) -> Ops {
+        Ops {
+            service,
+            ready: Coalesced::default(),
+            ready_store: Coalesced::default(),
+            metrics: Coalesced::default(),
+        }
+    }
+}
+
+/// One answer at a time for one kind of request: a request that arrives while an answer is
+/// being made waits for it and takes it (it was started after the request arrived, so it is
+/// not older than the request); otherwise it makes a new one. Never an answer from before the
+/// request came.
+#[derive(Default)]
+struct Coalesced(tokio::sync::Mutex<Option<(Instant, StatusCode, String)>>);
+
+impl Coalesced {
+    async fn answer(&self, make: impl FnOnce() -> (StatusCode, String) + Send + 'static) -> (StatusCode, String) {
+        let arrived = Instant::now();
+        let mut last = self.0.lock().await;
+        if let Some((started, code, body)) = last.as_ref()
+            && *started >= arrived
+        {
+            return (*code, body.clone());
+        }
+        let started = Instant::now();
+        let (code, body) = tokio::task::spawn_blocking(make).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "ops: making an answer failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, String::new())
+        });
+        *last = Some((started, code, body.clone()));
+        (code, body)
+    }
+}
+
+async fn readyz(State(ops): State<Arc<Ops>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let only_store = q.get("only").map(String::as_str) == Some("store");
+    // The store's health without a sync of its own: every write already waits for one, and a
+    // failed one poisons the store, which this reports. (A sync per request would let anyone
+    // who can reach this endpoint keep the disk busy.)
+    let store = match ops.service.store().settle().await {
         Ok(()) => json!({"ready": true, "detail": "open"}),
         Err(e) => json!({"ready": false, "detail": e.to_string()}),
     };
+    let service = Arc::clone(&ops.service);
+    let slot = if only_store { &ops.ready_store } else { &ops.ready };
+    let (code, body) = slot
+        .answer(move || {
+            let (code, v) = readiness(&service, store, only_store);
+            (code, v.to_string())
+        })
+        .await;
+    (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `/readyz`'s answer, given the store's state.
+fn readiness(service: &IncidentService, store: serde_json::Value, only_store: bool) -> (StatusCode, serde_json::Value) {
     let mut ready = store["ready"] == true;
     let mut adapters = serde_json::Map::new();
-    if q.get("only").map(String::as_str) != Some("store") {
+    if !only_store {
         let known = health().snapshot();
         for p in service.platforms() {
             let v = match known.get(p.as_str()) {
@@ -87,16 +153,25 @@ async fn readyz(State(service): State<Arc<IncidentService>>, Query(q): Query<Has
     };
     (
         code,
-        Json(json!({"ready": ready, "store": store, "adapters": adapters, "incidents_without_room": without_room})),
+        json!({"ready": ready, "store": store, "adapters": adapters, "incidents_without_room": without_room}),
     )
-        .into_response()
 }
 
-async fn metrics_text(State(service): State<Arc<IncidentService>>) -> Response {
-    match scrape(&service) {
-        Ok(text) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")).into_response(),
-    }
+async fn metrics_text(State(ops): State<Arc<Ops>>) -> Response {
+    let service = Arc::clone(&ops.service);
+    let (code, body) = ops
+        .metrics
+        .answer(move || match scrape(&service) {
+            Ok(text) => (StatusCode::OK, text),
+            Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")),
+        })
+        .await;
+    let content_type = if code == StatusCode::OK {
+        CONTENT_TYPE
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    (code, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 /// The metrics text: the store's incidents and outbox, each configured adapter's connection.
@@ -145,7 +220,7 @@ mod tests {
                 .with_platforms(vec![Platform::Matrix, Platform::Slack]),
         );
         health().set(Platform::Matrix.as_str(), true, "connected");
-        let r = metrics_text(State(svc)).await;
+        let r = metrics_text(State(Arc::new(Ops::new(svc)))).await;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
         let body = r.into_body().collect().await.unwrap().to_bytes();
@@ -166,5 +241,59 @@ mod tests {
                 .any(|l| l.starts_with("warroom_outbox_oldest_job_age_seconds{platform=\"matrix\"} ")),
             "{text}"
         );
+    }
+
+    /// Probing readiness costs no sync of its own (before, every request forced a flush and an
+    /// fsync), and still reports a store that can no longer be written.
+    #[tokio::test]
+    async fn readiness_probes_do_not_sync_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let svc = Arc::new(
+            IncidentService::new(store.clone(), RuleSet::default(), chrono_tz::UTC, Arc::new(SystemClock))
+                .with_platforms(vec![]),
+        );
+        let app = routes(svc, None);
+        store.sync().await.unwrap();
+        let before = store.sync_count();
+        for path in ["/readyz", "/readyz?only=store"].into_iter().cycle().take(20) {
+            let req = axum::http::Request::get(path).body(axum::body::Body::empty()).unwrap();
+            let r = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let v: serde_json::Value =
+                serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
+            assert_eq!(v["store"]["ready"], true, "{v}");
+        }
+        assert_eq!(store.sync_count(), before, "a readiness probe synced the store");
+    }
+
+    /// Concurrent scrapes share one answer made after they arrived; a later scrape makes a
+    /// new one.
+    #[tokio::test]
+    async fn concurrent_requests_share_an_answer_made_after_they_came() {
+        let slot = Arc::new(Coalesced::default());
+        let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ask = |slot: Arc<Coalesced>, made: Arc<std::sync::atomic::AtomicUsize>| async move {
+            slot.answer(move || {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                (StatusCode::OK, n.to_string())
+            })
+            .await
+        };
+        let first = tokio::spawn(ask(slot.clone(), made.clone()));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // These arrive while the first answer is made from what was there before them: they
+        // wait, then make one answer for all of them.
+        let waiting: Vec<_> = (0..5).map(|_| tokio::spawn(ask(slot.clone(), made.clone()))).collect();
+        assert_eq!(first.await.unwrap().1, "1");
+        for w in waiting {
+            assert_eq!(
+                w.await.unwrap().1,
+                "2",
+                "a waiting request got an answer older than itself or its own"
+            );
+        }
+        assert_eq!(ask(slot.clone(), made.clone()).await.1, "3");
     }
 }

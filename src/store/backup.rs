@@ -413,7 +413,9 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
         ));
         std::fs::rename(&tmp, &stale).map_err(|e| StoreError::io(&tmp, e))?;
     }
-    {
+    // Build the new store beside the old one. If that fails, what was built is only a partial
+    // copy of the backup (never anything else): removed, so nothing half-made is left to use.
+    let build = || -> Result<(), StoreError> {
         let db = super::open_db(&tmp)?;
         let tree = |n: &str| db.open_tree(n).map_err(StoreError::Sled);
         let (meta, incidents, entries, rooms, fps, seen) = (
@@ -425,7 +427,6 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
             tree("eventid_seen")?,
         );
         let s = |r: Result<Option<sled::IVec>, sled::Error>| r.map(|_| ()).map_err(StoreError::Sled);
-        s(meta.insert(META_SCHEMA, &SCHEMA.to_be_bytes()))?;
         s(meta.insert(META_NEXT_ID, &parsed.next_id.to_be_bytes()))?;
         let mut open_by_fp: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
         for inc in &parsed.incidents {
@@ -448,8 +449,18 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
         for (ev, at) in &parsed.seen {
             s(seen.insert(ev.as_bytes(), at.as_bytes()))?;
         }
+        // The schema marker last: a build cut short (a crash, a full disk) leaves a directory
+        // that no warroom opens as a store, never a store with records silently missing.
+        s(meta.insert(META_SCHEMA, &SCHEMA.to_be_bytes()))?;
         super::durable::Durability::new(db.clone(), &tmp)?.sync_now()?;
         sync_dir(&tmp)?;
+        Ok(())
+    };
+    if let Err(e) = build() {
+        if let Err(rm) = std::fs::remove_dir_all(&tmp) {
+            tracing::warn!(path = %tmp.display(), error = %rm, "restore: could not remove the partial new store");
+        }
+        return Err(e.into());
     }
     // Swap the new store in without a moment where the data dir has no store: with an old
     // store present, exchange the two directories atomically, then rename the old one aside.

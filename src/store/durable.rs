@@ -5,6 +5,7 @@
 //! later "successful" fsync proves nothing; only a restart (which replays sled's log from
 //! disk) makes durability claims trustworthy again.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,8 +28,11 @@ pub struct Durability {
     in_flight: AtomicU64,
     /// Set when a flush or fsync failed; every later wait fails.
     poisoned: AtomicBool,
-    /// Highest blob file name (sled names blobs by log sequence number) already fsynced.
-    blobs_synced: Mutex<u64>,
+    /// Blob files (sled names them by log sequence number) seen by the last sync round, so the
+    /// directory is fsynced only when new ones appeared.
+    blobs_seen: Mutex<HashSet<u64>>,
+    /// Blob files fsynced so far (for tests).
+    blob_syncs: AtomicU64,
     leader: tokio::sync::Mutex<()>,
 }
 
@@ -61,7 +65,8 @@ impl Durability {
             syncs: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             poisoned: AtomicBool::new(false),
-            blobs_synced: Mutex::new(0),
+            blobs_seen: Mutex::new(HashSet::new()),
+            blob_syncs: AtomicU64::new(0),
             leader: tokio::sync::Mutex::new(()),
         })
     }
@@ -135,40 +140,51 @@ impl Durability {
         self.log_file
             .sync_all()
             .map_err(|e| StoreError::io(&self.dir.join("db"), e))?;
-        self.sync_new_blobs()?;
+        self.sync_blobs()?;
         self.syncs.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     /// Values above sled's blob threshold (~128 KiB) live in their own files, which sled does
-    /// not fsync. Sync the ones created since the last round; sled may delete old ones at any
-    /// time, so a file that vanished is skipped.
-    fn sync_new_blobs(&self) -> Result<(), StoreError> {
+    /// not fsync: fsync every one there is, after the flush. A blob of a write this round
+    /// covers was written whole before that write committed, so it is there, complete. No
+    /// high-water mark: a blob with a lower number can appear after a higher one (reserved
+    /// earlier, written later), and one being written while it is listed may be caught half
+    /// written; both are synced again in the next round. Syncing a blob that has not changed
+    /// costs next to nothing. Sled may delete old blobs at any time: one that vanished is
+    /// skipped. The directory is synced when names appeared since the last round.
+    fn sync_blobs(&self) -> Result<(), StoreError> {
         let blobs = self.dir.join("blobs");
         let Ok(rd) = std::fs::read_dir(&blobs) else {
             return Ok(());
         };
-        let mut done = self.blobs_synced.lock().unwrap_or_else(|p| p.into_inner());
-        let mut highest = *done;
+        let mut now = HashSet::new();
         for entry in rd.flatten() {
             let Some(lsn) = entry.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) else {
                 continue;
             };
-            if lsn <= *done {
-                continue;
-            }
             let p = entry.path();
             match File::open(&p).and_then(|f| f.sync_all()) {
-                Ok(()) => highest = highest.max(lsn),
+                Ok(()) => {
+                    now.insert(lsn);
+                    self.blob_syncs.fetch_add(1, Ordering::Relaxed);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(StoreError::io(&p, e)),
             }
         }
-        if highest > *done {
+        let mut seen = self.blobs_seen.lock().unwrap_or_else(|p| p.into_inner());
+        if !now.is_subset(&seen) {
             sync_dir(&blobs)?;
-            *done = highest;
         }
+        *seen = now;
         Ok(())
+    }
+
+    /// Blob files fsynced so far.
+    #[cfg(test)]
+    pub fn blob_sync_count(&self) -> u64 {
+        self.blob_syncs.load(Ordering::Relaxed)
     }
 
     pub fn sync_count(&self) -> u64 {

@@ -199,10 +199,29 @@ fn init_store(dir: &Path) -> Result<(), StoreError> {
     sync_dir(parent)
 }
 
+/// Who opens a store: the running bot or console (writes; may mark an older store with this
+/// schema), or a command that only reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opener {
+    Writer,
+    Reader,
+}
+
 impl Store {
     /// Open (or create) the store in `data_dir`, taking the data-dir lock. `holder` describes
     /// this process for anyone who finds the lock taken (e.g. `warroom console`).
     pub fn open(data_dir: &Path, holder: &str) -> Result<Store, StoreError> {
+        Self::open_as(data_dir, holder, Opener::Writer)
+    }
+
+    /// `open` for a command that only reads (`incidents`, `backup`): a store of an older
+    /// schema is read as it is and left marked with its own schema, so the warroom that wrote it
+    /// can still open it (an operator may take a backup with a newer binary before upgrading).
+    pub fn open_to_read(data_dir: &Path, holder: &str) -> Result<Store, StoreError> {
+        Self::open_as(data_dir, holder, Opener::Reader)
+    }
+
+    fn open_as(data_dir: &Path, holder: &str, who: Opener) -> Result<Store, StoreError> {
         crate::files::create_private_dir(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
         let lock = DirLock::acquire(data_dir, holder)?;
         let dir = data_dir.join(STORE_DIR);
@@ -210,13 +229,14 @@ impl Store {
             refuse_if_leftovers(data_dir)?;
             init_store(&dir)?;
         }
-        Self::open_dir(&dir, lock)
+        Self::open_dir(&dir, lock, who)
     }
 
-    fn open_dir(dir: &Path, lock: DirLock) -> Result<Store, StoreError> {
+    fn open_dir(dir: &Path, lock: DirLock, who: Opener) -> Result<Store, StoreError> {
         let db = open_db(dir)?;
         let tree = |name: &str| db.open_tree(name).map_err(StoreError::Sled);
         let meta = tree("meta")?;
+        let mut older = None;
         match meta.get(META_SCHEMA).map_err(StoreError::Sled)? {
             None => {
                 return Err(StoreError::NotAStore {
@@ -236,12 +256,7 @@ impl Store {
                     });
                 }
                 if found < SCHEMA {
-                    // Older records read as they are; from now on an older warroom must refuse
-                    // this store, since it would lose what this one writes.
-                    meta.insert(META_SCHEMA, &SCHEMA.to_be_bytes())
-                        .map_err(StoreError::Sled)?;
-                    db.flush().map_err(StoreError::Sled)?;
-                    tracing::info!(from = found, to = SCHEMA, "store: schema upgraded");
+                    older = Some(found);
                 }
             }
         }
@@ -266,6 +281,23 @@ impl Store {
         };
         // Decode every incident now, so damage is reported at start, not mid-incident.
         store.incidents(true)?;
+        if who == Opener::Writer {
+            if let Some(found) = older {
+                // Older records read as they are; from now on an older warroom must refuse this
+                // store, since it would lose what this one writes. Marked only once every
+                // record was read: a store this version cannot open stays the old version's.
+                store
+                    .inner
+                    .meta
+                    .insert(META_SCHEMA, &SCHEMA.to_be_bytes())
+                    .map_err(StoreError::Sled)?;
+                tracing::info!(from = found, to = SCHEMA, "store: schema upgraded");
+            }
+            // What sled recovered after a crash may be in the page cache only (written, never
+            // fsynced): make it durable before anything read from it reaches a chat platform
+            // (the outbox restores its jobs next).
+            store.inner.durability.sync_now()?;
+        }
         Ok(store)
     }
 
@@ -283,10 +315,13 @@ impl Store {
     /// sync at the end covers them all, so an input and the jobs it causes cost one fsync
     /// round. Nothing made inside may be acknowledged before `batch` returns `Ok`; outbox jobs
     /// queued inside are delivered only once durable (their worker `settle`s first). `Err`:
-    /// the final sync failed, and nothing inside is durable for sure.
+    /// the final sync failed, and nothing inside is durable for sure. The final wait also
+    /// covers what the batch only read: an input found already handled (a redelivery) is
+    /// acknowledged only once the write that handled it is durable, even if that write is
+    /// still on its way to its ticket.
     pub async fn batch<T>(&self, f: impl std::future::Future<Output = T>) -> Result<T, StoreError> {
         let out = BATCH.scope((), f).await;
-        self.settle().await?;
+        self.settle_seen().await?;
         Ok(out)
     }
 

@@ -471,6 +471,20 @@ mod tests {
         assert_eq!((empty.jobs, empty.oldest), (0, None));
     }
 
+    #[test]
+    fn a_sequence_number_queued_again_ages_from_its_new_job() {
+        // Job 3 was queued long ago and delivered without a scrape in between; the queue then
+        // emptied and its numbers start again: a new job 3 is new.
+        super::super::job_queued("test-again", 3);
+        std::thread::sleep(Duration::from_millis(300));
+        super::super::job_queued("test-again", 3);
+        let o = Outbox::of("test-again", &[3]);
+        assert!(o.oldest.unwrap() < Duration::from_millis(250), "{o:?}");
+        // Done with, it is forgotten.
+        super::super::job_done("test-again", 3);
+        super::super::job_done("test-again", 3);
+    }
+
     /// `warroom_incidents_closed_total` and `warroom_incidents_currently_closed` of `store`.
     fn closed(store: &Store) -> (f64, f64) {
         let all = store.incidents(true).unwrap();

@@ -8,10 +8,12 @@ mod metrics;
 mod process;
 mod quiet;
 mod scrape;
+mod throttle;
 
 pub use health::{Readiness, health};
 pub use metrics::{CONTENT_TYPE, Metrics, Outbox, Scrape, metrics};
-pub use scrape::job_queued;
+pub use scrape::{job_done, job_queued};
+pub use throttle::Throttle;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;

@@ -183,13 +183,21 @@ fn seen() -> &'static Mutex<Seen> {
     S.get_or_init(Mutex::default)
 }
 
-/// Note that `platform`'s job `seq` was queued now (the store keeps no time with a job).
+/// Note that `platform`'s job `seq` was queued now (the store keeps no time with a job). A
+/// sequence number can come again once its queue was empty: the new job's time replaces the
+/// old one's.
 pub fn job_queued(platform: &str, seq: u64) {
     let mut s = seen().lock().unwrap_or_else(|p| p.into_inner());
-    s.entry(platform.to_string())
-        .or_default()
-        .entry(seq)
-        .or_insert_with(Instant::now);
+    s.entry(platform.to_string()).or_default().insert(seq, Instant::now());
+}
+
+/// `platform`'s job `seq` left the queue (delivered or given up): forget its time, so the map
+/// does not grow with every job when nothing scrapes the metrics.
+pub fn job_done(platform: &str, seq: u64) {
+    let mut s = seen().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(times) = s.get_mut(platform) {
+        times.remove(&seq);
+    }
 }
 
 impl Outbox {

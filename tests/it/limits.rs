@@ -245,6 +245,41 @@ async fn idle_and_half_sent_connections_are_closed_and_cannot_starve_health() {
     assert!(bot.stop().success(), "{}", bot.log());
 }
 
+/// Copies of one signed request sent at once: one is applied, the others are refused as
+/// replays (the check and the claim are one step). Unkeyed alerts would otherwise count twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_copies_of_a_signed_webhook_are_applied_once() {
+    let mut bot = BotProc::configured(
+        "[hooks.generic]\n",
+        &[("WARROOM_HOOKS__GENERIC__HMAC_SECRET", HMAC)],
+        "http: listening",
+    );
+    bot.start().await;
+    let url = format!("{}/hooks/generic", bot.http_url());
+    for round in 0..3 {
+        let body =
+            serde_json::to_vec(&json!({"title": format!("disk full {round}"), "fingerprint": format!("disk-{round}")}))
+                .unwrap();
+        let headers = signed(&body, chrono::Utc::now().timestamp() - round);
+        let copies: Vec<_> = (0..8)
+            .map(|_| tokio::spawn(post_owned(url.clone(), body.clone(), headers.clone())))
+            .collect();
+        let mut codes = Vec::new();
+        for c in copies {
+            codes.push(c.await.unwrap().0);
+        }
+        codes.sort_unstable();
+        assert_eq!(codes, [200, 409, 409, 409, 409, 409, 409, 409], "round {round}");
+    }
+    let firing = ok(bot.cmd(&["incidents", "--all"]).output().unwrap());
+    assert_eq!(firing.matches("INC-").count(), 3, "{firing}");
+    assert!(bot.stop().success(), "{}", bot.log());
+}
+
+async fn post_owned(url: String, body: Vec<u8>, headers: Vec<(&'static str, String)>) -> (u16, Value) {
+    post(&url, body, &headers).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_webhook_cannot_be_replayed_even_after_a_restart() {
     let mut bot = BotProc::configured(
@@ -352,6 +387,17 @@ fn secret_files_readable_by_others_are_warned_about() {
     let text = ok(out);
     assert!(
         text.contains("readable by group or others") && text.contains("chmod 600"),
+        "{text}"
+    );
+    // The metrics bearer's file is a secret file too.
+    let text = ok(bot
+        .cmd(&["check-config"])
+        .env("WARROOM_HOOKS__GENERIC__BEARER_TOKEN", "a3f9c1d7e5b2094f6a8c")
+        .env("WARROOM_HTTP__METRICS_BEARER_FILE", &file)
+        .output()
+        .unwrap());
+    assert!(
+        text.contains("readable by group or others") && text.contains("hook-token"),
         "{text}"
     );
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -286,9 +286,10 @@ impl Courier for Bot {
         async move {
             let Some((id, room)) = target else { return };
             let Some(room) = me.client.get_room(&room) else { return };
-            let text = format!(
-                "⚠ The homeserver refused to create the room of {id} ({why}). warroom keeps retrying (at least every 5 minutes); nothing recorded is lost. If it persists, check that the bot's account may create rooms and aliases on its homeserver."
-            );
+            let text = me
+                .service
+                .lang_of(id)
+                .fmt("stranded-matrix", &[("id", &id.to_string()), ("why", &why)]);
             if let Err(e) = room.send(text::notice(&text)).await {
                 tracing::warn!(incident = %id, error = %e, "matrix: cannot tell the alert room that the incident room is missing");
             }

@@ -175,9 +175,9 @@ impl Bot {
         // Announce first: whoever joins finds it waiting, and it is not delayed by invites.
         bad.extend(self.invite_all(&room, &people).await?);
         if !bad.is_empty() {
-            let t = format!(
-                "⚠ could not invite: {}. Invite them by hand, or fix matrix.responders.",
-                bad.join(", ")
+            let t = self.service.lang(&inc).fmt(
+                "invite-failed",
+                &[("who", &bad.join(", ")), ("setting", "matrix.responders")],
             );
             room.send(text::notice(&t))
                 .with_transaction_id(job.txn("invites"))

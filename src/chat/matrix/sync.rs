@@ -306,7 +306,10 @@ impl Bot {
                 | Notice::Remind { .. } => continue,
                 Notice::Opened { incident, .. } if !opens_here(&incident, Platform::Matrix) => (
                     origin_lane.clone(),
-                    JobKind::say(opened_elsewhere(&incident), Some(m.event_id.clone())),
+                    JobKind::say(
+                        opened_elsewhere(&incident, self.service.lang(&incident)),
+                        Some(m.event_id.clone()),
+                    ),
                 ),
                 Notice::Reply(text) => {
                     let text = match &note {

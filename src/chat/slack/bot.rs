@@ -331,9 +331,9 @@ impl SlackBot {
             self.api
                 .post(
                     &channel,
-                    &format!(
-                        "⚠ could not invite: {}. Invite them by hand, or fix slack.responders.",
-                        failed.join(", ")
+                    &self.service.lang_of(id).fmt(
+                        "invite-failed",
+                        &[("who", &failed.join(", ")), ("setting", "slack.responders")],
                     ),
                     None,
                     None,
@@ -387,9 +387,10 @@ impl Courier for SlackBot {
         let why = why.to_string();
         async move {
             let Some((id, channel, thread)) = target else { return };
-            let text = format!(
-                "⚠ Slack refused to open the channel of {id} ({why}). warroom keeps retrying (at least every 5 minutes); nothing recorded is lost. If it persists, check the app's scopes and the workspace's channel settings."
-            );
+            let text = me
+                .service
+                .lang_of(id)
+                .fmt("stranded-slack", &[("id", &id.to_string()), ("why", &why)]);
             if let Err(e) = me.api.post(&channel, &text, None, thread.as_deref()).await {
                 tracing::warn!(incident = %id, error = ?e, "slack: cannot tell the alert channel that the incident channel is missing");
             }

@@ -48,7 +48,16 @@ pub fn verify(secret: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Resul
 }
 
 fn unauthorized(why: &str) -> Response {
-    tracing::warn!(reason = why, "slack: rejected an HTTP request");
+    // Anyone can cause this line: at most one WARN a minute, the others at debug.
+    static REFUSALS: crate::telemetry::Throttle = crate::telemetry::Throttle::new(std::time::Duration::from_secs(60));
+    match REFUSALS.allow() {
+        Some(left_out) => tracing::warn!(
+            reason = why,
+            left_out,
+            "slack: rejected an HTTP request (at most one such line a minute; left_out: rejections not logged since the last)"
+        ),
+        None => tracing::debug!(reason = why, "slack: rejected an HTTP request"),
+    }
     (StatusCode::UNAUTHORIZED, Json(json!({"ok": false, "error": why}))).into_response()
 }
 
@@ -68,18 +77,15 @@ async fn accepted(
         .map_err(|e| e.response(MAX_BODY))?;
     let now = chrono::Utc::now().timestamp();
     let sig = verify(&ctx.secret, headers, &body.bytes, now).map_err(|why| unauthorized(&why))?;
-    let store = ctx.bot.service.store();
-    match store.signature_seen(sig.timestamp, &sig.mac) {
-        Ok(false) => {}
-        Ok(true) => return Err(unauthorized("this signed request was already received (replay)")),
+    // Remembered before it is handled, in one atomic step with the check (of concurrent copies
+    // of a request, one is new); the command's own durable write commits it too.
+    match ctx.bot.service.store().claim_signature(sig.timestamp, &sig.mac, now) {
+        Ok(true) => {}
+        Ok(false) => return Err(unauthorized("this signed request was already received (replay)")),
         Err(e) => {
             tracing::error!(error = %e, "slack: cannot check for replayed requests");
             return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
         }
-    }
-    // Remembered before it is handled: the command's own durable write commits it too.
-    if let Err(e) = store.remember_signature(sig.timestamp, &sig.mac, now) {
-        tracing::warn!(error = %e, "slack: could not remember a request's signature");
     }
     Ok(body.bytes.clone())
 }

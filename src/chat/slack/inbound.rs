@@ -313,11 +313,13 @@ impl SlackBot {
             match n {
                 Notice::Reply(t) => replies.push(t),
                 Notice::Opened { ref incident, .. } if opens_here(incident, Platform::Slack) => {
-                    replies.push(format!(
-                        "🚨 {} declared: {} — opening #{}",
-                        incident.id,
-                        incident.title,
-                        text::channel_name(incident, None)
+                    replies.push(self.service.lang(incident).fmt(
+                        "declared-opening",
+                        &[
+                            ("id", &incident.id.to_string()),
+                            ("title", &incident.title),
+                            ("channel", &text::channel_name(incident, None)),
+                        ],
                     ));
                     self.queue_notice(n, channel, None, Some(user.to_string()), response_url.clone())
                         .await;
@@ -354,7 +356,12 @@ impl SlackBot {
             | Notice::Update { .. }
             | Notice::Remind { .. } => {}
             Notice::Opened { incident, .. } if !opens_here(&incident, Platform::Slack) => {
-                self.say(origin_lane, opened_elsewhere(&incident), thread_ts).await
+                self.say(
+                    origin_lane,
+                    opened_elsewhere(&incident, self.service.lang(&incident)),
+                    thread_ts,
+                )
+                .await
             }
             Notice::Reply(text) => self.say(origin_lane, text, thread_ts).await,
             Notice::Opened {
