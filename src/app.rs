@@ -45,13 +45,27 @@ impl App {
     /// Open the store in `data_dir` (locked for this process; `holder` is shown to anyone who
     /// finds it locked) and create the service.
     /// The compiled rules move into the service (`settings.rules` is left empty).
-    pub fn build(
-        mut settings: Settings,
+    pub fn build(settings: Settings, data_dir: &Path, holder: &str, clock: Arc<dyn Clock>) -> Result<App, StoreError> {
+        Self::with_store(settings, data_dir, Store::open(data_dir, holder)?, clock)
+    }
+
+    /// `build` for a command that only reads (`export`): the store is opened with
+    /// `Store::open_to_read`, so an older store stays the older warroom's.
+    pub fn build_to_read(
+        settings: Settings,
         data_dir: &Path,
         holder: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<App, StoreError> {
-        let store = Store::open(data_dir, holder)?;
+        Self::with_store(settings, data_dir, Store::open_to_read(data_dir, holder)?, clock)
+    }
+
+    fn with_store(
+        mut settings: Settings,
+        data_dir: &Path,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, StoreError> {
         let rules = std::mem::take(&mut settings.rules);
         let service = Arc::new(
             IncidentService::new(store, rules, settings.tz, clock)

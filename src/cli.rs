@@ -393,7 +393,7 @@ fn export(cli: &Cli, id: &str, format: ExportFormat, out: Option<&Path>) -> anyh
     let config = load_config(cli)?;
     require_store(cli)?;
     let settings = Settings::local(config)?;
-    let content = match App::build(settings, &cli.data_dir, "warroom export", Arc::new(SystemClock)) {
+    let content = match App::build_to_read(settings, &cli.data_dir, "warroom export", Arc::new(SystemClock)) {
         Ok(app) => {
             app.service
                 .export(id, format)

@@ -510,6 +510,35 @@ mod tests {
         assert!(budget.peers.lock().unwrap().len() <= 1);
     }
 
+    /// A body arriving in small frames is counted by the buffer it grows (at least its bytes,
+    /// at most twice), a declared length alone takes nothing, and all is given back on drop.
+    #[tokio::test]
+    async fn a_body_counts_the_memory_it_holds() {
+        let budget = BodyBudget::new(64 * UNIT, Duration::from_secs(5));
+        let (tx, body) = stalled_body();
+        let reading = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.read(&with_length("40000"), body, 64 * UNIT, Sender::Authenticated).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(budget.authenticated.available_permits(), 64, "a declared length took memory");
+        for _ in 0..40 {
+            tx.send(Ok(Bytes::from(vec![b'x'; 1000]))).await.unwrap();
+        }
+        drop(tx);
+        let read = reading.await.unwrap().unwrap();
+        assert_eq!(read.bytes.len(), 40_000);
+        let held = 64 - budget.authenticated.available_permits();
+        let capacity_units = read.bytes.len().div_ceil(UNIT);
+        assert!(
+            held >= capacity_units && held <= 2 * capacity_units,
+            "{held} units counted for {} bytes",
+            read.bytes.len()
+        );
+        drop(read);
+        assert_eq!(budget.authenticated.available_permits(), 64);
+    }
+
     #[tokio::test]
     async fn a_stalled_body_times_out() {
         let budget = BodyBudget::new(4096, Duration::from_millis(50));

@@ -210,6 +210,9 @@ enum HookError {
     /// No processing slot (or the replay check failed): retry shortly.
     #[error("busy; retry shortly")]
     Busy,
+    /// The same signed request is being handled now: if that fails, this copy is welcome then.
+    #[error("this signed request is being handled; retry shortly (if it succeeds, the retry is answered as a replay)")]
+    InProgress,
     #[error("{0}")]
     Malformed(String),
     #[error("{0}")]
@@ -245,7 +248,7 @@ impl HookError {
             HookError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             HookError::Body(e) => e.status(),
             HookError::Replay => StatusCode::CONFLICT,
-            HookError::Busy | HookError::NotSaved(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HookError::Busy | HookError::InProgress | HookError::NotSaved(_) => StatusCode::SERVICE_UNAVAILABLE,
             HookError::Malformed(_) => StatusCode::BAD_REQUEST,
             HookError::Unsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
@@ -255,7 +258,7 @@ impl HookError {
     /// Not when the sender is not at fault or the path is no receiver.
     fn rejects_alert(&self) -> bool {
         match self {
-            HookError::NoReceiver { .. } | HookError::Busy | HookError::NotSaved(_) => false,
+            HookError::NoReceiver { .. } | HookError::Busy | HookError::InProgress | HookError::NotSaved(_) => false,
             HookError::Body(e) => *e != BodyError::Busy,
             HookError::Unauthorized(_) | HookError::Replay | HookError::Malformed(_) | HookError::Unsupported(_) => {
                 true
@@ -311,7 +314,7 @@ impl IntoResponse for Refused {
                     None => tracing::debug!(source, status = code.as_u16(), reason = why.as_str(), "webhook refused"),
                 }
                 let mut r = (code, Json(json!({"ok": false, "error": why}))).into_response();
-                if matches!(error, HookError::Busy) {
+                if matches!(error, HookError::Busy | HookError::InProgress) {
                     r.headers_mut()
                         .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 }
@@ -377,25 +380,27 @@ async fn accept(
     let signature = auth
         .check_signature(headers, &body.bytes, now.timestamp())
         .map_err(HookError::Unauthorized)?;
-    let mut _claim = None;
+    let mut claim = None;
     if let Some(sig) = &signature {
         let key = (sig.timestamp, sig.mac);
         // Checked and claimed under one lock: of concurrent copies of a request, one goes on.
         let mut in_flight = ctx.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        let seen = in_flight.contains(&key)
-            || ctx
-                .service
-                .store()
-                .signature_seen(sig.timestamp, &sig.mac)
-                .map_err(|e| {
-                    tracing::error!(source = name, error = %e, "webhook: cannot check for replays");
-                    HookError::Busy
-                })?;
+        if in_flight.contains(&key) {
+            return Err(HookError::InProgress);
+        }
+        let seen = ctx
+            .service
+            .store()
+            .signature_seen(sig.timestamp, &sig.mac)
+            .map_err(|e| {
+                tracing::error!(source = name, error = %e, "webhook: cannot check for replays");
+                HookError::Busy
+            })?;
         if seen {
             return Err(HookError::Replay);
         }
         in_flight.insert(key);
-        _claim = Some(Claim {
+        claim = Some(Claim {
             in_flight: Arc::clone(&ctx.in_flight),
             key,
         });
@@ -411,9 +416,10 @@ async fn accept(
     // timeout or a client going away cannot stop it between an alert and its room's opening.
     let (task_ctx, signature) = (ctx.clone(), signature);
     let applied = tokio::spawn(async move {
-        // The processing slot goes with the work: a request that times out or whose client
-        // goes away does not free it while its alerts are still being applied.
-        let _slot = slot;
+        // The processing slot and the signature's claim go with the work: a request that times
+        // out or whose client goes away frees neither while its alerts are still being applied
+        // (a retry then finds the signature in flight, later stored).
+        let (_slot, _claim) = (slot, claim);
         let store = task_ctx.service.store().clone();
         store
             .batch(apply_alerts(&task_ctx, name, &alerts, signature.as_ref(), now))
@@ -618,6 +624,7 @@ mod tests {
             ("t-broken", HookError::Body(BodyError::Broken), 400, true, false),
             ("t-replay", HookError::Replay, 409, true, false),
             ("t-busy", HookError::Busy, 503, false, true),
+            ("t-in-progress", HookError::InProgress, 503, false, true),
             ("t-malformed", HookError::Malformed("not JSON".into()), 400, true, false),
             (
                 "t-unsupported",

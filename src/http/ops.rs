@@ -74,44 +74,63 @@ impl Ops {
 /// One answer at a time for one kind of request: a request that arrives while an answer is
 /// being made waits for it and takes it (it was started after the request arrived, so it is
 /// not older than the request); otherwise it makes a new one. Never an answer from before the
-/// request came.
+/// request came. The answer is made by a task of its own that holds the slot until it is done:
+/// a request that goes away meanwhile cancels nothing, and the next one takes that answer
+/// instead of starting another.
 #[derive(Default)]
-struct Coalesced(tokio::sync::Mutex<Option<(Instant, StatusCode, String)>>);
+struct Coalesced(Arc<tokio::sync::Mutex<Option<(Instant, StatusCode, String)>>>);
 
 impl Coalesced {
-    async fn answer(&self, make: impl FnOnce() -> (StatusCode, String) + Send + 'static) -> (StatusCode, String) {
+    async fn answer(
+        &self,
+        make: impl std::future::Future<Output = (StatusCode, String)> + Send + 'static,
+    ) -> (StatusCode, String) {
         let arrived = Instant::now();
-        let mut last = self.0.lock().await;
+        let mut last = Arc::clone(&self.0).lock_owned().await;
         if let Some((started, code, body)) = last.as_ref()
             && *started >= arrived
         {
             return (*code, body.clone());
         }
-        let started = Instant::now();
-        let (code, body) = tokio::task::spawn_blocking(make).await.unwrap_or_else(|e| {
+        let made = tokio::spawn(async move {
+            let started = Instant::now();
+            let (code, body) = make.await;
+            *last = Some((started, code, body.clone()));
+            (code, body)
+        });
+        made.await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "ops: making an answer failed");
             (StatusCode::INTERNAL_SERVER_ERROR, String::new())
-        });
-        *last = Some((started, code, body.clone()));
-        (code, body)
+        })
     }
+}
+
+/// `f` on a blocking thread (it reads and decodes the store), its panic as a 500.
+async fn blocking(f: impl FnOnce() -> (StatusCode, String) + Send + 'static) -> (StatusCode, String) {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "ops: making an answer failed");
+        (StatusCode::INTERNAL_SERVER_ERROR, String::new())
+    })
 }
 
 async fn readyz(State(ops): State<Arc<Ops>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let only_store = q.get("only").map(String::as_str) == Some("store");
-    // The store's health without a sync of its own: every write already waits for one, and a
-    // failed one poisons the store, which this reports. (A sync per request would let anyone
-    // who can reach this endpoint keep the disk busy.)
-    let store = match ops.service.store().settle().await {
-        Ok(()) => json!({"ready": true, "detail": "open"}),
-        Err(e) => json!({"ready": false, "detail": e.to_string()}),
-    };
     let service = Arc::clone(&ops.service);
     let slot = if only_store { &ops.ready_store } else { &ops.ready };
     let (code, body) = slot
-        .answer(move || {
-            let (code, v) = readiness(&service, store, only_store);
-            (code, v.to_string())
+        .answer(async move {
+            // The store's health without a sync of its own: every write already waits for one,
+            // and a failed one poisons the store, which this reports. (A sync per request would
+            // let anyone who can reach this endpoint keep the disk busy.)
+            let store = match service.store().settle().await {
+                Ok(()) => json!({"ready": true, "detail": "open"}),
+                Err(e) => json!({"ready": false, "detail": e.to_string()}),
+            };
+            blocking(move || {
+                let (code, v) = readiness(&service, store, only_store);
+                (code, v.to_string())
+            })
+            .await
         })
         .await;
     (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()
@@ -161,10 +180,10 @@ async fn metrics_text(State(ops): State<Arc<Ops>>) -> Response {
     let service = Arc::clone(&ops.service);
     let (code, body) = ops
         .metrics
-        .answer(move || match scrape(&service) {
+        .answer(blocking(move || match scrape(&service) {
             Ok(text) => (StatusCode::OK, text),
             Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")),
-        })
+        }))
         .await;
     let content_type = if code == StatusCode::OK {
         CONTENT_TYPE
@@ -274,8 +293,8 @@ mod tests {
         let slot = Arc::new(Coalesced::default());
         let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let ask = |slot: Arc<Coalesced>, made: Arc<std::sync::atomic::AtomicUsize>| async move {
-            slot.answer(move || {
-                std::thread::sleep(std::time::Duration::from_millis(200));
+            slot.answer(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 (StatusCode::OK, n.to_string())
             })
@@ -295,5 +314,43 @@ mod tests {
             );
         }
         assert_eq!(ask(slot.clone(), made.clone()).await.1, "3");
+    }
+
+    /// A request that goes away while its answer is made cancels nothing: the answer is
+    /// finished, and no second one is made beside it (requests gone away cannot stack up
+    /// work).
+    #[tokio::test]
+    async fn requests_that_go_away_do_not_stack_up_work() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let slot = Arc::new(Coalesced::default());
+        let (running, most, made) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let ask = || {
+            let (slot, running, most, made) = (slot.clone(), running.clone(), most.clone(), made.clone());
+            tokio::spawn(async move {
+                slot.answer(async move {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    made.fetch_add(1, Ordering::SeqCst);
+                    (StatusCode::OK, String::new())
+                })
+                .await
+            })
+        };
+        for _ in 0..5 {
+            let r = ask();
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            r.abort();
+        }
+        // Every answer begun was finished, one at a time.
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        assert_eq!(most.load(Ordering::SeqCst), 1, "answers made side by side");
+        assert!(made.load(Ordering::SeqCst) >= 1);
+        assert_eq!(running.load(Ordering::SeqCst), 0, "an answer was cut off half made");
     }
 }

@@ -82,12 +82,7 @@ mod tests {
                 std::thread::spawn(move || store.claim_signature(1_000, &mac, 1_000).unwrap())
             })
             .collect();
-        let new = claims
-            .into_iter()
-            .filter(|_| true)
-            .map(|c| c.join().unwrap())
-            .filter(|n| *n)
-            .count();
+        let new = claims.into_iter().map(|c| c.join().unwrap()).filter(|n| *n).count();
         assert_eq!(new, 1);
         assert!(store.signature_seen(1_000, &mac).unwrap());
         assert!(

@@ -480,9 +480,12 @@ mod tests {
         super::super::job_queued("test-again", 3);
         let o = Outbox::of("test-again", &[3]);
         assert!(o.oldest.unwrap() < Duration::from_millis(250), "{o:?}");
-        // Done with, it is forgotten.
+        // Done with, it is forgotten: a job 3 seen later (by a scrape, queued before this
+        // process started) ages from then, not from the delivered one's time.
         super::super::job_done("test-again", 3);
-        super::super::job_done("test-again", 3);
+        let later = std::time::Instant::now() + Duration::from_secs(30);
+        let o = Outbox::at("test-again", &[3], later);
+        assert_eq!(o.oldest, Some(Duration::ZERO), "{o:?}");
     }
 
     /// `warroom_incidents_closed_total` and `warroom_incidents_currently_closed` of `store`.

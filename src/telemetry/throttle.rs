@@ -1,7 +1,7 @@
 //! Rate limits for log lines anyone on the network can cause (a refused webhook or Slack
-//! request): at most one WARN per interval per kind, saying how many were left out; the
-//! refusals themselves are all counted in the metrics. An attacker cannot fill the disk or
-//! push the journal into dropping the lines that matter.
+//! request): at most one WARN per interval per kind, saying how many were left out (webhook
+//! refusals are also all counted in `warroom_webhook_requests_total`). An attacker cannot fill
+//! the disk or push the journal into dropping the lines that matter.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

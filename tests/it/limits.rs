@@ -245,8 +245,9 @@ async fn idle_and_half_sent_connections_are_closed_and_cannot_starve_health() {
     assert!(bot.stop().success(), "{}", bot.log());
 }
 
-/// Copies of one signed request sent at once: one is applied, the others are refused as
-/// replays (the check and the claim are one step). Unkeyed alerts would otherwise count twice.
+/// Copies of one signed request sent at once: one is applied; the others are told to retry
+/// while it is handled (503: if it failed, a copy is welcome) or, once it is stored, refused as
+/// replays (409). The check and the claim are one step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_copies_of_a_signed_webhook_are_applied_once() {
     let mut bot = BotProc::configured(
@@ -269,7 +270,11 @@ async fn concurrent_copies_of_a_signed_webhook_are_applied_once() {
             codes.push(c.await.unwrap().0);
         }
         codes.sort_unstable();
-        assert_eq!(codes, [200, 409, 409, 409, 409, 409, 409, 409], "round {round}");
+        assert_eq!(codes[0], 200, "round {round}: {codes:?}");
+        assert!(
+            codes[1..].iter().all(|c| *c == 409 || *c == 503),
+            "round {round}: one copy applied, the others refused or told to retry: {codes:?}"
+        );
     }
     let firing = ok(bot.cmd(&["incidents", "--all"]).output().unwrap());
     assert_eq!(firing.matches("INC-").count(), 3, "{firing}");
