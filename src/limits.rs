@@ -518,10 +518,18 @@ mod tests {
         let (tx, body) = stalled_body();
         let reading = tokio::spawn({
             let budget = budget.clone();
-            async move { budget.read(&with_length("40000"), body, 64 * UNIT, Sender::Authenticated).await }
+            async move {
+                budget
+                    .read(&with_length("40000"), body, 64 * UNIT, Sender::Authenticated)
+                    .await
+            }
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(budget.authenticated.available_permits(), 64, "a declared length took memory");
+        assert_eq!(
+            budget.authenticated.available_permits(),
+            64,
+            "a declared length took memory"
+        );
         for _ in 0..40 {
             tx.send(Ok(Bytes::from(vec![b'x'; 1000]))).await.unwrap();
         }
