@@ -89,10 +89,13 @@ async fn export(
         Ok(f) => f,
         Err(e) => return bad(StatusCode::BAD_REQUEST, e),
     };
-    if let Err(e) = svc.store().sync().await {
+    // Read, then wait until everything read is durable (a commit seen in the instant before
+    // its writer's ticket included): nothing exported can disappear in a crash.
+    let exported = svc.export(id, format);
+    if let Err(e) = svc.store().settle_seen().await {
         return bad(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
     }
-    match svc.export(id, format) {
+    match exported {
         Ok(f) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], f.content).into_response(),
         Err(r) => bad(StatusCode::NOT_FOUND, r.to_string()),
     }

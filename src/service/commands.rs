@@ -116,11 +116,14 @@ impl IncidentService {
         })
     }
 
-    /// The incident of this room for a read-only command. Waits for in-flight writes to be
-    /// durable first, so nothing shown can disappear in a crash.
+    /// The incident of this room for a read-only command, once what was read is durable
+    /// (`settle_seen`: a commit it saw in the instant before its writer's ticket included), so
+    /// nothing shown can disappear in a crash. What the command reads after this (entries) is
+    /// covered by the reply's own durable queueing, or, in a batch, by the batch's end.
     async fn read_here(&self, msg: &Inbound) -> Result<Incident, ServiceError> {
-        self.store.sync().await?;
-        self.incident_here(msg)
+        let inc = self.incident_here(msg)?;
+        self.store.settle_seen().await?;
+        Ok(inc)
     }
 
     /// Apply a domain transition to the incident of this room; returns the updated incident.

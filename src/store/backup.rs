@@ -466,8 +466,19 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
     // store present, exchange the two directories atomically, then rename the old one aside.
     let moved = if target.exists() {
         let aside = data_dir.join(format!("{STORE_DIR}.replaced-{}", fmt_file_stamp(Utc::now())));
-        exchange(&tmp, &target)?;
-        std::fs::rename(&tmp, &aside).map_err(|e| StoreError::io(&tmp, e))?;
+        match exchange(&tmp, &target) {
+            Ok(()) => std::fs::rename(&tmp, &aside).map_err(|e| StoreError::io(&tmp, e))?,
+            Err(e) if cannot_exchange(&e) => {
+                // The filesystem cannot exchange directories (NFS, older ZFS): the old store
+                // aside, then the new one in. A crash between the two leaves no store but both
+                // directories, and the next start refuses and names them (`Leftover`).
+                tracing::info!(error = %e, "restore: this filesystem cannot swap directories atomically; moving the old store aside first");
+                std::fs::rename(&target, &aside).map_err(|e| StoreError::io(&target, e))?;
+                sync_dir(data_dir)?;
+                std::fs::rename(&tmp, &target).map_err(|e| StoreError::io(&target, e))?;
+            }
+            Err(e) => return Err(StoreError::io(&target, e).into()),
+        }
         Some(aside)
     } else {
         std::fs::rename(&tmp, &target).map_err(|e| StoreError::io(&target, e))?;
@@ -483,11 +494,11 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
 }
 
 /// Atomically exchange two directories (Linux `renameat2(RENAME_EXCHANGE)`).
-fn exchange(a: &Path, b: &Path) -> Result<(), StoreError> {
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let c = |p: &Path| {
-        CString::new(p.as_os_str().as_bytes()).map_err(|_| StoreError::io(p, std::io::ErrorKind::InvalidInput.into()))
+        CString::new(p.as_os_str().as_bytes()).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
     };
     let (ca, cb) = (c(a)?, c(b)?);
     // SAFETY: both paths are valid NUL-terminated C strings that outlive the call.
@@ -501,7 +512,13 @@ fn exchange(a: &Path, b: &Path) -> Result<(), StoreError> {
         )
     };
     if rc != 0 {
-        return Err(StoreError::io(b, std::io::Error::last_os_error()));
+        return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Does `e` say the filesystem (or kernel) cannot exchange directories atomically, as opposed
+/// to a real failure?
+pub(super) fn cannot_exchange(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP))
 }

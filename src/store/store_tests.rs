@@ -798,3 +798,14 @@ fn opening_makes_what_sled_recovered_durable() {
     let store = Store::open_to_read(dir.path(), "t").unwrap();
     assert_eq!(store.sync_count(), 0, "a command that only reads writes nothing");
 }
+
+/// A filesystem that cannot exchange directories (NFS, older ZFS) answers EINVAL or ENOSYS:
+/// restore then moves the old store aside and the new one in; any other error stops it.
+#[test]
+fn restore_knows_a_filesystem_that_cannot_exchange_directories() {
+    let os = std::io::Error::from_raw_os_error;
+    assert!(backup::cannot_exchange(&os(libc::EINVAL)));
+    assert!(backup::cannot_exchange(&os(libc::ENOSYS)));
+    assert!(!backup::cannot_exchange(&os(libc::ENOSPC)));
+    assert!(!backup::cannot_exchange(&os(libc::EACCES)));
+}

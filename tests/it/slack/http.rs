@@ -127,6 +127,35 @@ async fn http_mode_verifies_every_request_and_acks_in_time() {
         .await;
     assert_eq!(status, 401);
 
+    // The same signed bytes sent four times at once, then once more: Slack signs every request
+    // (retries included) afresh, so one is handled and the others are replays.
+    {
+        let body = slash_form(&slash_payload(
+            &fake.url,
+            "/timeline",
+            "replayed entry",
+            &chan.id,
+            ALICE,
+            "trig.replayed",
+        ));
+        let ts = chrono::Utc::now().timestamp();
+        let url = format!("http://{}/slack/commands", c.base);
+        let send = || {
+            c.http
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-slack-request-timestamp", ts.to_string())
+                .header("x-slack-signature", crate::fake_slack::sign(SECRET, ts, &body))
+                .body(body.clone())
+                .send()
+        };
+        let answers = futures_util::future::join_all((0..4).map(|_| send())).await;
+        let mut codes: Vec<u16> = answers.iter().map(|r| r.as_ref().unwrap().status().as_u16()).collect();
+        codes.push(send().await.unwrap().status().as_u16());
+        codes.sort_unstable();
+        assert_eq!(codes, [200, 401, 401, 401, 401], "one handled, the rest replays");
+    }
+
     // Signed slash command: the reply is the response body.
     let (status, v) = c
         .slash(
