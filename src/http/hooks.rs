@@ -142,8 +142,8 @@ struct Ctx {
     auth: Arc<HashMap<&'static str, (HookKind, HookAuth)>>,
     slots: Arc<tokio::sync::Semaphore>,
     budget: BodyBudget,
-    /// Signatures of requests being handled now: a copy of one arriving meanwhile is a replay
-    /// too (the stored record of accepted signatures is written only once a request's alerts
+    /// Signatures of requests being handled now: a copy of one arriving meanwhile is told to
+    /// retry (the stored record of accepted signatures is written only once a request's alerts
     /// are saved, so a failed request can be sent again as it is).
     in_flight: InFlight,
 }
@@ -151,8 +151,9 @@ struct Ctx {
 /// Signatures (signed timestamp, MAC) of the requests being handled.
 type InFlight = Arc<std::sync::Mutex<std::collections::HashSet<(i64, [u8; 32])>>>;
 
-/// A signature claimed by the request handling it; released when that request ends (by then
-/// it is in the store if the request succeeded).
+/// A signature claimed by the request handling it; released when the work on its alerts ends
+/// (by then the signature is in the store if they were saved), even if the request itself
+/// timed out or its client went away first.
 struct Claim {
     in_flight: InFlight,
     key: (i64, [u8; 32]),
@@ -397,6 +398,12 @@ async fn accept(
                 HookError::Busy
             })?;
         if seen {
+            // A store that failed a sync may have taken the signature without making it (or its
+            // alerts) durable: "already accepted" would be final for the sender, so it is told
+            // to retry until a restart settles what was kept.
+            if ctx.service.store().check_poison().is_err() {
+                return Err(HookError::Busy);
+            }
             return Err(HookError::Replay);
         }
         in_flight.insert(key);

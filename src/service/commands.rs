@@ -118,8 +118,9 @@ impl IncidentService {
 
     /// The incident of this room for a read-only command, once what was read is durable
     /// (`settle_seen`: a commit it saw in the instant before its writer's ticket included), so
-    /// nothing shown can disappear in a crash. What the command reads after this (entries) is
-    /// covered by the reply's own durable queueing, or, in a batch, by the batch's end.
+    /// nothing shown can disappear in a crash. What the command reads after this (entries, the
+    /// draft) is covered in Slack and Matrix by the end of the input's batch, before anything is
+    /// sent; the console prints at once (it is its store's only writer besides reminders).
     async fn read_here(&self, msg: &Inbound) -> Result<Incident, ServiceError> {
         let inc = self.incident_here(msg)?;
         self.store.settle_seen().await?;

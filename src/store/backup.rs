@@ -474,8 +474,23 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
                 // directories, and the next start refuses and names them (`Leftover`).
                 tracing::info!(error = %e, "restore: this filesystem cannot swap directories atomically; moving the old store aside first");
                 std::fs::rename(&target, &aside).map_err(|e| StoreError::io(&target, e))?;
-                sync_dir(data_dir)?;
-                std::fs::rename(&tmp, &target).map_err(|e| StoreError::io(&target, e))?;
+                if let Err(e) = sync_dir(data_dir)
+                    .and_then(|()| std::fs::rename(&tmp, &target).map_err(|e| StoreError::io(&target, e)))
+                {
+                    // Put the old store back: the data dir is as it was, and the error says so.
+                    return Err(match std::fs::rename(&aside, &target) {
+                        Ok(()) => e.into(),
+                        Err(back) => StoreError::io(
+                            &aside,
+                            std::io::Error::other(format!(
+                                "{e}; the old store is at {} and could not be moved back ({back}): rename it to {} to use it",
+                                aside.display(),
+                                target.display()
+                            )),
+                        )
+                        .into(),
+                    });
+                }
             }
             Err(e) => return Err(StoreError::io(&target, e).into()),
         }

@@ -305,6 +305,12 @@ impl Store {
         &self.inner.dir
     }
 
+    /// `Err(Poisoned)` once a sync failed: nothing written since is sure to be durable, until a
+    /// restart.
+    pub fn check_poison(&self) -> Result<(), StoreError> {
+        self.inner.durability.check_poison()
+    }
+
     /// Number of flush+fsync rounds so far (group commit makes this lower than the writes).
     pub fn sync_count(&self) -> u64 {
         self.inner.durability.sync_count()
