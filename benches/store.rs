@@ -1,6 +1,8 @@
 //! Durable-append benchmark: raw fsync rate of the disk (the ceiling), then `/timeline`
 //! appends through the real service and store, one writer and 16 concurrent writers (group
-//! commit). Run: `cargo bench --bench store` (BENCH_SECS=N per phase, BENCH_DIR=path for the disk).
+//! commit); then what reading every incident costs as history grows (each reminder check and
+//! each metrics scrape does). Run: `cargo bench --bench store` (BENCH_SECS=N per phase,
+//! BENCH_DIR=path for the disk, BENCH_HISTORY=N incidents, default 2000).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -119,5 +121,50 @@ fn main() {
                 rate / raw
             );
         }
+        // History: closed incidents pile up; every reminder check (each 1–15 s when reminders
+        // are on) and every scrape reads them all.
+        let history: u64 = std::env::var("BENCH_HISTORY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000);
+        let store = svc.store().clone();
+        store
+            .clone()
+            .batch(async {
+                for i in 0..history {
+                    store
+                        .create_incident::<warroom::domain::TransitionError>(None, svc.now(), |id| {
+                            warroom::domain::Incident::open(warroom::domain::Opening {
+                                id,
+                                title: format!("past incident {i}"),
+                                severity: warroom::domain::Severity::Sev2,
+                                by: Person::new("bench", "bench"),
+                                at: svc.now(),
+                                source: Source::Console,
+                                fingerprint: None,
+                                trigger: None,
+                            })
+
+                        })
+                        .await
+                        .expect("create");
+                }
+            })
+            .await
+            .expect("durable");
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            let all = store.incidents(true).expect("read");
+            times.push(t.elapsed());
+            assert!(all.len() as u64 > history);
+        }
+        times.sort();
+        println!(
+            "reading all {} incidents (a reminder check, a scrape): median {:.1} ms, max {:.1} ms",
+            history + 1,
+            times[times.len() / 2].as_secs_f64() * 1e3,
+            times[times.len() - 1].as_secs_f64() * 1e3
+        );
     });
 }
