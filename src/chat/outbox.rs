@@ -292,12 +292,12 @@ impl<C: Courier> Outbox<C> {
                 crate::telemetry::metrics().outbox_given_up(C::QUEUE);
             }
             if let Some(seq) = seq {
-                crate::telemetry::job_done(C::QUEUE, seq);
-            }
-            if let Some(seq) = seq
-                && let Err(e) = courier.store().queue_remove(C::QUEUE, seq)
-            {
-                tracing::warn!(queue = C::QUEUE, error = %e, seq, "cannot drop a finished message (delivered or given up) from the queue; it may be sent again");
+                match courier.store().queue_remove(C::QUEUE, seq) {
+                    Ok(()) => crate::telemetry::job_done(C::QUEUE, seq),
+                    Err(e) => {
+                        tracing::warn!(queue = C::QUEUE, error = %e, seq, "cannot drop a finished message (delivered or given up) from the queue; it may be sent again");
+                    }
+                }
             }
             courier.outbox().done_with_one();
         }
@@ -362,18 +362,30 @@ mod tests {
     use crate::service::ServiceError;
     use crate::store::StoreError;
 
+    /// The queue name a test courier reports its metrics under (they are process-wide: a test
+    /// that reads them needs a name of its own).
+    trait Queue: Send + Sync + 'static {
+        const NAME: &'static str;
+    }
+
+    struct Shared;
+    impl Queue for Shared {
+        const NAME: &'static str = "test";
+    }
+
     /// A courier whose every delivery fails with `first` until `ok_after` attempts were made.
-    struct Flaky {
+    struct Flaky<Q: Queue = Shared> {
         store: Store,
-        outbox: Outbox<Flaky>,
+        outbox: Outbox<Flaky<Q>>,
         attempts: AtomicUsize,
         ok_after: usize,
         first: fn() -> ServiceError,
+        queue: std::marker::PhantomData<Q>,
     }
 
-    impl Courier for Flaky {
+    impl<Q: Queue> Courier for Flaky<Q> {
         type Job = u32;
-        const QUEUE: &'static str = "test";
+        const QUEUE: &'static str = Q::NAME;
         fn store(&self) -> &Store {
             &self.store
         }
@@ -391,13 +403,14 @@ mod tests {
         }
     }
 
-    fn flaky(dir: &tempfile::TempDir, first: fn() -> ServiceError, ok_after: usize) -> Arc<Flaky> {
+    fn flaky<Q: Queue>(dir: &tempfile::TempDir, first: fn() -> ServiceError, ok_after: usize) -> Arc<Flaky<Q>> {
         Arc::new(Flaky {
             store: Store::open(dir.path(), "test").unwrap(),
             outbox: Outbox::default(),
             attempts: AtomicUsize::new(0),
             ok_after,
             first,
+            queue: std::marker::PhantomData,
         })
     }
 
@@ -405,7 +418,7 @@ mod tests {
     /// the attempts made and the jobs left.
     async fn attempts(first: fn() -> ServiceError, ok_after: usize, limit: Duration) -> (usize, usize) {
         let dir = tempfile::tempdir().unwrap();
-        let courier = flaky(&dir, first, ok_after);
+        let courier = flaky::<Shared>(&dir, first, ok_after);
         Outbox::submit(&courier, None, 1);
         let left = courier.outbox().drain(limit).await;
         (courier.attempts.load(Ordering::SeqCst), left)
@@ -427,28 +440,10 @@ mod tests {
         assert_eq!((tries, left), (2, 0));
     }
 
-    /// A courier every job of which the platform refuses for good, with a queue name of its
-    /// own (the metrics are process-wide).
-    struct Refusing {
-        store: Store,
-        outbox: Outbox<Refusing>,
-    }
-
-    impl Courier for Refusing {
-        type Job = u32;
-        const QUEUE: &'static str = "test-refusing";
-        fn store(&self) -> &Store {
-            &self.store
-        }
-        fn outbox(&self) -> &Outbox<Self> {
-            &self.outbox
-        }
-        fn lane(_: &u32) -> String {
-            "lane".into()
-        }
-        async fn deliver(self: &Arc<Self>, _: &u32) -> Result<(), Failure> {
-            Err(Failure::Permanent("no such room".into()))
-        }
+    /// Refusals counted apart from the other tests'.
+    struct Refusals;
+    impl Queue for Refusals {
+        const NAME: &'static str = "test-refusing";
     }
 
     #[tokio::test]
@@ -463,10 +458,7 @@ mod tests {
             series
         };
         let dir = tempfile::tempdir().unwrap();
-        let courier = Arc::new(Refusing {
-            store: Store::open(dir.path(), "test").unwrap(),
-            outbox: Outbox::default(),
-        });
+        let courier = flaky::<Refusals>(&dir, || ServiceError::Refused("no such room".into()), usize::MAX);
         Outbox::submit(&courier, None, 1);
         Outbox::submit(&courier, None, 2);
         assert_eq!(courier.outbox().drain(Duration::from_secs(3)).await, 0);
@@ -479,7 +471,7 @@ mod tests {
             "a job given up was timed as delivered"
         );
         let dir = tempfile::tempdir().unwrap();
-        let fault = flaky(&dir, || ServiceError::fault("test", StoreError::Poisoned), 2);
+        let fault = flaky::<Shared>(&dir, || ServiceError::fault("test", StoreError::Poisoned), 2);
         assert!(
             Outbox::run_job(&fault, "lane", &1).await,
             "a fault retried until it went through"

@@ -779,11 +779,7 @@ impl Incident {
 
     /// Does this incident live on `platform` (see `home_platforms`)?
     pub fn lives_on(&self, platform: Platform) -> bool {
-        if self.open_in.is_empty() {
-            Platform::of(self.source) == Some(platform)
-        } else {
-            self.open_in.contains(&platform)
-        }
+        self.home_platforms().contains(&platform)
     }
 
     /// Is this open incident meant to live on `platform` but still without a room there

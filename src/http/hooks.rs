@@ -208,7 +208,7 @@ enum HookError {
         "this signed request was already accepted; nothing was changed (sign every new request with a fresh timestamp)"
     )]
     Replay,
-    /// No processing slot (or the replay check failed): retry shortly.
+    /// No processing slot, or the replay check could not read the store: retry shortly.
     #[error("busy; retry shortly")]
     Busy,
     /// The same signed request is being handled now: if that fails, this copy is welcome then.
@@ -401,8 +401,9 @@ async fn accept(
             // A store that failed a sync may have taken the signature without making it (or its
             // alerts) durable: "already accepted" would be final for the sender, so it is told
             // to retry until a restart settles what was kept.
-            if ctx.service.store().check_poison().is_err() {
-                return Err(HookError::Busy);
+            if let Err(e) = ctx.service.store().check_poison() {
+                tracing::error!(source = name, error = %e, "webhook: a copy of a request was not answered as a replay: the store cannot confirm what it kept until warroom is restarted");
+                return Err(HookError::NotSaved(UNSAVED.into()));
             }
             return Err(HookError::Replay);
         }
@@ -460,7 +461,7 @@ async fn apply_alerts(
     alerts: &[crate::alert::Alert],
     signature: Option<&crate::signing::SeenSignature>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Applied, HookError> {
+) -> Result<Answered, HookError> {
     let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut incidents: Vec<String> = Vec::new();
     let mut refused: Vec<serde_json::Value> = Vec::new();
@@ -511,7 +512,7 @@ async fn apply_alerts(
 }
 
 /// What `apply_alerts` did: outcomes by kind, incidents opened, alerts refused.
-type Applied = (BTreeMap<&'static str, usize>, Vec<String>, Vec<serde_json::Value>);
+type Answered = (BTreeMap<&'static str, usize>, Vec<String>, Vec<serde_json::Value>);
 
 #[cfg(test)]
 mod tests {

@@ -2,8 +2,9 @@
 //! works and every configured chat adapter is connected; `?only=store` checks the store
 //! alone, for load balancers in front of the webhook receiver) and `GET /metrics`
 //! (OpenMetrics text, which Prometheus reads). Answering reads every incident in the store, so
-//! requests that arrive while an answer is being made share it, and the work runs off the
-//! async workers: a flood of scrapes costs one blocking thread per endpoint, not the process.
+//! one answer is made at a time per kind of request (requests that arrive meanwhile share the
+//! next one), off the async workers: a flood of scrapes costs one blocking thread per endpoint,
+//! not the process.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,12 +72,12 @@ impl Ops {
     }
 }
 
-/// One answer at a time for one kind of request: a request that arrives while an answer is
-/// being made waits for it and takes it (it was started after the request arrived, so it is
-/// not older than the request); otherwise it makes a new one. Never an answer from before the
-/// request came. The answer is made by a task of its own that holds the slot until it is done:
-/// a request that goes away meanwhile cancels nothing, and the next one takes that answer
-/// instead of starting another.
+/// One answer at a time for one kind of request. A request takes the last answer if that was
+/// started after the request arrived; otherwise it makes a new one. So requests that arrive
+/// while an answer is being made wait for it to finish and then share one new answer: never an
+/// answer from before the request came. The answer is made by a task of its own that holds the
+/// slot until it is done: a request that goes away meanwhile cancels nothing and leaves no
+/// second answer being made beside it.
 #[derive(Default)]
 struct Coalesced(Arc<tokio::sync::Mutex<Option<(Instant, StatusCode, String)>>>);
 
@@ -98,19 +99,22 @@ impl Coalesced {
             *last = Some((started, code, body.clone()));
             (code, body)
         });
-        made.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "ops: making an answer failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, String::new())
-        })
+        made.await.unwrap_or_else(failed)
     }
+}
+
+/// The answer when making one panicked: a 500 that says where to look.
+fn failed(e: tokio::task::JoinError) -> (StatusCode, String) {
+    tracing::error!(error = %e, "ops: making an answer failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        json!({"ok": false, "error": "warroom failed while making this answer; its log says why"}).to_string(),
+    )
 }
 
 /// `f` on a blocking thread (it reads and decodes the store), its panic as a 500.
 async fn blocking(f: impl FnOnce() -> (StatusCode, String) + Send + 'static) -> (StatusCode, String) {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "ops: making an answer failed");
-        (StatusCode::INTERNAL_SERVER_ERROR, String::new())
-    })
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(failed)
 }
 
 async fn readyz(State(ops): State<Arc<Ops>>, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -292,19 +296,25 @@ mod tests {
     async fn concurrent_requests_share_an_answer_made_after_they_came() {
         let slot = Arc::new(Coalesced::default());
         let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let ask = |slot: Arc<Coalesced>, made: Arc<std::sync::atomic::AtomicUsize>| async move {
-            slot.answer(async move {
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                (StatusCode::OK, n.to_string())
-            })
-            .await
+        // Each answer says it has begun, then takes a while.
+        let (begun_tx, mut begun) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let ask = |slot: Arc<Coalesced>| {
+            let (made, begun_tx) = (made.clone(), begun_tx.clone());
+            async move {
+                slot.answer(async move {
+                    let _ = begun_tx.send(());
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    (StatusCode::OK, n.to_string())
+                })
+                .await
+            }
         };
-        let first = tokio::spawn(ask(slot.clone(), made.clone()));
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let first = tokio::spawn(ask(slot.clone()));
+        begun.recv().await.unwrap();
         // These arrive while the first answer is made from what was there before them: they
         // wait, then make one answer for all of them.
-        let waiting: Vec<_> = (0..5).map(|_| tokio::spawn(ask(slot.clone(), made.clone()))).collect();
+        let waiting: Vec<_> = (0..5).map(|_| tokio::spawn(ask(slot.clone()))).collect();
         assert_eq!(first.await.unwrap().1, "1");
         for w in waiting {
             assert_eq!(
@@ -313,7 +323,7 @@ mod tests {
                 "a waiting request got an answer older than itself or its own"
             );
         }
-        assert_eq!(ask(slot.clone(), made.clone()).await.1, "3");
+        assert_eq!(ask(slot.clone()).await.1, "3");
     }
 
     /// A request that goes away while its answer is made cancels nothing: the answer is
@@ -328,13 +338,18 @@ mod tests {
             Arc::new(AtomicUsize::new(0)),
             Arc::new(AtomicUsize::new(0)),
         );
+        // An answer, once begun, is held until the test lets it finish.
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let (begun_tx, mut begun) = tokio::sync::mpsc::unbounded_channel::<()>();
         let ask = || {
             let (slot, running, most, made) = (slot.clone(), running.clone(), most.clone(), made.clone());
+            let (gate, begun_tx) = (gate.clone(), begun_tx.clone());
             tokio::spawn(async move {
                 slot.answer(async move {
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    let _ = begun_tx.send(());
+                    gate.acquire().await.unwrap().forget();
                     running.fetch_sub(1, Ordering::SeqCst);
                     made.fetch_add(1, Ordering::SeqCst);
                     (StatusCode::OK, String::new())
@@ -342,15 +357,21 @@ mod tests {
                 .await
             })
         };
-        for _ in 0..5 {
+        // The request in charge goes away while its answer is made, and so do four more.
+        let first = ask();
+        begun.recv().await.unwrap();
+        first.abort();
+        for _ in 0..4 {
             let r = ask();
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::task::yield_now().await;
             r.abort();
         }
-        // Every answer begun was finished, one at a time.
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        gate.add_permits(1);
+        // The answer begun for the first is finished (the slot is free once it is); the others,
+        // gone before their turn, began none.
+        drop(slot.0.lock().await);
         assert_eq!(most.load(Ordering::SeqCst), 1, "answers made side by side");
-        assert!(made.load(Ordering::SeqCst) >= 1);
+        assert_eq!(made.load(Ordering::SeqCst), 1, "requests that went away made answers");
         assert_eq!(running.load(Ordering::SeqCst), 0, "an answer was cut off half made");
     }
 }

@@ -133,7 +133,7 @@ impl IncidentService {
                             .map(Effect::Fired),
                         Step::Fire {
                             f,
-                            decision: Decision::Storm { .. },
+                            decision: Decision::Storm,
                         } => t
                             .refusable(
                                 f.event_id,
@@ -221,7 +221,7 @@ impl IncidentService {
                     reserved: None,
                     ended: None,
                 },
-                Some(true) => Decision::Storm { first: false },
+                Some(true) => Decision::Storm,
                 None => match self.opening_decision(m, now) {
                     Ok(d) => d,
                     Err(e) => {
@@ -233,7 +233,7 @@ impl IncidentService {
             if let Decision::Open { ended: Some(n), .. } = decision {
                 tracing::info!(rule = %m.rule, alerts = n, "alert storm over: alerts open incidents again");
             }
-            placed.insert(&m.fingerprint, matches!(decision, Decision::Storm { .. }));
+            placed.insert(&m.fingerprint, matches!(decision, Decision::Storm));
             steps.push(Step::Fire {
                 f: Box::new(self.firing(alert, m, event_id, now)),
                 decision,

@@ -535,6 +535,17 @@ fn fingerprinted(base: &crate::alert::Alert, fp: &str) -> crate::alert::Alert {
     a
 }
 
+/// `n` alerts `disk-0`… with fingerprints of their own, all in `group`.
+fn grouped(base: &crate::alert::Alert, group: &str, n: usize) -> Vec<crate::alert::Alert> {
+    (0..n)
+        .map(|i| {
+            let mut a = fingerprinted(base, &format!("disk-{i}"));
+            a.group = Some(group.into());
+            a
+        })
+        .collect()
+}
+
 fn storm_incident(h: &Harness) -> Incident {
     let storms: Vec<Incident> = h
         .svc
@@ -888,13 +899,7 @@ async fn alerts_of_one_notification_see_the_ones_before_them() {
     // Ten alerts of one group in one notification: the first opens the incident and the
     // other nine join it, inside the same transaction; a repeat changes nothing.
     let (h, base) = storm_harness("one-group", 2);
-    let alerts: Vec<_> = (0..10)
-        .map(|n| {
-            let mut a = fingerprinted(&base, &format!("disk-{n}"));
-            a.group = Some("disks".into());
-            a
-        })
-        .collect();
+    let alerts = grouped(&base, "disks", 10);
     let r = ingest_all(&h, &alerts).await;
     let outcomes: Vec<Outcome> = r.iter().map(|r| r.0).collect();
     assert_eq!(outcomes[0], Outcome::Opened);
@@ -938,13 +943,7 @@ async fn in_a_storm_too_big_to_index_a_repeated_alert_still_joins_the_storm() {
     assert_eq!(h.svc.store().incidents(true).unwrap().len(), 2);
     // A new group of two alerts in one notification: its fingerprint is not indexed (the storm
     // incident is full), so the second alert must not open an incident of its own.
-    let group: Vec<_> = (0..2)
-        .map(|n| {
-            let mut a = fingerprinted(&base, &format!("disk-{n}"));
-            a.group = Some("new-group".into());
-            a
-        })
-        .collect();
+    let group = grouped(&base, "new-group", 2);
     let r = ingest_all(&h, &group).await;
     assert_eq!(
         r.iter().map(|r| r.0).collect::<Vec<_>>(),

@@ -20,8 +20,9 @@ pub enum Decision {
         reserved: Option<DateTime<Utc>>,
         ended: Option<u64>,
     },
-    /// Over the limit: join the alert-storm incident. `first`: the storm starts with this alert.
-    Storm { first: bool },
+    /// Over the limit: join the alert-storm incident (the first of its alerts that is stored
+    /// says so in the log: `announce`).
+    Storm,
 }
 
 #[derive(Debug, Default)]
@@ -118,11 +119,10 @@ impl OpeningLimiter {
                     ended: if over { k.storm.take().map(|(n, _)| n) } else { None },
                 }
             } else {
-                let first = k.storm.is_none();
                 let (n, last) = k.storm.get_or_insert((0, now));
                 *n += 1;
                 *last = now;
-                Decision::Storm { first }
+                Decision::Storm
             }
         })
     }
@@ -168,8 +168,8 @@ mod tests {
         let l = OpeningLimiter::new(2);
         assert!(matches!(l.reserve("a", t(0)), Decision::Open { ended: None, .. }));
         assert!(matches!(l.reserve("a", t(10)), Decision::Open { .. }));
-        assert_eq!(l.reserve("a", t(20)), Decision::Storm { first: true });
-        assert_eq!(l.reserve("a", t(30)), Decision::Storm { first: false });
+        assert_eq!(l.reserve("a", t(20)), Decision::Storm);
+        assert_eq!(l.reserve("a", t(30)), Decision::Storm);
         // Another rule has its own window.
         assert!(matches!(l.reserve("b", t(30)), Decision::Open { .. }));
         // One minute after the first opening, one slot is free again; the storm goes on (its
@@ -181,7 +181,7 @@ mod tests {
                 ended: None
             }
         );
-        assert_eq!(l.reserve("a", t(61)), Decision::Storm { first: false });
+        assert_eq!(l.reserve("a", t(61)), Decision::Storm);
         // A minute without storm alerts ends it.
         assert_eq!(
             l.reserve("a", t(125)),
@@ -197,16 +197,16 @@ mod tests {
         let l = OpeningLimiter::new(1);
         assert!(!l.announce("a"), "no storm, nothing to announce");
         assert!(matches!(l.reserve("a", t(0)), Decision::Open { .. }));
-        assert_eq!(l.reserve("a", t(1)), Decision::Storm { first: true });
-        assert_eq!(l.reserve("a", t(2)), Decision::Storm { first: false });
+        assert_eq!(l.reserve("a", t(1)), Decision::Storm);
+        assert_eq!(l.reserve("a", t(2)), Decision::Storm);
         // The first was not stored; whichever is stored first announces the storm, once.
         assert!(l.announce("a"));
         assert!(!l.announce("a"));
-        assert_eq!(l.reserve("a", t(3)), Decision::Storm { first: false });
+        assert_eq!(l.reserve("a", t(3)), Decision::Storm);
         assert!(!l.announce("a"));
         // A storm over; the next one is announced again.
         assert!(matches!(l.reserve("a", t(70)), Decision::Open { ended: Some(3), .. }));
-        assert_eq!(l.reserve("a", t(71)), Decision::Storm { first: true });
+        assert_eq!(l.reserve("a", t(71)), Decision::Storm);
         assert!(l.announce("a"));
     }
 

@@ -479,7 +479,13 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
                 {
                     // Put the old store back: the data dir is as it was, and the error says so.
                     return Err(match std::fs::rename(&aside, &target) {
-                        Ok(()) => e.into(),
+                        Ok(()) => StoreError::io(
+                            &target,
+                            std::io::Error::other(format!(
+                                "could not move the new store in ({e}); the old store is back in place and nothing changed. Free the problem (space, permissions) and run the restore again"
+                            )),
+                        )
+                        .into(),
                         Err(back) => StoreError::io(
                             &aside,
                             std::io::Error::other(format!(
@@ -492,7 +498,17 @@ pub fn restore(data_dir: &Path, r: impl BufRead, force: bool) -> Result<(BackupS
                     });
                 }
             }
-            Err(e) => return Err(StoreError::io(&target, e).into()),
+            Err(e) => {
+                // Nothing was swapped: the old store is as it was; the new one is removed.
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(StoreError::io(
+                    &target,
+                    std::io::Error::other(format!(
+                        "could not swap the new store in ({e}); the old store is unchanged. Fix the cause (permissions, a mount) and run the restore again"
+                    )),
+                )
+                .into());
+            }
         }
         Some(aside)
     } else {

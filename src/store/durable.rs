@@ -31,7 +31,8 @@ pub struct Durability {
     /// Blob files (sled names them by log sequence number) seen by the last sync round, so the
     /// directory is fsynced only when new ones appeared.
     blobs_seen: Mutex<HashSet<u64>>,
-    /// Blob files fsynced so far (for tests).
+    /// Blob files fsynced so far.
+    #[cfg(test)]
     blob_syncs: AtomicU64,
     leader: tokio::sync::Mutex<()>,
 }
@@ -66,6 +67,7 @@ impl Durability {
             in_flight: AtomicU64::new(0),
             poisoned: AtomicBool::new(false),
             blobs_seen: Mutex::new(HashSet::new()),
+            #[cfg(test)]
             blob_syncs: AtomicU64::new(0),
             leader: tokio::sync::Mutex::new(()),
         })
@@ -167,6 +169,7 @@ impl Durability {
             match File::open(&p).and_then(|f| f.sync_all()) {
                 Ok(()) => {
                     now.insert(lsn);
+                    #[cfg(test)]
                     self.blob_syncs.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -214,9 +214,10 @@ impl Store {
         Self::open_as(data_dir, holder, Opener::Writer)
     }
 
-    /// `open` for a command that only reads (`incidents`, `backup`): a store of an older
-    /// schema is read as it is and left marked with its own schema, so the warroom that wrote it
-    /// can still open it (an operator may take a backup with a newer binary before upgrading).
+    /// `open` for a command that only reads (`incidents`, `backup`, `export`): a store of an
+    /// older schema is read as it is and left marked with its own schema, so the warroom that
+    /// wrote it can still open it. (A backup taken this way carries this version's schema: to
+    /// roll back, back up with the version that wrote the store.)
     pub fn open_to_read(data_dir: &Path, holder: &str) -> Result<Store, StoreError> {
         Self::open_as(data_dir, holder, Opener::Reader)
     }
@@ -488,7 +489,9 @@ impl Store {
     }
 
     /// Queue an adapter's outbound job durably (e.g. a Matrix reply that must survive a restart
-    /// while the homeserver is down); returns its sequence number, increasing across restarts.
+    /// while the homeserver is down); returns its sequence number: above every job waiting in
+    /// the queue (across restarts too), so jobs keep their order; numbers start again at 0 once
+    /// the queue is empty.
     pub async fn queue_push(&self, adapter: &str, job: &str) -> Result<u64, StoreError> {
         let i = &self.inner;
         let writing = i.durability.writing()?;

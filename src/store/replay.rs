@@ -76,10 +76,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path(), "t").unwrap());
         let mac = [7u8; 32];
+        // All eight start their claim at the same moment.
+        let start = Arc::new(std::sync::Barrier::new(8));
         let claims: Vec<_> = (0..8)
             .map(|_| {
-                let store = Arc::clone(&store);
-                std::thread::spawn(move || store.claim_signature(1_000, &mac, 1_000).unwrap())
+                let (store, start) = (Arc::clone(&store), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    start.wait();
+                    store.claim_signature(1_000, &mac, 1_000).unwrap()
+                })
             })
             .collect();
         let new = claims.into_iter().map(|c| c.join().unwrap()).filter(|n| *n).count();

@@ -703,49 +703,44 @@ async fn settling_what_was_read_covers_a_commit_that_has_no_ticket_yet() {
 
 #[test]
 fn a_store_of_the_previous_schema_is_read_and_marked_with_this_one() {
-    // A store as schema 1 left it: the marker says 1, and so does a record written then.
+    // A store as schema 1 left it: the marker says 1, and so does a record of that release.
     let dir = tempfile::tempdir().unwrap();
-    drop(Store::open(dir.path(), "t").unwrap());
-    let old_incident = {
-        let (inc, _) = Incident::open(Opening::by_hand(
-            IncidentId(1),
-            "db down",
-            Person::new("U1", "alice"),
-            chrono::Utc::now(),
-        ))
-        .unwrap();
-        let mut v = serde_json::to_value(&inc).unwrap();
-        v["v"] = 1.into();
-        serde_json::to_vec(&v).unwrap()
-    };
-    {
-        let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
-        let meta = db.open_tree("meta").unwrap();
-        meta.insert(META_SCHEMA, &1u32.to_be_bytes()).unwrap();
-        meta.insert(super::META_NEXT_ID, &2u64.to_be_bytes()).unwrap();
-        db.open_tree("incidentid_incident")
-            .unwrap()
-            .insert(IncidentId(1).0.to_be_bytes(), old_incident)
-            .unwrap();
-        db.flush().unwrap();
-    }
-    let marker = || {
-        let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
-        let m = db.open_tree("meta").unwrap().get(META_SCHEMA).unwrap().unwrap();
-        u32::from_be_bytes(m.as_ref().try_into().unwrap())
-    };
-    // A command that only reads (`backup`, `incidents`) leaves the store to the warroom that
-    // wrote it.
+    let old = old_record("incident", |d| d["id"] == 1);
+    let title = old["title"].as_str().unwrap().to_string();
+    as_schema_one(dir.path(), as_stored(old));
+    // A command that only reads (`backup`, `incidents`, `export`) leaves the store to the
+    // warroom that wrote it.
     let store = Store::open_to_read(dir.path(), "t").unwrap();
-    assert_eq!(store.incident(IncidentId(1)).unwrap().unwrap().title, "db down");
+    assert_eq!(store.incident(IncidentId(1)).unwrap().unwrap().title, title);
     drop(store);
-    assert_eq!(marker(), 1);
+    assert_eq!(schema_marker(dir.path()), 1);
     let store = Store::open(dir.path(), "t").unwrap();
-    assert_eq!(store.incident(IncidentId(1)).unwrap().unwrap().title, "db down");
+    assert_eq!(store.incident(IncidentId(1)).unwrap().unwrap().title, title);
     drop(store);
     // The marker now says this schema: an older warroom refuses the store rather than
     // misreading what this one writes.
-    assert_eq!(marker(), SCHEMA);
+    assert_eq!(schema_marker(dir.path()), SCHEMA);
+}
+
+/// A store in `data_dir` as the previous schema left it, holding `incident` as INC-1.
+fn as_schema_one(data_dir: &Path, incident: Vec<u8>) {
+    drop(Store::open(data_dir, "t").unwrap());
+    let db = sled::open(data_dir.join(STORE_DIR)).unwrap();
+    let meta = db.open_tree("meta").unwrap();
+    meta.insert(META_SCHEMA, &1u32.to_be_bytes()).unwrap();
+    meta.insert(super::META_NEXT_ID, &2u64.to_be_bytes()).unwrap();
+    db.open_tree("incidentid_incident")
+        .unwrap()
+        .insert(IncidentId(1).0.to_be_bytes(), incident)
+        .unwrap();
+    db.flush().unwrap();
+}
+
+/// The schema marker of the store in `data_dir`.
+fn schema_marker(data_dir: &Path) -> u32 {
+    let db = sled::open(data_dir.join(STORE_DIR)).unwrap();
+    let m = db.open_tree("meta").unwrap().get(META_SCHEMA).unwrap().unwrap();
+    u32::from_be_bytes(m.as_ref().try_into().unwrap())
 }
 
 /// A blob that appears with a lower number than one already synced (sled reserved it earlier
@@ -768,22 +763,10 @@ async fn every_blob_is_synced_whatever_its_number() {
 #[test]
 fn an_older_store_this_version_cannot_read_stays_marked_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
-    drop(Store::open(dir.path(), "t").unwrap());
-    {
-        let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
-        let meta = db.open_tree("meta").unwrap();
-        meta.insert(META_SCHEMA, &1u32.to_be_bytes()).unwrap();
-        db.open_tree("incidentid_incident")
-            .unwrap()
-            .insert(IncidentId(1).0.to_be_bytes(), b"{damaged".to_vec())
-            .unwrap();
-        db.flush().unwrap();
-    }
+    as_schema_one(dir.path(), b"{damaged".to_vec());
     assert!(Store::open(dir.path(), "t").is_err());
-    let db = sled::open(dir.path().join(STORE_DIR)).unwrap();
-    let m = db.open_tree("meta").unwrap().get(META_SCHEMA).unwrap().unwrap();
     assert_eq!(
-        u32::from_be_bytes(m.as_ref().try_into().unwrap()),
+        schema_marker(dir.path()),
         1,
         "marked with this schema though it could not be opened: the old version is locked out too"
     );

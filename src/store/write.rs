@@ -260,7 +260,8 @@ impl Store {
 
     /// Run `f`'s steps (`Trees::open_or_attach`, `attach_or_storm`, `attach_open`) as one
     /// transaction, made durable as one write: all of them are stored, or none. A step's
-    /// rejection aborts the whole transaction. `f` may run more than once (on a conflict with a
+    /// rejection aborts the whole transaction, unless the step is wrapped in
+    /// `Trees::refusable` (then it changes nothing and the others go on). `f` may run more than once (on a conflict with a
     /// concurrent writer), so it must only compute from what it reads.
     pub(crate) async fn transaction<A, E>(&self, f: impl Fn(&Trees<'_>) -> Tx<A, E>) -> Result<A, WriteError<E>> {
         let done = self.transact(self.admit().await, f)?;

@@ -14,6 +14,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use std::sync::OnceLock;
 
+use super::scrape::PlatformLabel;
 pub use super::scrape::{Outbox, Scrape};
 use crate::domain::Incident;
 
@@ -75,12 +76,7 @@ pub struct Metrics {
     commands: Histogram,
     closed: Counter,
     jobs: Family<PlatformStage, Histogram>,
-    given_up: Family<Platform, Counter>,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Platform {
-    platform: String,
+    given_up: Family<PlatformLabel, Counter>,
 }
 
 /// The process-wide metrics.
@@ -212,7 +208,7 @@ impl Metrics {
     /// One chat job the platform refused for good: dropped, not delivered.
     pub fn outbox_given_up(&self, platform: &str) {
         self.given_up
-            .get_or_create(&Platform {
+            .get_or_create(&PlatformLabel {
                 platform: platform.into(),
             })
             .inc();
@@ -475,11 +471,12 @@ mod tests {
     fn a_sequence_number_queued_again_ages_from_its_new_job() {
         // Job 3 was queued long ago and delivered without a scrape in between; the queue then
         // emptied and its numbers start again: a new job 3 is new.
-        super::super::job_queued("test-again", 3);
-        std::thread::sleep(Duration::from_millis(300));
-        super::super::job_queued("test-again", 3);
-        let o = Outbox::of("test-again", &[3]);
-        assert!(o.oldest.unwrap() < Duration::from_millis(250), "{o:?}");
+        let t0 = std::time::Instant::now();
+        super::super::scrape::job_queued_at("test-again", 3, t0);
+        let again = t0 + Duration::from_secs(300);
+        super::super::scrape::job_queued_at("test-again", 3, again);
+        let o = Outbox::at("test-again", &[3], again + Duration::from_secs(1));
+        assert_eq!(o.oldest, Some(Duration::from_secs(1)), "{o:?}");
         // Done with, it is forgotten: a job 3 seen later (by a scrape, queued before this
         // process started) ages from then, not from the delivered one's time.
         super::super::job_done("test-again", 3);

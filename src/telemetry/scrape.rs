@@ -51,8 +51,8 @@ struct SeverityLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct PlatformLabel {
-    platform: String,
+pub(super) struct PlatformLabel {
+    pub(super) platform: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -187,8 +187,13 @@ fn seen() -> &'static Mutex<Seen> {
 /// sequence number can come again once its queue was empty: the new job's time replaces the
 /// old one's.
 pub fn job_queued(platform: &str, seq: u64) {
+    job_queued_at(platform, seq, Instant::now());
+}
+
+/// `job_queued`, at `at`.
+pub(super) fn job_queued_at(platform: &str, seq: u64, at: Instant) {
     let mut s = seen().lock().unwrap_or_else(|p| p.into_inner());
-    s.entry(platform.to_string()).or_default().insert(seq, Instant::now());
+    s.entry(platform.to_string()).or_default().insert(seq, at);
 }
 
 /// `platform`'s job `seq` left the queue (delivered or given up): forget its time, so the map
